@@ -75,9 +75,9 @@ class Sym(Node):
 
 @dataclass(frozen=True)
 class Ones(Node):
-    """The all-ones vector 1_N (\\mathbf{1}_N, \\mathbb{1}_N, 1_N)."""
+    """The all-ones vector 1_N (\\mathbf{1}_N, \\mathbb{1}_N, 1_N); size None for a bare \\mathbf{1}."""
 
-    size: Node
+    size: Node | None = None
 
 
 @dataclass(frozen=True)
