@@ -1,0 +1,421 @@
+"""Check one claim: is it the quantity, under some reading, and if not, why not.
+
+>>> v = check_claim("softmax-2layer", "dJ/dz3", r"\\frac{1}{N}(\\Delta - \\psi(z^{(3)}))", symbolic=False)
+>>> v.verdict, v.diagnosis
+('incorrect', 'sign')
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
+from .evaluate import Evaluator
+from .interpret import Interpreter
+from .latex import to_latex
+from .problem import Problem, Quantity, load_problem
+from .reference import Point, build_points, layer_bindings, readings_for, target_ref
+from .tree import Add, Call, Deriv, Indicator, Node, Piecewise, Product, Sym
+
+RTOL = 1e-6
+ZERO_LEVEL = 1e-9
+READING_NAMES = {"columns": "samples as columns", "rows": "samples as rows", "single": "one sample"}
+
+
+@dataclass(frozen=True)
+class NumericResult:
+    status: str                 # equal | different | no-typecheck | error
+    reading: str | None = None
+    points: int = 0
+    max_rel_err: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SymbolicResult:
+    status: str                 # equal | different | timeout | skipped | error
+    detail: str = ""
+    sizes: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    problem: str
+    quantity: str
+    claim: str
+    verdict: str                # correct | correct-up-to-layout | incorrect | unparseable
+    feedback: str
+    reading: str | None = None
+    fixes: tuple[str, ...] = ()
+    diagnosis: str | None = None
+    numeric: NumericResult | None = None
+    symbolic: SymbolicResult | None = None
+    repairs: tuple[str, ...] = ()
+    normalized: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict in ("correct", "correct-up-to-layout")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["accepted"] = self.accepted
+        return d
+
+
+@dataclass(frozen=True)
+class Match:
+    reading: str
+    tree: Node
+    fixes: tuple[str, ...]
+    max_rel_err: float
+    points: int
+
+
+# ---- comparison --------------------------------------------------------------------
+
+def rel_err(value, reference) -> float:
+    value = np.asarray(value, dtype=float)
+    if value.shape != reference.shape or not np.all(np.isfinite(value)):
+        return float("inf")
+    scale = max(float(np.max(np.abs(reference))) if reference.size else 0.0, ZERO_LEVEL)
+    return float(np.max(np.abs(value - reference))) / scale if value.size else 0.0
+
+
+def _matches(value, point: Point) -> float:
+    return min(rel_err(value, ref) for ref in (point.reference,) + point.also_correct)
+
+
+def _index_names(tree: Node, quantity: Quantity) -> bool:
+    names = {i.name for n in tree.walk() if isinstance(n, (Sym, Call))
+             for i in getattr(n, "indices", ()) if isinstance(i, Sym)}
+    return bool(names & set(quantity.indices))
+
+
+def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
+    """The claim's value at a point (strict), as an array shaped like the reference."""
+    if not index_mode:
+        return Evaluator(point.env).value(tree)
+    out = np.zeros(point.index_shape)
+    names = quantity.indices
+    for idx in np.ndindex(point.index_shape):
+        v = Evaluator(point.env, dict(zip(names, idx))).value(tree)
+        if np.shape(v) != (1, 1):
+            raise ShapeError(f"with the indices bound, the claim is a {v.shape[0]}x{v.shape[1]} matrix, not a number")
+        out[idx] = v[0, 0]
+    if len(point.index_shape) == 1:
+        out = out.reshape(-1, 1)
+    elif point.reference.shape != out.shape or quantity_is_transposed_indexed(point):
+        out = out.T
+    return out
+
+
+def quantity_is_transposed_indexed(point: Point) -> bool:
+    return point.env.weight_layout == "in-out" and point.index_shape != point.reference.shape
+
+
+def _strict(tree, points, quantity, index_mode) -> tuple[float, str]:
+    worst = 0.0
+    for point in points:
+        value = evaluate_at(tree, point, quantity, index_mode)
+        err = _matches(value, point)
+        if err > RTOL and np.shape(value)[::-1] == point.reference.shape and _matches(value.T, point) <= RTOL:
+            return -1.0, "transposed"
+        worst = max(worst, err)
+    return worst, ""
+
+
+# ---- the check ------------------------------------------------------------------------
+
+class Checker:
+    def __init__(self, problem: Problem, quantity: Quantity, tree: Node):
+        self.problem, self.quantity = problem, quantity
+        self.raw_tree = tree
+        self.errors: list[str] = []
+
+    def plans(self):
+        """(reading, [points per layer binding]) for every reading the quantity admits."""
+        for reading in readings_for(self.problem, self.quantity):
+            groups = [build_points(self.problem, self.quantity, reading, b) for b in layer_bindings(self.quantity)]
+            yield reading, groups
+
+    def tree_for(self, bindings) -> Node:
+        return Interpreter(self.problem, bindings).normalize(self.raw_tree)
+
+    def find(self) -> tuple[Match | None, Match | None, list]:
+        """A strict match, else a layout match, plus what each reading evaluated to."""
+        layout = None
+        typechecked = []
+        for reading, groups in self.plans():
+            total_points, worst, strict_ok, transposed = 0, 0.0, True, False
+            for points in groups:
+                tree = self.tree_for(dict(points[0].bindings))
+                index_mode = _index_names(tree, self.quantity)
+                try:
+                    err, note = _strict(tree, points, self.quantity, index_mode)
+                    typechecked.append((reading, tree, points, index_mode))
+                except (ShapeError, NotationError) as exc:
+                    self.errors.append(f"{READING_NAMES[reading]}: {exc}")
+                    strict_ok = False
+                    continue
+                except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError) as exc:
+                    self.errors.append(f"{READING_NAMES[reading]}: {exc}")
+                    strict_ok = False
+                    continue
+                if note == "transposed":
+                    transposed, strict_ok = True, False
+                elif err > RTOL:
+                    strict_ok = False
+                worst = max(worst, err)
+                total_points += len(points)
+            if strict_ok:
+                return Match(reading, self.raw_tree, (), worst, total_points), None, typechecked
+            if layout is None:
+                if transposed:
+                    layout = Match(reading, self.raw_tree, ("transpose the whole result",), 0.0, total_points)
+                else:
+                    layout = self._layout(reading, groups)
+        return None, layout, typechecked
+
+    def _layout(self, reading, groups) -> Match | None:
+        if len(groups) != 1:
+            return None
+        points = groups[0]
+        tree = self.tree_for(dict(points[0].bindings))
+        if _index_names(tree, self.quantity):
+            return None
+        try:
+            cands = Evaluator(points[0].env, lenient=True).candidates(tree)
+        except (ShapeError, NotationError, ZeroDivisionError, ValueError, OverflowError):
+            return None
+        for cand in cands:
+            for final_transpose in (False, True):
+                value = cand.value.T if final_transpose else cand.value
+                if _matches(value, points[0]) > RTOL:
+                    continue
+                fixes = cand.fixes + (("transpose the whole result",) if final_transpose else ())
+                try:
+                    worst = 0.0
+                    for point in points[1:]:
+                        v = Evaluator(point.env).value(cand.tree)
+                        worst = max(worst, _matches(v.T if final_transpose else v, point))
+                except (ShapeError, NotationError, ValueError):
+                    continue
+                if worst <= RTOL and fixes:
+                    return Match(reading, cand.tree, fixes, worst, len(points))
+        return None
+
+
+def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
+    """Name the mistake: structural checks first, then numeric comparisons with known mistakes."""
+    structural = _structural(checker)
+    if structural:
+        return structural
+    for reading, tree, points, index_mode in typechecked:
+        try:
+            values = [evaluate_at(tree, p, checker.quantity, index_mode) for p in points]
+        except (ShapeError, NotationError, ValueError):
+            continue
+        refs = [p.reference for p in points]
+        if any(np.shape(v) != r.shape for v, r in zip(values, refs)):
+            if all(np.shape(v) == r.T.shape for v, r in zip(values, refs)):
+                values = [v.T for v in values]
+            else:
+                continue
+        if all(rel_err(v, 0 * r) <= RTOL or np.max(np.abs(v)) < ZERO_LEVEL for v, r in zip(values, refs)):
+            return "zero", "The claim is zero at every test point; the quantity is not."
+        ratios = [float(np.vdot(v, r) / np.vdot(r, r)) if np.vdot(r, r) > 0 else np.nan
+                  for v, r in zip(values, refs)]
+        if all(rel_err(v, c * r) <= 1e-5 for v, r, c in zip(values, refs, ratios)):
+            Ns = [p.N for p in points]
+            if all(abs(c + 1) < 1e-6 for c in ratios):
+                return "sign", "The sign is wrong: the claim is the negative of the right answer."
+            if all(abs(c - N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1:
+                return "missing-1/N", "The factor 1/N is missing (J averages the loss over the N samples)."
+            if all(abs(c - 1 / N) < 1e-6 for c, N in zip(ratios, Ns)) and max(Ns) > 1:
+                return "extra-1/N", "There is an extra factor 1/N."
+            if all(abs(c + N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1:
+                return "sign", "The sign is wrong and the factor 1/N is missing."
+            if np.ptp(ratios) < 1e-6:
+                return "coefficient", f"The claim is {ratios[0]:.4g} times the right answer: a coefficient is wrong."
+        for name, _ in points[0].mutants:
+            if all(rel_err(v, dict(p.mutants)[name]) <= 1e-6 for v, p in zip(values, points)):
+                return _mutant_code(name), f"Wrong: {name}."
+        if index_mode and values[0].ndim == 2 and values[0].shape[0] == values[0].shape[1]:
+            continue
+    return None, ""
+
+
+def _mutant_code(text: str) -> str:
+    if "activation derivative" in text:
+        return "missing-activation-derivative"
+    if "2λW" in text:
+        return "regularisation-coefficient"
+    if "missing" in text:
+        return "missing-regularisation"
+    return "extra-regularisation"
+
+
+def _structural(checker: Checker) -> tuple[str | None, str] | None:
+    q, problem = checker.quantity, checker.problem
+    if q.kind != "gradient":
+        return None
+    tree = checker.tree_for(dict(layer_bindings(q)[0]))
+    try:
+        target = target_ref(problem, q, dict(layer_bindings(q)[0]))
+    except SymderivError:
+        return None
+    interp = Interpreter(problem, dict(layer_bindings(q)[0]))
+    terms = tree.terms if isinstance(tree, Add) else (tree,)
+    reg_terms = [t for t in terms if any(isinstance(n, Sym) and n.name == "lambda" for n in t.walk())]
+    if target.kind == "W" and q.of == "Jt":
+        if not reg_terms:
+            return "missing-regularisation", ("The regularisation term is missing: the derivative of "
+                                              f"λ‖W‖² adds 2λ{to_latex(_weight_sym(q))}.")
+        for t in reg_terms:
+            for n in t.walk():
+                if isinstance(n, Sym) and n.name in ("W", "w"):
+                    try:
+                        ref = interp.resolve(n)
+                    except SymderivError:
+                        continue
+                    if ref.kind == "W" and ref.layer != target.layer:
+                        return "wrong-weight", (f"The regularisation term uses {to_latex(n)}, a different layer's weight: "
+                                                f"it should be 2λ{to_latex(_weight_sym(q))}.")
+    if target.kind == "W" and q.of == "J" and reg_terms:
+        return "extra-regularisation", "J is the unregularised cost: its gradient has no λ term."
+    return None
+
+
+def _weight_sym(q: Quantity) -> Node:
+    from .parse import parse
+    try:
+        return parse(q.wrt)
+    except ParseError:
+        return Sym("W")
+
+
+def resolve_quantity(problem: Problem, quantity: str) -> Quantity:
+    """A quantity id, or the student's LaTeX left-hand side (\\frac{\\partial \\tilde J}{\\partial W^{(2)}})."""
+    ids = {q.id: q for q in problem.quantities}
+    if quantity in ids:
+        return ids[quantity]
+    from .identify import identify_quantity
+    found = identify_quantity(problem, quantity)
+    if found is None:
+        raise UnknownQuantityError(f"problem {problem.id!r} has no quantity {quantity!r} "
+                                   f"(ids: {', '.join(ids)}; or give the left-hand side in LaTeX)")
+    return ids[found]
+
+
+def check_claim(problem: str | Problem, quantity: str, claim: str, *, symbolic: bool = True,
+                timeout: float = 5.0) -> Verdict:
+    """Check a student's claim for a quantity of a problem. Never raises for a bad claim:
+    unreadable LaTeX is an `unparseable` verdict. An unknown problem or quantity raises
+    a SymderivError naming it."""
+    start = time.perf_counter()
+    problem = load_problem(problem) if isinstance(problem, str) else problem
+    q = resolve_quantity(problem, quantity)
+    base = dict(problem=problem.id, quantity=q.id, claim=claim)
+    from .parse import parse_lenient
+    try:
+        parsed = parse_lenient(claim)
+    except ParseError as exc:
+        return Verdict(**base, verdict="unparseable", feedback=f"The claim cannot be read: {exc.reason}.",
+                       numeric=NumericResult("error", detail=str(exc)),
+                       symbolic=SymbolicResult("skipped", "unparseable"), seconds=time.perf_counter() - start)
+    except RecursionError:
+        return Verdict(**base, verdict="unparseable", feedback="The claim is nested too deeply to read.",
+                       seconds=time.perf_counter() - start)
+    verdict = judge(problem, q, parsed.tree, symbolic=symbolic, timeout=timeout)
+    from dataclasses import replace
+    repaired = f" (read after repair: {'; '.join(parsed.repairs)})" if parsed.repairs else ""
+    return replace(verdict, claim=claim, repairs=parsed.repairs, feedback=verdict.feedback + repaired,
+                   seconds=time.perf_counter() - start)
+
+
+def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, timeout: float = 5.0) -> Verdict:
+    """The verdict for a parsed claim."""
+    base = dict(problem=problem.id, quantity=q.id, claim=to_latex(tree))
+    if q.kind == "value":
+        return _judge_value(problem, q, tree, base)
+    checker = Checker(problem, q, tree)
+    try:
+        strict, layout, typechecked = checker.find()
+    except RecursionError:
+        return Verdict(**base, verdict="unparseable", feedback="The claim is nested too deeply to evaluate.")
+    match = strict or layout
+    if match is not None:
+        sym = _symbolic(problem, q, match, symbolic, timeout)
+        numeric = NumericResult("equal", match.reading, match.points, match.max_rel_err)
+        reading = READING_NAMES[match.reading]
+        if strict:
+            feedback = f"Correct ({reading})."
+            verdict = "correct"
+        else:
+            verdict = "correct-up-to-layout"
+            feedback = f"Right up to layout ({reading}): {'; '.join(dict.fromkeys(match.fixes))}."
+        if sym.status == "different":
+            feedback += " But the symbolic check disagrees with the numeric one: " + sym.detail
+        return Verdict(**base, verdict=verdict, feedback=feedback, reading=match.reading, fixes=match.fixes,
+                       numeric=numeric, symbolic=sym, normalized=to_latex(match.tree))
+    code, message = _diagnose(checker, typechecked)
+    if not typechecked and checker.errors:
+        reason = _first_reason(checker.errors)
+        feedback = message or f"The claim does not hold: {reason}."
+        numeric = NumericResult("no-typecheck", detail="; ".join(dict.fromkeys(checker.errors)))
+    else:
+        feedback = message or "The claim differs from the right answer under every reading (columns, rows, one sample)."
+        numeric = NumericResult("different", typechecked[0][0] if typechecked else None,
+                                detail="; ".join(dict.fromkeys(checker.errors)))
+    sym = SymbolicResult("skipped", "numerically different: no reading to check symbolically")
+    return Verdict(**base, verdict="incorrect", feedback=feedback, diagnosis=code, numeric=numeric, symbolic=sym)
+
+
+def _first_reason(errors: list[str]) -> str:
+    for e in errors:
+        if "not defined" in e or "unevaluated" in e or "no " in e.split(":", 1)[-1][:5]:
+            return e.split(": ", 1)[-1]
+    return errors[0].split(": ", 1)[-1]
+
+
+def _symbolic(problem, q, match: Match, enabled: bool, timeout: float) -> SymbolicResult:
+    if not enabled:
+        return SymbolicResult("skipped", "symbolic check not requested")
+    from .symbolic import symbolic_check
+    return symbolic_check(problem, q, match.tree, match.reading,
+                          final_transpose="transpose the whole result" in match.fixes, timeout=timeout)
+
+
+def _judge_value(problem: Problem, q: Quantity, tree: Node, base: dict) -> Verdict:
+    points = build_points(problem, q, "single", {})
+    point = points[0]
+    tol = problem.forward.tolerance if problem.forward else 1e-3
+    try:
+        value = Evaluator(point.env).value(tree)
+    except (ShapeError, NotationError, ValueError, ZeroDivisionError) as exc:
+        return Verdict(**base, verdict="incorrect", feedback=f"The claim cannot be evaluated: {exc}.",
+                       numeric=NumericResult("no-typecheck", detail=str(exc)))
+    ref = point.reference
+    value = np.asarray(value, dtype=float)
+    if value.shape != ref.shape and value.shape[::-1] == ref.shape:
+        value = value.T
+    if value.shape != ref.shape:
+        return Verdict(**base, verdict="incorrect",
+                       feedback=f"The claim has {value.size} entries; {q.id} has {ref.size}.",
+                       numeric=NumericResult("different", "single", 1, detail="size"))
+    diff = np.abs(value - ref)
+    ok = bool(np.all((diff <= tol) | (diff <= tol * np.abs(ref))))
+    shown = ", ".join(f"{x:.6g}" for x in ref.ravel())
+    numeric = NumericResult("equal" if ok else "different", "single", 1, float(np.max(diff)))
+    symbolic = SymbolicResult("skipped", "a number: checked by exact arithmetic in the numeric check")
+    if ok:
+        return Verdict(**base, verdict="correct", feedback=f"Correct ({q.id} = {shown}).", reading="single",
+                       numeric=numeric, symbolic=symbolic)
+    got = ", ".join(f"{x:.6g}" for x in value.ravel())
+    return Verdict(**base, verdict="incorrect", feedback=f"{q.id} is {shown}, not {got}.", diagnosis="arithmetic",
+                   numeric=numeric, symbolic=symbolic)

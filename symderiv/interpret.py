@@ -1,0 +1,193 @@
+"""Notation: what the student's symbols mean in a problem.
+
+The parser keeps the student's spelling; this stage maps it onto the problem's
+objects. W and w, Z and z, A and a are the same object; ^2 on a layer variable
+is a layer index, never a power; z_3 is layer 3 when 3 is a layer the problem
+has; ψ, \\Psi, softmax and ŷ are the output activation; Δ (labels) and δ
+(Kronecker or backprop delta) never meet.
+
+>>> from symderiv.problem import load_problem
+>>> from symderiv.tree import Sym, Num
+>>> Interpreter(load_problem("softmax-2layer")).resolve(Sym("a", layer=Num(2)))
+Ref(kind='A', layer=1)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .errors import NotationError
+from .problem import Problem
+from .tree import Add, Call, Deriv, Neg, Node, Num, Pow, Sym, Transpose
+
+LAYER_LETTERS = {"W": "W", "w": "W", "b": "b", "z": "Z", "Z": "Z", "a": "A", "A": "A"}
+ELEMENTWISE_FUNCS = {"exp", "log", "tanh", "sigmoid", "relu", "softplus", "abs"}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A problem object: X (input), A/Z at internal layer k, W/b of layer k, Y (labels),
+    N, lambda, dZ/dA (backprop deltas at layer k), kron (Kronecker delta)."""
+
+    kind: str
+    layer: int | None = None
+
+
+@dataclass(frozen=True)
+class FuncRef:
+    """A function: an activation of internal layer k (name 'act'), or a named one."""
+
+    name: str                # "act" or exp/log/tanh/sigmoid/relu/softplus/diag/softmax
+    layer: int | None = None
+    derivative: int = 0
+
+
+class Interpreter:
+    def __init__(self, problem: Problem, layer_bindings: dict[str, int] | None = None):
+        self.problem = problem
+        self.notation = problem.notation
+        self.bindings = dict(problem.notation.layer_symbols)
+        self.bindings.update(layer_bindings or {})
+
+    # ---- layer labels -----------------------------------------------------------
+    def layer_value(self, node: Node) -> int:
+        """The integer a layer expression (3, l, l+1, L-1) stands for."""
+        if isinstance(node, Num) and float(node.value).is_integer():
+            return int(node.value)
+        if isinstance(node, Sym) and not node.indices and node.name in self.bindings:
+            return self.bindings[node.name]
+        if isinstance(node, Add):
+            return sum(self.layer_value(t) for t in node.terms)
+        if isinstance(node, Neg):
+            return -self.layer_value(node.operand)
+        raise NotationError(f"cannot read {node!r} as a layer index")
+
+    def _valid_activation_label(self, label: int) -> bool:
+        k = self.notation.layer_of_activation_label(label)
+        return 0 <= k <= self.problem.depth
+
+    def _valid_weight_label(self, label: int) -> bool:
+        k = self.notation.layer_of_weight_label(label)
+        return 1 <= k <= self.problem.depth
+
+    def is_layer_label(self, letter: str, node: Node) -> bool:
+        kind = LAYER_LETTERS.get(letter)
+        if kind is None:
+            return False
+        try:
+            label = self.layer_value(node)
+        except NotationError:
+            return False
+        return self._valid_weight_label(label) if kind in ("W", "b") else self._valid_activation_label(label)
+
+    # ---- normalisation of the parser's tree ------------------------------------
+    def normalize(self, node: Node) -> Node:
+        """Rewrite notation into one spelling: a^2 -> a^{(2)}, z_3 -> z^{(3)},
+        d phi(z)/dz -> phi'(z), d a^(l)/d z^(l) -> g_l'(z^(l))."""
+        if isinstance(node, Pow) and isinstance(node.base, Sym) and node.base.layer is None \
+                and self.is_layer_label(node.base.name, node.exponent):
+            return self.normalize(replace(node.base, layer=node.exponent))
+        if isinstance(node, Sym):
+            if node.layer is None and node.name in LAYER_LETTERS and len(node.indices) >= 1 \
+                    and isinstance(node.indices[-1], Num) and self.is_layer_label(node.name, node.indices[-1]):
+                return replace(node, layer=node.indices[-1], indices=node.indices[:-1])
+            return node
+        if isinstance(node, Deriv):
+            num, wrt = self.normalize(node.num), self.normalize(node.wrt)
+            if isinstance(num, Call) and len(num.args) == 1 and num.args[0] == wrt:
+                return replace(num, primes=num.primes + 1)
+            if isinstance(num, Sym) and isinstance(wrt, Sym) and num.name in ("a", "A") \
+                    and wrt.name in ("z", "Z") and num.layer is not None and num.layer == wrt.layer:
+                return Call("__act__", (wrt,), primes=1)
+            return Deriv(num, wrt)
+        fields = {}
+        for name, value in node.__dict__.items():
+            if isinstance(value, Node):
+                fields[name] = self.normalize(value)
+            elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
+                fields[name] = tuple(self.normalize(v) for v in value)
+            elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+                fields[name] = tuple(tuple(self.normalize(x) if isinstance(x, Node) else x for x in v)
+                                     for v in value)
+        return replace(node, **fields) if fields else node
+
+    # ---- symbols -----------------------------------------------------------------
+    def resolve(self, sym: Sym) -> Ref:
+        name, nota, depth = sym.name, self.notation, self.problem.depth
+        if name == "y" and sym.decor == "hat":
+            return Ref("A", depth)
+        if name in LAYER_LETTERS:
+            kind = LAYER_LETTERS[name]
+            if sym.layer is None:
+                if kind in ("Z", "A"):
+                    return Ref(kind, depth)
+                if depth == 1:
+                    return Ref(kind, 1)
+                raise NotationError(f"{name} needs a layer index here (which of the {depth} layers?)")
+            label = self.layer_value(sym.layer)
+            if kind in ("W", "b"):
+                if not self._valid_weight_label(label):
+                    raise NotationError(f"there is no {name} with layer index {label} in this problem")
+                return Ref(kind, nota.layer_of_weight_label(label))
+            if not self._valid_activation_label(label):
+                raise NotationError(f"there is no {name} with layer index {label} in this problem")
+            k = nota.layer_of_activation_label(label)
+            if k == 0:
+                if kind == "Z":
+                    raise NotationError(f"{name} with layer index {label} is the input layer: it has no pre-activation")
+                return Ref("X")
+            return Ref(kind, k)
+        if name in ("x", "X"):
+            return Ref("X")
+        if name in nota.labels and sym.decor != "hat":
+            return Ref("Y")
+        if name in nota.output_activation and name not in ("softmax",):
+            return Ref("A", depth)
+        if name == "lambda" and self.problem.regulariser:
+            return Ref("lambda")
+        if name == "N":
+            return Ref("N")
+        if name == "delta":
+            if sym.layer is not None:
+                label = self.layer_value(sym.layer)
+                if not self._valid_activation_label(label) or nota.layer_of_activation_label(label) == 0:
+                    raise NotationError(f"there is no delta with layer index {label} in this problem")
+                return Ref("dZ", nota.layer_of_activation_label(label))
+            if len(sym.indices) == 2:
+                return Ref("kron")
+            hint = " (Δ, capital, is the label matrix)" if "Delta" in nota.labels else ""
+            raise NotationError(f"δ is not defined in problem {self.problem.id}{hint}")
+        raise NotationError(f"the symbol {self._show(sym)} is not defined in problem {self.problem.id}")
+
+    @staticmethod
+    def _show(sym: Sym) -> str:
+        from .latex import to_latex
+        return to_latex(sym)
+
+    def function(self, call: Call) -> FuncRef:
+        """Which function a Call applies."""
+        name, nota, depth = call.func, self.notation, self.problem.depth
+        hidden = [k for k in range(1, depth)]
+        if name == "__act__":
+            (arg,) = call.args
+            ref = self.resolve(arg) if isinstance(arg, Sym) else None
+            if ref is None or ref.kind != "Z":
+                raise NotationError("∂a/∂z needs a pre-activation")
+            return FuncRef("act", ref.layer, call.primes)
+        if call.indices and name in nota.hidden_activation + nota.output_activation:
+            label = self.layer_value(call.indices[0])
+            k = nota.layer_of_activation_label(label)
+            if not 1 <= k <= depth:
+                raise NotationError(f"there is no activation {name}_{label} in this problem")
+            return FuncRef("act", k, call.primes)
+        if name in nota.output_activation and name not in nota.hidden_activation:
+            return FuncRef("act", depth, call.primes)
+        if name in nota.hidden_activation and name not in nota.output_activation:
+            if len({self.problem.layers[k - 1][1] for k in hidden}) == 1 and hidden:
+                return FuncRef("act", hidden[0], call.primes)
+        if name in ("sigma",):
+            return FuncRef("sigmoid", None, call.primes)
+        if name in ELEMENTWISE_FUNCS | {"softmax", "diag"}:
+            return FuncRef(name, None, call.primes)
+        if name in ("phi", "varphi") and hidden:
+            return FuncRef("act", hidden[0], call.primes)
+        raise NotationError(f"the function {name} is not defined in problem {self.problem.id}")

@@ -1,0 +1,242 @@
+"""Ground truth, symbolically: explicit small matrices of symbols, differentiated entry by entry.
+
+Never MatrixSymbol.diff (it returns 0 for sums of traces and norms): the loss is
+written out component by component (one-hot labels as real one-hot columns,
+ReLU as z·s with a 0/1 symbol s per entry) and SymPy differentiates it with
+respect to each entry. The claim is evaluated on the same matrices and the
+difference is simplified to 0 entry by entry. Runs in a worker process under a
+time limit (limits.py).
+"""
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+import sympy as sp
+
+from .check import SymbolicResult, _index_names
+from .evaluate import Env, Evaluator, SympyBackend
+from .interpret import Interpreter, Ref
+from .limits import TimedOut, run_limited
+from .problem import OBJECTIVES, Problem, Quantity
+from .reference import layer_bindings, target_ref
+from .tree import Deriv, Node, Sym
+
+BACKEND = None
+
+
+def _backend():
+    global BACKEND
+    if BACKEND is None:
+        BACKEND = SympyBackend()
+    return BACKEND
+
+
+def _matrix(name, rows, cols):
+    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
+
+
+class SymbolicNetwork:
+    """The declared network on symbol matrices, in the columns layout."""
+
+    def __init__(self, problem: Problem, n_samples: int, averaged: bool, regularised: bool):
+        sizes = dict(problem.symbolic_sizes)
+        self.net = net = problem.network(sizes)
+        self.depth = net.depth
+        self.X = _matrix("x", net.input_size, n_samples)
+        self.W = {k: _matrix(f"w{k}", net.size(k), net.size(k - 1)) for k in range(1, net.depth + 1)}
+        self.b = {k: _matrix(f"b{k}", net.size(k), 1) for k in range(1, net.depth + 1)}
+        self.S = {k: _matrix(f"s{k}", net.size(k), n_samples) for k in range(1, net.depth + 1)
+                  if net.layers[k - 1].activation == "relu"}
+        n_out = net.layers[-1].size
+        if net.loss == "cross-entropy":
+            self.Y = sp.zeros(n_out, n_samples)
+            for j in range(n_samples):
+                self.Y[(2 * j + 1) % n_out, j] = 1
+        else:
+            self.Y = _matrix("y", n_out, n_samples)
+        self.N = sp.Symbol("N", positive=True) if n_samples == 1 and averaged else sp.Integer(n_samples)
+        self.scale = 1 / self.N if averaged else sp.Integer(1)
+        self.lam = sp.Symbol("lambda", positive=True)
+        self.regularised = regularised
+        self.n_samples = n_samples
+        self.Z, self.A = {}, {0: self.X}
+        self.J = self.run(0, self.X)
+
+    def act(self, k, Z):
+        name = self.net.layers[k - 1].activation
+        if name == "relu":
+            return Z.multiply_elementwise(self.S[k])
+        if name == "softmax":
+            return _backend().softmax(Z, 0)
+        return _backend().elementwise(name, Z, None) if name != "identity" else Z
+
+    def run(self, level, value, pre=False):
+        """J from a given A_level (or Z_level when pre): records Z and A on the first run."""
+        A = value if not pre else self.act(level, value)
+        record = not self.Z
+        if record and pre:
+            raise ValueError("first run starts at the input")
+        for k in range(level + 1, self.depth + 1):
+            Z = self.W[k] * A + self.b[k] * sp.ones(1, self.n_samples)
+            A = self.act(k, Z)
+            if record:
+                self.Z[k], self.A[k] = Z, A
+        L = self.depth
+        ZL = value if (pre and level == L) else (self.Z[L] if record else Z)
+        total = 0
+        loss = self.net.loss
+        for j in range(self.n_samples):
+            a = A[:, j]
+            if loss == "cross-entropy":
+                z = ZL[:, j]
+                total += -sum(self.Y[c, j] * (z[c] - sp.log(sum(sp.exp(t) for t in z))) for c in range(len(z)))
+            elif loss == "bce":
+                total += -sum(self.Y[c, j] * sp.log(a[c]) + (1 - self.Y[c, j]) * sp.log(1 - a[c]) for c in range(len(a)))
+            elif loss == "mse":
+                total += sum((a[c] - self.Y[c, j]) ** 2 for c in range(len(a))) / 2
+            else:
+                total += sum(sp.log(1 + (a[c] - self.Y[c, j]) ** 2) + a[c] ** 3 / 3 for c in range(len(a)))
+        J = self.scale * total
+        if self.regularised:
+            J += self.lam * sum(sum(w ** 2 for w in W) for W in self.W.values())
+        return J
+
+    def gradient(self, ref: Ref):
+        if ref.kind in ("W", "b"):
+            M = (self.W if ref.kind == "W" else self.b)[ref.layer]
+            return M.applyfunc(lambda s: sp.diff(self.J, s))
+        if ref.kind == "X":
+            return self.X.applyfunc(lambda s: sp.diff(self.J, s))
+        level = ref.layer
+        actual = self.Z[level] if ref.kind in ("Z", "dZ") else self.A[level]
+        fresh = _matrix("t", *actual.shape)
+        J = self.run(level, fresh, pre=ref.kind in ("Z", "dZ"))
+        subs = dict(zip(list(fresh), list(actual)))
+        return fresh.applyfunc(lambda s: sp.diff(J, s)).applyfunc(lambda e: e.xreplace(subs))
+
+    def jacobian(self, ref: Ref):
+        k = ref.layer
+        fresh = _matrix("t", self.Z[k].shape[0], 1)
+        A = self.act(k, fresh)
+        jac = sp.Matrix(A.shape[0], fresh.shape[0], lambda i, j: sp.diff(A[i], fresh[j]))
+        return jac.xreplace(dict(zip(list(fresh), list(self.Z[k][:, 0]))))
+
+
+@lru_cache(maxsize=64)
+def _setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: tuple):
+    bindings = dict(bindings_items)
+    averaged, regularised = OBJECTIVES.get(quantity.of, (False, False))
+    n_samples = 1 if reading == "single" else dict(problem.symbolic_sizes).get("N", 2)
+    net = SymbolicNetwork(problem, n_samples, averaged, regularised)
+    ref = target_ref(problem, quantity, bindings)
+    flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
+    if quantity.kind == "jacobian":
+        reference = net.jacobian(ref)
+    else:
+        g = net.gradient(ref)
+        reference = g if ref.kind in ("W", "b") else flip(g)
+    objects = {Ref("X"): flip(net.X), Ref("Y"): flip(net.Y), Ref("N"): sp.Matrix([[net.N]]),
+               Ref("lambda"): sp.Matrix([[net.lam]])}
+    for k in range(1, net.depth + 1):
+        objects.update({Ref("W", k): net.W[k], Ref("b", k): net.b[k],
+                        Ref("Z", k): flip(net.Z[k]), Ref("A", k): flip(net.A[k])})
+    masks = {}
+    for k, S in net.S.items():
+        masks.update({z: s for z, s in zip(list(net.Z[k]), list(S))})
+    env = Env(backend=_backend(), interp=Interpreter(problem, bindings), objects=objects,
+              activations={k: net.net.layers[k - 1].activation for k in range(1, net.depth + 1)},
+              reading=reading, weight_layout=problem.notation.weight_layout, masks=masks,
+              allow_cost_derivative=problem.loss == "generic")
+    return net, env, reference, flip
+
+
+def _add_deltas(net, env, tree: Node, flip):
+    """δ^(l) and ∂C/∂a atoms, computed only when the claim uses them."""
+    for n in tree.walk():
+        if isinstance(n, Sym) and n.name == "delta" and n.layer is not None:
+            ref = env.interp.resolve(n)
+            if ref.kind == "dZ" and ref not in env.objects:
+                env.objects[ref] = flip(net.gradient(Ref("Z", ref.layer)))
+        if isinstance(n, Deriv) and isinstance(n.wrt, Sym):
+            ref = env.interp.resolve(n.wrt)
+            key = Ref("d" + ref.kind, ref.layer)
+            if ref.kind == "A" and key not in env.objects:
+                env.objects[key] = flip(net.gradient(Ref("A", ref.layer)))
+
+
+def _canonical_atoms(expr):
+    """exp(u) -> E, exp(-u) -> 1/E, tanh(u) -> T: the difference becomes rational."""
+    mapping, symbols = {}, {}
+    for atom in expr.atoms(sp.exp, sp.tanh):
+        arg = atom.args[0]
+        neg = arg.could_extract_minus_sign()
+        key = (atom.func, -arg if neg else arg)
+        if key not in symbols:
+            symbols[key] = sp.Symbol(f"E{len(symbols)}", positive=True)
+        s = symbols[key]
+        if atom.func == sp.exp:
+            mapping[atom] = 1 / s if neg else s
+        else:
+            mapping[atom] = -s if neg else s
+    return expr.xreplace(mapping)
+
+
+def is_zero(expr) -> bool:
+    expr = sp.sympify(expr)
+    if expr == 0:
+        return True
+    rational = _canonical_atoms(expr)
+    if sp.cancel(sp.together(rational)) == 0:
+        return True
+    return sp.simplify(expr) == 0
+
+
+def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, final_transpose: bool):
+    sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
+    for bindings in layer_bindings(quantity):
+        net, env, reference, flip = _setup(problem, quantity, reading, tuple(sorted(bindings.items())))
+        normalized = env.interp.normalize(tree)
+        _add_deltas(net, env, normalized, flip)
+        if _index_names(normalized, quantity):
+            value = _indexed(env, normalized, quantity, reference)
+        else:
+            value = Evaluator(env).value(normalized)
+        if final_transpose:
+            value = value.T
+        if value.shape != reference.shape:
+            return "different", f"the claim is {value.shape[0]}x{value.shape[1]}, the quantity {reference.shape[0]}x{reference.shape[1]}", sizes
+        for (i, j), (v, r) in zip(((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),
+                                  zip(list(value), list(reference))):
+            if not is_zero(v - r):
+                where = f" at layer binding {bindings}" if bindings else ""
+                return "different", f"entry ({i + 1},{j + 1}) differs{where}: claim − truth = {sp.simplify(v - r)}", sizes
+    return "equal", "claim − truth simplifies to 0 in every entry", sizes
+
+
+def _indexed(env, tree, quantity, reference):
+    names = quantity.indices
+    in_out = env.weight_layout == "in-out" and len(names) == 2
+    rows, cols = reference.shape
+    shape = (cols, rows) if in_out else (rows, cols)
+    out = sp.zeros(*shape) if len(names) == 2 else sp.zeros(rows, 1)
+    for i in range(shape[0]):
+        for j in range(shape[1] if len(names) == 2 else 1):
+            binding = dict(zip(names, (i, j) if len(names) == 2 else (i,)))
+            out[i, j] = Evaluator(env, binding).value(tree)[0, 0]
+    return out.T if in_out else out
+
+
+def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: str, *,
+                   final_transpose: bool = False, timeout: float = 5.0) -> SymbolicResult:
+    start = time.perf_counter()
+    sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
+    try:
+        result = run_limited(_worker, (problem, quantity, tree, reading, final_transpose), timeout)
+    except Exception as exc:  # a SymPy failure is reported, never raised
+        return SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], sizes, time.perf_counter() - start)
+    if isinstance(result, TimedOut):
+        return SymbolicResult("timeout", f"SymPy did not finish within {timeout:g} s", sizes,
+                              time.perf_counter() - start)
+    status, detail, sizes = result
+    return SymbolicResult(status, detail, sizes, time.perf_counter() - start)
