@@ -346,7 +346,7 @@ class Evaluator:
                 raise ShapeError(f"index out of range for a {rows}x{cols} matrix")
             return self.b.entry(value, i, j)
         (i,) = components[:1]
-        axis = 1 if self.env.reading == "rows" else 0
+        axis = 1 if self.env.reading == "rows" or rows == 1 else 0
         if axis == 0:
             if not 0 <= i < rows:
                 raise ShapeError(f"index {i + 1} out of range (size {rows})")

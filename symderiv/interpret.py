@@ -91,6 +91,9 @@ class Interpreter:
                     and isinstance(node.indices[-1], Num) and self.is_layer_label(node.name, node.indices[-1]):
                 return replace(node, layer=node.indices[-1], indices=node.indices[:-1])
             return node
+        if isinstance(node, Transpose) and isinstance(node.operand, Sym) and len(node.operand.indices) == 2:
+            inner = self.normalize(node.operand)       # w_{kj}^T is the entry w_{jk}
+            return replace(inner, indices=inner.indices[::-1])
         if isinstance(node, Deriv):
             num, wrt = self.normalize(node.num), self.normalize(node.wrt)
             if isinstance(num, Call) and len(num.args) == 1 and num.args[0] == wrt:

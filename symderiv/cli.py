@@ -1,0 +1,163 @@
+"""The `symderiv` command. It only parses arguments and calls library functions."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .errors import SymderivError
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"symderiv: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_check(args) -> int:
+    from .check import check_claim
+    from .report import verdict_text
+    v = check_claim(args.problem, args.quantity, args.claim, symbolic=not args.no_symbolic)
+    print(json.dumps(v.to_dict(), indent=2, ensure_ascii=False) if args.json else verdict_text(v))
+    return 0 if v.accepted else 1
+
+
+def cmd_verify(args) -> int:
+    from .problem import derivation_files
+    from .report import Progress, verify_line
+    from .verify import verify_file
+    files = [Path(f) for f in args.files] or derivation_files()
+    if not files:
+        return _fail("no derivation files found (give FILE... or run from the project root)")
+    results, failed_files = [], False
+    for f in files:
+        try:
+            got = verify_file(f, on_result=None if args.json else (lambda r: print(verify_line(r), flush=True)))
+        except SymderivError as exc:
+            print(f"symderiv: {exc}", file=sys.stderr)
+            failed_files = True
+            continue
+        results.extend(got)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False))
+    else:
+        worst = max((r.gradcheck_max_rel_err for r in results), default=0.0)
+        bad = [r for r in results if not r.ok]
+        print(f"{len(results) - len(bad)}/{len(results)} quantities verified; "
+              f"worst gradcheck relative error {worst:.2e} (limit 1e-7)")
+    if failed_files:
+        return 2
+    return 1 if any(not r.ok for r in results) else 0
+
+
+def cmd_export(args) -> int:
+    from .export import export_document
+    from .problem import derivation_files
+    files = [Path(f) for f in args.files] or derivation_files()
+    try:
+        text, summary = export_document(files, strict=args.strict)
+    except SymderivError as exc:
+        return _fail(str(exc), 1 if args.strict else 2)
+    Path(args.output).write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}: {summary}")
+    return 0
+
+
+def _grade_one(job):
+    from .grade import GradeConfig, grade_file
+    path, problem, config = job
+    return grade_file(path, problem, config)
+
+
+def cmd_grade(args) -> int:
+    from .grade import GradeConfig
+    from .problem import load_problem
+    from .report import Progress, grade_csv, grade_json, grade_table
+    problem = load_problem(args.key)
+    config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
+    jobs = [(f, problem.id, config) for f in args.submissions]
+    progress = Progress(len(jobs), "grading")
+    reports = []
+    if args.jobs > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            for report in pool.map(_grade_one, jobs):
+                reports.append(report)
+                progress.step(Path(report.file).name)
+    else:
+        for job in jobs:
+            reports.append(_grade_one(job))
+            progress.step(Path(job[0]).name)
+    progress.close()
+    if args.json:
+        print(grade_json(reports))
+    elif args.csv:
+        print(grade_csv(reports, list(problem.parts)), end="")
+    else:
+        for r in reports:
+            print(grade_table(r))
+    if args.html:
+        from .html import write_html
+        index = write_html(reports, problem, Path(args.html))
+        print(f"wrote {index}", file=sys.stderr)
+    if args.export_latex:
+        from .export import export_submissions
+        for written in export_submissions(reports, problem, Path(args.export_latex)):
+            print(f"wrote {written}", file=sys.stderr)
+    for r in reports:
+        if r.error:
+            print(f"symderiv: {r.error}", file=sys.stderr)
+    return 1 if any(r.error for r in reports) else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="symderiv", description="Check hand-written backpropagation derivations.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="check one claim")
+    p.add_argument("problem")
+    p.add_argument("quantity", help="a quantity id (dJt/dW2) or the LaTeX left-hand side")
+    p.add_argument("claim", help="the claimed closed form, in LaTeX")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--no-symbolic", action="store_true", help="numeric check only")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("verify", help="verify derivation files (default: all of derivations/)")
+    p.add_argument("files", nargs="*")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("export", help="LaTeX of the verified results")
+    p.add_argument("files", nargs="*")
+    p.add_argument("-o", "--output", default="solutions.tex")
+    p.add_argument("--strict", action="store_true", help="refuse if any quantity fails verification")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("grade", help="grade student submissions")
+    p.add_argument("--key", required=True, help="problem id of the answer key")
+    p.add_argument("submissions", nargs="+")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    p.add_argument("--html", metavar="DIR", help="write an HTML report per submission and a class overview")
+    p.add_argument("--export-latex", metavar="DIR", help="write each submission's verified parts as LaTeX")
+    p.add_argument("--jobs", type=int, default=1, help="grade in N parallel processes")
+    p.add_argument("--layout-credit", type=float, default=0.75,
+                   help="share of a part's points for correct-up-to-layout (default 0.75)")
+    p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
+    p.set_defaults(func=cmd_grade)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SymderivError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

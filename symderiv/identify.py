@@ -1,0 +1,165 @@
+"""Which quantity a left-hand side names: ∂J̃/∂W^{(1)} -> dJt/dW1, δ_j^{(l)} -> delta-l,
+z_1^{[1]} -> component 1 of z1, ∂a_i/∂z_j -> softmax-jacobian.
+
+J and J̃ stay distinct (except where they agree: J̃ and J have the same gradient with
+respect to everything but the weights).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ParseError, SymderivError
+from .interpret import Interpreter, Ref
+from .problem import Problem, Quantity
+from .tree import Call, Deriv, Node, Num, Sym
+
+OBJECTIVE_LETTERS = {"J": "J", "L": "L", "C": "C", "c": "C", "E": "J"}
+
+
+@dataclass(frozen=True)
+class LhsMatch:
+    quantity: str
+    component: int | None = None       # 0-based component for a value such as z_1^{[1]}
+    note: str = ""
+
+
+def _objective(num: Node, latex: str) -> str | None:
+    name, decor = None, ""
+    if isinstance(num, Sym):
+        name, decor = num.name, num.decor
+    elif isinstance(num, Call) and not num.args[1:]:
+        name = num.func
+    if name not in OBJECTIVE_LETTERS:
+        return None
+    key = OBJECTIVE_LETTERS[name]
+    if key == "J" and (decor == "tilde" or "\\tilde" in latex.split("}{")[0] or "J̃" in latex):
+        return "Jt"
+    return key
+
+
+def _object(interp: Interpreter, node: Node) -> tuple[Ref, Node | None] | None:
+    node = interp.normalize(node)
+    if not isinstance(node, Sym):
+        return None
+    try:
+        return interp.resolve(Sym(node.name, node.layer, (), node.decor)), node.layer
+    except SymderivError:
+        return None
+
+
+def _same_layer(a: Node | None, b: Node | None) -> bool:
+    return a == b or (isinstance(a, Num) and isinstance(b, Num) and a.value == b.value)
+
+
+def _quantity_target(problem: Problem, q: Quantity, text: str, interp: Interpreter):
+    from .parse import parse
+    try:
+        return _object(interp, parse(text))
+    except (ParseError, SymderivError):
+        return None
+
+
+def identify(problem: Problem, lhs: Node, latex: str = "") -> LhsMatch | None:
+    """The quantity a parsed left-hand side names, or None."""
+    symbolic_layers = dict(problem.notation.layer_symbols)
+    interp = Interpreter(problem, {name: 1 for name in ("l", "k")} | symbolic_layers)
+    if isinstance(lhs, Sym) and lhs.name == "delta" and lhs.layer is not None:
+        lhs = Deriv(Sym(_default_objective(problem)), Sym("z", lhs.layer, lhs.indices))
+    if isinstance(lhs, Deriv):
+        return _identify_derivative(problem, lhs, latex, interp)
+    target = _object(interp, lhs)
+    if target is None:
+        return None
+    ref, _ = target
+    for q in problem.quantities:
+        if q.kind == "value":
+            qt = _quantity_target(problem, q, q.of, interp)
+            if qt and qt[0] == ref:
+                norm = interp.normalize(lhs)
+                comps = [i for i in getattr(norm, "indices", ()) if isinstance(i, Num)]
+                comp = int(comps[0].value) - 1 if comps else None
+                return LhsMatch(q.id, comp)
+    return None
+
+
+def _default_objective(problem: Problem) -> str:
+    keys = [k for k, _ in problem.notation.objectives]
+    return "C" if "C" in keys else keys[0]
+
+
+def _identify_derivative(problem: Problem, lhs: Deriv, latex: str, interp: Interpreter) -> LhsMatch | None:
+    objective = _objective(lhs.num, latex)
+    wrt = _object(interp, lhs.wrt)
+    if wrt is None:
+        return None
+    wrt_ref, wrt_layer = wrt
+    if objective is None:
+        num = _object(interp, lhs.num)
+        if num is None:
+            return None
+        fallback = None
+        for q in problem.quantities:
+            if q.kind != "jacobian":
+                continue
+            of, by = _quantity_target(problem, q, q.of, interp), _quantity_target(problem, q, q.wrt, interp)
+            if of and by and of[0] == num[0] and by[0] == wrt_ref:
+                return LhsMatch(q.id)
+            if of and of[0] == num[0]:
+                fallback = LhsMatch(q.id, note=f"read as the derivative of {q.of} with respect to {q.wrt}")
+        return fallback
+    keys = [k for k, _ in problem.notation.objectives]
+    if objective == "J" and "J" not in keys and "C" in keys:
+        objective = "C"
+    candidates = []
+    for q in problem.quantities:
+        if q.kind != "gradient":
+            continue
+        qt = _quantity_target(problem, q, q.wrt, interp)
+        if not qt or qt[0].kind != wrt_ref.kind:
+            continue
+        if qt[0] != wrt_ref and not _symbolic_layer_match(qt[1], wrt_layer):
+            continue
+        if qt[1] is not None and wrt_layer is not None and not _layer_compatible(qt[1], wrt_layer):
+            continue
+        candidates.append(q)
+    exact = [q for q in candidates if q.of == objective]
+    if exact:
+        return LhsMatch(exact[0].id)
+    if objective == "Jt" and wrt_ref.kind != "W":
+        same = [q for q in candidates if q.of == "J"]
+        if same:
+            return LhsMatch(same[0].id)
+    if objective == "J" and wrt_ref.kind != "W":
+        same = [q for q in candidates if q.of == "Jt"]
+        if same:
+            return LhsMatch(same[0].id)
+    return None
+
+
+def _has_symbol(node: Node | None) -> bool:
+    return node is not None and any(isinstance(n, Sym) for n in node.walk())
+
+
+def _symbolic_layer_match(a: Node | None, b: Node | None) -> bool:
+    return _has_symbol(a) and _has_symbol(b)
+
+
+def _layer_compatible(q_layer: Node, wrt_layer: Node) -> bool:
+    """z^{(L)} is delta-L, z^{(l)} (or L-1, l+1...) is delta-l; numbers must agree."""
+    if not _has_symbol(q_layer) and not _has_symbol(wrt_layer):
+        return True
+    q_is_last = isinstance(q_layer, Sym) and q_layer.name == "L"
+    w_is_last = isinstance(wrt_layer, Sym) and wrt_layer.name == "L"
+    if q_is_last or w_is_last:
+        return q_is_last == w_is_last
+    return True
+
+
+def identify_quantity(problem: Problem, latex: str) -> str | None:
+    from .parse import parse_lenient
+    try:
+        tree = parse_lenient(latex).tree
+    except ParseError:
+        return None
+    match = identify(problem, tree, latex)
+    return match.quantity if match else None

@@ -1,0 +1,90 @@
+"""Human and machine output: terminal tables, JSON, a CSV gradebook, progress on a terminal."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+
+MARKS = {"correct": "✓", "correct-up-to-layout": "~", "incorrect": "✗", "unparseable": "?", "missing": "-"}
+
+
+class Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int, label: str, stream=None):
+        self.total, self.label, self.done = total, label, 0
+        self.stream = stream or sys.stderr
+        self.enabled = total > 1 and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.start = time.perf_counter()
+
+    def step(self, note: str = "") -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        width = 28
+        filled = int(width * self.done / self.total)
+        elapsed = time.perf_counter() - self.start
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                          f"{elapsed:5.1f}s {note[:30]:30}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def verdict_text(v) -> str:
+    lines = [f"{MARKS.get(v.verdict, '?')} {v.verdict}: {v.feedback}"]
+    if v.numeric is not None:
+        err = f", max rel. error {v.numeric.max_rel_err:.2g}" if v.numeric.max_rel_err is not None else ""
+        reading = f" ({v.numeric.reading})" if v.numeric.reading else ""
+        lines.append(f"  numeric:  {v.numeric.status}{reading}, {v.numeric.points} points{err}"
+                     + (f" — {v.numeric.detail}" if v.numeric.detail and v.numeric.status != "equal" else ""))
+    if v.symbolic is not None:
+        sizes = f" on {v.symbolic.sizes}" if v.symbolic.sizes else ""
+        lines.append(f"  symbolic: {v.symbolic.status}{sizes}" + (f" — {v.symbolic.detail}" if v.symbolic.detail else ""))
+    if v.normalized:
+        lines.append(f"  read as:  {v.normalized}")
+    lines.append(f"  ({v.seconds * 1000:.0f} ms)")
+    return "\n".join(lines)
+
+
+def verify_line(r) -> str:
+    mark = "✓" if r.ok else "✗"
+    flags = f"numeric {'ok' if r.numeric else 'FAIL'}, symbolic {'ok' if r.symbolic else 'FAIL'}"
+    return f"{mark} {r.problem:22} {r.quantity:18} {flags}, gradcheck {r.gradcheck_max_rel_err:.1e}, " \
+           f"{r.seconds:.2f}s — {r.message}"
+
+
+def grade_table(report) -> str:
+    if report.error:
+        return f"{report.file}: ERROR {report.error}"
+    out = [f"{report.file}  ({report.problem})  score {report.score:g}/{report.max_score:g}"]
+    for p in report.parts:
+        where = f"line {p.line}" if p.line else "—"
+        wrong = f", first wrong line {p.first_wrong_line}" if p.first_wrong_line else ""
+        out.append(f"  {MARKS.get(p.verdict, '?')} {p.quantity:18} {p.verdict:21} {where:9} {p.feedback}{wrong}")
+    bad = [s for s in report.steps if not s.ok]
+    if bad:
+        out.append("  wrong steps:")
+        out.extend(f"    line {s.line}: {s.message}" for s in bad)
+    return "\n".join(out)
+
+
+def grade_json(reports) -> str:
+    return json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False, default=str)
+
+
+def grade_csv(reports, parts: list[str]) -> str:
+    """One row per submission, one column per part (points), total: imports into Canvas/Moodle."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["file"] + parts + ["total", "max", "error"])
+    for r in reports:
+        points = {p.quantity: p.points for p in r.parts}
+        writer.writerow([r.file] + [f"{points.get(q, 0):g}" for q in parts]
+                        + [f"{r.score:g}", f"{r.max_score:g}", r.error or ""])
+    return buf.getvalue()

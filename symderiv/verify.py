@@ -1,0 +1,134 @@
+"""`symderiv verify`: every quantity of a derivation file against the ground truth.
+
+The ground truth comes from the declared network (NumPy backprop checked by
+central differences, and SymPy entrywise differentiation), never from the
+file's own formulas.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .check import judge
+from .errors import ParseError, SymderivError
+from .network import gradcheck, random_instance
+from .problem import Problem, Quantity, load_problem_file
+from .tree import Node
+
+GRADCHECK_LIMIT = 1e-7
+
+
+@dataclass(frozen=True)
+class QuantityResult:
+    problem: str
+    quantity: str
+    ok: bool
+    symbolic: bool
+    numeric: bool
+    gradcheck_max_rel_err: float
+    seconds: float
+    message: str
+    claim: str = ""
+    verdict: str = ""
+    reading: str | None = None
+    symbolic_detail: str = ""
+    numeric_max_rel_err: float | None = None
+    normalized: str | None = None
+
+    def to_dict(self) -> dict:
+        keys = ("problem", "quantity", "ok", "symbolic", "numeric", "gradcheck_max_rel_err", "seconds", "message")
+        d = asdict(self)
+        return {k: d[k] for k in keys} | {"claim": self.claim, "verdict": self.verdict, "reading": self.reading,
+                                          "symbolic_detail": self.symbolic_detail}
+
+
+@lru_cache(maxsize=16)
+def problem_gradcheck(problem: Problem, seed: int = 0) -> float:
+    """Worst relative error of the NumPy backprop against central differences, over a few instances."""
+    sizes = dict(problem.numeric_sizes)
+    net = problem.network(sizes)
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for _ in range(2):
+        inst = random_instance(net, int(sizes.get("N", 1)), rng)
+        worst = max(worst, gradcheck(net, inst))
+    return worst
+
+
+def _symbolic_value(problem: Problem, q: Quantity, tree: Node) -> tuple[bool, str]:
+    """A forward-pass value, exactly: SymPy on the given numbers."""
+    import sympy as sp
+    from .evaluate import Env, Evaluator, SympyBackend
+    from .interpret import Interpreter, Ref
+    from .reference import target_ref
+    f = problem.forward
+    backend = SympyBackend()
+    A = sp.Matrix([[sp.nsimplify(v)] for v in f.x])
+    objs = {Ref("X"): A}
+    for k, (W, b, act) in enumerate(zip(f.W, f.b, f.activations), start=1):
+        Wm = sp.Matrix([[sp.nsimplify(v) for v in row] for row in W])
+        bm = sp.Matrix([[sp.nsimplify(v)] for v in b])
+        Z = Wm * A + bm
+        A = backend.elementwise(act, Z, None)
+        objs.update({Ref("W", k): Wm, Ref("b", k): bm, Ref("Z", k): Z, Ref("A", k): A})
+    env = Env(backend=backend, interp=Interpreter(problem), objects=objs,
+              activations=dict(enumerate(f.activations, start=1)), reading="single")
+    value = Evaluator(env).value(Interpreter(problem).normalize(tree))
+    truth = objs[target_ref(problem, q, {})]
+    if value.shape != truth.shape:
+        return False, "sizes differ"
+    diffs = [abs(float(sp.N(v - t, 30))) for v, t in zip(list(value), list(truth))]
+    scale = [max(abs(float(sp.N(t, 30))), 1.0) for t in list(truth)]
+    ok = all(d <= f.tolerance * s for d, s in zip(diffs, scale))
+    return ok, f"exact values within {f.tolerance:g}: largest difference {max(diffs):.3g}"
+
+
+def verify_quantity(problem: Problem, q: Quantity, grad_err: float, timeout: float = 20.0) -> QuantityResult:
+    start = time.perf_counter()
+    from .parse import parse_lenient
+    try:
+        tree = parse_lenient(q.claim).tree
+    except ParseError as exc:
+        raise SymderivError(f"{problem.path}:{q.line}: quantity {q.id!r}: {exc}") from None
+    v = judge(problem, q, tree, symbolic=True, timeout=timeout)
+    numeric_ok = v.numeric is not None and v.numeric.status == "equal" and v.verdict == "correct"
+    if q.kind == "value":
+        symbolic_ok, detail = _symbolic_value(problem, q, tree)
+    else:
+        symbolic_ok = v.symbolic is not None and v.symbolic.status == "equal"
+        detail = f"{v.symbolic.status}: {v.symbolic.detail}" if v.symbolic else ""
+    gradcheck_ok = grad_err <= GRADCHECK_LIMIT
+    ok = numeric_ok and symbolic_ok and gradcheck_ok
+    if ok:
+        message = f"{v.feedback} Symbolic ({dict(problem.symbolic_sizes)}): {detail}."
+    else:
+        reasons = []
+        if not numeric_ok:
+            reasons.append(f"numerically {v.verdict}: {v.feedback}")
+        if not symbolic_ok:
+            reasons.append(f"symbolically {detail or 'not checked'}")
+        if not gradcheck_ok:
+            reasons.append(f"backprop disagrees with finite differences ({grad_err:.2g})")
+        message = "; ".join(reasons)
+    return QuantityResult(problem=problem.id, quantity=q.id, ok=ok, symbolic=symbolic_ok, numeric=numeric_ok,
+                          gradcheck_max_rel_err=grad_err, seconds=round(time.perf_counter() - start, 4),
+                          message=message, claim=q.claim, verdict=v.verdict, reading=v.reading,
+                          symbolic_detail=detail,
+                          numeric_max_rel_err=v.numeric.max_rel_err if v.numeric else None,
+                          normalized=v.normalized)
+
+
+def verify_file(path, on_result=None) -> list[QuantityResult]:
+    """Verify every quantity in one derivation file. Raises DerivationFileError for an unusable file."""
+    problem = load_problem_file(path)
+    grad_err = problem_gradcheck(problem)
+    results = []
+    for q in problem.quantities:
+        r = verify_quantity(problem, q, grad_err)
+        results.append(r)
+        if on_result:
+            on_result(r)
+    return results
