@@ -245,9 +245,22 @@ def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
         for name, _ in points[0].mutants:
             if all(rel_err(v, dict(p.mutants)[name]) <= 1e-6 for v, p in zip(values, points)):
                 return _mutant_code(name), f"Wrong: {name}."
-        if index_mode and values[0].ndim == 2 and values[0].shape[0] == values[0].shape[1]:
-            continue
+        if index_mode and refs[0].ndim == 2 and refs[0].shape[0] == refs[0].shape[1] > 1:
+            case = _case_match(values, refs)
+            if case:
+                return case
     return None, ""
+
+
+def _case_match(values, refs):
+    """A formula that is right only on the diagonal (i = j) or only off it is one case of the answer."""
+    n = refs[0].shape[0]
+    diag = np.eye(n, dtype=bool)
+    for mask, code, text in ((diag, "only-diagonal", "i = j"), (~diag, "only-off-diagonal", "i ≠ j")):
+        if all(rel_err(v[mask], r[mask]) <= 1e-6 for v, r in zip(values, refs)):
+            return code, (f"This holds only for {text}; the answer must cover both cases "
+                          "(e.g. with a Kronecker δ_ij).")
+    return None
 
 
 def _mutant_code(text: str) -> str:

@@ -304,6 +304,8 @@ class Evaluator:
 
     def symbol_value(self, node: Sym):
         ref = self.env.interp.resolve(node)
+        if ref.kind == "n":
+            return self.b.const(self.layer_width(ref.layer))
         if ref.kind == "kron":
             i, j = (self._index_position(ix) for ix in node.indices)
             if i is None or j is None:
@@ -354,6 +356,11 @@ class Evaluator:
         if not 0 <= i < cols:
             raise ShapeError(f"index {i + 1} out of range (size {cols})")
         return self.b.col(value, i)
+
+    def layer_width(self, k: int) -> int:
+        if k == 0:
+            return self.b.shape(self.env.objects[Ref("X")])[self.env.class_axis]
+        return self.b.shape(self.env.objects[Ref("W", k)])[0]
 
     def _ones(self, node):
         n = self.samples()
@@ -538,10 +545,11 @@ class Evaluator:
                                      self._rebuild(factors, [c.tree for c in combo])))
                 if not self.lenient:
                     return out
-                continue
             except ShapeError:
                 if not self.lenient:
                     raise
+            # a product can typecheck the wrong way (a row times a column is a number):
+            # the reorderings are candidates even then
             out.extend(self._reorderings(combo, base_fixes))
         if not out:
             raise ShapeError(f"{' '.join(to_latex(f) for f in factors)} does not typecheck")
@@ -609,8 +617,17 @@ class Evaluator:
         fref = self.env.interp.function(node)
         if len(node.args) != 1:
             raise NotationError(f"{node.func} takes one argument here")
+        arg = node.args[0]
+        if self._is_softmax(fref) and isinstance(arg, Sym) and arg.indices and not fref.derivative:
+            # ψ(z_i) is the i-th entry of ψ(z): the softmax of one number would be 1
+            whole = self.apply(fref, Evaluator(self.env, self.bind).symbol_value(Sym(arg.name, arg.layer, (), arg.decor)))
+            ref = self.env.interp.resolve(arg)
+            return self._one(node, self._select(whole, ref, arg.indices))
         return self._map(node, node.args[0], lambda v: self.apply(fref, v),
                          lambda t: Call(node.func, (t,), node.primes, node.indices))
+
+    def _is_softmax(self, fref: FuncRef) -> bool:
+        return fref.name == "softmax" or (fref.name == "act" and self.env.activations.get(fref.layer) == "softmax")
 
     def apply(self, fref: FuncRef, v):
         name = fref.name
@@ -637,29 +654,34 @@ class Evaluator:
                          lambda t: Indicator(Compare(t, cond.op, Num(0))))
 
     def _piecewise(self, node):
-        value, masks, trees = None, [], []
+        masks = [self.value(Indicator(cond)) for _, cond in node.pieces if cond is not None]
+        if not masks:
+            raise ShapeError("a cases block with no condition")
+        value, pieces, fixes = None, [], []
         for piece, cond in node.pieces:
             if cond is None:
-                continue
-            masks.append(self.value(Indicator(cond)))
-        for piece, cond in node.pieces:
-            if cond is None:
-                if not masks:
-                    raise ShapeError("a cases block with no condition")
                 mask = self.b.add(self.b.ones(*self.b.shape(masks[0])),
                                   self.b.scale(self.b.const(-1), self._sum_values(masks)))
             else:
                 mask = self.value(Indicator(cond))
-            v = self.value(piece)
-            sv, sm = self.b.shape(v), self.b.shape(mask)
-            if sv != sm and sv != (1, 1):
-                if self.lenient and sv[::-1] == sm:
-                    v = self.b.T(v)
-                else:
-                    raise ShapeError(f"a case of size {sv[0]}x{sv[1]} under a condition of size {sm[0]}x{sm[1]}")
-            term = self._elementwise_product(v, mask)
+            sm = self.b.shape(mask)
+            chosen = None
+            for cand in self._ev(piece):
+                sv = self.b.shape(cand.value)
+                if sv == sm or sv == (1, 1):
+                    chosen = cand
+                elif self.lenient and sv[::-1] == sm:
+                    chosen = Candidate(self.b.T(cand.value), cand.fixes + (f"transpose {to_latex(cand.tree)}",),
+                                       Transpose(cand.tree))
+                if chosen is not None:
+                    break
+            if chosen is None:
+                raise ShapeError(f"a case of {to_latex(piece)} does not fit its condition's size {sm[0]}x{sm[1]}")
+            term = self._elementwise_product(chosen.value, mask)
             value = term if value is None else self.b.add(value, term)
-        return self._one(node, value)
+            pieces.append((chosen.tree, cond))
+            fixes.extend(chosen.fixes)
+        return [Candidate(value, tuple(fixes), Piecewise(tuple(pieces)))]
 
     def _sum_values(self, values):
         total = values[0]

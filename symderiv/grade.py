@@ -141,15 +141,14 @@ def _retarget(problem: Problem, match: LhsMatch, first_rhs: Node | None, latex_l
         return match
     interp = Interpreter(problem, dict(layer_bindings(q)[0]))
     try:
-        norm = interp.normalize(first_rhs)
         own = interp.resolve(_bare(interp.normalize(_parse(q.wrt)[0])))
     except (SymderivError, AttributeError, TypeError):
         return match
     wrts = set()
-    for n in norm.walk():
-        if isinstance(n, Deriv) and isinstance(n.wrt, Sym):
+    for n in first_rhs.walk():    # the raw tree: ∂a/∂z factors must still count as derivatives
+        if isinstance(n, Deriv):
             try:
-                wrts.add(interp.resolve(_bare(n.wrt)))
+                wrts.add(interp.resolve(_bare(interp.normalize(n.wrt))))
             except SymderivError:
                 return match
     if not wrts or own in wrts or len(wrts) != 1:
@@ -184,6 +183,9 @@ class _Walker:
         chain: list | None = None
         dangling = False
         for row in rows:
+            if row.inline:
+                self._inline(row)     # prose math never carries a display chain on
+                continue
             segments = [s for s in row.segments]
             relations = list(row.relations)
             if not any(s.strip() for s in segments):
@@ -213,10 +215,26 @@ class _Walker:
                 if not latex.strip():
                     continue
                 tree, error = _parse(latex)
-                chain.append((row.line, latex, tree, relation))
-                if current is not None:
+                # a row that holds only under a condition ("when i = j") is a case, not the answer
+                chain.append((row.line, latex, tree, relation if not row.condition else "case"))
+                if current is not None and not row.condition:
                     self.claims.append(_Claim(current.quantity, latex, row.line, tree, current.component, error))
             dangling = not segments[-1].strip()
+
+    def _inline(self, row: MathRow) -> None:
+        if not row.relations or not row.segments[0].strip():
+            return
+        first_tree, _ = _parse(row.segments[0])
+        match = identify(self.problem, first_tree, row.segments[0]) if first_tree is not None else None
+        if match is None or row.condition:
+            return
+        chain = [(row.line, row.segments[0], first_tree, "")]
+        for relation, latex in zip(row.relations, row.segments[1:]):
+            tree, error = _parse(latex)
+            chain.append((row.line, latex, tree, relation))
+            self.claims.append(_Claim(match.quantity, latex, row.line, tree, match.component, error))
+        self.chains.append(chain)
+        self.chain_quantity.append(match)
 
 
 # ---- grading ---------------------------------------------------------------------
@@ -360,9 +378,9 @@ def _sides_agree(problem, left, right, q, component, families) -> bool | None:
     """True/False when both sides evaluate somewhere; None when they never do."""
     evaluated = False
     for name, points, is_forward in families:
-        for subscript_layers in (True,):
+        for subscript_layers in (True, False):
             try:
-                interp = Interpreter(problem, dict(points[0].bindings))
+                interp = Interpreter(problem, dict(points[0].bindings), subscript_layers=subscript_layers)
                 lt, rt = interp.normalize(left), interp.normalize(right)
                 ok = True
                 for point in points:
@@ -388,8 +406,8 @@ def _check_steps(problem: Problem, walker: _Walker) -> list[Step]:
         if key not in cache:
             cache[key] = _step_envs(problem, q)
         families = cache[key]
-        for (l_line, l_latex, l_tree, _), (r_line, r_latex, r_tree, relation) in zip(chain, chain[1:]):
-            if l_tree is None or r_tree is None or relation == "⇒" and False:
+        for (l_line, l_latex, l_tree, l_rel), (r_line, r_latex, r_tree, relation) in zip(chain, chain[1:]):
+            if l_tree is None or r_tree is None or "case" in (l_rel, relation):
                 continue
             if not _closed_expression(problem, l_tree, q) or not _closed_expression(problem, r_tree, q):
                 if l_tree is chain[0][2] and q is not None and _is_closed(problem, r_tree, q) \
@@ -419,13 +437,17 @@ def _claim_steps(problem: Problem, q: Quantity, chain) -> list[Step]:
     """The step from the quantity's own left side to each closed form in its chain."""
     out = []
     for line, latex, tree, relation in chain[1:]:
-        if tree is None or not _is_closed(problem, tree, q) or _has_numeric_components(tree):
+        if tree is None or relation == "case" or not _is_closed(problem, tree, q) or _has_numeric_components(tree):
             continue
         try:
             verdict = judge(problem, q, tree, symbolic=False)
         except STEP_ERRORS:
             continue
         ok = verdict.verdict in ("correct", "correct-up-to-layout")
+        if verdict.diagnosis in ("only-diagonal", "only-off-diagonal"):
+            case = "i = j" if verdict.diagnosis == "only-diagonal" else "i ≠ j"
+            out.append(Step(line, True, f"holds for the case {case}", chain[0][1], latex, q.id))
+            continue
         out.append(Step(line, ok, "ok" if ok else f"{q.id}: {verdict.feedback}", chain[0][1], latex, q.id))
     return out
 

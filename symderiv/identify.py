@@ -27,8 +27,11 @@ def _objective(num: Node, latex: str) -> str | None:
     name, decor = None, ""
     if isinstance(num, Sym):
         name, decor = num.name, num.decor
+        parts = [i.name for i in num.indices if isinstance(i, Sym)]
+        if any(p.startswith("reg") for p in parts):
+            return None       # J_reg: only the regulariser, no quantity of its own
     elif isinstance(num, Call) and not num.args[1:]:
-        name = num.func
+        decor, _, name = num.func.rpartition(":")    # the parser spells \tilde{J}(θ) "tilde:J"
     if name not in OBJECTIVE_LETTERS:
         return None
     key = OBJECTIVE_LETTERS[name]

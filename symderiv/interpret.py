@@ -42,8 +42,10 @@ class FuncRef:
 
 
 class Interpreter:
-    def __init__(self, problem: Problem, layer_bindings: dict[str, int] | None = None):
+    def __init__(self, problem: Problem, layer_bindings: dict[str, int] | None = None,
+                 subscript_layers: bool = True):
         self.problem = problem
+        self.subscript_layers = subscript_layers   # read z_3 as layer 3 (else as component 3)
         self.notation = problem.notation
         self.bindings = dict(problem.notation.layer_symbols)
         self.bindings.update(layer_bindings or {})
@@ -87,7 +89,7 @@ class Interpreter:
                 and self.is_layer_label(node.base.name, node.exponent):
             return self.normalize(replace(node.base, layer=node.exponent))
         if isinstance(node, Sym):
-            if node.layer is None and node.name in LAYER_LETTERS and len(node.indices) >= 1 \
+            if self.subscript_layers and node.layer is None and node.name in LAYER_LETTERS and len(node.indices) >= 1 \
                     and isinstance(node.indices[-1], Num) and self.is_layer_label(node.name, node.indices[-1]):
                 return replace(node, layer=node.indices[-1], indices=node.indices[:-1])
             return node
@@ -141,6 +143,11 @@ class Interpreter:
             return Ref(kind, k)
         if name in ("x", "X"):
             return Ref("X")
+        if name == "n" and len(sym.indices) == 1 and sym.layer is None:
+            label = self.layer_value(sym.indices[0])      # n_l: the width of layer l
+            if not self._valid_activation_label(label):
+                raise NotationError(f"there is no layer {label}, so no n_{label}")
+            return Ref("n", nota.layer_of_activation_label(label))
         if name in nota.labels and sym.decor != "hat":
             return Ref("Y")
         if name in nota.output_activation and name not in ("softmax",):

@@ -1,13 +1,27 @@
-"""LaTeX from an expression tree (amsmath/amssymb only), for feedback and export.
+r"""LaTeX from an expression tree (amsmath/amssymb only), for feedback and export.
 
-The output re-parses to an equivalent tree (tests/test_latex_roundtrip.py).
+The output re-parses to the same tree (tests/test_latex_roundtrip.py): grouping is
+explicit (``\left( \right)`` where the parser would otherwise group differently), a
+function-like symbol followed by a bracket is braced (``{\psi} \left(a + b\right)`` is a
+product, not a call), a base that already carries a superscript is bracketed before
+another one is added, and a norm or absolute value inside another is bracketed (the
+parser pairs ``|`` and ``\|`` by nesting only).
 
 >>> from symderiv.tree import Sym, Num, Transpose
 >>> to_latex(Transpose(Sym("a", layer=Num(2))))
-'a^{(2)\\\\top}'
+'a^{(2)\\top}'
+
+How layer indices and indicators are written is a style, set for a block of code:
+
+>>> with latex_style(layer_brackets="[]", indicator="\\mathbf{1}"):
+...     to_latex(Transpose(Sym("a", layer=Num(2))))
+'a^{[2]\\top}'
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from .tree import (Abs, Add, Call, Compare, Deriv, Div, Indicator, Matrix, Neg, Node, Norm, Num,
@@ -15,15 +29,52 @@ from .tree import (Abs, Add, Call, Compare, Deriv, Div, Indicator, Matrix, Neg, 
 
 GREEK = {"psi", "Psi", "Delta", "delta", "lambda", "phi", "varphi", "sigma", "theta", "alpha",
          "beta", "gamma", "Gamma", "eta", "epsilon", "mu", "nu", "rho", "tau", "omega", "Omega",
-         "Sigma", "Phi", "Lambda", "xi", "zeta", "kappa", "chi", "pi", "Pi"}
+         "Sigma", "Phi", "Lambda", "xi", "zeta", "kappa", "chi", "pi", "Pi", "varepsilon", "vartheta",
+         "iota", "upsilon", "Upsilon", "Theta", "Xi", "varrho", "varsigma", "varpi"}
+# Greek letters the parser never reads as a function name; every other Greek letter, and
+# the Latin letters below, become a call when an opening bracket follows them.
+CONSTANT_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta",
+                  "vartheta", "iota", "kappa", "lambda", "mu", "nu", "omicron", "pi", "varpi",
+                  "Gamma", "Delta", "Theta", "Lambda", "Pi", "Sigma"}
+FUNCTION_LETTERS = set("fghCLJ")
 OPS = {"juxt": " ", "cdot": " \\cdot ", "times": " \\times ", "star": " * ", "odot": " \\odot ",
        "circ": " \\circ "}
-FUNCS = {"exp": "\\exp", "log": "\\log", "tanh": "\\tanh", "max": "\\max",
+FUNCS = {"exp": "\\exp", "log": "\\log", "tanh": "\\tanh", "max": "\\max", "min": "\\min",
+         "sin": "\\sin", "cos": "\\cos", "sign": "\\operatorname{sign}",
          "softmax": "\\operatorname{softmax}", "relu": "\\operatorname{ReLU}",
          "sigmoid": "\\operatorname{sigmoid}", "diag": "\\operatorname{diag}",
          "softplus": "\\operatorname{softplus}"}
 COMPARE = {">": ">", ">=": "\\geq", "<": "<", "<=": "\\leq", "=": "=", "!=": "\\neq"}
 DECOR = {"hat": "\\hat", "tilde": "\\tilde", "bar": "\\bar", "bold": "\\mathbf"}
+
+
+@dataclass(frozen=True)
+class LatexStyle:
+    """Choices that do not change the tree the output parses back to.
+
+    layer_brackets: "()" writes W^{(2)}, "[]" writes W^{[2]}.
+    indicator:      the indicator's glyph; "\\mathbf{1}" typesets with amssymb alone
+                    (amssymb's \\mathbb has no digits), "\\mathbb{1}" suits MathJax/MathML.
+    """
+
+    layer_brackets: str = "()"
+    indicator: str = "\\mathbb{1}"
+
+
+_STYLE: ContextVar[LatexStyle] = ContextVar("symderiv_latex_style", default=LatexStyle())
+
+
+@contextmanager
+def latex_style(**changes):
+    """Use a LatexStyle with `changes` for every to_latex call inside the block."""
+    style = replace(_STYLE.get(), **changes)
+    if style.layer_brackets not in ("()", "[]"):
+        raise ValueError(f"layer_brackets must be '()' or '[]', not {style.layer_brackets!r}")
+    token = _STYLE.set(style)
+    try:
+        yield style
+    finally:
+        _STYLE.reset(token)
 
 
 def _name(name: str) -> str:
@@ -34,29 +85,39 @@ def _name(name: str) -> str:
     return "\\mathrm{" + name + "}"
 
 
-def _index(node: Node) -> str:
-    text = to_latex(node)
-    return text
+def _decorated(name: str, decor: str) -> str:
+    base = _name(name)
+    if not decor:
+        return base
+    command = "\\boldsymbol" if decor == "bold" and name in GREEK else DECOR.get(decor, "")
+    return f"{command}{{{base}}}"
 
 
 def _indices(indices) -> str:
     if not indices:
         return ""
-    simple = all(isinstance(i, (Sym, Num)) and len(to_latex(i)) == 1 for i in indices)
-    body = "".join(_index(i) for i in indices) if simple else ",".join(_index(i) for i in indices)
-    return "_{" + body + "}"
+    texts = [to_latex(i) for i in indices]
+    # _{ij} is two indices, but _{12} is one number: digits next to digits need a comma.
+    simple = all(len(t) == 1 for t in texts) and not any(
+        a.isdigit() and b.isdigit() for a, b in zip(texts, texts[1:]))
+    return "_{" + ("" if simple else ",").join(texts) + "}"
 
 
 def _sym(node: Sym, transpose: bool = False) -> str:
-    base = _name(node.name)
-    if node.decor:
-        base = f"{DECOR.get(node.decor, '')}{{{base}}}"
+    base = _decorated(node.name, node.decor)
     sup = ""
     if node.layer is not None:
-        sup = "(" + to_latex(node.layer) + ")"
+        opening, closing = _STYLE.get().layer_brackets
+        sup = opening + to_latex(node.layer) + closing
     if transpose:
         sup += "\\top"
     return base + _indices(node.indices) + (f"^{{{sup}}}" if sup else "")
+
+
+def _function_like(node: Node) -> bool:
+    """A symbol the parser would read as a function name if a bracket followed it."""
+    return isinstance(node, Sym) and node.layer is None and (
+        node.name in FUNCTION_LETTERS or (node.name in GREEK and node.name not in CONSTANT_GREEK))
 
 
 def _atomic(node: Node) -> bool:
@@ -65,9 +126,23 @@ def _atomic(node: Node) -> bool:
         and not (isinstance(node.value, Fraction) and node.value.denominator != 1))
 
 
+def _has_superscript(node: Node) -> bool:
+    """Would another ^{...} on this node's LaTeX be a double superscript?"""
+    return isinstance(node, (Transpose, Pow)) or (isinstance(node, Sym) and node.layer is not None)
+
+
+def _paren(text: str) -> str:
+    return f"\\left({text}\\right)"
+
+
 def _wrap(node: Node) -> str:
     text = to_latex(node)
-    return text if _atomic(node) else f"\\left({text}\\right)"
+    return text if _atomic(node) else _paren(text)
+
+
+def _script_base(node: Node) -> str:
+    """The base of a power or transpose: bracketed unless it is atomic and unscripted."""
+    return _paren(to_latex(node)) if not _atomic(node) or _has_superscript(node) else to_latex(node)
 
 
 def _number(value) -> str:
@@ -78,6 +153,84 @@ def _number(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _bar_at_top(text: str, bar: str) -> bool:
+    r"""Does `bar` ("|" or "\\|") occur in `text` outside every ( [ { group?"""
+    depth, i = 0, 0
+    while i < len(text):
+        if text.startswith("\\|", i):
+            if depth == 0 and bar == "\\|":
+                return True
+            i += 2
+            continue
+        if text.startswith("\\{", i) or text.startswith("\\}", i):
+            depth += 1 if text[i + 1] == "{" else -1
+            i += 2
+            continue
+        c = text[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "|" and depth == 0 and bar == "|":
+            return True
+        i += 1
+    return False
+
+
+def _delimited(operand: Node, bar: str) -> str:
+    text = to_latex(operand)
+    if _bar_at_top(text, bar):  # \|\|x\| + y\| would pair the first two bars
+        text = _paren(text)
+    return f"\\left{bar}{text}\\right{bar}"
+
+
+def _product(node: Product) -> str:
+    parts = []
+    last = len(node.factors) - 1
+    for k, f in enumerate(node.factors):
+        if isinstance(f, Sum) and k == last:
+            parts.append(to_latex(f))          # a trailing \sum takes the rest of the chain: nothing
+        elif isinstance(f, (Add, Neg, Product, Sum, Piecewise)) or (isinstance(f, Num) and not _atomic(f)):
+            parts.append(_paren(to_latex(f)))
+        else:
+            parts.append(to_latex(f))
+    text = parts[0]
+    for k, (op, part) in enumerate(zip(node.ops, parts[1:])):
+        left = parts[k]
+        if op == "juxt" and _function_like(node.factors[k]) and part.startswith(("\\left(", "\\left[", "(", "[")):
+            text = text[: len(text) - len(left)] + "{" + left + "}"   # {\psi} \left(x\right): not a call
+        gap = OPS.get(op, " ")
+        if op == "juxt" and left[-1:].isdigit() and part[:1].isdigit():
+            gap = " \\, "                                                # 2 \, 3, not 23
+        text += gap + part
+    return text
+
+
+def _sum(node: Sum) -> str:
+    sub = ""
+    if node.index is not None:
+        if node.over is not None:
+            sub = f"_{{{node.index} \\in {to_latex(node.over)}}}"
+        elif node.lower is not None:
+            sub = f"_{{{node.index}={to_latex(node.lower)}}}"
+        else:
+            sub = f"_{{{node.index}}}"
+    sup = f"^{{{to_latex(node.upper)}}}" if node.upper is not None else ""
+    body = node.body
+    # The body of \sum is the rest of the product chain, so a product needs no brackets.
+    text = _paren(to_latex(body)) if isinstance(body, (Add, Neg, Piecewise)) else to_latex(body)
+    return f"\\sum{sub}{sup} {text}"
+
+
+def _call(node: Call) -> str:
+    decor, _, func = node.func.rpartition(":")   # the parser writes \tilde{J}(x) as "tilde:J"
+    name = FUNCS.get(func) if not decor else None
+    name = name or _decorated(func, decor)
+    name += "'" * node.primes
+    name += _indices(node.indices)
+    return f"{name}\\left({', '.join(to_latex(a) for a in node.args)}\\right)"
 
 
 def to_latex(node: Node) -> str:
@@ -93,7 +246,7 @@ def to_latex(node: Node) -> str:
         for i, term in enumerate(node.terms):
             if isinstance(term, Neg):
                 inner = term.operand
-                out.append(("-" if i == 0 else " - ") + (_wrap(inner) if isinstance(inner, Add) else to_latex(inner)))
+                out.append(("-" if i == 0 else " - ") + (_wrap(inner) if isinstance(inner, (Add, Neg)) else to_latex(inner)))
             else:
                 out.append(("" if i == 0 else " + ") + (_wrap(term) if isinstance(term, Add) else to_latex(term)))
         return "".join(out)
@@ -101,31 +254,22 @@ def to_latex(node: Node) -> str:
         inner = node.operand
         return "-" + (_wrap(inner) if isinstance(inner, (Add, Neg)) else to_latex(inner))
     if isinstance(node, Product):
-        parts = [_wrap(f) if isinstance(f, (Add, Neg, Product, Sum, Piecewise))
-                 or (isinstance(f, Num) and not _atomic(f)) else to_latex(f)
-                 for f in node.factors]
-        text = parts[0]
-        for op, part in zip(node.ops, parts[1:]):
-            text += OPS.get(op, " ") + part
-        return text
+        return _product(node)
     if isinstance(node, Div):
         return f"\\frac{{{to_latex(node.numerator)}}}{{{to_latex(node.denominator)}}}"
     if isinstance(node, Pow):
-        return f"{_wrap(node.base)}^{{{to_latex(node.exponent)}}}"
+        return f"{_script_base(node.base)}^{{{to_latex(node.exponent)}}}"
     if isinstance(node, Transpose):
         inner = node.operand
         if isinstance(inner, Sym):
             return _sym(inner, transpose=True)
-        return f"{_wrap(inner)}^{{\\top}}"
+        return f"{_script_base(inner)}^{{\\top}}"
     if isinstance(node, Call):
-        name = FUNCS.get(node.func) or _name(node.func)
-        name += "'" * node.primes
-        name += _indices(node.indices)
-        return f"{name}\\left({', '.join(to_latex(a) for a in node.args)}\\right)"
+        return _call(node)
     if isinstance(node, Compare):
         return f"{to_latex(node.lhs)} {COMPARE[node.op]} {to_latex(node.rhs)}"
     if isinstance(node, Indicator):
-        return f"\\mathbb{{1}}\\left[{to_latex(node.condition)}\\right]"
+        return f"{_STYLE.get().indicator}\\left[{to_latex(node.condition)}\\right]"
     if isinstance(node, Piecewise):
         rows = []
         for value, cond in node.pieces:
@@ -133,24 +277,15 @@ def to_latex(node: Node) -> str:
                                                     else "\\text{otherwise}"))
         return "\\begin{cases} " + " \\\\ ".join(rows) + " \\end{cases}"
     if isinstance(node, Sum):
-        sub = ""
-        if node.index is not None:
-            if node.over is not None:
-                sub = f"_{{{node.index} \\in {to_latex(node.over)}}}"
-            elif node.lower is not None:
-                sub = f"_{{{node.index}={to_latex(node.lower)}}}"
-            else:
-                sub = f"_{{{node.index}}}"
-        sup = f"^{{{to_latex(node.upper)}}}" if node.upper is not None else ""
-        return f"\\sum{sub}{sup} {_wrap(node.body)}"
+        return _sum(node)
     if isinstance(node, Matrix):
         rows = " \\\\ ".join(" & ".join(to_latex(e) for e in row) for row in node.rows)
         return f"\\begin{{bmatrix}} {rows} \\end{{bmatrix}}"
     if isinstance(node, Deriv):
-        return f"\\frac{{\\partial {_wrap(node.num) if not _atomic(node.num) else to_latex(node.num)}}}{{\\partial {to_latex(node.wrt)}}}"
+        return f"\\frac{{\\partial {_wrap(node.num)}}}{{\\partial {_wrap(node.wrt)}}}"
     if isinstance(node, Norm):
         sub = f"_{{{node.kind}}}" if node.kind else ""
-        return f"\\left\\|{to_latex(node.operand)}\\right\\|{sub}"
+        return _delimited(node.operand, "\\|") + sub
     if isinstance(node, Abs):
-        return f"\\left|{to_latex(node.operand)}\\right|"
+        return _delimited(node.operand, "|")
     raise TypeError(f"no LaTeX for {type(node).__name__}")

@@ -42,6 +42,13 @@ Decisions on ambiguous notation:
 * A parenthesised comparison used as a factor, ``(z > 0)``, is an Indicator.
 * Relations (``=``, ``>``, ...) at the top level are a ParseError: the caller splits
   equation chains and passes one side.
+
+``parse_lenient`` retries after OCR repairs, in this order, each reported in
+``ParseResult.repairs``: trailing punctuation, a leading ``=`` or arrow, a part label
+``a)``; a leading ``\text{so}`` or trailing ``\quad \text{...}`` remark (not when it
+starts with if/when/for: that is a condition, not a remark); ``^{2+}`` to ``^{2} +``;
+unmatched closing delimiters removed and missing closing ones added (before the
+enclosing group's closer, else at the end).
 """
 from __future__ import annotations
 
@@ -102,6 +109,7 @@ DECORATIONS = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "t
                "bar": "bar", "overline": "bar", "mathbf": "bold", "boldsymbol": "bold",
                "bm": "bold", "vec": "bold", "pmb": "bold", "mathbb": "bold", "mathbbm": "bold",
                "mathds": "bold"}
+BLACKBOARD = {"mathbb", "mathbbm", "mathds"}  # \mathbb{I} is the indicator, \mathbf{I} a matrix
 TEXT_COMMANDS = {"text", "textrm", "textbf", "textit", "textsf", "mathrm", "operatorname",
                  "mathsf", "mathcal", "mbox"}
 MATRIX_ENVS = {"bmatrix", "pmatrix", "matrix", "vmatrix", "Bmatrix", "Vmatrix", "smallmatrix"}
@@ -141,6 +149,8 @@ _UNWRAP = re.compile(r"\\(underline|cancel|bcancel|xcancel|boxed|mathit|underbra
                      r"|emph|ensuremath)\s*\{")
 _CASES_BRACE = re.compile(r"\\left\s*\\\{\s*(?=\\begin\s*\{cases\})|(?<=\\end\{cases\})\s*\\right\s*\.")
 _D_FRAC = re.compile(r"\\[dtc]?frac\s*\{\s*d(?=[\sA-Za-z\\}(])")
+_ONE_ITEM = re.compile(r"\\[A-Za-z]+|\\.|.", re.S)  # a one-token argument: x, 2, \alpha
+_ENV_NAME = re.compile(r"\s*\{\s*([A-Za-z]+\*?)\s*\}")
 _DELIMS = re.compile(r"\\\\|(?P<size>\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*)?"
                      r"(?P<d>\\\{|\\\}|[()\[\]{}])|\\[A-Za-z]+|\\.", re.S)
 _OPENERS = {"(": ")", "[": "]", "{": "}", "\\{": "\\}"}
@@ -257,8 +267,7 @@ def _skip_script(text: str, i: int) -> int:
         return i
     if text[i] == "{":
         return _group_end(text, i) + 1
-    m = re.match(r"\\[A-Za-z]+|\\.|.", text[i:], re.S)
-    return i + len(m.group())
+    return _ONE_ITEM.match(text, i).end()
 
 
 def _unwrap(text: str) -> str:
@@ -379,7 +388,7 @@ class _Tokenizer:
         end = i + len(text)
         if text == "1" and self.s[end:end + 1] in ("[", "_"):  # 1[z>0], 1_N, 1_{\{z>0\}}
             self.emit("ONE", "1", i, end)
-            self.mark_call(end, scripts=False, sets=False)
+            self.mark_call(end, ones=True)
         else:
             self.emit("NUMBER", text, i, end)
         return end
@@ -432,10 +441,14 @@ class _Tokenizer:
         self.stack.append("layer")
         self.layer_closes[close] = (close_type, resume)
 
-    def mark_call(self, i: int, scripts: bool = True, sets: bool = True):
-        """If a function's argument bracket follows (after subscripts/primes), mark it."""
+    def mark_call(self, i: int, ones: bool = False):
+        r"""Mark the bracket that opens a function's arguments, if one follows at i.
+
+        A function name may carry subscripts and primes first (g'_l(z)); the all-ones
+        \mathbb{1} takes none, but its condition may be in \{...\}.
+        """
         s = self.s
-        while scripts:
+        while not ones:
             i = self.skip_ws(i)
             if s.startswith("'", i):
                 i += 1
@@ -452,7 +465,7 @@ class _Tokenizer:
             self.call_opens[i] = "_CALL_LPAR"
         elif s.startswith("[", i):
             self.call_opens[i] = "_CALL_LBRACK"
-        elif sets and not scripts and s.startswith("\\{", i):
+        elif ones and s.startswith("\\{", i):
             self.call_opens[i] = "_CALL_LSET"
 
     def braced(self, i: int) -> tuple[str, int]:
@@ -463,7 +476,7 @@ class _Tokenizer:
         if self.s[i] == "{":
             close = self.match[i]
             return self.s[i + 1:close].strip(), close + 1
-        m = re.compile(r"\\[A-Za-z]+|.").match(self.s, i)
+        m = _ONE_ITEM.match(self.s, i)
         return m.group(), m.end()
 
     def superscript(self, i: int) -> tuple[int, bool]:
@@ -491,7 +504,7 @@ class _Tokenizer:
             self.open_layer(i, j + 1, self.match[j], "LAYER_CLOSE", self.match[j] + 1)
             return j + 1, False
         else:
-            m = re.compile(r"\\[A-Za-z]+|.").match(s, j) if j < len(s) else None
+            m = _ONE_ITEM.match(s, j) if j < len(s) else None
             if m and m.group() in ("T", "\\top", "\\intercal"):
                 self.emit("SUP_T", "T", i, m.end())
                 return m.end(), False
@@ -600,7 +613,7 @@ class _Tokenizer:
         return end
 
     def environment(self, which: str, i: int, end: int) -> int:
-        m = re.compile(r"\s*\{\s*([A-Za-z]+\*?)\s*\}").match(self.s, end)
+        m = _ENV_NAME.match(self.s, end)
         if not m:
             raise _Reject(f"'\\{which}' without an environment name", i)
         env = m.group(1)
@@ -616,9 +629,9 @@ class _Tokenizer:
 
     def decoration(self, decor: str, name: str, i: int, end: int, arg: bool) -> int:
         content, after = self.braced(end)
-        if decor == "bold" and (content == "1" or (content == "I" and name.startswith("mathb") and name != "mathbf")):
+        if decor == "bold" and (content == "1" or (content == "I" and name in BLACKBOARD)):
             self.emit("ONE", "1", i, after)
-            self.mark_call(after, scripts=False)
+            self.mark_call(after, ones=True)
         elif len(content) == 1 and content.isalpha():
             return self.letter(content, i, after, decor=decor, arg=arg)
         elif content.startswith("\\") and content[1:] in GREEK:
@@ -718,10 +731,9 @@ def _wrap(node: Node, script: tuple) -> Node:
         return Pow(node, script[1])
     if kind in ("T", "prime"):
         return Transpose(node)
-    if kind == "layer":  # a layer index on something that is not a symbol: a power
-        node = Pow(node, script[1])
-        return Transpose(node) if script[2] else node
-    raise _Reject("a subscript on an expression that cannot take one")
+    # a layer index on something that is not a symbol: a power
+    node = Pow(node, script[1])
+    return Transpose(node) if script[2] else node
 
 
 def _apply_scripts(base: Node, scripts) -> Node:
