@@ -53,7 +53,7 @@ def _control_share(text: str) -> float:
 
 
 def read_submission(path: str | os.PathLike) -> str:
-    """The text of a submission file, newlines normalised to ``\n``.
+    r"""The text of a submission file, newlines normalised to ``\n``.
 
     Raises SubmissionError("<path>: <reason>") when the file cannot be graded.
     """
@@ -78,6 +78,8 @@ def read_submission(path: str | os.PathLike) -> str:
         raise fail("cannot be read (permission denied)") from None
     except OSError as exc:
         raise fail(f"cannot be read ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL character in the path
+        raise fail("is not a valid path") from None
     if len(data) > MAX_BYTES:
         raise fail("too large (more than 2 MB)")
     if not data:
@@ -125,7 +127,6 @@ _CONNECTIVES = {"when", "if", "where", "for", "since", "because", "as", "so", "a
                 "hence", "thus", "therefore", "otherwise", "provided", "given", "with", "using",
                 "by", "i.e", "e.g", "ie", "eg", "note", "similarly", "now", "also", "let",
                 "assuming", "putting", "from", "which", "here", "wrt", "w.r.t", "or", "but"}
-_EMPTY_REMARKS = {"so", "and", "then", "hence", "thus", "therefore", "or"}
 
 
 def _kind(tok: str) -> tuple[int, str] | None:
@@ -187,7 +188,7 @@ class _Scan:
         return None
 
     def text_arg(self, i: int | None) -> str | None:
-        """The content of ``\text{…}`` if token i is a text command with a group."""
+        r"""The content of ``\text{…}`` if token i is a text command with a group."""
         if i is None or self.toks[i][1] not in _TEXT_CMDS:
             return None
         j = self.next_sig(i)
@@ -202,7 +203,14 @@ class _Scan:
         return _RELATIONS.get(tok)
 
     def has_relation(self, lo: int, hi: int) -> bool:
-        return any(self.depth[i] == 0 and self.relation(i) for i in range(lo, hi))
+        """Whether a top-level relation is among tokens lo..hi-1."""
+        if not hasattr(self, "_relations_before"):
+            counts = [0]
+            for i in range(len(self.toks)):
+                counts.append(counts[-1] + bool(self.depth[i] == 0 and self.relation(i)))
+            self._relations_before = counts
+        hi = min(hi, len(self.toks))
+        return lo < hi and self._relations_before[hi] > self._relations_before[lo]
 
 
 # --------------------------------------------------------------------------- blocks
@@ -233,13 +241,14 @@ def _find_blocks(text: str) -> list[tuple[int, int, bool]]:
             i = close + 2 if close >= 0 else m.end()
         elif tok == "$" and text.startswith("$$", start):
             close = text.find("$$", start + 2, para_end)
-            line_start = max(text.rfind("\n", 0, start) + 1, i)
-            line_end = text.find("\n", start)
-            if close < 0 and text[line_start:start].strip() and \
-                    not text[start + 2:line_end if line_end >= 0 else n].strip():
-                blocks.append((line_start, start, False))  # `c = d$$`: the opener was lost
-                i = start + 2
-                continue
+            if close < 0:  # `c = d$$` ending a line: a closer whose opener was lost
+                line_start = max(text.rfind("\n", 0, start) + 1, i)
+                line_end = text.find("\n", start)
+                if text[line_start:start].strip() and \
+                        not text[start + 2:line_end if line_end >= 0 else n].strip():
+                    blocks.append((line_start, start, False))
+                    i = start + 2
+                    continue
             end = close if close >= 0 else para_end
             blocks.append((start + 2, end, False))
             i = end + 2 if close >= 0 else end
@@ -324,7 +333,7 @@ _ROW_SPACE = re.compile(r"\s*\[\s*-?[\d.]+\s*(?:pt|em|ex|mm|cm|in|mu)\s*\]")
 
 
 def _split_rows(masked: str) -> list[tuple[int, int]]:
-    """Spans of the rows of a block: split at \\ outside braces and kept environments."""
+    r"""Spans of the rows of a block: split at \\ outside braces and kept environments."""
     sc = _Scan(masked, envs_and_braces_only=True)
     spans, start = [], 0
     for i, (pos, tok) in enumerate(sc.toks):
@@ -334,6 +343,9 @@ def _split_rows(masked: str) -> list[tuple[int, int]]:
             start = gap.end() if gap else pos + len(tok)
     spans.append((start, len(masked)))
     return spans
+
+
+_NO_STATEMENT_START = _TEXT_CMDS | _SPACING | {r"\checkmark", r"\because"}
 
 
 def _split_statements(row: str) -> list[tuple[int, int]]:
@@ -354,8 +366,8 @@ def _split_statements(row: str) -> list[tuple[int, int]]:
             j = sc.next_sig(i)
             if tok in _TEXT_CMDS:  # \text{ and }: look past its group
                 j = sc.next_sig(sc.pair[j])
-            if j is None or sc.toks[j][1] in _TEXT_CMDS | _SPACING | {r"\checkmark", r"\because"} \
-                    or _kind(sc.toks[j][1]) or sc.relation(j):
+            if j is None or sc.toks[j][1] in _NO_STATEMENT_START or _kind(sc.toks[j][1]) \
+                    or sc.relation(j):
                 continue
             if sc.has_relation(last, i) and sc.has_relation(j, n):
                 cuts.append(pos)
@@ -416,9 +428,12 @@ def _drop_because(s: str) -> str:
             j = sc.next_sig(o)
             if j is not None and sc.toks[j][1] in (r"\because", "∵"):
                 spans.append((sc.pos(o), sc.end(c)))
-    for a, b in sorted(spans, reverse=True):
-        s = s[:a] + " " + s[b:]
-    return s
+    pieces, last = [], 0
+    for a, b in sorted(spans):
+        if a >= last:  # justifications inside a dropped one are gone already
+            pieces += [s[last:a], " "]
+            last = b
+    return "".join(pieces) + s[last:]
 
 
 _LABEL = re.compile(r"""
@@ -479,7 +494,7 @@ def _strip_preface(s: str) -> tuple[str, str]:
 
 
 def _is_remark(content: str) -> bool:
-    """Whether the content of a \text{…} in a row is prose rather than an operator name."""
+    r"""Whether the content of a \text{…} in a row is prose rather than an operator name."""
     c = content.strip()
     if not c:
         return False
@@ -497,13 +512,21 @@ def _split_remark(s: str) -> tuple[str, str]:
         return i is not None and sc.pair.get(i) == last and (
             sc.toks[i][1] in ("(", "[") or sc.toks[i][1].startswith("\\left"))
 
+    def remark_group(i: int | None) -> bool:  # (\text{…}), (z > 0), (a = 0), (3); not (x + y)
+        if not opens_last_group(i):
+            return False
+        inner = [t for _, t in sc.toks[i + 1:last]]
+        return bool(_TEXT_CMDS.intersection(inner) or _COMPARISONS.intersection(inner)
+                    or any(_RELATIONS.get(t) for t in inner) or r"\because" in inner
+                    or re.fullmatch(r"\s*(?:\d{1,2}|[ivx]{1,4})?\s*", "".join(inner)))
+
     for i, (pos, tok) in enumerate(sc.toks):
         if sc.depth[i]:
             continue
         j = sc.next_sig(i)
         if (tok in (r"\checkmark", "✓", "✔", r"\because", "∵", r"\tag") or _CIRCLED.match(tok)
                 or _is_remark(sc.text_arg(i) or "")
-                or (tok in (r"\quad", r"\qquad") and opens_last_group(j))
+                or (tok in (r"\quad", r"\qquad") and remark_group(j))
                 or (opens_last_group(i) and _is_remark(sc.text_arg(j) or ""))):
             return s[:pos], s[pos:]
     return s, ""
@@ -526,15 +549,32 @@ def _plain(s: str) -> str:
 
 
 def _condition(remark: str) -> str:
+    r"""The plain text of a trailing remark if it is a condition, else "".
+
+    ``\text{when } i = j`` and ``(z > 0)`` restrict the row: they are kept.
+    Justifications (``since …``, ``(\partial J_{reg}/\partial a = 0)``), comments
+    and equation numbers are dropped, so that the row still counts as a claim.
+    """
     c = _plain(remark).strip(" ,;:.")
     for _ in range(2):  # (when z > 0), \left( … \right)
         sc = _Scan(c)
         if not sc.toks or sc.pair.get(0) != len(sc.toks) - 1 or _kind(sc.toks[0][1])[1] == "{":
             break
         c = c[sc.end(0):sc.pos(len(sc.toks) - 1)].strip(" ,;:.")
-    if re.fullmatch(r"[-—–\s]*(?:\(?\s*(?:\d{1,2}|[ivx]{1,4}|[\u2460-\u2473])\s*\)?)?", c):
-        return ""  # an equation number: --- (3), ①
-    return "" if c.lower() in _EMPTY_REMARKS else c
+    if _PROSE.search(remark):
+        word = re.match(r"[A-Za-z]*", c).group().lower()
+        return c if word in _CONDITION_STARTS else ""
+    sc = _Scan(c)
+    top = [sc.toks[i][1] for i in range(len(sc.toks)) if sc.depth[i] == 0]
+    return c if _COMPARISONS.intersection(top) and not sc.has_relation(0, len(sc.toks)) else ""
+
+
+_PROSE = re.compile(r"\\(?:text|textrm|textit|textbf|textsf|textnormal|mbox|checkmark|because)"
+                    r"(?![A-Za-z])|[✓✔∵]")
+_CONDITION_STARTS = {"when", "whenever", "if", "iff", "for", "provided", "given", "unless",
+                     "otherwise", "assuming", "only", "except"}
+_COMPARISONS = {"<", ">", r"\leq", r"\geq", r"\le", r"\ge", r"\neq", r"\ne", r"\in", r"\notin",
+                r"\lt", r"\gt", "≤", "≥", "≠", "∈"}
 
 
 _EDGE_SPACING = re.compile(r"^(?:\\q?quad(?![A-Za-z])|\\[,;:! ]|~|\s)+")
@@ -542,7 +582,7 @@ _TAIL_SPACING = ("\\qquad", "\\quad", "\\,", "\\;", "\\:", "\\!", "~", "\\")
 
 
 def _strip_spacing(s: str, leading: bool = False) -> str:
-    """Strip whitespace and spacing commands (\\quad, \\, …) from the start or the end."""
+    r"""Strip whitespace and spacing commands (\quad, \, …) from the start or the end."""
     if leading:
         return _EDGE_SPACING.sub("", s)
     end = len(s)
@@ -628,18 +668,23 @@ _CONTINUES = re.compile(r"(?:[-+]|\\cdot|\\times|\\odot|\\circ)(?![A-Za-z])")
 
 def _merge_continuations(rows: list[MathRow]) -> list[MathRow]:
     r"""Join ``&\quad + 0`` (a row that only continues the last side) to its row."""
-    out: list[MathRow] = []
+    groups: list[list[MathRow]] = []
     for row in rows:
-        prev = out[-1] if out else None
-        if (prev is not None and prev.block == row.block and not prev.condition
+        first = groups[-1][0] if groups else None
+        if (first is not None and first.block == row.block and not groups[-1][-1].condition
                 and row.lead is None and not row.relations and not row.preface
                 and _CONTINUES.match(row.segments[0])):
-            segments = prev.segments[:-1] + ((prev.segments[-1] + " " + row.segments[0]).strip(),)
-            out[-1] = MathRow(prev.line, segments, prev.relations, prev.lead, prev.inline,
-                              prev.block, prev.preface, row.condition,
-                              prev.raw + " \\\\ " + row.raw)
+            groups[-1].append(row)
         else:
-            out.append(row)
+            groups.append([row])
+    out = []
+    for first, *rest in groups:
+        if rest:
+            last = " ".join([first.segments[-1]] + [r.segments[0] for r in rest]).strip()
+            first = MathRow(first.line, first.segments[:-1] + (last,), first.relations, first.lead,
+                            first.inline, first.block, first.preface, rest[-1].condition,
+                            " \\\\ ".join([first.raw] + [r.raw for r in rest]))
+        out.append(first)
     return out
 
 

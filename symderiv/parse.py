@@ -23,7 +23,8 @@ Decisions on ambiguous notation:
   ``\sum_k w_{jk}\delta_k g'(z_j) + b`` is ``Add(Sum(w δ g'), b)``.
 * Subscripts always go into the symbol, whatever the order: ``z^3_i`` is
   ``Pow(Sym(z, indices=(i,)), 3)``. ``^{(3)}``, ``^{[3]}`` and ``W(2)`` (a letter
-  immediately followed by an integer, l, L or l±k in parentheses) are layers; ``^T``,
+  immediately followed by an integer, l, L or l±k in parentheses; not f g h C L J,
+  whose parentheses are a call) are layers; ``^T``,
   ``^\top``, ``^{\mathsf T}``, ``^{\intercal}`` and ``'`` transposes; any other
   superscript is a Pow. ``e^{x}`` is ``Call("exp", (x,))``.
 * Subscript groups: ``_{ij}`` -> (i, j); ``_{i,j}`` -> (i, j); ``_{12}`` -> (12,);
@@ -33,7 +34,7 @@ Decisions on ambiguous notation:
   f g h C L J, and Greek letters other than the constants (lambda, delta, Delta,
   alpha, beta, gamma, eta, epsilon, theta, mu, ...). They are calls only when
   followed by ``(`` or ``[`` (after optional subscripts and primes); ``\log x``
-  applies log to the next factor. ``\lambda(...)`` is a product.
+  applies log to the next factor, with its scripts. ``\lambda(...)`` is a product.
 * A subscript written after a call's arguments, ``\psi(z)_{ij}``, becomes the
   Call's ``indices`` (the element ij of ψ(z)), the same field that holds a
   subscript on the function name (``g_l(z)``); writing both is a ParseError.
@@ -305,6 +306,7 @@ def _normalise(text: str) -> str:
     text = _rewrite_d_fractions(text)
     text = re.sub(r"\\([dtc]?frac)\s*([0-9A-Za-z])\s*([0-9A-Za-z])", r"\\\1{\2}{\3}", text)
     text = re.sub(r"(?<!\\)\|\|", r"\\|", text)
+    text = re.sub(r"(?<=[}\w)])\{\s*\}(?=\s*[_^])", "", text)  # x_i{}^T stacks scripts
     text = re.sub(r"[\s.,;]+$", "", text)
     if not text:
         raise _Reject("nothing left to read after removing spacing and punctuation")
@@ -1071,6 +1073,8 @@ def _unexpected(exc: UnexpectedInput, text: str, tokens: list[Token]) -> _Reject
                      for t in tokens if t.start_pos < tok.start_pos)
     if open_cases and tok.type in ("TEXT", "_COND", "OTHERWISE"):
         reason = f"unreadable condition in a cases block: {reason}"
+    elif open_cases and tok.type in ("_ROWSEP", "_END_CASES"):
+        reason = "a cases row without '&' between its value and its condition"
     return _Reject(reason)
 
 

@@ -208,7 +208,8 @@ CLEANING = [
     ("label-then-text", r"$$b) \quad \text{so } x = 1$$", "b) so", ("x", "1"), ""),
     ("operator-name-is-math", r"$$\text{ReLU}(z) = z$$", "", (r"\text{ReLU}(z)", "z"), ""),
     ("operator-name-bracket", r"$$a = \text{RELU}[z]$$", "", ("a", r"\text{RELU}[z]"), ""),
-    # trailing remarks go to the condition, or are dropped
+    # trailing conditions go to the condition; justifications, comments and equation numbers are
+    # dropped (a row with a condition is graded as a case, not as the answer)
     ("text-when", r"$$\Rightarrow a^3_i \cdot (1 - a^3_i) \text{ when } i = j$$", "",
      (r"a^3_i \cdot (1 - a^3_i)",), "when i = j"),
     ("quad-text-if", r"$$x = \psi_{ij} - 1 \quad \text{if } j = y_i$$", "", ("x", r"\psi_{ij} - 1"),
@@ -218,16 +219,23 @@ CLEANING = [
     ("text-label-3", r"$$x = 1 \text{(3)}$$", "", ("x", "1"), ""),
     ("bare-circled", "$$x = 1 ②$$", "", ("x", "1"), ""),
     ("quad-parenthetical-text", r"$$x = 1 \quad \text{(putting results in matrix form)}$$", "",
-     ("x", "1"), "putting results in matrix form"),
-    ("checkmark-since", r"$$x = y \quad \checkmark, \text{ since } a = \varphi(z)$$", "", ("x", "y"),
-     r"since a = \varphi(z)"),
+     ("x", "1"), ""),
+    ("checkmark-since-dropped", r"$$x = y \quad \checkmark, \text{ since } a = \varphi(z)$$", "",
+     ("x", "y"), ""),
     ("comma-so-dropped", r"$$x = \begin{cases} 1 & z > 0 \\ 0 & z \leq 0 \end{cases}, \text{ so}$$", "",
      ("x", r"\begin{cases} 1 & z > 0 \\ 0 & z \leq 0 \end{cases}"), ""),
     ("quad-paren-when", r"$$x = a + b \quad (\text{when } z^{(2)} > 0)$$", "", ("x", "a + b"),
      "when z^{(2)} > 0"),
     ("paren-when-no-quad", r"$$x = a (\text{when } z > 0)$$", "", ("x", "a"), "when z > 0"),
-    ("quad-left-paren-remark", r"$$x = 0 \quad \left(\frac{\partial J}{\partial a} = 0 \right)$$", "",
-     ("x", "0"), r"\frac{\partial J}{\partial a} = 0"),
+    ("quad-left-paren-justification", r"$$x = 0 \quad \left(\frac{\partial J}{\partial a} = 0 \right)$$",
+     "", ("x", "0"), ""),
+    ("quad-paren-comparison", r"$$x = a \quad (z > 0)$$", "", ("x", "a"), "z > 0"),
+    ("quad-paren-number", r"$$x = a \quad (3)$$", "", ("x", "a"), ""),
+    ("quad-paren-expression-stays-math", r"$$x = a \quad (y + 1)$$", "", ("x", r"a \quad (y + 1)"), ""),
+    ("text-otherwise", r"$$x = 0 \text{ otherwise}$$", "", ("x", "0"), "otherwise"),
+    ("text-for-all", r"$$x = 0 \text{ for all } i$$", "", ("x", "0"), "for all i"),
+    ("text-where-dropped", r"$$\delta = g'(z) \text{ where } z = Wx$$", "", (r"\delta", "g'(z)"), ""),
+    ("bare-because-dropped", r"$$x = y \because y = z$$", "", ("x", "y"), ""),
     ("tag-dropped", r"$$x = 1 \tag{3}$$", "", ("x", "1"), ""),
     # justifications are dropped anywhere
     ("because-left-bracket", r"$$a = \sigma(z)(1-\sigma(z)) \left[\because \sigma' = \sigma(1-\sigma) \right]$$",
@@ -392,8 +400,9 @@ def test_seed_004():
     assert at(rows, 21)[0].condition == "if j = y_i"
     assert at(rows, 27)[0].condition == r"if j \neq y_i" and at(rows, 27)[0].lead == "="
     [matrix_form] = at(rows, 29)
-    assert (matrix_form.preface, matrix_form.condition) == ("so", "putting results in matrix form")
-    assert at(rows, 61)[0].condition == r"since a^{(2)} = \varphi(z^{(2)})"
+    assert (matrix_form.preface, matrix_form.condition) == ("so", "")  # a comment, not a case
+    assert matrix_form.segments[1] == r"\frac{1}{N} (\psi(z^{(3)}) - \Delta)"
+    assert at(rows, 61)[0].condition == ""  # `\checkmark, \text{ since } …` justifies, not restricts
     [cases] = at(rows, 63)
     assert cases.condition == "" and cases.segments[1].endswith(r"\end{cases}")
     assert at(rows, 74)[0].condition == "when z^{(2)} > 0"
@@ -402,7 +411,7 @@ def test_seed_004():
         (r"\frac{\partial z^{(2)}}{\partial b^{(1)}}", "1")]
     [continued] = at(rows, 57)  # `&\quad + 0 \quad \left(…= 0\right)` on line 58 joins it
     assert continued.segments[-1].endswith(r"w^{(2)'} + 0") and not at(rows, 58)
-    assert continued.condition == r"\frac{\partial J_{reg}}{\partial a^{(2)}} = 0"
+    assert continued.condition == ""  # `(\partial J_{reg}/\partial a^{(2)} = 0)` is a justification
     assert [r.line for r in rows if 53 <= r.line <= 59] == [54, 55, 56, 57]
 
 
@@ -443,6 +452,11 @@ def test_read_submission_errors(tmp_path, content, reason):
     with pytest.raises(SubmissionError) as error:
         read_submission(path)
     assert str(error.value).startswith(f"{path}: ") and reason in str(error.value)
+
+
+def test_read_submission_invalid_path():
+    with pytest.raises(SubmissionError, match="not a valid path"):
+        read_submission("bad\x00name.txt")
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")

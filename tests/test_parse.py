@@ -59,9 +59,14 @@ Z2 = S("z", 2)
 Z1 = S("z", 1)
 
 
+def gap(latex, expected, reason):
+    """A known gap: the row documents what the parser should do, and currently does not."""
+    return pytest.param(latex, expected, marks=pytest.mark.xfail(reason=reason, strict=True), id=latex)
+
+
 def table(rows):
     """pytest.param rows with the LaTeX as id (rows may already be pytest.param)."""
-    return [r if not isinstance(r, tuple) else pytest.param(*r, id=r[0]) for r in rows]
+    return [r if hasattr(r, "marks") else pytest.param(*r, id=r[0]) for r in rows]
 
 
 def check(latex, expected):
@@ -202,6 +207,8 @@ SUBSCRIPTS = [
     ("z_i^3", Pow(S("z", None, "i"), Num(3))),
     ("z_{ijk}", S("z", None, "ijk")),
     ("x_{1}^{(2)}", S("x", 2, (1,))),
+    ("x_i^{(2)}{}^T", T(S("x", 2, "i"))),
+    gap("x_{\\text{data}, i}", S("x", None, ("data", "i")), "\\text is only read as a whole subscript"),
 ]
 
 DECORATIONS = [
@@ -286,6 +293,8 @@ FUNCTIONS = [
     ("\\Delta(a + b)", P("Delta", A("a", "b"))),
     ("\\sigma(z)(1-\\sigma(z))", P(C("sigma", "z"), A(1, Neg(C("sigma", "z"))))),
     ("\\psi(\\psi(x))", C("psi", C("psi", "x"))),
+    gap("\\psi^{(3)}(z)", C("psi", "z"),
+        "a superscript on a function name stops the call lookahead: read as psi^{(3)} times (z)"),
 ]
 
 DERIVATIVES = [
@@ -320,6 +329,11 @@ DERIVATIVES = [
     ("\\frac{\\partial \\lambda (\\|W^{(1)}\\|_2^2 + \\|W^{(2)}\\|_2^2)}{\\partial W^{(2)}}",
      Deriv(P("lambda", A(Pow(Norm(S("W", 1), "2"), Num(2)), Pow(Norm(S("W", 2), "2"), Num(2)))),
            S("W", 2))),
+]
+DERIVATIVES += [
+    gap("\\frac{\\partial^2 J}{\\partial w^2}", Deriv(Deriv(S("J"), S("w")), S("w")),
+        "second derivatives are not read"),
+    gap("\\nabla_W J", Deriv(S("J"), S("W")), "gradient notation is not read"),
 ]
 
 IND_Z2 = ind(Z2, ">", 0)
@@ -431,6 +445,7 @@ NORMS = [
     ("|x|", Abs(S("x"))),
     ("\\left| x \\right|", Abs(S("x"))),
     ("|a| |b|", P(Abs(S("a")), Abs(S("b")))),
+    gap("|a||b|", P(Abs(S("a")), Abs(S("b"))), "'||' is taken for a norm bar before | pairing"),
     ("\\lambda (\\|W^{(1)}\\|_F^2 + \\|W^{(2)}\\|_F^2)",
      P("lambda", A(Pow(Norm(S("W", 1), "F"), Num(2)), Pow(Norm(S("W", 2), "F"), Num(2))))),
 ]
@@ -684,6 +699,7 @@ BAD = [
     ("\\frac{\\partial J}{W}", "denominator"),
     ("\\begin{cases} 1 & \\text{if we like} \\\\ 0 & \\text{otherwise} \\end{cases}", "condition"),
     ("\\begin{cases} 1 & w \\end{cases}", "unreadable condition"),
+    ("\\begin{cases} 1 \\\\ 0 \\end{cases}", "without '&'"),
     ("\\begin{aligned} a &= b \\end{aligned}", "alignment"),
     ("\\begin{array}{c} a \\end{array}", "environment"),
     ("a & b", "'&'"),
@@ -701,7 +717,14 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("latex, fragment", [pytest.param(b, f, id=b[:40] or "empty") for b, f in BAD])
+BAD_GAPS = [
+    pytest.param("(b) \\quad \\frac{\\partial J}{\\partial w}", "label", id="(b) part label",
+                 marks=pytest.mark.xfail(reason="a parenthesised part label is read as a factor b", strict=True)),
+]
+
+
+@pytest.mark.parametrize("latex, fragment",
+                         [pytest.param(b, f, id=b[:40] or "empty") for b, f in BAD] + BAD_GAPS)
 def test_unreadable_input_raises_parse_error_naming_the_problem(latex, fragment):
     with pytest.raises(ParseError) as info:
         parse(latex)
