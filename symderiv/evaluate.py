@@ -157,6 +157,9 @@ class SympyBackend(NumpyBackend):
 
     def elementwise(self, fname, a, env):
         sp = self.sp
+        if fname.startswith("generic:"):          # an undefined g_k of a generic problem
+            g = sp.Function("g" + fname.split(":")[1])
+            return a.applyfunc(lambda v: g(v))
         f = {"exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "abs": sp.Abs,
              "sigmoid": lambda v: 1 / (1 + sp.exp(-v)),
              "softplus": lambda v: sp.log(1 + sp.exp(v)),
@@ -165,6 +168,9 @@ class SympyBackend(NumpyBackend):
 
     def derivative(self, fname, a, env):
         sp = self.sp
+        if fname.startswith("generic:"):          # canonical name of g_k' (see symbolic.canonical)
+            g = sp.Function("g" + fname.split(":")[1] + "_d0")
+            return a.applyfunc(lambda v: g(v))
         if fname == "relu":
             return a.applyfunc(lambda v: env.mask(v, ">"))
         x = sp.Dummy("x")

@@ -115,15 +115,17 @@ def _sym(node: Sym, transpose: bool = False) -> str:
 
 
 def _function_like(node: Node) -> bool:
-    """A symbol the parser would read as a function name if a bracket followed it."""
+    """A symbol the parser would read as a function name (or 1 as an indicator) if a bracket followed."""
+    if node == Ones():
+        return True
     return isinstance(node, Sym) and node.layer is None and (
         node.name in FUNCTION_LETTERS or (node.name in GREEK and node.name not in CONSTANT_GREEK))
 
 
 def _atomic(node: Node) -> bool:
-    return isinstance(node, (Sym, Call, Matrix, Norm, Abs, Ones, Indicator, Transpose)) or (
-        isinstance(node, Num) and not (isinstance(node.value, (int, float, Fraction)) and node.value < 0)
-        and not (isinstance(node.value, Fraction) and node.value.denominator != 1))
+    if isinstance(node, Num):   # 2 and 0.5 are atomic; -2 and \frac{1}{3} are not
+        return not node.value < 0 and "\\" not in _number(node.value)
+    return isinstance(node, (Sym, Call, Matrix, Norm, Abs, Ones, Indicator, Transpose))
 
 
 def _has_superscript(node: Node) -> bool:
@@ -145,13 +147,26 @@ def _script_base(node: Node) -> str:
     return _paren(to_latex(node)) if not _atomic(node) or _has_superscript(node) else to_latex(node)
 
 
+def _decimal(value: Fraction) -> str | None:
+    """A fraction whose decimal expansion ends (1/2, 13/25), as the decimal the parser reads back."""
+    den, places = value.denominator, 0
+    while den % 10 == 0 or den % 2 == 0 or den % 5 == 0:
+        den //= 10 if den % 10 == 0 else 2 if den % 2 == 0 else 5
+        places += 1
+    if den != 1:
+        return None
+    digits = str(abs(value.numerator) * 10 ** places // value.denominator).rjust(places + 1, "0")
+    text = (digits[:-places] + "." + digits[-places:]).rstrip("0").rstrip(".")
+    return ("-" if value < 0 else "") + text
+
+
 def _number(value) -> str:
+    if isinstance(value, float):
+        value = Fraction(repr(value)) if value == value and abs(value) != float("inf") else value
     if isinstance(value, Fraction):
         if value.denominator == 1:
             return str(value.numerator)
-        return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return _decimal(value) or f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
     return str(value)
 
 

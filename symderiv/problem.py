@@ -97,6 +97,7 @@ class Problem:
     forward: ForwardPart | None = None
     parts: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
+    generic_symbolic: bool = False        # symbolic check with undefined g_l and C (the problem's g and C are generic)
 
     @property
     def depth(self) -> int:
@@ -195,7 +196,8 @@ def load_problem_file(path: str | os.PathLike) -> Problem:
         symbolic_sizes=tuple(sizes.get("symbolic", sizes["numeric"]).items()),
         quantities=tuple(quantities), forward=forward,
         parts=_tuple(grading.get("parts", [q.id for q in quantities])),
-        optional=_tuple(grading.get("optional", ())))
+        optional=_tuple(grading.get("optional", ())),
+        generic_symbolic=net.get("symbolic") == "generic")
 
 
 def derivations_dir() -> Path:

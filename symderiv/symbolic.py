@@ -36,6 +36,45 @@ def _matrix(name, rows, cols):
     return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
 
 
+def canonical(expr):
+    """Derivatives of undefined functions in one spelling: g1'(u) -> g1_d0(u), ∂C/∂a_j -> C_dj(a...).
+    SymPy writes the same derivative as Derivative or Subs depending on how it arose."""
+    from sympy.core.function import AppliedUndef
+
+    def name(f, positions):
+        return sp.Function(f"{f.func.__name__}_d{''.join(map(str, positions))}")
+
+    def positions(f, variables):
+        out = []
+        for v, count in variables:
+            if v not in f.args:
+                return None
+            out.extend([f.args.index(v)] * count)
+        return sorted(out)
+
+    def rewrite(node):
+        if isinstance(node, sp.Subs) and not node.expr.has(sp.Derivative):
+            return node.expr.xreplace(dict(zip(node.variables, node.point)))
+        if isinstance(node, sp.Subs) and isinstance(node.expr, sp.Derivative) \
+                and isinstance(node.expr.expr, AppliedUndef):
+            f = node.expr.expr
+            pos = positions(f, node.expr.variable_count)
+            if pos is not None:
+                subs = dict(zip(node.variables, node.point))
+                return name(f, pos)(*[a.xreplace(subs) for a in f.args])
+        if isinstance(node, sp.Derivative) and isinstance(node.expr, AppliedUndef):
+            pos = positions(node.expr, node.variable_count)
+            if pos is not None:
+                return name(node.expr, pos)(*node.expr.args)
+        return node
+
+    previous = None
+    while previous != expr:
+        previous = expr
+        expr = expr.replace(lambda n: isinstance(n, (sp.Subs, sp.Derivative)), rewrite)
+    return expr
+
+
 class SymbolicNetwork:
     """The declared network on symbol matrices, in the columns layout."""
 
@@ -60,10 +99,13 @@ class SymbolicNetwork:
         self.lam = sp.Symbol("lambda", positive=True)
         self.regularised = regularised
         self.n_samples = n_samples
+        self.generic = problem.generic_symbolic
         self.Z, self.A = {}, {0: self.X}
         self.J = self.run(0, self.X)
 
     def act(self, k, Z):
+        if self.generic:
+            return _backend().elementwise(f"generic:{k}", Z, None)
         name = self.net.layers[k - 1].activation
         if name == "relu":
             return Z.multiply_elementwise(self.S[k])
@@ -83,7 +125,10 @@ class SymbolicNetwork:
             if record:
                 self.Z[k], self.A[k] = Z, A
         L = self.depth
-        ZL = value if (pre and level == L) else (self.Z[L] if record else Z)
+        if level == L:
+            ZL = value if pre else self.Z.get(L)
+        else:
+            ZL = self.Z[L] if record else Z
         total = 0
         loss = self.net.loss
         for j in range(self.n_samples):
@@ -93,6 +138,8 @@ class SymbolicNetwork:
                 total += -sum(self.Y[c, j] * (z[c] - sp.log(sum(sp.exp(t) for t in z))) for c in range(len(z)))
             elif loss == "bce":
                 total += -sum(self.Y[c, j] * sp.log(a[c]) + (1 - self.Y[c, j]) * sp.log(1 - a[c]) for c in range(len(a)))
+            elif self.generic:
+                total += sp.Function("C")(*list(a))
             elif loss == "mse":
                 total += sum((a[c] - self.Y[c, j]) ** 2 for c in range(len(a))) / 2
             else:
@@ -103,6 +150,10 @@ class SymbolicNetwork:
         return J
 
     def gradient(self, ref: Ref):
+        g = self._gradient(ref)
+        return g.applyfunc(canonical) if self.generic else g
+
+    def _gradient(self, ref: Ref):
         if ref.kind in ("W", "b"):
             M = (self.W if ref.kind == "W" else self.b)[ref.layer]
             return M.applyfunc(lambda s: sp.diff(self.J, s))
@@ -113,7 +164,8 @@ class SymbolicNetwork:
         fresh = _matrix("t", *actual.shape)
         J = self.run(level, fresh, pre=ref.kind in ("Z", "dZ"))
         subs = dict(zip(list(fresh), list(actual)))
-        return fresh.applyfunc(lambda s: sp.diff(J, s)).applyfunc(lambda e: e.xreplace(subs))
+        tidy = canonical if self.generic else (lambda e: e)
+        return fresh.applyfunc(lambda s: tidy(sp.diff(J, s)).xreplace(subs))
 
     def jacobian(self, ref: Ref):
         k = ref.layer
@@ -145,7 +197,8 @@ def _setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: t
     for k, S in net.S.items():
         masks.update({z: s for z, s in zip(list(net.Z[k]), list(S))})
     env = Env(backend=_backend(), interp=Interpreter(problem, bindings), objects=objects,
-              activations={k: net.net.layers[k - 1].activation for k in range(1, net.depth + 1)},
+              activations={k: f"generic:{k}" if net.generic else net.net.layers[k - 1].activation
+                           for k in range(1, net.depth + 1)},
               reading=reading, weight_layout=problem.notation.weight_layout, masks=masks,
               allow_cost_derivative=problem.loss == "generic")
     return net, env, reference, flip
@@ -182,10 +235,16 @@ def _canonical_atoms(expr):
     return expr.xreplace(mapping)
 
 
-def is_zero(expr) -> bool:
+def is_zero(expr, generic: bool = False) -> bool:
     expr = sp.sympify(expr)
     if expr == 0:
         return True
+    if generic:
+        # each application of an undefined function becomes one symbol: what is left is a polynomial
+        from sympy.core.function import AppliedUndef
+        expr = canonical(expr)
+        atoms = {a: sp.Dummy() for a in expr.atoms(AppliedUndef)}
+        return sp.expand(expr.xreplace(atoms)) == 0
     rational = _canonical_atoms(expr)
     if sp.cancel(sp.together(rational)) == 0:
         return True
@@ -208,7 +267,7 @@ def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, fina
             return "different", f"the claim is {value.shape[0]}x{value.shape[1]}, the quantity {reference.shape[0]}x{reference.shape[1]}", sizes
         for (i, j), (v, r) in zip(((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),
                                   zip(list(value), list(reference))):
-            if not is_zero(v - r):
+            if not is_zero(v - r, net.generic):
                 where = f" at layer binding {bindings}" if bindings else ""
                 return "different", f"entry ({i + 1},{j + 1}) differs{where}: claim − truth = {sp.simplify(v - r)}", sizes
     return "equal", "claim − truth simplifies to 0 in every entry", sizes

@@ -1,0 +1,390 @@
+r"""`symderiv export` and `grade --export-latex`: LaTeX documents of verified results.
+
+Every formula is typeset from the expression tree (``latex.to_latex``), never pasted
+from the input, and the document uses only amsmath, amssymb and bm. Each result is a
+numbered ``equation`` whose body is ``<left-hand side> = <claim>``, labelled
+``eq:<problem>:<quantity>``; both sides parse back to the trees they were printed
+from (tests/test_export.py). A quantity that ``verify`` did not prove is not typeset:
+it is left out with a visible "Not verified" note, or, with ``strict=True``, the export
+is refused (SymderivError naming the file and the quantity).
+
+Example (verifies every quantity first, so it takes a few seconds per file)::
+
+    from pathlib import Path
+    from symderiv.export import export_document
+    text, summary = export_document([Path("derivations/softmax-2layer.toml")])
+    Path("solutions.tex").write_text(text)      # then: pdflatex solutions.tex
+    print(summary)   # 10 of 10 quantities exported from 1 derivation file
+
+Document: a title, then one ``\section`` per derivation file: the problem's statement
+(the course's own LaTeX, included as is), a generated description of the network
+(layers, activations, loss, regulariser, numbering), the verified results, each with a
+line saying how it was verified, and the notes on quantities left out.
+
+Submissions (``export_submissions``): one standalone document per graded submission,
+the correct and correct-up-to-layout parts typeset as above from the student's own
+claim (parsed and re-printed: normalised), and the parts still open listed by name.
+A submission that could not be graded gets a document that says so (every submission
+has a file, and the list returned names them all).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import replace
+from pathlib import Path
+
+from .errors import ParseError, SymderivError
+from .latex import GREEK, latex_style, to_latex
+from .problem import OBJECTIVES, Problem, Quantity, load_problem_file
+from .tree import Add, Call, Compare, Deriv, Neg, Node, Norm, Num, Pow, Product, Sum, Sym
+from .verify import QuantityResult, problem_gradcheck, verify_quantity
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage{amsmath}
+\usepackage{amssymb}
+\usepackage{bm}
+\addtolength{\textwidth}{1.4in}
+\addtolength{\oddsidemargin}{-0.7in}
+\addtolength{\evensidemargin}{-0.7in}
+\allowdisplaybreaks
+\renewcommand{\labelitemi}{$\bullet$}
+"""
+ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "the logistic sigmoid", "tanh": "tanh",
+                    "softmax": "softmax", "softplus": "softplus", "identity": "the identity"}
+LOSS_TEXT = {"cross-entropy": "cross-entropy of the output against the one-hot labels {labels}",
+             "bce": "binary cross-entropy of the output against the labels {labels}",
+             "mse": "squared error of the output against the targets {labels}",
+             "generic": "a generic smooth cost of the output"}
+READINGS = {"columns": "samples as columns", "rows": "samples as rows", "single": "one sample"}
+OPEN_VERDICTS = ("incorrect", "unparseable", "missing")
+_UNICODE_TEXT = {"−": "-", "–": "--", "—": "---", "…": r"\ldots{}", "‘": "`", "’": "'", "“": "``",
+                 "”": "''", "×": r"$\times$", "·": r"$\cdot$", "⋅": r"$\cdot$", "⊙": r"$\odot$",
+                 "∘": r"$\circ$", "‖": r"$\|$", "≠": r"$\neq$", "≤": r"$\leq$", "≥": r"$\geq$",
+                 "∂": r"$\partial$", "∑": r"$\sum$", "→": r"$\to$", "⇒": r"$\Rightarrow$",
+                 "∈": r"$\in$", "²": r"$^2$", "ᵀ": r"$^T$", "√": r"$\surd$", "∞": r"$\infty$",
+                 "✓": "", "✗": "", "\u00a0": "~"}
+_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+            "<": r"$<$", ">": r"$>$", "|": r"$|$"}
+
+
+# ---- text --------------------------------------------------------------------------
+
+def escape_text(text: str) -> str:
+    """Plain text (titles, messages, ids) for LaTeX's text mode, in ASCII that pdflatex reads."""
+    out = []
+    for ch in str(text):
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ch.isascii():
+            out.append(" " if ch in "\t\r\n" else ch if ch.isprintable() else "")
+        elif ch in _UNICODE_TEXT:
+            out.append(_UNICODE_TEXT[ch])
+        elif (name := unicodedata.name(ch, "")).startswith("GREEK ") and " LETTER " in name:
+            letter = name.split(" LETTER ")[-1].lower().replace("lamda", "lambda")
+            out.append(f"$\\{letter.capitalize() if 'CAPITAL' in name else letter}$")
+        else:
+            ascii_ = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+            out.append(escape_text(ascii_) if ascii_ else "?")
+    return "".join(out)
+
+
+def _label(*parts: str) -> str:
+    return ":".join(re.sub(r"[^A-Za-z0-9./-]+", "-", p) for p in parts)
+
+
+def _sci(x: float) -> str:
+    """A number for math mode: 0, 3.1\\times 10^{-9}."""
+    if x == 0:
+        return "0"
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa}\\times 10^{{{int(exponent)}}}"
+
+
+def _math(node: Node) -> str:
+    return f"${to_latex(node)}$"
+
+
+# ---- trees the document is built from -------------------------------------------------
+
+def _parse(latex: str) -> Node:
+    from .parse import parse_lenient
+    return parse_lenient(latex).tree
+
+
+def _size(size) -> Node:
+    if isinstance(size, int):
+        return Num(size)
+    m = re.fullmatch(r"([A-Za-z])(\d+)", size)          # n0 -> n_0
+    return Sym(m.group(1), indices=(Num(int(m.group(2))),)) if m else Sym(size)
+
+
+def objective_symbol(problem: Problem, key: str) -> Node:
+    """How the problem writes an objective: J, L, C, or \\tilde J for "Jt" (notation.objectives)."""
+    written = dict(problem.notation.objectives).get(key, "tilde J" if key == "Jt" else key)
+    try:
+        return _parse(written)
+    except ParseError:
+        words = written.replace("\\", " ").split()
+        if len(words) == 2 and words[0] in ("hat", "tilde", "bar"):
+            return Sym(words[1], decor=words[0])
+        return Sym(key)
+
+
+def quantity_lhs(problem: Problem, q: Quantity) -> Node:
+    """The left-hand side of a quantity: dObjective/dwrt, d of/d wrt (entry i, j), or the object."""
+    if q.kind == "value":
+        return _parse(q.of)
+    wrt = _parse(q.wrt)
+    if q.kind == "jacobian":
+        of = _parse(q.of)
+        if (len(q.indices) == 2 and isinstance(of, Sym) and isinstance(wrt, Sym)
+                and not of.indices and not wrt.indices):   # entry (i, j) = d of_i / d wrt_j
+            of, wrt = replace(of, indices=(Sym(q.indices[0]),)), replace(wrt, indices=(Sym(q.indices[1]),))
+        return Deriv(of, wrt)
+    return Deriv(objective_symbol(problem, q.of), wrt)
+
+
+def layer_brackets(problem: Problem) -> str:
+    """'[]' when the problem's own LaTeX writes layers as ^{[l]}, else '()'."""
+    texts = [problem.statement] + [x for q in problem.quantities for x in (q.claim, q.of, q.wrt or "")]
+    square = sum(len(re.findall(r"\^\{?\s*\[", t)) for t in texts)
+    round_ = sum(len(re.findall(r"\^\{?\s*\(", t)) for t in texts)
+    return "[]" if square > round_ else "()"
+
+
+def _activation(problem: Problem, k: int) -> Node:
+    """The function symbol of layer k (1..L) in the problem's notation, e.g. \\phi, \\psi, g_2."""
+    n = problem.notation
+    names = n.output_activation if k == problem.depth else n.hidden_activation
+    name = names[0] if names else problem.layers[k - 1][1]
+    indices = (Num(n.pre_label(k)),) if set(n.hidden_activation) & set(n.output_activation) else ()
+    return Call(name, (), 0, indices)
+
+
+def network_items(problem: Problem) -> list[str]:
+    """The network as itemize entries, every formula built as a tree from the Problem's fields."""
+    n = problem.notation
+    items = [f"Input: {_math(Sym('a', layer=Num(n.pre_label(0))))} with "
+             f"{_math(_size(problem.input_size))} features."]
+    for k, (size, act) in enumerate(problem.layers, start=1):
+        out, inp, wl = Num(n.pre_label(k)), Num(n.pre_label(k - 1)), Num(n.weight_label(k))
+        b = Sym("b", layer=wl)
+        if n.weight_layout == "in-out":
+            i, j = Sym("i"), Sym("j")
+            z = Sym("z", layer=out, indices=(j,))
+            rhs = Add((Sum(Product((Sym("a", layer=inp, indices=(i,)), Sym("w", layer=wl, indices=(i, j))),
+                                   ("juxt",)), "i"), replace(b, indices=(j,))))
+            a = Sym("a", layer=out, indices=(j,))
+        else:
+            w = Sym("W" if size != 1 else "w", layer=wl)
+            z, a = Sym("z", layer=out), Sym("a", layer=out)
+            rhs = Add((Product((w, Sym("a", layer=inp)), ("juxt",)), b))
+        g = _activation(problem, k)
+        applied = replace(g, args=(z,))
+        named = "" if g.func == act else f", {escape_text(ACTIVATION_NAMES.get(act, act))}"
+        items.append(f"Layer {k}: {_math(Compare(z, '=', rhs))}, {_math(Compare(a, '=', applied))}{named}; "
+                     f"{_math(_size(size))} {'unit' if size == 1 else 'units'}.")
+    labels = _math(Sym(n.labels[0])) if n.labels else "$y$"
+    items.append("Loss: " + LOSS_TEXT.get(problem.loss, escape_text(problem.loss)).format(labels=labels) + ".")
+    for key, _ in n.objectives:
+        averaged, regularised = OBJECTIVES.get(key, (False, False))
+        sym = objective_symbol(problem, key)
+        if regularised and problem.regulariser:
+            norms = tuple(Pow(Norm(Sym("W", layer=Num(n.weight_label(k))), "F"), Num(2))
+                          for k in range(1, problem.depth + 1))
+            coefficient = problem.regulariser if problem.regulariser in GREEK or len(problem.regulariser) == 1 \
+                else "lambda"
+            reg = Product((Sym(coefficient), Add(norms) if len(norms) > 1 else norms[0]), ("juxt",))
+            what = f"{_math(Compare(sym, '=', Add((objective_symbol(problem, 'J'), reg))))} (regularised)"
+        elif averaged:
+            what = f"{_math(sym)}: the loss averaged over the {_math(Sym('N'))} samples"
+        else:
+            what = f"{_math(sym)}: the loss of one sample" if key == "L" else f"{_math(sym)}: the cost"
+        items.append("Objective " + what + ".")
+    l, one = Sym("l"), Num(1)
+    source, target = ((l, Add((l, one))) if n.weight_number == "input" else (Add((l, Neg(one))), l))
+    weight = Sym("w" if n.weight_layout == "in-out" else "W", layer=l)
+    items.append(f"Numbering: the input is {_math(Sym('a', layer=Num(n.input_number)))}; {_math(weight)} maps "
+                 f"{_math(Sym('a', layer=source))} to {_math(Sym('z', layer=target))}"
+                 + (f"; {_math(replace(weight, indices=(Sym('i'), Sym('j'))))} connects unit $i$ of the layer "
+                    f"below to unit $j$." if n.weight_layout == "in-out" else "."))
+    return items
+
+
+def how_verified(problem: Problem, q: Quantity, r: QuantityResult) -> str:
+    """The short line under a result: numeric (reading, error), symbolic (sizes), gradcheck."""
+    sizes = ", ".join(_math(Compare(_size(k), "=", Num(v))) for k, v in problem.symbolic_sizes)
+    layers = "".join(f" for ${to_latex(Sym(name))} = {', '.join(map(str, vals))}$" for name, vals in q.layers)
+    if q.kind == "value":
+        return (f"verified on the given weights and input, numerically and exactly with SymPy "
+                f"({escape_text(r.symbolic_detail)}).")
+    numeric = READINGS.get(r.reading or "", escape_text(r.reading or ""))
+    if r.numeric_max_rel_err is not None:
+        numeric += f"; max.\\ relative error ${_sci(r.numeric_max_rel_err)}$"
+    return (f"verified{layers} numerically ({numeric}) and symbolically with SymPy on {sizes}; "
+            f"backprop vs.\\ central differences: ${_sci(r.gradcheck_max_rel_err)}$.")
+
+
+def display(lhs: Node, rhs: Node, label: str) -> str:
+    """One numbered display equation, `lhs = rhs`."""
+    return f"\\begin{{equation}}\\label{{{label}}}\n  {to_latex(lhs)} = {to_latex(rhs)}\n\\end{{equation}}"
+
+
+# ---- the solutions document ------------------------------------------------------------
+
+def _verify(problem: Problem, on_result) -> list[tuple[Quantity, QuantityResult | None, str]]:
+    grad_err = problem_gradcheck(problem)
+    out = []
+    for q in problem.quantities:
+        try:
+            r = verify_quantity(problem, q, grad_err)
+        except SymderivError as exc:         # a claim that cannot be read: not verified
+            out.append((q, None, str(exc)))
+            continue
+        if on_result:
+            on_result(r)
+        out.append((q, r, "" if r.ok else r.message))
+    return out
+
+
+def problem_section(problem: Problem, verified, labels: set[str]) -> tuple[str, int, list[str]]:
+    """(LaTeX of one section, equations in it, ids left out) from (quantity, result, reason) triples."""
+    lines = [f"\\section{{{escape_text(problem.title or problem.id)}}}\\label{{{_label('sec', problem.id)}}}",
+             f"\\noindent Problem \\texttt{{{escape_text(problem.id)}}}, from "
+             f"\\texttt{{{escape_text(Path(problem.path).name)}}}.", ""]
+    if problem.statement:
+        lines += ["\\subsection*{Problem}", problem.statement, ""]
+    lines += ["\\subsection*{Network}", "\\begin{itemize}"]
+    lines += [f"  \\item {item}" for item in network_items(problem)]
+    lines += ["\\end{itemize}", "", "\\subsection*{Verified results}"]
+    count, left_out, notes = 0, [], []
+    for q, r, reason in verified:
+        if r is not None and r.ok:
+            try:
+                lhs, rhs = quantity_lhs(problem, q), _parse(q.claim)
+            except ParseError as exc:
+                reason = f"cannot be typeset: {exc}"
+            else:
+                label = _label("eq", problem.id, q.id)
+                while label in labels:
+                    label += "'"
+                labels.add(label)
+                lines += [display(lhs, rhs, label),
+                          f"\\noindent{{\\small \\texttt{{{escape_text(q.id)}}}: {how_verified(problem, q, r)}}}", ""]
+                count += 1
+                continue
+        left_out.append(q.id)
+        notes.append(f"\\noindent\\textbf{{Not verified:}} \\texttt{{{escape_text(q.id)}}} --- "
+                     f"{escape_text(reason or 'verification failed')}\\par")
+    if not count:
+        lines.append("No quantity of this problem was verified.")
+    if notes:
+        lines += ["", "\\subsection*{Left out}", "\\medskip"] + notes
+    return "\n".join(lines) + "\n", count, left_out
+
+
+def export_document(files, strict: bool = False, *, on_result=None) -> tuple[str, str]:
+    """(LaTeX document, one-line summary) of the verified quantities of `files`.
+
+    strict: raise SymderivError at the first quantity that is not verified.
+    on_result: called with each QuantityResult as it is verified.
+    """
+    files = [Path(f) for f in files]
+    if not files:
+        raise SymderivError("no derivation files to export")
+    sections, labels, total, exported, left_out = [], set(), 0, 0, []
+    for path in files:
+        problem = load_problem_file(path)
+        verified = _verify(problem, on_result)
+        for q, r, reason in verified:
+            if strict and not (r is not None and r.ok):
+                raise SymderivError(f"{path}:{q.line}: quantity {q.id!r} is not verified ({reason}); "
+                                    f"--strict exports only verified results")
+        with latex_style(layer_brackets=layer_brackets(problem), indicator="\\mathbf{1}"):
+            text, count, missing = problem_section(problem, verified, labels)
+        if strict and missing:
+            raise SymderivError(f"{path}: quantity {missing[0]!r} cannot be typeset; --strict refuses")
+        sections.append(text)
+        total += len(problem.quantities)
+        exported += count
+        left_out += [f"{problem.id}:{m}" for m in missing]
+    noun = "file" if len(files) == 1 else "files"
+    summary = f"{exported} of {total} quantities exported from {len(files)} derivation {noun}"
+    if left_out:
+        summary += f"; left out (not verified): {', '.join(left_out)}"
+    sources = ", ".join(str(f) for f in files)
+    head = (f"% Generated by `symderiv export` from {sources}.\n"
+            f"% {exported} numbered equations: each was verified by `symderiv verify`.\n")
+    body = "\n".join(sections)
+    doc = (head + PREAMBLE + "\\title{Backpropagation derivations: verified results}\n\\date{}\n"
+           "\\begin{document}\n\\maketitle\n\n" + body + "\n\\end{document}\n")
+    return doc, summary
+
+
+# ---- per submission --------------------------------------------------------------------
+
+def _part_display(problem: Problem, q: Quantity, claim: str, label: str) -> list[str]:
+    """The student's claim re-typeset from its tree; several component values as a list."""
+    pieces = [p for p in claim.split("; ") if p.strip()] if q.kind == "value" else [claim]
+    try:
+        trees = [_parse(p) for p in pieces]
+        lhs = quantity_lhs(problem, q)
+    except ParseError as exc:
+        return [f"\\noindent (The claim could not be re-typeset: {escape_text(exc.reason)}.)\\par"]
+    if len(trees) == 1:
+        return [display(lhs, trees[0], label)]
+    return [f"\\noindent {_math(lhs)}, the components given: " + ", ".join(_math(t) for t in trees) + ".\\par"]
+
+
+def submission_document(report, problem: Problem) -> str:
+    """One submission's correct parts (normalised) and the parts still open, as a document."""
+    name = Path(report.file).name
+    lines = [f"% Generated by `symderiv grade --export-latex` for {report.file}.", PREAMBLE.rstrip(),
+             f"\\title{{{escape_text(problem.title or problem.id)}}}",
+             f"\\author{{\\texttt{{{escape_text(name)}}}}}", "\\date{}", "\\begin{document}", "\\maketitle", ""]
+    if report.error:
+        lines += [f"\\noindent\\textbf{{Not graded:}} {escape_text(report.error)}\\par", "", "\\end{document}"]
+        return "\n".join(lines) + "\n"
+    lines.append(f"\\noindent Score: {report.score:g} of {report.max_score:g}.\\par")
+    done = [p for p in report.parts if p.verdict in ("correct", "correct-up-to-layout")]
+    still_open = [p for p in report.parts if p.verdict in OPEN_VERDICTS]
+    with latex_style(layer_brackets=layer_brackets(problem), indicator="\\mathbf{1}"):
+        lines += ["", "\\section*{Correct}"]
+        if not done:
+            lines.append("No part is correct yet.")
+        for part in done:
+            q = problem.quantity(part.quantity)
+            lines += _part_display(problem, q, part.claim, _label("eq", problem.id, part.quantity))
+            note = ("correct" if part.verdict == "correct"
+                    else f"correct up to layout: {escape_text(part.feedback)}")
+            where = f" (line {part.line})" if part.line else ""
+            lines += [f"\\noindent{{\\small \\texttt{{{escape_text(part.quantity)}}}{where}: {note}}}", ""]
+    lines += ["\\section*{Still open}"]
+    if still_open:
+        lines.append("\\begin{itemize}")
+        lines += [f"  \\item \\texttt{{{escape_text(p.quantity)}}} ({escape_text(p.verdict)})" for p in still_open]
+        lines.append("\\end{itemize}")
+    else:
+        lines.append("Nothing: every part is correct.")
+    lines += ["", "\\end{document}"]
+    return "\n".join(lines) + "\n"
+
+
+def export_submissions(reports, problem: Problem, out_dir) -> list[Path]:
+    """Write one .tex per report into out_dir (created); returns the paths in report order."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written, used = [], set()
+    for report in reports:
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(report.file).stem).strip(".-") or "submission"
+        name, k = stem, 1
+        while name in used:
+            k += 1
+            name = f"{stem}-{k}"
+        used.add(name)
+        path = out_dir / f"{name}.tex"
+        path.write_text(submission_document(report, problem), encoding="utf-8")
+        written.append(path)
+    return written
