@@ -249,6 +249,22 @@ def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
             case = _case_match(values, refs)
             if case:
                 return case
+    return _size_mismatch(checker, typechecked)
+
+
+def _size_mismatch(checker: Checker, typechecked) -> tuple[str | None, str]:
+    """A claim that typechecks but has the wrong size: say which sizes."""
+    for reading, tree, points, index_mode in typechecked:
+        if index_mode:
+            continue
+        try:
+            value = Evaluator(points[0].env).value(tree)
+        except (ShapeError, NotationError, ValueError):
+            continue
+        want = points[0].reference.shape
+        if value.shape not in (want, want[::-1]):
+            return "size", (f"The claim is a {value.shape[0]}x{value.shape[1]} matrix ({READING_NAMES[reading]}) "
+                            f"but {checker.quantity.id} is {want[0]}x{want[1]}: a factor is missing, extra or misplaced.")
     return None, ""
 
 

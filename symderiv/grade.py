@@ -17,7 +17,7 @@ from .errors import NotationError, ParseError, ShapeError, SubmissionError, Symd
 from .evaluate import Evaluator
 from .extract import MathRow, extract, read_submission
 from .identify import LhsMatch, identify
-from .interpret import Interpreter
+from .interpret import Interpreter, Ref
 from .latex import to_latex
 from .problem import Problem, Quantity, load_problem
 from .reference import READINGS, build_points, layer_bindings
@@ -88,6 +88,7 @@ class _Claim:
     tree: Node | None
     component: int | None
     error: str = ""
+    layers: tuple = ()           # the layer instance the left side pins down, if any
 
 
 # ---- parsing helpers -------------------------------------------------------------
@@ -103,7 +104,15 @@ def _parse(latex: str):
 
 
 def _is_closed(problem: Problem, tree: Node, quantity: Quantity) -> bool:
-    norm = Interpreter(problem, dict(layer_bindings(quantity)[0])).normalize(tree)
+    interp = Interpreter(problem, dict(layer_bindings(quantity)[0]))
+    norm = interp.normalize(tree)
+    if isinstance(norm, Sym) and norm.name == "delta" and norm.layer is not None and quantity.wrt:
+        try:     # δ^(l) for ∂C/∂z^(l) restates the definition
+            target = interp.normalize(_parse(quantity.wrt)[0])
+            if interp.resolve(_bare(target)) == Ref("Z", interp.resolve(_bare(norm)).layer):
+                return False
+        except (SymderivError, AttributeError, TypeError):
+            pass
     for n in norm.walk():
         if isinstance(n, Deriv):
             if problem.loss == "generic" and isinstance(n.num, Sym) and n.num.name in ("C", "c", "J"):
@@ -218,7 +227,8 @@ class _Walker:
                 # a row that holds only under a condition ("when i = j") is a case, not the answer
                 chain.append((row.line, latex, tree, relation if not row.condition else "case"))
                 if current is not None and not row.condition:
-                    self.claims.append(_Claim(current.quantity, latex, row.line, tree, current.component, error))
+                    self.claims.append(_Claim(current.quantity, latex, row.line, tree, current.component, error,
+                                              current.layers))
             dangling = not segments[-1].strip()
 
     def _inline(self, row: MathRow) -> None:
@@ -232,7 +242,8 @@ class _Walker:
         for relation, latex in zip(row.relations, row.segments[1:]):
             tree, error = _parse(latex)
             chain.append((row.line, latex, tree, relation))
-            self.claims.append(_Claim(match.quantity, latex, row.line, tree, match.component, error))
+            self.claims.append(_Claim(match.quantity, latex, row.line, tree, match.component, error,
+                                      match.layers))
         self.chains.append(chain)
         self.chain_quantity.append(match)
 
@@ -279,10 +290,16 @@ def _grade_part(problem: Problem, q: Quantity, claims: list[_Claim], config: Gra
     if final.tree is None:
         return Part(q.id, "unparseable", final.latex, final.line,
                     f"Line {final.line} cannot be read: {final.error}.", 0.0, max_points)
-    verdict = judge(problem, q, final.tree, symbolic=config.symbolic, timeout=config.timeout)
+    instance = replace(q, layers=final.layers) if final.layers else q
+    verdict = judge(problem, instance, final.tree, symbolic=config.symbolic, timeout=config.timeout)
+    feedback = verdict.feedback
+    if final.layers and verdict.accepted:
+        (name, (value,)), = final.layers
+        feedback += f" (Only shown for {name} = {value}; the general formula is still open.)"
+        verdict = replace(verdict, verdict="incorrect")
     points = max_points * (1.0 if verdict.verdict == "correct" else
                            config.layout_credit if verdict.verdict == "correct-up-to-layout" else 0.0)
-    return Part(q.id, verdict.verdict, final.latex, final.line, verdict.feedback, points, max_points,
+    return Part(q.id, verdict.verdict, final.latex, final.line, feedback, points, max_points,
                 check=verdict.to_dict())
 
 
@@ -380,10 +397,12 @@ def _sides_agree(problem, left, right, q, component, families) -> bool | None:
     for name, points, is_forward in families:
         for subscript_layers in (True, False):
             try:
-                interp = Interpreter(problem, dict(points[0].bindings), subscript_layers=subscript_layers)
+                interp = Interpreter(problem, dict(points[0].bindings), subscript_layers=subscript_layers,
+                                     default_label=_context_label(problem, left, right))
                 lt, rt = interp.normalize(left), interp.normalize(right)
                 ok = True
                 for point in points:
+                    point = replace(point, env=replace(point.env, interp=interp))
                     lv = _evaluate_side(problem, lt, point, q, component)
                     rv = _evaluate_side(problem, rt, point, q, component)
                     evaluated = True
@@ -395,6 +414,20 @@ def _sides_agree(problem, left, right, q, component, families) -> bool | None:
             except STEP_ERRORS:
                 continue
     return False if evaluated else None
+
+
+def _context_label(problem: Problem, *trees: Node) -> int | None:
+    """The one layer label written on a step's layer variables (z_2^{[1]} = w_2^{[1]} x + b_2 -> 1)."""
+    labels = set()
+    interp = Interpreter(problem)
+    for tree in trees:
+        for n in tree.walk():
+            if isinstance(n, Sym) and n.layer is not None and n.name in ("W", "w", "b", "z", "Z", "a", "A"):
+                try:
+                    labels.add(interp.layer_value(n.layer))
+                except SymderivError:
+                    return None
+    return labels.pop() if len(labels) == 1 else None
 
 
 def _check_steps(problem: Problem, walker: _Walker) -> list[Step]:
@@ -422,7 +455,7 @@ def _check_steps(problem: Problem, walker: _Walker) -> list[Step]:
             message = "ok" if agree else f"{l_latex.strip()} ≠ {r_latex.strip()}"
             steps.append(Step(r_line, agree, message, l_latex, r_latex, q.id if q else None))
         if q is not None and q.kind != "value" and len(chain) > 1:
-            steps.extend(_claim_steps(problem, q, chain))
+            steps.extend(_claim_steps(problem, replace(q, layers=match.layers) if match.layers else q, chain))
     steps.sort(key=lambda s: s.line)
     return steps
 

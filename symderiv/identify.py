@@ -21,6 +21,7 @@ class LhsMatch:
     quantity: str
     component: int | None = None       # 0-based component for a value such as z_1^{[1]}
     note: str = ""
+    layers: tuple[tuple[str, tuple[int, ...]], ...] = ()   # δ^{(L-1)}: the general δ^{(l)} at l = L-1 only
 
 
 def _objective(num: Node, latex: str) -> str | None:
@@ -127,7 +128,7 @@ def _identify_derivative(problem: Problem, lhs: Deriv, latex: str, interp: Inter
         candidates.append(q)
     exact = [q for q in candidates if q.of == objective]
     if exact:
-        return LhsMatch(exact[0].id)
+        return LhsMatch(exact[0].id, layers=_instance_layers(problem, exact[0], wrt_layer, interp))
     if objective == "Jt" and wrt_ref.kind != "W":
         same = [q for q in candidates if q.of == "J"]
         if same:
@@ -137,6 +138,20 @@ def _identify_derivative(problem: Problem, lhs: Deriv, latex: str, interp: Inter
         if same:
             return LhsMatch(same[0].id)
     return None
+
+
+def _instance_layers(problem: Problem, q: Quantity, wrt_layer: Node | None, interp: Interpreter):
+    """For a quantity stated for a general layer l, the layer the left side pins down (L-1 -> l = 2)."""
+    if not q.layers or wrt_layer is None:
+        return ()
+    if any(isinstance(n, Sym) and n.name in dict(q.layers) for n in wrt_layer.walk()):
+        return ()
+    try:
+        value = interp.layer_value(wrt_layer)
+    except SymderivError:
+        return ()
+    (name, allowed), = q.layers[:1]
+    return ((name, (value,)),) if value in allowed else ()
 
 
 def _has_symbol(node: Node | None) -> bool:

@@ -43,8 +43,9 @@ class FuncRef:
 
 class Interpreter:
     def __init__(self, problem: Problem, layer_bindings: dict[str, int] | None = None,
-                 subscript_layers: bool = True):
+                 subscript_layers: bool = True, default_label: int | None = None):
         self.problem = problem
+        self.default_label = default_label         # the layer of a layer-less w or b (from context)
         self.subscript_layers = subscript_layers   # read z_3 as layer 3 (else as component 3)
         self.notation = problem.notation
         self.bindings = dict(problem.notation.layer_symbols)
@@ -123,6 +124,9 @@ class Interpreter:
         if name in LAYER_LETTERS:
             kind = LAYER_LETTERS[name]
             if sym.layer is None:
+                if kind in ("W", "b") and self.default_label is not None \
+                        and self._valid_weight_label(self.default_label):
+                    return Ref(kind, nota.layer_of_weight_label(self.default_label))
                 if kind in ("Z", "A"):
                     return Ref(kind, depth)
                 if depth == 1:
