@@ -371,7 +371,7 @@ def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, t
     """The verdict for a parsed claim."""
     base = dict(problem=problem.id, quantity=q.id, claim=to_latex(tree))
     if q.kind == "value":
-        return _judge_value(problem, q, tree, base)
+        return _judge_value(problem, q, tree, base, symbolic, timeout)
     checker = Checker(problem, q, tree)
     try:
         strict, layout, typechecked = checker.find()
@@ -420,7 +420,8 @@ def _symbolic(problem, q, match: Match, enabled: bool, timeout: float) -> Symbol
                           final_transpose="transpose the whole result" in match.fixes, timeout=timeout)
 
 
-def _judge_value(problem: Problem, q: Quantity, tree: Node, base: dict) -> Verdict:
+def _judge_value(problem: Problem, q: Quantity, tree: Node, base: dict, symbolic: bool = True,
+                 timeout: float = 5.0) -> Verdict:
     points = build_points(problem, q, "single", {})
     point = points[0]
     tol = problem.forward.tolerance if problem.forward else 1e-3
@@ -441,7 +442,14 @@ def _judge_value(problem: Problem, q: Quantity, tree: Node, base: dict) -> Verdi
     ok = bool(np.all((diff <= tol) | (diff <= tol * np.abs(ref))))
     shown = ", ".join(f"{x:.6g}" for x in ref.ravel())
     numeric = NumericResult("equal" if ok else "different", "single", 1, float(np.max(diff)))
-    symbolic = SymbolicResult("skipped", "a number: checked by exact arithmetic in the numeric check")
+    if symbolic:
+        from .symbolic import value_check
+        symbolic = value_check(problem, q, Interpreter(problem).normalize(tree), timeout)
+    else:
+        symbolic = SymbolicResult("skipped", "symbolic check not requested")
+    if symbolic.status == "different" and ok:
+        return Verdict(**base, verdict="correct", reading="single", numeric=numeric, symbolic=symbolic,
+                       feedback=f"Correct numerically ({q.id} = {shown}), but the exact check disagrees: {symbolic.detail}.")
     if ok:
         return Verdict(**base, verdict="correct", feedback=f"Correct ({q.id} = {shown}).", reading="single",
                        numeric=numeric, symbolic=symbolic)

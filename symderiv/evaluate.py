@@ -572,12 +572,14 @@ class Evaluator:
         n = len(rest)
         if n == 0 or n > 5:
             return []
-        orders = sorted(itertools.permutations(range(n)), key=lambda p: sum(i != j for i, j in enumerate(p)))
+        def moves(p):           # a swap of two factors is one change, like one transpose
+            return max(0, sum(i != j for i, j in enumerate(p)) - 1)
+        orders = sorted(itertools.permutations(range(n)), key=moves)
         masks = sorted(range(2 ** n), key=lambda m: bin(m).count("1"))
         found = []
         for cost in range(0, 2 * n + 1):
             for order in orders:
-                moved = sum(i != j for i, j in enumerate(order))
+                moved = moves(order)
                 for m in masks:
                     if moved + bin(m).count("1") != cost or cost == 0:
                         continue

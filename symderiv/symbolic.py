@@ -286,8 +286,22 @@ def _indexed(env, tree, quantity, reference):
     return out.T if in_out else out
 
 
+_MEMO: dict = {}
+
+
 def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: str, *,
                    final_transpose: bool = False, timeout: float = 5.0) -> SymbolicResult:
+    """Memoised: a class writes the same claim many times."""
+    key = (problem, quantity, tree, reading, final_transpose)
+    if key not in _MEMO:
+        result = _symbolic_check(problem, quantity, tree, reading, final_transpose, timeout)
+        if result.status == "timeout":
+            return result
+        _MEMO[key] = result
+    return _MEMO[key]
+
+
+def _symbolic_check(problem, quantity, tree, reading, final_transpose, timeout) -> SymbolicResult:
     start = time.perf_counter()
     sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
     try:
@@ -299,3 +313,49 @@ def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: st
                               time.perf_counter() - start)
     status, detail, sizes = result
     return SymbolicResult(status, detail, sizes, time.perf_counter() - start)
+
+
+def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
+    from .latex import to_latex
+    from .scalar import exact_scalar
+    f = problem.forward
+    backend = _backend()
+    A = sp.Matrix([[sp.nsimplify(v)] for v in f.x])
+    objects = {Ref("X"): A, Ref("N"): sp.Matrix([[1]])}
+    for k, (W, b, act) in enumerate(zip(f.W, f.b, f.activations), start=1):
+        Wm = sp.Matrix([[sp.nsimplify(v) for v in row] for row in W])
+        bm = sp.Matrix([[sp.nsimplify(v)] for v in b])
+        Z = Wm * A + bm
+        A = backend.elementwise(act, Z, None)
+        objects.update({Ref("W", k): Wm, Ref("b", k): bm, Ref("Z", k): Z, Ref("A", k): A})
+    interp = Interpreter(problem)
+    env = Env(backend=backend, interp=interp, objects=objects,
+              activations=dict(enumerate(f.activations, start=1)), reading="single")
+    truth = objects[target_ref(problem, quantity, {})]
+    value = Evaluator(env).value(interp.normalize(tree))
+    if value.shape != truth.shape and value.shape[::-1] == truth.shape:
+        value = value.T
+    if value.shape != truth.shape:
+        return "different", f"the claim has {len(value)} entries, {quantity.id} has {len(truth)}"
+    diffs = [abs(float(sp.N(v - t, 30))) for v, t in zip(list(value), list(truth))]
+    ok = all(d <= f.tolerance * max(1.0, abs(float(sp.N(t, 30)))) for d, t in zip(diffs, list(truth)))
+    shown = ", ".join(str(sp.nsimplify(t)) if t.is_Rational else str(t) for t in list(truth))
+    detail = f"exact value {shown}; largest difference {max(diffs):.3g} (tolerance {f.tolerance:g})"
+    plain = exact_scalar(to_latex(tree))
+    if plain is not None and len(truth) == 1:
+        agree = abs(float(sp.N(plain - truth[0], 30))) <= f.tolerance * max(1.0, abs(float(sp.N(truth[0], 30))))
+        detail += f"; latex2sympy2 reads the claim as {plain}, which {'agrees' if agree else 'disagrees'}"
+        ok = ok and agree
+    return ("equal" if ok else "different"), detail
+
+
+def value_check(problem: Problem, quantity: Quantity, tree: Node, timeout: float = 5.0) -> SymbolicResult:
+    """A forward-pass number, exactly: SymPy on the given weights, plus latex2sympy2 for plain arithmetic."""
+    start = time.perf_counter()
+    try:
+        result = run_limited(_value_worker, (problem, quantity, tree), timeout)
+    except Exception as exc:
+        return SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], "", time.perf_counter() - start)
+    if isinstance(result, TimedOut):
+        return SymbolicResult("timeout", f"SymPy did not finish within {timeout:g} s", "", time.perf_counter() - start)
+    return SymbolicResult(result[0], result[1], "", time.perf_counter() - start)

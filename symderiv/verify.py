@@ -58,34 +58,6 @@ def problem_gradcheck(problem: Problem, seed: int = 0) -> float:
     return worst
 
 
-def _symbolic_value(problem: Problem, q: Quantity, tree: Node) -> tuple[bool, str]:
-    """A forward-pass value, exactly: SymPy on the given numbers."""
-    import sympy as sp
-    from .evaluate import Env, Evaluator, SympyBackend
-    from .interpret import Interpreter, Ref
-    from .reference import target_ref
-    f = problem.forward
-    backend = SympyBackend()
-    A = sp.Matrix([[sp.nsimplify(v)] for v in f.x])
-    objs = {Ref("X"): A}
-    for k, (W, b, act) in enumerate(zip(f.W, f.b, f.activations), start=1):
-        Wm = sp.Matrix([[sp.nsimplify(v) for v in row] for row in W])
-        bm = sp.Matrix([[sp.nsimplify(v)] for v in b])
-        Z = Wm * A + bm
-        A = backend.elementwise(act, Z, None)
-        objs.update({Ref("W", k): Wm, Ref("b", k): bm, Ref("Z", k): Z, Ref("A", k): A})
-    env = Env(backend=backend, interp=Interpreter(problem), objects=objs,
-              activations=dict(enumerate(f.activations, start=1)), reading="single")
-    value = Evaluator(env).value(Interpreter(problem).normalize(tree))
-    truth = objs[target_ref(problem, q, {})]
-    if value.shape != truth.shape:
-        return False, "sizes differ"
-    diffs = [abs(float(sp.N(v - t, 30))) for v, t in zip(list(value), list(truth))]
-    scale = [max(abs(float(sp.N(t, 30))), 1.0) for t in list(truth)]
-    ok = all(d <= f.tolerance * s for d, s in zip(diffs, scale))
-    return ok, f"exact values within {f.tolerance:g}: largest difference {max(diffs):.3g}"
-
-
 def verify_quantity(problem: Problem, q: Quantity, grad_err: float, timeout: float = 20.0) -> QuantityResult:
     start = time.perf_counter()
     from .parse import parse_lenient
@@ -95,15 +67,13 @@ def verify_quantity(problem: Problem, q: Quantity, grad_err: float, timeout: flo
         raise SymderivError(f"{problem.path}:{q.line}: quantity {q.id!r}: {exc}") from None
     v = judge(problem, q, tree, symbolic=True, timeout=timeout)
     numeric_ok = v.numeric is not None and v.numeric.status == "equal" and v.verdict == "correct"
-    if q.kind == "value":
-        symbolic_ok, detail = _symbolic_value(problem, q, tree)
-    else:
-        symbolic_ok = v.symbolic is not None and v.symbolic.status == "equal"
-        detail = f"{v.symbolic.status}: {v.symbolic.detail}" if v.symbolic else ""
+    symbolic_ok = v.symbolic is not None and v.symbolic.status == "equal"
+    detail = f"{v.symbolic.status}: {v.symbolic.detail}" if v.symbolic else ""
     gradcheck_ok = grad_err <= GRADCHECK_LIMIT
     ok = numeric_ok and symbolic_ok and gradcheck_ok
     if ok:
-        message = f"{v.feedback} Symbolic ({dict(problem.symbolic_sizes)}): {detail}."
+        where = f" on {v.symbolic.sizes}" if v.symbolic and v.symbolic.sizes else ""
+        message = f"{v.feedback} Symbolic{where}: {detail}."
     else:
         reasons = []
         if not numeric_ok:
