@@ -54,11 +54,21 @@ def cmd_verify(args) -> int:
 def cmd_export(args) -> int:
     from .export import export_document
     from .problem import derivation_files
+    from .problem import load_problem_file
+    from .report import Progress
     files = [Path(f) for f in args.files] or derivation_files()
     try:
-        text, summary = export_document(files, strict=args.strict)
+        total = sum(len(load_problem_file(f).quantities) for f in files)
+    except SymderivError as exc:
+        return _fail(str(exc))
+    progress = Progress(total, "verifying")
+    try:
+        text, summary = export_document(files, strict=args.strict,
+                                        on_result=lambda r: progress.step(r.quantity))
     except SymderivError as exc:
         return _fail(str(exc), 1 if args.strict else 2)
+    finally:
+        progress.close()
     Path(args.output).write_text(text, encoding="utf-8")
     print(f"wrote {args.output}: {summary}")
     return 0

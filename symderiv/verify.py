@@ -70,7 +70,8 @@ def verify_quantity(problem: Problem, q: Quantity, grad_err: float, timeout: flo
     symbolic_ok = v.symbolic is not None and v.symbolic.status == "equal"
     detail = f"{v.symbolic.status}: {v.symbolic.detail}" if v.symbolic else ""
     gradcheck_ok = grad_err <= GRADCHECK_LIMIT
-    ok = numeric_ok and symbolic_ok and gradcheck_ok
+    step_problems = check_steps(problem, q)
+    ok = numeric_ok and symbolic_ok and gradcheck_ok and not step_problems
     if ok:
         where = f" on {v.symbolic.sizes}" if v.symbolic and v.symbolic.sizes else ""
         message = f"{v.feedback} Symbolic{where}: {detail}."
@@ -82,6 +83,7 @@ def verify_quantity(problem: Problem, q: Quantity, grad_err: float, timeout: flo
             reasons.append(f"symbolically {detail or 'not checked'}")
         if not gradcheck_ok:
             reasons.append(f"backprop disagrees with finite differences ({grad_err:.2g})")
+        reasons.extend(step_problems)
         message = "; ".join(reasons)
     return QuantityResult(problem=problem.id, quantity=q.id, ok=ok, symbolic=symbolic_ok, numeric=numeric_ok,
                           gradcheck_max_rel_err=grad_err, seconds=round(time.perf_counter() - start, 4),
@@ -89,6 +91,16 @@ def verify_quantity(problem: Problem, q: Quantity, grad_err: float, timeout: flo
                           symbolic_detail=detail,
                           numeric_max_rel_err=v.numeric.max_rel_err if v.numeric else None,
                           normalized=v.normalized)
+
+
+def check_steps(problem: Problem, q: Quantity) -> list[str]:
+    """The key's worked steps: every = step between closed forms must hold (as in grading)."""
+    if not q.steps:
+        return []
+    from .grade import GradeConfig, grade_text
+    text = "\n\n".join(f"$${step}$$" for step in q.steps)
+    report = grade_text(text, problem, file=f"{problem.path}:{q.id}", config=GradeConfig(symbolic=False))
+    return [f"worked step {s.line} of {q.id} does not hold: {s.message}" for s in report.steps if not s.ok]
 
 
 def verify_file(path, on_result=None) -> list[QuantityResult]:

@@ -37,12 +37,14 @@ WRONG = [
      r"claim = '\frac{1}{N} W^{(2)T}(\psi(Z^{(3)}) - \Delta)'", "dJ/dz2", "activation derivative"),
     ("mlp-general", r"\sum_k w_{jk}^{(l+1)}", r"\sum_k w_{kj}^{(l+1)}", "delta-l", "numerically"),
     ("sigmoid-bce-1hidden", "claim = '10'", "claim = '30'", "z2", "not 30"),
+    ("softmax-2layer", r"= \frac{1}{N}(a^{(3)} - \Delta)',", r"= \frac{1}{N}(a^{(3)} - \Delta) = \frac{1}{N}(a^{(3)} + \Delta)',",
+     "dJ/dz3", "worked step"),
 ]
 
 
 @pytest.mark.parametrize("stem, old, new, quantity, words", WRONG,
                          ids=["sign", "missing-1/N", "lambda-not-2lambda", "missing-transpose", "missing-relu",
-                              "w_kj-for-w_jk", "forward-arithmetic"])
+                              "w_kj-for-w_jk", "forward-arithmetic", "wrong-worked-step"])
 def test_wrong_derivations_are_rejected_naming_quantity_and_difference(tmp_path, stem, old, new, quantity, words):
     text = (KEYS / f"{stem}.toml").read_text()
     assert old in text, old
