@@ -738,12 +738,25 @@ class Evaluator:
         return self._one(node, total)
 
     def _is_sample_bound(self, node: Sum) -> bool:
-        return isinstance(node.upper, Sym) and node.upper.name == "N"
+        if isinstance(node.upper, Sym) and node.upper.name == "N":
+            return True
+        if self.env.sample_axis is None or node.upper is not None or node.index in self.bind:
+            return False
+        # Σ_i over z_i, a_i, Δ_i, x_i alone: the samples of a batch
+        uses = [n for n in node.body.walk() if isinstance(n, Sym)
+                and any(isinstance(i, Sym) and i.name == node.index for i in n.indices)]
+        batch = ("X", "Y", "Z", "A")
+        try:
+            return bool(uses) and all(len(n.indices) == 1 and self.env.interp.resolve(n).kind in batch for n in uses)
+        except NotationError:
+            return False
 
     def _sample_sum(self, node):
         axis = self.env.sample_axis
-        if axis is None:   # one sample: the sum's one term is this sample's
-            return self._ev(node.body)
+        if axis is None:
+            if node.index is not None and node.upper is not None:
+                raise ShapeError("a sum over all N samples is the batch, not one sample's share")
+            return self._ev(node.body)   # a loosely written Σ in a per-sample formula: this sample's term
         if node.index is None:
             return self._map(node, node.body, lambda v: self.b.sum_axis(v, axis),
                              lambda t: Sum(t, None, node.lower, node.upper, node.over))
