@@ -269,10 +269,12 @@ class Evaluator:
 
     # -- entry point
     def candidates(self, node: Node) -> list[Candidate]:
-        return self._ev(node)
+        with np.errstate(all="ignore"):      # 1/0 or exp(1000) is a wrong value, not a warning
+            return self._ev(node)
 
     def value(self, node: Node):
-        return self._ev(node)[0].value
+        with np.errstate(all="ignore"):
+            return self._ev(node)[0].value
 
     def _ev(self, node: Node) -> list[Candidate]:
         method = getattr(self, "_" + type(node).__name__.lower())
