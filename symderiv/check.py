@@ -400,6 +400,7 @@ def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, t
     else:
         feedback = message or "The claim differs from the right answer under every reading (columns, rows, one sample)."
         numeric = NumericResult("different", typechecked[0][0] if typechecked else None,
+                                points=len(typechecked[0][2]) if typechecked else 0,
                                 detail="; ".join(dict.fromkeys(checker.errors)))
     sym = SymbolicResult("skipped", "numerically different: no reading to check symbolically")
     return Verdict(**base, verdict="incorrect", feedback=feedback, diagnosis=code, numeric=numeric, symbolic=sym)
