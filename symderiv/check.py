@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from .interpret import Interpreter
 from .latex import to_latex
 from .problem import Problem, Quantity, load_problem
 from .reference import Point, build_points, layer_bindings, readings_for, target_ref
-from .tree import Add, Call, Deriv, Indicator, Node, Piecewise, Product, Sym
+from .tree import Add, Call, Deriv, Indicator, Neg, Node, Num, Piecewise, Product, Sym
 
 RTOL = 1e-6
 ZERO_LEVEL = 1e-9
@@ -249,6 +249,9 @@ def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
             case = _case_match(values, refs)
             if case:
                 return case
+    code, message = _wrong_layer(checker)
+    if code:
+        return code, message
     return _size_mismatch(checker, typechecked)
 
 
@@ -277,6 +280,69 @@ def _case_match(values, refs):
             return code, (f"This holds only for {text}; the answer must cover both cases "
                           "(e.g. with a Kronecker δ_ij).")
     return None
+
+
+def _layer_slots(tree: Node) -> list[Node]:
+    """Nodes that carry a layer: Sym with a layer, Call with a layer subscript (g_l)."""
+    return [n for n in tree.walk() if (isinstance(n, Sym) and n.layer is not None)
+            or (isinstance(n, Call) and n.indices and n.func in ("g", "phi", "psi", "sigma"))]
+
+
+def _replace_node(tree: Node, old: Node, new: Node) -> Node:
+    if tree is old:
+        return new
+    fields = {}
+    for name, value in tree.__dict__.items():
+        if isinstance(value, Node):
+            fields[name] = _replace_node(value, old, new)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
+            fields[name] = tuple(_replace_node(v, old, new) for v in value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+            fields[name] = tuple(tuple(_replace_node(x, old, new) if isinstance(x, Node) else x for x in v)
+                                 for v in value)
+    return replace(tree, **fields) if fields else tree
+
+
+def _shift(node: Node, delta: int) -> Node:
+    if isinstance(node, Sym):
+        return replace(node, layer=_plus(node.layer, delta))
+    return replace(node, indices=(_plus(node.indices[0], delta),) + node.indices[1:])
+
+
+def _plus(layer: Node, delta: int) -> Node:
+    """layer + delta, tidied: (l+1) - 1 is l, L + -1 is L - 1."""
+    terms = list(layer.terms) if isinstance(layer, Add) else [layer]
+    total, others = delta, []
+    for t in terms:
+        if isinstance(t, Num):
+            total += int(t.value)
+        elif isinstance(t, Neg) and isinstance(t.operand, Num):
+            total -= int(t.operand.value)
+        else:
+            others.append(t)
+    if not others:
+        return Num(total)
+    tail = [Num(total)] if total > 0 else [Neg(Num(-total))] if total < 0 else []
+    return others[0] if len(others) == 1 and not tail else Add(tuple(others + tail))
+
+
+def _wrong_layer(checker: Checker) -> tuple[str | None, str]:
+    """A claim that becomes right when one layer index moves by one: name that index."""
+    tree = checker.raw_tree
+    slots = _layer_slots(tree)
+    if not slots or len(slots) > 12:
+        return None, ""
+    for node in slots:
+        for delta in (-1, 1):
+            shifted = _shift(node, delta)
+            try:
+                strict, _, _ = Checker(checker.problem, checker.quantity, _replace_node(tree, node, shifted)).find()
+            except (SymderivError, RecursionError):
+                continue
+            if strict is not None:
+                return "wrong-layer", (f"Wrong layer: {to_latex(node)} should be {to_latex(shifted)} "
+                                       "(with that change the claim is right).")
+    return None, ""
 
 
 def _mutant_code(text: str) -> str:
@@ -402,8 +468,24 @@ def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, t
         numeric = NumericResult("different", typechecked[0][0] if typechecked else None,
                                 points=len(typechecked[0][2]) if typechecked else 0,
                                 detail="; ".join(dict.fromkeys(checker.errors)))
-    sym = SymbolicResult("skipped", "numerically different: no reading to check symbolically")
+    sym = _symbolic_for_incorrect(problem, q, typechecked, symbolic, timeout)
+    if sym.status == "equal":
+        feedback += " But the symbolic check finds the claim equal to the truth: the two checks disagree."
     return Verdict(**base, verdict="incorrect", feedback=feedback, diagnosis=code, numeric=numeric, symbolic=sym)
+
+
+def _symbolic_for_incorrect(problem, q, typechecked, enabled: bool, timeout: float) -> SymbolicResult:
+    """The symbolic side of a rejection, under the first reading where the claim has the right size."""
+    if not enabled:
+        return SymbolicResult("skipped", "symbolic check not requested")
+    for reading, tree, points, index_mode in typechecked:
+        try:
+            value = evaluate_at(tree, points[0], q, index_mode)
+        except (ShapeError, NotationError, ValueError):
+            continue
+        if np.shape(value) == points[0].reference.shape:
+            return _symbolic(problem, q, Match(reading, tree, (), float("inf"), 0), True, min(timeout, 3.0))
+    return SymbolicResult("skipped", "the claim has the wrong size under every reading: nothing to compare entrywise")
 
 
 def _first_reason(errors: list[str]) -> str:

@@ -235,10 +235,30 @@ def _canonical_atoms(expr):
     return expr.xreplace(mapping)
 
 
+def _witness(expr) -> complex | None:
+    """The expression's value at a fixed random rational point (all symbols), or None."""
+    import random
+    rng = random.Random(7)
+    free = sorted(expr.free_symbols, key=str)
+    point = {s: sp.Rational(rng.randint(1, 9), rng.randint(2, 11)) for s in free}
+    try:
+        return complex(expr.xreplace(point).evalf(30))
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _nonzero_somewhere(expr) -> bool:
+    """True when the expression is clearly non-zero at a rational point (so not identically 0)."""
+    value = _witness(expr)
+    return value is not None and abs(value) > 1e-12
+
+
 def is_zero(expr, generic: bool = False) -> bool:
     expr = sp.sympify(expr)
     if expr == 0:
         return True
+    if not generic and _nonzero_somewhere(expr):
+        return False
     if generic:
         # each application of an undefined function becomes one symbol: what is left is a polynomial
         from sympy.core.function import AppliedUndef
@@ -268,8 +288,10 @@ def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, fina
         for (i, j), (v, r) in zip(((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),
                                   zip(list(value), list(reference))):
             if not is_zero(v - r, net.generic):
-                where = f" at layer binding {bindings}" if bindings else ""
-                return "different", f"entry ({i + 1},{j + 1}) differs{where}: claim − truth = {sp.simplify(v - r)}", sizes
+                where = f" (layer {', '.join(f'{k} = {v}' for k, v in bindings.items())})" if bindings else ""
+                w = None if net.generic else _witness(v - r)
+                at = f"; at a rational point claim − truth = {w.real:.6g}" if w is not None else ""
+                return "different", f"entry ({i + 1},{j + 1}) differs{where}: claim − truth is not 0{at}", sizes
     return "equal", "claim − truth simplifies to 0 in every entry", sizes
 
 
