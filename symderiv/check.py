@@ -107,15 +107,7 @@ def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
         if np.shape(v) != (1, 1):
             raise ShapeError(f"with the indices bound, the claim is a {v.shape[0]}x{v.shape[1]} matrix, not a number")
         out[idx] = v[0, 0]
-    if len(point.index_shape) == 1:
-        out = out.reshape(-1, 1)
-    elif point.reference.shape != out.shape or quantity_is_transposed_indexed(point):
-        out = out.T
-    return out
-
-
-def quantity_is_transposed_indexed(point: Point) -> bool:
-    return point.env.weight_layout == "in-out" and point.index_shape != point.reference.shape
+    return out.reshape(-1, 1) if len(point.index_shape) == 1 else out
 
 
 def _strict(tree, points, quantity, index_mode) -> tuple[float, str]:

@@ -350,8 +350,6 @@ class Evaluator:
         rows, cols = self.b.shape(value)
         if len(components) == 2:
             i, j = components
-            if ref.kind == "W" and self.env.weight_layout == "in-out":
-                i, j = j, i
             if not (0 <= i < rows and 0 <= j < cols):
                 raise ShapeError(f"index out of range for a {rows}x{cols} matrix")
             return self.b.entry(value, i, j)
@@ -366,9 +364,8 @@ class Evaluator:
         return self.b.col(value, i)
 
     def layer_width(self, k: int) -> int:
-        if k == 0:
-            return self.b.shape(self.env.objects[Ref("X")])[self.env.class_axis]
-        return self.b.shape(self.env.objects[Ref("W", k)])[0]
+        layer = self.env.objects[Ref("X") if k == 0 else Ref("A", k)]
+        return self.b.shape(layer)[self.env.class_axis]
 
     def _ones(self, node):
         n = self.samples()
@@ -782,8 +779,7 @@ class Evaluator:
                 rows, cols = self.b.shape(self.env.objects[ref])
                 pos = [k for k, i in enumerate(n.indices) if isinstance(i, Sym) and i.name == index][0]
                 if len(n.indices) == 2:
-                    in_out = ref.kind == "W" and self.env.weight_layout == "in-out"
-                    sizes.add((cols if pos == 0 else rows) if in_out else (rows if pos == 0 else cols))
+                    sizes.add(rows if pos == 0 else cols)
                 else:
                     sizes.add(cols if self.env.reading == "rows" else rows)
         if len(sizes) > 1:

@@ -75,12 +75,17 @@ def _gradient(p: Pass, ref: Ref) -> np.ndarray:
     return table[ref.kind][ref.layer]
 
 
+def student_weight(problem: Problem, M):
+    """W as the problem's notation lays it out: (in x out) when z_j = sum_i a_i w_ij."""
+    return M.T if problem.notation.weight_layout == "in-out" else M
+
+
 def _objects(problem: Problem, inst: Instance, p: Pass, reading: str, N: float, lam: float) -> dict:
     flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
     objs = {Ref("X"): flip(inst.X), Ref("Y"): flip(inst.Y),
             Ref("N"): np.array([[N]]), Ref("lambda"): np.array([[lam]])}
     for k in range(1, problem.depth + 1):
-        objs[Ref("W", k)] = inst.W[k - 1]
+        objs[Ref("W", k)] = student_weight(problem, inst.W[k - 1])
         objs[Ref("b", k)] = inst.b[k - 1]
         objs[Ref("Z", k)] = flip(p.Z[k])
         objs[Ref("A", k)] = flip(p.A[k])
@@ -126,13 +131,13 @@ def _build_points(problem, quantity, reading, bindings_items, count, seed):
             mutants = ()
         else:
             raw = _gradient(p, ref)
-            reference = raw if ref.kind in ("W", "b") else flip(raw)
-            mutants = tuple(_mutants(net, inst, ref, regularised, flip))
+            reference = student_weight(problem, raw) if ref.kind == "W" else raw if ref.kind == "b" else flip(raw)
+            mutants = tuple((name, student_weight(problem, m) if ref.kind == "W" else m)
+                            for name, m in _mutants(net, inst, ref, regularised, flip))
         also = (reference.T,) if ref.kind == "b" and reading == "rows" else ()
         index_shape = ()
         if quantity.indices:
-            indexed = reference.T if (ref.kind == "W" and problem.notation.weight_layout == "in-out") else reference
-            index_shape = indexed.shape if len(quantity.indices) == 2 else (indexed.shape[0],)
+            index_shape = reference.shape if len(quantity.indices) == 2 else (reference.shape[0],)
         points.append(Point(env=env, reference=reference, also_correct=also, mutants=mutants, N=N,
                             index_shape=index_shape, bindings=tuple(bindings.items())))
     return tuple(points)

@@ -183,15 +183,16 @@ def _setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: t
     net = SymbolicNetwork(problem, n_samples, averaged, regularised)
     ref = target_ref(problem, quantity, bindings)
     flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
+    from .reference import student_weight
     if quantity.kind == "jacobian":
         reference = net.jacobian(ref)
     else:
         g = net.gradient(ref)
-        reference = g if ref.kind in ("W", "b") else flip(g)
+        reference = student_weight(problem, g) if ref.kind == "W" else g if ref.kind == "b" else flip(g)
     objects = {Ref("X"): flip(net.X), Ref("Y"): flip(net.Y), Ref("N"): sp.Matrix([[net.N]]),
                Ref("lambda"): sp.Matrix([[net.lam]])}
     for k in range(1, net.depth + 1):
-        objects.update({Ref("W", k): net.W[k], Ref("b", k): net.b[k],
+        objects.update({Ref("W", k): student_weight(problem, net.W[k]), Ref("b", k): net.b[k],
                         Ref("Z", k): flip(net.Z[k]), Ref("A", k): flip(net.A[k])})
     masks = {}
     for k, S in net.S.items():
@@ -297,15 +298,13 @@ def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, fina
 
 def _indexed(env, tree, quantity, reference):
     names = quantity.indices
-    in_out = env.weight_layout == "in-out" and len(names) == 2
     rows, cols = reference.shape
-    shape = (cols, rows) if in_out else (rows, cols)
-    out = sp.zeros(*shape) if len(names) == 2 else sp.zeros(rows, 1)
-    for i in range(shape[0]):
-        for j in range(shape[1] if len(names) == 2 else 1):
+    out = sp.zeros(rows, cols if len(names) == 2 else 1)
+    for i in range(rows):
+        for j in range(cols if len(names) == 2 else 1):
             binding = dict(zip(names, (i, j) if len(names) == 2 else (i,)))
             out[i, j] = Evaluator(env, binding).value(tree)[0, 0]
-    return out.T if in_out else out
+    return out
 
 
 _MEMO: dict = {}

@@ -74,6 +74,10 @@ NOTATION = [
     ("mlp-bounds", MLP, "delta-l", r"\sum_{k=1}^{n_{l+1}} w_{jk}^{(l+1)}\delta_k^{(l+1)} g_l'(z_j^{(l)})", "correct"),
     ("mlp-delta-L", MLP, "delta-L", r"\frac{\partial C}{\partial a_j^{(L)}} g_L'(z_j^{(L)})", "correct"),
     ("undefined-symbol", MLP, "dC/dw", r"a_i^{(l-1)} f_j^{(l)}", "incorrect"),
+    # matrix forms in the index-notation problem: W^{(l)} is laid out as w_ij (in x out)
+    ("mlp-matrix-outer", MLP, "dC/dw", r"a^{(l-1)} \delta^{(l)T}", "correct"),
+    ("mlp-matrix-outer-transposed", MLP, "dC/dw", r"\delta^{(l)} a^{(l-1)T}", "correct-up-to-layout"),
+    ("mlp-matrix-delta", MLP, "delta-l", r"W^{(l+1)}\delta^{(l+1)} \odot g_l'(z^{(l)})", "correct"),
 ]
 
 
