@@ -351,16 +351,17 @@ class Evaluator:
         if len(components) == 2:
             i, j = components
             if not (0 <= i < rows and 0 <= j < cols):
-                raise ShapeError(f"index out of range for a {rows}x{cols} matrix")
+                raise ShapeError(f"the subscript ({i + 1}, {j + 1}) is outside a {rows}x{cols} matrix "
+                                 f"(entries are numbered from 1)")
             return self.b.entry(value, i, j)
         (i,) = components[:1]
         axis = 1 if self.env.reading == "rows" or rows == 1 else 0
         if axis == 0:
             if not 0 <= i < rows:
-                raise ShapeError(f"index {i + 1} out of range (size {rows})")
+                raise ShapeError(f"the subscript {i + 1} is outside 1..{rows}")
             return self.b.row(value, i)
         if not 0 <= i < cols:
-            raise ShapeError(f"index {i + 1} out of range (size {cols})")
+            raise ShapeError(f"the subscript {i + 1} is outside 1..{cols}")
         return self.b.col(value, i)
 
     def layer_width(self, k: int) -> int:
@@ -455,10 +456,8 @@ class Evaluator:
         exponent = self.value(node.exponent)
         if self.b.shape(exponent) != (1, 1):
             raise ShapeError("a matrix exponent")
-        if self.b.name == "numpy" and abs(float(exponent[0, 0])) > 64:
-            raise ShapeError(f"the exponent {to_latex(node.exponent)} is out of range")
-        if self.b.name == "sympy" and abs(float(exponent[0, 0])) > 64:
-            raise ShapeError(f"the exponent {to_latex(node.exponent)} is out of range")
+        if abs(float(exponent[0, 0])) > 64:
+            raise ShapeError(f"the exponent {to_latex(node.exponent)} is too large to be meant")
         return self._map(node, node.base, lambda v: self.b.power(v, exponent),
                          lambda t: Pow(t, node.exponent))
 
