@@ -127,7 +127,8 @@ class Checker:
     def __init__(self, problem: Problem, quantity: Quantity, tree: Node):
         self.problem, self.quantity = problem, quantity
         self.raw_tree = tree
-        self.errors: list[str] = []
+        self.errors: list[str] = []            # "reading: reason" for every reading that failed
+        self.notation_errors: list[str] = []   # the undefined-symbol kind, which explains best
 
     def plans(self):
         """(reading, [points per layer binding]) for every reading the quantity admits."""
@@ -152,6 +153,8 @@ class Checker:
                     typechecked.append((reading, tree, points, index_mode))
                 except (ShapeError, NotationError) as exc:
                     self.errors.append(f"{READING_NAMES[reading]}: {exc}")
+                    if isinstance(exc, NotationError):
+                        self.notation_errors.append(str(exc))
                     strict_ok = False
                     continue
                 except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError) as exc:
@@ -452,7 +455,7 @@ def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, t
                        numeric=numeric, symbolic=sym, normalized=to_latex(match.tree))
     code, message = _diagnose(checker, typechecked)
     if not typechecked and checker.errors:
-        reason = _first_reason(checker.errors)
+        reason = (checker.notation_errors or [checker.errors[0].split(": ", 1)[-1]])[0]
         feedback = message or f"The claim does not hold: {reason}."
         numeric = NumericResult("no-typecheck", detail="; ".join(dict.fromkeys(checker.errors)))
     else:
@@ -478,13 +481,6 @@ def _symbolic_for_incorrect(problem, q, typechecked, enabled: bool, timeout: flo
         if np.shape(value) == points[0].reference.shape:
             return _symbolic(problem, q, Match(reading, tree, (), float("inf"), 0), True, min(timeout, 3.0))
     return SymbolicResult("skipped", "the claim has the wrong size under every reading: nothing to compare entrywise")
-
-
-def _first_reason(errors: list[str]) -> str:
-    for e in errors:
-        if "not defined" in e or "unevaluated" in e or "no " in e.split(":", 1)[-1][:5]:
-            return e.split(": ", 1)[-1]
-    return errors[0].split(": ", 1)[-1]
 
 
 def _symbolic(problem, q, match: Match, enabled: bool, timeout: float) -> SymbolicResult:
