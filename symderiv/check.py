@@ -450,7 +450,12 @@ def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, t
             verdict = "correct-up-to-layout"
             feedback = f"Right up to layout ({reading}): {'; '.join(dict.fromkeys(match.fixes))}."
         if sym.status == "different":
-            feedback += " But the symbolic check disagrees with the numeric one: " + sym.detail
+            # the exact check sees what the random points missed: trust it, and say so
+            return Verdict(**base, verdict="incorrect", diagnosis="symbolic-difference", reading=match.reading,
+                           feedback=(f"Numerically equal at the test points ({reading}), but the exact symbolic "
+                                     f"check finds a difference ({sym.detail}): the two checks disagree, and "
+                                     "the exact one decides."),
+                           fixes=match.fixes, numeric=numeric, symbolic=sym, normalized=to_latex(match.tree))
         return Verdict(**base, verdict=verdict, feedback=feedback, reading=match.reading, fixes=match.fixes,
                        numeric=numeric, symbolic=sym, normalized=to_latex(match.tree))
     code, message = _diagnose(checker, typechecked)

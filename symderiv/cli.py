@@ -159,8 +159,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+CHECK_FLAGS = {"--json", "--no-symbolic", "-h", "--help"}
+
+
+def _protect_claim(argv: list[str]) -> list[str]:
+    """`symderiv check P Q -\\frac{y}{a}`: a claim may start with a minus sign; keep it positional."""
+    if not argv or argv[0] != "check" or "--" in argv:
+        return argv
+    flags = [a for a in argv[1:] if a in CHECK_FLAGS]
+    rest = [a for a in argv[1:] if a not in CHECK_FLAGS]
+    return ["check"] + flags + ["--"] + rest
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(_protect_claim(argv))
     try:
         return args.func(args)
     except SymderivError as exc:

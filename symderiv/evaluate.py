@@ -13,7 +13,7 @@ rewritten tree can be re-checked strictly elsewhere (other points, SymPy).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -244,6 +244,12 @@ class Env:
             s = self.masks.get(-v)
             if s is not None:
                 op = {">": "<", ">=": "<=", "<": ">", "<=": ">="}.get(op, op)
+        if s is None and v.is_Mul:       # a ReLU output s·z: positive exactly when s = 1
+            for factor in v.args:
+                rest = v / factor
+                if self.masks.get(rest) == factor:
+                    return {">": factor, ">=": factor, "<": 0, "<=": 1 - factor}.get(op) if op != "=" and op != "!=" \
+                        else _raise(ShapeError("equality with a ReLU output"))
         if s is None:
             raise ShapeError(f"cannot decide the sign of {v} symbolically")
         return {">": s, ">=": s, "<": 1 - s, "<=": 1 - s}.get(op) if op in (">", ">=", "<", "<=") else \
@@ -620,6 +626,10 @@ class Evaluator:
 
     # -- functions
     def _call(self, node):
+        if node.indices and not self.env.interp._layer_like(node.indices[0]):
+            # ψ(z)_i: the call, then its entry i
+            whole = Evaluator(self.env, self.bind).value(replace(node, indices=()))
+            return self._one(node, self._select(whole, Ref("A", None), node.indices))
         fref = self.env.interp.function(node)
         if len(node.args) != 1:
             raise NotationError(f"{node.func} takes one argument here")

@@ -342,7 +342,27 @@ def _split_rows(masked: str) -> list[tuple[int, int]]:
             gap = _ROW_SPACE.match(masked, pos + len(tok))
             start = gap.end() if gap else pos + len(tok)
     spans.append((start, len(masked)))
-    return spans
+    return [piece for span in spans for piece in _split_at_leading_relations(masked, span, sc)]
+
+
+_LEADING_RELATION = re.compile(r"\n[ \t]*(?==(?!=)|\\Rightarrow|\\implies|\\Longrightarrow|⇒)")
+
+
+def _split_at_leading_relations(masked: str, span: tuple[int, int], sc) -> list[tuple[int, int]]:
+    r"""A chain written one `= …` per line without \ is one row per line (each keeps its own line)."""
+    start, end = span
+    cuts = []
+    for m in _LEADING_RELATION.finditer(masked, start, end):
+        q = m.end()
+        i = next((k for k, (pos, _) in enumerate(sc.toks) if pos >= q), None)
+        if i is not None and sc.depth[i] == 0:
+            cuts.append((m.start(), q))
+    pieces, s0 = [], start
+    for nl, q in cuts:
+        pieces.append((s0, nl))
+        s0 = q
+    pieces.append((s0, end))
+    return [p for p in pieces if masked[p[0]:p[1]].strip()]
 
 
 _NO_STATEMENT_START = _TEXT_CMDS | _SPACING | {r"\checkmark", r"\because"}

@@ -150,7 +150,9 @@ def _retarget(problem: Problem, match: LhsMatch, first_rhs: Node | None, latex_l
         return match
     wrts = set()
     for n in first_rhs.walk():    # the raw tree: ∂a/∂z factors must still count as derivatives
-        if isinstance(n, Deriv):
+        # only inner derivatives (∂z/∂w, ∂/∂w(...)) say what the working is about;
+        # ∂L/∂z is a chain-rule factor that any quantity below z may use
+        if isinstance(n, Deriv) and not _is_objective(n.num):
             try:
                 wrts.add(interp.resolve(_bare(interp.normalize(n.wrt))))
             except SymderivError:
@@ -167,6 +169,11 @@ def _retarget(problem: Problem, match: LhsMatch, first_rhs: Node | None, latex_l
             except (SymderivError, AttributeError, TypeError):
                 continue
     return match
+
+
+def _is_objective(node: Node) -> bool:
+    name = node.name if isinstance(node, Sym) else node.func.rpartition(":")[2] if isinstance(node, Call) else None
+    return name in ("J", "L", "C", "c", "E")
 
 
 def _bare(node: Node) -> Sym:
@@ -201,9 +208,7 @@ class _Walker:
                 if match is not None and len(segments) > 1:
                     rhs_tree = _parse(segments[1])[0] if segments[1].strip() else None
                     match = _retarget(self.problem, match, rhs_tree, segments[0])
-                current = match if len(segments) > 1 or match is None else None
-                if match is None and len(segments) == 1:
-                    current = None
+                current = match     # a left side alone on its line may be continued by `= …` rows
                 chain = []
                 self.chains.append(chain)
                 self.chain_quantity.append(current)
@@ -354,9 +359,10 @@ def _step_envs(problem: Problem, q: Quantity | None):
 
 
 def _values_equal(a, b, tolerance: float | None) -> bool:
+    """Equal values; with a tolerance (forward-pass numbers) a vector may be written as a row."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape:
-        if a.shape[::-1] == b.shape:
+        if tolerance is not None and a.shape[::-1] == b.shape:
             b = b.T
         else:
             return False

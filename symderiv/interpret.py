@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from .errors import NotationError
 from .problem import Problem
-from .tree import Add, Call, Deriv, Neg, Node, Num, Pow, Sym, Transpose
+from .tree import Add, Call, Deriv, Neg, Node, Num, Pow, Product, Sym, Transpose
 
 LAYER_LETTERS = {"W": "W", "w": "W", "b": "b", "z": "Z", "Z": "Z", "a": "A", "A": "A"}
 ELEMENTWISE_FUNCS = {"exp", "log", "tanh", "sigmoid", "relu", "softplus", "abs"}
@@ -64,6 +64,13 @@ class Interpreter:
             return -self.layer_value(node.operand)
         raise NotationError(f"cannot read {node!r} as a layer index")
 
+    def _layer_like(self, node: Node) -> bool:
+        try:
+            self.layer_value(node)
+            return True
+        except NotationError:
+            return False
+
     def _valid_activation_label(self, label: int) -> bool:
         k = self.notation.layer_of_activation_label(label)
         return 0 <= k <= self.problem.depth
@@ -94,6 +101,13 @@ class Interpreter:
                     and isinstance(node.indices[-1], Num) and self.is_layer_label(node.name, node.indices[-1]):
                 return replace(node, layer=node.indices[-1], indices=node.indices[:-1])
             return node
+        if isinstance(node, Call) and node.indices and node.func in ("psi", "Psi", "sigma", "phi", "varphi") \
+                and len(node.args) == 1 and not node.primes and not self._layer_like(node.indices[0]):
+            arg = self.normalize(node.args[0])
+            if isinstance(arg, Sym) and arg.name in ("z", "Z"):
+                return replace(node, args=(arg,))      # ψ(z)_i: entry i of ψ(z)
+            # ψ_i(δ_ij − ψ_j): the i-th output times a bracket, not a function with a layer subscript
+            return Product((Sym(node.func, None, node.indices), arg), ("juxt",))
         if isinstance(node, Transpose) and isinstance(node.operand, Sym) and len(node.operand.indices) == 2:
             inner = self.normalize(node.operand)       # w_{kj}^T is the entry w_{jk}
             return replace(inner, indices=inner.indices[::-1])
@@ -187,7 +201,8 @@ class Interpreter:
             if ref is None or ref.kind != "Z":
                 raise NotationError("∂a/∂z needs a pre-activation")
             return FuncRef("act", ref.layer, call.primes)
-        if call.indices and name in nota.hidden_activation + nota.output_activation:
+        if call.indices and name in nota.hidden_activation + nota.output_activation \
+                and self._layer_like(call.indices[0]):
             label = self.layer_value(call.indices[0])
             k = nota.layer_of_activation_label(label)
             if not 1 <= k <= depth:

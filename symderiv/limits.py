@@ -9,8 +9,10 @@ limit, kills the worker (the next call starts a fresh one) and returns a
 """
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import multiprocessing
+import multiprocessing.util
 import os
 from dataclasses import dataclass
 
@@ -29,12 +31,17 @@ def _executor() -> cf.ProcessPoolExecutor:
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         _pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=context)
         _pool_pid = os.getpid()
+        # When this process is itself a pool worker (grade --jobs), multiprocessing joins its
+        # children at exit and would wait forever on the idle SymPy worker: stop it first.
+        # Finalizers with an exit priority run before that join; atexit covers the main process.
+        multiprocessing.util.Finalize(None, _discard_pool, exitpriority=100)
+        atexit.register(_discard_pool)
     return _pool
 
 
 def _discard_pool() -> None:
     global _pool
-    if _pool is not None:
+    if _pool is not None and _pool_pid == os.getpid():
         for proc in list(getattr(_pool, "_processes", {}).values()):
             proc.kill()
         _pool.shutdown(wait=False, cancel_futures=True)

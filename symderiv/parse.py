@@ -215,7 +215,11 @@ def _describe_problem(problem) -> str:
     return f"a missing '{_OPENERS[delim]}' for the '{delim}' at character {pos}"
 
 
+_T_IN_SUPERSCRIPT = re.compile(r"(\^\{[^{}]*?)ᵀ")
+
+
 def _map_unicode(text: str) -> str:
+    text = _T_IN_SUPERSCRIPT.sub(r"\1T", text)    # a^{(2)ᵀ} is a^{(2)T}, not a^{(2)^{T}}
     out, i, n = [], 0, len(text)
     while i < n:
         ch = text[i]
@@ -1179,6 +1183,19 @@ def _repair_delimiters(text: str):
     return text, notes
 
 
+_NUMBER = r"\s*[-−+]?\s*\d+(?:\.\d+)?\s*"
+_TUPLE = re.compile(rf"^\s*(?:\\left)?\s*\(({_NUMBER}(?:,{_NUMBER})+)(?:\\right)?\s*\)\s*[.,]?\s*$")
+
+
+def _repair_tuple(text: str) -> tuple[str, list[str]]:
+    """(-70, 50), as vectors are written in prose: a column vector."""
+    m = _TUPLE.match(text)
+    if not m:
+        return text, []
+    entries = [e.strip() for e in m.group(1).split(",")]
+    return "\\begin{bmatrix} " + " \\\\ ".join(entries) + " \\end{bmatrix}", ["read the tuple as a column vector"]
+
+
 def parse_lenient(latex: str) -> ParseResult:
     """parse(), and when that fails, parse() after OCR repairs, which are reported."""
     try:
@@ -1188,7 +1205,7 @@ def parse_lenient(latex: str) -> ParseResult:
     if not isinstance(latex, str):
         raise failure
     text, repairs = latex, []
-    for repair in (_repair_ends, _repair_remarks, _repair_superscript_plus, _repair_delimiters):
+    for repair in (_repair_tuple, _repair_ends, _repair_remarks, _repair_superscript_plus, _repair_delimiters):
         text, notes = repair(text)
         if not notes:
             continue

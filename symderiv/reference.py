@@ -119,6 +119,7 @@ def _build_points(problem, quantity, reading, bindings_items, count, seed):
         else:
             N = float(sizes.get("N", SAMPLE_COUNTS[n % len(SAMPLE_COUNTS)]) + (n and n + 1))
             inst = random_instance(net, int(N), rng)
+        inst = _both_labels(net, inst, n)
         lam = inst.lam
         p = backprop(net, inst, regularised=regularised)
         env = Env(backend=NUMPY, interp=interp, objects=_objects(problem, inst, p, reading, N, lam),
@@ -141,6 +142,20 @@ def _build_points(problem, quantity, reading, bindings_items, count, seed):
         points.append(Point(env=env, reference=reference, also_correct=also, mutants=mutants, N=N,
                             index_shape=index_shape, bindings=tuple(bindings.items())))
     return tuple(points)
+
+
+def _both_labels(net, inst: Instance, point: int) -> Instance:
+    """Binary labels that exercise both terms of the BCE: a one-sample point alternates y = 1, 0, 1;
+    a batch always holds both classes (random labels could all be 1 and hide a (1 − y) term)."""
+    if net.loss != "bce":
+        return inst
+    from dataclasses import replace
+    Y = inst.Y.copy()
+    if Y.shape[1] == 1:
+        Y[:] = (point + 1) % 2
+    else:
+        Y[:, 0], Y[:, 1] = 1.0, 0.0
+    return replace(inst, Y=Y)
 
 
 def _jacobian(p: Pass, ref: Ref, net) -> np.ndarray:
