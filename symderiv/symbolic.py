@@ -167,12 +167,10 @@ class SymbolicNetwork:
         tidy = canonical if self.generic else (lambda e: e)
         return fresh.applyfunc(lambda s: tidy(sp.diff(J, s)).xreplace(subs))
 
-    def jacobian(self, ref: Ref):
-        k = ref.layer
-        fresh = _matrix("t", self.Z[k].shape[0], 1)
-        A = self.act(k, fresh)
-        jac = sp.Matrix(A.shape[0], fresh.shape[0], lambda i, j: sp.diff(A[i], fresh[j]))
-        return jac.xreplace(dict(zip(list(fresh), list(self.Z[k][:, 0]))))
+    def jacobian(self, ref: Ref, at):
+        """∂A_k/∂Z_k for one sample, at the column of symbols `at` standing for Z_k."""
+        A = self.act(ref.layer, at)
+        return sp.Matrix(A.shape[0], at.shape[0], lambda i, j: sp.diff(A[i], at[j]))
 
 
 @lru_cache(maxsize=64)
@@ -185,7 +183,8 @@ def _setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: t
     flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
     from .reference import student_weight
     if quantity.kind == "jacobian":
-        reference = net.jacobian(ref)
+        free = _matrix("zeta", *net.Z[ref.layer].shape)     # ∂a/∂z depends on z alone
+        reference = net.jacobian(ref, free)
     else:
         g = net.gradient(ref)
         reference = student_weight(problem, g) if ref.kind == "W" else g if ref.kind == "b" else flip(g)
@@ -197,6 +196,8 @@ def _setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: t
     masks = {}
     for k, S in net.S.items():
         masks.update({z: s for z, s in zip(list(net.Z[k]), list(S))})
+    if quantity.kind == "jacobian":
+        objects[Ref("Z", ref.layer)], objects[Ref("A", ref.layer)] = flip(free), flip(net.act(ref.layer, free))
     env = Env(backend=_backend(), interp=Interpreter(problem, bindings), objects=objects,
               activations={k: f"generic:{k}" if net.generic else net.net.layers[k - 1].activation
                            for k in range(1, net.depth + 1)},
@@ -312,7 +313,11 @@ _MEMO: dict = {}
 
 def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: str, *,
                    final_transpose: bool = False, timeout: float = 5.0) -> SymbolicResult:
-    """Memoised: a class writes the same claim many times."""
+    """Memoised on the normalized claim: a class writes the same claim many times, in many spellings."""
+    try:
+        tree = Interpreter(problem, dict(layer_bindings(quantity)[0])).normalize(tree)
+    except Exception:  # normalisation problems surface in the check itself
+        pass
     key = (problem, quantity, tree, reading, final_transpose)
     if key not in _MEMO:
         result = _symbolic_check(problem, quantity, tree, reading, final_transpose, timeout)
