@@ -311,18 +311,39 @@ def _indexed(env, tree, quantity, reference):
 _MEMO: dict = {}
 
 
+def _canonical_ops(node: Node) -> Node:
+    """\\cdot, \\times, * and juxtaposition multiply alike; \\circ is \\odot: one spelling for the memo."""
+    from dataclasses import replace
+    from .tree import Product
+    fields = {}
+    for name, value in node.__dict__.items():
+        if isinstance(value, Node):
+            fields[name] = _canonical_ops(value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
+            fields[name] = tuple(_canonical_ops(v) for v in value)
+    if isinstance(node, Product):
+        fields["ops"] = tuple("odot" if op in ("odot", "circ") else "juxt" for op in node.ops)
+    return replace(node, **fields) if fields else node
+
+
 def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: str, *,
                    final_transpose: bool = False, timeout: float = 5.0) -> SymbolicResult:
-    """Memoised on the normalized claim: a class writes the same claim many times, in many spellings."""
+    """Memoised on the normalized claim (in memory and on disk, see cache.py): a class writes the
+    same claim many times, in many spellings, and `grade --jobs` runs several processes."""
+    from . import cache
     try:
         tree = Interpreter(problem, dict(layer_bindings(quantity)[0])).normalize(tree)
     except Exception:  # normalisation problems surface in the check itself
         pass
-    key = (problem, quantity, tree, reading, final_transpose)
+    key = (problem, quantity, _canonical_ops(tree), reading, final_transpose)
     if key not in _MEMO:
-        result = _symbolic_check(problem, quantity, tree, reading, final_transpose, timeout)
+        stored = cache.load(problem, key)
+        result = SymbolicResult(*stored) if stored else _symbolic_check(problem, quantity, tree, reading,
+                                                                        final_transpose, timeout)
         if result.status == "timeout":
             return result
+        if not stored:
+            cache.store(problem, key, (result.status, result.detail, result.sizes, result.seconds))
         _MEMO[key] = result
     return _MEMO[key]
 
