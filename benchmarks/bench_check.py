@@ -9,8 +9,11 @@ the median and the slowest claim.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
+
+os.environ.setdefault("SYMDERIV_CACHE", "0")   # measure the work, not the on-disk cache of earlier runs
 
 from symderiv import check_claim
 from symderiv.problem import derivation_files, load_problem_file

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_verify.py
 """
+import os
 import subprocess
 import sys
 import time
@@ -9,7 +10,8 @@ import time
 
 def main() -> None:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "symderiv.cli", "verify"], capture_output=True, text=True)
+    env = dict(os.environ, SYMDERIV_CACHE="0")      # cold: no results from earlier runs
+    proc = subprocess.run([sys.executable, "-m", "symderiv.cli", "verify"], capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr.strip()
     print(f"symderiv verify: {elapsed:.1f} s wall, exit {proc.returncode}: {last}")
