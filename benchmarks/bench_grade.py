@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Benchmark ``symderiv grade`` on a synthetic class: ``bench_grade.py [--n 100] [--jobs 1 2]``.
+
+Generates N softmax-2layer submissions with make_class.py into a temporary directory, then
+for each J runs
+
+    symderiv grade --key softmax-2layer --json --jobs J <the N files>
+
+with the default checks (symbolic on; ``--no-symbolic`` to compare), and prints a table:
+wall time, time per submission, whether the JSON has one object per file, and how the
+verdicts agree with the verdicts planted by make_class.py.
+
+stderr is a pseudo-terminal, so symderiv draws its progress bar there; the benchmark reads
+it to learn when the last submission was graded. A run that does not exit within
+--timeout seconds is killed (its whole process group) and reported with that time.
+
+symderiv keeps symbolic results in an on-disk cache (SYMDERIV_CACHE_DIR); every run here
+starts from an empty one ("cold": a new class on a new machine), and --warm adds a rerun on
+the cache the cold run filled (the same class graded again).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pty
+import re
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_class import make_class  # noqa: E402
+
+ACCEPT = {"correct", "correct-up-to-layout"}
+PROGRESS = re.compile(rb"(\d+)/(\d+)\s")
+
+
+class Run:
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.cache = "cold"
+        self.wall = None          # seconds until the process exited
+        self.graded_at = None     # seconds until the progress bar showed N/N
+        self.status = "ok"
+        self.stdout = ""
+        self.stderr = b""
+        self.returncode = None
+        self.cpu = None           # user + system seconds of the CLI and the descendants it reaped
+
+
+def run_grade(files: list[str], jobs: int, timeout: float, symbolic: bool, cache_dir: Path) -> Run:
+    run = Run(jobs)
+    env = {**os.environ, "SYMDERIV_CACHE_DIR": str(cache_dir)}
+    cmd = ["symderiv", "grade", "--key", "softmax-2layer", "--json", "--jobs", str(jobs), *files]
+    if not symbolic:
+        cmd.append("--no-symbolic")
+    master, slave = pty.openpty()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL,
+                            start_new_session=True, env=env)
+    os.close(slave)
+    total = len(files)
+
+    def read_progress():
+        buf = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+            run.stderr += chunk
+            for m in PROGRESS.finditer(buf[-200:]):
+                if int(m.group(1)) == int(m.group(2)) == total and run.graded_at is None:
+                    run.graded_at = time.perf_counter() - start
+
+    reader = threading.Thread(target=read_progress, daemon=True)
+    reader.start()
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        run.wall = time.perf_counter() - start
+        run.stdout = out.decode("utf-8", "replace")
+        run.returncode = proc.returncode
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        run.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)      # the CLI and its pool workers
+        proc.communicate()
+        run.wall = timeout
+        run.status = "timeout"
+    finally:
+        reader.join(timeout=2)
+        os.close(master)
+    return run
+
+
+def check(run: Run, files: list[str], manifest: dict) -> dict:
+    """One object per file, no errors, verdicts against the planted ones."""
+    if run.status != "ok":
+        return {"objects": 0, "errors": None, "agree": None, "exact": None, "steps": None}
+    try:
+        out = json.loads(run.stdout)
+    except json.JSONDecodeError:
+        run.status = f"no JSON (exit {run.returncode})"
+        return {"objects": 0, "errors": None, "agree": None, "exact": None, "steps": None}
+    names = [Path(o["file"]).name for o in out]
+    if names != [Path(f).name for f in files]:
+        run.status = "files out of order or missing"
+    agree = exact = total = found = planted = 0
+    for o in out:
+        meta = manifest[Path(o["file"]).name]
+        got = {p["quantity"]: p["verdict"] for p in o.get("parts", [])}
+        for q, want in meta["expected"].items():
+            total += 1
+            exact += got.get(q) == want
+            agree += (got.get(q) in ACCEPT) == (want in ACCEPT)
+        bad = {s["line"] for s in o.get("steps", []) if not s["ok"]}
+        planted += len(meta["wrong_step_lines"])
+        found += sum(line in bad for line in meta["wrong_step_lines"])
+    return {"objects": len(out), "errors": sum("error" in o for o in out),
+            "agree": f"{agree}/{total}", "exact": f"{exact}/{total}", "steps": f"{found}/{planted}"}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=100, help="submissions in the class (default 100)")
+    ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="values of --jobs to time (default 1 2)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds before a run is killed (default 300)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per --jobs value; the fastest is reported")
+    ap.add_argument("--no-symbolic", action="store_true", help="time the numeric checks only")
+    ap.add_argument("--warm", action="store_true",
+                    help="also rerun each --jobs value on the symbolic cache its first run filled")
+    ap.add_argument("--keep", type=Path, help="write the class here instead of a temporary directory")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="symderiv-bench-") as tmp:
+        outdir = args.keep or Path(tmp)
+        manifest = make_class(args.n, outdir, seed=args.seed)
+        files = [str(outdir / name) for name in manifest]
+        mode = "numeric only" if args.no_symbolic else "symbolic + numeric (default)"
+        print(f"class: {args.n} softmax-2layer submissions (seed {args.seed}), checks: {mode}, "
+              f"{os.cpu_count()} CPUs")
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+              "(other processes on the machine slow the runs down)")
+        rows = []
+        for jobs in args.jobs:
+            for cache in ("cold", "warm") if args.warm else ("cold",):
+                runs = []
+                for k in range(args.repeat):
+                    # symderiv keeps symbolic results on disk: cold = an empty cache directory,
+                    # warm = the directory the cold run of the same repetition filled
+                    cache_dir = Path(tmp) / f"cache-jobs{jobs}-{k}"
+                    run = run_grade(files, jobs, args.timeout, not args.no_symbolic, cache_dir)
+                    run.cache = cache
+                    runs.append(run)
+                    cpu = "" if run.cpu is None else f", {run.cpu:.1f} s CPU"
+                    print(f"  --jobs {jobs} ({cache} cache): {run.status}, {run.wall:.1f} s wall{cpu}", flush=True)
+                best = min(runs, key=lambda r: (r.status != "ok", r.wall))
+                rows.append((best, check(best, files, manifest)))
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+    head = ("jobs", "cache", "status", "wall s", "ms/submission", "CPU s", "CPUs busy", "graded at s", "objects", "errors",
+            "accept/reject agree", "exact", "wrong steps flagged")
+    table = [head]
+    for run, c in rows:
+        table.append((str(run.jobs), run.cache, run.status, f"{run.wall:.1f}", f"{1000 * run.wall / args.n:.0f}",
+                      "-" if run.cpu is None else f"{run.cpu:.1f}",
+                      "-" if run.cpu is None else f"{run.cpu / run.wall:.2f}",
+                      "-" if run.graded_at is None else f"{run.graded_at:.1f}", str(c["objects"]),
+                      "-" if c["errors"] is None else str(c["errors"]), c["agree"] or "-", c["exact"] or "-",
+                      c["steps"] or "-"))
+    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+    print()
+    for i, r in enumerate(table):
+        print("  ".join(cell.rjust(w) for cell, w in zip(r, widths)))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    for cache in ("cold", "warm"):
+        ok_runs = [r for r, _ in rows if r.status == "ok" and r.cache == cache]
+        if len(ok_runs) >= 2 and ok_runs[0].jobs == 1:
+            for r in ok_runs[1:]:
+                print(f"speed-up with --jobs {r.jobs} ({cache} cache): {ok_runs[0].wall / r.wall:.2f}x")
+    hung = [r for r, _ in rows if r.status == "timeout"]
+    for r in hung:
+        when = f"graded all {args.n} after {r.graded_at:.1f} s, then " if r.graded_at else ""
+        print(f"--jobs {r.jobs}: {when}did not exit within {args.timeout:.0f} s (killed)")
+    bad = [r for r, c in rows if r.status != "ok" or c["objects"] != args.n or c["errors"]]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
