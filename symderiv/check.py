@@ -177,9 +177,8 @@ class Checker:
         return None, layout, typechecked
 
     def _layout(self, reading, groups) -> Match | None:
-        if len(groups) != 1:
-            return None
-        points = groups[0]
+        """Candidates from the first point; each must then hold strictly at every point of every layer."""
+        points = [p for group in groups for p in group]
         tree = self.tree_for(dict(points[0].bindings))
         if _index_names(tree, self.quantity):
             return None
@@ -244,10 +243,41 @@ def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
             case = _case_match(values, refs)
             if case:
                 return case
-    code, message = _wrong_layer(checker)
-    if code:
-        return code, message
+    for diagnose in (_swapped_indices, _wrong_layer):
+        code, message = diagnose(checker)
+        if code:
+            return code, message
     return _size_mismatch(checker, typechecked)
+
+
+def _rename_indices(node: Node, mapping: dict[str, str]) -> Node:
+    if isinstance(node, Sym) and not node.indices and node.layer is None and node.name in mapping:
+        return Sym(mapping[node.name])
+    fields = {}
+    for name, value in node.__dict__.items():
+        if isinstance(value, Node):
+            fields[name] = _rename_indices(value, mapping)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
+            fields[name] = tuple(_rename_indices(v, mapping) for v in value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+            fields[name] = tuple(tuple(_rename_indices(x, mapping) if isinstance(x, Node) else x for x in v)
+                                 for v in value)
+    return replace(node, **fields) if fields else node
+
+
+def _swapped_indices(checker: Checker) -> tuple[str | None, str]:
+    """a_j δ_i for ∂C/∂w_ij: right with the two indices exchanged."""
+    if len(checker.quantity.indices) != 2:
+        return None, ""
+    i, j = checker.quantity.indices
+    swapped = _rename_indices(checker.raw_tree, {i: j, j: i})
+    try:
+        strict, _, _ = Checker(checker.problem, checker.quantity, swapped).find()
+    except (SymderivError, RecursionError):
+        return None, ""
+    if strict is None:
+        return None, ""
+    return "swapped-indices", f"The indices {i} and {j} are swapped (with {i} and {j} exchanged the claim is right)."
 
 
 def _size_mismatch(checker: Checker, typechecked) -> tuple[str | None, str]:
@@ -464,7 +494,8 @@ def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, t
         feedback = message or f"The claim does not hold: {reason}."
         numeric = NumericResult("no-typecheck", detail="; ".join(dict.fromkeys(checker.errors)))
     else:
-        feedback = message or "The claim differs from the right answer under every reading (columns, rows, one sample)."
+        tried = ", ".join(READING_NAMES[r] for r in readings_for(problem, q))
+        feedback = message or f"The claim differs from the right answer under every reading tried ({tried})."
         numeric = NumericResult("different", typechecked[0][0] if typechecked else None,
                                 points=len(typechecked[0][2]) if typechecked else 0,
                                 detail="; ".join(dict.fromkeys(checker.errors)))

@@ -375,10 +375,12 @@ class Evaluator:
         return self.b.shape(layer)[self.env.class_axis]
 
     def _ones(self, node):
-        n = self.samples()
         if node.size is not None and not (isinstance(node.size, Sym) and node.size.name == "N"):
-            n = int(self.value(node.size)[0, 0])
-        return self._one(node, self.b.ones(n, 1))
+            return self._one(node, self.b.ones(int(self.value(node.size)[0, 0]), 1))
+        if self.env.sample_axis is None:
+            # 1_N sums over the samples of a batch: one sample has none to sum
+            raise ShapeError("the ones vector 1_N sums over the N samples: there is no batch in one sample")
+        return self._one(node, self.b.ones(self.samples(), 1))
 
     def samples(self) -> int:
         X = self.env.objects[Ref("X")]
@@ -522,7 +524,7 @@ class Evaluator:
             return self.b.scale(b, a)
         return self.b.hadamard(a, b)
 
-    def _multiply(self, a, b, a_elem, b_elem):
+    def _multiply(self, a, b, a_elem, b_elem, as_written=True):
         sa, sb = self.b.shape(a), self.b.shape(b)
         if sa == (1, 1):
             return self.b.scale(a, b)
@@ -532,14 +534,14 @@ class Evaluator:
             return self.b.hadamard(a, b)
         if sa[1] == sb[0]:
             return self.b.matmul(a, b)
-        if sa == sb:
+        if sa == sb and as_written:     # a(1 - a) for vectors, as written; never invented by a reordering
             return self.b.hadamard(a, b)
         raise ShapeError(f"a {sa[0]}x{sa[1]} matrix times a {sb[0]}x{sb[1]} matrix")
 
-    def _chain(self, values, elems):
+    def _chain(self, values, elems, as_written=True):
         value, elem = values[0], elems[0]
         for v, e in zip(values[1:], elems[1:]):
-            value = self._multiply(value, v, elem, e)
+            value = self._multiply(value, v, elem, e, as_written)
             elem = elem and e
         return value
 
@@ -599,7 +601,7 @@ class Evaluator:
                             trees.append(c.tree)
                         elems.append(_is_elementwise_natured(c.tree))
                     try:
-                        value = self._chain(values, elems)
+                        value = self._chain(values, elems, as_written=False)
                     except ShapeError:
                         continue
                     for s in scalars:
@@ -663,13 +665,31 @@ class Evaluator:
             return self.b.derivative(name, v, self.env)
         raise NotationError("higher derivatives are not supported")
 
+    def _index_comparison(self, cond: Compare):
+        """i = j, i ≠ j between bound indices (cases of a Jacobian): a number, 1 or 0."""
+        sides = [self._index_position(s) if isinstance(s, (Sym, Num)) else None for s in (cond.lhs, cond.rhs)]
+        names = [s.name for s in (cond.lhs, cond.rhs) if isinstance(s, Sym)]
+        if None in sides or not any(n in self.bind for n in names):
+            return None
+        i, j = sides
+        return {">": i > j, ">=": i >= j, "<": i < j, "<=": i <= j, "=": i == j, "!=": i != j}[cond.op]
+
     def _indicator(self, node):
         cond = node.condition
+        decided = self._index_comparison(cond)
+        if decided is not None:
+            return self._one(node, self.b.const(int(decided)))
         diff = cond.lhs if isinstance(cond.rhs, Num) and cond.rhs.value == 0 else Add((cond.lhs, Neg(cond.rhs)))
         return self._map(node, diff, lambda v: self.b.indicator(v, cond.op, self.env),
                          lambda t: Indicator(Compare(t, cond.op, Num(0))))
 
     def _piecewise(self, node):
+        decided = [self._index_comparison(cond) if cond is not None else None for _, cond in node.pieces]
+        if any(d is not None for d in decided):      # cases on indices: pick the case that holds
+            for (piece, cond), d in zip(node.pieces, decided):
+                if d or (cond is None and not any(decided)):
+                    return self._ev(piece)
+            return self._one(node, self.b.const(0))
         masks = [self.value(Indicator(cond)) for _, cond in node.pieces if cond is not None]
         if not masks:
             raise ShapeError("a cases block with no condition")

@@ -84,6 +84,11 @@ def read_submission(path: str | os.PathLike) -> str:
         raise fail("too large (more than 2 MB)")
     if not data:
         raise fail("is empty")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):   # UTF-16 with a byte-order mark (Windows "Unicode" text)
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise fail("looks like UTF-16 but does not decode") from None
     if b"\x00" in data:
         raise fail("is binary, not text (contains NUL bytes)")
     try:

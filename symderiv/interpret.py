@@ -208,6 +208,10 @@ class Interpreter:
             if not 1 <= k <= depth:
                 raise NotationError(f"there is no activation {name}_{label} in this problem")
             return FuncRef("act", k, call.primes)
+        generic = name in nota.hidden_activation and name in nota.output_activation
+        arg = call.args[0] if call.args else None
+        if generic and not call.indices and isinstance(arg, Sym) and arg.name in ("z", "Z") and arg.layer is not None:
+            return FuncRef("act", self.resolve(arg).layer, call.primes)   # g'(z^{(l)}) is g_l'(z^{(l)})
         if name in nota.output_activation and name not in nota.hidden_activation:
             return FuncRef("act", depth, call.primes)
         if name in nota.hidden_activation and name not in nota.output_activation:
