@@ -353,9 +353,7 @@ def _encodings():
         pytest.param(text.replace("\n", "\r\n").encode("utf-8"), id="crlf"),
         pytest.param(text.replace("\n", "\r").encode("utf-8"), id="cr"),
         pytest.param(b"\xef\xbb\xbf" + text.encode("utf-8"), id="utf8-bom"),
-        xfail(text.encode("utf-16"), id="utf16-bom",
-              reason="extract.read_submission: a UTF-16 file (Windows 'Unicode' text) is rejected as "
-                     "'is binary, not text (contains NUL bytes)'"),
+        pytest.param(text.encode("utf-16"), id="utf16-bom"),
     ]
 
 
@@ -523,19 +521,12 @@ GAPS = [
           id="nabla-in-the-claim",
           reason="parse: \nabla_{a^{(L)}} C (the textbook form of ∂C/∂a(L)) is \"unknown or unsupported "
                  "command '\\nabla'\": 'unparseable'"),
-    xfail("mlp-general", r"$$\delta^{(l)} = (W^{(l+1)T} \delta^{(l+1)}) \odot g_l'(z^{(l)})$$", "delta-l",
-          "correct-up-to-layout", 1, id="layered-quantity-layout",
-          reason="check.Checker._layout gives up when a quantity has several layer bindings (delta-l: "
-                 "l = 1, 2), so W(l+1)ᵀδ, which does not typecheck and is right without the ᵀ, is "
-                 "'incorrect' instead of correct-up-to-layout"),
-    xfail("softmax-2layer", r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{1}{N}\mathbf{1}_N^T(\psi(Z^{(3)}) - \Delta)"
-          r"\mathbf{1}_N$$", "dJ/db2", "incorrect", 1, id="ones-vector-in-the-one-sample-reading",
-          reason="the one-sample reading makes 1_N a 1x1 one, so a claim that sums over both axes (a "
-                 "scalar; the answer is a C-vector) is 'correct (one sample)', with symbolic on too"),
-    xfail("softmax-2layer", r"$$\frac{\partial a_i}{\partial z_j} = \begin{cases} a_i(1-a_i) & i = j \\ -a_i a_j & i \neq j"
-          r" \end{cases}$$", "softmax-jacobian", "correct", 1, id="softmax-jacobian-as-cases-on-i-j",
-          reason="a cases block whose conditions are i = j / i ≠ j (the usual way to write the softmax "
-                 "Jacobian) is 'incorrect': \"the symbol i is not defined in problem softmax-2layer\""),
+    pytest.param("mlp-general", r"$$\delta^{(l)} = (W^{(l+1)T} \delta^{(l+1)}) \odot g_l'(z^{(l)})$$", "delta-l",
+          "correct-up-to-layout", 1, id="layered-quantity-layout"),
+    pytest.param("softmax-2layer", r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{1}{N}\mathbf{1}_N^T(\psi(Z^{(3)}) - \Delta)"
+          r"\mathbf{1}_N$$", "dJ/db2", "incorrect", 1, id="ones-vector-in-the-one-sample-reading"),
+    pytest.param("softmax-2layer", r"$$\frac{\partial a_i}{\partial z_j} = \begin{cases} a_i(1-a_i) & i = j \\ -a_i a_j & i \neq j"
+          r" \end{cases}$$", "softmax-jacobian", "correct", 1, id="softmax-jacobian-as-cases-on-i-j"),
     xfail("softmax-2layer", r"$$\frac{\partial \tilde J}{\partial W_{ij}^{(2)}} = \frac{1}{N}\sum_{n=1}^{N}(a^{(3)}_{in}"
           r" - \Delta_{in}) a^{(2)}_{jn} + 2\lambda W^{(2)}_{ij}$$", "dJt/dW2", "correct", 1,
           id="entrywise-weight-gradient",
