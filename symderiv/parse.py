@@ -303,10 +303,45 @@ def _rewrite_d_fractions(text: str) -> str:
     return text
 
 
+_NABLA = re.compile(r"\\nabla\s*_\s*")
+_NABLA_OF = re.compile(r"\s*(\\tilde\s*\{\s*[A-Za-z]\s*\}|\\tilde\s*[A-Za-z]|\\mathcal\s*\{\s*[A-Za-z]\s*\}"
+                       r"|[A-Za-z](?:_\{[^{}]*\}|_[A-Za-z0-9])?(?![A-Za-z]))")
+
+
+def _rewrite_nabla(text: str) -> str:
+    r"""\nabla_{W} \tilde J is \frac{\partial \tilde J}{\partial W}."""
+    while True:
+        m = _NABLA.search(text)
+        if not m:
+            return text
+        start = m.end()
+        if start < len(text) and text[start] == "{":
+            depth, k = 0, start
+            while k < len(text):
+                depth += {"{": 1, "}": -1}.get(text[k], 0)
+                if depth == 0:
+                    break
+                k += 1
+            if k >= len(text):
+                return text
+            wrt, after = text[start + 1:k], k + 1
+        else:
+            single = re.match(r"\\[A-Za-z]+|[A-Za-z0-9]", text[start:])
+            if not single:
+                return text
+            wrt, after = single.group(), start + single.end()
+        of = _NABLA_OF.match(text, after)
+        if not of:
+            return text
+        text = (text[:m.start()] + "\\frac{\\partial " + of.group(1) + "}{\\partial " + wrt + "}"
+                + text[of.end():])
+
+
 def _normalise(text: str) -> str:
     text = _map_unicode(text)
     text = _SPACING.sub(lambda m: m.group() if m.group() == "\\\\" else " ", text)
     text = _unwrap(text)
+    text = _rewrite_nabla(text)
     text = _rewrite_d_fractions(text)
     text = re.sub(r"\\([dtc]?frac)\s*([0-9A-Za-z])\s*([0-9A-Za-z])", r"\\\1{\2}{\3}", text)
     text = re.sub(r"(?<!\\)\|\|", r"\\|", text)

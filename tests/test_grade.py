@@ -513,14 +513,10 @@ GAPS = [
                  # was: 'correct', same cause
                  id="bce-missing-(1-y)-term"),
     # ---- open gaps
-    xfail("softmax-2layer", r"$$\nabla_{W^{(2)}} \tilde J = \frac{1}{N}(\psi(Z^{(3)}) - \Delta)A^{(2)T} + 2\lambda W^{(2)}$$",
-          "dJt/dW2", "correct", 1, id="gradient-written-with-nabla",
-          reason="identify: the left side \nabla_{W^{(2)}} \tilde J is not recognised as ∂J̃/∂W(2), so the "
-                 "right answer is never graded and dJt/dW2 is 'missing'"),
-    xfail("mlp-general", r"$$\delta^{(L)} = \nabla_{a^{(L)}} C \odot g_L'(z^{(L)})$$", "delta-L", "correct", 1,
-          id="nabla-in-the-claim",
-          reason="parse: \nabla_{a^{(L)}} C (the textbook form of ∂C/∂a(L)) is \"unknown or unsupported "
-                 "command '\\nabla'\": 'unparseable'"),
+    pytest.param("softmax-2layer", r"$$\nabla_{W^{(2)}} \tilde J = \frac{1}{N}(\psi(Z^{(3)}) - \Delta)A^{(2)T} + 2\lambda W^{(2)}$$",
+          "dJt/dW2", "correct", 1, id="gradient-written-with-nabla"),
+    pytest.param("mlp-general", r"$$\delta^{(L)} = \nabla_{a^{(L)}} C \odot g_L'(z^{(L)})$$", "delta-L", "correct", 1,
+          id="nabla-in-the-claim"),
     pytest.param("mlp-general", r"$$\delta^{(l)} = (W^{(l+1)T} \delta^{(l+1)}) \odot g_l'(z^{(l)})$$", "delta-l",
           "correct-up-to-layout", 1, id="layered-quantity-layout"),
     pytest.param("softmax-2layer", r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{1}{N}\mathbf{1}_N^T(\psi(Z^{(3)}) - \Delta)"

@@ -333,7 +333,8 @@ DERIVATIVES = [
 DERIVATIVES += [
     gap("\\frac{\\partial^2 J}{\\partial w^2}", Deriv(Deriv(S("J"), S("w")), S("w")),
         "second derivatives are not read"),
-    gap("\\nabla_W J", Deriv(S("J"), S("W")), "gradient notation is not read"),
+    ("\\nabla_W J", Deriv(S("J"), S("W"))),
+    ("\\nabla_{W^{(2)}} \\tilde J", Deriv(Sym("J", decor="tilde"), S("W", layer=Num(2)))),
 ]
 
 IND_Z2 = ind(Z2, ">", 0)
