@@ -17,7 +17,7 @@ from .interpret import Interpreter
 from .latex import to_latex
 from .problem import Problem, Quantity, load_problem
 from .reference import Point, build_points, layer_bindings, readings_for, target_ref
-from .tree import Add, Call, Deriv, Indicator, Neg, Node, Num, Piecewise, Product, Sym
+from .tree import Add, Call, Deriv, Indicator, Neg, Node, Num, Piecewise, Product, Sum, Sym
 
 RTOL = 1e-6
 ZERO_LEVEL = 1e-9
@@ -458,8 +458,44 @@ def check_claim(problem: str | Problem, quantity: str, claim: str, *, symbolic: 
                    seconds=time.perf_counter() - start)
 
 
+def free_index_names(tree: Node, bound: frozenset = frozenset()) -> list[str]:
+    """Index letters a claim leaves free (in order of appearance), outside the sums that bind them."""
+    if isinstance(tree, Sum) and tree.index:
+        bound = bound | {tree.index}
+    out = []
+    if isinstance(tree, (Sym, Call)):
+        for ix in getattr(tree, "indices", ()):
+            if isinstance(ix, Sym) and not ix.indices and ix.layer is None and ix.name not in bound \
+                    and len(ix.name) == 1 and ix.name not in out:
+                out.append(ix.name)
+    for child in tree.children():
+        out.extend(n for n in free_index_names(child, bound) if n not in out)
+    return out
+
+
 def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, timeout: float = 5.0) -> Verdict:
-    """The verdict for a parsed claim."""
+    """The verdict for a parsed claim; an entrywise claim (∂J/∂W_ij = ... with free i, j) is judged
+    entry by entry when it does not hold as a whole."""
+    verdict = _judge(problem, q, tree, symbolic=symbolic, timeout=timeout)
+    if verdict.accepted or q.kind != "gradient" or q.indices:
+        return verdict
+    free = free_index_names(tree)
+    try:
+        target = target_ref(problem, q, dict(layer_bindings(q)[0]))
+    except SymderivError:
+        return verdict
+    rank = 2 if target.kind == "W" else 1
+    if len(free) != rank or (rank == 1 and target.kind not in ("b",)):
+        return verdict
+    for names in (free, free[::-1]) if rank == 2 else (free,):    # which letter is the row is the student's choice
+        entrywise = _judge(problem, replace(q, indices=tuple(names)), tree, symbolic=symbolic, timeout=timeout)
+        if entrywise.accepted:
+            return replace(entrywise, quantity=q.id, feedback=entrywise.feedback.replace(
+                "Correct (", f"Correct entry by entry over {', '.join(names)} ("))
+    return verdict
+
+
+def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, timeout: float = 5.0) -> Verdict:
     base = dict(problem=problem.id, quantity=q.id, claim=to_latex(tree))
     if q.kind == "value":
         return _judge_value(problem, q, tree, base, symbolic, timeout)

@@ -45,7 +45,7 @@ class Point:
 def readings_for(problem: Problem, quantity: Quantity) -> tuple[str, ...]:
     if quantity.kind == "value":
         return ("single",)
-    if quantity.kind == "jacobian" or quantity.indices or OBJECTIVES.get(quantity.of, (True,))[0] is False:
+    if quantity.kind == "jacobian" or OBJECTIVES.get(quantity.of, (True,))[0] is False:
         return ("single",)
     return READINGS
 

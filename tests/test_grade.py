@@ -523,12 +523,9 @@ GAPS = [
           r"\mathbf{1}_N$$", "dJ/db2", "incorrect", 1, id="ones-vector-in-the-one-sample-reading"),
     pytest.param("softmax-2layer", r"$$\frac{\partial a_i}{\partial z_j} = \begin{cases} a_i(1-a_i) & i = j \\ -a_i a_j & i \neq j"
           r" \end{cases}$$", "softmax-jacobian", "correct", 1, id="softmax-jacobian-as-cases-on-i-j"),
-    xfail("softmax-2layer", r"$$\frac{\partial \tilde J}{\partial W_{ij}^{(2)}} = \frac{1}{N}\sum_{n=1}^{N}(a^{(3)}_{in}"
+    pytest.param("softmax-2layer", r"$$\frac{\partial \tilde J}{\partial W_{ij}^{(2)}} = \frac{1}{N}\sum_{n=1}^{N}(a^{(3)}_{in}"
           r" - \Delta_{in}) a^{(2)}_{jn} + 2\lambda W^{(2)}_{ij}$$", "dJt/dW2", "correct", 1,
-          id="entrywise-weight-gradient",
-          reason="the entrywise form of (1/N)(ψ − Δ)A(2)ᵀ + 2λW(2) (indices i, j, sum over the samples n) is "
-                 "'incorrect': \"a 5x1 matrix times a 4x1 matrix\"; softmax-2layer's W quantities take no "
-                 "index notation"),
+          id="entrywise-weight-gradient"),
 ]
 
 
