@@ -182,9 +182,46 @@ def _bare(node: Node) -> Sym:
 
 # ---- walking the rows --------------------------------------------------------------
 
+INDEX_LETTERS = set("ijklmnpqrst")
+
+
+def _definable(problem: Problem, node: Node | None) -> bool:
+    """A bare symbol the student may define: one the problem does not define, or δ^(l) where the
+    problem gives δ no meaning."""
+    from .identify import defines_delta
+    if not isinstance(node, Sym) or node.indices or node.name in INDEX_LETTERS:
+        return False      # "i = j" in the prose is a case, not a definition
+    if node.name == "delta" and not defines_delta(problem):
+        return True
+    try:
+        Interpreter(problem).resolve(node)
+        return False
+    except SymderivError:
+        return node.name not in ("J", "L", "C")
+
+
+def _substitute(tree: Node | None, definitions: dict) -> Node | None:
+    if tree is None or not definitions:
+        return tree
+    if isinstance(tree, Sym):          # subscripts and layers are never substituted into
+        key = (tree.name, tree.layer, tree.decor)
+        return definitions.get(key, tree) if not tree.indices else tree
+    fields = {}
+    for name, value in tree.__dict__.items():
+        if isinstance(value, Node):
+            fields[name] = _substitute(value, definitions)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
+            fields[name] = tuple(_substitute(v, definitions) for v in value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+            fields[name] = tuple(tuple(_substitute(x, definitions) if isinstance(x, Node) else x for x in v)
+                                 for v in value)
+    return replace(tree, **fields) if fields else tree
+
+
 class _Walker:
     def __init__(self, problem: Problem):
         self.problem = problem
+        self.definitions: dict = {}          # the student's own: E = ψ(Z) − Δ, δ^(3) = …
         self.claims: list[_Claim] = []
         self.chains: list[list[tuple[int, str, Node | None, str]]] = []   # (line, latex, tree, relation)
         self.chain_quantity: list[LhsMatch | None] = []
@@ -203,6 +240,8 @@ class _Walker:
                 continue
             first_tree, _ = _parse(segments[0]) if segments[0].strip() else (None, "")
             match = identify(self.problem, first_tree, segments[0]) if first_tree is not None else None
+            if match is None and row.lead is None:
+                self._define(first_tree, segments[1:])
             starts_new = (match is not None and len(segments) > 1) or (row.lead is None and not dangling)
             if starts_new:
                 if match is not None and len(segments) > 1:
@@ -224,6 +263,7 @@ class _Walker:
                 if not latex.strip():
                     continue
                 tree, error = _parse(latex)
+                tree = _substitute(tree, self.definitions)
                 # a row that holds only under a condition ("when i = j") is a case, not the answer
                 chain.append((row.line, latex, tree, relation if not row.condition else "case"))
                 if current is not None and not row.condition:
@@ -231,16 +271,28 @@ class _Walker:
                                               current.layers))
             dangling = not segments[-1].strip()
 
+    def _define(self, lhs: Node | None, rhs_segments) -> None:
+        if not _definable(self.problem, lhs):
+            return
+        for latex in rhs_segments:
+            tree = _parse(latex)[0] if latex.strip() else None
+            if tree is not None and not any(isinstance(n, Deriv) for n in tree.walk()):
+                self.definitions[(lhs.name, lhs.layer, lhs.decor)] = _substitute(tree, self.definitions)
+                return
+
     def _inline(self, row: MathRow) -> None:
         if not row.relations or not row.segments[0].strip():
             return
         first_tree, _ = _parse(row.segments[0])
         match = identify(self.problem, first_tree, row.segments[0]) if first_tree is not None else None
+        if match is None:
+            self._define(first_tree, row.segments[1:])
         if match is None or row.condition:
             return
         chain = [(row.line, row.segments[0], first_tree, "")]
         for relation, latex in zip(row.relations, row.segments[1:]):
             tree, error = _parse(latex)
+            tree = _substitute(tree, self.definitions)
             chain.append((row.line, latex, tree, relation))
             self.claims.append(_Claim(match.quantity, latex, row.line, tree, match.component, error,
                                       match.layers))

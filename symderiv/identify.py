@@ -67,7 +67,7 @@ def identify(problem: Problem, lhs: Node, latex: str = "") -> LhsMatch | None:
     """The quantity a parsed left-hand side names, or None."""
     symbolic_layers = dict(problem.notation.layer_symbols)
     interp = Interpreter(problem, {name: 1 for name in ("l", "k")} | symbolic_layers)
-    if isinstance(lhs, Sym) and lhs.name == "delta" and lhs.layer is not None:
+    if isinstance(lhs, Sym) and lhs.name == "delta" and lhs.layer is not None and defines_delta(problem):
         lhs = Deriv(Sym(_default_objective(problem)), Sym("z", lhs.layer, lhs.indices))
     if isinstance(lhs, Deriv):
         return _identify_derivative(problem, lhs, latex, interp)
@@ -84,6 +84,11 @@ def identify(problem: Problem, lhs: Node, latex: str = "") -> LhsMatch | None:
                 comp = int(comps[0].value) - 1 if comps else None
                 return LhsMatch(q.id, comp)
     return None
+
+
+def defines_delta(problem: Problem) -> bool:
+    """δ^(l) = ∂C/∂z^(l) is part of the problem's statement (index-notation problems with a cost C)."""
+    return "C" in dict(problem.notation.objectives)
 
 
 def _default_objective(problem: Problem) -> str:

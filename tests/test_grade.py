@@ -556,18 +556,14 @@ def test_gap_regressions(problem, markdown, quantity, verdict, line):
 
 
 STUDENT_DEFINITIONS = [
-    xfail("Let $\\delta^{(3)} = \\psi(Z^{(3)}) - \\Delta$ (one column per sample).\n\n"
+    pytest.param("Let $\\delta^{(3)} = \\psi(Z^{(3)}) - \\Delta$ (one column per sample).\n\n"
           "$$\\frac{\\partial J}{\\partial Z^{(3)}} = \\frac{1}{N}\\delta^{(3)}$$\n\n"
           "$$\\frac{\\partial \\tilde J}{\\partial W^{(2)}} = \\frac{1}{N}\\delta^{(3)} A^{(2)T} + 2\\lambda W^{(2)}$$\n",
-          {"dJ/dz3": ("correct", 3), "dJt/dW2": ("correct", 5)}, id="own-definition-of-delta",
-          reason="the student's 'Let δ(3) = ψ(Z(3)) − Δ' is ignored: δ(3) is read as ∂J/∂Z(3) (with the 1/N), so "
-                 "both parts are 'incorrect' (\"extra factor 1/N\") and line 1 is flagged as a dJ/dz3 claim"),
-    xfail("Let $$E = \\psi(Z^{(3)}) - \\Delta$$\n\n"
+          {"dJ/dz3": ("correct", 3), "dJt/dW2": ("correct", 5)}, id="own-definition-of-delta"),
+    pytest.param("Let $$E = \\psi(Z^{(3)}) - \\Delta$$\n\n"
           "$$\\frac{\\partial J}{\\partial Z^{(3)}} = \\frac{1}{N}E$$\n\n"
           "$$\\frac{\\partial \\tilde J}{\\partial W^{(2)}} = \\frac{1}{N}E A^{(2)T} + 2\\lambda W^{(2)}$$\n",
-          {"dJ/dz3": ("correct", 3), "dJt/dW2": ("correct", 5)}, id="own-shorthand-symbol",
-          reason="a symbol the student defines (E = ψ(Z(3)) − Δ) is not substituted: 'the symbol E is not "
-                 "defined in problem softmax-2layer', both parts 'incorrect'"),
+          {"dJ/dz3": ("correct", 3), "dJt/dW2": ("correct", 5)}, id="own-shorthand-symbol"),
 ]
 
 
