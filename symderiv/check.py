@@ -17,7 +17,7 @@ from .interpret import Interpreter
 from .latex import to_latex
 from .problem import Problem, Quantity, load_problem
 from .reference import Point, build_points, layer_bindings, readings_for, target_ref
-from .tree import Add, Call, Deriv, Indicator, Neg, Node, Num, Piecewise, Product, Sum, Sym
+from .tree import Add, Call, Deriv, Indicator, Neg, Node, Num, Piecewise, Product, Sum, Sym, map_children
 
 RTOL = 1e-6
 ZERO_LEVEL = 1e-9
@@ -253,16 +253,7 @@ def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
 def _rename_indices(node: Node, mapping: dict[str, str]) -> Node:
     if isinstance(node, Sym) and not node.indices and node.layer is None and node.name in mapping:
         return Sym(mapping[node.name])
-    fields = {}
-    for name, value in node.__dict__.items():
-        if isinstance(value, Node):
-            fields[name] = _rename_indices(value, mapping)
-        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
-            fields[name] = tuple(_rename_indices(v, mapping) for v in value)
-        elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
-            fields[name] = tuple(tuple(_rename_indices(x, mapping) if isinstance(x, Node) else x for x in v)
-                                 for v in value)
-    return replace(node, **fields) if fields else node
+    return map_children(node, lambda child: _rename_indices(child, mapping))
 
 
 def _swapped_indices(checker: Checker) -> tuple[str | None, str]:
@@ -314,18 +305,7 @@ def _layer_slots(tree: Node) -> list[Node]:
 
 
 def _replace_node(tree: Node, old: Node, new: Node) -> Node:
-    if tree is old:
-        return new
-    fields = {}
-    for name, value in tree.__dict__.items():
-        if isinstance(value, Node):
-            fields[name] = _replace_node(value, old, new)
-        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
-            fields[name] = tuple(_replace_node(v, old, new) for v in value)
-        elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
-            fields[name] = tuple(tuple(_replace_node(x, old, new) if isinstance(x, Node) else x for x in v)
-                                 for v in value)
-    return replace(tree, **fields) if fields else tree
+    return new if tree is old else map_children(tree, lambda child: _replace_node(child, old, new))
 
 
 def _shift(node: Node, delta: int) -> Node:

@@ -21,7 +21,7 @@ from .interpret import Interpreter, Ref
 from .latex import to_latex
 from .problem import Problem, Quantity, load_problem
 from .reference import READINGS, build_points, layer_bindings
-from .tree import Call, Deriv, Matrix, Node, Num, Sym
+from .tree import Call, Deriv, Matrix, Node, Num, Sym, map_children
 
 STEP_ERRORS = (ShapeError, NotationError, ValueError, ZeroDivisionError, OverflowError, FloatingPointError,
                IndexError, KeyError, RecursionError)
@@ -206,16 +206,7 @@ def _substitute(tree: Node | None, definitions: dict) -> Node | None:
     if isinstance(tree, Sym):          # subscripts and layers are never substituted into
         key = (tree.name, tree.layer, tree.decor)
         return definitions.get(key, tree) if not tree.indices else tree
-    fields = {}
-    for name, value in tree.__dict__.items():
-        if isinstance(value, Node):
-            fields[name] = _substitute(value, definitions)
-        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
-            fields[name] = tuple(_substitute(v, definitions) for v in value)
-        elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
-            fields[name] = tuple(tuple(_substitute(x, definitions) if isinstance(x, Node) else x for x in v)
-                                 for v in value)
-    return replace(tree, **fields) if fields else tree
+    return map_children(tree, lambda child: _substitute(child, definitions))
 
 
 class _Walker:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from .errors import NotationError
 from .problem import Problem
-from .tree import Add, Call, Deriv, Neg, Node, Num, Pow, Product, Sym, Transpose
+from .tree import Add, Call, Deriv, Neg, Node, Num, Pow, Product, Sym, Transpose, map_children
 
 LAYER_LETTERS = {"W": "W", "w": "W", "b": "b", "z": "Z", "Z": "Z", "a": "A", "A": "A"}
 ELEMENTWISE_FUNCS = {"exp", "log", "tanh", "sigmoid", "relu", "softplus", "abs"}
@@ -119,16 +119,7 @@ class Interpreter:
                     and wrt.name in ("z", "Z") and num.layer is not None and num.layer == wrt.layer:
                 return Call("__act__", (wrt,), primes=1)
             return Deriv(num, wrt)
-        fields = {}
-        for name, value in node.__dict__.items():
-            if isinstance(value, Node):
-                fields[name] = self.normalize(value)
-            elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
-                fields[name] = tuple(self.normalize(v) for v in value)
-            elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
-                fields[name] = tuple(tuple(self.normalize(x) if isinstance(x, Node) else x for x in v)
-                                     for v in value)
-        return replace(node, **fields) if fields else node
+        return map_children(node, self.normalize)
 
     # ---- symbols -----------------------------------------------------------------
     def resolve(self, sym: Sym) -> Ref:

@@ -314,16 +314,11 @@ _MEMO: dict = {}
 def _canonical_ops(node: Node) -> Node:
     """\\cdot, \\times, * and juxtaposition multiply alike; \\circ is \\odot: one spelling for the memo."""
     from dataclasses import replace
-    from .tree import Product
-    fields = {}
-    for name, value in node.__dict__.items():
-        if isinstance(value, Node):
-            fields[name] = _canonical_ops(value)
-        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
-            fields[name] = tuple(_canonical_ops(v) for v in value)
+    from .tree import Product, map_children
+    node = map_children(node, _canonical_ops)
     if isinstance(node, Product):
-        fields["ops"] = tuple("odot" if op in ("odot", "circ") else "juxt" for op in node.ops)
-    return replace(node, **fields) if fields else node
+        node = replace(node, ops=tuple("odot" if op in ("odot", "circ") else "juxt" for op in node.ops))
+    return node
 
 
 def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: str, *,

@@ -268,6 +268,25 @@ class Abs(Node):
         return (self.operand,)
 
 
+def map_children(node: Node, fn) -> Node:
+    """The node rebuilt with fn applied to each child node (fields that are nodes, tuples of nodes,
+    or the (value, condition) pairs of a Piecewise); the node itself when nothing changes.
+
+    >>> map_children(Neg(Num(1)), lambda n: Num(2))
+    Neg(operand=Num(value=2))
+    """
+    from dataclasses import replace
+    fields = {}
+    for name, value in node.__dict__.items():
+        if isinstance(value, Node):
+            fields[name] = fn(value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
+            fields[name] = tuple(fn(v) for v in value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+            fields[name] = tuple(tuple(fn(x) if isinstance(x, Node) else x for x in v) for v in value)
+    return replace(node, **fields) if fields else node
+
+
 def free_symbols(node: Node) -> set[str]:
     """Names of every Sym in the tree (including index symbols)."""
     return {n.name for n in node.walk() if isinstance(n, Sym)}
