@@ -13,9 +13,9 @@ import numpy as np
 
 from .errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
 from .evaluate import Evaluator
-from .interpret import Interpreter
+from .interpret import LAYER_LETTERS, Interpreter
 from .latex import to_latex
-from .problem import Problem, Quantity, load_problem
+from .problem import OBJECTIVES, Problem, Quantity, load_problem
 from .reference import Point, build_points, layer_bindings, readings_for, target_ref
 from .tree import Add, Call, Deriv, Indicator, Neg, Node, Num, Piecewise, Product, Sum, Sym, map_children
 
@@ -74,6 +74,7 @@ class Match:
     fixes: tuple[str, ...]
     max_rel_err: float
     points: int
+    note: str = ""
 
 
 # ---- comparison --------------------------------------------------------------------
@@ -139,11 +140,30 @@ class Checker:
     def tree_for(self, bindings) -> Node:
         return Interpreter(self.problem, bindings).normalize(self.raw_tree)
 
+    def _layers_exist(self, bindings: dict) -> bool:
+        """Every layer the claim names exists at this binding (δ^{(l+1)} has no meaning at l = L)."""
+        interp = Interpreter(self.problem, bindings)
+        tree = interp.normalize(self.raw_tree)
+        for n in tree.walk():
+            if isinstance(n, Sym) and n.layer is not None and (n.name in LAYER_LETTERS or n.name == "delta"):
+                if interp._layer_like(n.layer) and not interp.is_layer_label(n.name, n.layer):
+                    return False
+        return True
+
     def find(self) -> tuple[Match | None, Match | None, list]:
         """A strict match, else a layout match, plus what each reading evaluated to."""
         layout = None
         typechecked = []
-        for reading, groups in self.plans():
+        for reading, all_groups in self.plans():
+            groups = [g for g in all_groups if self._layers_exist(dict(g[0].bindings))]
+            layer_note = ""
+            if not groups:
+                groups = all_groups
+            elif len(groups) < len(all_groups):
+                held = ", ".join(str(dict(g[0].bindings)[k]) for g in groups for k in dict(g[0].bindings))
+                name = next(iter(dict(groups[0][0].bindings)))
+                layer_note = (f" Checked for {name} = {held}: at the other layers the claim names a layer that "
+                        "does not exist, so it holds below the last layer only.")
             total_points, worst, strict_ok, transposed = 0, 0.0, True, False
             for points in groups:
                 tree = self.tree_for(dict(points[0].bindings))
@@ -168,7 +188,7 @@ class Checker:
                 worst = max(worst, err)
                 total_points += len(points)
             if strict_ok:
-                return Match(reading, self.raw_tree, (), worst, total_points), None, typechecked
+                return Match(reading, self.raw_tree, (), worst, total_points, layer_note), None, typechecked
             if layout is None:
                 if transposed:
                     layout = Match(reading, self.raw_tree, ("transpose the whole result",), 0.0, total_points)
@@ -226,15 +246,21 @@ def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
                   for v, r in zip(values, refs)]
         if all(rel_err(v, c * r) <= 1e-5 for v, r, c in zip(values, refs, ratios)):
             Ns = [p.N for p in points]
+            averaged = checker.quantity.kind == "gradient" and OBJECTIVES.get(checker.quantity.of, (False,))[0]
             if all(abs(c + 1) < 1e-6 for c in ratios):
                 return "sign", "The sign is wrong: the claim is the negative of the right answer."
             if all(abs(c - N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1:
-                return "missing-1/N", "The factor 1/N is missing (J averages the loss over the N samples)."
+                if averaged:
+                    return "missing-1/N", "The factor 1/N is missing (J averages the loss over the N samples)."
+                return "extra-N", "There is an extra factor N: this quantity is for one sample, with no average."
             if all(abs(c - 1 / N) < 1e-6 for c, N in zip(ratios, Ns)) and max(Ns) > 1:
-                return "extra-1/N", "There is an extra factor 1/N."
-            if all(abs(c + N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1:
+                if averaged:
+                    return "extra-1/N", "There is an extra factor 1/N."
+                return "extra-1/N", ("There is an extra factor 1/N: this is the derivative of one sample's "
+                                     "loss, which is not averaged.")
+            if all(abs(c + N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1 and averaged:
                 return "sign", "The sign is wrong and the factor 1/N is missing."
-            if np.ptp(ratios) < 1e-6:
+            if np.ptp(ratios) < 1e-6 and abs(ratios[0] - 1) > 1e-6:
                 return "coefficient", f"The claim is {ratios[0]:.4g} times the right answer: a coefficient is wrong."
         for name, _ in points[0].mutants:
             if all(rel_err(v, dict(p.mutants)[name]) <= 1e-6 for v, p in zip(values, points)):
@@ -353,6 +379,10 @@ def _wrong_layer(checker: Checker) -> tuple[str | None, str]:
 def _mutant_code(text: str) -> str:
     if "activation derivative" in text:
         return "missing-activation-derivative"
+    if "wrong sign" in text:
+        return "regularisation-sign"
+    if "1/N" in text:
+        return "missing-1/N"
     if "2λW" in text:
         return "regularisation-coefficient"
     if "missing" in text:
@@ -388,6 +418,8 @@ def _structural(checker: Checker) -> tuple[str | None, str] | None:
                                                 f"it should be 2λ{to_latex(_weight_sym(q))}.")
     if target.kind == "W" and q.of == "J" and reg_terms:
         return "extra-regularisation", "J is the unregularised cost: its gradient has no λ term."
+    if target.kind == "b" and reg_terms:
+        return "extra-regularisation", "Biases are not regularised: λ Σ‖W‖² does not depend on b, so there is no λ term."
     return None
 
 
@@ -490,7 +522,7 @@ def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, 
         numeric = NumericResult("equal", match.reading, match.points, match.max_rel_err)
         reading = READING_NAMES[match.reading]
         if strict:
-            feedback = f"Correct ({reading})."
+            feedback = f"Correct ({reading}).{match.note}"
             verdict = "correct"
         else:
             verdict = "correct-up-to-layout"

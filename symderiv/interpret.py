@@ -80,7 +80,7 @@ class Interpreter:
         return 1 <= k <= self.problem.depth
 
     def is_layer_label(self, letter: str, node: Node) -> bool:
-        kind = LAYER_LETTERS.get(letter)
+        kind = LAYER_LETTERS.get(letter) or ("Z" if letter == "delta" else None)   # δ^{l+1} is δ^{(l+1)}
         if kind is None:
             return False
         try:

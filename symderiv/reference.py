@@ -114,8 +114,9 @@ def _build_points(problem, quantity, reading, bindings_items, count, seed):
     points = []
     for n in range(count):
         if reading == "single":
-            N = float(SAMPLE_COUNTS[n % len(SAMPLE_COUNTS)] + 3) if averaged else 1.0
-            inst = random_instance(net, 1, rng, scale=1.0 / N)
+            # N is a free number here, never 1, so a stray 1/N or N is seen even in L's derivatives
+            N = float(SAMPLE_COUNTS[n % len(SAMPLE_COUNTS)] + 3)
+            inst = random_instance(net, 1, rng, scale=1.0 / N if averaged else 1.0)
         else:
             N = float(sizes.get("N", SAMPLE_COUNTS[n % len(SAMPLE_COUNTS)]) + (n and n + 1))
             inst = random_instance(net, int(N), rng)
@@ -180,6 +181,11 @@ def _mutants(net, inst, ref, regularised, flip):
         if regularised:
             yield "the regularisation term is missing", grad(regularised=False)
             yield "the regularisation term should be 2λW, not λW", grad(regularised=True, reg_factor=1.0)
+            yield "the regularisation term has the wrong sign (it is +2λW)", grad(regularised=True, reg_factor=-2.0)
+            if inst.scale != 1.0:
+                from dataclasses import replace as _replace
+                g = _gradient(backprop(net, _replace(inst, scale=1.0), regularised=True), ref)
+                yield "the factor 1/N is missing on the data term (the 2λW term has none)", g
         elif net.regularised:
             yield "this is the unregularised J: it has no regularisation term", grad(regularised=True)
 
@@ -190,7 +196,7 @@ def _value_point(problem: Problem, quantity: Quantity) -> Point:
         raise NotationError(f"problem {problem.id} has no forward-pass part")
     interp = Interpreter(problem, {})
     A = np.array(f.x, dtype=float).reshape(-1, 1)
-    objs = {Ref("X"): A, Ref("N"): np.array([[1.0]])}
+    objs = {Ref("X"): A, Ref("N"): np.array([[7.0]])}     # not 1: a stray N in a number shows
     for k, (W, b, act) in enumerate(zip(f.W, f.b, f.activations), start=1):
         Wm, bm = np.array(W, dtype=float), np.array(b, dtype=float).reshape(-1, 1)
         Z = Wm @ A + bm

@@ -1,5 +1,7 @@
 """check_claim: notation, readings, layouts, diagnoses and hostile input, as tables."""
+import json
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -328,3 +330,14 @@ TA_JUDGEMENTS = [
 def test_judged_as_a_careful_ta_would(problem, quantity, claim, expected):
     v = verdict(problem, quantity, claim)
     assert v.verdict == expected, v.feedback
+
+
+# 160 claims labelled blind by a TA from problems.md alone (before seeing symderiv's answers).
+BLIND = [json.loads(line) for line in (Path(__file__).parent / "data" / "ta_blind_review.jsonl").read_text(
+    encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("row", BLIND, ids=[f"{i}-{r['quantity']}" for i, r in enumerate(BLIND, start=1)])
+def test_blind_ta_review(row):
+    v = verdict(row["problem"], row["quantity"], row["claim"])
+    assert v.verdict == row["label"], f"{row['why']} | {v.feedback}"
