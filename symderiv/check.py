@@ -357,6 +357,21 @@ def _plus(layer: Node, delta: int) -> Node:
     return others[0] if len(others) == 1 and not tail else Add(tuple(others + tail))
 
 
+def _wrong_layer_message(problem: Problem, written: Node, meant: Node) -> str:
+    """In the problem's own notation: W^{[1]} with square brackets where the problem uses them, x for the input."""
+    from .export import layer_brackets
+    from .latex import latex_style
+    with latex_style(layer_brackets=layer_brackets(problem)):
+        shown = to_latex(written)
+        try:
+            is_input = isinstance(meant, Sym) and Interpreter(problem).resolve(
+                Sym(meant.name, meant.layer, (), meant.decor)).kind == "X"
+        except SymderivError:
+            is_input = False
+        should = to_latex(Sym("x", None, meant.indices)) if is_input else to_latex(meant)
+    return f"Wrong layer: {shown} should be {should} (with that change the claim is right)."
+
+
 def _wrong_layer(checker: Checker) -> tuple[str | None, str]:
     """A claim that becomes right when one layer index moves by one: name that index."""
     tree = checker.raw_tree
@@ -371,8 +386,7 @@ def _wrong_layer(checker: Checker) -> tuple[str | None, str]:
             except (SymderivError, RecursionError):
                 continue
             if strict is not None:
-                return "wrong-layer", (f"Wrong layer: {to_latex(node)} should be {to_latex(shifted)} "
-                                       "(with that change the claim is right).")
+                return "wrong-layer", _wrong_layer_message(checker.problem, node, shifted)
     return None, ""
 
 

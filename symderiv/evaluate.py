@@ -328,7 +328,13 @@ class Evaluator:
         if ref not in self.env.objects:
             raise NotationError(f"{to_latex(node)} has no value in this check")
         value = self.env.objects[ref]
-        return self._select(value, ref, node.indices)
+        try:
+            return self._select(value, ref, node.indices)
+        except ShapeError as exc:
+            hint = ""
+            if ref.kind == "Y" and len(node.indices) == 2:
+                hint = " (Δ is the label matrix; the Kronecker delta is δ_{ij})"
+            raise ShapeError(f"{to_latex(node)}: {exc}{hint}") from None
 
     def _index_position(self, ix: Node):
         if isinstance(ix, Num) and float(ix.value).is_integer():
