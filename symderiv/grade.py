@@ -114,6 +114,13 @@ def _is_closed(problem: Problem, tree: Node, quantity: Quantity) -> bool:
         except (SymderivError, AttributeError, TypeError):
             pass
     for n in norm.walk():
+        if isinstance(n, Call) and n.primes:
+            try:
+                f = interp.function(n)
+            except SymderivError:
+                continue
+            if f.name == "softmax" or (f.name == "act" and problem.layers[f.layer - 1][1] == "softmax"):
+                return False      # ∂a/∂z of a softmax is a Jacobian: a step of working, not an answer
         if isinstance(n, Deriv):
             if problem.loss == "generic" and isinstance(n.num, Sym) and n.num.name in ("C", "c", "J"):
                 wrt = n.wrt
@@ -430,14 +437,21 @@ def _evaluate_side(problem, tree, point, q, component):
     return value
 
 
-def _has_numeric_components(tree: Node) -> bool:
-    return any(isinstance(n, Sym) and any(isinstance(i, Num) for i in n.indices) and n.layer is None
-               for n in tree.walk())
+def _has_numeric_components(problem: Problem, tree: Node) -> bool:
+    """Entries written out by number (e^{z_1} + e^{z_2} + e^{z_3}) assume the student's own sizes:
+    such steps are not checked. z_3 read as layer 3 is no component."""
+    try:
+        tree = Interpreter(problem, {"l": 1}).normalize(tree)
+    except SymderivError:
+        pass
+    return any(isinstance(n, Sym) and any(isinstance(i, Num) for i in n.indices) for n in tree.walk())
 
 
 def _sides_agree(problem, left, right, q, component, families) -> bool | None:
-    """True/False when both sides evaluate somewhere; None when they never do."""
+    """True/False when both sides evaluate somewhere; None when they never do. A side that does not
+    typecheck anywhere while the other evaluates makes the step wrong (w_kj = w_jk in a sum)."""
     evaluated = False
+    ill_typed = {"left": 0, "right": 0, "tries": 0}
     for name, points, is_forward in families:
         for subscript_layers in (True, False):
             try:
@@ -447,8 +461,11 @@ def _sides_agree(problem, left, right, q, component, families) -> bool | None:
                 ok = True
                 for point in points:
                     point = replace(point, env=replace(point.env, interp=interp))
-                    lv = _evaluate_side(problem, lt, point, q, component)
-                    rv = _evaluate_side(problem, rt, point, q, component)
+                    ill_typed["tries"] += 1
+                    lv = _typed_side(problem, lt, point, q, component, ill_typed, "left")
+                    rv = _typed_side(problem, rt, point, q, component, ill_typed, "right")
+                    if lv is None or rv is None:
+                        raise ShapeError("one side does not typecheck")
                     evaluated = True
                     if not _values_equal(lv, rv, problem.forward.tolerance if is_forward else None):
                         ok = False
@@ -457,7 +474,21 @@ def _sides_agree(problem, left, right, q, component, families) -> bool | None:
                     return True
             except STEP_ERRORS:
                 continue
-    return False if evaluated else None
+    if evaluated:
+        return False
+    if q is None or q.kind == "value":     # a definition with free indices is not evaluable as a whole
+        return None
+    one_sided = ill_typed["tries"] and (ill_typed["left"] == ill_typed["tries"]) != (ill_typed["right"] == ill_typed["tries"])
+    return False if one_sided else None
+
+
+def _typed_side(problem, tree, point, q, component, tally, side):
+    """The side's value, or None when it does not typecheck (counted); other errors propagate."""
+    try:
+        return _evaluate_side(problem, tree, point, q, component)
+    except ShapeError:
+        tally[side] += 1
+        return None
 
 
 def _context_label(problem: Problem, *trees: Node) -> int | None:
@@ -488,7 +519,8 @@ def _check_steps(problem: Problem, walker: _Walker) -> list[Step]:
                 continue
             if not _closed_expression(problem, l_tree, q) or not _closed_expression(problem, r_tree, q):
                 continue      # an unevaluated ∂ on either side: the claim steps below cover the quantity
-            if q is not None and q.kind != "value" and (_has_numeric_components(l_tree) or _has_numeric_components(r_tree)):
+            if q is not None and q.kind != "value" and (_has_numeric_components(problem, l_tree)
+                                                           or _has_numeric_components(problem, r_tree)):
                 continue
             agree = _sides_agree(problem, l_tree, r_tree, q, match.component if match else None, families)
             if agree is None:
@@ -511,7 +543,8 @@ def _claim_steps(problem: Problem, q: Quantity, chain) -> list[Step]:
     """The step from the quantity's own left side to each closed form in its chain."""
     out = []
     for line, latex, tree, relation in chain[1:]:
-        if tree is None or relation == "case" or not _is_closed(problem, tree, q) or _has_numeric_components(tree):
+        if tree is None or relation == "case" or not _is_closed(problem, tree, q) \
+                or _has_numeric_components(problem, tree):
             continue
         try:
             verdict = judge(problem, q, tree, symbolic=False)

@@ -67,6 +67,12 @@ def identify(problem: Problem, lhs: Node, latex: str = "") -> LhsMatch | None:
     """The quantity a parsed left-hand side names, or None."""
     symbolic_layers = dict(problem.notation.layer_symbols)
     interp = Interpreter(problem, {name: 1 for name in ("l", "k")} | symbolic_layers)
+    try:
+        normalized = interp.normalize(lhs)
+    except SymderivError:
+        normalized = lhs
+    if isinstance(normalized, Sym) and normalized.name == "delta":
+        lhs = normalized                       # δ^L_j is δ_j^{(L)}
     if isinstance(lhs, Sym) and lhs.name == "delta" and lhs.layer is not None and defines_delta(problem):
         lhs = Deriv(Sym(_default_objective(problem)), Sym("z", lhs.layer, lhs.indices))
     if isinstance(lhs, Deriv):

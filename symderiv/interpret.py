@@ -96,6 +96,19 @@ class Interpreter:
         if isinstance(node, Pow) and isinstance(node.base, Sym) and node.base.layer is None \
                 and self.is_layer_label(node.base.name, node.exponent):
             return self.normalize(replace(node.base, layer=node.exponent))
+        if isinstance(node, Pow) and isinstance(node.base, Sym) and node.base.layer is None \
+                and isinstance(node.exponent, Product) and len(node.exponent.factors) == 2 \
+                and self.is_layer_label(node.base.name, node.exponent.factors[0]):
+            layer, extra = node.exponent.factors
+            if isinstance(extra, Sym) and extra.name == "T" and not extra.indices:
+                return Transpose(self.normalize(replace(node.base, layer=layer)))        # W^{2T}
+            if isinstance(extra, Sym) and len(extra.name) == 1 and not extra.indices and not self._layer_like(extra):
+                base = replace(node.base, layer=layer, indices=node.base.indices + (extra,))
+                return self.normalize(base)                                               # a^{[2](i)}
+        if isinstance(node, Sym) and isinstance(node.layer, Sym) and len(node.layer.name) == 1 \
+                and not node.layer.indices and not self._layer_like(node.layer):
+            # y^{(i)}, x^{(i)}: a sample index in the superscript, not a layer
+            return self.normalize(replace(node, layer=None, indices=node.indices + (node.layer,)))
         if isinstance(node, Sym):
             if self.subscript_layers and node.layer is None and node.name in LAYER_LETTERS and len(node.indices) >= 1 \
                     and isinstance(node.indices[-1], Num) and self.is_layer_label(node.name, node.indices[-1]):

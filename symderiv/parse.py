@@ -220,6 +220,7 @@ _T_IN_SUPERSCRIPT = re.compile(r"(\^\{[^{}]*?)ᵀ")
 
 def _map_unicode(text: str) -> str:
     text = re.sub(r"\^\s*⊤", "^{T}", text).replace("⊤", "ᵀ")   # U+22A4 is a transpose too
+    text = re.sub(r"(\^\{[^{}]*?)\\(?:top|intercal)\s*\}", r"\1T}", text)   # W^{2\top} is W^{2T}
     text = _T_IN_SUPERSCRIPT.sub(r"\1T", text)    # a^{(2)ᵀ} is a^{(2)T}, not a^{(2)^{T}}
     out, i, n = [], 0, len(text)
     while i < n:
