@@ -374,7 +374,7 @@ def _wrong_layer_message(problem: Problem, written: Node, meant: Node) -> str:
 
 def _wrong_layer(checker: Checker) -> tuple[str | None, str]:
     """A claim that becomes right when one layer index moves by one: name that index."""
-    tree = checker.raw_tree
+    tree = checker.tree_for(dict(layer_bindings(checker.quantity)[0]))   # w^{l+1}_{jk} carries its layer
     slots = _layer_slots(tree)
     if not slots or len(slots) > 12:
         return None, ""
