@@ -25,7 +25,7 @@ def cmd_check(args) -> int:
 
 def cmd_verify(args) -> int:
     from .problem import derivation_files
-    from .report import Progress, verify_line
+    from .report import verify_line
     from .verify import verify_file
     files = [Path(f) for f in args.files] or derivation_files()
     if not files:
@@ -75,7 +75,7 @@ def cmd_export(args) -> int:
 
 
 def _grade_one(job):
-    from .grade import GradeConfig, grade_file
+    from .grade import grade_file
     path, problem, config = job
     return grade_file(path, problem, config)
 

@@ -21,8 +21,8 @@ import numpy as np
 from .errors import NotationError, ShapeError
 from .interpret import FuncRef, Interpreter, Ref
 from .latex import to_latex
-from .tree import (Abs, Add, Call, Compare, Deriv, Div, Indicator, Matrix, Neg, Node, Norm, Num,
-                   Ones, Piecewise, Pow, Product, Sum, Sym, Transpose)
+from .tree import (Abs, Add, Call, Compare, Div, Indicator, Neg, Node, Norm, Num,
+                   Piecewise, Pow, Product, Sum, Sym, Transpose)
 
 MAX_CANDIDATES = 12
 HADAMARD_OPS = ("odot", "circ")

@@ -8,20 +8,19 @@ check_claim; a step whose left side is the quantity itself is the claim check.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .check import RTOL, Verdict, _index_names, check_claim, judge
+from .check import RTOL, _index_names, judge
 from .errors import NotationError, ParseError, ShapeError, SubmissionError, SymderivError
 from .evaluate import Evaluator
 from .extract import MathRow, extract, read_submission
 from .identify import LhsMatch, identify
 from .interpret import Interpreter, Ref
-from .latex import to_latex
 from .problem import Problem, Quantity, load_problem
-from .reference import READINGS, build_points, layer_bindings
-from .tree import Call, Deriv, Matrix, Node, Num, Sym, map_children
+from .reference import build_points, layer_bindings
+from .tree import Call, Deriv, Node, Num, Sym, map_children
 
 STEP_ERRORS = (ShapeError, NotationError, ValueError, ZeroDivisionError, OverflowError, FloatingPointError,
                IndexError, KeyError, RecursionError)
@@ -381,7 +380,7 @@ def _grade_value(problem: Problem, q: Quantity, claims: list[_Claim], max_points
             wrong.append(f"line {c.line}: {name} is {', '.join(f'{x:.6g}' for x in want)}, "
                          f"not {', '.join(f'{x:.6g}' for x in value)}")
         shown.append(c.latex)
-    if comp_missing := (ref.size > 1 and None not in finals and len(finals) < ref.size):
+    if ref.size > 1 and None not in finals and len(finals) < ref.size:
         wrong.append(f"only {len(finals)} of the {ref.size} components of {q.id} are given")
     verdict = "incorrect" if wrong else "correct"
     feedback = "; ".join(wrong) + "." if wrong else \

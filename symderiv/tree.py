@@ -12,7 +12,7 @@ Sym('W', layer=Num(value=2))
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterator, Union
 

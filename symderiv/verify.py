@@ -16,7 +16,6 @@ from .check import judge
 from .errors import ParseError, SymderivError
 from .network import gradcheck, random_instance
 from .problem import Problem, Quantity, load_problem_file
-from .tree import Node
 
 GRADCHECK_LIMIT = 1e-7
 

@@ -1,0 +1,238 @@
+"""Naming the mistake in a claim that does not hold: structural checks first (regulariser terms),
+then numeric comparisons with the usual mistakes (sign, 1/N, λ vs 2λ, missing activation
+derivative, wrong layer, swapped indices, one case of a Jacobian, wrong size)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .errors import NotationError, ParseError, ShapeError, SymderivError
+from .evaluate import Evaluator
+from .interpret import Interpreter
+from .latex import to_latex
+from .matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, evaluate_at, rel_err
+from .problem import OBJECTIVES, Problem, Quantity
+from .reference import layer_bindings, target_ref
+from .tree import Add, Call, Neg, Node, Num, Sym, map_children
+
+
+def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
+    """Name the mistake: structural checks first, then numeric comparisons with known mistakes."""
+    structural = _structural(checker)
+    if structural:
+        return structural
+    for reading, tree, points, index_mode in typechecked:
+        try:
+            values = [evaluate_at(tree, p, checker.quantity, index_mode) for p in points]
+        except (ShapeError, NotationError, ValueError):
+            continue
+        refs = [p.reference for p in points]
+        if any(np.shape(v) != r.shape for v, r in zip(values, refs)):
+            if all(np.shape(v) == r.T.shape for v, r in zip(values, refs)):
+                values = [v.T for v in values]
+            else:
+                continue
+        if all(rel_err(v, 0 * r) <= RTOL or np.max(np.abs(v)) < ZERO_LEVEL for v, r in zip(values, refs)):
+            return "zero", "The claim is zero at every test point; the quantity is not."
+        ratios = [float(np.vdot(v, r) / np.vdot(r, r)) if np.vdot(r, r) > 0 else np.nan
+                  for v, r in zip(values, refs)]
+        if all(rel_err(v, c * r) <= 1e-5 for v, r, c in zip(values, refs, ratios)):
+            Ns = [p.N for p in points]
+            averaged = checker.quantity.kind == "gradient" and OBJECTIVES.get(checker.quantity.of, (False,))[0]
+            if all(abs(c + 1) < 1e-6 for c in ratios):
+                return "sign", "The sign is wrong: the claim is the negative of the right answer."
+            if all(abs(c - N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1:
+                if averaged:
+                    return "missing-1/N", "The factor 1/N is missing (J averages the loss over the N samples)."
+                return "extra-N", "There is an extra factor N: this quantity is for one sample, with no average."
+            if all(abs(c - 1 / N) < 1e-6 for c, N in zip(ratios, Ns)) and max(Ns) > 1:
+                if averaged:
+                    return "extra-1/N", "There is an extra factor 1/N."
+                return "extra-1/N", ("There is an extra factor 1/N: this is the derivative of one sample's "
+                                     "loss, which is not averaged.")
+            if all(abs(c + N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1 and averaged:
+                return "sign", "The sign is wrong and the factor 1/N is missing."
+            if np.ptp(ratios) < 1e-6 and abs(ratios[0] - 1) > 1e-6:
+                return "coefficient", f"The claim is {ratios[0]:.4g} times the right answer: a coefficient is wrong."
+        for name, _ in points[0].mutants:
+            if all(rel_err(v, dict(p.mutants)[name]) <= 1e-6 for v, p in zip(values, points)):
+                return _mutant_code(name), f"Wrong: {name}."
+        if index_mode and refs[0].ndim == 2 and refs[0].shape[0] == refs[0].shape[1] > 1:
+            case = _case_match(values, refs)
+            if case:
+                return case
+    for diagnose in (_swapped_indices, _wrong_layer):
+        code, message = diagnose(checker)
+        if code:
+            return code, message
+    return _size_mismatch(checker, typechecked)
+
+
+def _rename_indices(node: Node, mapping: dict[str, str]) -> Node:
+    if isinstance(node, Sym) and not node.indices and node.layer is None and node.name in mapping:
+        return Sym(mapping[node.name])
+    return map_children(node, lambda child: _rename_indices(child, mapping))
+
+
+def _swapped_indices(checker: Checker) -> tuple[str | None, str]:
+    """a_j δ_i for ∂C/∂w_ij: right with the two indices exchanged."""
+    if len(checker.quantity.indices) != 2:
+        return None, ""
+    i, j = checker.quantity.indices
+    swapped = _rename_indices(checker.raw_tree, {i: j, j: i})
+    try:
+        strict, _, _ = Checker(checker.problem, checker.quantity, swapped).find()
+    except (SymderivError, RecursionError):
+        return None, ""
+    if strict is None:
+        return None, ""
+    return "swapped-indices", f"The indices {i} and {j} are swapped (with {i} and {j} exchanged the claim is right)."
+
+
+def _size_mismatch(checker: Checker, typechecked) -> tuple[str | None, str]:
+    """A claim that typechecks but has the wrong size: say which sizes."""
+    for reading, tree, points, index_mode in typechecked:
+        if index_mode:
+            continue
+        try:
+            value = Evaluator(points[0].env).value(tree)
+        except (ShapeError, NotationError, ValueError):
+            continue
+        want = points[0].reference.shape
+        if value.shape not in (want, want[::-1]):
+            return "size", (f"The claim is a {value.shape[0]}x{value.shape[1]} matrix ({READING_NAMES[reading]}) "
+                            f"but {checker.quantity.id} is {want[0]}x{want[1]}: a factor is missing, extra or misplaced.")
+    return None, ""
+
+
+def _case_match(values, refs):
+    """A formula that is right only on the diagonal (i = j) or only off it is one case of the answer."""
+    n = refs[0].shape[0]
+    diag = np.eye(n, dtype=bool)
+    for mask, code, text in ((diag, "only-diagonal", "i = j"), (~diag, "only-off-diagonal", "i ≠ j")):
+        if all(rel_err(v[mask], r[mask]) <= 1e-6 for v, r in zip(values, refs)):
+            return code, (f"This holds only for {text}; the answer must cover both cases "
+                          "(e.g. with a Kronecker δ_ij).")
+    return None
+
+
+def _layer_slots(tree: Node) -> list[Node]:
+    """Nodes that carry a layer: Sym with a layer, Call with a layer subscript (g_l)."""
+    return [n for n in tree.walk() if (isinstance(n, Sym) and n.layer is not None)
+            or (isinstance(n, Call) and n.indices and n.func in ("g", "phi", "psi", "sigma"))]
+
+
+def _replace_node(tree: Node, old: Node, new: Node) -> Node:
+    return new if tree is old else map_children(tree, lambda child: _replace_node(child, old, new))
+
+
+def _shift(node: Node, delta: int) -> Node:
+    if isinstance(node, Sym):
+        return replace(node, layer=_plus(node.layer, delta))
+    return replace(node, indices=(_plus(node.indices[0], delta),) + node.indices[1:])
+
+
+def _plus(layer: Node, delta: int) -> Node:
+    """layer + delta, tidied: (l+1) - 1 is l, L + -1 is L - 1."""
+    terms = list(layer.terms) if isinstance(layer, Add) else [layer]
+    total, others = delta, []
+    for t in terms:
+        if isinstance(t, Num):
+            total += int(t.value)
+        elif isinstance(t, Neg) and isinstance(t.operand, Num):
+            total -= int(t.operand.value)
+        else:
+            others.append(t)
+    if not others:
+        return Num(total)
+    tail = [Num(total)] if total > 0 else [Neg(Num(-total))] if total < 0 else []
+    return others[0] if len(others) == 1 and not tail else Add(tuple(others + tail))
+
+
+def _wrong_layer_message(problem: Problem, written: Node, meant: Node) -> str:
+    """In the problem's own notation: W^{[1]} with square brackets where the problem uses them, x for the input."""
+    from .export import layer_brackets
+    from .latex import latex_style
+    with latex_style(layer_brackets=layer_brackets(problem)):
+        shown = to_latex(written)
+        try:
+            is_input = isinstance(meant, Sym) and Interpreter(problem).resolve(
+                Sym(meant.name, meant.layer, (), meant.decor)).kind == "X"
+        except SymderivError:
+            is_input = False
+        should = to_latex(Sym("x", None, meant.indices)) if is_input else to_latex(meant)
+    return f"Wrong layer: {shown} should be {should} (with that change the claim is right)."
+
+
+def _wrong_layer(checker: Checker) -> tuple[str | None, str]:
+    """A claim that becomes right when one layer index moves by one: name that index."""
+    tree = checker.tree_for(dict(layer_bindings(checker.quantity)[0]))   # w^{l+1}_{jk} carries its layer
+    slots = _layer_slots(tree)
+    if not slots or len(slots) > 12:
+        return None, ""
+    for node in slots:
+        for delta in (-1, 1):
+            shifted = _shift(node, delta)
+            try:
+                strict, _, _ = Checker(checker.problem, checker.quantity, _replace_node(tree, node, shifted)).find()
+            except (SymderivError, RecursionError):
+                continue
+            if strict is not None:
+                return "wrong-layer", _wrong_layer_message(checker.problem, node, shifted)
+    return None, ""
+
+
+def _mutant_code(text: str) -> str:
+    if "activation derivative" in text:
+        return "missing-activation-derivative"
+    if "wrong sign" in text:
+        return "regularisation-sign"
+    if "1/N" in text:
+        return "missing-1/N"
+    if "2λW" in text:
+        return "regularisation-coefficient"
+    if "missing" in text:
+        return "missing-regularisation"
+    return "extra-regularisation"
+
+
+def _structural(checker: Checker) -> tuple[str | None, str] | None:
+    q, problem = checker.quantity, checker.problem
+    if q.kind != "gradient":
+        return None
+    tree = checker.tree_for(dict(layer_bindings(q)[0]))
+    try:
+        target = target_ref(problem, q, dict(layer_bindings(q)[0]))
+    except SymderivError:
+        return None
+    interp = Interpreter(problem, dict(layer_bindings(q)[0]))
+    terms = tree.terms if isinstance(tree, Add) else (tree,)
+    reg_terms = [t for t in terms if any(isinstance(n, Sym) and n.name == "lambda" for n in t.walk())]
+    if target.kind == "W" and q.of == "Jt":
+        if not reg_terms:
+            return "missing-regularisation", ("The regularisation term is missing: the derivative of "
+                                              f"λ‖W‖² adds 2λ{to_latex(_weight_sym(q))}.")
+        for t in reg_terms:
+            for n in t.walk():
+                if isinstance(n, Sym) and n.name in ("W", "w"):
+                    try:
+                        ref = interp.resolve(n)
+                    except SymderivError:
+                        continue
+                    if ref.kind == "W" and ref.layer != target.layer:
+                        return "wrong-weight", (f"The regularisation term uses {to_latex(n)}, a different layer's weight: "
+                                                f"it should be 2λ{to_latex(_weight_sym(q))}.")
+    if target.kind == "W" and q.of == "J" and reg_terms:
+        return "extra-regularisation", "J is the unregularised cost: its gradient has no λ term."
+    if target.kind == "b" and reg_terms:
+        return "extra-regularisation", "Biases are not regularised: λ Σ‖W‖² does not depend on b, so there is no λ term."
+    return None
+
+
+def _weight_sym(q: Quantity) -> Node:
+    from .parse import parse
+    try:
+        return parse(q.wrt)
+    except ParseError:
+        return Sym("W")

@@ -1,0 +1,168 @@
+"""Does a claim equal the quantity under some reading, strictly or up to layout?
+
+Evaluates the claim at the random points of each reading (samples as columns, as rows, one
+sample) and compares with the reference: a strict match is `correct`; a rewritten tree that
+transposes or reorders factors and then matches everywhere is `correct-up-to-layout`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import NotationError, ShapeError
+from .evaluate import Evaluator
+from .interpret import LAYER_LETTERS, Interpreter
+from .problem import Problem, Quantity
+from .reference import Point, build_points, layer_bindings, readings_for
+from .tree import Call, Node, Sym
+from .verdict import Match
+
+RTOL = 1e-6
+ZERO_LEVEL = 1e-9
+READING_NAMES = {"columns": "samples as columns", "rows": "samples as rows", "single": "one sample"}
+
+
+# ---- comparison --------------------------------------------------------------------
+
+def rel_err(value, reference) -> float:
+    value = np.asarray(value, dtype=float)
+    if value.shape != reference.shape or not np.all(np.isfinite(value)):
+        return float("inf")
+    scale = max(float(np.max(np.abs(reference))) if reference.size else 0.0, ZERO_LEVEL)
+    return float(np.max(np.abs(value - reference))) / scale if value.size else 0.0
+
+
+def _matches(value, point: Point) -> float:
+    return min(rel_err(value, ref) for ref in (point.reference,) + point.also_correct)
+
+
+def _index_names(tree: Node, quantity: Quantity) -> bool:
+    names = {i.name for n in tree.walk() if isinstance(n, (Sym, Call))
+             for i in getattr(n, "indices", ()) if isinstance(i, Sym)}
+    return bool(names & set(quantity.indices))
+
+
+def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
+    """The claim's value at a point (strict), as an array shaped like the reference."""
+    if not index_mode:
+        return Evaluator(point.env).value(tree)
+    out = np.zeros(point.index_shape)
+    names = quantity.indices
+    for idx in np.ndindex(point.index_shape):
+        v = Evaluator(point.env, dict(zip(names, idx))).value(tree)
+        if np.shape(v) != (1, 1):
+            raise ShapeError(f"with the indices bound, the claim is a {v.shape[0]}x{v.shape[1]} matrix, not a number")
+        out[idx] = v[0, 0]
+    return out.reshape(-1, 1) if len(point.index_shape) == 1 else out
+
+
+def _strict(tree, points, quantity, index_mode) -> tuple[float, str]:
+    worst = 0.0
+    for point in points:
+        value = evaluate_at(tree, point, quantity, index_mode)
+        err = _matches(value, point)
+        if err > RTOL and np.shape(value)[::-1] == point.reference.shape and _matches(value.T, point) <= RTOL:
+            return -1.0, "transposed"
+        worst = max(worst, err)
+    return worst, ""
+
+
+# ---- the check ------------------------------------------------------------------------
+
+class Checker:
+    def __init__(self, problem: Problem, quantity: Quantity, tree: Node):
+        self.problem, self.quantity = problem, quantity
+        self.raw_tree = tree
+        self.errors: list[str] = []            # "reading: reason" for every reading that failed
+        self.notation_errors: list[str] = []   # the undefined-symbol kind, which explains best
+
+    def plans(self):
+        """(reading, [points per layer binding]) for every reading the quantity admits."""
+        for reading in readings_for(self.problem, self.quantity):
+            groups = [build_points(self.problem, self.quantity, reading, b) for b in layer_bindings(self.quantity)]
+            yield reading, groups
+
+    def tree_for(self, bindings) -> Node:
+        return Interpreter(self.problem, bindings).normalize(self.raw_tree)
+
+    def _layers_exist(self, bindings: dict) -> bool:
+        """Every layer the claim names exists at this binding (δ^{(l+1)} has no meaning at l = L)."""
+        interp = Interpreter(self.problem, bindings)
+        tree = interp.normalize(self.raw_tree)
+        for n in tree.walk():
+            if isinstance(n, Sym) and n.layer is not None and (n.name in LAYER_LETTERS or n.name == "delta"):
+                if interp._layer_like(n.layer) and not interp.is_layer_label(n.name, n.layer):
+                    return False
+        return True
+
+    def find(self) -> tuple[Match | None, Match | None, list]:
+        """A strict match, else a layout match, plus what each reading evaluated to."""
+        layout = None
+        typechecked = []
+        for reading, all_groups in self.plans():
+            groups = [g for g in all_groups if self._layers_exist(dict(g[0].bindings))]
+            layer_note = ""
+            if not groups:
+                groups = all_groups
+            elif len(groups) < len(all_groups):
+                held = ", ".join(str(dict(g[0].bindings)[k]) for g in groups for k in dict(g[0].bindings))
+                name = next(iter(dict(groups[0][0].bindings)))
+                layer_note = (f" Checked for {name} = {held}: at the other layers the claim names a layer that "
+                        "does not exist, so it holds below the last layer only.")
+            total_points, worst, strict_ok, transposed = 0, 0.0, True, False
+            for points in groups:
+                tree = self.tree_for(dict(points[0].bindings))
+                index_mode = _index_names(tree, self.quantity)
+                try:
+                    err, note = _strict(tree, points, self.quantity, index_mode)
+                    typechecked.append((reading, tree, points, index_mode))
+                except (ShapeError, NotationError) as exc:
+                    self.errors.append(f"{READING_NAMES[reading]}: {exc}")
+                    if isinstance(exc, NotationError):
+                        self.notation_errors.append(str(exc))
+                    strict_ok = False
+                    continue
+                except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError) as exc:
+                    self.errors.append(f"{READING_NAMES[reading]}: {exc}")
+                    strict_ok = False
+                    continue
+                if note == "transposed":
+                    transposed, strict_ok = True, False
+                elif err > RTOL:
+                    strict_ok = False
+                worst = max(worst, err)
+                total_points += len(points)
+            if strict_ok:
+                return Match(reading, self.raw_tree, (), worst, total_points, layer_note), None, typechecked
+            if layout is None:
+                if transposed:
+                    layout = Match(reading, self.raw_tree, ("transpose the whole result",), 0.0, total_points)
+                else:
+                    layout = self._layout(reading, groups)
+        return None, layout, typechecked
+
+    def _layout(self, reading, groups) -> Match | None:
+        """Candidates from the first point; each must then hold strictly at every point of every layer."""
+        points = [p for group in groups for p in group]
+        tree = self.tree_for(dict(points[0].bindings))
+        if _index_names(tree, self.quantity):
+            return None
+        try:
+            cands = Evaluator(points[0].env, lenient=True).candidates(tree)
+        except (ShapeError, NotationError, ZeroDivisionError, ValueError, OverflowError):
+            return None
+        for cand in cands:
+            for final_transpose in (False, True):
+                value = cand.value.T if final_transpose else cand.value
+                if _matches(value, points[0]) > RTOL:
+                    continue
+                fixes = cand.fixes + (("transpose the whole result",) if final_transpose else ())
+                try:
+                    worst = 0.0
+                    for point in points[1:]:
+                        v = Evaluator(point.env).value(cand.tree)
+                        worst = max(worst, _matches(v.T if final_transpose else v, point))
+                except (ShapeError, NotationError, ValueError):
+                    continue
+                if worst <= RTOL and fixes:
+                    return Match(reading, cand.tree, fixes, worst, len(points))
+        return None
