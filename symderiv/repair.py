@@ -1,0 +1,98 @@
+"""OCR repairs tried by parse_lenient: each returns the repaired text and notes saying what it did."""
+from __future__ import annotations
+
+import re
+
+from .normalise import (
+    _OPENERS,
+    CONDITION_WORDS,
+    TEXT_COMMANDS,
+    _Reject,
+    _scan_delimiters,
+)
+
+_TRAILING = re.compile(r"(?:[\s.,;:!?&=]|\\\\)+$")
+_LEADING = re.compile(r"^\s*(?:(?:\\(?:Rightarrow|rightarrow|implies|therefore|to|Longrightarrow)"
+                      r"(?![A-Za-z])|=)\s*)+")
+_PART_LABEL = re.compile(r"^\s*(?:[a-hA-H]\)|[0-9]{1,2}[.)])\s+")
+_PLUS_IN_SUPERSCRIPT = re.compile(r"\^\{\s*([0-9A-Za-z]+)\s*\+\s*\}")
+
+
+def _repair_ends(text: str):
+    notes = []
+    if m := _TRAILING.search(text):
+        if m.group().strip():
+            notes.append(f"removed trailing {m.group().strip()!r}")
+            text = text[:m.start()]
+    for pattern, what in ((_PART_LABEL, "the part label"), (_LEADING, "a leading")):
+        if m := pattern.match(text):
+            notes.append(f"removed {what} {m.group().strip()!r}")
+            text = text[m.end():]
+    return text, notes
+
+
+def _repair_superscript_plus(text: str):
+    r"""OCR glues the '+' after a square into the exponent: \|W\|_2^{2+} \|V\|."""
+    new, n = _PLUS_IN_SUPERSCRIPT.subn(r"^{\1} +", text)
+    return new, ["moved a '+' out of a superscript"] * bool(n)
+
+
+def _starts_with_condition(remark: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-z]+", remark) if w not in TEXT_COMMANDS]
+    return bool(words) and words[0].lower() in CONDITION_WORDS - {"where"}
+
+
+def _repair_remarks(text: str):
+    r"""Drop prose around the formula: '\text{so } x', 'x \quad \text{--- (3)}'.
+
+    Remarks that start with a condition word (if, when, for) are kept: they change
+    what the claim says, so the claim stays unreadable rather than silently unconditional.
+    """
+    notes = []
+    lead = re.match(r"\s*\\text\s*\{([^{}]*)\}[\s,]*", text)
+    if lead and not _starts_with_condition(lead.group(1)):
+        notes.append(f"removed the leading remark {lead.group().strip()!r}")
+        text = text[lead.end():]
+    depth = 0
+    for m in re.finditer(r"[{(\[]|[})\]]|(?:\\q?quad\b|,)\s*(?=\\text|\(\s*\\text|\\checkmark)", text):
+        if m.group() in "{([":
+            depth += 1
+        elif m.group() in "})]":
+            depth -= 1
+        elif depth == 0 and not _starts_with_condition(text[m.end():]):
+            notes.append(f"removed the trailing remark {text[m.start():].strip()!r}")
+            text = text[:m.start()]
+            break
+    return text, notes
+
+
+def _repair_delimiters(text: str):
+    try:
+        _, problems = _scan_delimiters(text)
+    except _Reject:
+        return text, []
+    edits, notes = [], []  # (position, remove_until, insert)
+    for kind, _, delim, where in problems:
+        if kind == "unmatched":
+            edits.append((where[0], where[1], ""))
+            notes.append(f"removed an unmatched '{delim}'")
+        else:
+            edits.append((where, where, _OPENERS[delim]))
+            notes.append(f"added a missing '{_OPENERS[delim]}'")
+    # right to left so positions stay valid; equal positions keep their listed order
+    for _, (start, stop, insert) in sorted(enumerate(edits), key=lambda e: (e[1][0], e[0]), reverse=True):
+        text = text[:start] + insert + text[stop:]
+    return text, notes
+
+
+_NUMBER = r"\s*[-−+]?\s*\d+(?:\.\d+)?\s*"
+_TUPLE = re.compile(rf"^\s*(?:\\left)?\s*\(({_NUMBER}(?:,{_NUMBER})+)(?:\\right)?\s*\)\s*[.,]?\s*$")
+
+
+def _repair_tuple(text: str) -> tuple[str, list[str]]:
+    """(-70, 50), as vectors are written in prose: a column vector."""
+    m = _TUPLE.match(text)
+    if not m:
+        return text, []
+    entries = [e.strip() for e in m.group(1).split(",")]
+    return "\\begin{bmatrix} " + " \\\\ ".join(entries) + " \\end{bmatrix}", ["read the tuple as a column vector"]
