@@ -12,9 +12,6 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-SOURCES = ("symbolic.py", "evaluate.py", "interpret.py", "reference.py", "network.py", "problem.py", "parse.py")
-
-
 def _enabled() -> bool:
     return os.environ.get("SYMDERIV_CACHE", "1") != "0"
 
@@ -32,10 +29,11 @@ def _directory() -> Path | None:
 
 @lru_cache(maxsize=1)
 def _code_version() -> str:
+    """Every source file of the package and the grammar: any change to symderiv is a new cache."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for name in SOURCES:
-        digest.update((here / name).read_bytes())
+    for path in sorted(here.glob("*.py")) + [here / "grammar.lark"]:
+        digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
