@@ -120,6 +120,8 @@ def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, 
         else:
             verdict = "correct-up-to-layout"
             feedback = f"Right up to layout ({reading}): {'; '.join(dict.fromkeys(match.fixes))}."
+        if sym.status in ("error", "timeout"):
+            feedback += f" (The symbolic check could not decide: {sym.detail}.)"
         if sym.status == "different":
             # the exact check sees what the random points missed: trust it, and say so
             return Verdict(**base, verdict="incorrect", diagnosis="symbolic-difference", reading=match.reading,

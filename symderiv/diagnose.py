@@ -22,6 +22,9 @@ def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
     structural = _structural(checker)
     if structural:
         return structural
+    code, message = _wrong_layer(checker)     # 1[z^{[2]} > 0] where 1[z^{[1]} > 0] belongs: say so
+    if code:
+        return code, message
     for reading, tree, points, index_mode in typechecked:
         try:
             values = [evaluate_at(tree, p, checker.quantity, index_mode) for p in points]
@@ -62,7 +65,7 @@ def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
             case = _case_match(values, refs)
             if case:
                 return case
-    for diagnose in (_swapped_indices, _wrong_layer):
+    for diagnose in (_swapped_indices, _swapped_weight_indices):
         code, message = diagnose(checker)
         if code:
             return code, message
@@ -73,6 +76,25 @@ def _rename_indices(node: Node, mapping: dict[str, str]) -> Node:
     if isinstance(node, Sym) and not node.indices and node.layer is None and node.name in mapping:
         return Sym(mapping[node.name])
     return map_children(node, lambda child: _rename_indices(child, mapping))
+
+
+def _swapped_weight_indices(checker: Checker) -> tuple[str | None, str]:
+    """w_{kj} where w_{jk} belongs (z_j = Σ_i a_i w_ij fixes which index is which)."""
+    tree = checker.tree_for(dict(layer_bindings(checker.quantity)[0]))
+    weights = [n for n in tree.walk() if isinstance(n, Sym) and n.name in ("w", "W") and len(n.indices) == 2]
+    for w in weights:
+        fixed = replace(w, indices=w.indices[::-1])
+        try:
+            strict, _, _ = Checker(checker.problem, checker.quantity, _replace_node(tree, w, fixed)).find()
+        except (SymderivError, RecursionError):
+            continue
+        if strict is not None:
+            rule = ("z_j = Σ_i a_i w_ij: the first index is the unit below"
+                    if checker.problem.notation.weight_layout == "in-out"
+                    else "z_i = Σ_j W_ij a_j: the first index is the unit above")
+            return "swapped-indices", (f"The weight's indices are swapped: {to_latex(w)} should be {to_latex(fixed)} "
+                                       f"({rule}).")
+    return None, ""
 
 
 def _swapped_indices(checker: Checker) -> tuple[str | None, str]:

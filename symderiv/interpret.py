@@ -137,7 +137,7 @@ class Interpreter:
     # ---- symbols -----------------------------------------------------------------
     def resolve(self, sym: Sym) -> Ref:
         name, nota, depth = sym.name, self.notation, self.problem.depth
-        if name == "y" and sym.decor == "hat":
+        if name in ("y", "Y") and sym.decor == "hat":
             return Ref("A", depth)
         if name in LAYER_LETTERS:
             kind = LAYER_LETTERS[name]
@@ -196,8 +196,10 @@ class Interpreter:
         return to_latex(sym)
 
     def function(self, call: Call) -> FuncRef:
-        """Which function a Call applies."""
-        name, nota, depth = call.func, self.notation, self.problem.depth
+        """Which function a Call applies (bold is typography: \\boldsymbol{\\psi} is ψ)."""
+        name, nota, depth = call.func.removeprefix("bold:"), self.notation, self.problem.depth
+        if name != call.func:
+            call = replace(call, func=name)
         hidden = [k for k in range(1, depth)]
         if name == "__act__":
             (arg,) = call.args

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-MAX_LENGTH = 4000
+MAX_LENGTH = 20000   # characters; nesting, not length, is what could make parsing slow
 MAX_NESTING = 60  # brackets and braces
 MAX_TREE_DEPTH = 150
 

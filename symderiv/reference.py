@@ -136,7 +136,7 @@ def _build_points(problem, quantity, reading, bindings_items, count, seed):
             reference = student_weight(problem, raw) if ref.kind == "W" else raw if ref.kind == "b" else flip(raw)
             mutants = tuple((name, student_weight(problem, m) if ref.kind == "W" else m)
                             for name, m in _mutants(net, inst, ref, regularised, flip))
-        also = (reference.T,) if ref.kind == "b" and reading == "rows" else ()
+        also = ()      # samples as rows: Z = A Wᵀ + 1 bᵀ keeps b a column, so a row answer is transposed
         index_shape = ()
         if quantity.indices:
             index_shape = reference.shape if len(quantity.indices) == 2 else (reference.shape[0],)

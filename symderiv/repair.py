@@ -63,7 +63,15 @@ def _repair_remarks(text: str):
             notes.append(f"removed the trailing remark {text[m.start():].strip()!r}")
             text = text[:m.start()]
             break
+    tail = _TRAILING_TEXT.search(text)     # x \text{ since J averages}: prose after the formula
+    if tail and not _starts_with_condition(tail.group(1)) and tail.group(1).strip().lower() not in _FUNCTION_WORDS:
+        notes.append(f"removed the trailing remark {tail.group().strip()!r}")
+        text = text[:tail.start()]
     return text, notes
+
+
+_TRAILING_TEXT = re.compile(r"\s\\text\s*\{([^{}]*)\}\s*[.,;]?\s*$")
+_FUNCTION_WORDS = {"softmax", "relu", "sigmoid", "tanh", "exp", "log", "diag", "max", "min"}
 
 
 def _repair_delimiters(text: str):
@@ -89,10 +97,26 @@ _NUMBER = r"\s*[-−+]?\s*\d+(?:\.\d+)?\s*"
 _TUPLE = re.compile(rf"^\s*(?:\\left)?\s*\(({_NUMBER}(?:,{_NUMBER})+)(?:\\right)?\s*\)\s*[.,]?\s*$")
 
 
+def _top_level_commas(inner: str) -> list[str] | None:
+    """inner split at commas outside brackets and braces, or None when it has none."""
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(inner):
+        depth += ch in "({[" and 1 or ch in ")}]" and -1 or 0
+        if ch == "," and depth == 0:
+            parts.append(inner[start:k])
+            start = k + 1
+    return parts + [inner[start:]] if parts else None
+
+
 def _repair_tuple(text: str) -> tuple[str, list[str]]:
-    """(-70, 50), as vectors are written in prose: a column vector."""
+    """(-70, 50) or (e^{-70}, 1), as vectors are written in prose: a column vector."""
     m = _TUPLE.match(text)
-    if not m:
-        return text, []
-    entries = [e.strip() for e in m.group(1).split(",")]
+    if m:
+        entries = [e.strip() for e in m.group(1).split(",")]
+    else:
+        whole = re.fullmatch(r"\s*(?:\\left)?\s*\((.*?)(?:\\right)?\s*\)\s*[.,]?\s*", text, re.S)
+        entries = _top_level_commas(whole.group(1)) if whole else None
+        if not entries or any(not e.strip() for e in entries):
+            return text, []
+        entries = [e.strip() for e in entries]
     return "\\begin{bmatrix} " + " \\\\ ".join(entries) + " \\end{bmatrix}", ["read the tuple as a column vector"]

@@ -295,8 +295,6 @@ def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, fina
             value = Evaluator(env).value(normalized)
         if final_transpose:
             value = value.T
-        if reading == "rows" and value.shape == reference.shape[::-1] and reference.shape[1] == 1:
-            value = value.T        # samples as rows: a bias gradient may be written as the row bᵀ
         if value.shape != reference.shape:
             return "different", f"the claim is {value.shape[0]}x{value.shape[1]}, the quantity {reference.shape[0]}x{reference.shape[1]}", sizes
         for (i, j), (v, r) in zip(((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),

@@ -253,8 +253,8 @@ MLP = [
     ("mlp_index_correct.md", "dC/dw", "correct", 15, "Correct"),
     ("mlp_index_correct.md", "dC/db", "correct", 17, "Correct"),
     ("mlp_index_wkj.md", "delta-L", "correct", 7, "Correct"),
-    ("mlp_index_wkj.md", "delta-l", "incorrect", 11, "index k"),
-    ("mlp_index_wkj.md", "dC/dw", "incorrect", 15, ""),
+    ("mlp_index_wkj.md", "delta-l", "incorrect", 11, "w_{jk}^{(l + 1)}"),
+    ("mlp_index_wkj.md", "dC/dw", "incorrect", 15, "swapped"),
     ("mlp_index_wkj.md", "dC/db", "correct", 17, "Correct"),
 ]
 

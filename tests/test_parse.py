@@ -4,7 +4,7 @@ from fractions import Fraction
 import pytest
 
 from symderiv.errors import ParseError
-from symderiv.parse import ParseResult, parse, parse_lenient
+from symderiv.parse import MAX_LENGTH, ParseResult, parse, parse_lenient
 from symderiv.tree import (Abs, Add, Call, Compare, Deriv, Div, Indicator, Matrix, Neg, Norm, Num,
                            Ones, Piecewise, Pow, Product, Sum, Sym, Transpose)
 
@@ -690,7 +690,7 @@ BAD = [
     ("a}", "braces"),
     ("(a", "missing ')'"),
     ("a)", "unmatched ')'"),
-    ("x" * 4001, "4000"),
+    ("x" * (MAX_LENGTH + 1), str(MAX_LENGTH)),
     ("(" * 61 + "x" + ")" * 61, "nested deeper than 60"),
     ("a = b", "an equation, not an expression"),
     ("\\frac{\\partial J}{\\partial W} = \\frac{1}{N}", "an equation"),
