@@ -16,7 +16,7 @@ import time
 os.environ.setdefault("SYMDERIV_CACHE", "0")   # measure the work, not the on-disk cache of earlier runs
 
 from symderiv import check_claim
-from symderiv.problem import derivation_files, load_problem_file
+from symderiv.truth.problem import derivation_files, load_problem_file
 
 VARIANTS = [
     lambda c: c,

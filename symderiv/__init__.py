@@ -4,7 +4,7 @@
 >>> check_claim("softmax-2layer", "dJ/dz3", r"\\frac{1}{N}(a^{[3]} - \\Delta)", symbolic=False).verdict
 'correct'
 """
-from .errors import SymderivError
+from symderiv.core.errors import SymderivError
 
 __version__ = "0.1.0"
 __all__ = ["check_claim", "Verdict", "grade_file", "grade_text", "verify_file", "SymderivError"]
@@ -13,12 +13,12 @@ __all__ = ["check_claim", "Verdict", "grade_file", "grade_text", "verify_file", 
 def __getattr__(name):
     # Lazy imports keep `import symderiv` cheap (SymPy loads only when a check needs it).
     if name in ("check_claim", "Verdict"):
-        from . import check
+        from symderiv.judging import check
         return getattr(check, name)
     if name in ("grade_file", "grade_text"):
-        from . import grade
+        from symderiv.grading import grade
         return getattr(grade, name)
     if name == "verify_file":
-        from .verify import verify_file
+        from symderiv.grading.verify import verify_file
         return verify_file
     raise AttributeError(name)

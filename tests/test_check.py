@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from symderiv import check_claim
-from symderiv.errors import UnknownProblemError, UnknownQuantityError
+from symderiv.core.errors import UnknownProblemError, UnknownQuantityError
 
 SM = "softmax-2layer"
 SB = "sigmoid-bce-1hidden"
@@ -165,8 +165,8 @@ def test_swapped_indices_are_rejected():
     (r"\frac{\partial a_i^{(3)}}{\partial z_j^{(3)}}", "softmax-jacobian"),
 ], ids=["Jt-W2", "Jt-W1", "J-W1", "slash", "brackets", "jacobian"])
 def test_quantity_given_as_left_hand_side(lhs, expected_id):
-    from symderiv.check import resolve_quantity
-    from symderiv.problem import load_problem
+    from symderiv.judging.check import resolve_quantity
+    from symderiv.truth.problem import load_problem
     assert resolve_quantity(load_problem(SM), lhs).id == expected_id
 
 
@@ -246,9 +246,9 @@ def test_symbolic_and_numeric_agree(problem, quantity, claim):
 
 
 def test_symbolic_timeout_is_a_reported_result():
-    from symderiv.problem import load_problem
-    from symderiv.parse import parse
-    from symderiv.symbolic import _symbolic_check
+    from symderiv.truth.problem import load_problem
+    from symderiv.notation.parse import parse
+    from symderiv.truth.symbolic import _symbolic_check
     problem = load_problem(SM)
     q = problem.quantity("dJt/dW1")
     result = _symbolic_check(problem, q, parse(q.claim), "columns", False, 0.001)

@@ -1,4 +1,4 @@
-r"""Tests of symderiv.extract: math blocks, rows, chains and cleaning of OCR'd submissions."""
+r"""Tests of symderiv.reading.extract: math blocks, rows, chains and cleaning of OCR'd submissions."""
 from __future__ import annotations
 
 import os
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symderiv.errors import SubmissionError
-from symderiv.extract import MAX_BYTES, MathRow, extract, read_submission
+from symderiv.core.errors import SubmissionError
+from symderiv.reading.extract import MAX_BYTES, MathRow, extract, read_submission
 
 SEEDS = Path(__file__).parent.parent.parent / "shared" / "seeds"
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from symderiv.grade import GradeConfig, grade_text
+from symderiv.grading.grade import GradeConfig, grade_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 NUMERIC = GradeConfig(symbolic=False)          # fast: the numeric check only

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from symderiv.grade import GradeConfig, grade_file
+from symderiv.grading.grade import GradeConfig, grade_file
 
 HERE = Path(__file__).parent / "fixtures" / "review"
 

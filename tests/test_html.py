@@ -1,4 +1,4 @@
-r"""Tests of symderiv.html: the `grade --html DIR` report, built from hand-made Reports.
+r"""Tests of symderiv.output.html: the `grade --html DIR` report, built from hand-made Reports.
 
 The reports are constructed directly (not graded), so these tests do not depend on the
 grading engine. The last test renders the pages in headless Chromium and takes screenshots.
@@ -14,8 +14,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from symderiv.grade import Part, Report, Step
-from symderiv.html import COLOURS, VERDICTS, math_html, page_names, write_html
+from symderiv.grading.grade import Part, Report, Step
+from symderiv.output.html import COLOURS, VERDICTS, math_html, page_names, write_html
 
 PROBLEM = SimpleNamespace(id="softmax-2layer", title="Two-layer softmax network",
                           parts=("dJ/dz3", "dJt/dW2", "dJt/dW1"))

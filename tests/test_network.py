@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from symderiv.network import (KINK_MARGIN, Layer, Network, backprop, forward, gradcheck, random_instance,
+from symderiv.truth.network import (KINK_MARGIN, Layer, Network, backprop, forward, gradcheck, random_instance,
                               random_labels)
 
 NETWORKS = [

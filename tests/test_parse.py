@@ -3,9 +3,9 @@ from fractions import Fraction
 
 import pytest
 
-from symderiv.errors import ParseError
-from symderiv.parse import MAX_LENGTH, ParseResult, parse, parse_lenient
-from symderiv.tree import (Abs, Add, Call, Compare, Deriv, Div, Indicator, Matrix, Neg, Norm, Num,
+from symderiv.core.errors import ParseError
+from symderiv.notation.parse import MAX_LENGTH, ParseResult, parse, parse_lenient
+from symderiv.core.tree import (Abs, Add, Call, Compare, Deriv, Div, Indicator, Matrix, Neg, Norm, Num,
                            Ones, Piecewise, Pow, Product, Sum, Sym, Transpose)
 
 

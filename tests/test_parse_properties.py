@@ -5,9 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symderiv.errors import ParseError
-from symderiv.parse import MAX_LENGTH, parse, parse_lenient
-from symderiv.tree import Node
+from symderiv.core.errors import ParseError
+from symderiv.notation.parse import MAX_LENGTH, parse, parse_lenient
+from symderiv.core.tree import Node
 
 TOKENS = [
     "\\frac{", "}{", "}", "{", "^{(", "^{[", ")}", "]}", "^", "_", "_{", "(", ")", "[", "]",

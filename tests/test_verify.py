@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from symderiv.verify import verify_file
+from symderiv.grading.verify import verify_file
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ROOT / "derivations"

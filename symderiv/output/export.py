@@ -11,7 +11,7 @@ is refused (SymderivError naming the file and the quantity).
 Example (verifies every quantity first, so it takes a few seconds per file)::
 
     from pathlib import Path
-    from symderiv.export import export_document
+    from symderiv.output.export import export_document
     text, summary = export_document([Path("derivations/softmax-2layer.toml")])
     Path("solutions.tex").write_text(text)      # then: pdflatex solutions.tex
     print(summary)   # 10 of 10 quantities exported from 1 derivation file
@@ -34,11 +34,11 @@ import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
-from .errors import ParseError, SymderivError
-from .latex import GREEK, latex_style, to_latex
-from .problem import OBJECTIVES, Problem, Quantity, load_problem_file
-from .tree import Add, Call, Compare, Deriv, Neg, Node, Norm, Num, Pow, Product, Sum, Sym
-from .verify import QuantityResult, problem_gradcheck, verify_quantity
+from symderiv.core.errors import ParseError, SymderivError
+from symderiv.notation.latex import GREEK, latex_style, to_latex
+from symderiv.truth.problem import OBJECTIVES, Problem, Quantity, load_problem_file
+from symderiv.core.tree import Add, Call, Compare, Deriv, Neg, Node, Norm, Num, Pow, Product, Sum, Sym
+from symderiv.grading.verify import QuantityResult, problem_gradcheck, verify_quantity
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath}
@@ -109,7 +109,7 @@ def _math(node: Node) -> str:
 # ---- trees the document is built from -------------------------------------------------
 
 def _parse(latex: str) -> Node:
-    from .parse import parse_lenient
+    from symderiv.notation.parse import parse_lenient
     return parse_lenient(latex).tree
 
 

@@ -11,17 +11,17 @@ from dataclasses import replace
 
 import numpy as np
 
-from .errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
-from .evaluate import Evaluator
-from .interpret import Interpreter
-from .latex import to_latex
-from .problem import Problem, Quantity, load_problem
-from .reference import build_points, layer_bindings, readings_for, target_ref
-from .tree import Call, Node, Sum, Sym
+from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
+from symderiv.truth.evaluate import Evaluator
+from symderiv.truth.interpret import Interpreter
+from symderiv.notation.latex import to_latex
+from symderiv.truth.problem import Problem, Quantity, load_problem
+from symderiv.truth.reference import build_points, layer_bindings, readings_for, target_ref
+from symderiv.core.tree import Call, Node, Sum, Sym
 
-from .diagnose import _diagnose
-from .matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, _index_names, evaluate_at, rel_err  # noqa: F401
-from .verdict import Match, NumericResult, SymbolicResult, Verdict  # noqa: F401
+from symderiv.judging.diagnose import _diagnose
+from symderiv.judging.matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, _index_names, evaluate_at, rel_err  # noqa: F401
+from symderiv.judging.verdict import Match, NumericResult, SymbolicResult, Verdict  # noqa: F401
 
 
 def resolve_quantity(problem: Problem, quantity: str) -> Quantity:
@@ -29,7 +29,7 @@ def resolve_quantity(problem: Problem, quantity: str) -> Quantity:
     ids = {q.id: q for q in problem.quantities}
     if quantity in ids:
         return ids[quantity]
-    from .identify import identify_quantity
+    from symderiv.judging.identify import identify_quantity
     found = identify_quantity(problem, quantity)
     if found is None:
         raise UnknownQuantityError(f"problem {problem.id!r} has no quantity {quantity!r} "
@@ -46,7 +46,7 @@ def check_claim(problem: str | Problem, quantity: str, claim: str, *, symbolic: 
     problem = load_problem(problem) if isinstance(problem, str) else problem
     q = resolve_quantity(problem, quantity)
     base = dict(problem=problem.id, quantity=q.id, claim=claim)
-    from .parse import parse_lenient
+    from symderiv.notation.parse import parse_lenient
     try:
         parsed = parse_lenient(claim)
     except ParseError as exc:
@@ -165,7 +165,7 @@ def _symbolic_for_incorrect(problem, q, typechecked, enabled: bool, timeout: flo
 def _symbolic(problem, q, match: Match, enabled: bool, timeout: float) -> SymbolicResult:
     if not enabled:
         return SymbolicResult("skipped", "symbolic check not requested")
-    from .symbolic import symbolic_check
+    from symderiv.truth.symbolic import symbolic_check
     return symbolic_check(problem, q, match.tree, match.reading,
                           final_transpose="transpose the whole result" in match.fixes, timeout=timeout)
 
@@ -193,7 +193,7 @@ def _judge_value(problem: Problem, q: Quantity, tree: Node, base: dict, symbolic
     shown = ", ".join(f"{x:.6g}" for x in ref.ravel())
     numeric = NumericResult("equal" if ok else "different", "single", 1, float(np.max(diff)))
     if symbolic:
-        from .symbolic import value_check
+        from symderiv.truth.symbolic import value_check
         symbolic = value_check(problem, q, Interpreter(problem).normalize(tree), timeout)
     else:
         symbolic = SymbolicResult("skipped", "symbolic check not requested")

@@ -5,7 +5,7 @@ import os
 import re
 import stat
 
-from .errors import SubmissionError
+from symderiv.core.errors import SubmissionError
 
 MAX_BYTES = 2 * 1024 * 1024
 

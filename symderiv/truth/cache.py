@@ -30,10 +30,10 @@ def _directory() -> Path | None:
 @lru_cache(maxsize=1)
 def _code_version() -> str:
     """Every source file of the package and the grammar: any change to symderiv is a new cache."""
-    here = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for path in sorted(here.glob("*.py")) + [here / "grammar.lark"]:
-        digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.lark")):
+        digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -18,12 +18,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import NotationError
-from .evaluate import Env, NumpyBackend
-from .interpret import Interpreter, Ref
-from .network import Instance, Pass, activate, activation_derivative, backprop, random_instance
-from .problem import OBJECTIVES, Problem, Quantity
-from .tree import Sym
+from symderiv.core.errors import NotationError
+from symderiv.truth.evaluate import Env, NumpyBackend
+from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.network import Instance, Pass, activate, activation_derivative, backprop, random_instance
+from symderiv.truth.problem import OBJECTIVES, Problem, Quantity
+from symderiv.core.tree import Sym
 
 READINGS = ("columns", "rows", "single")
 SAMPLE_COUNTS = (7, 6, 9)
@@ -51,7 +51,7 @@ def readings_for(problem: Problem, quantity: Quantity) -> tuple[str, ...]:
 
 
 def target_ref(problem: Problem, quantity: Quantity, bindings: dict[str, int]) -> Ref:
-    from .parse import parse
+    from symderiv.notation.parse import parse
     interp = Interpreter(problem, bindings)
     tree = interp.normalize(parse(quantity.wrt if quantity.kind != "value" else quantity.of))
     if not isinstance(tree, Sym):

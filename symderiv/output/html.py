@@ -11,7 +11,7 @@ convert (`\\frac{1}{`) is shown as its escaped source in a <code> element instea
 
     index = write_html(reports, problem, Path("out"))   # out/index.html, out/<submission>.html
 
-`problem` needs only `.id`, `.title` and `.parts` (a `symderiv.problem.Problem`).
+`problem` needs only `.id`, `.title` and `.parts` (a `symderiv.truth.problem.Problem`).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from html import escape
 from pathlib import Path, PurePath
 from xml.etree.ElementTree import Element
 
-from .report import MARKS
+from symderiv.output.report import MARKS
 
 VERDICTS = ("correct", "correct-up-to-layout", "incorrect", "unparseable", "missing")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .scan import (
+from symderiv.reading.scan import (
     _CIRCLED,
     _CONNECTIVES,
     _LEFT,

@@ -12,15 +12,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .check import RTOL, _index_names, judge
-from .errors import NotationError, ParseError, ShapeError, SubmissionError, SymderivError
-from .evaluate import Evaluator
-from .extract import MathRow, extract, read_submission
-from .identify import LhsMatch, identify
-from .interpret import Interpreter, Ref
-from .problem import Problem, Quantity, load_problem
-from .reference import build_points, layer_bindings
-from .tree import Call, Deriv, Node, Num, Sym, map_children
+from symderiv.judging.check import RTOL, _index_names, judge
+from symderiv.core.errors import NotationError, ParseError, ShapeError, SubmissionError, SymderivError
+from symderiv.truth.evaluate import Evaluator
+from symderiv.reading.extract import MathRow, extract, read_submission
+from symderiv.judging.identify import LhsMatch, identify
+from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.problem import Problem, Quantity, load_problem
+from symderiv.truth.reference import build_points, layer_bindings
+from symderiv.core.tree import Call, Deriv, Node, Num, Sym, map_children
 
 STEP_ERRORS = (ShapeError, NotationError, ValueError, ZeroDivisionError, OverflowError, FloatingPointError,
                IndexError, KeyError, RecursionError)
@@ -93,7 +93,7 @@ class _Claim:
 # ---- parsing helpers -------------------------------------------------------------
 
 def _parse(latex: str):
-    from .parse import parse_lenient
+    from symderiv.notation.parse import parse_lenient
     try:
         return parse_lenient(latex).tree, ""
     except ParseError as exc:
@@ -194,7 +194,7 @@ INDEX_LETTERS = set("ijklmnpqrst")
 def _definable(problem: Problem, node: Node | None) -> bool:
     """A bare symbol the student may define: one the problem does not define, or δ^(l) where the
     problem gives δ no meaning."""
-    from .identify import defines_delta
+    from symderiv.judging.identify import defines_delta
     if not isinstance(node, Sym) or node.indices or node.name in INDEX_LETTERS:
         return False      # "i = j" in the prose is a case, not a definition
     if node.name == "delta" and not defines_delta(problem):
@@ -400,7 +400,7 @@ def _step_envs(problem: Problem, q: Quantity | None):
     base = q if q is not None and q.kind != "value" else next(
         (x for x in problem.quantities if x.kind == "gradient"), None)
     if base is not None:
-        from .reference import readings_for
+        from symderiv.truth.reference import readings_for
         for bindings in layer_bindings(base)[:1]:
             for reading in readings_for(problem, base):
                 families.append((reading, build_points(problem, base, reading, bindings), False))
@@ -425,7 +425,7 @@ def _values_equal(a, b, tolerance: float | None) -> bool:
 
 
 def _evaluate_side(problem, tree, point, q, component):
-    from .check import evaluate_at
+    from symderiv.judging.check import evaluate_at
     if q is not None and q.indices and _index_names(tree, q):
         return evaluate_at(tree, point, q, True)
     value = Evaluator(point.env).value(tree)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import DerivationFileError, UnknownProblemError, UnknownQuantityError
-from .network import ACTIVATIONS, LOSSES, Layer, Network
+from symderiv.core.errors import DerivationFileError, UnknownProblemError, UnknownQuantityError
+from symderiv.truth.network import ACTIVATIONS, LOSSES, Layer, Network
 
 OBJECTIVES = {
     # key: (averaged over the batch, regularised)
@@ -204,11 +204,11 @@ def derivations_dir() -> Path:
     env = os.environ.get("SYMDERIV_DERIVATIONS")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "derivations", here / "derivations", Path.cwd() / "derivations"):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "derivations", package / "derivations", Path.cwd() / "derivations"):
         if candidate.is_dir():
             return candidate
-    return here.parent / "derivations"
+    return package.parent / "derivations"
 
 
 def derivation_files() -> list[Path]:

@@ -15,13 +15,13 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .check import SymbolicResult, _index_names
-from .evaluate import Env, Evaluator, SympyBackend
-from .interpret import Interpreter, Ref
-from .limits import TimedOut, run_limited
-from .problem import OBJECTIVES, Problem, Quantity
-from .reference import layer_bindings, target_ref
-from .tree import Deriv, Node, Sym
+from symderiv.judging.check import SymbolicResult, _index_names
+from symderiv.truth.evaluate import Env, Evaluator, SympyBackend
+from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.limits import TimedOut, run_limited
+from symderiv.truth.problem import OBJECTIVES, Problem, Quantity
+from symderiv.truth.reference import layer_bindings, target_ref
+from symderiv.core.tree import Deriv, Node, Sym
 
 BACKEND = None
 
@@ -182,7 +182,7 @@ def _setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: t
     net = SymbolicNetwork(problem, n_samples, averaged, regularised)
     ref = target_ref(problem, quantity, bindings)
     flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
-    from .reference import student_weight
+    from symderiv.truth.reference import student_weight
     if quantity.kind == "jacobian":
         free = _matrix("zeta", *net.Z[ref.layer].shape)     # ∂a/∂z depends on z alone
         reference = net.jacobian(ref, free)
@@ -283,7 +283,7 @@ def is_zero(expr, generic: bool = False) -> bool:
 
 def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, final_transpose: bool):
     sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
-    from .check import Checker
+    from symderiv.judging.check import Checker
     usable = [b for b in layer_bindings(quantity) if Checker(problem, quantity, tree)._layers_exist(b)]
     for bindings in usable or layer_bindings(quantity):
         net, env, reference, flip = _setup(problem, quantity, reading, tuple(sorted(bindings.items())))
@@ -324,7 +324,7 @@ _MEMO: dict = {}
 def _canonical_ops(node: Node) -> Node:
     """\\cdot, \\times, * and juxtaposition multiply alike; \\circ is \\odot: one spelling for the memo."""
     from dataclasses import replace
-    from .tree import Product, map_children
+    from symderiv.core.tree import Product, map_children
     node = map_children(node, _canonical_ops)
     if isinstance(node, Product):
         node = replace(node, ops=tuple("odot" if op in ("odot", "circ") else "juxt" for op in node.ops))
@@ -335,7 +335,7 @@ def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: st
                    final_transpose: bool = False, timeout: float = 5.0) -> SymbolicResult:
     """Memoised on the normalized claim (in memory and on disk, see cache.py): a class writes the
     same claim many times, in many spellings, and `grade --jobs` runs several processes."""
-    from . import cache
+    from symderiv.truth import cache
     try:
         tree = Interpreter(problem, dict(layer_bindings(quantity)[0])).normalize(tree)
     except Exception:  # normalisation problems surface in the check itself
@@ -368,8 +368,8 @@ def _symbolic_check(problem, quantity, tree, reading, final_transpose, timeout) 
 
 
 def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
-    from .latex import to_latex
-    from .scalar import exact_scalar
+    from symderiv.notation.latex import to_latex
+    from symderiv.notation.scalar import exact_scalar
     f = problem.forward
     backend = _backend()
     A = sp.Matrix([[sp.nsimplify(v)] for v in f.x])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import NotationError, ShapeError
+from symderiv.core.errors import NotationError, ShapeError
 
 
 class NumpyBackend:

@@ -1,6 +1,6 @@
-r"""Read one side of a student's claim (OCR'd LaTeX) into a ``symderiv.tree`` expression.
+r"""Read one side of a student's claim (OCR'd LaTeX) into a ``symderiv.core.tree`` expression.
 
->>> from symderiv.parse import parse
+>>> from symderiv.notation.parse import parse
 >>> parse(r"W^{(2)\top}")
 Transpose(operand=Sym('W', layer=Num(value=2)))
 
@@ -62,9 +62,9 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedInput
 from lark.lexer import Lexer
 
-from .errors import ParseError
-from .lexer import _Tokenizer
-from .normalise import (  # noqa: F401  (MAX_LENGTH and MAX_NESTING are part of the API)
+from symderiv.core.errors import ParseError
+from symderiv.notation.lexer import _Tokenizer
+from symderiv.notation.normalise import (  # noqa: F401  (MAX_LENGTH and MAX_NESTING are part of the API)
     MAX_LENGTH,
     MAX_NESTING,
     MAX_TREE_DEPTH,
@@ -74,14 +74,14 @@ from .normalise import (  # noqa: F401  (MAX_LENGTH and MAX_NESTING are part of 
     _Reject,
     _scan_delimiters,
 )
-from .repair import (
+from symderiv.notation.repair import (
     _repair_delimiters,
     _repair_ends,
     _repair_remarks,
     _repair_superscript_plus,
     _repair_tuple,
 )
-from .tree import (
+from symderiv.core.tree import (
     Abs,
     Add,
     Call,

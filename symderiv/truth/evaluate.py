@@ -18,11 +18,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .backends import NumpyBackend, SympyBackend  # noqa: F401  (re-exported for callers)
-from .errors import NotationError, ShapeError
-from .interpret import FuncRef, Interpreter, Ref
-from .latex import to_latex
-from .tree import (Abs, Add, Call, Compare, Div, Indicator, Neg, Node, Norm, Num,
+from symderiv.truth.backends import NumpyBackend, SympyBackend  # noqa: F401  (re-exported for callers)
+from symderiv.core.errors import NotationError, ShapeError
+from symderiv.truth.interpret import FuncRef, Interpreter, Ref
+from symderiv.notation.latex import to_latex
+from symderiv.core.tree import (Abs, Add, Call, Compare, Div, Indicator, Neg, Node, Norm, Num,
                    Piecewise, Pow, Product, Sum, Sym, Transpose)
 
 MAX_CANDIDATES = 12

@@ -6,7 +6,7 @@ import re
 
 from lark import Token
 
-from .normalise import (
+from symderiv.notation.normalise import (
     _ENV_NAME,
     _ONE_ITEM,
     BLACKBOARD,

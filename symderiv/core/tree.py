@@ -6,7 +6,7 @@ layer indices (never powers) and primes. It is problem-agnostic: deciding that
 ``a^2`` on a layer variable is a layer index, or that ``W`` and ``w`` are the same
 object, is the interpreter's job (``interpret.py``).
 
->>> from symderiv.tree import Sym, Num, Product
+>>> from symderiv.core.tree import Sym, Num, Product
 >>> Product((Num(2), Sym("lambda"), Sym("W", layer=Num(2))), ("juxt", "juxt")).factors[2]
 Sym('W', layer=Num(value=2))
 """

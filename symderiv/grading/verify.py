@@ -12,10 +12,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from .check import judge
-from .errors import ParseError, SymderivError
-from .network import gradcheck, random_instance
-from .problem import Problem, Quantity, load_problem_file
+from symderiv.judging.check import judge
+from symderiv.core.errors import ParseError, SymderivError
+from symderiv.truth.network import gradcheck, random_instance
+from symderiv.truth.problem import Problem, Quantity, load_problem_file
 
 GRADCHECK_LIMIT = 1e-7
 
@@ -59,7 +59,7 @@ def problem_gradcheck(problem: Problem, seed: int = 0) -> float:
 
 def verify_quantity(problem: Problem, q: Quantity, grad_err: float, timeout: float = 20.0) -> QuantityResult:
     start = time.perf_counter()
-    from .parse import parse_lenient
+    from symderiv.notation.parse import parse_lenient
     try:
         tree = parse_lenient(q.claim).tree
     except ParseError as exc:
@@ -96,7 +96,7 @@ def check_steps(problem: Problem, q: Quantity) -> list[str]:
     """The key's worked steps: every = step between closed forms must hold (as in grading)."""
     if not q.steps:
         return []
-    from .grade import GradeConfig, grade_text
+    from symderiv.grading.grade import GradeConfig, grade_text
     text = "\n\n".join(f"$${step}$$" for step in q.steps)
     report = grade_text(text, problem, file=f"{problem.path}:{q.id}", config=GradeConfig(symbolic=False))
     return [f"worked step {s.line} of {q.id} does not hold: {s.message}" for s in report.steps if not s.ok]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .tree import Node
+from symderiv.core.tree import Node
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ product, not a call), a base that already carries a superscript is bracketed bef
 another one is added, and a norm or absolute value inside another is bracketed (the
 parser pairs ``|`` and ``\|`` by nesting only).
 
->>> from symderiv.tree import Sym, Num, Transpose
+>>> from symderiv.core.tree import Sym, Num, Transpose
 >>> to_latex(Transpose(Sym("a", layer=Num(2))))
 'a^{(2)\\top}'
 
@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from .tree import (Abs, Add, Call, Compare, Deriv, Div, Indicator, Matrix, Neg, Node, Norm, Num,
+from symderiv.core.tree import (Abs, Add, Call, Compare, Deriv, Div, Indicator, Matrix, Neg, Node, Norm, Num,
                    Ones, Piecewise, Pow, Product, Sum, Sym, Transpose)
 
 GREEK = {"psi", "Psi", "Delta", "delta", "lambda", "phi", "varphi", "sigma", "theta", "alpha",

@@ -7,14 +7,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from .errors import NotationError, ParseError, ShapeError, SymderivError
-from .evaluate import Evaluator
-from .interpret import Interpreter
-from .latex import to_latex
-from .matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, evaluate_at, rel_err
-from .problem import OBJECTIVES, Problem, Quantity
-from .reference import layer_bindings, target_ref
-from .tree import Add, Call, Neg, Node, Num, Sym, map_children
+from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError
+from symderiv.truth.evaluate import Evaluator
+from symderiv.truth.interpret import Interpreter
+from symderiv.notation.latex import to_latex
+from symderiv.judging.matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, evaluate_at, rel_err
+from symderiv.truth.problem import OBJECTIVES, Problem, Quantity
+from symderiv.truth.reference import layer_bindings, target_ref
+from symderiv.core.tree import Add, Call, Neg, Node, Num, Sym, map_children
 
 
 def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
@@ -174,8 +174,8 @@ def _plus(layer: Node, delta: int) -> Node:
 
 def _wrong_layer_message(problem: Problem, written: Node, meant: Node) -> str:
     """In the problem's own notation: W^{[1]} with square brackets where the problem uses them, x for the input."""
-    from .export import layer_brackets
-    from .latex import latex_style
+    from symderiv.output.export import layer_brackets
+    from symderiv.notation.latex import latex_style
     with latex_style(layer_brackets=layer_brackets(problem)):
         shown = to_latex(written)
         try:
@@ -253,7 +253,7 @@ def _structural(checker: Checker) -> tuple[str | None, str] | None:
 
 
 def _weight_sym(q: Quantity) -> Node:
-    from .parse import parse
+    from symderiv.notation.parse import parse
     try:
         return parse(q.wrt)
     except ParseError:

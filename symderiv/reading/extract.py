@@ -7,7 +7,7 @@ and each row into a chain of segments at its top-level relations (``=``, ``⇒``
 ``condition``; justifications ``[\because …]`` are dropped. The math itself is
 kept as written: parsing it is the next stage's job.
 
->>> from symderiv.extract import extract
+>>> from symderiv.reading.extract import extract
 >>> text = r'''2 b)
 ... $$\text{So, } J = \frac{1}{N} \\ &= 2 \quad \text{if } N = 1.$$'''
 >>> for row in extract(text):
@@ -21,7 +21,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from .clean import (
+from symderiv.reading.clean import (
     _LABELS_ONLY,
     _clean_segment,
     _condition,
@@ -30,8 +30,8 @@ from .clean import (
     _strip_preface,
     _unwrap,
 )
-from .scan import _ENV, _SPACING, _TEXT_CMDS, _WRAPPERS, _kind, _Scan
-from .submission import MAX_BYTES, read_submission  # noqa: F401  (re-exported)
+from symderiv.reading.scan import _ENV, _SPACING, _TEXT_CMDS, _WRAPPERS, _kind, _Scan
+from symderiv.reading.submission import MAX_BYTES, read_submission  # noqa: F401  (re-exported)
 
 __all__ = ["MathRow", "read_submission", "extract", "MAX_BYTES"]
 

@@ -6,8 +6,8 @@ is a layer index, never a power; z_3 is layer 3 when 3 is a layer the problem
 has; ψ, \\Psi, softmax and ŷ are the output activation; Δ (labels) and δ
 (Kronecker or backprop delta) never meet.
 
->>> from symderiv.problem import load_problem
->>> from symderiv.tree import Sym, Num
+>>> from symderiv.truth.problem import load_problem
+>>> from symderiv.core.tree import Sym, Num
 >>> Interpreter(load_problem("softmax-2layer")).resolve(Sym("a", layer=Num(2)))
 Ref(kind='A', layer=1)
 """
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .errors import NotationError
-from .problem import Problem
-from .tree import Add, Call, Deriv, Neg, Node, Num, Pow, Product, Sym, Transpose, map_children
+from symderiv.core.errors import NotationError
+from symderiv.truth.problem import Problem
+from symderiv.core.tree import Add, Call, Deriv, Neg, Node, Num, Pow, Product, Sym, Transpose, map_children
 
 LAYER_LETTERS = {"W": "W", "w": "W", "b": "b", "z": "Z", "Z": "Z", "a": "A", "A": "A"}
 ELEMENTWISE_FUNCS = {"exp", "log", "tanh", "sigmoid", "relu", "softplus", "abs"}
@@ -192,7 +192,7 @@ class Interpreter:
 
     @staticmethod
     def _show(sym: Sym) -> str:
-        from .latex import to_latex
+        from symderiv.notation.latex import to_latex
         return to_latex(sym)
 
     def function(self, call: Call) -> FuncRef:

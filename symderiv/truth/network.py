@@ -11,7 +11,7 @@ share of a batch of N. The backward pass is checked against float64 central
 differences by :func:`gradcheck`.
 
 >>> import numpy as np
->>> from symderiv.network import Network, Layer, random_instance, backprop, gradcheck
+>>> from symderiv.truth.network import Network, Layer, random_instance, backprop, gradcheck
 >>> net = Network(input_size=3, layers=(Layer(4, "relu"), Layer(5, "softmax")), loss="cross-entropy")
 >>> inst = random_instance(net, n_samples=6, rng=np.random.default_rng(0))
 >>> gradcheck(net, inst) < 1e-7

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .normalise import (
+from symderiv.notation.normalise import (
     _OPENERS,
     CONDITION_WORDS,
     TEXT_COMMANDS,

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import NotationError, ShapeError
-from .evaluate import Evaluator
-from .interpret import LAYER_LETTERS, Interpreter
-from .problem import Problem, Quantity
-from .reference import Point, build_points, layer_bindings, readings_for
-from .tree import Call, Node, Sym
-from .verdict import Match
+from symderiv.core.errors import NotationError, ShapeError
+from symderiv.truth.evaluate import Evaluator
+from symderiv.truth.interpret import LAYER_LETTERS, Interpreter
+from symderiv.truth.problem import Problem, Quantity
+from symderiv.truth.reference import Point, build_points, layer_bindings, readings_for
+from symderiv.core.tree import Call, Node, Sym
+from symderiv.judging.verdict import Match
 
 RTOL = 1e-6
 ZERO_LEVEL = 1e-9
