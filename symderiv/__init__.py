@@ -3,22 +3,48 @@
 >>> from symderiv import check_claim
 >>> check_claim("softmax-2layer", "dJ/dz3", r"\\frac{1}{N}(a^{[3]} - \\Delta)", symbolic=False).verdict
 'correct'
+
+The package is one subpackage per stage of the pipeline, each depending only on those below it
+(checked by import-linter, see .importlinter): ``reading`` (files -> math rows) and ``notation``
+(LaTeX <-> expression tree) on ``core``; ``truth`` (answer keys, ground truth); ``judging`` (one
+claim); ``grading`` (a submission); ``output`` (terminal, JSON/CSV, HTML, LaTeX).
 """
+from importlib import import_module
+
 from symderiv.core.errors import SymderivError
 
 __version__ = "0.1.0"
-__all__ = ["check_claim", "Verdict", "grade_file", "grade_text", "verify_file", "SymderivError"]
+
+# Public name -> the module that defines it. Loaded on first use, so that `import symderiv` stays
+# cheap (SymPy and the grammar load only when a check needs them).
+_PUBLIC = {
+    "check_claim": "symderiv.judging.check",
+    "Verdict": "symderiv.judging.verdict",
+    "NumericResult": "symderiv.judging.verdict",
+    "SymbolicResult": "symderiv.judging.verdict",
+    "grade_file": "symderiv.grading.grade",
+    "grade_text": "symderiv.grading.grade",
+    "GradeConfig": "symderiv.grading.grade",
+    "Report": "symderiv.grading.grade",
+    "Part": "symderiv.grading.grade",
+    "Step": "symderiv.grading.grade",
+    "verify_file": "symderiv.grading.verify",
+    "QuantityResult": "symderiv.grading.verify",
+    "load_problem": "symderiv.truth.problem",
+    "load_problem_file": "symderiv.truth.problem",
+    "derivation_files": "symderiv.truth.problem",
+    "Problem": "symderiv.truth.problem",
+    "Quantity": "symderiv.truth.problem",
+}
+
+__all__ = sorted(_PUBLIC) + ["SymderivError", "__version__"]
 
 
-def __getattr__(name):
-    # Lazy imports keep `import symderiv` cheap (SymPy loads only when a check needs it).
-    if name in ("check_claim", "Verdict"):
-        from symderiv.judging import check
-        return getattr(check, name)
-    if name in ("grade_file", "grade_text"):
-        from symderiv.grading import grade
-        return getattr(grade, name)
-    if name == "verify_file":
-        from symderiv.grading.verify import verify_file
-        return verify_file
-    raise AttributeError(name)
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'symderiv' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -3,11 +3,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from symderiv.core.errors import SymderivError
+from symderiv.grading.grade import GradeConfig, grade_file
+from symderiv.grading.verify import verify_file
+from symderiv.judging.check import check_claim
+from symderiv.output.export import export_document, export_submissions
+from symderiv.output.html import write_html
+from symderiv.output.report import Progress, grade_csv, grade_json, grade_table, verdict_text, verify_line
+from symderiv.truth.problem import derivation_files, load_problem, load_problem_file
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -16,17 +24,12 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def cmd_check(args) -> int:
-    from symderiv.judging.check import check_claim
-    from symderiv.output.report import verdict_text
     v = check_claim(args.problem, args.quantity, args.claim, symbolic=not args.no_symbolic)
     print(json.dumps(v.to_dict(), indent=2, ensure_ascii=False) if args.json else verdict_text(v))
     return 0 if v.accepted else 1
 
 
 def cmd_verify(args) -> int:
-    from symderiv.truth.problem import derivation_files
-    from symderiv.output.report import verify_line
-    from symderiv.grading.verify import verify_file
     files = [Path(f) for f in args.files] or derivation_files()
     if not files:
         return _fail("no derivation files found (give FILE... or run from the project root)")
@@ -52,10 +55,6 @@ def cmd_verify(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from symderiv.output.export import export_document
-    from symderiv.truth.problem import derivation_files
-    from symderiv.truth.problem import load_problem_file
-    from symderiv.output.report import Progress
     files = [Path(f) for f in args.files] or derivation_files()
     try:
         total = sum(len(load_problem_file(f).quantities) for f in files)
@@ -75,15 +74,11 @@ def cmd_export(args) -> int:
 
 
 def _grade_one(job):
-    from symderiv.grading.grade import grade_file
     path, problem, config = job
     return grade_file(path, problem, config)
 
 
 def cmd_grade(args) -> int:
-    from symderiv.grading.grade import GradeConfig
-    from symderiv.truth.problem import load_problem
-    from symderiv.output.report import Progress, grade_csv, grade_json, grade_table
     problem = load_problem(args.key)
     config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
     jobs = [(f, problem.id, config) for f in args.submissions]
@@ -107,11 +102,9 @@ def cmd_grade(args) -> int:
         for r in reports:
             print(grade_table(r))
     if args.html:
-        from symderiv.output.html import write_html
         index = write_html(reports, problem, Path(args.html))
         print(f"wrote {index}", file=sys.stderr)
     if args.export_latex:
-        from symderiv.output.export import export_submissions
         for written in export_submissions(reports, problem, Path(args.export_latex)):
             print(f"wrote {written}", file=sys.stderr)
     for r in reports:
@@ -181,7 +174,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except BrokenPipeError:      # output piped into `head` and closed: stop quietly, like cat does
-        import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
 

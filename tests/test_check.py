@@ -4,7 +4,8 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symderiv import check_claim
 from symderiv.core.errors import UnknownProblemError, UnknownQuantityError
@@ -246,12 +247,12 @@ def test_symbolic_and_numeric_agree(problem, quantity, claim):
 
 
 def test_symbolic_timeout_is_a_reported_result():
-    from symderiv.truth.problem import load_problem
+    from symderiv.judging.exact import run_symbolic_check
     from symderiv.notation.parse import parse
-    from symderiv.truth.symbolic import _symbolic_check
+    from symderiv.truth.problem import load_problem
     problem = load_problem(SM)
     q = problem.quantity("dJt/dW1")
-    result = _symbolic_check(problem, q, parse(q.claim), "columns", False, 0.001)
+    result = run_symbolic_check(problem, q, parse(q.claim), "columns", False, 0.001)
     assert result.status == "timeout" and "0.001" in result.detail
 
 

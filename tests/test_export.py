@@ -16,11 +16,17 @@ import pytest
 
 from symderiv.cli import main
 from symderiv.core.errors import SymderivError
-from symderiv.output.export import (escape_text, export_document, export_submissions, layer_brackets,
-                             network_items, quantity_lhs)
 from symderiv.grading.grade import Part, Report
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse, parse_lenient
+from symderiv.output.export import (
+    escape_text,
+    export_document,
+    export_submissions,
+    layer_brackets,
+    network_items,
+    quantity_lhs,
+)
 from symderiv.truth.problem import derivation_files, derivations_dir, load_problem, load_problem_file
 
 DISPLAY = re.compile(r"\\begin\{equation\}\\label\{(?P<label>[^}]*)\}\n  (?P<body>.*?)\n\\end\{equation\}", re.S)

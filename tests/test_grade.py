@@ -18,7 +18,7 @@ import json
 import os
 import signal
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ ACCEPT = {"correct", "correct-up-to-layout"}
 SOFTMAX_PARTS = ["dJ/dz3", "dJt/dW2", "dJt/dW1", "dJ/db1", "dJ/db2"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def graded(name: str, problem: str) -> dict:
     """The numeric-only grade of a fixture, as the JSON dict (graded once per run)."""
     path = FIXTURES / name

@@ -22,11 +22,29 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symderiv.core.errors import ParseError
+from symderiv.core.tree import (
+    Abs,
+    Add,
+    Call,
+    Compare,
+    Deriv,
+    Div,
+    Indicator,
+    Matrix,
+    Neg,
+    Norm,
+    Num,
+    Ones,
+    Piecewise,
+    Pow,
+    Product,
+    Sum,
+    Sym,
+    Transpose,
+)
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse
 from symderiv.truth.problem import derivation_files
-from symderiv.core.tree import (Abs, Add, Call, Compare, Deriv, Div, Indicator, Matrix, Neg, Norm, Num, Ones,
-                           Piecewise, Pow, Product, Sum, Sym, Transpose)
 
 # ---- random trees ------------------------------------------------------------------------
 

@@ -2,8 +2,16 @@
 import numpy as np
 import pytest
 
-from symderiv.truth.network import (KINK_MARGIN, Layer, Network, backprop, forward, gradcheck, random_instance,
-                              random_labels)
+from symderiv.truth.network import (
+    KINK_MARGIN,
+    Layer,
+    Network,
+    backprop,
+    forward,
+    gradcheck,
+    random_instance,
+    random_labels,
+)
 
 NETWORKS = [
     pytest.param(Network(3, (Layer(4, "relu"), Layer(5, "softmax")), "cross-entropy", True), id="relu-softmax-ce-reg"),

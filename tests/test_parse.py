@@ -4,9 +4,27 @@ from fractions import Fraction
 import pytest
 
 from symderiv.core.errors import ParseError
+from symderiv.core.tree import (
+    Abs,
+    Add,
+    Call,
+    Compare,
+    Deriv,
+    Div,
+    Indicator,
+    Matrix,
+    Neg,
+    Norm,
+    Num,
+    Ones,
+    Piecewise,
+    Pow,
+    Product,
+    Sum,
+    Sym,
+    Transpose,
+)
 from symderiv.notation.parse import MAX_LENGTH, ParseResult, parse, parse_lenient
-from symderiv.core.tree import (Abs, Add, Call, Compare, Deriv, Div, Indicator, Matrix, Neg, Norm, Num,
-                           Ones, Piecewise, Pow, Product, Sum, Sym, Transpose)
 
 
 def _node(x):

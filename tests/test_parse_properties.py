@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symderiv.core.errors import ParseError
-from symderiv.notation.parse import MAX_LENGTH, parse, parse_lenient
 from symderiv.core.tree import Node
+from symderiv.notation.parse import MAX_LENGTH, parse, parse_lenient
 
 TOKENS = [
     "\\frac{", "}{", "}", "{", "^{(", "^{[", ")}", "]}", "^", "_", "_{", "(", ")", "[", "]",

@@ -1,5 +1,4 @@
 """Derivation files: loading, notation numbering and the errors that name the file."""
-import shutil
 from pathlib import Path
 
 import pytest

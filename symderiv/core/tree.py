@@ -12,18 +12,18 @@ Sym('W', layer=Num(value=2))
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Iterator, Union
 
 
 class Node:
     """Base class of every tree node. Nodes are frozen dataclasses (hashable)."""
 
-    def children(self) -> tuple["Node", ...]:
+    def children(self) -> tuple[Node, ...]:
         return ()
 
-    def walk(self) -> Iterator["Node"]:
+    def walk(self) -> Iterator[Node]:
         yield self
         for child in self.children():
             yield from child.walk()
@@ -33,7 +33,7 @@ class Node:
 class Num(Node):
     """A number literal. Integers and decimals are kept exact as Fraction/int."""
 
-    value: Union[int, Fraction, float]
+    value: int | Fraction | float
 
 
 @dataclass(frozen=True, repr=False)
@@ -275,7 +275,6 @@ def map_children(node: Node, fn) -> Node:
     >>> map_children(Neg(Num(1)), lambda n: Num(2))
     Neg(operand=Num(value=2))
     """
-    from dataclasses import replace
     fields = {}
     for name, value in node.__dict__.items():
         if isinstance(value, Node):

@@ -12,15 +12,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from symderiv.judging.check import RTOL, _index_names, judge
 from symderiv.core.errors import NotationError, ParseError, ShapeError, SubmissionError, SymderivError
-from symderiv.truth.evaluate import Evaluator
+from symderiv.core.tree import Call, Deriv, Node, Num, Sym, map_children
+from symderiv.judging.check import judge
+from symderiv.judging.identify import LhsMatch, defines_delta, identify
+from symderiv.judging.matcher import RTOL, evaluate_at, uses_quantity_indices
+from symderiv.notation.parse import parse_lenient
 from symderiv.reading.extract import MathRow, extract, read_submission
-from symderiv.judging.identify import LhsMatch, identify
+from symderiv.truth.evaluate import Evaluator
 from symderiv.truth.interpret import Interpreter, Ref
 from symderiv.truth.problem import Problem, Quantity, load_problem
-from symderiv.truth.reference import build_points, layer_bindings
-from symderiv.core.tree import Call, Deriv, Node, Num, Sym, map_children
+from symderiv.truth.reference import build_points, layer_bindings, readings_for
 
 STEP_ERRORS = (ShapeError, NotationError, ValueError, ZeroDivisionError, OverflowError, FloatingPointError,
                IndexError, KeyError, RecursionError)
@@ -93,7 +95,6 @@ class _Claim:
 # ---- parsing helpers -------------------------------------------------------------
 
 def _parse(latex: str):
-    from symderiv.notation.parse import parse_lenient
     try:
         return parse_lenient(latex).tree, ""
     except ParseError as exc:
@@ -194,7 +195,6 @@ INDEX_LETTERS = set("ijklmnpqrst")
 def _definable(problem: Problem, node: Node | None) -> bool:
     """A bare symbol the student may define: one the problem does not define, or δ^(l) where the
     problem gives δ no meaning."""
-    from symderiv.judging.identify import defines_delta
     if not isinstance(node, Sym) or node.indices or node.name in INDEX_LETTERS:
         return False      # "i = j" in the prose is a case, not a definition
     if node.name == "delta" and not defines_delta(problem):
@@ -400,7 +400,6 @@ def _step_envs(problem: Problem, q: Quantity | None):
     base = q if q is not None and q.kind != "value" else next(
         (x for x in problem.quantities if x.kind == "gradient"), None)
     if base is not None:
-        from symderiv.truth.reference import readings_for
         for bindings in layer_bindings(base)[:1]:
             for reading in readings_for(problem, base):
                 families.append((reading, build_points(problem, base, reading, bindings), False))
@@ -425,8 +424,7 @@ def _values_equal(a, b, tolerance: float | None) -> bool:
 
 
 def _evaluate_side(problem, tree, point, q, component):
-    from symderiv.judging.check import evaluate_at
-    if q is not None and q.indices and _index_names(tree, q):
+    if q is not None and q.indices and uses_quantity_indices(tree, q):
         return evaluate_at(tree, point, q, True)
     value = Evaluator(point.env).value(tree)
     if component is not None and np.size(value) > 1:
@@ -451,7 +449,7 @@ def _sides_agree(problem, left, right, q, component, families) -> bool | None:
     typecheck anywhere while the other evaluates makes the step wrong (w_kj = w_jk in a sum)."""
     evaluated = False
     ill_typed = {"left": 0, "right": 0, "tries": 0}
-    for name, points, is_forward in families:
+    for _family, points, is_forward in families:
         for subscript_layers in (True, False):
             try:
                 interp = Interpreter(problem, dict(points[0].bindings), subscript_layers=subscript_layers,
@@ -513,7 +511,7 @@ def _check_steps(problem: Problem, walker: _Walker) -> list[Step]:
         if key not in cache:
             cache[key] = _step_envs(problem, q)
         families = cache[key]
-        for (l_line, l_latex, l_tree, l_rel), (r_line, r_latex, r_tree, relation) in zip(chain, chain[1:]):
+        for (_, l_latex, l_tree, l_rel), (r_line, r_latex, r_tree, relation) in zip(chain, chain[1:]):
             if l_tree is None or r_tree is None or "case" in (l_rel, relation):
                 continue
             if not _closed_expression(problem, l_tree, q) or not _closed_expression(problem, r_tree, q):

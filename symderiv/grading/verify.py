@@ -12,8 +12,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from symderiv.judging.check import judge
 from symderiv.core.errors import ParseError, SymderivError
+from symderiv.grading.grade import GradeConfig, grade_text
+from symderiv.judging.check import judge
+from symderiv.notation.parse import parse_lenient
 from symderiv.truth.network import gradcheck, random_instance
 from symderiv.truth.problem import Problem, Quantity, load_problem_file
 
@@ -59,7 +61,6 @@ def problem_gradcheck(problem: Problem, seed: int = 0) -> float:
 
 def verify_quantity(problem: Problem, q: Quantity, grad_err: float, timeout: float = 20.0) -> QuantityResult:
     start = time.perf_counter()
-    from symderiv.notation.parse import parse_lenient
     try:
         tree = parse_lenient(q.claim).tree
     except ParseError as exc:
@@ -96,7 +97,6 @@ def check_steps(problem: Problem, q: Quantity) -> list[str]:
     """The key's worked steps: every = step between closed forms must hold (as in grading)."""
     if not q.steps:
         return []
-    from symderiv.grading.grade import GradeConfig, grade_text
     text = "\n\n".join(f"$${step}$$" for step in q.steps)
     report = grade_text(text, problem, file=f"{problem.path}:{q.id}", config=GradeConfig(symbolic=False))
     return [f"worked step {s.line} of {q.id} does not hold: {s.message}" for s in report.steps if not s.ok]

@@ -12,16 +12,26 @@ from dataclasses import replace
 import numpy as np
 
 from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
+from symderiv.core.tree import Call, Node, Sum, Sym
+from symderiv.judging.diagnose import diagnose_mistake
+from symderiv.judging.exact import symbolic_check, value_check
+from symderiv.judging.identify import identify_quantity
+from symderiv.judging.matcher import (  # noqa: F401
+    READING_NAMES,
+    RTOL,
+    ZERO_LEVEL,
+    Checker,
+    evaluate_at,
+    rel_err,
+    uses_quantity_indices,
+)
+from symderiv.judging.verdict import Match, NumericResult, SymbolicResult, Verdict  # noqa: F401
+from symderiv.notation.latex import to_latex
+from symderiv.notation.parse import parse_lenient
 from symderiv.truth.evaluate import Evaluator
 from symderiv.truth.interpret import Interpreter
-from symderiv.notation.latex import to_latex
 from symderiv.truth.problem import Problem, Quantity, load_problem
 from symderiv.truth.reference import build_points, layer_bindings, readings_for, target_ref
-from symderiv.core.tree import Call, Node, Sum, Sym
-
-from symderiv.judging.diagnose import _diagnose
-from symderiv.judging.matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, _index_names, evaluate_at, rel_err  # noqa: F401
-from symderiv.judging.verdict import Match, NumericResult, SymbolicResult, Verdict  # noqa: F401
 
 
 def resolve_quantity(problem: Problem, quantity: str) -> Quantity:
@@ -29,7 +39,6 @@ def resolve_quantity(problem: Problem, quantity: str) -> Quantity:
     ids = {q.id: q for q in problem.quantities}
     if quantity in ids:
         return ids[quantity]
-    from symderiv.judging.identify import identify_quantity
     found = identify_quantity(problem, quantity)
     if found is None:
         raise UnknownQuantityError(f"problem {problem.id!r} has no quantity {quantity!r} "
@@ -46,7 +55,6 @@ def check_claim(problem: str | Problem, quantity: str, claim: str, *, symbolic: 
     problem = load_problem(problem) if isinstance(problem, str) else problem
     q = resolve_quantity(problem, quantity)
     base = dict(problem=problem.id, quantity=q.id, claim=claim)
-    from symderiv.notation.parse import parse_lenient
     try:
         parsed = parse_lenient(claim)
     except ParseError as exc:
@@ -57,7 +65,6 @@ def check_claim(problem: str | Problem, quantity: str, claim: str, *, symbolic: 
         return Verdict(**base, verdict="unparseable", feedback="The claim is nested too deeply to read.",
                        seconds=time.perf_counter() - start)
     verdict = judge(problem, q, parsed.tree, symbolic=symbolic, timeout=timeout)
-    from dataclasses import replace
     repaired = f" (read after repair: {'; '.join(parsed.repairs)})" if parsed.repairs else ""
     return replace(verdict, claim=claim, repairs=parsed.repairs, feedback=verdict.feedback + repaired,
                    seconds=time.perf_counter() - start)
@@ -131,7 +138,7 @@ def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, 
                            fixes=match.fixes, numeric=numeric, symbolic=sym, normalized=to_latex(match.tree))
         return Verdict(**base, verdict=verdict, feedback=feedback, reading=match.reading, fixes=match.fixes,
                        numeric=numeric, symbolic=sym, normalized=to_latex(match.tree))
-    code, message = _diagnose(checker, typechecked)
+    code, message = diagnose_mistake(checker, typechecked)
     if not typechecked and checker.errors:
         reason = (checker.notation_errors or [checker.errors[0].split(": ", 1)[-1]])[0]
         feedback = message or f"The claim does not hold: {reason}."
@@ -165,7 +172,6 @@ def _symbolic_for_incorrect(problem, q, typechecked, enabled: bool, timeout: flo
 def _symbolic(problem, q, match: Match, enabled: bool, timeout: float) -> SymbolicResult:
     if not enabled:
         return SymbolicResult("skipped", "symbolic check not requested")
-    from symderiv.truth.symbolic import symbolic_check
     return symbolic_check(problem, q, match.tree, match.reading,
                           final_transpose="transpose the whole result" in match.fixes, timeout=timeout)
 
@@ -193,7 +199,6 @@ def _judge_value(problem: Problem, q: Quantity, tree: Node, base: dict, symbolic
     shown = ", ".join(f"{x:.6g}" for x in ref.ravel())
     numeric = NumericResult("equal" if ok else "different", "single", 1, float(np.max(diff)))
     if symbolic:
-        from symderiv.truth.symbolic import value_check
         symbolic = value_check(problem, q, Interpreter(problem).normalize(tree), timeout)
     else:
         symbolic = SymbolicResult("skipped", "symbolic check not requested")

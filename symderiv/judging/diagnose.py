@@ -8,16 +8,17 @@ from dataclasses import replace
 import numpy as np
 
 from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError
+from symderiv.core.tree import Add, Call, Neg, Node, Num, Sym, map_children
+from symderiv.judging.matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, evaluate_at, rel_err
+from symderiv.notation.latex import latex_style, to_latex
+from symderiv.notation.parse import parse
 from symderiv.truth.evaluate import Evaluator
 from symderiv.truth.interpret import Interpreter
-from symderiv.notation.latex import to_latex
-from symderiv.judging.matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, evaluate_at, rel_err
-from symderiv.truth.problem import OBJECTIVES, Problem, Quantity
+from symderiv.truth.problem import OBJECTIVES, Problem, Quantity, layer_brackets
 from symderiv.truth.reference import layer_bindings, target_ref
-from symderiv.core.tree import Add, Call, Neg, Node, Num, Sym, map_children
 
 
-def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
+def diagnose_mistake(checker: Checker, typechecked) -> tuple[str | None, str]:
     """Name the mistake: structural checks first, then numeric comparisons with known mistakes."""
     structural = _structural(checker)
     if structural:
@@ -25,7 +26,7 @@ def _diagnose(checker: Checker, typechecked) -> tuple[str | None, str]:
     code, message = _wrong_layer(checker)     # 1[z^{[2]} > 0] where 1[z^{[1]} > 0] belongs: say so
     if code:
         return code, message
-    for reading, tree, points, index_mode in typechecked:
+    for _reading, tree, points, index_mode in typechecked:
         try:
             values = [evaluate_at(tree, p, checker.quantity, index_mode) for p in points]
         except (ShapeError, NotationError, ValueError):
@@ -174,8 +175,6 @@ def _plus(layer: Node, delta: int) -> Node:
 
 def _wrong_layer_message(problem: Problem, written: Node, meant: Node) -> str:
     """In the problem's own notation: W^{[1]} with square brackets where the problem uses them, x for the input."""
-    from symderiv.output.export import layer_brackets
-    from symderiv.notation.latex import latex_style
     with latex_style(layer_brackets=layer_brackets(problem)):
         shown = to_latex(written)
         try:
@@ -253,7 +252,6 @@ def _structural(checker: Checker) -> tuple[str | None, str] | None:
 
 
 def _weight_sym(q: Quantity) -> Node:
-    from symderiv.notation.parse import parse
     try:
         return parse(q.wrt)
     except ParseError:

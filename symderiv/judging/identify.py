@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symderiv.core.errors import ParseError, SymderivError
+from symderiv.core.tree import Call, Deriv, Node, Num, Sym
+from symderiv.notation.parse import parse, parse_lenient
 from symderiv.truth.interpret import Interpreter, Ref
 from symderiv.truth.problem import Problem, Quantity
-from symderiv.core.tree import Call, Deriv, Node, Num, Sym
 
 OBJECTIVE_LETTERS = {"J": "J", "L": "L", "C": "C", "c": "C", "E": "J"}
 
@@ -56,7 +57,6 @@ def _same_layer(a: Node | None, b: Node | None) -> bool:
 
 
 def _quantity_target(problem: Problem, q: Quantity, text: str, interp: Interpreter):
-    from symderiv.notation.parse import parse
     try:
         return _object(interp, parse(text))
     except (ParseError, SymderivError):
@@ -185,7 +185,6 @@ def _layer_compatible(q_layer: Node, wrt_layer: Node) -> bool:
 
 
 def identify_quantity(problem: Problem, latex: str) -> str | None:
-    from symderiv.notation.parse import parse_lenient
     try:
         tree = parse_lenient(latex).tree
     except ParseError:

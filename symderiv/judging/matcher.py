@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.tree import Call, Node, Sym
+from symderiv.judging.verdict import Match
 from symderiv.truth.evaluate import Evaluator
 from symderiv.truth.interpret import LAYER_LETTERS, Interpreter
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import Point, build_points, layer_bindings, readings_for
-from symderiv.core.tree import Call, Node, Sym
-from symderiv.judging.verdict import Match
 
 RTOL = 1e-6
 ZERO_LEVEL = 1e-9
@@ -35,7 +35,7 @@ def _matches(value, point: Point) -> float:
     return min(rel_err(value, ref) for ref in (point.reference,) + point.also_correct)
 
 
-def _index_names(tree: Node, quantity: Quantity) -> bool:
+def uses_quantity_indices(tree: Node, quantity: Quantity) -> bool:
     names = {i.name for n in tree.walk() if isinstance(n, (Sym, Call))
              for i in getattr(n, "indices", ()) if isinstance(i, Sym)}
     return bool(names & set(quantity.indices))
@@ -84,13 +84,13 @@ class Checker:
     def tree_for(self, bindings) -> Node:
         return Interpreter(self.problem, bindings).normalize(self.raw_tree)
 
-    def _layers_exist(self, bindings: dict) -> bool:
+    def layers_exist(self, bindings: dict) -> bool:
         """Every layer the claim names exists at this binding (δ^{(l+1)} has no meaning at l = L)."""
         interp = Interpreter(self.problem, bindings)
         tree = interp.normalize(self.raw_tree)
         for n in tree.walk():
             if isinstance(n, Sym) and n.layer is not None and (n.name in LAYER_LETTERS or n.name == "delta"):
-                if interp._layer_like(n.layer) and not interp.is_layer_label(n.name, n.layer):
+                if interp.layer_like(n.layer) and not interp.is_layer_label(n.name, n.layer):
                     return False
         return True
 
@@ -99,7 +99,7 @@ class Checker:
         layout = None
         typechecked = []
         for reading, all_groups in self.plans():
-            groups = [g for g in all_groups if self._layers_exist(dict(g[0].bindings))]
+            groups = [g for g in all_groups if self.layers_exist(dict(g[0].bindings))]
             layer_note = ""
             if not groups:
                 groups = all_groups
@@ -111,7 +111,7 @@ class Checker:
             total_points, worst, strict_ok, transposed = 0, 0.0, True, False
             for points in groups:
                 tree = self.tree_for(dict(points[0].bindings))
-                index_mode = _index_names(tree, self.quantity)
+                index_mode = uses_quantity_indices(tree, self.quantity)
                 try:
                     err, note = _strict(tree, points, self.quantity, index_mode)
                     typechecked.append((reading, tree, points, index_mode))
@@ -144,7 +144,7 @@ class Checker:
         """Candidates from the first point; each must then hold strictly at every point of every layer."""
         points = [p for group in groups for p in group]
         tree = self.tree_for(dict(points[0].bindings))
-        if _index_names(tree, self.quantity):
+        if uses_quantity_indices(tree, self.quantity):
             return None
         try:
             cands = Evaluator(points[0].env, lenient=True).candidates(tree)

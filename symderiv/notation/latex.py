@@ -24,8 +24,27 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from symderiv.core.tree import (Abs, Add, Call, Compare, Deriv, Div, Indicator, Matrix, Neg, Node, Norm, Num,
-                   Ones, Piecewise, Pow, Product, Sum, Sym, Transpose)
+from symderiv.core.tree import (
+    Abs,
+    Add,
+    Call,
+    Compare,
+    Deriv,
+    Div,
+    Indicator,
+    Matrix,
+    Neg,
+    Node,
+    Norm,
+    Num,
+    Ones,
+    Piecewise,
+    Pow,
+    Product,
+    Sum,
+    Sym,
+    Transpose,
+)
 
 GREEK = {"psi", "Psi", "Delta", "delta", "lambda", "phi", "varphi", "sigma", "theta", "alpha",
          "beta", "gamma", "Gamma", "eta", "epsilon", "mu", "nu", "rho", "tau", "omega", "Omega",
@@ -61,7 +80,7 @@ class LatexStyle:
     indicator: str = "\\mathbb{1}"
 
 
-_STYLE: ContextVar[LatexStyle] = ContextVar("symderiv_latex_style", default=LatexStyle())
+_STYLE: ContextVar[LatexStyle] = ContextVar("symderiv_latex_style", default=LatexStyle())  # noqa: B039 (frozen)
 
 
 @contextmanager

@@ -7,13 +7,12 @@ import re
 from lark import Token
 
 from symderiv.notation.normalise import (
-    _ENV_NAME,
-    _ONE_ITEM,
     BLACKBOARD,
     CONDITION_WORDS,
     CONSTANT_GREEK,
     DECORATIONS,
     ENGLISH_WORDS,
+    ENV_NAME,
     FUNCTION_COMMANDS,
     FUNCTION_LETTERS,
     FUNCTION_WORDS,
@@ -21,14 +20,15 @@ from symderiv.notation.normalise import (
     INDEX_LETTERS,
     MATRIX_ENVS,
     MULOPS,
+    ONE_ITEM,
     OTHERWISE_WORDS,
     RELATIONS,
     TEXT_COMMANDS,
     TEXT_FUNCTION_WORDS,
-    _describe_problem,
-    _Reject,
-    _scan_delimiters,
-    _skip_script,
+    Reject,
+    describe_problem,
+    scan_delimiters,
+    skip_script,
 )
 
 # --------------------------------------------------------------------------- tokenizer
@@ -44,12 +44,12 @@ _CHAR_TOKENS = {"+": "PLUS", "-": "MINUS", "/": "_SLASH", ",": "_COMMA", "&": "_
                 "'": "PRIME", '"': "_COND"}
 
 
-class _Tokenizer:
+class Tokenizer:
     def __init__(self, text: str):
         self.s = text
-        matches, problems = _scan_delimiters(text)
+        matches, problems = scan_delimiters(text)
         if problems:
-            raise _Reject(_describe_problem(problems[0]))
+            raise Reject(describe_problem(problems[0]))
         self.match = matches
         self.tokens: list[Token] = []
         self.stack: list[str] = []          # open ( [ { \{ | \| and layer groups
@@ -126,7 +126,7 @@ class _Tokenizer:
                 self.emit("TEXT", text, i, i + len(text))
                 return i + len(text)
             if len(text) >= 4 or key in ENGLISH_WORDS:
-                raise _Reject(f"prose ('{text}') where a formula was expected", i)
+                raise Reject(f"prose ('{text}') where a formula was expected", i)
         for k, ch in enumerate(text):
             end = self.letter(ch, i + k, i + k + 1, arg=arg)
         return end
@@ -173,9 +173,9 @@ class _Tokenizer:
             if s.startswith("'", i):
                 i += 1
             elif s.startswith("_", i):
-                i = _skip_script(s, i + 1)
+                i = skip_script(s, i + 1)
             elif s.startswith(("^{\\prime}", "^\\prime", "^'", "^{'}"), i):
-                i = _skip_script(s, i + 1)
+                i = skip_script(s, i + 1)
             else:
                 break
         i = self.skip_ws(i)
@@ -192,11 +192,11 @@ class _Tokenizer:
         """The argument of a command at i: the content of {...} or one char/command."""
         i = self.skip_ws(i)
         if i >= len(self.s):
-            raise _Reject("a command at the end is missing its argument")
+            raise Reject("a command at the end is missing its argument")
         if self.s[i] == "{":
             close = self.match[i]
             return self.s[i + 1:close].strip(), close + 1
-        m = _ONE_ITEM.match(self.s, i)
+        m = ONE_ITEM.match(self.s, i)
         return m.group(), m.end()
 
     def superscript(self, i: int) -> tuple[int, bool]:
@@ -224,7 +224,7 @@ class _Tokenizer:
             self.open_layer(i, j + 1, self.match[j], "LAYER_CLOSE", self.match[j] + 1)
             return j + 1, False
         else:
-            m = _ONE_ITEM.match(s, j) if j < len(s) else None
+            m = ONE_ITEM.match(s, j) if j < len(s) else None
             if m and m.group() in ("T", "\\top", "\\intercal"):
                 self.emit("SUP_T", "T", i, m.end())
                 return m.end(), False
@@ -248,7 +248,7 @@ class _Tokenizer:
             if self.stack and self.stack[-1] == "[row" and self.tokens[-1].type != "_CELLSEP":
                 self.emit("_CELLSEP", "\\ ", i, i + 2)
         else:
-            raise _Reject(f"unknown command '{text}'", i)
+            raise Reject(f"unknown command '{text}'", i)
         return i + 2
 
     def bar(self, kind: str, open_type: str, close_type: str, start: int, end: int):
@@ -289,7 +289,7 @@ class _Tokenizer:
         elif c in _CHAR_TOKENS:
             self.emit(_CHAR_TOKENS[c], c, i, i + 1)
         else:
-            raise _Reject(f"unexpected character '{c}'", i)
+            raise Reject(f"unexpected character '{c}'", i)
         return i + 1
 
     def command(self, name: str, i: int, end: int, arg: bool) -> int:
@@ -327,24 +327,24 @@ class _Tokenizer:
         elif name in TEXT_COMMANDS:
             return self.text(name, i, end, arg)
         elif name in ("top", "intercal", "prime"):
-            raise _Reject(f"'\\{name}' without a base to transpose", i)
+            raise Reject(f"'\\{name}' without a base to transpose", i)
         else:
-            raise _Reject(f"unknown or unsupported command '\\{name}'", i)
+            raise Reject(f"unknown or unsupported command '\\{name}'", i)
         return end
 
     def environment(self, which: str, i: int, end: int) -> int:
-        m = _ENV_NAME.match(self.s, end)
+        m = ENV_NAME.match(self.s, end)
         if not m:
-            raise _Reject(f"'\\{which}' without an environment name", i)
+            raise Reject(f"'\\{which}' without an environment name", i)
         env = m.group(1)
         if env == "cases":
             self.emit("_BEGIN_CASES" if which == "begin" else "_END_CASES", env, i, m.end())
         elif env in MATRIX_ENVS:
             self.emit("_BEGIN_MATRIX" if which == "begin" else "_END_MATRIX", env, i, m.end())
         elif env in ("aligned", "align", "align*", "split", "gathered", "eqnarray"):
-            raise _Reject(f"an alignment environment '{env}' (pass one side of one equation)", i)
+            raise Reject(f"an alignment environment '{env}' (pass one side of one equation)", i)
         else:
-            raise _Reject(f"unsupported environment '{env}'", i)
+            raise Reject(f"unsupported environment '{env}'", i)
         return m.end()
 
     def decoration(self, decor: str, name: str, i: int, end: int, arg: bool) -> int:
@@ -360,7 +360,7 @@ class _Tokenizer:
             self.emit("DECOR", decor, i, end)  # a complex argument: \hat{y_i}
             return end
         else:
-            raise _Reject(f"cannot read the argument of '\\{name}'", i)
+            raise Reject(f"cannot read the argument of '\\{name}'", i)
         return after
 
     def text(self, name: str, i: int, end: int, arg: bool) -> int:
@@ -378,5 +378,5 @@ class _Tokenizer:
         elif re.fullmatch(r"[A-Za-z][A-Za-z0-9 ]*", content.strip()):
             self.emit("TEXT", content.strip(), i, after)
         else:
-            raise _Reject(f"prose ('\\{name}{{{content}}}') where a formula was expected", i)
+            raise Reject(f"prose ('\\{name}{{{content}}}') where a formula was expected", i)
         return after

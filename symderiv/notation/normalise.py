@@ -10,7 +10,7 @@ MAX_NESTING = 60  # brackets and braces
 MAX_TREE_DEPTH = 150
 
 
-class _Reject(Exception):
+class Reject(Exception):
     """Raised anywhere inside the parser; parse() turns it into a ParseError."""
 
     def __init__(self, reason: str, position: int | None = None):
@@ -72,43 +72,43 @@ _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᵀⁿⁱ", "01
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₍₎ᵢⱼₖₗₘₙ", "0123456789+-()ijklmn"))
 _COMBINING = {"\u0302": "hat", "\u0303": "tilde", "\u0304": "bar", "\u0305": "bar"}
 
-_SPACING = re.compile(r"\\\\|\\(?:quad|qquad|displaystyle|textstyle|scriptstyle|scriptscriptstyle"
+SPACING = re.compile(r"\\\\|\\(?:quad|qquad|displaystyle|textstyle|scriptstyle|scriptscriptstyle"
                       r"|limits|nolimits|[bB]igg?[lrm]?|middle)(?![A-Za-z])|\\[,!;:>]|~"
                       r"|\\(?:left|right)\s*\.")
 _UNWRAP = re.compile(r"\\(underline|cancel|bcancel|xcancel|boxed|mathit|underbrace|overbrace"
                      r"|emph|ensuremath)\s*\{")
 _CASES_BRACE = re.compile(r"\\left\s*\\\{\s*(?=\\begin\s*\{cases\})|(?<=\\end\{cases\})\s*\\right\s*\.")
 _D_FRAC = re.compile(r"\\[dtc]?frac\s*\{\s*d(?=[\sA-Za-z\\}(])")
-_ONE_ITEM = re.compile(r"\\[A-Za-z]+|\\.|.", re.S)  # a one-token argument: x, 2, \alpha
-_ENV_NAME = re.compile(r"\s*\{\s*([A-Za-z]+\*?)\s*\}")
+ONE_ITEM = re.compile(r"\\[A-Za-z]+|\\.|.", re.S)  # a one-token argument: x, 2, \alpha
+ENV_NAME = re.compile(r"\s*\{\s*([A-Za-z]+\*?)\s*\}")
 _DELIMS = re.compile(r"\\\\|(?P<size>\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*)?"
                      r"(?P<d>\\\{|\\\}|[()\[\]{}])|\\[A-Za-z]+|\\.", re.S)
-_OPENERS = {"(": ")", "[": "]", "{": "}", "\\{": "\\}"}
-_CLOSERS = {v: k for k, v in _OPENERS.items()}
+OPENERS = {"(": ")", "[": "]", "{": "}", "\\{": "\\}"}
+_CLOSERS = {v: k for k, v in OPENERS.items()}
 
 
-def _check_input(latex) -> str:
+def check_input(latex) -> str:
     if not isinstance(latex, str):
-        raise _Reject(f"expected a string, got {type(latex).__name__}")
+        raise Reject(f"expected a string, got {type(latex).__name__}")
     text = latex.strip().strip("$").strip()
     if not text:
-        raise _Reject("empty input")
+        raise Reject("empty input")
     if len(text) > MAX_LENGTH:
-        raise _Reject(f"longer than {MAX_LENGTH} characters ({len(text)})")
+        raise Reject(f"longer than {MAX_LENGTH} characters ({len(text)})")
     if m := FORBIDDEN.search(text):
-        raise _Reject(f"forbidden command '{m.group()}'", m.start())
+        raise Reject(f"forbidden command '{m.group()}'", m.start())
     if PYTHON.search(text):
-        raise _Reject("Python code, not a formula")
+        raise Reject("Python code, not a formula")
     # \left\{ \begin{cases} ... \end{cases} \right. draws the brace twice
     return _CASES_BRACE.sub("", text)
 
 
-def _scan_delimiters(text: str):
+def scan_delimiters(text: str):
     """One linear pass over ( [ { \\{ and their closers.
 
     Returns (matches, problems): matches maps an opener's position to its closer's;
     problems lists ("unmatched", pos, closer, span) and ("missing", pos, opener, insert_at)
-    in text order. Fails fast (a _Reject) when nesting exceeds MAX_NESTING.
+    in text order. Fails fast (a Reject) when nesting exceeds MAX_NESTING.
     """
     stack, matches, problems = [], {}, []
     for m in _DELIMS.finditer(text):
@@ -116,10 +116,10 @@ def _scan_delimiters(text: str):
         if d is None:
             continue
         pos = m.start("d")
-        if d in _OPENERS:
+        if d in OPENERS:
             stack.append((d, pos))
             if len(stack) > MAX_NESTING:
-                raise _Reject(f"nested deeper than {MAX_NESTING} levels of brackets", pos)
+                raise Reject(f"nested deeper than {MAX_NESTING} levels of brackets", pos)
             continue
         want = _CLOSERS[d]
         depth = next((k for k in range(len(stack) - 1, -1, -1) if stack[k][0] == want), None)
@@ -135,13 +135,13 @@ def _scan_delimiters(text: str):
     return matches, problems
 
 
-def _describe_problem(problem) -> str:
+def describe_problem(problem) -> str:
     kind, pos, delim, _ = problem
     if delim in ("{", "}"):
         return f"unbalanced braces (the '{delim}' at character {pos})"
     if kind == "unmatched":
         return f"an unmatched '{delim}' (character {pos})"
-    return f"a missing '{_OPENERS[delim]}' for the '{delim}' at character {pos}"
+    return f"a missing '{OPENERS[delim]}' for the '{delim}' at character {pos}"
 
 
 _T_IN_SUPERSCRIPT = re.compile(r"(\^\{[^{}]*?)ᵀ")
@@ -156,7 +156,7 @@ def _map_unicode(text: str) -> str:
         ch = text[i]
         if ch.isascii():
             if ord(ch) < 32 and ch not in "\t\n\r":
-                raise _Reject(f"control character U+{ord(ch):04X}", i)
+                raise Reject(f"control character U+{ord(ch):04X}", i)
             out.append(" " if ch in "\t\n\r" else ch)
         elif ch in _SUPERSCRIPTS or ch in _SUBSCRIPTS:
             table, mark = (_SUPERSCRIPTS, "^") if ch in _SUPERSCRIPTS else (_SUBSCRIPTS, "_")
@@ -175,7 +175,7 @@ def _map_unicode(text: str) -> str:
             if len(base) == 2 and base[0].isascii() and base[0].isalpha() and base[1] in _COMBINING:
                 out.append(f"\\{_COMBINING[base[1]]}{{{base[0]}}}")
             else:
-                raise _Reject(f"unsupported character '{ch}' (U+{ord(ch):04X})", i)
+                raise Reject(f"unsupported character '{ch}' (U+{ord(ch):04X})", i)
         i += 1
     return "".join(out)
 
@@ -192,10 +192,10 @@ def _group_end(text: str, open_pos: int) -> int:
         if depth == 0:
             return i
         i += 1
-    raise _Reject("unbalanced braces")
+    raise Reject("unbalanced braces")
 
 
-def _skip_script(text: str, i: int) -> int:
+def skip_script(text: str, i: int) -> int:
     """Index after the sub/superscript argument starting at i (a group, command or char)."""
     while i < len(text) and text[i] == " ":
         i += 1
@@ -203,10 +203,10 @@ def _skip_script(text: str, i: int) -> int:
         return i
     if text[i] == "{":
         return _group_end(text, i) + 1
-    return _ONE_ITEM.match(text, i).end()
+    return ONE_ITEM.match(text, i).end()
 
 
-def _unwrap(text: str) -> str:
+def unwrap_math(text: str) -> str:
     pos = 0
     while m := _UNWRAP.search(text, pos):
         end = _group_end(text, m.end() - 1)
@@ -216,7 +216,7 @@ def _unwrap(text: str) -> str:
             while k < len(text) and text[k] == " ":
                 k += 1
             if k < len(text) and text[k] in "_^":
-                after = _skip_script(text, k + 1)
+                after = skip_script(text, k + 1)
         text = text[:m.start()] + "{" + text[m.end():end] + "}" + text[after:]
         pos = m.start()
     return text
@@ -268,10 +268,10 @@ def _rewrite_nabla(text: str) -> str:
                 + text[of.end():])
 
 
-def _normalise(text: str) -> str:
+def normalise_latex(text: str) -> str:
     text = _map_unicode(text)
-    text = _SPACING.sub(lambda m: m.group() if m.group() == "\\\\" else " ", text)
-    text = _unwrap(text)
+    text = SPACING.sub(lambda m: m.group() if m.group() == "\\\\" else " ", text)
+    text = unwrap_math(text)
     text = _rewrite_nabla(text)
     text = _rewrite_d_fractions(text)
     text = re.sub(r"\\([dtc]?frac)\s*([0-9A-Za-z])\s*([0-9A-Za-z])", r"\\\1{\2}{\3}", text)
@@ -279,5 +279,5 @@ def _normalise(text: str) -> str:
     text = re.sub(r"(?<=[}\w)])\{\s*\}(?=\s*[_^])", "", text)  # x_i{}^T stacks scripts
     text = re.sub(r"[\s.,;]+$", "", text)
     if not text:
-        raise _Reject("nothing left to read after removing spacing and punctuation")
+        raise Reject("nothing left to read after removing spacing and punctuation")
     return text

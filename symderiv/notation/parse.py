@@ -4,9 +4,9 @@ r"""Read one side of a student's claim (OCR'd LaTeX) into a ``symderiv.core.tree
 >>> parse(r"W^{(2)\top}")
 Transpose(operand=Sym('W', layer=Num(value=2)))
 
-Three stages: ``_normalise`` rewrites the text (Unicode to LaTeX, spacing commands
+Three stages: ``normalise_latex`` rewrites the text (Unicode to LaTeX, spacing commands
 dropped, ``\underline{..}`` and friends unwrapped, ``\frac{dy}{dx}`` to ``\partial``);
-``_Tokenizer`` turns it into tokens, deciding what context-dependent characters mean
+``Tokenizer`` turns it into tokens, deciding what context-dependent characters mean
 (whether a ``(`` opens a function's arguments or a layer index ``W(2)``, whether a ``|``
 opens or closes); the LALR grammar ``grammar.lark`` and ``_Build`` make the tree.
 The parser is problem-agnostic: it never knows which letters are layer variables.
@@ -63,24 +63,6 @@ from lark.exceptions import LarkError, UnexpectedInput
 from lark.lexer import Lexer
 
 from symderiv.core.errors import ParseError
-from symderiv.notation.lexer import _Tokenizer
-from symderiv.notation.normalise import (  # noqa: F401  (MAX_LENGTH and MAX_NESTING are part of the API)
-    MAX_LENGTH,
-    MAX_NESTING,
-    MAX_TREE_DEPTH,
-    _check_input,
-    _describe_problem,
-    _normalise,
-    _Reject,
-    _scan_delimiters,
-)
-from symderiv.notation.repair import (
-    _repair_delimiters,
-    _repair_ends,
-    _repair_remarks,
-    _repair_superscript_plus,
-    _repair_tuple,
-)
 from symderiv.core.tree import (
     Abs,
     Add,
@@ -101,6 +83,24 @@ from symderiv.core.tree import (
     Sum,
     Sym,
     Transpose,
+)
+from symderiv.notation.lexer import Tokenizer
+from symderiv.notation.normalise import (  # noqa: F401  (MAX_LENGTH and MAX_NESTING are part of the API)
+    MAX_LENGTH,
+    MAX_NESTING,
+    MAX_TREE_DEPTH,
+    Reject,
+    check_input,
+    describe_problem,
+    normalise_latex,
+    scan_delimiters,
+)
+from symderiv.notation.repair import (
+    repair_delimiters,
+    repair_ends,
+    repair_remarks,
+    repair_superscript_plus,
+    repair_tuple,
 )
 
 __all__ = ["parse", "parse_lenient", "ParseResult", "MAX_LENGTH", "MAX_NESTING"]
@@ -171,7 +171,7 @@ def _indices(content: Node) -> tuple[Node, ...]:
     if isinstance(content, Product) and set(content.ops) == {"juxt"}:
         return content.factors
     if isinstance(content, (Compare, Indicator)):
-        raise _Reject("a comparison as a subscript")
+        raise Reject("a comparison as a subscript")
     return (content,)
 
 
@@ -195,7 +195,7 @@ def _apply_scripts(base: Node, scripts) -> Node:
                 indices.extend(_indices(script[1]))
             elif script[0] == "layer":
                 if layer is not None:
-                    raise _Reject(f"two layer indices on '{base.name}'")
+                    raise Reject(f"two layer indices on '{base.name}'")
                 layer = script[1]
                 if script[2]:
                     rest.append(("T",))
@@ -211,7 +211,7 @@ def _apply_scripts(base: Node, scripts) -> Node:
             elif isinstance(base, Call) and not base.indices:
                 base = Call(base.func, base.args, base.primes, _indices(script[1]))
             elif isinstance(base, Call):
-                raise _Reject(f"subscripts both on '{base.func}' and after its arguments")
+                raise Reject(f"subscripts both on '{base.func}' and after its arguments")
             elif base == Ones():
                 content = script[1]
                 base = (Indicator(content) if isinstance(content, Compare) else
@@ -220,7 +220,7 @@ def _apply_scripts(base: Node, scripts) -> Node:
                 kind = script[1].name if isinstance(script[1], Sym) else str(script[1].value)
                 base = Norm(base.operand, kind)
             else:
-                raise _Reject("a subscript on an expression that cannot take one")
+                raise Reject("a subscript on an expression that cannot take one")
     for script in rest:
         base = _wrap(base, script)
     return base
@@ -234,7 +234,7 @@ def _make_call(name: str, decor: str, scripts, args) -> Call:
         elif script[0] == "prime":
             primes += 1
         else:
-            raise _Reject(f"a superscript on the function name '{name}'")
+            raise Reject(f"a superscript on the function name '{name}'")
     return Call(f"{decor}:{name}" if decor else name, tuple(args), primes, tuple(indices))
 
 
@@ -247,7 +247,7 @@ def _decorate(node: Node, decor: str) -> Node:
         return Pow(_decorate(node.base, decor), node.exponent)
     if decor == "bold":  # \mathbf{...} around a whole expression: just a font
         return node
-    raise _Reject(f"cannot put a {decor} on a whole expression")
+    raise Reject(f"cannot put a {decor} on a whole expression")
 
 
 def _strip_partial(node: Node) -> Node | None:
@@ -300,7 +300,7 @@ class _Build(Transformer):
             elif script[0] == "T" and upper is None:
                 upper = Sym("T")
             else:
-                raise _Reject("cannot read the limits of a \\sum")
+                raise Reject("cannot read the limits of a \\sum")
         return Sum(body, index, lower, upper, over)
 
     @staticmethod
@@ -308,7 +308,7 @@ class _Build(Transformer):
         def name(x):
             if isinstance(x, Sym) and x.layer is None and not x.indices:
                 return x.name
-            raise _Reject("cannot read the index of a \\sum")
+            raise Reject("cannot read the index of a \\sum")
         if isinstance(content, Compare) and content.op == "=":
             return name(content.lhs), content.rhs, None
         if isinstance(content, _Member):
@@ -317,11 +317,11 @@ class _Build(Transformer):
 
     def deriv_head(self, c):
         if not isinstance(c[0], _Partial):
-            raise _Reject("the denominator of \\frac{\\partial}{...} must start with \\partial")
+            raise Reject("the denominator of \\frac{\\partial}{...} must start with \\partial")
         return c[0].operand
 
     def deriv_nothing(self, c):
-        raise _Reject("derivative of nothing: \\frac{\\partial}{\\partial ...} is applied to nothing")
+        raise Reject("derivative of nothing: \\frac{\\partial}{\\partial ...} is applied to nothing")
 
     def deriv_apply(self, c):
         return Deriv(c[-1], c[0])
@@ -331,7 +331,7 @@ class _Build(Transformer):
         if isinstance(a, _Partial) and isinstance(b, _Partial):
             return Deriv(a.operand, b.operand)
         if isinstance(a, _Partial) or isinstance(b, _Partial):
-            raise _Reject("'\\partial' on one side of a '/' only")
+            raise Reject("'\\partial' on one side of a '/' only")
         return Div(a, b)
 
     def frac(self, c):
@@ -339,10 +339,10 @@ class _Build(Transformer):
         inner = _strip_partial(num)
         if inner is not None:
             if not isinstance(den, _Partial):
-                raise _Reject("a derivative whose denominator does not start with \\partial")
+                raise Reject("a derivative whose denominator does not start with \\partial")
             return Deriv(inner, den.operand)
         if isinstance(den, _Partial):
-            raise _Reject("'\\partial' in the denominator only")
+            raise Reject("'\\partial' in the denominator only")
         return Div(num, den)
 
     def partial(self, c):
@@ -399,7 +399,7 @@ class _Build(Transformer):
 
     def matrix(self, c):
         if len({len(row) for row in c}) > 1:
-            raise _Reject("a matrix whose rows have different lengths")
+            raise Reject("a matrix whose rows have different lengths")
         return Matrix(tuple(c))
 
     def crow(self, c):
@@ -409,7 +409,7 @@ class _Build(Transformer):
         if isinstance(cond, Indicator):
             cond = cond.condition
         if not isinstance(cond, Compare):
-            raise _Reject("unreadable condition in a cases block")
+            raise Reject("unreadable condition in a cases block")
         return (value, cond)
 
     def otherwise(self, c):
@@ -459,7 +459,7 @@ class _Build(Transformer):
 
 
 class _TokenList(Lexer):
-    """Lark's lexer slot: the tokens are already made by _Tokenizer."""
+    """Lark's lexer slot: the tokens are already made by Tokenizer."""
 
     def __init__(self, lexer_conf):
         pass
@@ -496,8 +496,8 @@ def _check_relations(tokens: list[Token]):
         depth += (tok.type in _OPENING) - (tok.type in _CLOSING)
         if depth == 0 and tok.type == "REL":
             if tok.value == "=":
-                raise _Reject("an equation, not an expression (pass one side)", tok.start_pos)
-            raise _Reject(f"a comparison '{tok.value}', not an expression", tok.start_pos)
+                raise Reject("an equation, not an expression (pass one side)", tok.start_pos)
+            raise Reject(f"a comparison '{tok.value}', not an expression", tok.start_pos)
 
 
 def _check_tree(tree: Node):
@@ -505,16 +505,16 @@ def _check_tree(tree: Node):
     while stack:
         node, depth = stack.pop()
         if depth > MAX_TREE_DEPTH:
-            raise _Reject("nested too deeply")
+            raise Reject("nested too deeply")
         if type(node) in _LEFTOVERS:
-            raise _Reject(_LEFTOVERS[type(node)])
+            raise Reject(_LEFTOVERS[type(node)])
         stack.extend((child, depth + 1) for child in node.children())
 
 
-def _unexpected(exc: UnexpectedInput, text: str, tokens: list[Token]) -> _Reject:
+def _unexpected(exc: UnexpectedInput, text: str, tokens: list[Token]) -> Reject:
     tok = getattr(exc, "token", None)
     if tok is None or tok.type == "$END":
-        return _Reject("the formula ends too early (an argument or operand is missing)")
+        return Reject("the formula ends too early (an argument or operand is missing)")
     shown = text[tok.start_pos:tok.end_pos] if tok.start_pos is not None else str(tok)
     reason = _UNEXPECTED.get(tok.type, "unexpected {!r}").format(shown)
     open_cases = sum((t.type == "_BEGIN_CASES") - (t.type == "_END_CASES")
@@ -523,7 +523,7 @@ def _unexpected(exc: UnexpectedInput, text: str, tokens: list[Token]) -> _Reject
         reason = f"unreadable condition in a cases block: {reason}"
     elif open_cases and tok.type in ("_ROWSEP", "_END_CASES"):
         reason = "a cases row without '&' between its value and its condition"
-    return _Reject(reason)
+    return Reject(reason)
 
 
 # --------------------------------------------------------------------------- API
@@ -531,12 +531,12 @@ def _unexpected(exc: UnexpectedInput, text: str, tokens: list[Token]) -> _Reject
 def parse(latex: str) -> Node:
     """The tree of one LaTeX expression; ParseError (only) for what cannot be read."""
     try:
-        text = _check_input(latex)
-        _, problems = _scan_delimiters(text)
+        text = check_input(latex)
+        _, problems = scan_delimiters(text)
         if problems:
-            raise _Reject(_describe_problem(problems[0]), problems[0][1])
-        text = _normalise(text)
-        tokens = _Tokenizer(text).run()
+            raise Reject(describe_problem(problems[0]), problems[0][1])
+        text = normalise_latex(text)
+        tokens = Tokenizer(text).run()
         _check_relations(tokens)
         try:
             tree = _parser().parse(tokens)
@@ -544,7 +544,7 @@ def parse(latex: str) -> Node:
             raise _unexpected(exc, text, tokens) from None
         _check_tree(tree)
         return tree
-    except _Reject as exc:
+    except Reject as exc:
         raise ParseError(str(latex), exc.reason, exc.position) from None
     except RecursionError:
         raise ParseError(str(latex), "nested too deeply") from None
@@ -562,7 +562,7 @@ def parse_lenient(latex: str) -> ParseResult:
     if not isinstance(latex, str):
         raise failure
     text, repairs = latex, []
-    for repair in (_repair_tuple, _repair_ends, _repair_remarks, _repair_superscript_plus, _repair_delimiters):
+    for repair in (repair_tuple, repair_ends, repair_remarks, repair_superscript_plus, repair_delimiters):
         text, notes = repair(text)
         if not notes:
             continue

@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 
 from symderiv.notation.normalise import (
-    _OPENERS,
     CONDITION_WORDS,
+    OPENERS,
     TEXT_COMMANDS,
-    _Reject,
-    _scan_delimiters,
+    Reject,
+    scan_delimiters,
 )
 
 _TRAILING = re.compile(r"(?:[\s.,;:!?&=]|\\\\)+$")
@@ -18,7 +18,7 @@ _PART_LABEL = re.compile(r"^\s*(?:[a-hA-H]\)|[0-9]{1,2}[.)])\s+")
 _PLUS_IN_SUPERSCRIPT = re.compile(r"\^\{\s*([0-9A-Za-z]+)\s*\+\s*\}")
 
 
-def _repair_ends(text: str):
+def repair_ends(text: str):
     notes = []
     if m := _TRAILING.search(text):
         if m.group().strip():
@@ -31,7 +31,7 @@ def _repair_ends(text: str):
     return text, notes
 
 
-def _repair_superscript_plus(text: str):
+def repair_superscript_plus(text: str):
     r"""OCR glues the '+' after a square into the exponent: \|W\|_2^{2+} \|V\|."""
     new, n = _PLUS_IN_SUPERSCRIPT.subn(r"^{\1} +", text)
     return new, ["moved a '+' out of a superscript"] * bool(n)
@@ -42,7 +42,7 @@ def _starts_with_condition(remark: str) -> bool:
     return bool(words) and words[0].lower() in CONDITION_WORDS - {"where"}
 
 
-def _repair_remarks(text: str):
+def repair_remarks(text: str):
     r"""Drop prose around the formula: '\text{so } x', 'x \quad \text{--- (3)}'.
 
     Remarks that start with a condition word (if, when, for) are kept: they change
@@ -74,10 +74,10 @@ _TRAILING_TEXT = re.compile(r"\s\\text\s*\{([^{}]*)\}\s*[.,;]?\s*$")
 _FUNCTION_WORDS = {"softmax", "relu", "sigmoid", "tanh", "exp", "log", "diag", "max", "min"}
 
 
-def _repair_delimiters(text: str):
+def repair_delimiters(text: str):
     try:
-        _, problems = _scan_delimiters(text)
-    except _Reject:
+        _, problems = scan_delimiters(text)
+    except Reject:
         return text, []
     edits, notes = [], []  # (position, remove_until, insert)
     for kind, _, delim, where in problems:
@@ -85,8 +85,8 @@ def _repair_delimiters(text: str):
             edits.append((where[0], where[1], ""))
             notes.append(f"removed an unmatched '{delim}'")
         else:
-            edits.append((where, where, _OPENERS[delim]))
-            notes.append(f"added a missing '{_OPENERS[delim]}'")
+            edits.append((where, where, OPENERS[delim]))
+            notes.append(f"added a missing '{OPENERS[delim]}'")
     # right to left so positions stay valid; equal positions keep their listed order
     for _, (start, stop, insert) in sorted(enumerate(edits), key=lambda e: (e[1][0], e[0]), reverse=True):
         text = text[:start] + insert + text[stop:]
@@ -108,7 +108,7 @@ def _top_level_commas(inner: str) -> list[str] | None:
     return parts + [inner[start:]] if parts else None
 
 
-def _repair_tuple(text: str) -> tuple[str, list[str]]:
+def repair_tuple(text: str) -> tuple[str, list[str]]:
     """(-70, 50) or (e^{-70}, 1), as vectors are written in prose: a column vector."""
     m = _TUPLE.match(text)
     if m:

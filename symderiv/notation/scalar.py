@@ -25,7 +25,7 @@ def exact_scalar(latex: str):
     if not text or len(text) > MAX_LENGTH or not PLAIN.match(text) or re.search(r"\^\{?-?\d{3,}", text):
         return None
     try:
-        from latex2sympy2 import latex2sympy
+        from latex2sympy2 import latex2sympy  # heavy (ANTLR runtime): loaded only for forward-pass values
         value = latex2sympy(text).doit()
     except Exception:  # latex2sympy2 raises bare Exceptions on what it cannot read
         return None

@@ -35,10 +35,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from symderiv.core.errors import ParseError, SymderivError
-from symderiv.notation.latex import GREEK, latex_style, to_latex
-from symderiv.truth.problem import OBJECTIVES, Problem, Quantity, load_problem_file
 from symderiv.core.tree import Add, Call, Compare, Deriv, Neg, Node, Norm, Num, Pow, Product, Sum, Sym
 from symderiv.grading.verify import QuantityResult, problem_gradcheck, verify_quantity
+from symderiv.notation.latex import GREEK, latex_style, to_latex
+from symderiv.notation.parse import parse_lenient
+from symderiv.truth.problem import OBJECTIVES, Problem, Quantity, layer_brackets, load_problem_file
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath}
@@ -109,7 +110,6 @@ def _math(node: Node) -> str:
 # ---- trees the document is built from -------------------------------------------------
 
 def _parse(latex: str) -> Node:
-    from symderiv.notation.parse import parse_lenient
     return parse_lenient(latex).tree
 
 
@@ -144,14 +144,6 @@ def quantity_lhs(problem: Problem, q: Quantity) -> Node:
             of, wrt = replace(of, indices=(Sym(q.indices[0]),)), replace(wrt, indices=(Sym(q.indices[1]),))
         return Deriv(of, wrt)
     return Deriv(objective_symbol(problem, q.of), wrt)
-
-
-def layer_brackets(problem: Problem) -> str:
-    """'[]' when the problem's own LaTeX writes layers as ^{[l]}, else '()'."""
-    texts = [problem.statement] + [x for q in problem.quantities for x in (q.claim, q.of, q.wrt or "")]
-    square = sum(len(re.findall(r"\^\{?\s*\[", t)) for t in texts)
-    round_ = sum(len(re.findall(r"\^\{?\s*\(", t)) for t in texts)
-    return "[]" if square > round_ else "()"
 
 
 def _activation(problem: Problem, k: int) -> Node:

@@ -21,6 +21,8 @@ from html import escape
 from pathlib import Path, PurePath
 from xml.etree.ElementTree import Element
 
+from latex2mathml.converter import convert_to_element
+
 from symderiv.output.report import MARKS
 
 VERDICTS = ("correct", "correct-up-to-layout", "incorrect", "unparseable", "missing")
@@ -80,7 +82,6 @@ def math_html(latex: str) -> str:
     if not latex or not latex.strip():
         return '<span class="none">—</span>'
     try:
-        from latex2mathml.converter import convert_to_element
         root = convert_to_element(latex)
         root.set("displaystyle", "true")
         return f'<div class="math">{_serialise(root)}</div>'

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 
 from symderiv.reading.scan import (
-    _CIRCLED,
-    _CONNECTIVES,
-    _LEFT,
-    _RELATIONS,
-    _TEXT_CMDS,
-    _TOK,
-    _kind,
-    _Scan,
+    CHAIN_RELATIONS,
+    CIRCLED,
+    CONNECTIVES,
+    LEFT_DELIMS,
+    TEXT_CMDS,
+    TOKEN_PATTERN,
+    Scan,
+    token_kind,
 )
 
 _UNWRAP = re.compile(r"\\(underline|boxed|underbrace|overbrace)(?![A-Za-z])\s*\{")
@@ -34,7 +34,7 @@ def _brace_pairs(s: str) -> dict[int, int]:
     return pairs
 
 
-def _unwrap(s: str) -> str:
+def unwrap_math(s: str) -> str:
     r"""\underline{x}, \boxed{x}, \underbrace{x}_{note} -> x (nested ones too)."""
     if not _UNWRAP.search(s):
         return s
@@ -49,19 +49,19 @@ def _unwrap(s: str) -> str:
             k = len(s) - len(s[close + 1:].lstrip())
             if s[k:k + 1] in ("_", "^"):
                 k = len(s) - len(s[k + 1:].lstrip())
-                arg = _TOK.match(s, k) if k < len(s) else None
+                arg = TOKEN_PATTERN.match(s, k) if k < len(s) else None
                 end = pairs.get(k, len(s)) + 1 if s[k:k + 1] == "{" else (arg.end() if arg else k)
                 drop[close:end] = b"\1" * (end - close)
     return "".join(ch for ch, gone in zip(s, drop) if not gone)
 
 
-def _drop_because(s: str) -> str:
+def drop_because(s: str) -> str:
     r"""Remove justifications [\because …], \left[\because … \right], (\because …)."""
-    sc = _Scan(s)
+    sc = Scan(s)
     spans = []
     for o, c in sc.pair.items():
         opener = sc.toks[o][1]
-        if opener in ("(", "[") or (_LEFT.match(opener) and opener[-1:] in "(["):
+        if opener in ("(", "[") or (LEFT_DELIMS.match(opener) and opener[-1:] in "(["):
             j = sc.next_sig(o)
             if j is not None and sc.toks[j][1] in (r"\because", "∵"):
                 spans.append((sc.pos(o), sc.end(c)))
@@ -89,7 +89,7 @@ _CONDITION_WORDS = {"for", "if", "when", "where", "with", "at", "given"}
 _APPLICATION = {"(", "[", "_", "^", "'", r"\left", r"\{"}
 
 
-def _strip_preface(s: str) -> tuple[str, str]:
+def strip_preface(s: str) -> tuple[str, str]:
     """Move part labels and leading prose to a preface: (preface, rest)."""
     parts: list[str] = []
     for _ in range(8):
@@ -99,7 +99,7 @@ def _strip_preface(s: str) -> tuple[str, str]:
             parts.append(f"({m.group('circ')})" if m.group("circ") else m.group().strip())
             s = s[m.end():]
             continue
-        sc = _Scan(s)
+        sc = Scan(s)
         if not sc.toks:
             break
         first = sc.toks[0][1]
@@ -113,14 +113,14 @@ def _strip_preface(s: str) -> tuple[str, str]:
         close = sc.pair[sc.next_sig(0)]
         after = sc.next_sig(close)
         word = re.match(r"[A-Za-z.]*", content.strip()).group().lower().rstrip(".")
-        if word not in _CONNECTIVES and after is not None and (
-                sc.toks[after][1] in _APPLICATION or _LEFT.match(sc.toks[after][1])):
+        if word not in CONNECTIVES and after is not None and (
+                sc.toks[after][1] in _APPLICATION or LEFT_DELIMS.match(sc.toks[after][1])):
             break  # \text{ReLU}(z): an operator name, not prose
         parts.append(content)
         s = s[sc.end(close):]
         words = content.strip().lower().split()
         if words and words[-1] in _CONDITION_WORDS:  # \text{For } l=L, …
-            rest = _Scan(s)
+            rest = Scan(s)
             for i, (pos, tok) in enumerate(rest.toks):
                 if tok == "," and rest.depth[i] == 0:
                     if len(s[:pos].strip()) <= 30:
@@ -136,12 +136,12 @@ def _is_remark(content: str) -> bool:
     if not c:
         return False
     word = re.match(r"[A-Za-z.]*", c).group().lower().rstrip(".")
-    return word in _CONNECTIVES or not c[0].isalnum() or len(c.split()) >= 3
+    return word in CONNECTIVES or not c[0].isalnum() or len(c.split()) >= 3
 
 
-def _split_remark(s: str) -> tuple[str, str]:
+def split_remark(s: str) -> tuple[str, str]:
     """(math, trailing remark) of a row without its preface."""
-    sc = _Scan(s)
+    sc = Scan(s)
     sig = [i for i, (_, t) in enumerate(sc.toks) if not t.isspace() and t not in (".", ",")]
     last = sig[-1] if sig else -1
 
@@ -153,15 +153,15 @@ def _split_remark(s: str) -> tuple[str, str]:
         if not opens_last_group(i):
             return False
         inner = [t for _, t in sc.toks[i + 1:last]]
-        return bool(_TEXT_CMDS.intersection(inner) or _COMPARISONS.intersection(inner)
-                    or any(_RELATIONS.get(t) for t in inner) or r"\because" in inner
+        return bool(TEXT_CMDS.intersection(inner) or _COMPARISONS.intersection(inner)
+                    or any(CHAIN_RELATIONS.get(t) for t in inner) or r"\because" in inner
                     or re.fullmatch(r"\s*(?:\d{1,2}|[ivx]{1,4})?\s*", "".join(inner)))
 
     for i, (pos, tok) in enumerate(sc.toks):
         if sc.depth[i]:
             continue
         j = sc.next_sig(i)
-        if (tok in (r"\checkmark", "✓", "✔", r"\because", "∵", r"\tag") or _CIRCLED.match(tok)
+        if (tok in (r"\checkmark", "✓", "✔", r"\because", "∵", r"\tag") or CIRCLED.match(tok)
                 or _is_remark(sc.text_arg(i) or "")
                 or (tok in (r"\quad", r"\qquad") and remark_group(j))
                 or (opens_last_group(i) and _is_remark(sc.text_arg(j) or ""))):
@@ -185,7 +185,7 @@ def _plain(s: str) -> str:
     return " ".join(s.split()).strip(" ,;:")
 
 
-def _condition(remark: str) -> str:
+def condition_of(remark: str) -> str:
     r"""The plain text of a trailing remark if it is a condition, else "".
 
     ``\text{when } i = j`` and ``(z > 0)`` restrict the row: they are kept.
@@ -194,14 +194,14 @@ def _condition(remark: str) -> str:
     """
     c = _plain(remark).strip(" ,;:.")
     for _ in range(2):  # (when z > 0), \left( … \right)
-        sc = _Scan(c)
-        if not sc.toks or sc.pair.get(0) != len(sc.toks) - 1 or _kind(sc.toks[0][1])[1] == "{":
+        sc = Scan(c)
+        if not sc.toks or sc.pair.get(0) != len(sc.toks) - 1 or token_kind(sc.toks[0][1])[1] == "{":
             break
         c = c[sc.end(0):sc.pos(len(sc.toks) - 1)].strip(" ,;:.")
     if _PROSE.search(remark):
         word = re.match(r"[A-Za-z]*", c).group().lower()
         return c if word in _CONDITION_STARTS else ""
-    sc = _Scan(c)
+    sc = Scan(c)
     top = [sc.toks[i][1] for i in range(len(sc.toks)) if sc.depth[i] == 0]
     return c if _COMPARISONS.intersection(top) and not sc.has_relation(0, len(sc.toks)) else ""
 
@@ -243,7 +243,7 @@ def _unescaped(s: str, k: int) -> bool:
     return (k - j) % 2 == 0
 
 
-def _clean_segment(s: str) -> str:
+def clean_segment(s: str) -> str:
     """Collapse whitespace; strip spacing and a trailing . , ; : from one side of a chain."""
     s = " ".join(s.split())
     while True:
@@ -256,5 +256,5 @@ def _clean_segment(s: str) -> str:
         s = new
 
 
-_LABELS_ONLY = re.compile(
+LABELS_ONLY = re.compile(
     r"(?:\s*(?:\\(?:mathbf|textbf|boldsymbol|bm|text|mathrm)\s*\{\s*[\w.()]{1,4}\s*\}|\\q?quad))+\s*")

@@ -22,15 +22,15 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from symderiv.reading.clean import (
-    _LABELS_ONLY,
-    _clean_segment,
-    _condition,
-    _drop_because,
-    _split_remark,
-    _strip_preface,
-    _unwrap,
+    LABELS_ONLY,
+    clean_segment,
+    condition_of,
+    drop_because,
+    split_remark,
+    strip_preface,
+    unwrap_math,
 )
-from symderiv.reading.scan import _ENV, _SPACING, _TEXT_CMDS, _WRAPPERS, _kind, _Scan
+from symderiv.reading.scan import ENV_PATTERN, SPACING, TEXT_CMDS, WRAPPERS, Scan, token_kind
 from symderiv.reading.submission import MAX_BYTES, read_submission  # noqa: F401  (re-exported)
 
 __all__ = ["MathRow", "read_submission", "extract", "MAX_BYTES"]
@@ -54,7 +54,7 @@ class MathRow:
 # --------------------------------------------------------------------------- blocks
 
 _BLANK = re.compile(r"\n(?=[^\S\n]*\n)")  # a newline that ends a paragraph
-_OPENERS = re.compile(r"\$|\\[\[(]|\\begin\s*\{\s*([^{}]*?)\s*\}|~~|\\\$")
+OPENERS = re.compile(r"\$|\\[\[(]|\\begin\s*\{\s*([^{}]*?)\s*\}|~~|\\\$")
 
 
 def _find_blocks(text: str) -> list[tuple[int, int, bool]]:
@@ -66,7 +66,7 @@ def _find_blocks(text: str) -> list[tuple[int, int, bool]]:
     blocks, i, n = [], 0, len(text)
     blanks = [b.start() for b in _BLANK.finditer(text)]
     while True:
-        m = _OPENERS.search(text, i)
+        m = OPENERS.search(text, i)
         if not m:
             return blocks
         start, tok = m.start(), m.group()
@@ -108,9 +108,9 @@ def _find_blocks(text: str) -> list[tuple[int, int, bool]]:
             end = close if close >= 0 else para_end
             blocks.append((start + 2, end, tok == "\\("))
             i = end + 2 if close >= 0 else end
-        elif m.group(1) in _WRAPPERS:
+        elif m.group(1) in WRAPPERS:
             name, depth, end = m.group(1), 0, para_end
-            for e in _ENV.finditer(text, start, para_end):
+            for e in ENV_PATTERN.finditer(text, start, para_end):
                 if e.group(2) == name:
                     depth += 1 if e.group(1) == "begin" else -1
                     if depth == 0:
@@ -124,13 +124,13 @@ def _find_blocks(text: str) -> list[tuple[int, int, bool]]:
 
 def _mask(content: str) -> str:
     r"""Blank out (same length) wrappers, alignment & and \tag/\label/\nonumber."""
-    sc = _Scan(content, envs_and_braces_only=True)
+    sc = Scan(content, envs_and_braces_only=True)
     out = list(content)
     env_level = _env_depth(sc)
     for i, (pos, tok) in enumerate(sc.toks):
         end = pos + len(tok)
-        m = _ENV.fullmatch(tok)
-        if m and m.group(2) in _WRAPPERS:
+        m = ENV_PATTERN.fullmatch(tok)
+        if m and m.group(2) in WRAPPERS:
             j = sc.next_sig(i)
             if m.group(2).startswith("align") and m.group(1) == "begin" and j is not None \
                     and sc.toks[j][1] == "{" and j in sc.pair:
@@ -153,7 +153,7 @@ def _mask(content: str) -> str:
     return "".join(out)
 
 
-def _env_depth(sc: _Scan) -> list[int]:
+def _env_depth(sc: Scan) -> list[int]:
     """Per token, how many kept environments (cases, matrices…) enclose it."""
     diff = [0] * (len(sc.toks) + 1)
     for o, c in sc.pair.items():
@@ -172,7 +172,7 @@ _ROW_SPACE = re.compile(r"\s*\[\s*-?[\d.]+\s*(?:pt|em|ex|mm|cm|in|mu)\s*\]")
 
 def _split_rows(masked: str) -> list[tuple[int, int]]:
     r"""Spans of the rows of a block: split at \\ outside braces and kept environments."""
-    sc = _Scan(masked, envs_and_braces_only=True)
+    sc = Scan(masked, envs_and_braces_only=True)
     spans, start = [], 0
     for i, (pos, tok) in enumerate(sc.toks):
         if tok in ("\\\\", r"\cr", r"\newline") and sc.depth[i] == 0 and pos >= start:
@@ -203,7 +203,7 @@ def _split_at_leading_relations(masked: str, span: tuple[int, int], sc) -> list[
     return [p for p in pieces if masked[p[0]:p[1]].strip()]
 
 
-_NO_STATEMENT_START = _TEXT_CMDS | _SPACING | {r"\checkmark", r"\because"}
+_NO_STATEMENT_START = TEXT_CMDS | SPACING | {r"\checkmark", r"\because"}
 
 
 def _split_statements(row: str) -> list[tuple[int, int]]:
@@ -212,7 +212,7 @@ def _split_statements(row: str) -> list[tuple[int, int]]:
     ``a = b, \quad c = d`` and ``a = b \quad \therefore c = d`` are two statements;
     ``a = b \quad \text{if } …`` is one statement and a remark.
     """
-    sc = _Scan(row)
+    sc = Scan(row)
     n, cuts, last = len(sc.toks), [], 0
     for i, (pos, tok) in enumerate(sc.toks):
         if sc.depth[i]:
@@ -222,9 +222,9 @@ def _split_statements(row: str) -> list[tuple[int, int]]:
             last = i
         elif tok in (r"\quad", r"\qquad") or (sc.text_arg(i) or "").strip().lower() == "and":
             j = sc.next_sig(i)
-            if tok in _TEXT_CMDS:  # \text{ and }: look past its group
+            if tok in TEXT_CMDS:  # \text{ and }: look past its group
                 j = sc.next_sig(sc.pair[j])
-            if j is None or sc.toks[j][1] in _NO_STATEMENT_START or _kind(sc.toks[j][1]) \
+            if j is None or sc.toks[j][1] in _NO_STATEMENT_START or token_kind(sc.toks[j][1]) \
                     or sc.relation(j):
                 continue
             if sc.has_relation(last, i) and sc.has_relation(j, n):
@@ -236,7 +236,7 @@ def _split_statements(row: str) -> list[tuple[int, int]]:
 
 def _chain(s: str) -> tuple[str | None, list[str], list[str]]:
     """(lead, segments, relations) of one statement, split at top-level relations."""
-    sc = _Scan(s)
+    sc = Scan(s)
     segments, relations, last = [], [], 0
     for i, (pos, tok) in enumerate(sc.toks):
         if sc.depth[i] == 0 and (rel := sc.relation(i)):
@@ -246,7 +246,7 @@ def _chain(s: str) -> tuple[str | None, list[str], list[str]]:
             if tok == "=" and s.startswith("=", last):
                 last += 1  # ==
     segments.append(s[last:])
-    segments = [_clean_segment(seg) for seg in segments]
+    segments = [clean_segment(seg) for seg in segments]
     lead = None
     if relations and not segments[0]:
         lead = relations.pop(0)
@@ -256,22 +256,22 @@ def _chain(s: str) -> tuple[str | None, list[str], list[str]]:
 
 _RAW_WRAPPERS = re.compile(
     r"^(?:\s*\\begin\s*\{(?:%s)\})+|(?:\s*\\end\s*\{(?:%s)\})+\s*$"
-    % (("|".join(map(re.escape, _WRAPPERS)),) * 2))
+    % (("|".join(map(re.escape, WRAPPERS)),) * 2))
 
 
 def _make_row(text: str, raw: str, line: int, inline: bool, block: int) -> MathRow | None:
     raw = _RAW_WRAPPERS.sub("", raw).strip()
-    text = _drop_because(_unwrap(text))
-    preface, text = _strip_preface(text)
-    math, remark = _split_remark(text)
+    text = drop_because(unwrap_math(text))
+    preface, text = strip_preface(text)
+    math, remark = split_remark(text)
     lead, segments, relations = _chain(math)
     if not any(segments):
         return None
-    if not relations and lead is None and _LABELS_ONLY.fullmatch(segments[0]) \
+    if not relations and lead is None and LABELS_ONLY.fullmatch(segments[0]) \
             and segments[0].count("{") >= 2:
         return None  # $$\mathbf{1} \quad \mathbf{a}$$: question and part numbers
     return MathRow(line, tuple(segments), tuple(relations), lead, inline, block, preface,
-                   _condition(remark), raw)
+                   condition_of(remark), raw)
 
 
 _CONTINUES = re.compile(r"(?:[-+]|\\cdot|\\times|\\odot|\\circ)(?![A-Za-z])")

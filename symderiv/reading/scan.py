@@ -4,46 +4,46 @@ from __future__ import annotations
 
 import re
 
-_TOK = re.compile(r"""
+TOKEN_PATTERN = re.compile(r"""
     \\(?:begin|end)\s*\{[^{}]*\}                                      # \begin{name}
   | \\(?:left|right)(?![A-Za-z])\s*(?:\\[A-Za-z]+|\\[{}|]|[()\[\]|./<>])?  # \left( …
   | \\[A-Za-z]+ | \\. | \s+ | .
 """, re.X | re.S)
-_ENV = re.compile(r"\\(begin|end)\s*\{\s*([^{}]*?)\s*\}")
-_WRAPPERS = {base + star for star in ("", "*") for base in (
+ENV_PATTERN = re.compile(r"\\(begin|end)\s*\{\s*([^{}]*?)\s*\}")
+WRAPPERS = {base + star for star in ("", "*") for base in (
     "aligned", "align", "split", "gather", "gathered", "equation", "multline", "eqnarray",
     "alignat", "alignedat", "flalign")}
 _OPEN = {"{": "{", "(": "(", "[": "[", r"\{": r"\{", r"\lbrace": r"\{"}
 _CLOSE = {"}": "{", ")": "(", "]": "[", r"\}": r"\{", r"\rbrace": r"\{"}
-_LEFT = re.compile(r"\\(left|right)(?![A-Za-z])")
-_RELATIONS = {"=": "=", r"\Rightarrow": "⇒", r"\implies": "⇒", r"\Longrightarrow": "⇒",
+LEFT_DELIMS = re.compile(r"\\(left|right)(?![A-Za-z])")
+CHAIN_RELATIONS = {"=": "=", r"\Rightarrow": "⇒", r"\implies": "⇒", r"\Longrightarrow": "⇒",
               r"\longrightarrow": "⇒", r"\rightarrow": "⇒", r"\to": "⇒", "⇒": "⇒", "⟹": "⇒",
               "→": "⇒", r"\approx": "≈", "≈": "≈"}
-_TEXT_CMDS = {r"\text", r"\textrm", r"\textit", r"\textbf", r"\textsf", r"\textnormal", r"\mbox"}
-_SPACING = {r"\quad", r"\qquad", r"\,", r"\;", r"\:", r"\!", "\\ ", "~"}
-_CIRCLED = re.compile("[\u2460-\u2473\u24d0-\u24e9]")
-_CONNECTIVES = {"when", "if", "where", "for", "since", "because", "as", "so", "and", "then",
+TEXT_CMDS = {r"\text", r"\textrm", r"\textit", r"\textbf", r"\textsf", r"\textnormal", r"\mbox"}
+SPACING = {r"\quad", r"\qquad", r"\,", r"\;", r"\:", r"\!", "\\ ", "~"}
+CIRCLED = re.compile("[\u2460-\u2473\u24d0-\u24e9]")
+CONNECTIVES = {"when", "if", "where", "for", "since", "because", "as", "so", "and", "then",
                 "hence", "thus", "therefore", "otherwise", "provided", "given", "with", "using",
                 "by", "i.e", "e.g", "ie", "eg", "note", "similarly", "now", "also", "let",
                 "assuming", "putting", "from", "which", "here", "wrt", "w.r.t", "or", "but"}
 
 
-def _kind(tok: str) -> tuple[int, str] | None:
+def token_kind(tok: str) -> tuple[int, str] | None:
     """(+1 opener | -1 closer, group type) for a grouping token, else None."""
     if tok in _OPEN:
         return 1, _OPEN[tok]
     if tok in _CLOSE:
         return -1, _CLOSE[tok]
-    m = _LEFT.match(tok)
+    m = LEFT_DELIMS.match(tok)
     if m:
         return (1 if m.group(1) == "left" else -1), "left"
-    m = _ENV.fullmatch(tok)
-    if m and m.group(2) not in _WRAPPERS:  # cases, matrices and unknown envs stay intact
+    m = ENV_PATTERN.fullmatch(tok)
+    if m and m.group(2) not in WRAPPERS:  # cases, matrices and unknown envs stay intact
         return (1 if m.group(1) == "begin" else -1), "env:" + m.group(2)
     return None
 
 
-class _Scan:
+class Scan:
     """Tokens of a string and, for each, how many matched groups enclose it.
 
     Each kind of bracket is matched on its own stack; a bracket that is never
@@ -52,11 +52,11 @@ class _Scan:
 
     def __init__(self, s: str, envs_and_braces_only: bool = False):
         self.s = s
-        self.toks = [(m.start(), m.group()) for m in _TOK.finditer(s)]
+        self.toks = [(m.start(), m.group()) for m in TOKEN_PATTERN.finditer(s)]
         self.pair: dict[int, int] = {}
         stacks: dict[str, list[int]] = {}
         for i, (_, tok) in enumerate(self.toks):
-            kind = _kind(tok)
+            kind = token_kind(tok)
             if kind is None or (envs_and_braces_only and kind[1] not in "{" and
                                 not kind[1].startswith("env:")):
                 continue
@@ -88,7 +88,7 @@ class _Scan:
 
     def text_arg(self, i: int | None) -> str | None:
         r"""The content of ``\text{…}`` if token i is a text command with a group."""
-        if i is None or self.toks[i][1] not in _TEXT_CMDS:
+        if i is None or self.toks[i][1] not in TEXT_CMDS:
             return None
         j = self.next_sig(i)
         if j is None or self.toks[j][1] != "{" or j not in self.pair:
@@ -99,7 +99,7 @@ class _Scan:
         tok = self.toks[i][1]
         if tok == "=" and i and self.toks[i - 1][1] in ("<", ">", "!", "="):
             return None  # <=, >=, != and the second half of ==
-        return _RELATIONS.get(tok)
+        return CHAIN_RELATIONS.get(tok)
 
     def has_relation(self, lo: int, hi: int) -> bool:
         """Whether a top-level relation is among tokens lo..hi-1."""

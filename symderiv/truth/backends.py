@@ -4,6 +4,8 @@ Every value is 2-D (a scalar is 1x1), so both backends share one evaluator (eval
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from symderiv.core.errors import NotationError, ShapeError
@@ -102,11 +104,10 @@ class SympyBackend(NumpyBackend):
     name = "sympy"
 
     def __init__(self):
-        import sympy
+        import sympy  # heavy (about 0.5 s): loaded only when a symbolic check runs, not for NumPy checks
         self.sp = sympy
 
     def const(self, x):
-        from fractions import Fraction
         if isinstance(x, Fraction):
             x = self.sp.Rational(x.numerator, x.denominator)
         return self.sp.Matrix([[self.sp.sympify(x)]])

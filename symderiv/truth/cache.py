@@ -12,6 +12,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+
 def _enabled() -> bool:
     return os.environ.get("SYMDERIV_CACHE", "1") != "0"
 

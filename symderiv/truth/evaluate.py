@@ -13,17 +13,34 @@ rewritten tree can be re-checked strictly elsewhere (other points, SymPy).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from symderiv.truth.backends import NumpyBackend, SympyBackend  # noqa: F401  (re-exported for callers)
 from symderiv.core.errors import NotationError, ShapeError
-from symderiv.truth.interpret import FuncRef, Interpreter, Ref
+from symderiv.core.tree import (
+    Abs,
+    Add,
+    Call,
+    Compare,
+    Div,
+    Indicator,
+    Neg,
+    Node,
+    Norm,
+    Num,
+    Piecewise,
+    Pow,
+    Product,
+    Sum,
+    Sym,
+    Transpose,
+)
 from symderiv.notation.latex import to_latex
-from symderiv.core.tree import (Abs, Add, Call, Compare, Div, Indicator, Neg, Node, Norm, Num,
-                   Piecewise, Pow, Product, Sum, Sym, Transpose)
+from symderiv.truth.backends import NumpyBackend, SympyBackend  # noqa: F401  (re-exported for callers)
+from symderiv.truth.interpret import FuncRef, Interpreter, Ref
 
 MAX_CANDIDATES = 12
 HADAMARD_OPS = ("odot", "circ")
@@ -459,7 +476,7 @@ class Evaluator:
 
     # -- functions
     def _call(self, node):
-        if node.indices and not self.env.interp._layer_like(node.indices[0]):
+        if node.indices and not self.env.interp.layer_like(node.indices[0]):
             # ψ(z)_i: the call, then its entry i
             whole = Evaluator(self.env, self.bind).value(replace(node, indices=()))
             return self._one(node, self._select(whole, Ref("A", None), node.indices))

@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from symderiv.core.errors import NotationError
-from symderiv.truth.problem import Problem
 from symderiv.core.tree import Add, Call, Deriv, Neg, Node, Num, Pow, Product, Sym, Transpose, map_children
+from symderiv.notation.latex import to_latex
+from symderiv.truth.problem import Problem
 
 LAYER_LETTERS = {"W": "W", "w": "W", "b": "b", "z": "Z", "Z": "Z", "a": "A", "A": "A"}
 ELEMENTWISE_FUNCS = {"exp", "log", "tanh", "sigmoid", "relu", "softplus", "abs"}
@@ -64,7 +65,7 @@ class Interpreter:
             return -self.layer_value(node.operand)
         raise NotationError(f"cannot read {node!r} as a layer index")
 
-    def _layer_like(self, node: Node) -> bool:
+    def layer_like(self, node: Node) -> bool:
         try:
             self.layer_value(node)
             return True
@@ -102,11 +103,11 @@ class Interpreter:
             layer, extra = node.exponent.factors
             if isinstance(extra, Sym) and extra.name == "T" and not extra.indices:
                 return Transpose(self.normalize(replace(node.base, layer=layer)))        # W^{2T}
-            if isinstance(extra, Sym) and len(extra.name) == 1 and not extra.indices and not self._layer_like(extra):
+            if isinstance(extra, Sym) and len(extra.name) == 1 and not extra.indices and not self.layer_like(extra):
                 base = replace(node.base, layer=layer, indices=node.base.indices + (extra,))
                 return self.normalize(base)                                               # a^{[2](i)}
         if isinstance(node, Sym) and isinstance(node.layer, Sym) and len(node.layer.name) == 1 \
-                and not node.layer.indices and not self._layer_like(node.layer):
+                and not node.layer.indices and not self.layer_like(node.layer):
             # y^{(i)}, x^{(i)}: a sample index in the superscript, not a layer
             return self.normalize(replace(node, layer=None, indices=node.indices + (node.layer,)))
         if isinstance(node, Sym):
@@ -115,7 +116,7 @@ class Interpreter:
                 return replace(node, layer=node.indices[-1], indices=node.indices[:-1])
             return node
         if isinstance(node, Call) and node.indices and node.func in ("psi", "Psi", "sigma", "phi", "varphi") \
-                and len(node.args) == 1 and not node.primes and not self._layer_like(node.indices[0]):
+                and len(node.args) == 1 and not node.primes and not self.layer_like(node.indices[0]):
             arg = self.normalize(node.args[0])
             if isinstance(arg, Sym) and arg.name in ("z", "Z"):
                 return replace(node, args=(arg,))      # ψ(z)_i: entry i of ψ(z)
@@ -192,7 +193,6 @@ class Interpreter:
 
     @staticmethod
     def _show(sym: Sym) -> str:
-        from symderiv.notation.latex import to_latex
         return to_latex(sym)
 
     def function(self, call: Call) -> FuncRef:
@@ -208,7 +208,7 @@ class Interpreter:
                 raise NotationError("∂a/∂z needs a pre-activation")
             return FuncRef("act", ref.layer, call.primes)
         if call.indices and name in nota.hidden_activation + nota.output_activation \
-                and self._layer_like(call.indices[0]):
+                and self.layer_like(call.indices[0]):
             label = self.layer_value(call.indices[0])
             k = nota.layer_of_activation_label(label)
             if not 1 <= k <= depth:

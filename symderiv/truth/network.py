@@ -263,11 +263,13 @@ def gradcheck(net: Network, inst: Instance) -> float:
         Wk = inst.W[k - 1].copy()
 
         def with_W(M, k=k):
-            W = list(inst.W); W[k - 1] = M
+            W = list(inst.W)
+            W[k - 1] = M
             return forward(net, replace(inst, W=tuple(W)))[2]
 
         def with_b(v, k=k):
-            b = list(inst.b); b[k - 1] = v
+            b = list(inst.b)
+            b[k - 1] = v
             return forward(net, replace(inst, b=tuple(b)))[2]
 
         worst = max(worst, relative_error(p.dW[k], _central_difference(with_W, Wk)))

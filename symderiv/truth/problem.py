@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from symderiv.core.errors import DerivationFileError, UnknownProblemError, UnknownQuantityError
@@ -215,7 +215,7 @@ def derivation_files() -> list[Path]:
     return sorted(derivations_dir().glob("*.toml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _all_problems(directory: str) -> dict[str, Problem]:
     problems = {}
     for f in sorted(Path(directory).glob("*.toml")):
@@ -230,3 +230,11 @@ def load_problem(problem_id: str) -> Problem:
         known = ", ".join(sorted(problems)) or "none"
         raise UnknownProblemError(f"no problem {problem_id!r} in {derivations_dir()} (known: {known})")
     return problems[problem_id]
+
+
+def layer_brackets(problem: Problem) -> str:
+    """'[]' when the problem's own LaTeX writes layers as ^{[l]}, else '()'."""
+    texts = [problem.statement] + [x for q in problem.quantities for x in (q.claim, q.of, q.wrt or "")]
+    square = sum(len(re.findall(r"\^\{?\s*\[", t)) for t in texts)
+    round_ = sum(len(re.findall(r"\^\{?\s*\(", t)) for t in texts)
+    return "[]" if square > round_ else "()"

@@ -13,17 +13,18 @@ is recognised as such.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
 from symderiv.core.errors import NotationError
+from symderiv.core.tree import Sym
+from symderiv.notation.parse import parse
 from symderiv.truth.evaluate import Env, NumpyBackend
 from symderiv.truth.interpret import Interpreter, Ref
 from symderiv.truth.network import Instance, Pass, activate, activation_derivative, backprop, random_instance
 from symderiv.truth.problem import OBJECTIVES, Problem, Quantity
-from symderiv.core.tree import Sym
 
 READINGS = ("columns", "rows", "single")
 SAMPLE_COUNTS = (7, 6, 9)
@@ -51,7 +52,6 @@ def readings_for(problem: Problem, quantity: Quantity) -> tuple[str, ...]:
 
 
 def target_ref(problem: Problem, quantity: Quantity, bindings: dict[str, int]) -> Ref:
-    from symderiv.notation.parse import parse
     interp = Interpreter(problem, bindings)
     tree = interp.normalize(parse(quantity.wrt if quantity.kind != "value" else quantity.of))
     if not isinstance(tree, Sym):
@@ -150,7 +150,6 @@ def _both_labels(net, inst: Instance, point: int) -> Instance:
     a batch always holds both classes (random labels could all be 1 and hide a (1 − y) term)."""
     if net.loss != "bce":
         return inst
-    from dataclasses import replace
     Y = inst.Y.copy()
     if Y.shape[1] == 1:
         Y[:] = (point + 1) % 2
@@ -183,8 +182,7 @@ def _mutants(net, inst, ref, regularised, flip):
             yield "the regularisation term should be 2λW, not λW", grad(regularised=True, reg_factor=1.0)
             yield "the regularisation term has the wrong sign (it is +2λW)", grad(regularised=True, reg_factor=-2.0)
             if inst.scale != 1.0:
-                from dataclasses import replace as _replace
-                g = _gradient(backprop(net, _replace(inst, scale=1.0), regularised=True), ref)
+                g = _gradient(backprop(net, replace(inst, scale=1.0), regularised=True), ref)
                 yield "the factor 1/N is missing on the data term (the 2λW term has none)", g
         elif net.regularised:
             yield "this is the unregularised J: it has no regularisation term", grad(regularised=True)

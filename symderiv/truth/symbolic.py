@@ -9,28 +9,23 @@ time limit (limits.py).
 """
 from __future__ import annotations
 
+import random
 import re
-import time
 from functools import lru_cache
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
-from symderiv.judging.check import SymbolicResult, _index_names
-from symderiv.truth.evaluate import Env, Evaluator, SympyBackend
-from symderiv.truth.interpret import Interpreter, Ref
-from symderiv.truth.limits import TimedOut, run_limited
-from symderiv.truth.problem import OBJECTIVES, Problem, Quantity
-from symderiv.truth.reference import layer_bindings, target_ref
 from symderiv.core.tree import Deriv, Node, Sym
+from symderiv.truth.evaluate import Env, SympyBackend
+from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.problem import OBJECTIVES, Problem, Quantity
+from symderiv.truth.reference import student_weight, target_ref
 
-BACKEND = None
 
-
-def _backend():
-    global BACKEND
-    if BACKEND is None:
-        BACKEND = SympyBackend()
-    return BACKEND
+@lru_cache(maxsize=1)
+def sympy_backend() -> SympyBackend:
+    return SympyBackend()
 
 
 def _matrix(name, rows, cols):
@@ -40,7 +35,6 @@ def _matrix(name, rows, cols):
 def canonical(expr):
     """Derivatives of undefined functions in one spelling: g1'(u) -> g1_d0(u), ∂C/∂a_j -> C_dj(a...).
     SymPy writes the same derivative as Derivative or Subs depending on how it arose."""
-    from sympy.core.function import AppliedUndef
 
     def name(f, positions):
         return sp.Function(f"{f.func.__name__}_d{''.join(map(str, positions))}")
@@ -106,13 +100,13 @@ class SymbolicNetwork:
 
     def act(self, k, Z):
         if self.generic:
-            return _backend().elementwise(f"generic:{k}", Z, None)
+            return sympy_backend().elementwise(f"generic:{k}", Z, None)
         name = self.net.layers[k - 1].activation
         if name == "relu":
             return Z.multiply_elementwise(self.S[k])
         if name == "softmax":
-            return _backend().softmax(Z, 0)
-        return _backend().elementwise(name, Z, None) if name != "identity" else Z
+            return sympy_backend().softmax(Z, 0)
+        return sympy_backend().elementwise(name, Z, None) if name != "identity" else Z
 
     def run(self, level, value, pre=False):
         """J from a given A_level (or Z_level when pre): records Z and A on the first run."""
@@ -175,14 +169,13 @@ class SymbolicNetwork:
 
 
 @lru_cache(maxsize=64)
-def _setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: tuple):
+def symbolic_setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: tuple):
     bindings = dict(bindings_items)
     averaged, regularised = OBJECTIVES.get(quantity.of, (False, False))
     n_samples = 1 if reading == "single" else dict(problem.symbolic_sizes).get("N", 2)
     net = SymbolicNetwork(problem, n_samples, averaged, regularised)
     ref = target_ref(problem, quantity, bindings)
     flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
-    from symderiv.truth.reference import student_weight
     if quantity.kind == "jacobian":
         free = _matrix("zeta", *net.Z[ref.layer].shape)     # ∂a/∂z depends on z alone
         reference = net.jacobian(ref, free)
@@ -199,7 +192,7 @@ def _setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: t
         masks.update({z: s for z, s in zip(list(net.Z[k]), list(S))})
     if quantity.kind == "jacobian":
         objects[Ref("Z", ref.layer)], objects[Ref("A", ref.layer)] = flip(free), flip(net.act(ref.layer, free))
-    env = Env(backend=_backend(), interp=Interpreter(problem, bindings), objects=objects,
+    env = Env(backend=sympy_backend(), interp=Interpreter(problem, bindings), objects=objects,
               activations={k: f"generic:{k}" if net.generic else net.net.layers[k - 1].activation
                            for k in range(1, net.depth + 1)},
               reading=reading, weight_layout=problem.notation.weight_layout, masks=masks,
@@ -207,7 +200,7 @@ def _setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: t
     return net, env, reference, flip
 
 
-def _add_deltas(net, env, tree: Node, flip):
+def add_deltas(net, env, tree: Node, flip):
     """δ^(l) and ∂C/∂a atoms, computed only when the claim uses them."""
     for n in tree.walk():
         if isinstance(n, Sym) and n.name == "delta" and n.layer is not None:
@@ -238,9 +231,8 @@ def _canonical_atoms(expr):
     return expr.xreplace(mapping)
 
 
-def _witness(expr) -> complex | None:
+def witness(expr) -> complex | None:
     """The expression's value at a fixed random rational point (all symbols), or None."""
-    import random
     rng = random.Random(7)
     free = sorted(expr.free_symbols, key=str)
     point = {s: sp.Rational(rng.randint(1, 9), rng.randint(2, 11)) for s in free}
@@ -252,7 +244,7 @@ def _witness(expr) -> complex | None:
 
 def _nonzero_somewhere(expr) -> bool:
     """True when the expression is clearly non-zero at a rational point (so not identically 0)."""
-    value = _witness(expr)
+    value = witness(expr)
     return value is not None and abs(value) > 1e-12
 
 
@@ -271,7 +263,6 @@ def is_zero(expr, generic: bool = False) -> bool:
         return False
     if generic:
         # each application of an undefined function becomes one symbol: what is left is a polynomial
-        from sympy.core.function import AppliedUndef
         expr = canonical(expr)
         atoms = {a: sp.Dummy() for a in expr.atoms(AppliedUndef)}
         return sp.expand(expr.xreplace(atoms)) == 0
@@ -279,135 +270,3 @@ def is_zero(expr, generic: bool = False) -> bool:
     if sp.cancel(sp.together(rational)) == 0:
         return True
     return sp.simplify(expr) == 0
-
-
-def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, final_transpose: bool):
-    sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
-    from symderiv.judging.check import Checker
-    usable = [b for b in layer_bindings(quantity) if Checker(problem, quantity, tree)._layers_exist(b)]
-    for bindings in usable or layer_bindings(quantity):
-        net, env, reference, flip = _setup(problem, quantity, reading, tuple(sorted(bindings.items())))
-        normalized = env.interp.normalize(tree)
-        _add_deltas(net, env, normalized, flip)
-        if _index_names(normalized, quantity):
-            value = _indexed(env, normalized, quantity, reference)
-        else:
-            value = Evaluator(env).value(normalized)
-        if final_transpose:
-            value = value.T
-        if value.shape != reference.shape:
-            return "different", f"the claim is {value.shape[0]}x{value.shape[1]}, the quantity {reference.shape[0]}x{reference.shape[1]}", sizes
-        for (i, j), (v, r) in zip(((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),
-                                  zip(list(value), list(reference))):
-            if not is_zero(v - r, net.generic):
-                where = f" (layer {', '.join(f'{k} = {v}' for k, v in bindings.items())})" if bindings else ""
-                w = None if net.generic else _witness(v - r)
-                at = f"; at a rational point claim − truth = {w.real:.6g}" if w is not None else ""
-                return "different", f"entry ({i + 1},{j + 1}) differs{where}: claim − truth is not 0{at}", sizes
-    return "equal", "claim − truth simplifies to 0 in every entry", sizes
-
-
-def _indexed(env, tree, quantity, reference):
-    names = quantity.indices
-    rows, cols = reference.shape
-    out = sp.zeros(rows, cols if len(names) == 2 else 1)
-    for i in range(rows):
-        for j in range(cols if len(names) == 2 else 1):
-            binding = dict(zip(names, (i, j) if len(names) == 2 else (i,)))
-            out[i, j] = Evaluator(env, binding).value(tree)[0, 0]
-    return out
-
-
-_MEMO: dict = {}
-
-
-def _canonical_ops(node: Node) -> Node:
-    """\\cdot, \\times, * and juxtaposition multiply alike; \\circ is \\odot: one spelling for the memo."""
-    from dataclasses import replace
-    from symderiv.core.tree import Product, map_children
-    node = map_children(node, _canonical_ops)
-    if isinstance(node, Product):
-        node = replace(node, ops=tuple("odot" if op in ("odot", "circ") else "juxt" for op in node.ops))
-    return node
-
-
-def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: str, *,
-                   final_transpose: bool = False, timeout: float = 5.0) -> SymbolicResult:
-    """Memoised on the normalized claim (in memory and on disk, see cache.py): a class writes the
-    same claim many times, in many spellings, and `grade --jobs` runs several processes."""
-    from symderiv.truth import cache
-    try:
-        tree = Interpreter(problem, dict(layer_bindings(quantity)[0])).normalize(tree)
-    except Exception:  # normalisation problems surface in the check itself
-        pass
-    key = (problem, quantity, _canonical_ops(tree), reading, final_transpose)
-    if key not in _MEMO:
-        stored = cache.load(problem, key)
-        result = SymbolicResult(*stored) if stored else _symbolic_check(problem, quantity, tree, reading,
-                                                                        final_transpose, timeout)
-        if result.status == "timeout":
-            return result
-        if not stored:
-            cache.store(problem, key, (result.status, result.detail, result.sizes, result.seconds))
-        _MEMO[key] = result
-    return _MEMO[key]
-
-
-def _symbolic_check(problem, quantity, tree, reading, final_transpose, timeout) -> SymbolicResult:
-    start = time.perf_counter()
-    sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
-    try:
-        result = run_limited(_worker, (problem, quantity, tree, reading, final_transpose), timeout)
-    except Exception as exc:  # a SymPy failure is reported, never raised
-        return SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], sizes, time.perf_counter() - start)
-    if isinstance(result, TimedOut):
-        return SymbolicResult("timeout", f"SymPy did not finish within {timeout:g} s", sizes,
-                              time.perf_counter() - start)
-    status, detail, sizes = result
-    return SymbolicResult(status, detail, sizes, time.perf_counter() - start)
-
-
-def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
-    from symderiv.notation.latex import to_latex
-    from symderiv.notation.scalar import exact_scalar
-    f = problem.forward
-    backend = _backend()
-    A = sp.Matrix([[sp.nsimplify(v)] for v in f.x])
-    objects = {Ref("X"): A, Ref("N"): sp.Matrix([[7]])}     # as in the numeric check: never 1
-    for k, (W, b, act) in enumerate(zip(f.W, f.b, f.activations), start=1):
-        Wm = sp.Matrix([[sp.nsimplify(v) for v in row] for row in W])
-        bm = sp.Matrix([[sp.nsimplify(v)] for v in b])
-        Z = Wm * A + bm
-        A = backend.elementwise(act, Z, None)
-        objects.update({Ref("W", k): Wm, Ref("b", k): bm, Ref("Z", k): Z, Ref("A", k): A})
-    interp = Interpreter(problem)
-    env = Env(backend=backend, interp=interp, objects=objects,
-              activations=dict(enumerate(f.activations, start=1)), reading="single")
-    truth = objects[target_ref(problem, quantity, {})]
-    value = Evaluator(env).value(interp.normalize(tree))
-    if value.shape != truth.shape and value.shape[::-1] == truth.shape:
-        value = value.T
-    if value.shape != truth.shape:
-        return "different", f"the claim has {len(value)} entries, {quantity.id} has {len(truth)}"
-    diffs = [abs(float(sp.N(v - t, 30))) for v, t in zip(list(value), list(truth))]
-    ok = all(d <= f.tolerance * max(1.0, abs(float(sp.N(t, 30)))) for d, t in zip(diffs, list(truth)))
-    shown = ", ".join(str(sp.nsimplify(t)) if t.is_Rational else str(t) for t in list(truth))
-    detail = f"exact value {shown}; largest difference {max(diffs):.3g} (tolerance {f.tolerance:g})"
-    plain = exact_scalar(to_latex(tree))
-    if plain is not None and len(truth) == 1:
-        agree = abs(float(sp.N(plain - truth[0], 30))) <= f.tolerance * max(1.0, abs(float(sp.N(truth[0], 30))))
-        detail += f"; latex2sympy2 reads the claim as {plain}, which {'agrees' if agree else 'disagrees'}"
-        ok = ok and agree
-    return ("equal" if ok else "different"), detail
-
-
-def value_check(problem: Problem, quantity: Quantity, tree: Node, timeout: float = 5.0) -> SymbolicResult:
-    """A forward-pass number, exactly: SymPy on the given weights, plus latex2sympy2 for plain arithmetic."""
-    start = time.perf_counter()
-    try:
-        result = run_limited(_value_worker, (problem, quantity, tree), timeout)
-    except Exception as exc:
-        return SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], "", time.perf_counter() - start)
-    if isinstance(result, TimedOut):
-        return SymbolicResult("timeout", f"SymPy did not finish within {timeout:g} s", "", time.perf_counter() - start)
-    return SymbolicResult(result[0], result[1], "", time.perf_counter() - start)

@@ -1,0 +1,149 @@
+"""The exact check of a claim: SymPy on explicit small matrices of symbols (truth/symbolic.py),
+the claim evaluated on the same matrices, claim − truth simplified to 0 entry by entry. Runs in
+a worker process under a time limit (truth/limits.py) and is memoised (truth/cache.py).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import sympy as sp
+
+from symderiv.core.tree import Node, Product, map_children
+from symderiv.judging.matcher import Checker, uses_quantity_indices
+from symderiv.judging.verdict import SymbolicResult
+from symderiv.notation.latex import to_latex
+from symderiv.notation.scalar import exact_scalar
+from symderiv.truth import cache
+from symderiv.truth.evaluate import Env, Evaluator
+from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.limits import TimedOut, run_limited
+from symderiv.truth.problem import Problem, Quantity
+from symderiv.truth.reference import layer_bindings, target_ref
+from symderiv.truth.symbolic import add_deltas, is_zero, symbolic_setup, sympy_backend, witness
+
+
+def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, final_transpose: bool):
+    sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
+    usable = [b for b in layer_bindings(quantity) if Checker(problem, quantity, tree).layers_exist(b)]
+    for bindings in usable or layer_bindings(quantity):
+        net, env, reference, flip = symbolic_setup(problem, quantity, reading, tuple(sorted(bindings.items())))
+        normalized = env.interp.normalize(tree)
+        add_deltas(net, env, normalized, flip)
+        if uses_quantity_indices(normalized, quantity):
+            value = _indexed(env, normalized, quantity, reference)
+        else:
+            value = Evaluator(env).value(normalized)
+        if final_transpose:
+            value = value.T
+        if value.shape != reference.shape:
+            return "different", f"the claim is {value.shape[0]}x{value.shape[1]}, the quantity {reference.shape[0]}x{reference.shape[1]}", sizes
+        for (i, j), (v, r) in zip(((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),
+                                  zip(list(value), list(reference))):
+            if not is_zero(v - r, net.generic):
+                where = f" (layer {', '.join(f'{k} = {v}' for k, v in bindings.items())})" if bindings else ""
+                w = None if net.generic else witness(v - r)
+                at = f"; at a rational point claim − truth = {w.real:.6g}" if w is not None else ""
+                return "different", f"entry ({i + 1},{j + 1}) differs{where}: claim − truth is not 0{at}", sizes
+    return "equal", "claim − truth simplifies to 0 in every entry", sizes
+
+
+def _indexed(env, tree, quantity, reference):
+    names = quantity.indices
+    rows, cols = reference.shape
+    out = sp.zeros(rows, cols if len(names) == 2 else 1)
+    for i in range(rows):
+        for j in range(cols if len(names) == 2 else 1):
+            binding = dict(zip(names, (i, j) if len(names) == 2 else (i,)))
+            out[i, j] = Evaluator(env, binding).value(tree)[0, 0]
+    return out
+
+
+_MEMO: dict = {}
+
+
+def _canonical_ops(node: Node) -> Node:
+    """\\cdot, \\times, * and juxtaposition multiply alike; \\circ is \\odot: one spelling for the memo."""
+    node = map_children(node, _canonical_ops)
+    if isinstance(node, Product):
+        node = replace(node, ops=tuple("odot" if op in ("odot", "circ") else "juxt" for op in node.ops))
+    return node
+
+
+def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: str, *,
+                   final_transpose: bool = False, timeout: float = 5.0) -> SymbolicResult:
+    """Memoised on the normalized claim (in memory and on disk, see cache.py): a class writes the
+    same claim many times, in many spellings, and `grade --jobs` runs several processes."""
+    try:
+        tree = Interpreter(problem, dict(layer_bindings(quantity)[0])).normalize(tree)
+    except Exception:  # normalisation problems surface in the check itself
+        pass
+    key = (problem, quantity, _canonical_ops(tree), reading, final_transpose)
+    if key not in _MEMO:
+        stored = cache.load(problem, key)
+        result = SymbolicResult(*stored) if stored else run_symbolic_check(problem, quantity, tree, reading,
+                                                                        final_transpose, timeout)
+        if result.status == "timeout":
+            return result
+        if not stored:
+            cache.store(problem, key, (result.status, result.detail, result.sizes, result.seconds))
+        _MEMO[key] = result
+    return _MEMO[key]
+
+
+def run_symbolic_check(problem, quantity, tree, reading, final_transpose, timeout) -> SymbolicResult:
+    start = time.perf_counter()
+    sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
+    try:
+        result = run_limited(_worker, (problem, quantity, tree, reading, final_transpose), timeout)
+    except Exception as exc:  # a SymPy failure is reported, never raised
+        return SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], sizes, time.perf_counter() - start)
+    if isinstance(result, TimedOut):
+        return SymbolicResult("timeout", f"SymPy did not finish within {timeout:g} s", sizes,
+                              time.perf_counter() - start)
+    status, detail, sizes = result
+    return SymbolicResult(status, detail, sizes, time.perf_counter() - start)
+
+
+def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
+    f = problem.forward
+    backend = sympy_backend()
+    A = sp.Matrix([[sp.nsimplify(v)] for v in f.x])
+    objects = {Ref("X"): A, Ref("N"): sp.Matrix([[7]])}     # as in the numeric check: never 1
+    for k, (W, b, act) in enumerate(zip(f.W, f.b, f.activations), start=1):
+        Wm = sp.Matrix([[sp.nsimplify(v) for v in row] for row in W])
+        bm = sp.Matrix([[sp.nsimplify(v)] for v in b])
+        Z = Wm * A + bm
+        A = backend.elementwise(act, Z, None)
+        objects.update({Ref("W", k): Wm, Ref("b", k): bm, Ref("Z", k): Z, Ref("A", k): A})
+    interp = Interpreter(problem)
+    env = Env(backend=backend, interp=interp, objects=objects,
+              activations=dict(enumerate(f.activations, start=1)), reading="single")
+    truth = objects[target_ref(problem, quantity, {})]
+    value = Evaluator(env).value(interp.normalize(tree))
+    if value.shape != truth.shape and value.shape[::-1] == truth.shape:
+        value = value.T
+    if value.shape != truth.shape:
+        return "different", f"the claim has {len(value)} entries, {quantity.id} has {len(truth)}"
+    diffs = [abs(float(sp.N(v - t, 30))) for v, t in zip(list(value), list(truth))]
+    ok = all(d <= f.tolerance * max(1.0, abs(float(sp.N(t, 30)))) for d, t in zip(diffs, list(truth)))
+    shown = ", ".join(str(sp.nsimplify(t)) if t.is_Rational else str(t) for t in list(truth))
+    detail = f"exact value {shown}; largest difference {max(diffs):.3g} (tolerance {f.tolerance:g})"
+    plain = exact_scalar(to_latex(tree))
+    if plain is not None and len(truth) == 1:
+        agree = abs(float(sp.N(plain - truth[0], 30))) <= f.tolerance * max(1.0, abs(float(sp.N(truth[0], 30))))
+        detail += f"; latex2sympy2 reads the claim as {plain}, which {'agrees' if agree else 'disagrees'}"
+        ok = ok and agree
+    return ("equal" if ok else "different"), detail
+
+
+def value_check(problem: Problem, quantity: Quantity, tree: Node, timeout: float = 5.0) -> SymbolicResult:
+    """A forward-pass number, exactly: SymPy on the given weights, plus latex2sympy2 for plain arithmetic."""
+    start = time.perf_counter()
+    try:
+        result = run_limited(_value_worker, (problem, quantity, tree), timeout)
+    except Exception as exc:
+        return SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], "", time.perf_counter() - start)
+    if isinstance(result, TimedOut):
+        return SymbolicResult("timeout", f"SymPy did not finish within {timeout:g} s", "", time.perf_counter() - start)
+    return SymbolicResult(result[0], result[1], "", time.perf_counter() - start)
