@@ -1,0 +1,108 @@
+"""The evaluator's rules for arithmetic (sums of terms, negation, transposes, division, powers, norms): a mixin of ``Evaluator`` (truth/evaluate.py)."""
+from __future__ import annotations
+
+from symderiv.core.errors import ShapeError
+from symderiv.core.tree import (
+    Abs,
+    Add,
+    Div,
+    Neg,
+    Norm,
+    Pow,
+    Transpose,
+)
+from symderiv.notation.latex import to_latex
+from symderiv.truth.candidates import Candidate
+
+
+class ArithmeticRules:
+    def rule_neg(self, node):
+        return self.mapped(node, node.operand, lambda v: self.b.scale(self.b.const(-1), v), Neg)
+
+    def rule_transpose(self, node):
+        return self.mapped(node, node.operand, self.b.T, Transpose)
+
+    def rule_add(self, node):
+        lists = [self.candidates_of(t) for t in node.terms]
+        out = []
+        for combo in self.combinations(lists):
+            target = self.b.shape(combo[0].value)
+            total, fixes, trees = combo[0].value, list(combo[0].fixes), [combo[0].tree]
+            ok = True
+            for c in combo[1:]:
+                v, tree = c.value, c.tree
+                fixes += c.fixes
+                if self.b.shape(v) != target and not self.broadcastable(target, self.b.shape(v)):
+                    if self.lenient and self.b.shape(v)[::-1] == target:
+                        v = self.b.T(v)
+                        tree = Transpose(tree)
+                        fixes.append(f"transpose the term {to_latex(c.tree)}")
+                    else:
+                        ok = False
+                        break
+                total = self.add_values(total, v)
+                trees.append(tree)
+            if ok:
+                out.append(Candidate(total, tuple(fixes), Add(tuple(trees))))
+            elif not self.lenient:
+                shapes = " + ".join("x".join(map(str, self.b.shape(c.value))) for c in combo)
+                raise ShapeError(f"terms of different sizes are added ({shapes})")
+        if not out:
+            raise ShapeError("the terms of the sum have sizes that do not fit")
+        return self.dedupe(out)
+
+    @staticmethod
+    def broadcastable(a, b):
+        return (a[0] == b[0] and 1 in (a[1], b[1])) or a == (1, 1) or b == (1, 1)
+
+    def add_values(self, a, b):
+        sa, sb = self.b.shape(a), self.b.shape(b)
+        if sa == sb:
+            return self.b.add(a, b)
+        if sa == (1, 1):
+            return self.b.add(self.b.scale(a, self.b.ones(*sb)), b)
+        if sb == (1, 1):
+            return self.b.add(a, self.b.scale(b, self.b.ones(*sa)))
+        if sa[0] == sb[0]:   # a column vector broadcast along the samples (b 1^T)
+            if sa[1] == 1:
+                return self.b.add(self.b.matmul(a, self.b.ones(1, sb[1])), b)
+            return self.b.add(a, self.b.matmul(b, self.b.ones(1, sa[1])))
+        raise ShapeError("sizes do not fit")
+
+    def rule_div(self, node):
+        out = []
+        for n, d in self.combinations([self.candidates_of(node.numerator), self.candidates_of(node.denominator)]):
+            sd = self.b.shape(d.value)
+            if sd == (1, 1):
+                v = self.b.scale(self.b.divide(self.b.const(1), d.value), n.value)
+            elif sd == self.b.shape(n.value):
+                v = self.b.divide(n.value, d.value)
+            elif self.b.shape(n.value) == (1, 1):
+                v = self.b.divide(self.b.scale(n.value, self.b.ones(*sd)), d.value)
+            else:
+                if not self.lenient:
+                    raise ShapeError(f"cannot divide by {to_latex(node.denominator)} (not a scalar)")
+                continue
+            out.append(Candidate(v, n.fixes + d.fixes, Div(n.tree, d.tree)))
+        if not out:
+            raise ShapeError(f"{to_latex(node)} does not typecheck")
+        return out
+
+    def rule_pow(self, node):
+        exponent = self.value(node.exponent)
+        if self.b.shape(exponent) != (1, 1):
+            raise ShapeError("a matrix exponent")
+        if abs(float(exponent[0, 0])) > 64:
+            raise ShapeError(f"the exponent {to_latex(node.exponent)} is too large to be meant")
+        return self.mapped(node, node.base, lambda v: self.b.power(v, exponent),
+                         lambda t: Pow(t, node.exponent))
+
+    def rule_abs(self, node):
+        return self.mapped(node, node.operand, lambda v: self.b.elementwise("abs", v, self.env), Abs)
+
+    def rule_norm(self, node):
+        def frob(v):
+            sq = self.b.total(self.b.hadamard(v, v))
+            return self.b.power(sq, self.b.const(0.5)) if self.b.name == "numpy" else \
+                self.b.sp.Matrix([[self.b.sp.sqrt(sq[0, 0])]])
+        return self.mapped(node, node.operand, frob, lambda t: Norm(t, node.kind))

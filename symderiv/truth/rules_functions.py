@@ -1,0 +1,141 @@
+"""The evaluator's rules for function calls, indicators, cases, matrices and derivatives: a mixin of ``Evaluator`` (truth/evaluate.py)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.tree import (
+    Add,
+    Call,
+    Compare,
+    Indicator,
+    Neg,
+    Num,
+    Piecewise,
+    Sym,
+    Transpose,
+)
+from symderiv.notation.latex import to_latex
+from symderiv.truth.candidates import Candidate
+from symderiv.truth.interpret import FuncRef, Ref
+
+
+class FunctionRules:
+    def rule_call(self, node):
+        if node.indices and not self.env.interp.layer_like(node.indices[0]):
+            # ψ(z)_i: the call, then its entry i
+            whole = type(self)(self.env, self.bind).value(replace(node, indices=()))
+            return self.single(node, self.select(whole, Ref("A", None), node.indices))
+        fref = self.env.interp.function(node)
+        if len(node.args) != 1:
+            raise NotationError(f"{node.func} takes one argument here")
+        arg = node.args[0]
+        if self.is_softmax(fref) and isinstance(arg, Sym) and arg.indices and not fref.derivative:
+            # ψ(z_i) is the i-th entry of ψ(z): the softmax of one number would be 1
+            whole = self.apply(fref, type(self)(self.env, self.bind).symbol_value(Sym(arg.name, arg.layer, (), arg.decor)))
+            ref = self.env.interp.resolve(arg)
+            return self.single(node, self.select(whole, ref, arg.indices))
+        return self.mapped(node, node.args[0], lambda v: self.apply(fref, v),
+                         lambda t: Call(node.func, (t,), node.primes, node.indices))
+
+    def is_softmax(self, fref: FuncRef) -> bool:
+        return fref.name == "softmax" or (fref.name == "act" and self.env.activations.get(fref.layer) == "softmax")
+
+    def apply(self, fref: FuncRef, v):
+        name = fref.name
+        if name == "act":
+            name = self.env.activations[fref.layer]
+        if name == "softmax":
+            if fref.derivative:
+                raise NotationError("the softmax has no elementwise derivative: its Jacobian is full")
+            return self.b.softmax(v, self.env.class_axis)
+        if name == "diag":
+            return self.b.diag(v)
+        if name == "identity":
+            return v if not fref.derivative else self.b.ones(*self.b.shape(v))
+        if fref.derivative == 0:
+            return self.b.elementwise(name, v, self.env)
+        if fref.derivative == 1:
+            return self.b.derivative(name, v, self.env)
+        raise NotationError("higher derivatives are not supported")
+
+    def index_comparison(self, cond: Compare):
+        """i = j, i ≠ j between bound indices (cases of a Jacobian): a number, 1 or 0."""
+        sides = [self.index_position(s) if isinstance(s, (Sym, Num)) else None for s in (cond.lhs, cond.rhs)]
+        names = [s.name for s in (cond.lhs, cond.rhs) if isinstance(s, Sym)]
+        if None in sides or not any(n in self.bind for n in names):
+            return None
+        i, j = sides
+        return {">": i > j, ">=": i >= j, "<": i < j, "<=": i <= j, "=": i == j, "!=": i != j}[cond.op]
+
+    def rule_indicator(self, node):
+        cond = node.condition
+        decided = self.index_comparison(cond)
+        if decided is not None:
+            return self.single(node, self.b.const(int(decided)))
+        diff = cond.lhs if isinstance(cond.rhs, Num) and cond.rhs.value == 0 else Add((cond.lhs, Neg(cond.rhs)))
+        return self.mapped(node, diff, lambda v: self.b.indicator(v, cond.op, self.env),
+                         lambda t: Indicator(Compare(t, cond.op, Num(0))))
+
+    def rule_piecewise(self, node):
+        decided = [self.index_comparison(cond) if cond is not None else None for _, cond in node.pieces]
+        if any(d is not None for d in decided):      # cases on indices: pick the case that holds
+            for (piece, cond), d in zip(node.pieces, decided):
+                if d or (cond is None and not any(decided)):
+                    return self.candidates_of(piece)
+            return self.single(node, self.b.const(0))
+        masks = [self.value(Indicator(cond)) for _, cond in node.pieces if cond is not None]
+        if not masks:
+            raise ShapeError("a cases block with no condition")
+        value, pieces, fixes = None, [], []
+        for piece, cond in node.pieces:
+            if cond is None:
+                mask = self.b.add(self.b.ones(*self.b.shape(masks[0])),
+                                  self.b.scale(self.b.const(-1), self.sum_values(masks)))
+            else:
+                mask = self.value(Indicator(cond))
+            sm = self.b.shape(mask)
+            chosen = None
+            for cand in self.candidates_of(piece):
+                sv = self.b.shape(cand.value)
+                if sv == sm or sv == (1, 1):
+                    chosen = cand
+                elif self.lenient and sv[::-1] == sm:
+                    chosen = Candidate(self.b.T(cand.value), cand.fixes + (f"transpose {to_latex(cand.tree)}",),
+                                       Transpose(cand.tree))
+                if chosen is not None:
+                    break
+            if chosen is None:
+                raise ShapeError(f"a case of {to_latex(piece)} does not fit its condition's size {sm[0]}x{sm[1]}")
+            term = self.elementwise_product(chosen.value, mask)
+            value = term if value is None else self.b.add(value, term)
+            pieces.append((chosen.tree, cond))
+            fixes.extend(chosen.fixes)
+        return [Candidate(value, tuple(fixes), Piecewise(tuple(pieces)))]
+
+    def sum_values(self, values):
+        total = values[0]
+        for v in values[1:]:
+            total = self.b.add(total, v)
+        return total
+
+    def rule_compare(self, node):
+        return self.rule_indicator(Indicator(node))
+
+    def rule_matrix(self, node):
+        rows = [[self.value(e) for e in row] for row in node.rows]
+        if any(self.b.shape(e) != (1, 1) for row in rows for e in row):
+            raise ShapeError("matrix entries must be numbers")
+        if len({len(r) for r in rows}) != 1:
+            raise ShapeError("matrix rows of different lengths")
+        return self.single(node, self.b.from_entries(rows))
+
+    def rule_deriv(self, node):
+        num, wrt = node.num, node.wrt
+        if self.env.allow_cost_derivative and isinstance(num, Sym) and num.name in ("C", "J", "L") \
+                and isinstance(wrt, Sym):
+            ref = self.env.interp.resolve(wrt)
+            key = Ref("d" + ref.kind, ref.layer)
+            if key in self.env.objects:
+                return self.single(node, self.select(self.env.objects[key], ref, wrt.indices))
+        raise NotationError(f"{to_latex(node)} is an unevaluated derivative, not a closed form")

@@ -1,0 +1,163 @@
+"""The evaluator's rules for products (matrix, Hadamard, reorderings for layout): a mixin of ``Evaluator`` (truth/evaluate.py)."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from symderiv.core.errors import ShapeError
+from symderiv.core.tree import (
+    Node,
+    Product,
+    Transpose,
+)
+from symderiv.notation.latex import to_latex
+from symderiv.truth.candidates import HADAMARD_OPS, MAX_CANDIDATES, Candidate, is_elementwise_natured
+
+
+class ProductRules:
+    def rule_product(self, node):
+        groups, ops_between = [[node.factors[0]]], []
+        for op, f in zip(node.ops, node.factors[1:]):
+            if op in HADAMARD_OPS:
+                groups.append([f])
+                ops_between.append(op)
+            else:
+                groups[-1].append(f)
+        group_cands = [self.group(g) for g in groups]
+        out = []
+        for combo in self.combinations(group_cands):
+            value, fixes, trees = combo[0].value, list(combo[0].fixes), [combo[0].tree]
+            ok = True
+            for c in combo[1:]:
+                v, tree = c.value, c.tree
+                fixes += c.fixes
+                sa, sb = self.b.shape(value), self.b.shape(v)
+                if sa == sb or (1, 1) in (sa, sb):
+                    pass
+                elif self.lenient and sa == sb[::-1]:
+                    v, tree = self.b.T(v), Transpose(tree)
+                    fixes.append(f"transpose {to_latex(c.tree)}")
+                else:
+                    ok = False
+                    if not self.lenient:
+                        raise ShapeError(f"Hadamard product of a {sa[0]}x{sa[1]} and a {sb[0]}x{sb[1]} matrix")
+                    break
+                value = self.elementwise_product(value, v)
+                trees.append(tree)
+            if ok:
+                tree = trees[0] if len(trees) == 1 else Product(tuple(trees), ("odot",) * (len(trees) - 1))
+                out.append(Candidate(value, tuple(fixes), tree))
+        if not out:
+            raise ShapeError(f"{to_latex(node)} does not typecheck")
+        return self.dedupe(out)
+
+    def elementwise_product(self, a, b):
+        sa, sb = self.b.shape(a), self.b.shape(b)
+        if sa == (1, 1):
+            return self.b.scale(a, b)
+        if sb == (1, 1):
+            return self.b.scale(b, a)
+        return self.b.hadamard(a, b)
+
+    def multiply(self, a, b, a_elem, b_elem, as_written=True):
+        sa, sb = self.b.shape(a), self.b.shape(b)
+        if sa == (1, 1):
+            return self.b.scale(a, b)
+        if sb == (1, 1):
+            return self.b.scale(b, a)
+        if (a_elem or b_elem) and sa == sb:
+            return self.b.hadamard(a, b)
+        if sa[1] == sb[0]:
+            return self.b.matmul(a, b)
+        if sa == sb and as_written:     # a(1 - a) for vectors, as written; never invented by a reordering
+            return self.b.hadamard(a, b)
+        raise ShapeError(f"a {sa[0]}x{sa[1]} matrix times a {sb[0]}x{sb[1]} matrix")
+
+    def chain(self, values, elems, as_written=True):
+        value, elem = values[0], elems[0]
+        for v, e in zip(values[1:], elems[1:]):
+            value = self.multiply(value, v, elem, e, as_written)
+            elem = elem and e
+        return value
+
+    def group(self, factors: list[Node]) -> list[Candidate]:
+        lists = [self.candidates_of(f)[:3] for f in factors]
+        out = []
+        for combo in self.combinations(lists):
+            values = [c.value for c in combo]
+            elems = [is_elementwise_natured(c.tree) for c in combo]
+            base_fixes = tuple(fx for c in combo for fx in c.fixes)
+            try:
+                out.append(Candidate(self.chain(values, elems), base_fixes,
+                                     self.rebuild_product(factors, [c.tree for c in combo])))
+                if not self.lenient:
+                    return out
+            except ShapeError:
+                if not self.lenient:
+                    raise
+            # a product can typecheck the wrong way (a row times a column is a number):
+            # the reorderings are candidates even then
+            out.extend(self.reorderings(combo, base_fixes))
+        if not out:
+            raise ShapeError(f"{' '.join(to_latex(f) for f in factors)} does not typecheck")
+        return self.dedupe(out)
+
+    @staticmethod
+    def rebuild_product(factors, trees):
+        return trees[0] if len(trees) == 1 else Product(tuple(trees), ("juxt",) * (len(trees) - 1))
+
+    def reorderings(self, combo, base_fixes) -> list[Candidate]:
+        """Products of the same factors in another order and/or transposed, fewest changes first."""
+        scalars = [c for c in combo if self.b.shape(c.value) == (1, 1)]
+        rest = [c for c in combo if self.b.shape(c.value) != (1, 1)]
+        n = len(rest)
+        if n == 0 or n > 5:
+            return []
+        def moves(p):           # a swap of two factors is one change, like one transpose
+            return max(0, sum(i != j for i, j in enumerate(p)) - 1)
+        orders = sorted(itertools.permutations(range(n)), key=moves)
+        masks = sorted(range(2 ** n), key=lambda m: bin(m).count("1"))
+        found = []
+        for cost in range(0, 2 * n + 1):
+            for order in orders:
+                moved = moves(order)
+                for m in masks:
+                    if moved + bin(m).count("1") != cost or cost == 0:
+                        continue
+                    values, trees, elems, fixes = [], [], [], list(base_fixes)
+                    for pos, idx in enumerate(order):
+                        c = rest[idx]
+                        if m >> pos & 1:
+                            values.append(self.b.T(c.value))
+                            trees.append(Transpose(c.tree))
+                            fixes.append(f"transpose {to_latex(c.tree)}")
+                        else:
+                            values.append(c.value)
+                            trees.append(c.tree)
+                        elems.append(is_elementwise_natured(c.tree))
+                    try:
+                        value = self.chain(values, elems, as_written=False)
+                    except ShapeError:
+                        continue
+                    for s in scalars:
+                        value = self.b.scale(s.value, value)
+                    tree_factors = [s.tree for s in scalars] + trees
+                    tree = self.rebuild_product(None, tree_factors)
+                    if moved:
+                        fixes.append("reorder the product as " + to_latex(self.rebuild_product(None, trees)))
+                    found.append(Candidate(value, tuple(fixes), tree))
+                    if len(found) >= MAX_CANDIDATES:
+                        return found
+        return found
+
+    def dedupe(self, cands):
+        if self.b.name != "numpy":
+            return cands[:MAX_CANDIDATES]
+        seen, out = set(), []
+        for c in cands:
+            key = (c.value.shape, np.round(np.nan_to_num(c.value), 9).tobytes())
+            if key not in seen:
+                seen.add(key)
+                out.append(c)
+        return out[:MAX_CANDIDATES]

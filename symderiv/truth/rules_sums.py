@@ -1,0 +1,80 @@
+"""The evaluator's rules for sums (over samples or over an index): a mixin of ``Evaluator`` (truth/evaluate.py)."""
+from __future__ import annotations
+
+from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.tree import (
+    Node,
+    Sum,
+    Sym,
+)
+
+
+class SumRules:
+    def rule_sum(self, node):
+        if node.index is None or node.over is not None or self.is_sample_bound(node):
+            return self.sample_sum(node)
+        extent = self.extent(node.body, node.index)
+        if node.upper is not None:
+            upper = int(self.value(node.upper)[0, 0])
+            if extent is not None and upper != extent:
+                raise ShapeError(f"the sum over {node.index} runs to {upper} but the index ranges over {extent}")
+            extent = upper
+        if extent is None:
+            raise ShapeError(f"cannot tell what the index {node.index} of the sum runs over")
+        total = None
+        for k in range(extent):
+            sub = type(self)(self.env, {**self.bind, node.index: k}, lenient=False)
+            v = sub.value(node.body)
+            total = v if total is None else self.add_values(total, v)
+        return self.single(node, total)
+
+    def is_sample_bound(self, node: Sum) -> bool:
+        if isinstance(node.upper, Sym) and node.upper.name == "N":
+            return True
+        if self.env.sample_axis is None or node.upper is not None or node.index in self.bind:
+            return False
+        # Σ_i over z_i, a_i, Δ_i, x_i alone: the samples of a batch
+        uses = [n for n in node.body.walk() if isinstance(n, Sym)
+                and any(isinstance(i, Sym) and i.name == node.index for i in n.indices)]
+        batch = ("X", "Y", "Z", "A")
+        try:
+            return bool(uses) and all(len(n.indices) == 1 and self.env.interp.resolve(n).kind in batch for n in uses)
+        except NotationError:
+            return False
+
+    def sample_sum(self, node):
+        axis = self.env.sample_axis
+        if axis is None:
+            if node.index is not None and node.upper is not None:
+                raise ShapeError("a sum over all N samples is the batch, not one sample's share")
+            return self.candidates_of(node.body)   # a loosely written Σ in a per-sample formula: this sample's term
+        if node.index is None:
+            return self.mapped(node, node.body, lambda v: self.b.sum_axis(v, axis),
+                             lambda t: Sum(t, None, node.lower, node.upper, node.over))
+        total = None
+        for i in range(self.samples()):
+            sub = type(self)(self.env, {**self.bind, "__sample__": i, "__sample_var__": node.index})
+            v = sub.value(node.body)
+            total = v if total is None else self.add_values(total, v)
+        return self.single(node, total)
+
+    def extent(self, body: Node, index: str) -> int | None:
+        sizes = set()
+        for n in body.walk():
+            if isinstance(n, Sym) and any(isinstance(i, Sym) and i.name == index for i in n.indices):
+                try:
+                    ref = self.env.interp.resolve(n)
+                except NotationError:
+                    continue
+                if ref not in self.env.objects:
+                    continue
+                rows, cols = self.b.shape(self.env.objects[ref])
+                pos = [k for k, i in enumerate(n.indices) if isinstance(i, Sym) and i.name == index][0]
+                if len(n.indices) == 2:
+                    sizes.add(rows if pos == 0 else cols)
+                else:
+                    sizes.add(cols if self.env.reading == "rows" else rows)
+        if len(sizes) > 1:
+            raise ShapeError(f"the index {index} ranges over different sizes ({', '.join(map(str, sorted(sizes)))})"
+                             " in different factors")
+        return sizes.pop() if sizes else None
