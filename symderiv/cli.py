@@ -9,7 +9,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from symderiv.core.errors import SymderivError
-from symderiv.grading.grade import GradeConfig, grade_file
+from symderiv.grading.grade import grade_file
+from symderiv.grading.results import GradeConfig
 from symderiv.grading.verify import verify_file
 from symderiv.judging.check import check_claim
 from symderiv.output.export import export_document, export_submissions

@@ -16,7 +16,7 @@ import pytest
 
 from symderiv.cli import main
 from symderiv.core.errors import SymderivError
-from symderiv.grading.grade import Part, Report
+from symderiv.grading.results import Part, Report
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse, parse_lenient
 from symderiv.output.export import (

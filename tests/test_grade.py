@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from symderiv.grading.grade import GradeConfig, grade_text
+from symderiv.grading.grade import grade_text
+from symderiv.grading.results import GradeConfig
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 NUMERIC = GradeConfig(symbolic=False)          # fast: the numeric check only

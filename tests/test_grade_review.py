@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from symderiv.grading.grade import GradeConfig, grade_file
+from symderiv.grading.grade import grade_file
+from symderiv.grading.results import GradeConfig
 
 HERE = Path(__file__).parent / "fixtures" / "review"
 

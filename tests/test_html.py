@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from symderiv.grading.grade import Part, Report, Step
+from symderiv.grading.results import Part, Report, Step
 from symderiv.output.html import COLOURS, VERDICTS, math_html, page_names, write_html
 
 PROBLEM = SimpleNamespace(id="softmax-2layer", title="Two-layer softmax network",

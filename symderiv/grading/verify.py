@@ -13,7 +13,8 @@ from functools import lru_cache
 import numpy as np
 
 from symderiv.core.errors import ParseError, SymderivError
-from symderiv.grading.grade import GradeConfig, grade_text
+from symderiv.grading.grade import grade_text
+from symderiv.grading.results import GradeConfig
 from symderiv.judging.check import judge
 from symderiv.notation.parse import parse_lenient
 from symderiv.truth.network import gradcheck, random_instance

@@ -1,0 +1,226 @@
+"""Which claims a submission makes: its rows walked in order, each left side named as a quantity,
+the student's own definitions (E = ψ(Z) − Δ) substituted into the rows after them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from symderiv.core.errors import ParseError, SymderivError
+from symderiv.core.tree import Call, Deriv, Node, Sym, map_children
+from symderiv.judging.identify import LhsMatch, defines_delta, identify
+from symderiv.notation.parse import parse_lenient
+from symderiv.reading.extract import MathRow
+from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.problem import Problem, Quantity
+from symderiv.truth.reference import layer_bindings
+
+
+@dataclass
+class Claim:
+    quantity: str
+    latex: str
+    line: int
+    tree: Node | None
+    component: int | None
+    error: str = ""
+    layers: tuple = ()           # the layer instance the left side pins down, if any
+
+
+def parse_claim(latex: str):
+    try:
+        return parse_lenient(latex).tree, ""
+    except ParseError as exc:
+        return None, exc.reason
+    except RecursionError:
+        return None, "nested too deeply"
+
+
+def is_closed(problem: Problem, tree: Node, quantity: Quantity) -> bool:
+    interp = Interpreter(problem, dict(layer_bindings(quantity)[0]))
+    norm = interp.normalize(tree)
+    if isinstance(norm, Sym) and norm.name == "delta" and norm.layer is not None and quantity.wrt:
+        try:     # δ^(l) for ∂C/∂z^(l) restates the definition
+            target = interp.normalize(parse_claim(quantity.wrt)[0])
+            if interp.resolve(_bare(target)) == Ref("Z", interp.resolve(_bare(norm)).layer):
+                return False
+        except (SymderivError, AttributeError, TypeError):
+            pass
+    for n in norm.walk():
+        if isinstance(n, Call) and n.primes:
+            try:
+                f = interp.function(n)
+            except SymderivError:
+                continue
+            if f.name == "softmax" or (f.name == "act" and problem.layers[f.layer - 1][1] == "softmax"):
+                return False      # ∂a/∂z of a softmax is a Jacobian: a step of working, not an answer
+        if isinstance(n, Deriv):
+            if problem.loss == "generic" and isinstance(n.num, Sym) and n.num.name in ("C", "c", "J"):
+                wrt = n.wrt
+                if isinstance(wrt, Sym) and wrt.name in ("a", "A") and _is_last_layer(problem, wrt):
+                    continue
+            return False
+    if quantity.kind == "value":      # a forward-pass answer is a number, not a restated definition
+        return not any(isinstance(n, Sym) for n in tree.walk())
+    return True
+
+
+def _is_last_layer(problem: Problem, sym: Sym) -> bool:
+    layer = sym.layer
+    if isinstance(layer, Sym) and layer.name == "L":
+        return True
+    try:
+        return Interpreter(problem).resolve(Sym(sym.name, layer)).layer == problem.depth
+    except SymderivError:
+        return False
+
+
+def _retarget(problem: Problem, match: LhsMatch, first_rhs: Node | None, latex_lhs: str) -> LhsMatch:
+    """A student who writes ∂J̃/∂Z^3 = … ∂Z^3/∂w^2 + ∂/∂w^2(…) means ∂J̃/∂w^2: when every
+    derivative on the right is with respect to one other object, the left side is a slip."""
+    if first_rhs is None:
+        return match
+    q = problem.quantity(match.quantity)
+    if q.kind != "gradient":
+        return match
+    interp = Interpreter(problem, dict(layer_bindings(q)[0]))
+    try:
+        own = interp.resolve(_bare(interp.normalize(parse_claim(q.wrt)[0])))
+    except (SymderivError, AttributeError, TypeError):
+        return match
+    wrts = set()
+    for n in first_rhs.walk():    # the raw tree: ∂a/∂z factors must still count as derivatives
+        # only inner derivatives (∂z/∂w, ∂/∂w(...)) say what the working is about;
+        # ∂L/∂z is a chain-rule factor that any quantity below z may use
+        if isinstance(n, Deriv) and not _is_objective(n.num):
+            try:
+                wrts.add(interp.resolve(_bare(interp.normalize(n.wrt))))
+            except SymderivError:
+                return match
+    if not wrts or own in wrts or len(wrts) != 1:
+        return match
+    (other,) = wrts
+    objective = "Jt" if q.of in ("Jt", "J") and ("\\tilde" in latex_lhs or "J̃" in latex_lhs) else q.of
+    for candidate in problem.quantities:
+        if candidate.kind == "gradient" and candidate.of == objective:
+            try:
+                if interp.resolve(_bare(interp.normalize(parse_claim(candidate.wrt)[0]))) == other:
+                    return LhsMatch(candidate.id, note=f"the left side says {q.wrt}, the working is about {candidate.wrt}")
+            except (SymderivError, AttributeError, TypeError):
+                continue
+    return match
+
+
+def _is_objective(node: Node) -> bool:
+    name = node.name if isinstance(node, Sym) else node.func.rpartition(":")[2] if isinstance(node, Call) else None
+    return name in ("J", "L", "C", "c", "E")
+
+
+def _bare(node: Node) -> Sym:
+    return Sym(node.name, node.layer, (), node.decor)
+
+
+INDEX_LETTERS = set("ijklmnpqrst")
+
+
+def _definable(problem: Problem, node: Node | None) -> bool:
+    """A bare symbol the student may define: one the problem does not define, or δ^(l) where the
+    problem gives δ no meaning."""
+    if not isinstance(node, Sym) or node.indices or node.name in INDEX_LETTERS:
+        return False      # "i = j" in the prose is a case, not a definition
+    if node.name == "delta" and not defines_delta(problem):
+        return True
+    try:
+        Interpreter(problem).resolve(node)
+        return False
+    except SymderivError:
+        return node.name not in ("J", "L", "C")
+
+
+def _substitute(tree: Node | None, definitions: dict) -> Node | None:
+    if tree is None or not definitions:
+        return tree
+    if isinstance(tree, Sym):          # subscripts and layers are never substituted into
+        key = (tree.name, tree.layer, tree.decor)
+        return definitions.get(key, tree) if not tree.indices else tree
+    return map_children(tree, lambda child: _substitute(child, definitions))
+
+
+class Walker:
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.definitions: dict = {}          # the student's own: E = ψ(Z) − Δ, δ^(3) = …
+        self.claims: list[Claim] = []
+        self.chains: list[list[tuple[int, str, Node | None, str]]] = []   # (line, latex, tree, relation)
+        self.chain_quantity: list[LhsMatch | None] = []
+
+    def run(self, rows: list[MathRow]) -> None:
+        current: LhsMatch | None = None
+        chain: list | None = None
+        dangling = False
+        for row in rows:
+            if row.inline:
+                self._inline(row)     # prose math never carries a display chain on
+                continue
+            segments = [s for s in row.segments]
+            relations = list(row.relations)
+            if not any(s.strip() for s in segments):
+                continue
+            first_tree, _ = parse_claim(segments[0]) if segments[0].strip() else (None, "")
+            match = identify(self.problem, first_tree, segments[0]) if first_tree is not None else None
+            if match is None and row.lead is None:
+                self._define(first_tree, segments[1:])
+            starts_new = (match is not None and len(segments) > 1) or (row.lead is None and not dangling)
+            if starts_new:
+                if match is not None and len(segments) > 1:
+                    rhs_tree = parse_claim(segments[1])[0] if segments[1].strip() else None
+                    match = _retarget(self.problem, match, rhs_tree, segments[0])
+                current = match     # a left side alone on its line may be continued by `= …` rows
+                chain = []
+                self.chains.append(chain)
+                self.chain_quantity.append(current)
+                chain.append((row.line, segments[0], first_tree, ""))
+                rest = list(zip(relations, segments[1:]))
+            else:
+                if chain is None:
+                    chain = []
+                    self.chains.append(chain)
+                    self.chain_quantity.append(current)
+                rest = [(row.lead or "=", segments[0])] + list(zip(relations, segments[1:]))
+            for relation, latex in rest:
+                if not latex.strip():
+                    continue
+                tree, error = parse_claim(latex)
+                tree = _substitute(tree, self.definitions)
+                # a row that holds only under a condition ("when i = j") is a case, not the answer
+                chain.append((row.line, latex, tree, relation if not row.condition else "case"))
+                if current is not None and not row.condition:
+                    self.claims.append(Claim(current.quantity, latex, row.line, tree, current.component, error,
+                                              current.layers))
+            dangling = not segments[-1].strip()
+
+    def _define(self, lhs: Node | None, rhs_segments) -> None:
+        if not _definable(self.problem, lhs):
+            return
+        for latex in rhs_segments:
+            tree = parse_claim(latex)[0] if latex.strip() else None
+            if tree is not None and not any(isinstance(n, Deriv) for n in tree.walk()):
+                self.definitions[(lhs.name, lhs.layer, lhs.decor)] = _substitute(tree, self.definitions)
+                return
+
+    def _inline(self, row: MathRow) -> None:
+        if not row.relations or not row.segments[0].strip():
+            return
+        first_tree, _ = parse_claim(row.segments[0])
+        match = identify(self.problem, first_tree, row.segments[0]) if first_tree is not None else None
+        if match is None:
+            self._define(first_tree, row.segments[1:])
+        if match is None or row.condition:
+            return
+        chain = [(row.line, row.segments[0], first_tree, "")]
+        for relation, latex in zip(row.relations, row.segments[1:]):
+            tree, error = parse_claim(latex)
+            tree = _substitute(tree, self.definitions)
+            chain.append((row.line, latex, tree, relation))
+            self.claims.append(Claim(match.quantity, latex, row.line, tree, match.component, error,
+                                      match.layers))
+        self.chains.append(chain)
+        self.chain_quantity.append(match)

@@ -1,0 +1,60 @@
+"""What grading produces: frozen results that carry their evidence (parts, steps, the report)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GradeConfig:
+    layout_credit: float = 0.75      # share of a part's points for correct-up-to-layout
+    symbolic: bool = True
+    timeout: float = 5.0
+
+
+DEFAULT_CONFIG = GradeConfig()
+
+
+@dataclass(frozen=True)
+class Step:
+    line: int
+    ok: bool
+    message: str
+    left: str = ""
+    right: str = ""
+    quantity: str | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    quantity: str
+    verdict: str                      # correct | correct-up-to-layout | incorrect | unparseable | missing
+    claim: str
+    line: int | None
+    feedback: str
+    points: float
+    max_points: float
+    first_wrong_line: int | None = None
+    check: dict | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    file: str
+    problem: str
+    score: float
+    max_score: float
+    parts: tuple[Part, ...] = ()
+    steps: tuple[Step, ...] = ()
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        d = {"file": self.file, "problem": self.problem, "score": round(self.score, 4),
+             "max_score": self.max_score,
+             "parts": [{"quantity": p.quantity, "verdict": p.verdict, "claim": p.claim, "line": p.line,
+                        "feedback": p.feedback, "points": round(p.points, 4), "max_points": p.max_points,
+                        "first_wrong_line": p.first_wrong_line, "check": p.check} for p in self.parts],
+             "steps": [{"line": s.line, "ok": s.ok, "message": s.message, "left": s.left, "right": s.right,
+                        "quantity": s.quantity} for s in self.steps]}
+        if self.error:
+            d["error"] = self.error
+        return d
