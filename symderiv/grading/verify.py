@@ -17,6 +17,7 @@ from symderiv.grading.grade import grade_text
 from symderiv.grading.results import GradeConfig
 from symderiv.judging.check import judge
 from symderiv.notation.parse import parse_lenient
+from symderiv.truth import model_reference
 from symderiv.truth.network import gradcheck, random_instance
 from symderiv.truth.problem import Problem, Quantity, load_problem_file
 
@@ -49,7 +50,10 @@ class QuantityResult:
 
 @lru_cache(maxsize=16)
 def problem_gradcheck(problem: Problem, seed: int = 0) -> float:
-    """Worst relative error of the NumPy backprop against central differences, over a few instances."""
+    """Worst relative error of the NumPy backprop (a [model] key: autograd) against central
+    differences, over a few instances."""
+    if problem.model is not None:
+        return model_reference.gradcheck(problem, seed)
     sizes = dict(problem.numeric_sizes)
     net = problem.network(sizes)
     rng = np.random.default_rng(seed)

@@ -209,6 +209,8 @@ def _mutant_code(text: str) -> str:
         return "missing-activation-derivative"
     if "wrong sign" in text:
         return "regularisation-sign"
+    if "coefficient" in text:
+        return "regularisation-coefficient"
     if "1/N" in text:
         return "missing-1/N"
     if "2λW" in text:
@@ -220,7 +222,7 @@ def _mutant_code(text: str) -> str:
 
 def _structural(checker: Checker) -> tuple[str | None, str] | None:
     q, problem = checker.quantity, checker.problem
-    if q.kind != "gradient":
+    if q.kind != "gradient" or problem.model is not None:
         return None
     tree = checker.tree_for(dict(layer_bindings(q)[0]))
     try:
@@ -228,12 +230,13 @@ def _structural(checker: Checker) -> tuple[str | None, str] | None:
     except SymderivError:
         return None
     interp = Interpreter(problem, dict(layer_bindings(q)[0]))
+    reg, grad = ("(λ/2)‖W‖²", "λ") if problem.regulariser == "lambda/2" else ("λ‖W‖²", "2λ")
     terms = tree.terms if isinstance(tree, Add) else (tree,)
     reg_terms = [t for t in terms if any(isinstance(n, Sym) and n.name == "lambda" for n in t.walk())]
     if target.kind == "W" and q.of == "Jt":
         if not reg_terms:
             return "missing-regularisation", ("The regularisation term is missing: the derivative of "
-                                              f"λ‖W‖² adds 2λ{to_latex(_weight_sym(q))}.")
+                                              f"{reg} adds {grad}{to_latex(_weight_sym(q))}.")
         for t in reg_terms:
             for n in t.walk():
                 if isinstance(n, Sym) and n.name in ("W", "w"):
@@ -243,7 +246,7 @@ def _structural(checker: Checker) -> tuple[str | None, str] | None:
                         continue
                     if ref.kind == "W" and ref.layer != target.layer:
                         return "wrong-weight", (f"The regularisation term uses {to_latex(n)}, a different layer's weight: "
-                                                f"it should be 2λ{to_latex(_weight_sym(q))}.")
+                                                f"it should be {grad}{to_latex(_weight_sym(q))}.")
     if target.kind == "W" and q.of == "J" and reg_terms:
         return "extra-regularisation", "J is the unregularised cost: its gradient has no λ term."
     if target.kind == "b" and reg_terms:

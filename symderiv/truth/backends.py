@@ -9,6 +9,12 @@ from fractions import Fraction
 import numpy as np
 
 from symderiv.core.errors import NotationError, ShapeError
+from symderiv.truth.interpret import Ref
+
+
+def slope_of(fname: str, env):
+    """The slope of a leaky ReLU named "leaky_relu:<hyperparameter>", from the objects."""
+    return env.objects[Ref(fname.split(":", 1)[1])][0, 0]
 
 
 class NumpyBackend:
@@ -42,6 +48,12 @@ class NumpyBackend:
         return a ** float(p[0, 0]) if p.shape == (1, 1) else a ** p
 
     def elementwise(self, fname, a, env):
+        if fname.startswith("leaky_relu:"):
+            return np.where(a > 0, a, slope_of(fname, env) * a)
+        if fname == "log_softmax":
+            axis = env.class_axis
+            shifted = a - a.max(axis=axis, keepdims=True)
+            return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         with np.errstate(all="ignore"):
             return {"exp": np.exp, "log": np.log, "tanh": np.tanh, "abs": np.abs,
                     "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
@@ -49,6 +61,10 @@ class NumpyBackend:
                     "relu": lambda v: np.maximum(v, 0)}[fname](a)
 
     def derivative(self, fname, a, env):
+        if fname.startswith("leaky_relu:"):
+            return np.where(a > 0, 1.0, slope_of(fname, env))
+        if fname == "abs":
+            return np.sign(a)
         with np.errstate(all="ignore"):
             if fname == "relu":
                 return (a > 0).astype(float)
@@ -133,6 +149,15 @@ class SympyBackend(NumpyBackend):
         if fname.startswith("generic:"):          # an undefined g_k of a generic problem
             g = sp.Function("g" + fname.split(":")[1])
             return a.applyfunc(lambda v: g(v))
+        if fname.startswith("leaky_relu:"):
+            slope = slope_of(fname, env)
+            return a.applyfunc(lambda v: env.mask(v, ">") * v + slope * (1 - env.mask(v, ">")) * v)
+        if fname == "log_softmax":
+            if env.class_axis == 0:
+                logs = [sp.log(sum(sp.exp(t) for t in a[:, j])) for j in range(a.shape[1])]
+                return sp.Matrix(a.shape[0], a.shape[1], lambda i, j: a[i, j] - logs[j])
+            logs = [sp.log(sum(sp.exp(t) for t in a[i, :])) for i in range(a.shape[0])]
+            return sp.Matrix(a.shape[0], a.shape[1], lambda i, j: a[i, j] - logs[i])
         f = {"exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "abs": sp.Abs,
              "sigmoid": lambda v: 1 / (1 + sp.exp(-v)),
              "softplus": lambda v: sp.log(1 + sp.exp(v)),
@@ -146,6 +171,9 @@ class SympyBackend(NumpyBackend):
             return a.applyfunc(lambda v: g(v))
         if fname == "relu":
             return a.applyfunc(lambda v: env.mask(v, ">"))
+        if fname.startswith("leaky_relu:"):
+            slope = slope_of(fname, env)
+            return a.applyfunc(lambda v: env.mask(v, ">") + slope * (1 - env.mask(v, ">")))
         x = sp.Dummy("x")
         expr = self.elementwise(fname, sp.Matrix([[x]]), env)[0, 0]
         d = sp.diff(expr, x)

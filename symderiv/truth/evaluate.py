@@ -48,6 +48,8 @@ class Env:
     weight_layout: str = "out-in"
     masks: dict = field(default_factory=dict)  # SymPy: pre-activation entry -> 0/1 symbol
     allow_cost_derivative: bool = False
+    n_samples: int | None = None              # [model] keys: the batch size (else read off X)
+    batch_kinds: frozenset = frozenset(("X", "Y", "Z", "A"))   # objects that carry the batch axis
 
     @property
     def sample_axis(self):
@@ -73,6 +75,8 @@ class Env:
                 if self.masks.get(rest) == factor:
                     return {">": factor, ">=": factor, "<": 0, "<=": 1 - factor}.get(op) if op != "=" and op != "!=" \
                         else _raise(ShapeError("equality with a ReLU output"))
+        if s is None and self.n_samples is not None:      # [model] keys: a 0/1 symbol per kink argument
+            s = self.masks[v] = sp.Symbol(f"s0_{len(self.masks) + 1}", integer=True)
         if s is None:
             raise ShapeError(f"cannot decide the sign of {v} symbolically")
         return {">": s, ">=": s, "<": 1 - s, "<=": 1 - s}.get(op) if op in (">", ">=", "<", "<=") else \
@@ -209,8 +213,10 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, SumRules):
         return self.single(node, self.b.ones(self.samples(), 1))
 
     def samples(self) -> int:
-        X = self.env.objects[Ref("X")]
         axis = self.env.sample_axis
+        if self.env.n_samples is not None:
+            return 1 if axis is None else self.env.n_samples
+        X = self.env.objects[Ref("X")]
         return 1 if axis is None else self.b.shape(X)[axis]
 
 

@@ -51,6 +51,7 @@ class Interpreter:
         self.notation = problem.notation
         self.bindings = dict(problem.notation.layer_symbols)
         self.bindings.update(layer_bindings or {})
+        self.model = problem.model        # a [model] key: symbols are read against its declarations
 
     # ---- layer labels -----------------------------------------------------------
     def layer_value(self, node: Node) -> int:
@@ -66,6 +67,8 @@ class Interpreter:
         raise NotationError(f"cannot read {node!r} as a layer index")
 
     def layer_like(self, node: Node) -> bool:
+        if self.model is not None:
+            return False
         try:
             self.layer_value(node)
             return True
@@ -94,6 +97,8 @@ class Interpreter:
     def normalize(self, node: Node) -> Node:
         """Rewrite notation into one spelling: a^2 -> a^{(2)}, z_3 -> z^{(3)},
         d phi(z)/dz -> phi'(z), d a^(l)/d z^(l) -> g_l'(z^(l))."""
+        if self.model is not None:
+            return self.model.normalize(node)
         if isinstance(node, Pow) and isinstance(node.base, Sym) and node.base.layer is None \
                 and self.is_layer_label(node.base.name, node.exponent):
             return self.normalize(replace(node.base, layer=node.exponent))
@@ -137,6 +142,8 @@ class Interpreter:
 
     # ---- symbols -----------------------------------------------------------------
     def resolve(self, sym: Sym) -> Ref:
+        if self.model is not None:
+            return self._resolve_model(sym)
         name, nota, depth = sym.name, self.notation, self.problem.depth
         if name in ("y", "Y") and sym.decor == "hat":
             return Ref("A", depth)
@@ -191,12 +198,24 @@ class Interpreter:
             raise NotationError(f"δ is not defined in problem {self.problem.id}{hint}")
         raise NotationError(f"the symbol {self._show(sym)} is not defined in problem {self.problem.id}")
 
+    def _resolve_model(self, sym: Sym) -> Ref:
+        found = self.model.resolve_name(sym)
+        if found is not None:
+            return Ref(found)
+        if not sym.indices and sym.name in dict(self.problem.numeric_sizes) or sym.name == self.model.batch:
+            return Ref(sym.name)
+        if sym.name == "delta" and len(sym.indices) == 2:
+            return Ref("kron")
+        raise NotationError(f"the symbol {self._show(sym)} is not defined in problem {self.problem.id}")
+
     @staticmethod
     def _show(sym: Sym) -> str:
         return to_latex(sym)
 
     def function(self, call: Call) -> FuncRef:
         """Which function a Call applies (bold is typography: \\boldsymbol{\\psi} is ψ)."""
+        if self.model is not None:
+            return FuncRef(self.model.function(call), None, call.primes)
         name, nota, depth = call.func.removeprefix("bold:"), self.notation, self.problem.depth
         if name != call.func:
             call = replace(call, func=name)

@@ -40,6 +40,7 @@ class Network:
     layers: tuple[Layer, ...]
     loss: str
     regularised: bool = False
+    reg_scale: float = 1.0          # the regulariser is reg_scale·λ Σ‖W‖²_F: 1 for "lambda", 1/2 for "lambda/2"
 
     @property
     def depth(self) -> int:
@@ -164,15 +165,16 @@ def forward(net: Network, inst: Instance, start: int = 0, value: np.ndarray | No
         A[k] = activate(net.layers[k - 1].activation, Z[k])
     L = net.depth
     data = inst.scale * float(np.sum(per_sample_loss(net, Z[L], A[L], inst.Y)))
-    reg = inst.lam * sum(float(np.sum(W ** 2)) for W in inst.W) if net.regularised else 0.0
+    reg = net.reg_scale * inst.lam * sum(float(np.sum(W ** 2)) for W in inst.W) if net.regularised else 0.0
     return Z, A, data + reg
 
 
 def backprop(net: Network, inst: Instance, *, regularised: bool | None = None,
-             skip_activation_derivative: bool = False, reg_factor: float = 2.0) -> Pass:
+             skip_activation_derivative: bool = False, reg_factor: float | None = None) -> Pass:
     """Forward and backward pass. The keyword switches build the usual mistakes
     (no ReLU derivative, λ instead of 2λ) for diagnosis; the defaults are the truth."""
     regularised = net.regularised if regularised is None else regularised
+    reg_factor = 2.0 * net.reg_scale if reg_factor is None else reg_factor
     Z, A, J = forward(net, inst)
     L = net.depth
     out = net.layers[-1].activation

@@ -17,7 +17,9 @@ from functools import cache
 from pathlib import Path
 
 from symderiv.core.errors import DerivationFileError, UnknownProblemError, UnknownQuantityError
+from symderiv.truth.model import Model, build_model
 from symderiv.truth.network import ACTIVATIONS, LOSSES, Layer, Network
+from symderiv.truth.schema import KeySpec, line_of, validate_key
 
 OBJECTIVES = {
     # key: (averaged over the batch, regularised)
@@ -98,6 +100,7 @@ class Problem:
     parts: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     generic_symbolic: bool = False        # symbolic check with undefined g_l and C (the problem's g and C are generic)
+    model: Model | None = None            # a [model] key: the forward equations the truth is derived from
 
     @property
     def depth(self) -> int:
@@ -115,12 +118,8 @@ class Problem:
             return s if isinstance(s, int) else sizes[s]
         return Network(input_size=size(self.input_size),
                        layers=tuple(Layer(size(s), act) for s, act in self.layers),
-                       loss=self.loss, regularised=self.regulariser is not None)
-
-
-def _line_of(text: str, needle: str) -> int | None:
-    pos = text.find(needle)
-    return text.count("\n", 0, pos) + 1 if pos >= 0 else None
+                       loss=self.loss, regularised=self.regulariser is not None,
+                       reg_scale=0.5 if self.regulariser == "lambda/2" else 1.0)
 
 
 def _tuple(value) -> tuple:
@@ -140,64 +139,58 @@ def load_problem_file(path: str | os.PathLike) -> Problem:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise DerivationFileError(path, f"not valid TOML: {exc}", int(m.group(1)) if m else None) from None
+    spec = validate_key(data, path, text)
+    return problem_from_spec(spec, path, text)
 
+
+def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
     def fail(reason, needle=None):
-        raise DerivationFileError(path, reason, _line_of(text, needle) if needle else None)
+        raise DerivationFileError(path, reason, line_of(text, needle) if needle else None)
 
-    try:
-        head, net, nota, sizes = data["problem"], data["network"], data.get("notation", {}), data["sizes"]
-        layers = tuple((layer["size"], layer["activation"]) for layer in net["layers"])
-        input_size = net["input"]
-    except (KeyError, TypeError) as exc:
-        fail(f"missing or malformed key {exc}")
-    for _, act in layers:
-        if act not in ACTIVATIONS:
-            fail(f"unknown activation {act!r} (known: {', '.join(ACTIVATIONS)})", f'"{act}"')
-    if net.get("loss") not in LOSSES:
-        fail(f"unknown loss {net.get('loss')!r} (known: {', '.join(LOSSES)})", "loss")
+    net, nota = spec.network, spec.notation
+    model = build_model(spec.model, path, text) if spec.model is not None else None
+    if net is not None:
+        layers = tuple((layer.size, layer.activation) for layer in net.layers)
+        for _, act in layers:
+            if act not in ACTIVATIONS:
+                fail(f"network.layers: unknown activation {act!r} (known: {', '.join(ACTIVATIONS)})", f'"{act}"')
+        if net.loss not in LOSSES:
+            fail(f"network.loss: unknown loss {net.loss!r} (known: {', '.join(LOSSES)})", "loss")
     notation = Notation(
-        input_number=int(nota.get("input_number", 1)),
-        weight_number=nota.get("weight_number", "input"),
-        weight_layout=nota.get("weight_layout", "out-in"),
-        labels=_tuple(nota.get("labels", ("Delta", "y", "Y"))),
-        hidden_activation=_tuple(nota.get("hidden_activation", ("phi", "varphi", "relu"))),
-        output_activation=_tuple(nota.get("output_activation", ("psi", "Psi", "softmax"))),
-        objectives=tuple(nota.get("objectives", {"J": "J"}).items()),
-        layer_symbols=tuple(nota.get("layer_symbols", {}).items()),
-    )
+        input_number=nota.input_number, weight_number=nota.weight_number, weight_layout=nota.weight_layout,
+        labels=tuple(nota.labels), hidden_activation=tuple(nota.hidden_activation),
+        output_activation=tuple(nota.output_activation), objectives=tuple(nota.objectives.items()),
+        layer_symbols=tuple(nota.layer_symbols.items()))
     quantities = []
-    for raw in data.get("quantity", []):
-        if "id" not in raw or "claim" not in raw:
-            fail("a [[quantity]] needs an id and a claim", "[[quantity]]")
-        kind = raw.get("kind", "gradient")
-        if kind not in KINDS:
-            fail(f"quantity {raw['id']!r}: unknown kind {kind!r}", f'"{raw["id"]}"')
-        if kind == "gradient" and raw.get("of") not in OBJECTIVES:
-            fail(f"quantity {raw['id']!r}: 'of' must be one of {', '.join(OBJECTIVES)}", f'"{raw["id"]}"')
+    for raw in spec.quantity:
+        line = line_of(text, f'"{raw.id}"') or 0
+        if model is None and raw.kind == "gradient" and raw.of not in OBJECTIVES:
+            fail(f"quantity {raw.id!r}: 'of' must be one of {', '.join(OBJECTIVES)}", f'"{raw.id}"')
         quantities.append(Quantity(
-            id=raw["id"], kind=kind, of=raw.get("of", ""), wrt=raw.get("wrt"), claim=raw["claim"],
-            indices=_tuple(raw.get("indices", ())),
-            layers=tuple((k, _tuple(v)) for k, v in raw.get("layers", {}).items()),
-            steps=_tuple(raw.get("steps", ())),
-            line=_line_of(text, f'id = "{raw["id"]}"') or 0))
+            id=raw.id, kind=raw.kind, of=raw.of, wrt=raw.wrt, claim=raw.claim, indices=tuple(raw.indices),
+            layers=tuple((k, _tuple(v)) for k, v in raw.layers.items()), steps=tuple(raw.steps), line=line))
     forward = None
-    if "forward" in data:
-        f = data["forward"]
-        forward = ForwardPart(activations=tuple(f["activations"]),
-                              W=tuple(tuple(tuple(map(float, row)) for row in M) for M in f["W"]),
-                              b=tuple(tuple(map(float, v)) for v in f["b"]),
-                              x=tuple(map(float, f["x"])), tolerance=float(f.get("tolerance", 1e-3)))
-    grading = data.get("grading", {})
-    return Problem(
-        id=head.get("id") or fail("[problem] needs an id"), title=head.get("title", ""),
-        statement=head.get("statement", "").strip(), path=path, input_size=input_size,
-        layers=layers, loss=net["loss"], regulariser=net.get("regulariser"), notation=notation,
-        numeric_sizes=tuple(sizes["numeric"].items()),
-        symbolic_sizes=tuple(sizes.get("symbolic", sizes["numeric"]).items()),
-        quantities=tuple(quantities), forward=forward,
-        parts=_tuple(grading.get("parts", [q.id for q in quantities])),
-        optional=_tuple(grading.get("optional", ())),
-        generic_symbolic=net.get("symbolic") == "generic")
+    if spec.forward is not None:
+        f = spec.forward
+        forward = ForwardPart(activations=tuple(f.activations),
+                              W=tuple(tuple(tuple(map(float, row)) for row in M) for M in f.W),
+                              b=tuple(tuple(map(float, v)) for v in f.b),
+                              x=tuple(map(float, f.x)), tolerance=float(f.tolerance))
+    ids = [q.id for q in quantities]
+    parts = tuple(spec.grading.parts) if spec.grading.parts is not None else tuple(ids)
+    for part in parts + tuple(spec.grading.optional):
+        if part not in ids:
+            fail(f"grading: {part!r} is not a quantity of this key (quantities: {', '.join(ids)})", f'"{part}"')
+    sizes = spec.sizes
+    problem = Problem(
+        id=spec.problem.id, title=spec.problem.title, statement=spec.problem.statement.strip(), path=path,
+        input_size=net.input if net else 0, layers=layers if net else (), loss=net.loss if net else "model",
+        regulariser=(net.regulariser or None) if net else None, notation=notation,
+        numeric_sizes=tuple(sizes.numeric.items()),
+        symbolic_sizes=tuple((sizes.symbolic if sizes.symbolic is not None else sizes.numeric).items()),
+        quantities=tuple(quantities), forward=forward, parts=parts, optional=tuple(spec.grading.optional),
+        generic_symbolic=bool(net and net.symbolic == "generic"), model=model)
+    return problem
 
 
 def derivations_dir() -> Path:

@@ -21,6 +21,7 @@ import numpy as np
 from symderiv.core.errors import NotationError
 from symderiv.core.tree import Sym
 from symderiv.notation.parse import parse
+from symderiv.truth import model_reference
 from symderiv.truth.evaluate import Env, NumpyBackend
 from symderiv.truth.interpret import Interpreter, Ref
 from symderiv.truth.network import Instance, Pass, activate, activation_derivative, backprop, random_instance
@@ -44,6 +45,8 @@ class Point:
 
 
 def readings_for(problem: Problem, quantity: Quantity) -> tuple[str, ...]:
+    if problem.model is not None:
+        return model_reference.readings(problem, quantity)
     if quantity.kind == "value":
         return ("single",)
     if quantity.kind == "jacobian" or OBJECTIVES.get(quantity.of, (True,))[0] is False:
@@ -103,6 +106,9 @@ def build_points(problem: Problem, quantity: Quantity, reading: str, bindings: d
 @lru_cache(maxsize=512)
 def _build_points(problem, quantity, reading, bindings_items, count, seed):
     bindings = dict(bindings_items)
+    if problem.model is not None:
+        return tuple(Point(**fields, bindings=tuple(bindings.items()))
+                     for fields in model_reference.point_fields(problem, quantity, reading, count, seed))
     if quantity.kind == "value":
         return (_value_point(problem, quantity),)
     sizes = dict(problem.numeric_sizes)
@@ -179,11 +185,16 @@ def _mutants(net, inst, ref, regularised, flip):
     if ref.kind == "W":
         if regularised:
             yield "the regularisation term is missing", grad(regularised=False)
-            yield "the regularisation term should be 2λW, not λW", grad(regularised=True, reg_factor=1.0)
-            yield "the regularisation term has the wrong sign (it is +2λW)", grad(regularised=True, reg_factor=-2.0)
+            if net.reg_scale == 1.0:
+                yield "the regularisation term should be 2λW, not λW", grad(regularised=True, reg_factor=1.0)
+                yield "the regularisation term has the wrong sign (it is +2λW)", grad(regularised=True, reg_factor=-2.0)
+            else:     # (λ/2)‖W‖²: the gradient is λW
+                yield "the regularisation term should be λW, not 2λW (the regulariser is (λ/2)‖W‖²)", \
+                    grad(regularised=True, reg_factor=2.0)
+                yield "the regularisation term has the wrong sign (it is +λW)", grad(regularised=True, reg_factor=-1.0)
             if inst.scale != 1.0:
                 g = _gradient(backprop(net, replace(inst, scale=1.0), regularised=True), ref)
-                yield "the factor 1/N is missing on the data term (the 2λW term has none)", g
+                yield f"the factor 1/N is missing on the data term (the {'2' if net.reg_scale == 1.0 else ''}λW term has none)", g
         elif net.regularised:
             yield "this is the unregularised J: it has no regularisation term", grad(regularised=True)
 

@@ -103,6 +103,6 @@ class ArithmeticRules:
     def rule_norm(self, node):
         def frob(v):
             sq = self.b.total(self.b.hadamard(v, v))
-            return self.b.power(sq, self.b.const(0.5)) if self.b.name == "numpy" else \
+            return self.b.power(sq, self.b.const(0.5)) if self.b.name != "sympy" else \
                 self.b.sp.Matrix([[self.b.sp.sqrt(sq[0, 0])]])
         return self.mapped(node, node.operand, frob, lambda t: Norm(t, node.kind))

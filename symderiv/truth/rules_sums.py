@@ -36,7 +36,7 @@ class SumRules:
         # Σ_i over z_i, a_i, Δ_i, x_i alone: the samples of a batch
         uses = [n for n in node.body.walk() if isinstance(n, Sym)
                 and any(isinstance(i, Sym) and i.name == node.index for i in n.indices)]
-        batch = ("X", "Y", "Z", "A")
+        batch = self.env.batch_kinds
         try:
             return bool(uses) and all(len(n.indices) == 1 and self.env.interp.resolve(n).kind in batch for n in uses)
         except NotationError:

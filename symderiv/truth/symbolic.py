@@ -19,6 +19,7 @@ from sympy.core.function import AppliedUndef
 from symderiv.core.tree import Deriv, Node, Sym
 from symderiv.truth.evaluate import Env, SympyBackend
 from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.model_symbolic import model_setup
 from symderiv.truth.problem import OBJECTIVES, Problem, Quantity
 from symderiv.truth.reference import student_weight, target_ref
 
@@ -93,6 +94,7 @@ class SymbolicNetwork:
         self.scale = 1 / self.N if averaged else sp.Integer(1)
         self.lam = sp.Symbol("lambda", positive=True)
         self.regularised = regularised
+        self.reg_scale = sp.Rational(1, 2) if problem.regulariser == "lambda/2" else sp.Integer(1)
         self.n_samples = n_samples
         self.generic = problem.generic_symbolic
         self.Z, self.A = {}, {0: self.X}
@@ -141,7 +143,7 @@ class SymbolicNetwork:
                 total += sum(sp.log(1 + (a[c] - self.Y[c, j]) ** 2) + a[c] ** 3 / 3 for c in range(len(a)))
         J = self.scale * total
         if self.regularised:
-            J += self.lam * sum(sum(w ** 2 for w in W) for W in self.W.values())
+            J += self.reg_scale * self.lam * sum(sum(w ** 2 for w in W) for W in self.W.values())
         return J
 
     def gradient(self, ref: Ref):
@@ -170,6 +172,8 @@ class SymbolicNetwork:
 
 @lru_cache(maxsize=64)
 def symbolic_setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: tuple):
+    if problem.model is not None:
+        return model_setup(problem, quantity, reading, bindings_items)
     bindings = dict(bindings_items)
     averaged, regularised = OBJECTIVES.get(quantity.of, (False, False))
     n_samples = 1 if reading == "single" else dict(problem.symbolic_sizes).get("N", 2)
@@ -202,6 +206,8 @@ def symbolic_setup(problem: Problem, quantity: Quantity, reading: str, bindings_
 
 def add_deltas(net, env, tree: Node, flip):
     """δ^(l) and ∂C/∂a atoms, computed only when the claim uses them."""
+    if getattr(net, "is_model", False):
+        return
     for n in tree.walk():
         if isinstance(n, Sym) and n.name == "delta" and n.layer is not None:
             ref = env.interp.resolve(n)

@@ -1,0 +1,291 @@
+"""Numeric ground truth of a `[model]` key: its equations evaluated in NumPy, differentiated by autograd.
+
+The equations are evaluated by the same evaluator that reads claims, on an autograd backend, so
+autograd differentiates exactly what was declared. A derivative with respect to an intermediate
+variable cuts the graph there: the variable becomes an input of the equations after it. Points are
+drawn away from every kink (relu, leaky relu, max, |u| arguments at least 1e-3 from 0).
+
+Readings (see reference.py): the declared layout, the batch transposed, one sample (a batch of 1
+with N a free number, so a stray 1/N shows).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+from autograd.tracer import getval
+
+from symderiv.core.errors import NotationError, ShapeError
+from symderiv.truth.backends import NumpyBackend, slope_of
+from symderiv.truth.evaluate import Env, Evaluator
+from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.model import Model
+
+KINK_MARGIN = 1e-3
+SINGLE_N = (10.0, 9.0, 12.0)       # N in the one-sample reading: free, never 1
+KINKED = ("relu", "abs")
+
+
+class AutogradBackend(NumpyBackend):
+    """The NumPy backend in autograd.numpy, recording how close each kink argument comes to 0."""
+
+    name = "autograd"
+
+    def __init__(self):
+        self.kink_gap = np.inf
+
+    def _kink(self, a):
+        raw = np.asarray(getval(a), dtype=float)
+        if raw.size:
+            self.kink_gap = min(self.kink_gap, float(np.min(np.abs(raw))))
+
+    def const(self, x):
+        return np.array([[float(x)]])
+
+    def scale(self, s, a):
+        return s[0, 0] * a
+
+    def T(self, a):
+        return anp.transpose(a)
+
+    def power(self, a, p):
+        return a ** p[0, 0]
+
+    def elementwise(self, fname, a, env):
+        if fname in KINKED or fname.startswith("leaky_relu:"):
+            self._kink(a)
+        if fname.startswith("leaky_relu:"):
+            return anp.where(a > 0, a, slope_of(fname, env) * a)
+        if fname == "log_softmax":
+            axis = env.class_axis
+            shifted = a - anp.max(getval(a), axis=axis, keepdims=True)
+            return shifted - anp.log(anp.sum(anp.exp(shifted), axis=axis, keepdims=True))
+        return {"exp": anp.exp, "log": anp.log, "tanh": anp.tanh, "abs": anp.abs,
+                "sigmoid": lambda v: 1 / (1 + anp.exp(-v)), "softplus": lambda v: anp.logaddexp(0, v),
+                "relu": lambda v: anp.maximum(v, 0)}[fname](a)
+
+    def derivative(self, fname, a, env):
+        if fname == "sigmoid":
+            s = 1 / (1 + anp.exp(-a))
+            return s * (1 - s)
+        if fname == "tanh":
+            return 1 - anp.tanh(a) ** 2
+        if fname == "softplus":
+            return 1 / (1 + anp.exp(-a))
+        if fname == "exp":
+            return anp.exp(a)
+        if fname == "log":
+            return 1 / a
+        self._kink(a)
+        return super().derivative(fname, getval(a), env)
+
+    def softmax(self, a, axis):
+        e = anp.exp(a - anp.max(getval(a), axis=axis, keepdims=True))
+        return e / anp.sum(e, axis=axis, keepdims=True)
+
+    def indicator(self, a, op, env):
+        self._kink(a)
+        return super().indicator(getval(a), op, env)
+
+    def sum_axis(self, a, axis):
+        return anp.sum(a, axis=axis, keepdims=True)
+
+    def from_entries(self, rows):
+        return anp.concatenate([anp.concatenate([e for e in row], axis=1) for row in rows], axis=0)
+
+    def diag(self, a):
+        if a.shape[1] == 1 or a.shape[0] == 1:
+            return anp.diag(anp.ravel(a))
+        raise ShapeError("diag of a matrix")
+
+    def total(self, a):
+        return anp.reshape(anp.sum(a), (1, 1))
+
+
+# ---- layout -------------------------------------------------------------------------
+
+def declared_layout(model: Model) -> str:
+    """columns when the batch is the second axis of the declared symbols, rows when the first."""
+    if model.batch is None:
+        return "single"
+    axes = {s.shape.index(model.batch) for s in model.free() if model.batch in s.shape}
+    return "rows" if axes == {0} else "columns"
+
+
+def size_of(entry, sizes: dict) -> int:
+    return entry if isinstance(entry, int) else sizes[entry]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One instance: the free symbols' values and every computed one, in the declared layout."""
+
+    free: dict
+    values: dict
+    N: float
+    n_samples: int
+    kink_gap: float
+
+
+def _env(problem, backend, objects, reading, n_samples, batch_kinds, masks):
+    return Env(backend=backend, interp=Interpreter(problem, {}), objects=objects, activations={},
+               reading=reading, n_samples=n_samples, batch_kinds=frozenset(batch_kinds), masks=masks)
+
+
+def run_equations(problem, free: dict, N: float, n_samples: int, backend=None, cut: dict | None = None,
+                  until: str | None = None, scaled: dict | None = None, masks: dict | None = None) -> dict:
+    """Every symbol's value (keyed by id): the free ones as given, then each equation in order.
+    cut holds variables given instead of computed; scaled maps an equation target to a tree that
+    replaces its right side (the usual mistakes, for diagnosis)."""
+    model = problem.model
+    backend = backend or AutogradBackend()
+    layout = declared_layout(model)
+    objects = {Ref(k): v for k, v in free.items()}
+    objects.update(size_objects(problem, N, backend))
+    masks = {} if masks is None else masks
+    batch_kinds = {k for k in free if model.batch in model.symbol(k).shape} if model.batch else set()
+    for eq in model.equations:
+        if cut and eq.target in cut:
+            value = cut[eq.target]
+        else:
+            env = _env(problem, backend, objects, layout, n_samples, batch_kinds, masks)
+            rhs = (scaled or {}).get(eq.target, eq.rhs)
+            value = Evaluator(env).value(rhs)
+        objects[Ref(eq.target)] = value
+        if model.batch and _carries_batch(value, n_samples, layout):
+            batch_kinds.add(eq.target)
+        if eq.target == until:
+            break
+    return {ref.kind: v for ref, v in objects.items()}
+
+
+def _carries_batch(value, n_samples, layout) -> bool:
+    shape = getattr(value, "shape", ())
+    axis = 1 if layout == "columns" else 0
+    return len(shape) == 2 and shape[axis] == n_samples and n_samples > 1
+
+
+def size_objects(problem, N, backend) -> dict:
+    """The size names as numbers (N may be a free symbol in the one-sample reading)."""
+    sizes = problem.symbolic_sizes if backend.name == "sympy" else problem.numeric_sizes
+    out = {Ref(k): backend.const(v) for k, v in sizes}
+    if problem.model.batch:
+        out[Ref(problem.model.batch)] = backend.const(N) if backend.name == "sympy" else np.array([[float(N)]])
+    return out
+
+
+def draw_free(problem, rng, n_samples: int, point: int) -> dict:
+    """Values of the free symbols in the declared layout."""
+    model = problem.model
+    sizes = dict(problem.numeric_sizes)
+    if model.batch:
+        sizes[model.batch] = n_samples
+    out = {}
+    for s in model.free():
+        if s.role == "hyperparameter":
+            value = s.value if s.value is not None else rng.uniform(*s.range)
+            out[s.id] = np.array([[float(value)]])
+            continue
+        shape = tuple(size_of(e, sizes) for e in s.shape) or (1, 1)
+        if s.role == "label" and s.labels == "one-hot":
+            out[s.id] = _one_hot(shape, s.shape, model.batch, rng)
+        elif s.role == "label" and s.labels == "binary":
+            Y = (rng.random(shape) < 0.5).astype(float)
+            if Y.size >= 2:
+                Y.flat[0], Y.flat[1] = 1.0, 0.0     # both classes, so a missing (1 − y) term shows
+            else:
+                Y[:] = (point + 1) % 2
+            out[s.id] = Y
+        else:
+            out[s.id] = rng.standard_normal(shape)
+    return out
+
+
+def _one_hot(shape, declared, batch, rng):
+    """One-hot along the class axis (the axis that is not the batch; the first for a vector)."""
+    axis = 0
+    if batch in declared and len(declared) == 2:
+        axis = 1 - declared.index(batch)
+    Y = np.zeros(shape)
+    classes = shape[axis]
+    others = shape[1 - axis]
+    for j in range(others):
+        c = (2 * j + 1 + int(rng.integers(0, classes))) % classes
+        if axis == 0:
+            Y[c, j] = 1.0
+        else:
+            Y[j, c] = 1.0
+    return Y
+
+
+def sample(problem, rng, n_samples: int, N: float, point: int, tries: int = 50) -> Sample:
+    """A random instance whose kink arguments all stay KINK_MARGIN away from 0."""
+    best = None
+    for _ in range(tries):
+        free = draw_free(problem, rng, n_samples, point)
+        backend = AutogradBackend()
+        values = run_equations(problem, free, N, n_samples, backend)
+        s = Sample(free, values, N, n_samples, backend.kink_gap)
+        if s.kink_gap >= KINK_MARGIN:
+            return s
+        if best is None or s.kink_gap > best.kink_gap:
+            best = s
+    return best
+
+
+def gradient(problem, s: Sample, of: str, wrt: str, scaled: dict | None = None):
+    """∂of/∂wrt at the sample (autograd); a scalar `of`; wrt an input, parameter or intermediate."""
+    model = problem.model
+    if model.defined(wrt):
+        def f(t):
+            return run_equations(problem, s.free, s.N, s.n_samples, cut={wrt: t}, scaled=scaled)[of]
+        start = s.values[wrt]
+    else:
+        def f(t):
+            return run_equations(problem, {**s.free, wrt: t}, s.N, s.n_samples, scaled=scaled)[of]
+        start = s.free[wrt]
+    value = f(start)
+    if np.shape(value) != (1, 1):
+        raise NotationError(f"{of} is not a number, so it has no gradient: use kind = \"jacobian\"")
+    return np.asarray(autograd.grad(lambda t: f(t)[0, 0])(np.asarray(start, dtype=float)), dtype=float)
+
+
+def jacobian(problem, s: Sample, of: str, wrt: str):
+    """∂of_i/∂wrt_j (vectors) at the sample: rows follow `of`, columns `wrt`."""
+    model = problem.model
+    if model.defined(wrt):
+        def f(t):
+            return run_equations(problem, s.free, s.N, s.n_samples, cut={wrt: t})[of]
+        start = s.values[wrt]
+    else:
+        def f(t):
+            return run_equations(problem, {**s.free, wrt: t}, s.N, s.n_samples)[of]
+        start = s.free[wrt]
+    J = np.asarray(autograd.jacobian(f)(np.asarray(start, dtype=float)), dtype=float)
+    out_size = int(np.prod(np.shape(f(start))))
+    return J.reshape(out_size, int(np.prod(np.shape(start))))
+
+
+def central_difference(problem, s: Sample, of: str, wrt: str, h: float = 1e-6):
+    model = problem.model
+    base = np.asarray(s.values[wrt] if model.defined(wrt) else s.free[wrt], dtype=float)
+    out = np.zeros_like(base)
+
+    def f(t):
+        if model.defined(wrt):
+            return float(run_equations(problem, s.free, s.N, s.n_samples, NumpyBackend(), cut={wrt: t})[of][0, 0])
+        return float(run_equations(problem, {**s.free, wrt: t}, s.N, s.n_samples, NumpyBackend())[of][0, 0])
+    for idx in np.ndindex(base.shape):
+        step = h * max(1.0, abs(base[idx]))
+        up, down = base.copy(), base.copy()
+        up[idx] += step
+        down[idx] -= step
+        out[idx] = (f(up) - f(down)) / (2 * step)
+    return out
+
+
+def relative_error(a, b) -> float:
+    scale = max(float(np.max(np.abs(b))) if np.size(b) else 0.0, 1e-12)
+    return float(np.max(np.abs(a - b))) / scale if np.size(a) else 0.0

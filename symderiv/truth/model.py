@@ -1,0 +1,318 @@
+"""A `[model]` key: symbols with shapes and roles, functions, forward equations.
+
+The model is what the ground truth is derived from (forward.py numerically with autograd,
+model_symbolic.py with SymPy) and what the student's symbols are read against: a student's
+symbol is a declared symbol when it is spelled as declared or as one of its aliases, then
+ignoring bold (\\mathbf, \\vec), then in the other letter case when that case is not declared
+itself. A subscript beyond the declared spelling is an entry (\\hat y_i, w_j, X_{ij}).
+
+>>> m = build_model(ModelSpec.model_validate({"batch": "N", "equations": ["z = w^T X + b",
+...     r"\\hat y = \\sigma(z)"], "symbols": {"X": {"shape": ["D", "N"], "role": "input"},
+...     "w": {"shape": ["D", 1], "role": "parameter"}, "b": {"role": "parameter"}}}), "k.toml", "")
+>>> [e.target for e in m.equations], m.resolve_name(Sym("y", decor="hat")), m.resolve_name(Sym("W"))
+(['z', '\\\\hat{y}'], '\\\\hat{y}', 'w')
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from symderiv.core.errors import DerivationFileError, NotationError, ParseError
+from symderiv.core.tree import Add, Call, Deriv, Neg, Node, Num, Sym, map_children
+from symderiv.notation.latex import to_latex
+from symderiv.notation.normalise import GREEK
+from symderiv.notation.parse import parse
+from symderiv.truth.schema import ModelSpec, find_line, line_of
+
+ROLES = ("input", "parameter", "label", "hyperparameter")
+BUILTINS = {"sigma": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "softplus": "softplus",
+            "exp": "exp", "log": "log", "abs": "abs", "softmax": "softmax", "log_softmax": "log_softmax",
+            "identity": "identity", "diag": "diag", "leaky_relu": "leaky_relu"}
+TYPOGRAPHY = ("bold",)
+
+
+@dataclass(frozen=True)
+class Symbol:
+    id: str                         # the canonical spelling (LaTeX), the Ref kind of the object
+    shape: tuple = ()               # size names / ints; () = a scalar
+    role: str | None = None         # input | parameter | label | hyperparameter; None = defined by an equation
+    labels: str | None = None       # one-hot | binary | real
+    range: tuple[float, float] = (0.1, 0.9)
+    value: float | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Equation:
+    target: str                     # the id of the defined symbol
+    rhs: Node                       # normalised: every symbol in canonical spelling
+    latex: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Model:
+    batch: str | None
+    symbols: tuple[Symbol, ...]
+    equations: tuple[Equation, ...]
+    spellings: tuple[tuple[tuple, str], ...]      # (spelling key, id)
+    forms: tuple[tuple[str, Sym], ...] = ()         # id -> the canonical written form (\\hat y, h^{(1)} for h_1)
+    functions: tuple[tuple[str, tuple[str, ...], Node], ...] = ()   # (name, parameters, body)
+    values: tuple[tuple[str, object], ...] = ()
+
+    # ---- lookups ---------------------------------------------------------------
+    def symbol(self, sid: str) -> Symbol:
+        for s in self.symbols:
+            if s.id == sid:
+                return s
+        raise KeyError(sid)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.symbols)
+
+    def defined(self, sid: str) -> bool:
+        return any(e.target == sid for e in self.equations)
+
+    def equation(self, sid: str) -> Equation:
+        return next(e for e in self.equations if e.target == sid)
+
+    def free(self) -> tuple[Symbol, ...]:
+        """The symbols no equation defines: inputs, parameters, labels, hyperparameters."""
+        return tuple(s for s in self.symbols if not self.defined(s.id))
+
+    def depends_on(self, of: str, wrt: str) -> bool:
+        if of == wrt:
+            return True
+        if not self.defined(of):
+            return False
+        return any(self.depends_on(u, wrt) for u in self.ids_in(self.equation(of).rhs))
+
+    # ---- reading the student's symbols ------------------------------------------
+    def resolve_name(self, sym: Sym) -> str | None:
+        """The id a written (or canonical) symbol names, its remaining subscripts being entries; or None."""
+        table = dict(self.spellings)
+        for full in (True, False):
+            for key in _spelling_keys(sym, with_indices=full):
+                if key in table:
+                    return table[key]
+        return None
+
+    def canonical(self, sym: Sym) -> Sym | None:
+        """The written symbol in the declared spelling, entry subscripts kept."""
+        table = dict(self.spellings)
+        forms = dict(self.forms)
+        for full in (True, False):
+            for key in _spelling_keys(sym, with_indices=full):
+                if key in table:
+                    form = forms[table[key]]
+                    return replace(form, indices=() if full else tuple(self.normalize(i) for i in sym.indices))
+        return None
+
+    def ids_in(self, node: Node) -> set[str]:
+        """The ids of the declared symbols a (normalised) tree uses."""
+        out = set()
+        for n in node.walk():
+            if isinstance(n, Sym):
+                found = self.resolve_name(n)
+                if found is not None:
+                    out.add(found)
+        return out
+
+    def normalize(self, node: Node) -> Node:
+        """Canonical spellings; key-defined functions inlined; max(a, b) = a + relu(b − a);
+        LeakyReLU_α(z) a function of z with slope α; d f(u)/du is f'(u)."""
+        if isinstance(node, Sym):
+            found = self.canonical(node)
+            if found is not None:
+                return found
+            return replace(node, indices=tuple(self.normalize(i) for i in node.indices)) if node.indices else node
+        if isinstance(node, Call):
+            return self._call(node)
+        if isinstance(node, Deriv):
+            num, wrt = self.normalize(node.num), self.normalize(node.wrt)
+            if isinstance(num, Call) and len(num.args) == 1 and num.args[0] == wrt:
+                return replace(num, primes=num.primes + 1)
+            return Deriv(num, wrt)
+        return map_children(node, self.normalize)
+
+    def _call(self, node: Call) -> Node:
+        name = node.func.removeprefix("bold:")
+        args = tuple(self.normalize(a) for a in node.args)
+        for fname, params, body in self.functions:
+            if fname == name and len(params) == len(args) and not node.primes:
+                return _substitute(body, dict(zip(params, args)))
+        if name == "max" and len(args) == 2 and not node.primes:
+            a, b = args
+            if a == Num(0):
+                return Call("relu", (b,))
+            if b == Num(0):
+                return Call("relu", (a,))
+            return Add((a, Call("relu", (Add((b, Neg(a))),))))
+        if name in ("leaky_relu",) and node.indices:
+            slope = self.resolve_name(node.indices[0]) if isinstance(node.indices[0], Sym) else None
+            if slope is None:
+                raise NotationError(f"the slope {to_latex(node.indices[0])} of the leaky ReLU is not declared")
+            return Call(f"leaky_relu:{slope}", args, node.primes)
+        if name == "log" and len(args) == 1 and isinstance(args[0], Call) and args[0].func == "softmax" \
+                and not node.primes and not args[0].primes:
+            return Call("log_softmax", args[0].args)
+        return replace(node, func=name, args=args, indices=tuple(self.normalize(i) for i in node.indices))
+
+    def function(self, call: Call) -> str:
+        """The built-in a (normalised) call applies."""
+        name = call.func.removeprefix("bold:")
+        if name.startswith("leaky_relu:"):
+            return name
+        if name in BUILTINS:
+            return BUILTINS[name]
+        raise NotationError(f"the function {name} is not defined in this problem (built-ins: "
+                            f"{', '.join(sorted(set(BUILTINS.values())))}; or define it in [model.functions])")
+
+
+def _substitute(body: Node, mapping: dict[str, Node]) -> Node:
+    if isinstance(body, Sym) and not body.indices and body.name in mapping:
+        return mapping[body.name]
+    return map_children(body, lambda child: _substitute(child, mapping))
+
+
+def _spelling_keys(sym: Sym, with_indices: bool = True):
+    """Keys to look a written symbol up by, most specific first: as written, without bold, then
+    in the other letter case (which only matches when that case is not declared itself)."""
+    head = (to_latex(sym.layer),) if sym.layer is not None else ()     # h^{(1)} for a declared h_1
+    indices = head + (tuple(to_latex(i) for i in sym.indices) if with_indices else ())
+    plain = "" if sym.decor in TYPOGRAPHY else sym.decor
+    names = (sym.name, sym.name.swapcase()) if len(sym.name) == 1 else (sym.name,)
+    for name in names:
+        yield (name, sym.decor, indices)
+        yield (name, plain, indices)
+
+
+def _form_of(sym: Sym) -> Sym:
+    """The canonical form: decoration kept (not bold), a declared subscript as the layer slot."""
+    decor = "" if sym.decor in TYPOGRAPHY else sym.decor
+    if sym.indices and sym.layer is None:
+        layer = sym.indices[0] if len(sym.indices) == 1 else Sym("".join(to_latex(i) for i in sym.indices))
+        return Sym(sym.name, layer, (), decor)
+    return Sym(sym.name, sym.layer, (), decor)
+
+
+def _key_of(sym: Sym) -> tuple:
+    decor = "" if sym.decor in TYPOGRAPHY else sym.decor
+    indices = tuple(to_latex(i) for i in sym.indices)
+    if sym.layer is not None:
+        indices = (to_latex(sym.layer),) + indices
+    return (sym.name, decor, indices)
+
+
+def _parse_symbol(spelling: str, path: str, text: str) -> Sym:
+    written = "\\" + spelling if spelling in GREEK else spelling     # lambda = { ... } is \lambda
+    try:
+        node = parse(written)
+    except ParseError as exc:
+        raise DerivationFileError(path, f"model.symbols: cannot read the symbol {spelling!r}: {exc.reason}",
+                                  line_of(text, spelling)) from None
+    if not isinstance(node, Sym):
+        raise DerivationFileError(path, f"model.symbols: {spelling!r} is not one symbol", line_of(text, spelling))
+    return node
+
+
+def _split_equation(eq: str, path: str, line: int | None) -> tuple[str, str]:
+    depth = 0
+    for i, c in enumerate(eq):
+        if c in "({[":
+            depth += 1
+        elif c in ")}]":
+            depth -= 1
+        elif c == "=" and depth == 0 and eq[i - 1:i] not in ("<", ">", "!", "\\"):
+            return eq[:i].strip(), eq[i + 1:].strip()
+    raise DerivationFileError(path, f"model.equations: {eq!r} is not an equation 'symbol = expression'", line)
+
+
+def build_model(spec: ModelSpec, path: str, text: str) -> Model:
+    symbols, spellings = [], {}
+
+    def add_spelling(sym: Sym, sid: str, spelling: str):
+        key = _key_of(sym)
+        if spellings.get(key, sid) != sid:
+            raise DerivationFileError(path, f"model.symbols: {spelling!r} names two symbols "
+                                            f"({spellings[key]} and {sid})", line_of(text, spelling))
+        spellings[key] = sid
+
+    declared, forms = {}, {}
+    for spelling, s in spec.symbols.items():
+        sym = _parse_symbol(spelling, path, text)
+        sid = to_latex(sym)
+        declared[sid] = (spelling, s, sym)
+        forms[sid] = _form_of(sym)
+        add_spelling(sym, sid, spelling)
+        add_spelling(forms[sid], sid, spelling)
+    equations = []
+    for eq in spec.equations:
+        line = find_line(text, eq[:40], text.find("[model]"))
+        lhs, rhs = _split_equation(eq, path, line)
+        try:
+            target, body = parse(lhs), parse(rhs)
+        except ParseError as exc:
+            raise DerivationFileError(path, f"model.equations: {exc}", line) from None
+        if not isinstance(target, Sym):
+            raise DerivationFileError(path, f"model.equations: the left side of {eq!r} is not one symbol", line)
+        tid = to_latex(target)
+        key = _key_of(target)
+        if key in spellings and spellings[key] != tid:
+            tid = spellings[key]
+        if any(e[0] == tid for e in equations):
+            raise DerivationFileError(path, f"model.equations: {lhs} is defined twice", line)
+        spellings.setdefault(key, tid)
+        forms.setdefault(tid, _form_of(target))
+        spellings.setdefault(_key_of(forms[tid]), tid)
+        equations.append((tid, body, eq, line))
+    for sid, (spelling, s, _sym) in declared.items():
+        defined = any(e[0] == sid for e in equations)
+        line = line_of(text, spelling)
+        if not defined and s.role is None:
+            raise DerivationFileError(path, f"model.symbols.{spelling}: role required (input, parameter, label or "
+                                            "hyperparameter): no equation defines it", line)
+        if defined and s.role is not None:
+            raise DerivationFileError(path, f"model.symbols.{spelling}: has a role but an equation also defines it",
+                                      line)
+        if s.labels is not None and s.role != "label":
+            raise DerivationFileError(path, f"model.symbols.{spelling}: labels is only for role = \"label\"", line)
+        if s.role == "hyperparameter" and s.shape:
+            raise DerivationFileError(path, f"model.symbols.{spelling}: a hyperparameter is a number (no shape)", line)
+        if len(s.shape) > 2:
+            raise DerivationFileError(path, f"model.symbols.{spelling}: shape has at most two axes", line)
+        shape = tuple(s.shape) if len(s.shape) != 1 else (s.shape[0], 1)
+        symbols.append(Symbol(sid, shape, s.role, s.labels if s.role == "label" else None,
+                              tuple(s.range) if s.range else (0.1, 0.9), s.value, line))
+        for alias in s.aliases:
+            add_spelling(_parse_symbol(alias, path, text), sid, alias)
+    for tid, *_ in equations:
+        if tid not in declared:
+            symbols.append(Symbol(tid))
+    functions = []
+    for head, body in spec.functions.items():
+        try:
+            call, tree = parse(head), parse(body)
+        except ParseError as exc:
+            raise DerivationFileError(path, f"model.functions: {exc}", line_of(text, head)) from None
+        if not isinstance(call, Call) or not all(isinstance(a, Sym) for a in call.args):
+            raise DerivationFileError(path, f"model.functions: {head!r} is not 'name(parameters)'", line_of(text, head))
+        functions.append((call.func, tuple(a.name for a in call.args), tree))
+    model = Model(batch=spec.batch, symbols=tuple(symbols), equations=(), spellings=tuple(spellings.items()),
+                  forms=tuple(forms.items()),
+                  functions=tuple(functions), values=tuple(spec.values.items()))
+    normalized = tuple(Equation(tid, model.normalize(body), eq, line) for tid, body, eq, line in equations)
+    model = replace(model, equations=normalized)
+    _check_defined(model, path, text)
+    return model
+
+
+def _check_defined(model: Model, path: str, text: str):
+    """Every symbol an equation uses is declared or defined before it (sizes and index letters aside)."""
+    known = {s.id for s in model.free()}
+    for eq in model.equations:
+        for sid in model.ids_in(eq.rhs):
+            if sid not in known:
+                raise DerivationFileError(path, f"model.equations: {eq.latex!r} uses {sid} before an equation "
+                                                "defines it", eq.line)
+        known.add(eq.target)
