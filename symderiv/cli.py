@@ -114,6 +114,18 @@ def cmd_grade(args) -> int:
     return 1 if any(r.error for r in reports) else 0
 
 
+def cmd_serve(args) -> int:
+    from .web import ConfigError, ServeConfig, parse_rate_limit, serve
+    try:
+        config = ServeConfig(keys=Path(args.keys) if args.keys else None, host=args.host, port=args.port,
+                             workers=args.workers, rate_limit=parse_rate_limit(args.rate_limit),
+                             time_limit=args.time_limit, symbolic=not args.no_symbolic)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    serve(config)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="symderiv", description="Check hand-written backpropagation derivations.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of a part's points for correct-up-to-layout (default 0.75)")
     p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("serve", help="a web page where students check their own derivations")
+    p.add_argument("--keys", metavar="DIR", help="folder of answer keys (*.toml; default: the shipped ones)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2, help="worker processes for the checks (1-64, default 2)")
+    p.add_argument("--rate-limit", default="60/min", metavar="N/PERIOD",
+                   help="requests per client address: N/s, N/min, N/hour or N/SECONDS; 0 for none (default 60/min)")
+    p.add_argument("--time-limit", type=float, default=30.0,
+                   help="seconds one check may take before it is stopped (default 30, at most 600)")
+    p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -1,0 +1,13 @@
+"""The web interface: `symderiv serve`, a page where students check their own derivations.
+
+    from symderiv.web import ServeConfig, create_app, serve
+    serve(ServeConfig(host="127.0.0.1", port=8000, workers=2))
+
+The page and its JSON API are in `app`, the worker processes in `pool`, the per-line layout of a
+graded text in `view`; everything taken from the rest of symderiv comes through `library`.
+"""
+from .app import create_app
+from .config import ConfigError, RateLimit, ServeConfig, parse_rate_limit
+from .server import serve
+
+__all__ = ["create_app", "serve", "ServeConfig", "RateLimit", "ConfigError", "parse_rate_limit"]

@@ -1,0 +1,52 @@
+"""Everything the web interface takes from the rest of symderiv, in one module.
+
+The other modules of `symderiv.web` import symderiv only through this one, so a move of the
+library's modules means changing the imports here and nowhere else.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import SymderivError, check_claim, grade_text
+from ..extract import extract
+from ..grade import GradeConfig
+from ..html import math_html
+from ..problem import Problem, derivation_files, load_problem_file
+from ..report import MARKS
+
+__all__ = ["SymderivError", "Problem", "MARKS", "math_html", "extract", "load_keys", "grade_report",
+           "check_verdict"]
+
+
+def load_keys(directory: Path | None = None) -> dict[str, Problem]:
+    """The answer keys of a folder (default: the shipped ones), by problem id.
+
+    A key that cannot be loaded raises SymderivError naming the file: a course should
+    learn at start-up, not from a student, that one of its keys is broken."""
+    files = sorted(Path(directory).glob("*.toml")) if directory is not None else derivation_files()
+    if directory is not None and not Path(directory).is_dir():
+        raise SymderivError(f"--keys {directory}: not a folder")
+    problems: dict[str, Problem] = {}
+    for f in files:
+        problem = load_problem_file(f)
+        if problem.id in problems:
+            raise SymderivError(f"{f}: problem id {problem.id!r} is also declared in {problems[problem.id].path}")
+        problems[problem.id] = problem
+    if not problems:
+        raise SymderivError(f"no answer keys (*.toml) in {directory or 'the shipped derivations'}")
+    return problems
+
+
+def grade_report(problem: Problem, text: str, symbolic: bool) -> dict:
+    """What `grade --json` prints for one submission, for text typed on the page."""
+    try:
+        report = grade_text(text, problem, file="<text>", config=GradeConfig(symbolic=symbolic))
+    except RecursionError:      # as grade_file does for a file
+        return {"file": "<text>", "problem": problem.id, "score": 0.0, "max_score": 0.0, "parts": [],
+                "steps": [], "error": "the submission is nested too deeply to grade"}
+    return report.to_dict()
+
+
+def check_verdict(problem: Problem, quantity: str, claim: str, symbolic: bool) -> dict:
+    """What `check --json` prints. An unknown quantity raises SymderivError naming it."""
+    return check_claim(problem, quantity, claim, symbolic=symbolic).to_dict()

@@ -1,0 +1,281 @@
+// The checker page. Text from the student is only ever set as textContent; the server's
+// MathML (built by an allowlist serialiser) is the only HTML inserted.
+"use strict";
+
+const DEBOUNCE_MS = 600;
+const MAX_FILE_BYTES = 256 * 1024;
+const $ = (id) => document.getElementById(id);
+
+let problems = [];
+let sent = null;          // the {problem, text} of the request in flight
+let pending = false;      // the text changed while a request was in flight
+let timer = null;
+let retryTimer = null;
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v; else node.setAttribute(k, v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+function mathNode(html) {
+  // html is sanitised MathML from the server (or escaped LaTeX in <code>).
+  const span = el("span", {class: "math-holder"});
+  span.innerHTML = html;
+  return span;
+}
+
+async function api(path, body) {
+  const init = body === undefined ? {} : {
+    method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)};
+  const response = await fetch(path, init);
+  let data;
+  try { data = await response.json(); } catch (e) { data = {error: `the server answered ${response.status}`}; }
+  return {status: response.status, data, retryAfter: Number(response.headers.get("Retry-After") || 0)};
+}
+
+function setStatus(text, kind) {
+  const s = $("status");
+  s.textContent = text;
+  s.className = "status" + (kind ? " status-" + kind : "");
+}
+
+function currentProblem() {
+  return problems.find((p) => p.id === $("problem").value);
+}
+
+function draftKey() { return "symderiv-draft:" + $("problem").value; }
+
+function goToLine(number) {
+  const editor = $("editor");
+  const lines = editor.value.split("\n");
+  let start = 0;
+  for (let i = 0; i < number - 1 && i < lines.length; i++) start += lines[i].length + 1;
+  const end = start + (lines[number - 1] || "").length;
+  editor.focus();
+  editor.setSelectionRange(start, end);
+  const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 20;
+  editor.scrollTop = Math.max(0, (number - 3) * lineHeight);
+}
+
+function lineButton(number, label) {
+  const b = el("button", {type: "button", class: "line-link", "aria-label": `go to line ${number} in the editor`},
+               label || `line ${number}`);
+  b.addEventListener("click", () => goToLine(number));
+  return b;
+}
+
+function renderParts(parts) {
+  const body = $("parts").querySelector("tbody");
+  body.replaceChildren();
+  if (!parts.length) {
+    body.append(el("tr", {}, el("td", {colspan: "5", class: "none"}, "No parts in this key.")));
+    return;
+  }
+  for (const p of parts) {
+    const name = p.scored ? p.quantity : `${p.quantity} (optional)`;
+    body.append(el("tr", {class: "part s-" + p.status, "data-quantity": p.quantity},
+      el("th", {scope: "row"}, name),
+      el("td", {}, el("span", {class: "verdict m-" + p.status}, `${p.mark} ${p.words}`)),
+      el("td", {}, p.line ? lineButton(p.line) : el("span", {class: "none"}, "—")),
+      el("td", {}, p.verdict === "missing" ? "Not found in your text yet." : p.feedback),
+      el("td", {}, p.first_wrong_line ? lineButton(p.first_wrong_line) : el("span", {class: "none"}, "—"))));
+  }
+}
+
+function renderLines(lines) {
+  const list = $("lines");
+  list.replaceChildren();
+  if (!lines.length) {
+    list.append(el("li", {class: "none"}, "No math found yet: put formulas between $$ and $$."));
+    return;
+  }
+  for (const line of lines) {
+    const item = el("li", {class: "line s-" + line.status, "data-line": String(line.line),
+                           "data-status": line.status});
+    const head = el("div", {class: "line-head"},
+      el("span", {class: "mark m-" + line.status, "aria-hidden": "true"}, line.mark),
+      el("span", {class: "words m-" + line.status}, line.words),
+      lineButton(line.line));
+    if (line.first_wrong_of.length) {
+      head.append(el("span", {class: "first-wrong"}, "first wrong line of " + line.first_wrong_of.join(", ")));
+    }
+    item.append(head);
+    if (line.preface) item.append(el("div", {class: "preface"}, line.preface));
+    for (const m of line.math) item.append(mathNode(m));
+    for (const msg of line.messages) {
+      const p = el("p", {class: "message"}, msg.text);
+      if (msg.math) p.append(" ", mathNode(msg.math));
+      item.append(p);
+    }
+    list.append(item);
+  }
+}
+
+function summarise(report) {
+  const scored = report.parts.filter((p) => p.max_points > 0);
+  const right = scored.filter((p) => p.verdict === "correct").length;
+  const layout = scored.filter((p) => p.verdict === "correct-up-to-layout").length;
+  const wrong = report.steps.filter((s) => !s.ok).length;
+  let text = `${right} of ${scored.length} parts right`;
+  if (layout) text += `, ${layout} right up to layout`;
+  text += wrong ? `; ${wrong} wrong step${wrong > 1 ? "s" : ""}` : "";
+  return text + ` (score ${report.score}/${report.max_score}).`;
+}
+
+async function check() {
+  clearTimeout(timer);
+  const body = {problem: $("problem").value, text: $("editor").value};
+  if (!body.problem) return;
+  if (sent) { pending = true; return; }
+  sent = body;
+  setStatus("Checking…", "busy");
+  let result;
+  try {
+    result = await api("/api/view", body);
+  } catch (e) {
+    result = {status: 0, data: {error: "the server cannot be reached"}};
+  }
+  sent = null;
+  const stale = pending || body.text !== $("editor").value || body.problem !== $("problem").value;
+  pending = false;
+  if (result.status === 200) {
+    renderParts(result.data.parts);
+    renderLines(result.data.lines);
+    const empty = !body.text.trim();
+    setStatus(stale ? "Checking…" : empty ? "Start writing: the parts of this problem are listed below."
+                                          : summarise(result.data.report), stale ? "busy" : "done");
+  } else if (result.status === 429) {
+    const wait = Math.max(1, result.retryAfter || 5);
+    setStatus(`Too many checks at once: checking again in ${wait} s.`, "error");
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(check, wait * 1000);
+    return;
+  } else {
+    setStatus("Could not check: " + (result.data.error || `error ${result.status}`), "error");
+  }
+  if (stale) check();
+}
+
+function schedule() {
+  try { localStorage.setItem(draftKey(), $("editor").value); } catch (e) { /* private mode */ }
+  clearTimeout(timer);
+  timer = setTimeout(check, DEBOUNCE_MS);
+}
+
+function notebookText(raw) {
+  // Markdown cells as they are; LaTeX or Markdown outputs of code cells too.
+  const nb = JSON.parse(raw);
+  const chunks = [];
+  for (const cell of nb.cells || []) {
+    const src = Array.isArray(cell.source) ? cell.source.join("") : String(cell.source || "");
+    if (cell.cell_type === "markdown" || cell.cell_type === "raw") chunks.push(src);
+    for (const out of cell.outputs || []) {
+      const data = out.data || {};
+      for (const kind of ["text/latex", "text/markdown"]) {
+        if (data[kind]) chunks.push(Array.isArray(data[kind]) ? data[kind].join("") : String(data[kind]));
+      }
+    }
+  }
+  return chunks.join("\n\n");
+}
+
+function openFile(file) {
+  if (!file) return;
+  if (file.size > MAX_FILE_BYTES) {
+    $("file-note").textContent = `${file.name} is too large (${Math.round(file.size / 1024)} KB; the limit is 256 KB).`;
+    return;
+  }
+  const reader = new FileReader();
+  reader.onload = () => {
+    let text = String(reader.result);
+    if (/\.ipynb$/i.test(file.name)) {
+      try { text = notebookText(text); } catch (e) {
+        $("file-note").textContent = `${file.name} is not a readable notebook (${e.message}).`;
+        return;
+      }
+    }
+    $("editor").value = text.replace(/\r\n?/g, "\n");
+    $("file-note").textContent = `Opened ${file.name}.`;
+    schedule();
+    check();
+  };
+  reader.onerror = () => { $("file-note").textContent = `${file.name} cannot be read.`; };
+  reader.readAsText(file);
+}
+
+function fillQuantities() {
+  const p = currentProblem();
+  const select = $("quantity");
+  select.replaceChildren();
+  for (const q of (p ? p.quantities : [])) select.append(el("option", {value: q.id}, q.id));
+  $("problem-title").textContent = p ? p.title : "";
+}
+
+function problemChanged() {
+  fillQuantities();
+  let draft = null;
+  try { draft = localStorage.getItem(draftKey()); } catch (e) { /* private mode */ }
+  if (draft !== null) $("editor").value = draft;
+  try { localStorage.setItem("symderiv-problem", $("problem").value); } catch (e) { /* private mode */ }
+  check();
+}
+
+async function checkOne(event) {
+  event.preventDefault();
+  const out = $("check-result");
+  out.replaceChildren(el("p", {class: "sub"}, "Checking…"));
+  const body = {problem: $("problem").value, quantity: $("quantity").value, claim: $("claim").value};
+  let result;
+  try { result = await api("/api/check", body); } catch (e) {
+    result = {status: 0, data: {error: "the server cannot be reached"}};
+  }
+  if (result.status !== 200) {
+    out.replaceChildren(el("p", {class: "m-wrong"}, "Could not check: " + result.data.error));
+    return;
+  }
+  const v = result.data;
+  const status = {"correct": "right", "correct-up-to-layout": "layout", "incorrect": "wrong",
+                  "unparseable": "unreadable"}[v.verdict] || "unchecked";
+  const mark = {"right": "✓", "layout": "~", "wrong": "✗", "unreadable": "?"}[status] || "·";
+  out.replaceChildren(el("p", {class: "verdict m-" + status}, `${mark} ${v.verdict}`),
+                      el("p", {}, v.feedback));
+}
+
+async function start() {
+  const editor = $("editor");
+  editor.addEventListener("input", schedule);
+  editor.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); check(); }
+  });
+  for (const target of [editor, document.querySelector(".editor-pane")]) {
+    target.addEventListener("dragover", (e) => { e.preventDefault(); editor.classList.add("dropping"); });
+    target.addEventListener("dragleave", () => editor.classList.remove("dropping"));
+    target.addEventListener("drop", (e) => {
+      e.preventDefault();
+      editor.classList.remove("dropping");
+      openFile(e.dataTransfer.files[0]);
+    });
+  }
+  $("file").addEventListener("change", (e) => openFile(e.target.files[0]));
+  $("check-now").addEventListener("click", check);
+  $("problem").addEventListener("change", problemChanged);
+  $("check-form").addEventListener("submit", checkOne);
+
+  const result = await api("/api/problems");
+  if (result.status !== 200) { setStatus("Could not load the problems: " + result.data.error, "error"); return; }
+  problems = result.data.problems;
+  for (const p of problems) $("problem").append(el("option", {value: p.id}, p.id));
+  let saved = null;
+  try { saved = localStorage.getItem("symderiv-problem"); } catch (e) { /* private mode */ }
+  if (saved && problems.some((p) => p.id === saved)) $("problem").value = saved;
+  problemChanged();
+}
+
+document.addEventListener("DOMContentLoaded", start);

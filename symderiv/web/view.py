@@ -1,0 +1,87 @@
+"""The page's view of a graded derivation: each math line of the student's text with its mark.
+
+The judgement is the grade report's (`grade --json`); this only lays it out by line. All HTML
+here is built from escaped text and from `math_html`, which serialises MathML itself through an
+allowlist of tags and attributes, so nothing the student typed becomes markup.
+
+A line's status, worst first: a wrong step or an incorrect final answer is "wrong" (✗); an
+unreadable final answer "unreadable" (?); a final answer right up to layout "layout" (~); a line
+whose steps or final answer hold "right" (✓); a line nothing was checked on "unchecked" (·).
+"""
+from __future__ import annotations
+
+from .library import extract, math_html
+
+STATUS = {  # status: (mark, words shown beside the mark)
+    "wrong": ("✗", "wrong"),
+    "unreadable": ("?", "cannot be read"),
+    "layout": ("~", "right up to layout"),
+    "right": ("✓", "right"),
+    "unchecked": ("·", "not checked"),
+}
+_PART_STATUS = {"incorrect": "wrong", "unparseable": "unreadable", "correct-up-to-layout": "layout",
+                "correct": "right"}
+_ORDER = ("wrong", "unreadable", "layout", "right", "unchecked")
+
+
+def line_status(steps: list[dict], parts: list[dict]) -> str:
+    found = {("right" if s["ok"] else "wrong") for s in steps}
+    found |= {_PART_STATUS[p["verdict"]] for p in parts if p["verdict"] in _PART_STATUS}
+    return next((s for s in _ORDER if s in found), "unchecked")
+
+
+def _row_latex(row) -> str:
+    return row.raw.strip()
+
+
+def _messages(steps: list[dict], parts: list[dict]) -> list[dict]:
+    """What to say under a line: each final answer's feedback, then the wrong steps it does not repeat."""
+    out, said = [], set()
+    for p in parts:
+        out.append({"text": f"{p['quantity']}: {p['feedback']}", "math": ""})
+        said.add(f"{p['quantity']}: {p['feedback']}")
+    for s in steps:
+        if s["ok"] or s["message"] in said:
+            continue
+        said.add(s["message"])
+        if s["message"].strip() == f"{s['left'].strip()} ≠ {s['right'].strip()}":
+            out.append({"text": "This step does not hold:", "math": math_html(f"{s['left']} \\neq {s['right']}")})
+        else:
+            out.append({"text": s["message"], "math": ""})
+    return out
+
+
+def build_view(report: dict, text: str) -> dict:
+    """{"report": the grade report, "lines": [...], "parts": [...]} for the page.
+
+    Each line: {line, status, mark, words, math: [MathML html], preface, messages: [{text, math}],
+    first_wrong_of: [quantity ids whose first wrong line this is]}. Text fields are plain text
+    (the page sets them as text); `math` fields are sanitised MathML."""
+    steps, parts = report.get("steps", []), report.get("parts", [])
+    rows: dict[int, list] = {}
+    if not report.get("error"):
+        for row in extract(text):
+            rows.setdefault(row.line, []).append(row)
+    lines = []
+    for number in sorted(rows):
+        line_steps = [s for s in steps if s["line"] == number]
+        line_parts = [p for p in parts if p["line"] == number]
+        status = line_status(line_steps, line_parts)
+        mark, words = STATUS[status]
+        lines.append({
+            "line": number, "status": status, "mark": mark, "words": words,
+            "math": [math_html(_row_latex(r)) for r in rows[number]],
+            "preface": " ".join(r.preface for r in rows[number] if r.preface),
+            "messages": _messages(line_steps, line_parts),
+            "first_wrong_of": [p["quantity"] for p in parts if p.get("first_wrong_line") == number],
+        })
+    summary = []
+    for p in parts:
+        status = _PART_STATUS.get(p["verdict"], "unchecked")
+        mark, words = STATUS[status] if p["verdict"] in _PART_STATUS else ("–", "missing")
+        summary.append({"quantity": p["quantity"], "verdict": p["verdict"], "status": status, "mark": mark,
+                        "words": words, "line": p["line"], "first_wrong_line": p.get("first_wrong_line"),
+                        "feedback": p["feedback"], "points": p["points"], "max_points": p["max_points"],
+                        "scored": p["max_points"] > 0, "claim": math_html(p["claim"]) if p["claim"] else ""})
+    return {"report": report, "lines": lines, "parts": summary}
+
