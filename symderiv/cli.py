@@ -115,7 +115,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .web import ConfigError, ServeConfig, parse_rate_limit, serve
+    from symderiv.web import ConfigError, ServeConfig, parse_rate_limit, serve
     try:
         config = ServeConfig(keys=Path(args.keys) if args.keys else None, host=args.host, port=args.port,
                              workers=args.workers, rate_limit=parse_rate_limit(args.rate_limit),

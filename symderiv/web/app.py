@@ -27,12 +27,12 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import jobs
-from .config import (LOOPBACK_HOSTS, MAX_BODY_BYTES, MAX_CLAIM_CHARS, MAX_QUANTITY_CHARS, MAX_TEXT_BYTES,
-                     ServeConfig)
-from .library import Problem, load_keys
-from .pool import JobTimeout, PoolBusy, PoolError, WorkerPool
-from .ratelimit import RateLimiter
+from symderiv.web import jobs
+from symderiv.web.config import (LOOPBACK_HOSTS, MAX_BODY_BYTES, MAX_CLAIM_CHARS, MAX_QUANTITY_CHARS,
+                                 MAX_TEXT_BYTES, ServeConfig)
+from symderiv.web.library import Problem, load_keys
+from symderiv.web.pool import JobTimeout, PoolBusy, PoolError, WorkerPool
+from symderiv.web.ratelimit import RateLimiter
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_PROBLEM_CHARS = 200

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 
-from .library import Problem, SymderivError, check_verdict, grade_report
-from .view import build_view
+from symderiv.web.library import Problem, SymderivError, check_verdict, grade_report
+from symderiv.web.view import build_view
 
 
 def start_worker() -> None:

@@ -20,7 +20,7 @@ import os
 import signal
 from concurrent.futures.process import BrokenProcessPool
 
-from .jobs import start_worker
+from symderiv.web.jobs import start_worker
 
 
 class PoolError(Exception):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from .config import RateLimit
+from symderiv.web.config import RateLimit
 
 MAX_CLIENTS = 10_000
 

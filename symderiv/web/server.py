@@ -8,9 +8,9 @@ import sys
 
 import uvicorn
 
-from .app import create_app, loopback_hosts
-from .config import ServeConfig
-from .library import load_keys
+from symderiv.web.app import create_app, loopback_hosts
+from symderiv.web.config import ServeConfig
+from symderiv.web.library import load_keys
 
 
 def serve(config: ServeConfig = ServeConfig()) -> None:

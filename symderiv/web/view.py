@@ -10,7 +10,7 @@ whose steps or final answer hold "right" (✓); a line nothing was checked on "u
 """
 from __future__ import annotations
 
-from .library import extract, math_html
+from symderiv.web.library import extract, math_html
 
 STATUS = {  # status: (mark, words shown beside the mark)
     "wrong": ("✗", "wrong"),

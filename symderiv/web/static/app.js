@@ -11,6 +11,8 @@ let sent = null;          // the {problem, text} of the request in flight
 let pending = false;      // the text changed while a request was in flight
 let timer = null;
 let retryTimer = null;
+let gutterMarks = new Map();   // line number -> {mark, status} of the last check
+let gutterLines = 0;
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -71,6 +73,24 @@ function lineButton(number, label) {
   return b;
 }
 
+function renderGutter() {
+  const editor = $("editor");
+  const count = editor.value.split("\n").length;
+  if (count !== gutterLines) {
+    if (gutterLines) gutterMarks = new Map();     // lines moved: the old marks no longer fit
+    gutterLines = count;
+  }
+  const gutter = $("gutter");
+  const rows = [];
+  for (let n = 1; n <= count; n++) {
+    const m = gutterMarks.get(n);
+    rows.push(el("div", {class: m ? "g-line m-" + m.status : "g-line"},
+                 el("span", {class: "g-num"}, String(n)), el("span", {class: "g-mark"}, m ? m.mark : "")));
+  }
+  gutter.replaceChildren(...rows);
+  gutter.scrollTop = editor.scrollTop;
+}
+
 function renderParts(parts) {
   const body = $("parts").querySelector("tbody");
   body.replaceChildren();
@@ -83,15 +103,19 @@ function renderParts(parts) {
     body.append(el("tr", {class: "part s-" + p.status, "data-quantity": p.quantity},
       el("th", {scope: "row"}, name),
       el("td", {}, el("span", {class: "verdict m-" + p.status}, `${p.mark} ${p.words}`)),
-      el("td", {}, p.line ? lineButton(p.line) : el("span", {class: "none"}, "—")),
+      el("td", {}, p.line ? lineButton(p.line, String(p.line)) : el("span", {class: "none"}, "—")),
       el("td", {}, p.verdict === "missing" ? "Not found in your text yet." : p.feedback),
-      el("td", {}, p.first_wrong_line ? lineButton(p.first_wrong_line) : el("span", {class: "none"}, "—"))));
+      el("td", {}, p.first_wrong_line ? lineButton(p.first_wrong_line, String(p.first_wrong_line))
+                                      : el("span", {class: "none"}, "—"))));
   }
 }
 
 function renderLines(lines) {
   const list = $("lines");
   list.replaceChildren();
+  gutterMarks = new Map(lines.map((l) => [l.line, l]));
+  gutterLines = $("editor").value.split("\n").length;
+  renderGutter();
   if (!lines.length) {
     list.append(el("li", {class: "none"}, "No math found yet: put formulas between $$ and $$."));
     return;
@@ -122,10 +146,10 @@ function summarise(report) {
   const scored = report.parts.filter((p) => p.max_points > 0);
   const right = scored.filter((p) => p.verdict === "correct").length;
   const layout = scored.filter((p) => p.verdict === "correct-up-to-layout").length;
-  const wrong = report.steps.filter((s) => !s.ok).length;
+  const wrong = new Set(report.steps.filter((s) => !s.ok).map((s) => s.line)).size;
   let text = `${right} of ${scored.length} parts right`;
   if (layout) text += `, ${layout} right up to layout`;
-  text += wrong ? `; ${wrong} wrong step${wrong > 1 ? "s" : ""}` : "";
+  text += wrong ? `; ${wrong} line${wrong > 1 ? "s" : ""} with a wrong step` : "";
   return text + ` (score ${report.score}/${report.max_score}).`;
 }
 
@@ -164,6 +188,7 @@ async function check() {
 }
 
 function schedule() {
+  renderGutter();
   try { localStorage.setItem(draftKey(), $("editor").value); } catch (e) { /* private mode */ }
   clearTimeout(timer);
   timer = setTimeout(check, DEBOUNCE_MS);
@@ -223,6 +248,7 @@ function problemChanged() {
   let draft = null;
   try { draft = localStorage.getItem(draftKey()); } catch (e) { /* private mode */ }
   if (draft !== null) $("editor").value = draft;
+  renderGutter();
   try { localStorage.setItem("symderiv-problem", $("problem").value); } catch (e) { /* private mode */ }
   check();
 }
@@ -251,6 +277,7 @@ async function checkOne(event) {
 async function start() {
   const editor = $("editor");
   editor.addEventListener("input", schedule);
+  editor.addEventListener("scroll", () => { $("gutter").scrollTop = editor.scrollTop; });
   editor.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); check(); }
   });
