@@ -17,6 +17,7 @@ from symderiv.output.export import export_document, export_submissions
 from symderiv.output.html import write_html
 from symderiv.output.report import Progress, grade_csv, grade_json, grade_table, verdict_text, verify_line
 from symderiv.truth.problem import derivation_files, load_problem, load_problem_file
+from symderiv.web import ConfigError, ServeConfig, parse_rate_limit, serve
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -115,7 +116,6 @@ def cmd_grade(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from symderiv.web import ConfigError, ServeConfig, parse_rate_limit, serve
     try:
         config = ServeConfig(keys=Path(args.keys) if args.keys else None, host=args.host, port=args.port,
                              workers=args.workers, rate_limit=parse_rate_limit(args.rate_limit),

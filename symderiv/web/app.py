@@ -28,8 +28,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from symderiv.web import jobs
-from symderiv.web.config import (LOOPBACK_HOSTS, MAX_BODY_BYTES, MAX_CLAIM_CHARS, MAX_QUANTITY_CHARS,
-                                 MAX_TEXT_BYTES, ServeConfig)
+from symderiv.web.config import (
+    LOOPBACK_HOSTS,
+    MAX_BODY_BYTES,
+    MAX_CLAIM_CHARS,
+    MAX_QUANTITY_CHARS,
+    MAX_TEXT_BYTES,
+    ServeConfig,
+)
 from symderiv.web.library import Problem, load_keys
 from symderiv.web.pool import JobTimeout, PoolBusy, PoolError, WorkerPool
 from symderiv.web.ratelimit import RateLimiter
@@ -222,10 +228,11 @@ async def index(request: Request):
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
 
-def create_app(config: ServeConfig = ServeConfig(), problems: dict[str, Problem] | None = None,
+def create_app(config: ServeConfig | None = None, problems: dict[str, Problem] | None = None,
                allowed_hosts: list[str] | None = None) -> Starlette:
     """The application. `problems` defaults to the keys of config.keys; `allowed_hosts` (Host
     header names) guards a loopback server against DNS rebinding."""
+    config = config or ServeConfig()
     problems = load_keys(config.keys) if problems is None else problems
     api = Api(config, problems)
     first = next(iter(problems.values()))

@@ -84,14 +84,14 @@ class WorkerPool:
             raise RuntimeError("WorkerPool.start() was not called")
         try:
             slot = await asyncio.wait_for(self._idle.get(), self.queue_wait)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise PoolBusy(f"the server is busy (all {self.size} workers taken for {self.queue_wait:g} s); "
                            "try again shortly") from None
         future = None
         try:
             future = slot.submit(fn, *args)
             return await asyncio.wait_for(asyncio.wrap_future(future), self.time_limit)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._kill(slot)
             slot = self._new_slot()
             raise JobTimeout(f"the check took longer than the time limit of {self.time_limit:g} s") from None

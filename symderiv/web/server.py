@@ -13,7 +13,8 @@ from symderiv.web.config import ServeConfig
 from symderiv.web.library import load_keys
 
 
-def serve(config: ServeConfig = ServeConfig()) -> None:
+def serve(config: ServeConfig | None = None) -> None:
+    config = config or ServeConfig()
     problems = load_keys(config.keys)            # a broken key fails here, before the port is taken
     app = create_app(config, problems, allowed_hosts=loopback_hosts() if config.loopback else None)
     where = f"[{config.host}]" if ":" in config.host else config.host

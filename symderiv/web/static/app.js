@@ -189,6 +189,8 @@ async function check() {
 
 function schedule() {
   renderGutter();
+  // the verdicts shown are now for an older text: say so (once, not at every key)
+  if (!$("status").classList.contains("status-busy")) setStatus("Checking when you pause…", "busy");
   try { localStorage.setItem(draftKey(), $("editor").value); } catch (e) { /* private mode */ }
   clearTimeout(timer);
   timer = setTimeout(check, DEBOUNCE_MS);
