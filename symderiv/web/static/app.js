@@ -133,7 +133,8 @@ function renderLines(lines) {
     item.append(head);
     if (line.preface) item.append(el("div", {class: "preface"}, line.preface));
     for (const m of line.math) item.append(mathNode(m));
-    for (const msg of line.messages) {
+    // a right line's feedback ("Correct (samples as columns).") is in the parts table already
+    for (const msg of line.status === "right" ? [] : line.messages) {
       const p = el("p", {class: "message"}, msg.text);
       if (msg.math) p.append(" ", mathNode(msg.math));
       item.append(p);
