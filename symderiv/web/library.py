@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from symderiv import SymderivError, check_claim, grade_text
-from symderiv.grading.grade import GradeConfig
+from symderiv import GradeConfig, Problem, SymderivError, check_claim, derivation_files, grade_text, load_problem_file
 from symderiv.output.html import math_html
 from symderiv.output.report import MARKS
 from symderiv.reading.extract import extract
-from symderiv.truth.problem import Problem, derivation_files, load_problem_file
 
 __all__ = ["SymderivError", "Problem", "MARKS", "math_html", "extract", "load_keys", "grade_report",
            "check_verdict"]
