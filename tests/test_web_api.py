@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import time
+import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -317,3 +318,39 @@ def test_a_job_over_the_time_limit_is_stopped_and_its_worker_replaced():
         return first, second
     first, second = asyncio.run(scenario())
     assert first != second
+
+
+def test_a_timeout_also_stops_the_processes_the_job_started(tmp_path):
+    # The job's shell and its `sleep` stand for the SymPy worker that symderiv's limits start.
+    pid_file = tmp_path / "grandchild.pid"
+
+    async def scenario():
+        pool = WorkerPool(size=1, time_limit=1.0)
+        await pool.start()
+        try:
+            with pytest.raises(JobTimeout):
+                await pool.run(os.system, f"sleep 300 & echo $! > {pid_file}; wait")
+        finally:
+            pool.close()
+    asyncio.run(scenario())
+    grandchild = int(pid_file.read_text())
+    for _ in range(100):                 # killed at once; reaping may take a moment
+        if not alive(grandchild):
+            break
+        time.sleep(0.05)
+    assert not alive(grandchild)
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"       # a zombie is dead, only not yet reaped
+    except FileNotFoundError:
+        return False
+
+
+def test_the_page_files_are_package_data():
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["symderiv.web"]
+    web = ROOT / "symderiv" / "web"
+    shipped = {p for g in globs for p in web.glob(g) if p.is_file()}
+    assert shipped == {p for p in (web / "static").iterdir() if p.is_file()}

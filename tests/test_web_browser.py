@@ -22,6 +22,7 @@ import pytest
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,3 +159,14 @@ def test_typed_markup_stays_text(server, browser):
     assert browser.execute_script("return window.pwned === undefined")
     assert not browser.find_elements(By.CSS_SELECTOR, "#lines img, #lines svg, #parts img")
     assert "<img" in browser.find_element(By.ID, "lines").text
+
+
+def test_one_formula_is_checked_from_the_keyboard(server, browser):
+    open_page(browser, server)
+    browser.find_element(By.CSS_SELECTOR, "#one-formula summary").send_keys(Keys.ENTER)     # opens the details
+    Select(browser.find_element(By.ID, "quantity")).select_by_value("dJt/dW2")
+    claim = browser.find_element(By.ID, "claim")
+    claim.send_keys(r"\frac{1}{N}(\psi(z^{(3)})-\Delta)a^{(2)T} + \lambda W^{(2)}", Keys.ENTER)   # submits the form
+    WebDriverWait(browser, 60).until(lambda d: "incorrect" in d.find_element(By.ID, "check-result").text)
+    result = browser.find_element(By.ID, "check-result").text
+    assert result.startswith("✗ incorrect") and "2λW" in result

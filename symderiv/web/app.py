@@ -239,7 +239,7 @@ def create_app(config: ServeConfig | None = None, problems: dict[str, Problem] |
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        await api.pool.start(warm_up=(jobs.warm_up, first))
+        await api.pool.start(warm_up=(jobs.warm_up, first, config.symbolic))
         try:
             yield
         finally:

@@ -17,9 +17,12 @@ def start_worker() -> None:
     os.setpgrp()
 
 
-def warm_up(problem: Problem) -> bool:
-    """Pay the imports and the first-check costs before the first student waits for them."""
+def warm_up(problem: Problem, symbolic: bool) -> bool:
+    """Pay the imports and the first-check costs (SymPy, its worker) before a student waits for them."""
     grade_report(problem, "", symbolic=False)
+    if problem.quantities:
+        first = problem.quantities[0]
+        check_verdict(problem, first.id, first.claim, symbolic)
     return True
 
 
