@@ -3,6 +3,7 @@ and `grade`, and clear errors for oversized, malformed and hostile input."""
 import asyncio
 import json
 import os
+import socket
 import time
 import tomllib
 from html.parser import HTMLParser
@@ -279,6 +280,15 @@ def test_serve_refuses_bad_settings_in_one_line(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_serve_refuses_a_port_in_use_in_one_line(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert main(["serve", "--port", str(taken.getsockname()[1])]) == 2
+    err = capsys.readouterr().err
+    assert "cannot listen there" in err and err.count("\n") == 1
 
 
 def test_rate_limiter_refills_over_time():

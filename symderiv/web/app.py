@@ -229,9 +229,10 @@ async def index(request: Request):
 
 
 def create_app(config: ServeConfig | None = None, problems: dict[str, Problem] | None = None,
-               allowed_hosts: list[str] | None = None) -> Starlette:
+               allowed_hosts: list[str] | None = None, on_ready=None) -> Starlette:
     """The application. `problems` defaults to the keys of config.keys; `allowed_hosts` (Host
-    header names) guards a loopback server against DNS rebinding."""
+    header names) guards a loopback server against DNS rebinding; `on_ready()` is called once the
+    workers have started."""
     config = config or ServeConfig()
     problems = load_keys(config.keys) if problems is None else problems
     api = Api(config, problems)
@@ -240,6 +241,8 @@ def create_app(config: ServeConfig | None = None, problems: dict[str, Problem] |
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await api.pool.start(warm_up=(jobs.warm_up, first, config.symbolic))
+        if on_ready is not None:
+            on_ready()
         try:
             yield
         finally:
