@@ -17,6 +17,7 @@ from bank_oracle import PENDING
 
 from symderiv.grading.grade import GradeConfig, grade_text
 from symderiv.grading.verify import verify_file
+from symderiv.truth.problem import load_problem_file
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ROOT / "derivations"
@@ -115,7 +116,8 @@ def test_wrong_bank_key_is_rejected_naming_the_quantity(tmp_path, pid, old, new,
 @cache
 def graded(name: str, pid: str) -> dict:
     path = FIXTURES / name
-    return grade_text(path.read_text(encoding="utf-8"), pid, file=str(path), config=GradeConfig()).to_dict()
+    problem = load_problem_file(KEYS / f"{pid}.toml")        # this tree's key, wherever lookup would look
+    return grade_text(path.read_text(encoding="utf-8"), problem, file=str(path), config=GradeConfig()).to_dict()
 
 
 def part(report: dict, quantity: str) -> dict:
