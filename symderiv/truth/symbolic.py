@@ -98,6 +98,7 @@ class SymbolicNetwork:
         self.n_samples = n_samples
         self.generic = problem.generic_symbolic
         self.Z, self.A = {}, {0: self.X}
+        self.gradients: dict[Ref, sp.Matrix] = {}
         self.J = self.run(0, self.X)
 
     def act(self, k, Z):
@@ -147,8 +148,11 @@ class SymbolicNetwork:
         return J
 
     def gradient(self, ref: Ref):
-        g = self._gradient(ref)
-        return g.applyfunc(canonical) if self.generic else g
+        """Memoised: the quantities of a key and the δ atoms of its claims share one network."""
+        if ref not in self.gradients:
+            g = self._gradient(ref)
+            self.gradients[ref] = g.applyfunc(canonical) if self.generic else g
+        return self.gradients[ref]
 
     def _gradient(self, ref: Ref):
         if ref.kind in ("W", "b"):
@@ -170,6 +174,11 @@ class SymbolicNetwork:
         return sp.Matrix(A.shape[0], at.shape[0], lambda i, j: sp.diff(A[i], at[j]))
 
 
+@lru_cache(maxsize=32)
+def symbolic_network(problem: Problem, n_samples: int, averaged: bool, regularised: bool) -> SymbolicNetwork:
+    return SymbolicNetwork(problem, n_samples, averaged, regularised)
+
+
 @lru_cache(maxsize=64)
 def symbolic_setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: tuple):
     if problem.model is not None:
@@ -177,7 +186,7 @@ def symbolic_setup(problem: Problem, quantity: Quantity, reading: str, bindings_
     bindings = dict(bindings_items)
     averaged, regularised = OBJECTIVES.get(quantity.of, (False, False))
     n_samples = 1 if reading == "single" else dict(problem.symbolic_sizes).get("N", 2)
-    net = SymbolicNetwork(problem, n_samples, averaged, regularised)
+    net = symbolic_network(problem, n_samples, averaged, regularised)
     ref = target_ref(problem, quantity, bindings)
     flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
     if quantity.kind == "jacobian":
@@ -254,25 +263,46 @@ def _nonzero_somewhere(expr) -> bool:
     return value is not None and abs(value) > 1e-12
 
 
+def atoms_of(expr, *types) -> set:
+    """expr.atoms(*types), visiting a shared subexpression once: the truth of a deep network
+    repeats the same subtrees many times, and a tree walk would visit each copy."""
+    found, seen, stack = set(), set(), [expr]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, types):
+            found.add(node)
+        stack.extend(node.args)
+    return found
+
+
 def _idempotent_masks(expr):
     """s^k = s for the 0/1 symbols that stand for 1[z > 0]."""
-    powers = {p: p.base for p in expr.atoms(sp.Pow)
+    powers = {p: p.base for p in atoms_of(expr, sp.Pow)
               if p.base.is_Symbol and re.fullmatch(r"s\d+_\d+", p.base.name) and p.exp.is_Integer and p.exp > 0}
     return expr.xreplace(powers) if powers else expr
 
 
 def is_zero(expr, generic: bool = False) -> bool:
+    """Whether claim − truth is identically 0, by the cheapest decisive test first: expanding
+    decides most equal entries in milliseconds (claim and truth are built on the same symbols),
+    a rational point decides most different ones; cancelling and simplify are the last resort."""
     expr = _idempotent_masks(sp.sympify(expr))
     if expr == 0:
         return True
-    if not generic and _nonzero_somewhere(expr):
-        return False
     if generic:
         # each application of an undefined function becomes one symbol: what is left is a polynomial
-        expr = canonical(expr)
-        atoms = {a: sp.Dummy() for a in expr.atoms(AppliedUndef)}
+        if atoms_of(expr, sp.Subs, sp.Derivative):
+            expr = canonical(expr)
+        atoms = {a: sp.Dummy() for a in atoms_of(expr, AppliedUndef)}
         return sp.expand(expr.xreplace(atoms)) == 0
     rational = _canonical_atoms(expr)
+    if _idempotent_masks(sp.expand(rational)) == 0:
+        return True
+    if _nonzero_somewhere(expr):
+        return False
     if sp.cancel(sp.together(rational)) == 0:
         return True
     return sp.simplify(expr) == 0

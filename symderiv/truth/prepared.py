@@ -1,0 +1,272 @@
+"""Per-key work done once: the symbolic set-up of every quantity of an answer key.
+
+Everything the exact check needs that depends only on the key (the symbol matrices, the
+network written out on them, the exact truth of each quantity under each reading and layer
+binding, and the δ and ∂C/∂a atoms) is built once per key and version of symderiv, outside
+any claim's time limit, and kept on disk so that every process (``grade --jobs``, Dask
+workers on the same machine) and every later run loads it in milliseconds instead of
+differentiating again. A claim's worker then only evaluates the claim and compares.
+
+- ``ensure_prepared(problem)``: called before a claim's time limit starts; builds the key's
+  set-up in a worker under its own, generous limit (``PREPARE_TIMEOUT``) when it is not on
+  disk yet. Concurrent processes wait for the one that builds it (a file lock) instead of
+  building it again.
+- ``setup(problem, quantity, reading, bindings)``: what the claim's worker uses: this
+  process's memo, else the key's file, else built here (with the cache off, or a new key).
+
+The file is named by the key file's bytes and symderiv's source (as the result cache is), in
+``SYMDERIV_CACHE_DIR/prepared`` (default ``~/.cache/symderiv/prepared``), a directory only
+its owner may write (it holds pickles). ``SYMDERIV_CACHE=0`` keeps the set-up in memory only.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import os
+import pickle
+import stat
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from symderiv.core.errors import SymderivError
+from symderiv.core.tree import Deriv, Sym
+from symderiv.notation.parse import parse, parse_lenient
+from symderiv.truth.backends import SympyBackend
+from symderiv.truth.limits import run_limited
+from symderiv.truth.problem import Problem, Quantity
+from symderiv.truth.reference import layer_bindings, readings_for
+from symderiv.truth.symbolic import add_deltas, symbolic_setup, sympy_backend
+
+__all__ = ["PREPARE_TIMEOUT", "Preparation", "ensure_prepared", "prepare", "setup", "prepared_path", "forget"]
+
+PREPARE_TIMEOUT = 600.0      # seconds of CPU for a key's whole set-up (mlp-general: about 10 s)
+FORMAT = 1                   # of the file's contents
+
+_tables: dict[str, dict] = {}     # fingerprint -> {(quantity id, reading, bindings): set-up}
+_complete: set[str] = set()       # fingerprints whose whole key is in _tables
+
+
+@dataclass(frozen=True)
+class Preparation:
+    problem: str
+    setups: int
+    seconds: float
+    source: str                  # "built", "disk" or "memory"
+    path: str | None = None
+
+
+def forget() -> None:
+    """Drop this process's memo (the files stay): the next use reads the disk."""
+    _tables.clear()
+    _complete.clear()
+
+
+def transposed(M):
+    return M.T
+
+
+def unchanged(M):
+    return M
+
+
+# ------------------------------------------------------------------------------ where it lives
+
+def _enabled() -> bool:
+    return os.environ.get("SYMDERIV_CACHE", "1") != "0"
+
+
+def _directory() -> Path | None:
+    base = Path(os.environ.get("SYMDERIV_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "symderiv")) / "prepared"
+    try:
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(base)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return None              # a symlink, someone else's, or writable by others: never unpickle from it
+    return base
+
+
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.lark")):
+        digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=64)
+def fingerprint(problem: Problem) -> str:
+    try:
+        key_bytes = Path(problem.path).read_bytes()
+    except (OSError, TypeError):
+        key_bytes = repr(problem).encode()
+    return hashlib.sha256(_code_version().encode() + b"\0" + key_bytes).hexdigest()[:24]
+
+
+def prepared_path(problem: Problem) -> Path | None:
+    directory = _directory() if _enabled() else None
+    return None if directory is None else directory / f"{problem.id}-{fingerprint(problem)}.pickle"
+
+
+# ------------------------------------------------------------------------------ the file
+
+class _Pickler(pickle.Pickler):
+    def persistent_id(self, obj):     # the SymPy backend holds the sympy module: stored by name
+        return "sympy-backend" if isinstance(obj, SympyBackend) else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def persistent_load(self, pid):
+        if pid != "sympy-backend":
+            raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+        return sympy_backend()
+
+
+def _write(path: Path, table: dict) -> None:
+    rows = {key: (net, env, reference, flip is transposed) for key, (net, env, reference, flip) in table.items()}
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((FORMAT, rows))
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(buffer.getvalue())
+    os.replace(tmp, path)             # atomic: a reader sees all of it or none
+
+
+def _read(path: Path | None) -> dict | None:
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            version, rows = _Unpickler(handle).load()
+    except Exception:                 # absent, partial or from another version: built again
+        return None
+    if version != FORMAT or not isinstance(rows, dict):
+        return None
+    return {key: (net, env, reference, transposed if flips else unchanged)
+            for key, (net, env, reference, flips) in rows.items()}
+
+
+# ------------------------------------------------------------------------------ building
+
+def _entries(problem: Problem):
+    for quantity in problem.quantities:
+        if quantity.kind == "value":
+            continue
+        for reading in readings_for(problem, quantity):
+            for bindings in layer_bindings(quantity):
+                yield quantity, reading, tuple(sorted(bindings.items()))
+
+
+def _build(problem: Problem, quantity: Quantity, reading: str, bindings_items: tuple):
+    net, env, reference, flip = symbolic_setup(problem, quantity, reading, bindings_items)
+    return net, env, reference, transposed if flip(_probe()).shape == (2, 1) else unchanged
+
+
+@lru_cache(maxsize=1)
+def _probe():
+    return sympy_backend().sp.Matrix([[1, 2]])
+
+
+def _atom_trees(problem: Problem) -> list:
+    """The key's claims, and δ^(k), ∂C/∂a^(k) of every layer when the key uses such atoms:
+    a student may write them for any layer."""
+    trees = []
+    for quantity in problem.quantities:
+        try:
+            trees.append(parse_lenient(quantity.claim).tree)
+        except (SymderivError, RecursionError):
+            continue
+    uses_delta = any(isinstance(n, Sym) and n.name == "delta" for t in trees for n in t.walk())
+    uses_cost = any(isinstance(n, Deriv) for t in trees for n in t.walk())
+    for k in range(1, problem.depth + 1):
+        if uses_delta:
+            trees.append(parse(rf"\delta^{{({k})}}"))
+        if uses_cost:
+            trees.append(parse(rf"\frac{{\partial J}}{{\partial a^{{({k})}}}}"))
+    return trees
+
+
+def _with_atoms(entry, trees) -> None:
+    net, env, _, flip = entry
+    for tree in trees:
+        try:
+            add_deltas(net, env, env.interp.normalize(tree), flip)
+        except (SymderivError, KeyError, ValueError):
+            continue                 # an atom this reading or layer does not have
+
+
+def prepare(problem: Problem) -> Preparation:
+    """Build (or load) the whole key's set-up in this process; store it on disk."""
+    start = time.perf_counter()
+    key = fingerprint(problem)
+    if key in _complete:
+        return Preparation(problem.id, len(_tables[key]), time.perf_counter() - start, "memory")
+    path = prepared_path(problem)
+    lock = None
+    if path is not None:
+        lock = open(path.with_suffix(".lock"), "a+")
+        fcntl.flock(lock, fcntl.LOCK_EX)        # another process building it: wait for its file
+    try:
+        table = _read(path)
+        source = "disk"
+        if table is None:
+            source = "built"
+            trees = _atom_trees(problem)
+            table = dict(_tables.get(key, {}))
+            for quantity, reading, bindings in _entries(problem):
+                entry = (quantity.id, reading, bindings)
+                if entry not in table:
+                    table[entry] = _build(problem, quantity, reading, bindings)
+                _with_atoms(table[entry], trees)
+            if path is not None:
+                try:
+                    _write(path, table)
+                except (OSError, pickle.PicklingError, TypeError, AttributeError):
+                    pass              # kept in memory only
+        _tables[key] = table
+        _complete.add(key)
+    finally:
+        if lock is not None:
+            lock.close()
+    return Preparation(problem.id, len(table), time.perf_counter() - start, source,
+                       None if path is None else str(path))
+
+
+def _prepare_in_worker(problem: Problem) -> None:
+    prepare(problem)
+
+
+def ensure_prepared(problem: Problem) -> None:
+    """Before a claim's time limit: the key's set-up exists on disk (or in the worker's memory)."""
+    key = fingerprint(problem)
+    if key in _complete:
+        return
+    path = prepared_path(problem)
+    if path is not None and path.exists():
+        return
+    try:
+        run_limited(_prepare_in_worker, (problem,), PREPARE_TIMEOUT)
+    except Exception:      # the claim's own check builds what it needs and reports any failure
+        pass
+
+
+def setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: tuple):
+    """(network, env, reference, flip) for the exact check, as symbolic_setup returns it."""
+    key = fingerprint(problem)
+    table = _tables.get(key)
+    if table is None:
+        table = _read(prepared_path(problem)) or {}
+        _tables[key] = table
+        if table:
+            _complete.add(key)
+    entry = (quantity.id, reading, bindings_items)
+    if entry not in table:
+        table[entry] = _build(problem, quantity, reading, bindings_items)
+    return table[entry]
