@@ -34,8 +34,15 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from loadinfo import load, stamp  # noqa: E402
 from make_class import make_class  # noqa: E402
+
+try:
+    import psutil  # optional: per-process memory and CPU of the workers, sampled
+except ImportError:
+    psutil = None
 
 ACCEPT = {"correct", "correct-up-to-layout"}
 PROGRESS = re.compile(rb"(\d+)/(\d+)\s")
@@ -51,13 +58,53 @@ class Run:
         self.stdout = ""
         self.stderr = b""
         self.returncode = None
-        self.cpu = None           # user + system seconds of the CLI and the descendants it reaped
+        self.cpu = None           # user + system seconds of the CLI and all its descendants (sampled)
+        self.load = ""            # the load average when the run started
+        self.worker_rss = 0.0     # the largest resident memory of one process of the run, MiB
+        self.total_rss = 0.0      # the largest sum over the run's processes, MiB
+        self.processes = 0
 
 
-def run_grade(files: list[str], jobs: int, timeout: float, symbolic: bool, cache_dir: Path) -> Run:
+class Sampler(threading.Thread):
+    """Every 0.2 s: memory and CPU time of the process tree (psutil)."""
+
+    def __init__(self, pid: int, run: Run):
+        super().__init__(daemon=True)
+        self.pid, self.report, self.stop = pid, run, threading.Event()
+        self.cpu: dict[int, float] = {}
+
+    def run(self):
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self.stop.wait(0.2):
+            try:
+                procs = [root] + root.children(recursive=True)
+            except psutil.Error:
+                return
+            total = 0.0
+            for proc in procs:
+                try:
+                    rss = proc.memory_info().rss / 2 ** 20
+                    times = proc.cpu_times()
+                except psutil.Error:
+                    continue
+                total += rss
+                self.report.worker_rss = max(self.report.worker_rss, rss)
+                self.cpu[proc.pid] = times.user + times.system
+            self.report.total_rss = max(self.report.total_rss, total)
+            self.report.processes = max(self.report.processes, len(self.cpu))
+
+
+def run_grade(files: list[str], jobs: int, timeout: float, symbolic: bool, cache_dir: Path,
+              extra: tuple[str, ...] = ()) -> Run:
     run = Run(jobs)
-    env = {**os.environ, "SYMDERIV_CACHE_DIR": str(cache_dir)}
-    cmd = ["symderiv", "grade", "--key", "softmax-2layer", "--json", "--jobs", str(jobs), *files]
+    run.load = load()
+    env = {**os.environ, "SYMDERIV_CACHE_DIR": str(cache_dir), "SYMDERIV_CACHE": "1",
+           "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    cmd = [sys.executable, "-m", "symderiv.cli", "grade", "--key", "softmax-2layer", "--json", "--jobs", str(jobs),
+           *extra, *files]
     if not symbolic:
         cmd.append("--no-symbolic")
     master, slave = pty.openpty()
@@ -67,6 +114,9 @@ def run_grade(files: list[str], jobs: int, timeout: float, symbolic: bool, cache
                             start_new_session=True, env=env)
     os.close(slave)
     total = len(files)
+    sampler = Sampler(proc.pid, run) if psutil else None
+    if sampler:
+        sampler.start()
 
     def read_progress():
         buf = b""
@@ -91,13 +141,17 @@ def run_grade(files: list[str], jobs: int, timeout: float, symbolic: bool, cache
         run.stdout = out.decode("utf-8", "replace")
         run.returncode = proc.returncode
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        run.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        run.cpu = max(reaped, sum(sampler.cpu.values())) if sampler else reaped
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)      # the CLI and its pool workers
         proc.communicate()
         run.wall = timeout
         run.status = "timeout"
     finally:
+        if sampler:
+            sampler.stop.set()
+            sampler.join(timeout=2)
         reader.join(timeout=2)
         os.close(master)
     return run
@@ -126,7 +180,8 @@ def check(run: Run, files: list[str], manifest: dict) -> dict:
         bad = {s["line"] for s in o.get("steps", []) if not s["ok"]}
         planted += len(meta["wrong_step_lines"])
         found += sum(line in bad for line in meta["wrong_step_lines"])
-    return {"objects": len(out), "errors": sum("error" in o for o in out),
+    claims = {(p["quantity"], p.get("claim")) for o in out for p in o.get("parts", []) if p.get("claim")}
+    return {"objects": len(out), "errors": sum("error" in o for o in out), "distinct": len(claims),
             "agree": f"{agree}/{total}", "exact": f"{exact}/{total}", "steps": f"{found}/{planted}"}
 
 
@@ -141,6 +196,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warm", action="store_true",
                     help="also rerun each --jobs value on the symbolic cache its first run filled")
     ap.add_argument("--keep", type=Path, help="write the class here instead of a temporary directory")
+    ap.add_argument("--extra", nargs="*", default=[], metavar="ARG",
+                    help="more arguments for symderiv grade, e.g. --extra=--dask=local")
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="symderiv-bench-") as tmp:
@@ -148,10 +205,10 @@ def main(argv=None) -> int:
         manifest = make_class(args.n, outdir, seed=args.seed)
         files = [str(outdir / name) for name in manifest]
         mode = "numeric only" if args.no_symbolic else "symbolic + numeric (default)"
-        print(f"class: {args.n} softmax-2layer submissions (seed {args.seed}), checks: {mode}, "
-              f"{os.cpu_count()} CPUs")
-        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
-              "(other processes on the machine slow the runs down)")
+        distinct = len({Path(f).read_bytes() for f in files})
+        print(f"{stamp()}: class of {args.n} softmax-2layer submissions (seed {args.seed}, {distinct} distinct files), "
+              f"checks: {mode}, {os.cpu_count()} CPUs")
+        print(f"before: {load()} (other processes on the machine slow the runs down)")
         rows = []
         for jobs in args.jobs:
             for cache in ("cold", "warm") if args.warm else ("cold",):
@@ -160,25 +217,27 @@ def main(argv=None) -> int:
                     # symderiv keeps symbolic results on disk: cold = an empty cache directory,
                     # warm = the directory the cold run of the same repetition filled
                     cache_dir = Path(tmp) / f"cache-jobs{jobs}-{k}"
-                    run = run_grade(files, jobs, args.timeout, not args.no_symbolic, cache_dir)
+                    run = run_grade(files, jobs, args.timeout, not args.no_symbolic, cache_dir, tuple(args.extra))
                     run.cache = cache
                     runs.append(run)
                     cpu = "" if run.cpu is None else f", {run.cpu:.1f} s CPU"
-                    print(f"  --jobs {jobs} ({cache} cache): {run.status}, {run.wall:.1f} s wall{cpu}", flush=True)
+                    print(f"  --jobs {jobs} ({cache} cache): {run.status}, {run.wall:.1f} s wall{cpu} ({run.load})",
+                          flush=True)
                 best = min(runs, key=lambda r: (r.status != "ok", r.wall))
                 rows.append((best, check(best, files, manifest)))
-        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"after: {load()}")
 
     head = ("jobs", "cache", "status", "wall s", "ms/submission", "CPU s", "CPUs busy", "graded at s", "objects", "errors",
-            "accept/reject agree", "exact", "wrong steps flagged")
+            "distinct claims", "accept/reject agree", "exact", "wrong steps flagged", "max MiB/process", "load at start")
     table = [head]
     for run, c in rows:
         table.append((str(run.jobs), run.cache, run.status, f"{run.wall:.1f}", f"{1000 * run.wall / args.n:.0f}",
                       "-" if run.cpu is None else f"{run.cpu:.1f}",
                       "-" if run.cpu is None else f"{run.cpu / run.wall:.2f}",
                       "-" if run.graded_at is None else f"{run.graded_at:.1f}", str(c["objects"]),
-                      "-" if c["errors"] is None else str(c["errors"]), c["agree"] or "-", c["exact"] or "-",
-                      c["steps"] or "-"))
+                      "-" if c["errors"] is None else str(c["errors"]), str(c.get("distinct", "-")),
+                      c["agree"] or "-", c["exact"] or "-", c["steps"] or "-",
+                      f"{run.worker_rss:.0f}" if run.worker_rss else "-", run.load.split(" on ")[0]))
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     print()
     for i, r in enumerate(table):
