@@ -25,6 +25,7 @@ import hashlib
 import io
 import os
 import pickle
+import re
 import stat
 import time
 from dataclasses import dataclass
@@ -42,8 +43,9 @@ from symderiv.truth.symbolic import add_deltas, symbolic_setup, sympy_backend
 
 __all__ = ["PREPARE_TIMEOUT", "Preparation", "ensure_prepared", "prepare", "setup", "prepared_path", "forget"]
 
-PREPARE_TIMEOUT = 600.0      # seconds of CPU for a key's whole set-up (mlp-general: about 10 s)
+PREPARE_TIMEOUT = 600.0      # seconds for a key's whole set-up (mlp-general: about 10 s)
 FORMAT = 1                   # of the file's contents
+KEEP = 8                     # files kept per key id (other versions of symderiv or of the key)
 
 _tables: dict[str, dict] = {}     # fingerprint -> {(quantity id, reading, bindings): set-up}
 _complete: set[str] = set()       # fingerprints whose whole key is in _tables
@@ -137,6 +139,21 @@ def _write(path: Path, table: dict) -> None:
     with os.fdopen(fd, "wb") as out:
         out.write(buffer.getvalue())
     os.replace(tmp, path)             # atomic: a reader sees all of it or none
+    _prune(path)
+
+
+def _prune(path: Path) -> None:
+    """Bounded: the newest KEEP files of this key id stay, older versions go."""
+    stem = path.name.rsplit("-", 1)[0]
+    mine = re.compile(re.escape(stem) + r"-[0-9a-f]{24}\.pickle")
+    try:
+        versions = sorted((f for f in path.parent.iterdir() if mine.fullmatch(f.name)),
+                          key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in versions[KEEP:]:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".lock").unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _read(path: Path | None) -> dict | None:
@@ -211,7 +228,7 @@ def prepare(problem: Problem) -> Preparation:
     path = prepared_path(problem)
     lock = None
     if path is not None:
-        lock = open(path.with_suffix(".lock"), "a+")
+        lock = os.fdopen(os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600), "r+")
         fcntl.flock(lock, fcntl.LOCK_EX)        # another process building it: wait for its file
     try:
         table = _read(path)
