@@ -230,17 +230,23 @@ def add_deltas(net, env, tree: Node, flip):
 
 
 def _canonical_atoms(expr):
-    """exp(u) -> E, exp(-u) -> 1/E, tanh(u) -> T: the difference becomes rational."""
+    """exp(u) -> E, exp(-u) -> 1/E, exp(2u) -> E², tanh(u) -> T, tanh(-u) -> -T: the difference
+    becomes rational (an integer multiple of an exponent is a power of the same symbol)."""
     mapping, symbols = {}, {}
-    for atom in expr.atoms(sp.exp, sp.tanh):
+    for atom in sorted(atoms_of(expr, sp.exp, sp.tanh), key=sp.default_sort_key):
         arg = atom.args[0]
-        neg = arg.could_extract_minus_sign()
-        key = (atom.func, -arg if neg else arg)
+        coeff, base = arg.as_coeff_Mul() if atom.func == sp.exp else (sp.Integer(1), arg)
+        if not coeff.is_Integer:
+            coeff, base = sp.Integer(1), arg
+        neg = base.could_extract_minus_sign()
+        if neg:
+            coeff, base = -coeff, -base
+        key = (atom.func, base)
         if key not in symbols:
             symbols[key] = sp.Symbol(f"E{len(symbols)}", positive=True)
         s = symbols[key]
         if atom.func == sp.exp:
-            mapping[atom] = 1 / s if neg else s
+            mapping[atom] = s ** coeff
         else:
             mapping[atom] = -s if neg else s
     return expr.xreplace(mapping)
