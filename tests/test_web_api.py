@@ -231,6 +231,26 @@ def test_no_text_renders_to_unsafe_markup(text):
     assert unsafe_markup(build_view({"parts": [], "steps": []}, text)) == []
 
 
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                      max_size=3), max_leaves=8)
+FIELDS = st.fixed_dictionaries({}, optional={
+    "problem": st.sampled_from(["softmax-2layer", "mlp-general", "nope", ""]) | JSON_VALUES,
+    "quantity": st.sampled_from(["dJ/dz3", "delta-L", "\\frac{\\partial J}{\\partial z^{(3)}}"]) | JSON_VALUES,
+    "claim": st.text(max_size=40) | JSON_VALUES,
+    "text": st.text(max_size=80) | JSON_VALUES,
+})
+
+
+@settings(max_examples=60, deadline=None)
+@given(path=st.sampled_from(["/api/check", "/api/grade", "/api/view"]), body=FIELDS | JSON_VALUES)
+def test_any_json_body_gets_an_answer_or_a_json_error(client, path, body):
+    got = client.post(path, content=json.dumps(body), headers={"content-type": "application/json"})
+    assert got.status_code in (200, 400, 404, 413), got.text
+    data = got.json()
+    assert ("error" in data) == (got.status_code != 200)
+
+
 # ---- limits a course sets ------------------------------------------------------------------
 
 def test_rate_limit_answers_429_with_retry_after():

@@ -132,6 +132,9 @@ def test_typed_derivation_shows_the_wrong_step_and_only_it(server, browser, tmp_
     assert browser.find_elements(By.CSS_SELECTOR, "#lines li.line math")          # rendered MathML
     row = browser.find_element(By.CSS_SELECTOR, "#parts tr[data-quantity='dJt/dW1']")
     assert "✗ wrong" in row.text and "activation derivative" in row.text
+    editor.send_keys(Keys.ARROW_UP)             # the cursor on the wrong line: its verdict is highlighted
+    current = browser.find_elements(By.CSS_SELECTOR, "#lines li.current")
+    assert [li.get_attribute("data-line") for li in current] == [str(wrong_line)]
 
 
 def test_a_dropped_notebook_is_read_from_its_markdown_cells(server, browser, tmp_path):

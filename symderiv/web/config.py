@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from symderiv.web.library import SymderivError
+
 # The documented bounds of each setting (README, "symderiv serve").
 MAX_WORKERS = 64
 MAX_TIME_LIMIT = 600.0
@@ -24,7 +26,7 @@ _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute":
           "h": 3600.0, "hour": 3600.0}
 
 
-class ConfigError(ValueError):
+class ConfigError(SymderivError, ValueError):
     """A setting outside its documented bounds; the message names the setting."""
 
 

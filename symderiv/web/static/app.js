@@ -188,6 +188,24 @@ async function check() {
   if (stale) check();
 }
 
+function followCursor() {
+  // the verdict of the line the cursor is on, brought into view beside the editor
+  const editor = $("editor");
+  const number = editor.value.slice(0, editor.selectionStart).split("\n").length;
+  for (const li of document.querySelectorAll("#lines li.current")) li.classList.remove("current");
+  const item = document.querySelector(`#lines li[data-line="${number}"]`);
+  if (item) {
+    item.classList.add("current");
+    const pane = document.querySelector(".result-pane");     // scroll the pane, never the page
+    if (pane.scrollHeight > pane.clientHeight && item.offsetParent === pane) {
+      const margin = $("status").offsetHeight + 8;
+      const top = item.offsetTop, bottom = top + item.offsetHeight;
+      if (top < pane.scrollTop + margin) pane.scrollTop = top - margin;
+      else if (bottom > pane.scrollTop + pane.clientHeight) pane.scrollTop = bottom - pane.clientHeight + 8;
+    }
+  }
+}
+
 function schedule() {
   renderGutter();
   // the verdicts shown are now for an older text: say so (once, not at every key)
@@ -281,6 +299,8 @@ async function start() {
   const editor = $("editor");
   editor.addEventListener("input", schedule);
   editor.addEventListener("scroll", () => { $("gutter").scrollTop = editor.scrollTop; });
+  editor.addEventListener("keyup", followCursor);
+  editor.addEventListener("click", followCursor);
   editor.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); check(); }
   });
