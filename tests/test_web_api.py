@@ -20,7 +20,7 @@ from symderiv.truth.problem import load_problem
 from symderiv.web import ConfigError, RateLimit, ServeConfig, create_app, parse_rate_limit
 from symderiv.web.app import ApiResponse, loopback_hosts
 from symderiv.web.config import MAX_CLAIM_CHARS, MAX_TEXT_BYTES
-from symderiv.web.pool import JobTimeout, WorkerPool
+from symderiv.web.pool import JobTimeout, PoolBusy, WorkerPool
 from symderiv.web.ratelimit import RateLimiter
 from symderiv.web.view import build_view
 
@@ -384,3 +384,19 @@ def test_the_page_files_are_package_data():
     web = ROOT / "symderiv" / "web"
     shipped = {p for g in globs for p in web.glob(g) if p.is_file()}
     assert shipped == {p for p in (web / "static").iterdir() if p.is_file()}
+
+
+def test_a_request_that_finds_every_worker_busy_is_told_so():
+    async def scenario():
+        pool = WorkerPool(size=1, time_limit=10.0, queue_wait=0.2)
+        await pool.start()
+        try:
+            slow = asyncio.ensure_future(pool.run(time.sleep, 1.5))
+            await asyncio.sleep(0.1)
+            with pytest.raises(PoolBusy, match="busy"):
+                await pool.run(os.getpid)
+            await slow
+            return await pool.run(os.getpid)      # free again once the slow job is done
+        finally:
+            pool.close()
+    assert asyncio.run(scenario()) > 0

@@ -22,7 +22,10 @@ def warm_up(problem: Problem, symbolic: bool) -> bool:
     grade_report(problem, "", symbolic=False)
     if problem.quantities:
         first = problem.quantities[0]
-        check_verdict(problem, first.id, first.claim, symbolic)
+        try:
+            check_verdict(problem, first.id, first.claim, symbolic)
+        except SymderivError:       # a key `verify` would reject still serves its other quantities
+            pass
     return True
 
 
