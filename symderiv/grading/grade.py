@@ -17,7 +17,9 @@ from symderiv.grading.claims import Claim, Walker, is_closed
 from symderiv.grading.results import DEFAULT_CONFIG, GradeConfig, Part, Report
 from symderiv.grading.steps import STEP_ERRORS, check_steps
 from symderiv.judging.check import judge
-from symderiv.reading.extract import extract, read_submission
+from symderiv.reading.collect import Submission
+from symderiv.reading.extract import extract
+from symderiv.reading.submission import read_source
 from symderiv.truth.evaluate import Evaluator
 from symderiv.truth.problem import Problem, Quantity, load_problem
 from symderiv.truth.reference import build_points
@@ -126,12 +128,26 @@ def _grade_value(problem: Problem, q: Quantity, claims: list[Claim], max_points:
 def grade_file(path: str | os.PathLike, problem: Problem | str, config: GradeConfig = DEFAULT_CONFIG) -> Report:
     problem_id = problem if isinstance(problem, str) else problem.id
     try:
-        text = read_submission(path)
+        source = read_source(path)
     except SubmissionError as exc:
         return Report(file=str(path), problem=problem_id, score=0.0, max_score=0.0, error=str(exc))
     try:
-        report = grade_text(text, problem, file=str(path), config=config)
+        report = grade_text(source.text, problem, file=str(path), config=config)
     except RecursionError:
         return Report(file=str(path), problem=problem_id, score=0.0, max_score=0.0,
                       error=f"{path}: the submission is nested too deeply to grade")
-    return report
+    return replace(report, cells=source.cells)
+
+
+def grade_submission(sub: Submission, problem: Problem | str, config: GradeConfig = DEFAULT_CONFIG) -> Report:
+    """Grade a collected submission (reading/collect.py): named as the TA knows it, with its student."""
+    problem_id = problem if isinstance(problem, str) else problem.id
+    if sub.error or not sub.path:
+        report = Report(file=sub.display, problem=problem_id, score=0.0, max_score=0.0,
+                        error=sub.error or f"{sub.display}: not extracted")
+    else:
+        report = grade_file(sub.path, problem, config)
+        if sub.path != sub.display:
+            report = replace(report, file=sub.display,
+                             error=report.error.replace(sub.path, sub.display) if report.error else None)
+    return replace(report, student=sub.student)

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from symderiv.reading.identity import Student
+from symderiv.reading.notebook import location
+
 
 @dataclass(frozen=True)
 class GradeConfig:
@@ -35,6 +38,7 @@ class Part:
     max_points: float
     first_wrong_line: int | None = None
     check: dict | None = None
+    override: dict | None = None      # a TA's override: {"verdict", "points", "comment", "automatic": {...}}
 
 
 @dataclass(frozen=True)
@@ -46,15 +50,29 @@ class Report:
     parts: tuple[Part, ...] = ()
     steps: tuple[Step, ...] = ()
     error: str | None = None
+    student: Student | None = None    # who handed it in (file-name pattern or roster)
+    cells: tuple[tuple[int, int, str], ...] = ()   # a notebook's cells: (first line, number, kind)
+
+    def where(self, line: int | None) -> str:
+        """A line as the student sees it: "line 7", or "cell 3, line 2" in a notebook."""
+        return location(self.cells, line)
+
+    @property
+    def graded(self) -> bool:
+        return not self.error
 
     def to_dict(self) -> dict:
         d = {"file": self.file, "problem": self.problem, "score": round(self.score, 4),
              "max_score": self.max_score,
              "parts": [{"quantity": p.quantity, "verdict": p.verdict, "claim": p.claim, "line": p.line,
                         "feedback": p.feedback, "points": round(p.points, 4), "max_points": p.max_points,
-                        "first_wrong_line": p.first_wrong_line, "check": p.check} for p in self.parts],
+                        "first_wrong_line": p.first_wrong_line, "check": p.check,
+                        **({"location": self.where(p.line)} if self.cells and p.line else {}),
+                        **({"override": p.override} if p.override else {})} for p in self.parts],
              "steps": [{"line": s.line, "ok": s.ok, "message": s.message, "left": s.left, "right": s.right,
                         "quantity": s.quantity} for s in self.steps]}
         if self.error:
             d["error"] = self.error
+        if self.student is not None:
+            d["student"] = self.student.to_dict()
         return d

@@ -1,4 +1,7 @@
-"""Reading a submission file: text or a one-line SubmissionError naming the file and the reason."""
+"""Reading a submission file: text or a one-line SubmissionError naming the file and the reason.
+
+Markdown, plain text and LaTeX are read as they are; a Jupyter notebook (.ipynb) as its Markdown
+cells and LaTeX outputs (notebook.py)."""
 from __future__ import annotations
 
 import os
@@ -6,6 +9,7 @@ import re
 import stat
 
 from symderiv.core.errors import SubmissionError
+from symderiv.reading.notebook import Source, read_notebook
 
 MAX_BYTES = 2 * 1024 * 1024
 
@@ -71,3 +75,11 @@ def read_submission(path: str | os.PathLike) -> str:
     if not text.strip():
         raise fail("contains only whitespace")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_source(path: str | os.PathLike) -> Source:
+    """A submission's gradable text and, for a notebook, where each cell starts in it."""
+    text = read_submission(path)
+    if os.fspath(path).lower().endswith(".ipynb"):
+        return read_notebook(text, os.fspath(path))
+    return Source(text, ())
