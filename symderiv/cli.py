@@ -5,17 +5,26 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from symderiv.core.errors import SymderivError
-from symderiv.grading.grade import grade_file
+from symderiv.grading.grade import grade_submission
+from symderiv.grading.overrides import apply_overrides, load_overrides
 from symderiv.grading.results import GradeConfig
 from symderiv.grading.verify import verify_file
 from symderiv.judging.check import check_claim
+from symderiv.output.classview import class_view
 from symderiv.output.export import export_document, export_submissions
-from symderiv.output.html import write_html
-from symderiv.output.report import Progress, grade_csv, grade_json, grade_table, verdict_text, verify_line
+from symderiv.output.feedback import write_feedback
+from symderiv.output.lms import canvas_csv, moodle_csv, unidentified
+from symderiv.output.overview import write_html
+from symderiv.output.platforms import GRADESCOPE_VISIBILITY, run_autograder
+from symderiv.output.report import Progress, grade_csv, grade_json, verdict_text, verify_line
+from symderiv.output.terminal import class_summary, grade_table
+from symderiv.reading.collect import collect
+from symderiv.reading.identity import load_roster
 from symderiv.truth.problem import derivation_files, load_problem, load_problem_file
 from symderiv.web import ConfigError, ServeConfig, parse_rate_limit, serve
 
@@ -76,14 +85,21 @@ def cmd_export(args) -> int:
 
 
 def _grade_one(job):
-    path, problem, config = job
-    return grade_file(path, problem, config)
+    submission, problem, config = job
+    return grade_submission(submission, problem, config)
 
 
 def cmd_grade(args) -> int:
+    with tempfile.TemporaryDirectory(prefix="symderiv-") as work:
+        return _grade(args, Path(work))
+
+
+def _grade(args, work: Path) -> int:
     problem = load_problem(args.key)
     config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
-    jobs = [(f, problem.id, config) for f in args.submissions]
+    roster = load_roster(args.roster) if args.roster else None
+    overrides = load_overrides(args.overrides) if args.overrides else []
+    jobs = [(s, problem.id, config) for s in collect(args.submissions, work, roster)]
     progress = Progress(len(jobs), "grading")
     reports = []
     if args.jobs > 1 and len(jobs) > 1:
@@ -94,15 +110,32 @@ def cmd_grade(args) -> int:
     else:
         for job in jobs:
             reports.append(_grade_one(job))
-            progress.step(Path(job[0]).name)
+            progress.step(Path(job[0].display).name)
     progress.close()
+    reports = apply_overrides(reports, overrides, args.layout_credit, str(args.overrides))
+    view = class_view(reports, problem)
     if args.json:
         print(grade_json(reports))
     elif args.csv:
         print(grade_csv(reports, list(problem.parts)), end="")
+    elif args.format in ("canvas", "moodle"):
+        total = float(len(problem.parts))
+        print(canvas_csv(reports, args.assignment or problem.title, total) if args.format == "canvas"
+              else moodle_csv(reports, total), end="")
+        for file in unidentified(reports, args.format):
+            print(f"symderiv: {file}: no student id for {args.format} (give --roster FILE)", file=sys.stderr)
     else:
         for r in reports:
             print(grade_table(r))
+        if len(reports) > 1:
+            print()
+            print(class_summary(view))
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps(view.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        print(f"wrote {args.summary_json}", file=sys.stderr)
+    if args.feedback:
+        written = write_feedback(reports, problem, Path(args.feedback))
+        print(f"wrote {len(written)} feedback files in {args.feedback}", file=sys.stderr)
     if args.html:
         index = write_html(reports, problem, Path(args.html))
         print(f"wrote {index}", file=sys.stderr)
@@ -123,6 +156,15 @@ def cmd_serve(args) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     serve(config)
+    return 0
+
+
+def cmd_autograder(args) -> int:
+    problem = load_problem(args.key)
+    config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
+    data = run_autograder(args.command, problem, Path(args.submission), Path(args.results), config,
+                          getattr(args, "visibility", "visible"))
+    print(f"wrote {args.results}: score {data['score']}", file=sys.stderr)
     return 0
 
 
@@ -154,7 +196,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submissions", nargs="+")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
-    fmt.add_argument("--csv", action="store_true")
+    fmt.add_argument("--csv", action="store_true", help="a spreadsheet: one row per submission, a column per part")
+    fmt.add_argument("--format", choices=("table", "canvas", "moodle"), default="table",
+                     help="canvas: the Canvas gradebook import CSV; moodle: the Moodle grading worksheet CSV")
+    p.add_argument("--assignment", help="the Canvas assignment column, as the gradebook export names it "
+                                        "('HW 2 (12345)'); default: the problem's title")
+    p.add_argument("--roster", metavar="FILE", help="the LMS's roster export (Canvas gradebook CSV, Moodle "
+                                                    "grading worksheet): names and ids for the submissions")
+    p.add_argument("--overrides", metavar="FILE", help="a CSV of file, part, verdict or points, comment: a TA's "
+                                                       "changes, applied on top and shown as overrides")
+    p.add_argument("--feedback", metavar="DIR", help="write a feedback file per student (Markdown and HTML)")
+    p.add_argument("--summary-json", metavar="FILE", help="write the class view (verdict counts, common "
+                                                          "mistakes, parts to review) as JSON")
     p.add_argument("--html", metavar="DIR", help="write an HTML report per submission and a class overview")
     p.add_argument("--export-latex", metavar="DIR", help="write each submission's verified parts as LaTeX")
     p.add_argument("--jobs", type=int, default=1, help="grade in N parallel processes")
@@ -174,6 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds one check may take before it is stopped (default 30, at most 600)")
     p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
     p.set_defaults(func=cmd_serve)
+
+    for platform, folder, results in (("gradescope", "/autograder/submission", "/autograder/results/results.json"),
+                                      ("prairielearn", "/grade/student", "/grade/results/results.json")):
+        p = sub.add_parser(platform, help=f"the {platform} autograder: grade the submission folder, write results.json")
+        p.add_argument("--key", required=True, help="problem id of the answer key")
+        p.add_argument("--submission", default=folder, help=f"the student's files (default {folder})")
+        p.add_argument("--results", default=results, help=f"where to write results.json (default {results})")
+        p.add_argument("--layout-credit", type=float, default=0.75)
+        p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
+        if platform == "gradescope":
+            p.add_argument("--visibility", choices=GRADESCOPE_VISIBILITY, default="visible",
+                           help="when students see the tests (default visible)")
+        p.set_defaults(func=cmd_autograder)
     return parser
 
 

@@ -15,7 +15,8 @@ from types import SimpleNamespace
 import pytest
 
 from symderiv.grading.results import Part, Report, Step
-from symderiv.output.html import COLOURS, VERDICTS, math_html, page_names, write_html
+from symderiv.output.html import COLOURS, VERDICTS, math_html, page_names
+from symderiv.output.overview import write_html
 
 PROBLEM = SimpleNamespace(id="softmax-2layer", title="Two-layer softmax network",
                           parts=("dJ/dz3", "dJt/dW2", "dJt/dW1"))
@@ -61,9 +62,13 @@ def out(tmp_path):
     return write_html(reports, PROBLEM, tmp_path / "html" / "new"), reports
 
 
-def page_of(index: Path, file: str) -> str:
-    name = page_names([file])[0]
+def page_of(index: Path, file: str, files=None) -> str:
+    files = files or [file]
+    name = page_names(files)[files.index(file)]
     return (index.parent / name).read_text(encoding="utf-8")
+
+
+CLASS = ["class/alice.txt", "class/bob.md", "sub/empty.txt"]
 
 
 # ---- files and links --------------------------------------------------------------------
@@ -72,7 +77,7 @@ def test_writes_index_and_one_page_per_submission(out):
     index, reports = out
     assert index.name == "index.html" and index.is_file()
     pages = sorted(p.name for p in index.parent.glob("*.html"))
-    assert pages == sorted(["index.html", "alice.html", "bob.html", "empty.html"])
+    assert pages == sorted(["index.html", "class_alice.html", "class_bob.html", "sub_empty.html"])
     for p in index.parent.glob("*.html"):
         text = p.read_text(encoding="utf-8")
         assert text.startswith("<!DOCTYPE html>") and "<style>" in text
@@ -83,17 +88,17 @@ def test_index_links_every_submission(out):
     index, reports = out
     html = index.read_text(encoding="utf-8")
     hrefs = re.findall(r'<a href="([^"]+)">', html)
-    assert sorted(hrefs) == sorted(["alice.html", "bob.html", "empty.html"])
+    assert sorted(hrefs) == sorted(["class_alice.html", "class_bob.html", "sub_empty.html"])
     for href in hrefs:
         assert (index.parent / href).is_file()
     for r in reports:
-        assert f">{r.file}</a>" in html
+        assert f">{r.file}</a>" in html     # the path below the folder the files share
 
 
 def test_index_shows_totals_and_verdict_counts(out):
     html = out[0].read_text(encoding="utf-8")
     assert "1.75/3" in html and "0/3" in html
-    foot = html.split("<tfoot>")[1]
+    foot = html.split("<tfoot>")[1].split("</tfoot>")[0]
     counts = {v: re.findall(r'<td class="num">(\d+)</td>', row)
               for v in VERDICTS for row in foot.split("</tr>") if f"v-{v}\"" in row}
     assert counts["correct"] == ["1", "0", "0"]
@@ -179,7 +184,7 @@ def test_claim_with_script_is_escaped_on_the_page(tmp_path):
 # ---- the submission page ---------------------------------------------------------------
 
 def test_submission_page_shows_parts_and_steps(out):
-    page = page_of(out[0], "class/alice.txt")
+    page = page_of(out[0], "class/alice.txt", CLASS)
     assert "class/alice.txt" in page and "1.75/3" in page
     parts = page.split('<table class="parts">')[1].split("</table>")[0]
     assert parts.count('<tr class="part">') == 3 and parts.count("<math") == 3
@@ -188,13 +193,13 @@ def test_submission_page_shows_parts_and_steps(out):
     assert steps.count('class="step ok"') == 1 and steps.count('class="step wrong"') == 3
     assert steps.count('id="line-15"') == 1                  # one anchor for the first wrong step of a line
     assert '<code class="latex">a^{(1)T}^</code>' in steps     # broken right side falls back
-    assert steps.count("<math") == 7
+    assert steps.count("<math") == 8                       # 7 sides, and the formula in a message
     assert "shapes differ" in steps and "(4 checked, 3 wrong)" in page
     assert r"e^{z_i} ≠" not in steps                         # "left ≠ right" repeats the rendered sides
 
 
 def test_unparseable_claim_falls_back_to_code_and_missing_shows_dash(out):
-    page = page_of(out[0], "class/bob.md")
+    page = page_of(out[0], "class/bob.md", CLASS)
     assert r'<code class="latex">\frac{1}{</code>' in page
     assert '<span class="none">—</span>' in page
     assert "No step could be checked." in page
@@ -202,11 +207,11 @@ def test_unparseable_claim_falls_back_to_code_and_missing_shows_dash(out):
 
 def test_errored_report_gets_an_error_page(out):
     index = out[0]
-    page = page_of(index, ERRORED.file)
+    page = page_of(index, ERRORED.file, CLASS)
     assert '<div class="error">' in page and "could not be graded" in page
     assert "sub/empty.txt: the file is empty &lt;nothing to grade&gt;" in page
     assert '<table class="parts">' not in page
-    row = [r for r in index.read_text(encoding="utf-8").split("<tr") if "empty.html" in r][0]
+    row = [r for r in index.read_text(encoding="utf-8").split("<tr") if "sub_empty.html" in r][0]
     assert 'class="error"' in row and "the file is empty" in row
 
 
@@ -218,16 +223,17 @@ def test_no_submissions_still_writes_an_index(tmp_path):
 
 # ---- page names ------------------------------------------------------------------------
 
-def test_same_base_name_in_two_folders_gets_two_pages(tmp_path):
-    index = write_html([report("a/sub.txt"), report("b/sub.txt", ("incorrect",) * 3)], PROBLEM, tmp_path)
+def test_same_base_name_in_two_folders_gets_two_readable_pages(tmp_path):
+    index = write_html([report("/home/ta/hw/a/sub.txt"), report("/home/ta/hw/b/sub.txt", ("incorrect",) * 3)],
+                       PROBLEM, tmp_path)
     html = index.read_text(encoding="utf-8")
-    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', html) == [("sub.html", "a/sub.txt"), ("sub-2.html", "b/sub.txt")]
-    assert "a/sub.txt" in (tmp_path / "sub.html").read_text(encoding="utf-8")
-    assert "b/sub.txt" in (tmp_path / "sub-2.html").read_text(encoding="utf-8")
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', html) == [("a_sub.html", "a/sub.txt"), ("b_sub.html", "b/sub.txt")]
+    page = (tmp_path / "a_sub.html").read_text(encoding="utf-8")
+    assert "<title>a/sub.txt — " in page and "/home/ta" not in page.split("</title>")[0]
 
 
 @pytest.mark.parametrize("files, expected", [
-    (["a/sub.txt", "b/sub.txt", "c/sub.md"], ["sub.html", "sub-2.html", "sub-3.html"]),
+    (["a/sub.txt", "b/sub.txt", "c/sub.md"], ["a_sub.html", "b_sub.html", "c_sub.html"]),
     (["Sub.txt", "sub.txt"], ["Sub.html", "sub-2.html"]),
     (["x.txt", "x.txt", "x-2.txt"], ["x.html", "x-2.html", "x-2-2.html"]),
     (["../../etc/passwd"], ["passwd.html"]),
@@ -235,7 +241,8 @@ def test_same_base_name_in_two_folders_gets_two_pages(tmp_path):
     (["index.txt", "con.txt"], ["sub-index.html", "sub-con.html"]),
     ([".hidden", "", "<>.txt", "ünï.txt"], ["hidden.html", "submission.html", "submission-2.html", "n.html"]),
     (["000_b3977691d49c3cd6.txt"], ["000_b3977691d49c3cd6.html"]),
-], ids=["same-base", "case", "suffix-clash", "traversal", "windows-spaces", "reserved", "odd", "seed"])
+    (["/abs/hw/a/hw.md", "/abs/hw/b/hw.md"], ["a_hw.html", "b_hw.html"]),
+], ids=["same-base", "case", "suffix-clash", "traversal", "windows-spaces", "reserved", "odd", "seed", "absolute"])
 def test_page_names(files, expected):
     names = page_names(files)
     assert names == expected
@@ -266,7 +273,7 @@ def test_pages_render_in_headless_chromium(out, tmp_path):
     if browser is None:
         pytest.skip("chromium not installed; .ci/run installs it")
     index = out[0]
-    for page in (index, index.parent / "alice.html"):
+    for page in (index, index.parent / "class_alice.html"):
         png = tmp_path / f"{page.stem}.png"
         screenshot(browser, page, png, tmp_path / f"profile-{page.stem}")
         data = png.read_bytes()

@@ -9,20 +9,21 @@ module builds the element tree with `convert_to_element()` and serialises it its
 tags only, an allowlist of presentation attributes, all text escaped. LaTeX that does not
 convert (`\\frac{1}{`) is shown as its escaped source in a <code> element instead.
 
-    index = write_html(reports, problem, Path("out"))   # out/index.html, out/<submission>.html
+    page = submission_page(report, problem)   # the class overview and write_html are in overview.py
 
 `problem` needs only `.id`, `.title` and `.parts` (a `symderiv.truth.problem.Problem`).
 """
 from __future__ import annotations
 
 import re
-from collections import Counter
 from html import escape
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from xml.etree.ElementTree import Element
 
 from latex2mathml.converter import convert_to_element
 
+from symderiv.notation.mathtext import MATH, informal_to_latex, split_math
+from symderiv.notation.unicode import to_unicode
 from symderiv.output.report import MARKS
 
 VERDICTS = ("correct", "correct-up-to-layout", "incorrect", "unparseable", "missing")
@@ -60,6 +61,12 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 td.mark { text-align: center; font-weight: bold; }
 .v { font-weight: 600; white-space: nowrap; }
 """ + "".join(f".v-{v} {{ color: {fg}; background: {bg}; }}\n" for v, (fg, bg) in COLOURS.items()) + """
+.imath math { font-size: 1.1em; }
+th.feedback { min-width: 16em; }
+.override { color: #6639ba; font-size: .9em; }
+.optional h2, h2.optional { color: #59636e; }
+ul.mistakes { margin: 0; padding-left: 1.1em; }
+.late { color: #a40e26; font-size: .85em; }
 .math { overflow-x: auto; overflow-y: hidden; padding: .2em 0; max-width: 34em; }
 math { font-size: 1.1em; }
 code.latex { font: 13px ui-monospace, "DejaVu Sans Mono", monospace; background: #f6f8fa;
@@ -89,6 +96,21 @@ def math_html(latex: str) -> str:
         return f'<code class="latex">{escape(latex)}</code>'
 
 
+def inline_math_html(latex: str) -> str:
+    """`latex` as inline MathML; as escaped Unicode text when it does not convert (never as source)."""
+    try:
+        root = convert_to_element(latex)
+        return f'<span class="imath">{_serialise(root)}</span>'
+    except Exception:       # the converter raises many kinds on broken input (and RecursionError)
+        return escape(to_unicode(latex))
+
+
+def feedback_html(text: str) -> str:
+    """Feedback prose, escaped, with each formula in it as MathML (notation/mathtext.py finds them)."""
+    return "".join(inline_math_html(informal_to_latex(piece)) if kind == MATH else escape(piece, quote=False)
+                   for kind, piece in split_math(text or ""))
+
+
 def _serialise(el: Element) -> str:
     if not _MATHML_TAG.fullmatch(el.tag):
         raise ValueError(f"not a MathML element: {el.tag!r}")
@@ -105,13 +127,35 @@ def _text(s: str | None) -> str:
 
 # ---- names -----------------------------------------------------------------------------
 
-def page_names(files: list[str]) -> list[str]:
-    """A safe, unique page file name for each submission file, in order (`a/sub.txt` -> `sub.html`,
-    `b/sub.txt` -> `sub-2.html`). Unique ignoring case, never `index.html`, no path separators."""
+def short_names(files: list[str]) -> list[str]:
+    """The files relative to the folder they all share (`/home/ta/hw/a/sub.md` -> `a/sub.md`)."""
+    paths = [PurePath(str(f).replace("\\", "/")) for f in files]
+    if not paths:
+        return []
+    common = list(paths[0].parent.parts)
+    for p in paths[1:]:
+        parts = list(p.parent.parts)
+        k = 0
+        while k < min(len(common), len(parts)) and common[k] == parts[k]:
+            k += 1
+        common = common[:k]
+    return [PurePath(*p.parts[len(common):]).as_posix() if len(p.parts) > len(common) else p.name
+            for p in paths]
+
+
+def page_names(files: list[str], students=None) -> list[str]:
+    """A safe, unique, readable page file name for each submission, in order: the student's name and
+    id where known (`smithjane-123456.html`), else the path below the folder the files share
+    (`a/sub.txt`, `b/sub.txt` -> `a_sub.html`, `b_sub.html`). Unique ignoring case, never
+    `index.html`, no path separators."""
+    students = list(students) if students is not None else [None] * len(files)
     used: set[str] = set()
     names = []
-    for file in files:
-        stem = PurePath(str(file).replace("\\", "/")).stem
+    for short, student in zip(short_names(files), students):
+        if student is not None and (student.name or student.id):
+            stem = "-".join(x for x in (student.name, student.id) if x)
+        else:
+            stem = str(PurePath(short).with_suffix("")) if PurePath(short).suffix else short
         slug = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_-")[:80] or "submission"
         if slug.lower() in _RESERVED:
             slug = f"sub-{slug}"
@@ -124,53 +168,97 @@ def page_names(files: list[str]) -> list[str]:
     return names
 
 
+def who(report, short: str | None = None) -> str:
+    """How a page names the submission: the student, else its path below the shared folder."""
+    student = getattr(report, "student", None)
+    return student.label if student is not None and student.label else (short or PurePath(report.file).name)
+
+
 # ---- pages -----------------------------------------------------------------------------
 
-def _document(title: str, body: str) -> str:
+def document(title: str, body: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
-def _num(x: float | None) -> str:
+def num_text(x: float | None) -> str:
     return "—" if x is None else f"{round(x, 3):g}"
 
 
-def _verdict(v: str, text: str | None = None) -> str:
+def verdict_badge(v: str, text: str | None = None) -> str:
     cls = v if v in COLOURS else "unparseable"
     return f'<span class="v v-{cls}">{escape(MARKS.get(v, "?"))} {escape(text or v)}</span>'
 
 
-def _score(report) -> str:
-    return "—" if report.error else f"{_num(report.score)}/{_num(report.max_score)}"
+def score_text(report) -> str:
+    return "—" if report.error else f"{num_text(report.score)}/{num_text(report.max_score)}"
 
 
-def submission_page(report, problem, back: str = "index.html") -> str:
-    """The HTML of one submission's page."""
-    out = [f'<p><a href="{escape(back)}">← class overview</a></p>',
-           f"<h1>{escape(report.file)}</h1>",
+def _line(report, line: int) -> str:
+    """A Line cell: the number, or "cell 3, line 2" in a notebook."""
+    return report.where(line) if report.cells else str(line)
+
+
+def _parts_table(report, parts, wrong_lines) -> list[str]:
+    def first_wrong_of(p):
+        fwl = p.first_wrong_line if p.verdict not in ("correct", "correct-up-to-layout") else None
+        return None if fwl == p.line else fwl
+
+    show_first_wrong = any(first_wrong_of(p) for p in parts)
+    out = ['<table class="parts"><thead><tr><th>Quantity</th><th>Verdict</th><th>Final answer</th>'
+           '<th class="num">Line</th><th class="num">Points</th><th class="feedback">Feedback</th>'
+           + ('<th class="num">First wrong step</th>' if show_first_wrong else "") + '</tr></thead><tbody>']
+    for p in parts:
+        fwl = first_wrong_of(p)
+        where = report.where(fwl) if fwl else ""
+        first_wrong = ('<span class="none">—</span>' if fwl is None else
+                       f'<a href="#line-{fwl}">{escape(where)}</a>' if fwl in wrong_lines else escape(where))
+        verdict = verdict_badge(p.verdict)
+        feedback = feedback_html(p.feedback)
+        if p.override:
+            was = p.override.get("automatic", {})
+            verdict += (f'<div class="override">TA override (the checker said '
+                        f'{escape(was.get("verdict", "?"))})</div>')
+            comment = p.override.get("comment")
+            feedback = (f'<div class="override">TA: {escape(comment)}</div>' if comment else "") + \
+                f"<div>Checker: {feedback_html(was.get('feedback', p.feedback))}</div>"
+        line = escape(_line(report, p.line)) if p.line else num_text(None)
+        points = f"{num_text(p.points)}/{num_text(p.max_points)}" if p.max_points else "—"
+        out.append(f'<tr class="part"><td>{escape(p.quantity)}</td><td>{verdict}</td>'
+                   f"<td>{math_html(p.claim)}</td><td class=\"num\">{line}</td>"
+                   f'<td class="num">{points}</td>'
+                   f'<td>{feedback}</td>' + (f'<td class="num">{first_wrong}</td>' if show_first_wrong else "")
+                   + "</tr>")
+    if not parts:
+        out.append('<tr><td colspan="7" class="none">No parts were found.</td></tr>')
+    out.append("</tbody></table>")
+    return out
+
+
+def submission_page(report, problem, back: str | None = "index.html", short: str | None = None) -> str:
+    """The HTML of one submission's page (`back=None`: no link to the class overview, for the student)."""
+    name = who(report, short)
+    late = ' <span class="late">late</span>' if getattr(report, "student", None) and report.student.late else ""
+    shown_file = short or PurePath(report.file).name
+    out = [f'<p><a href="{escape(back)}">← class overview</a></p>' if back else "",
+           f"<h1>{escape(name)}{late}</h1>",
            f'<p class="sub">{escape(problem.title)} ({escape(report.problem or problem.id)}) · '
-           f"score <b>{_score(report)}</b></p>"]
+           + (f"{escape(shown_file)} · " if shown_file != name else "")
+           + f"score <b>{score_text(report)}</b></p>"]
+    title = f"{name} — {problem.title}"
     if report.error:
         out.append(f'<div class="error"><b>This submission could not be graded.</b><br>'
                    f"{escape(report.error)}</div>")
-        return _document(f"{report.file} — error", "\n".join(out))
+        return document(f"{title} — not graded", "\n".join(out))
     wrong_lines = {s.line for s in report.steps if not s.ok}
+    scored = [p for p in report.parts if p.max_points]
+    optional = [p for p in report.parts if not p.max_points]
     out.append("<h2>Parts</h2>")
-    out.append('<table class="parts"><thead><tr><th>Quantity</th><th>Verdict</th><th>Final answer</th>'
-               '<th class="num">Line</th><th class="num">Points</th><th>Feedback</th>'
-               '<th class="num">First wrong line</th></tr></thead><tbody>')
-    for p in report.parts:
-        fwl = p.first_wrong_line
-        first_wrong = ('<span class="none">—</span>' if fwl is None else
-                       f'<a href="#line-{fwl}">{fwl}</a>' if fwl in wrong_lines else str(fwl))
-        out.append(f'<tr class="part"><td>{escape(p.quantity)}</td><td>{_verdict(p.verdict)}</td>'
-                   f"<td>{math_html(p.claim)}</td><td class=\"num\">{_num(p.line)}</td>"
-                   f'<td class="num">{_num(p.points)}/{_num(p.max_points)}</td>'
-                   f'<td>{escape(p.feedback)}</td><td class="num">{first_wrong}</td></tr>')
-    if not report.parts:
-        out.append('<tr><td colspan="7" class="none">No parts were found.</td></tr>')
-    out.append("</tbody></table>")
+    out += _parts_table(report, scored, wrong_lines)
+    if optional:
+        out.append('<h2 class="optional">Optional parts <small class="sub">(checked, not scored)</small></h2>')
+        out += _parts_table(report, optional, wrong_lines)
 
     bad = sum(1 for s in report.steps if not s.ok)
     out.append(f"<h2>Checked steps <small class=\"sub\">({len(report.steps)} checked, {bad} wrong)</small></h2>")
@@ -188,63 +276,10 @@ def submission_page(report, problem, back: str = "index.html") -> str:
             cls, mark, rel = ("ok", "✓", "=") if s.ok else ("wrong", "✗", "≠")
             # "left ≠ right" only repeats the two sides rendered beside it
             redundant = s.message in ("ok", f"{s.left.strip()} ≠ {s.right.strip()}")
-            message = "" if redundant else escape(s.message)
-            out.append(f'<tr class="step {cls}"{anchor}><td class="num">{s.line}</td><td class="mark">{mark}</td>'
+            message = "" if redundant else feedback_html(s.message)
+            out.append(f'<tr class="step {cls}"{anchor}><td class="num">{escape(_line(report, s.line))}</td>'
+                       f'<td class="mark">{mark}</td>'
                        f"<td>{escape(s.quantity or '')}</td><td>{math_html(s.left)}</td>"
                        f'<td class="mark">{rel}</td><td>{math_html(s.right)}</td><td>{message}</td></tr>')
         out.append("</tbody></table>")
-    return _document(f"{report.file} — {_score(report)}", "\n".join(out))
-
-
-def index_page(reports, problem, names: list[str]) -> str:
-    """The class overview: a row per submission, a coloured cell per part, verdict counts below."""
-    parts = list(problem.parts)
-    head = "".join(f"<th>{escape(q)}</th>" for q in parts)
-    out = [f"<h1>{escape(problem.title)}</h1>",
-           f'<p class="sub">{escape(problem.id)} · {len(reports)} submission{"s" if len(reports) != 1 else ""}</p>',
-           '<p class="legend">' + "".join(f'<span class="v-{v}">{escape(MARKS[v])} {v}</span>' for v in VERDICTS)
-           + "</p>",
-           f'<table class="overview"><thead><tr><th>Submission</th>{head}<th class="num">Total</th></tr></thead><tbody>']
-    counts = {q: Counter() for q in parts}
-    for report, name in zip(reports, names):
-        link = f'<a href="{escape(name)}">{escape(report.file)}</a>'
-        if report.error:
-            out.append(f'<tr class="errored"><td>{link}</td><td colspan="{max(len(parts), 1)}" class="error">'
-                       f"error: {escape(report.error)}</td><td class=\"num\">—</td></tr>")
-            continue
-        by_q = {p.quantity: p for p in report.parts}
-        cells = []
-        for q in parts:
-            p = by_q.get(q)
-            v = p.verdict if p else "missing"
-            counts[q][v] += 1
-            cls = v if v in COLOURS else "unparseable"
-            tip = f"{v}: {p.feedback}" if p else "missing"
-            cells.append(f'<td class="mark v v-{cls}" title="{escape(tip)}">{escape(MARKS.get(v, "?"))}</td>')
-        out.append(f"<tr><td>{link}</td>{''.join(cells)}<td class=\"num\">{_score(report)}</td></tr>")
-    if not reports:
-        out.append(f'<tr><td colspan="{len(parts) + 2}" class="none">No submissions.</td></tr>')
-    out.append("</tbody><tfoot>")
-    for v in VERDICTS:
-        cells = "".join(f'<td class="num">{counts[q][v]}</td>' for q in parts)
-        out.append(f"<tr><th>{_verdict(v)}</th>{cells}<td></td></tr>")
-    graded = [r for r in reports if not r.error]
-    if graded:
-        mean = sum(r.score for r in graded) / len(graded)
-        out.append(f'<tr><th>mean of {len(graded)} graded</th><td colspan="{len(parts)}"></td>'
-                   f'<td class="num">{_num(mean)}/{_num(graded[0].max_score)}</td></tr>')
-    out.append("</tfoot></table>")
-    return _document(f"{problem.title} — class overview", "\n".join(out))
-
-
-def write_html(reports, problem, out_dir: Path) -> Path:
-    """Write index.html and one page per report into out_dir (created if need be); return index.html."""
-    reports = list(reports)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names = page_names([r.file for r in reports])
-    for report, name in zip(reports, names):
-        (out_dir / name).write_text(submission_page(report, problem), encoding="utf-8")
-    index = out_dir / "index.html"
-    index.write_text(index_page(reports, problem, names), encoding="utf-8")
-    return index
+    return document(f"{title} — {score_text(report)}", "\n".join(x for x in out if x))

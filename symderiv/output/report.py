@@ -7,6 +7,9 @@ import json
 import sys
 import time
 
+from symderiv.notation.mathtext import feedback_unicode
+from symderiv.notation.unicode import to_unicode
+
 MARKS = {"correct": "✓", "correct-up-to-layout": "~", "incorrect": "✗", "unparseable": "?", "missing": "-"}
 
 
@@ -37,17 +40,17 @@ class Progress:
 
 
 def verdict_text(v) -> str:
-    lines = [f"{MARKS.get(v.verdict, '?')} {v.verdict}: {v.feedback}"]
+    lines = [f"{MARKS.get(v.verdict, '?')} {v.verdict}: {feedback_unicode(v.feedback)}"]
     if v.numeric is not None:
         err = f", max rel. error {v.numeric.max_rel_err:.2g}" if v.numeric.max_rel_err is not None else ""
         reading = f" ({v.numeric.reading})" if v.numeric.reading else ""
-        lines.append(f"  numeric:  {v.numeric.status}{reading}, {v.numeric.points} points{err}"
+        lines.append(f"  numeric:  {v.numeric.status}{reading}, {v.numeric.points} point{'s' if v.numeric.points != 1 else ''}{err}"
                      + (f" — {v.numeric.detail}" if v.numeric.detail and v.numeric.status != "equal" else ""))
     if v.symbolic is not None:
         sizes = f" on {v.symbolic.sizes}" if v.symbolic.sizes else ""
         lines.append(f"  symbolic: {v.symbolic.status}{sizes}" + (f" — {v.symbolic.detail}" if v.symbolic.detail else ""))
     if v.normalized:
-        lines.append(f"  read as:  {v.normalized}")
+        lines.append(f"  read as:  {to_unicode(v.normalized)}")
     lines.append(f"  ({v.seconds * 1000:.0f} ms)")
     return "\n".join(lines)
 
@@ -59,32 +62,20 @@ def verify_line(r) -> str:
            f"{r.seconds:.2f}s — {r.message}"
 
 
-def grade_table(report) -> str:
-    if report.error:
-        return f"{report.file}: ERROR {report.error}"
-    out = [f"{report.file}  ({report.problem})  score {report.score:g}/{report.max_score:g}"]
-    for p in report.parts:
-        where = f"line {p.line}" if p.line else "—"
-        wrong = f", first wrong line {p.first_wrong_line}" if p.first_wrong_line else ""
-        out.append(f"  {MARKS.get(p.verdict, '?')} {p.quantity:18} {p.verdict:21} {where:9} {p.feedback}{wrong}")
-    bad = [s for s in report.steps if not s.ok]
-    if bad:
-        out.append("  wrong steps:")
-        out.extend(f"    line {s.line}: {s.message}" for s in bad)
-    return "\n".join(out)
-
-
 def grade_json(reports) -> str:
     return json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False, default=str)
 
 
 def grade_csv(reports, parts: list[str]) -> str:
-    """One row per submission, one column per part (points), total: imports into Canvas/Moodle."""
+    """One row per submission, one column per part (points), total: a spreadsheet for the course's staff
+    (for an LMS import use `--format canvas` or `--format moodle`, lms.py)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["file"] + parts + ["total", "max", "error"])
+    writer.writerow(["file"] + parts + ["total", "max", "error", "student", "student_id"])
     for r in reports:
         points = {p.quantity: p.points for p in r.parts}
+        student = getattr(r, "student", None)
         writer.writerow([r.file] + [f"{points.get(q, 0):g}" for q in parts]
-                        + [f"{r.score:g}", f"{r.max_score:g}", r.error or ""])
+                        + [f"{r.score:g}", f"{r.max_score:g}", r.error or "",
+                           student.name if student else "", student.id if student else ""])
     return buf.getvalue()
