@@ -16,12 +16,13 @@ from symderiv.grading.results import GradeConfig
 from symderiv.grading.verify import verify_file
 from symderiv.judging.check import check_claim
 from symderiv.output.classview import class_view
-from symderiv.output.export import export_document, export_submissions
+from symderiv.output.export import export_submissions
 from symderiv.output.feedback import write_feedback
+from symderiv.output.handout import export_document
 from symderiv.output.lms import canvas_csv, moodle_csv, unidentified
 from symderiv.output.overview import write_html
 from symderiv.output.platforms import GRADESCOPE_VISIBILITY, run_autograder
-from symderiv.output.report import Progress, grade_csv, grade_json, verdict_text, verify_line
+from symderiv.output.report import Progress, grade_csv, grade_json, plain_feedback, verdict_text, verify_line
 from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
 from symderiv.reading.identity import load_roster
@@ -36,7 +37,7 @@ def _fail(message: str, code: int = 2) -> int:
 
 def cmd_check(args) -> int:
     v = check_claim(args.problem, args.quantity, args.claim, symbolic=not args.no_symbolic)
-    print(json.dumps(v.to_dict(), indent=2, ensure_ascii=False) if args.json else verdict_text(v))
+    print(json.dumps(plain_feedback(v.to_dict()), indent=2, ensure_ascii=False) if args.json else verdict_text(v))
     return 0 if v.accepted else 1
 
 
@@ -73,7 +74,7 @@ def cmd_export(args) -> int:
         return _fail(str(exc))
     progress = Progress(total, "verifying")
     try:
-        text, summary = export_document(files, strict=args.strict,
+        text, summary = export_document(files, strict=args.strict, evidence=not args.no_evidence,
                                         on_result=lambda r: progress.step(r.quantity))
     except SymderivError as exc:
         return _fail(str(exc), 1 if args.strict else 2)
@@ -185,10 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("export", help="LaTeX of the verified results")
+    p = sub.add_parser("export", help="the solutions handout (LaTeX) of the verified answer keys")
     p.add_argument("files", nargs="*")
     p.add_argument("-o", "--output", default="solutions.tex")
     p.add_argument("--strict", action="store_true", help="refuse if any quantity fails verification")
+    p.add_argument("--no-evidence", action="store_true",
+                   help="leave out the appendix saying how each result was verified")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("grade", help="grade student submissions")

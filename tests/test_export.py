@@ -21,12 +21,12 @@ from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse, parse_lenient
 from symderiv.output.export import (
     escape_text,
-    export_document,
     export_submissions,
     layer_brackets,
     network_items,
     quantity_lhs,
 )
+from symderiv.output.handout import export_document
 from symderiv.truth.problem import derivation_files, derivations_dir, load_problem, load_problem_file
 
 DISPLAY = re.compile(r"\\begin\{equation\}\\label\{(?P<label>[^}]*)\}\n  (?P<body>.*?)\n\\end\{equation\}", re.S)
@@ -107,7 +107,7 @@ def test_each_file_is_a_section_with_statement_and_network(full_export):
         section = text.split(f"\\label{{sec:{problem.id}}}", 1)[1].split("\\section{", 1)[0]
         assert problem.statement in section                      # the course's own LaTeX, as is
         with latex_style(layer_brackets=layer_brackets(problem), indicator="\\mathbf{1}"):
-            for item in network_items(problem):
+            for item in network_items(problem) if problem.model is None else ():   # [model] keys: the statement
                 assert item in section
     assert text.count("\\section{") == len(derivation_files())
 
@@ -154,8 +154,13 @@ NETWORK = [
     ("sigmoid-bce-1hidden", r"$a^{[1]} = \operatorname{ReLU}\left(z^{[1]}\right)$; $H$ units"),
     ("sigmoid-bce-1hidden", r"$1$ unit."),
     ("mlp-general", r"$z_{j}^{(2)} = \sum_{i} a_{i}^{(1)} w_{ij}^{(2)} + b_{j}^{(2)}$"),
-    ("mlp-general", r"$a_{j}^{(3)} = g_{3}\left(z_{j}^{(3)}\right)$, the logistic sigmoid; $n_{3}$ units"),
+    ("mlp-general", r"$a_{j}^{(3)} = g_{3}\left(z_{j}^{(3)}\right)$; $n_{3}$ units"),   # g generic: no test activation
 ]
+
+
+def test_a_generic_keys_test_activations_are_not_part_of_the_problem():
+    items = " ".join(network_items(load_problem("mlp-general")))
+    assert not any(name in items for name in ("tanh", "softplus", "sigmoid"))
 
 
 @pytest.mark.parametrize("problem_id, fragment", NETWORK, ids=[f"{p}:{k}" for k, (p, _) in enumerate(NETWORK)])
@@ -343,3 +348,32 @@ def test_value_parts(tmp_path):
 def test_submission_documents_compile(written):
     for path in written:
         pdflatex(path)
+
+
+# ---- the handout: what a course publishes ---------------------------------------------------------
+
+def test_handout_body_has_no_ids_or_file_names_and_evidence_is_in_the_appendix(full_export):
+    text = full_export[0]
+    body, appendix = text.split("\\begin{document}", 1)[1].split("\\appendix", 1)   # the % header may name files
+    for path in derivation_files():
+        problem = load_problem_file(path)
+        assert path.name not in body
+        assert f"\\texttt{{{escape_text(problem.id)}}}" not in body
+        for q in problem.quantities:
+            assert f"\\texttt{{{escape_text(q.id)}}}" not in body
+        assert path.name in appendix
+    assert "central differences" in appendix and "central differences" not in body
+    assert "\\subsection*{Solution}" in body and "The derivative of" in body
+
+
+def test_handout_has_the_keys_worked_steps(full_export):
+    text = full_export[0]
+    section = text.split("\\label{sec:softmax-2layer}", 1)[1].split("\\section{", 1)[0]
+    steps = section.split("\\begin{align*}", 1)[1].split("\\end{align*}", 1)[0]
+    assert "\\frac{\\partial J}{\\partial z^{(3)}} &= \\frac{1}{N}" in steps
+
+
+def test_handout_without_evidence(tmp_path):
+    text, _ = export_document([derivations_dir() / "softmax-2layer.toml"], evidence=False)
+    assert "\\appendix" not in text and "central differences" not in text
+    assert text.count("\\begin{equation}") == len(load_problem("softmax-2layer").quantities)

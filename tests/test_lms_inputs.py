@@ -51,7 +51,8 @@ def test_names_without_the_pattern_have_no_identity(path):
 
 def test_canvas_roster_fills_in_the_gradebook_columns():
     roster = load_roster(LMS / "canvas_gradebook_export.csv")
-    assert [s.name for s in roster.students] == ["Smith, Jane", "Okafor, Chidi", "Nguyen, Bao"]
+    assert [s.name for s in roster.students] == ["Smith, Jane", "Okafor, Chidi", "Nguyen, Bao", "Garcia, Ana",
+                                                 "Patel, Raj"]          # not "Points Possible", not the test student
     s = roster.find(identify("smithjane_123456_7890123_hw2.md"))
     assert (s.name, s.id, s.sis_id, s.login, s.section) == ("Smith, Jane", "123456", "S0012", "jsmith",
                                                             "CS 4780 Section 1")

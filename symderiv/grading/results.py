@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from symderiv.notation.mathtext import feedback_unicode
 from symderiv.reading.identity import Student
 from symderiv.reading.notebook import location
 
@@ -65,11 +66,13 @@ class Report:
         d = {"file": self.file, "problem": self.problem, "score": round(self.score, 4),
              "max_score": self.max_score,
              "parts": [{"quantity": p.quantity, "verdict": p.verdict, "claim": p.claim, "line": p.line,
-                        "feedback": p.feedback, "points": round(p.points, 4), "max_points": p.max_points,
+                        "feedback": feedback_unicode(p.feedback), "feedback_latex": p.feedback,
+                        "points": round(p.points, 4), "max_points": p.max_points,
                         "first_wrong_line": p.first_wrong_line, "check": p.check,
                         **({"location": self.where(p.line)} if self.cells and p.line else {}),
                         **({"override": p.override} if p.override else {})} for p in self.parts],
-             "steps": [{"line": s.line, "ok": s.ok, "message": s.message, "left": s.left, "right": s.right,
+             "steps": [{"line": s.line, "ok": s.ok, "message": feedback_unicode(s.message), "message_latex": s.message,
+                        "left": s.left, "right": s.right,
                         "quantity": s.quantity} for s in self.steps]}
         if self.error:
             d["error"] = self.error

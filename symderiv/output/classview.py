@@ -54,12 +54,12 @@ class PartSummary:
     quantity: str
     scored: bool
     counts: tuple[tuple[str, int], ...]            # (verdict, students) in VERDICTS order
-    mistakes: tuple[tuple[str, str, int], ...]     # (code, name, students), most common first
+    mistakes: tuple[tuple[str, str, int, str], ...]     # (code, name, students, one student's feedback)
     mean_points: float | None
 
     def to_dict(self) -> dict:
         return {"quantity": self.quantity, "scored": self.scored, "counts": dict(self.counts),
-                "mistakes": [{"diagnosis": c, "name": n, "students": k} for c, n, k in self.mistakes],
+                "mistakes": [{"diagnosis": c, "name": n, "students": k, "example": e} for c, n, k, e in self.mistakes],
                 "mean_points": None if self.mean_points is None else round(self.mean_points, 4)}
 
 
@@ -124,7 +124,7 @@ def class_view(reports, problem) -> ClassView:
     summaries = []
     for qid in ids:
         scored = qid in problem.parts
-        verdicts, mistakes, points = Counter(), Counter(), []
+        verdicts, mistakes, points, examples = Counter(), Counter(), [], {}
         for r in graded:
             part = next((p for p in r.parts if p.quantity == qid), None)
             if part is None:
@@ -134,11 +134,13 @@ def class_view(reports, problem) -> ClassView:
             verdicts[part.verdict] += 1
             points.append(part.points)
             if part.verdict == "incorrect":
-                mistakes[(part.check or {}).get("diagnosis")] += 1
+                code = (part.check or {}).get("diagnosis")
+                mistakes[code] += 1
+                examples.setdefault(code, part.feedback)
         order = sorted(mistakes.items(), key=lambda kv: (-kv[1], str(kv[0])))
         summaries.append(PartSummary(
             qid, scored, tuple((v, verdicts[v]) for v in VERDICTS if scored or v != "missing"),
-            tuple((code or "", mistake_name(code), n) for code, n in order),
+            tuple((code or "", mistake_name(code), n, examples[code]) for code, n in order),
             sum(points) / len(graded) if scored and graded else None))
     flagged = tuple(Flag(r.file, _student(r), p.quantity, reason, p.line)
                     for r in graded for p in r.parts if (reason := review_reason(p)))

@@ -34,14 +34,13 @@ import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
-from symderiv.core.errors import ParseError, SymderivError
+from symderiv.core.errors import ParseError
 from symderiv.core.tree import Add, Call, Compare, Deriv, Neg, Node, Norm, Num, Pow, Product, Sum, Sym
-from symderiv.grading.verify import QuantityResult, problem_gradcheck, verify_quantity
 from symderiv.notation.latex import GREEK, latex_style, to_latex
 from symderiv.notation.mathtext import MATH, informal_to_latex, split_math
 from symderiv.notation.parse import parse_lenient
 from symderiv.notation.unicode import to_unicode
-from symderiv.truth.problem import OBJECTIVES, Problem, Quantity, layer_brackets, load_problem_file
+from symderiv.truth.problem import OBJECTIVES, Problem, Quantity, layer_brackets
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath}
@@ -102,17 +101,17 @@ def feedback_latex(text: str) -> str:
             out.append(escape_text(piece))
             continue
         try:
-            out.append(f"${to_latex(_parse(informal_to_latex(piece)))}$")
+            out.append(f"${to_latex(parse_tree(informal_to_latex(piece)))}$")
         except (ParseError, RecursionError):
             out.append(escape_text(to_unicode(piece)))
     return "".join(out)
 
 
-def _label(*parts: str) -> str:
+def eq_label(*parts: str) -> str:
     return ":".join(re.sub(r"[^A-Za-z0-9./-]+", "-", p) for p in parts)
 
 
-def _sci(x: float) -> str:
+def sci_number(x: float) -> str:
     """A number for math mode: 0, 3.1\\times 10^{-9}."""
     if x == 0:
         return "0"
@@ -120,17 +119,17 @@ def _sci(x: float) -> str:
     return f"{mantissa}\\times 10^{{{int(exponent)}}}"
 
 
-def _math(node: Node) -> str:
+def inline_math(node: Node) -> str:
     return f"${to_latex(node)}$"
 
 
 # ---- trees the document is built from -------------------------------------------------
 
-def _parse(latex: str) -> Node:
+def parse_tree(latex: str) -> Node:
     return parse_lenient(latex).tree
 
 
-def _size(size) -> Node:
+def size_node(size) -> Node:
     if isinstance(size, int):
         return Num(size)
     m = re.fullmatch(r"([A-Za-z])(\d+)", size)          # n0 -> n_0
@@ -141,7 +140,7 @@ def objective_symbol(problem: Problem, key: str) -> Node:
     """How the problem writes an objective: J, L, C, or \\tilde J for "Jt" (notation.objectives)."""
     written = dict(problem.notation.objectives).get(key, "tilde J" if key == "Jt" else key)
     try:
-        return _parse(written)
+        return parse_tree(written)
     except ParseError:
         words = written.replace("\\", " ").split()
         if len(words) == 2 and words[0] in ("hat", "tilde", "bar"):
@@ -152,10 +151,10 @@ def objective_symbol(problem: Problem, key: str) -> Node:
 def quantity_lhs(problem: Problem, q: Quantity) -> Node:
     """The left-hand side of a quantity: dObjective/dwrt, d of/d wrt (entry i, j), or the object."""
     if q.kind == "value":
-        return _parse(q.of)
-    wrt = _parse(q.wrt)
+        return parse_tree(q.of)
+    wrt = parse_tree(q.wrt)
     if q.kind == "jacobian":
-        of = _parse(q.of)
+        of = parse_tree(q.of)
         if (len(q.indices) == 2 and isinstance(of, Sym) and isinstance(wrt, Sym)
                 and not of.indices and not wrt.indices):   # entry (i, j) = d of_i / d wrt_j
             of, wrt = replace(of, indices=(Sym(q.indices[0]),)), replace(wrt, indices=(Sym(q.indices[1]),))
@@ -175,8 +174,8 @@ def _activation(problem: Problem, k: int) -> Node:
 def network_items(problem: Problem) -> list[str]:
     """The network as itemize entries, every formula built as a tree from the Problem's fields."""
     n = problem.notation
-    items = [f"Input: {_math(Sym('a', layer=Num(n.pre_label(0))))} with "
-             f"{_math(_size(problem.input_size))} features."]
+    items = [f"Input: {inline_math(Sym('a', layer=Num(n.pre_label(0))))} with "
+             f"{inline_math(size_node(problem.input_size))} features."]
     for k, (size, act) in enumerate(problem.layers, start=1):
         out, inp, wl = Num(n.pre_label(k)), Num(n.pre_label(k - 1)), Num(n.weight_label(k))
         b = Sym("b", layer=wl)
@@ -192,10 +191,11 @@ def network_items(problem: Problem) -> list[str]:
             rhs = Add((Product((w, Sym("a", layer=inp)), ("juxt",)), b))
         g = _activation(problem, k)
         applied = replace(g, args=(z,))
-        named = "" if g.func == act else f", {escape_text(ACTIVATION_NAMES.get(act, act))}"
-        items.append(f"Layer {k}: {_math(Compare(z, '=', rhs))}, {_math(Compare(a, '=', applied))}{named}; "
-                     f"{_math(_size(size))} {'unit' if size == 1 else 'units'}.")
-    labels = _math(Sym(n.labels[0])) if n.labels else "$y$"
+        # a generic key's activations (tanh, softplus, …) are only the test instances, not the problem
+        named = "" if g.func == act or problem.generic_symbolic else f", {escape_text(ACTIVATION_NAMES.get(act, act))}"
+        items.append(f"Layer {k}: {inline_math(Compare(z, '=', rhs))}, {inline_math(Compare(a, '=', applied))}{named}; "
+                     f"{inline_math(size_node(size))} {'unit' if size == 1 else 'units'}.")
+    labels = inline_math(Sym(n.labels[0])) if n.labels else "$y$"
     items.append("Loss: " + LOSS_TEXT.get(problem.loss, escape_text(problem.loss)).format(labels=labels) + ".")
     for key, _ in n.objectives:
         averaged, regularised = OBJECTIVES.get(key, (False, False))
@@ -206,130 +206,25 @@ def network_items(problem: Problem) -> list[str]:
             coefficient = problem.regulariser if problem.regulariser in GREEK or len(problem.regulariser) == 1 \
                 else "lambda"
             reg = Product((Sym(coefficient), Add(norms) if len(norms) > 1 else norms[0]), ("juxt",))
-            what = f"{_math(Compare(sym, '=', Add((objective_symbol(problem, 'J'), reg))))} (regularised)"
+            what = f"{inline_math(Compare(sym, '=', Add((objective_symbol(problem, 'J'), reg))))} (regularised)"
         elif averaged:
-            what = f"{_math(sym)}: the loss averaged over the {_math(Sym('N'))} samples"
+            what = f"{inline_math(sym)}: the loss averaged over the {inline_math(Sym('N'))} samples"
         else:
-            what = f"{_math(sym)}: the loss of one sample" if key == "L" else f"{_math(sym)}: the cost"
+            what = f"{inline_math(sym)}: the loss of one sample" if key == "L" else f"{inline_math(sym)}: the cost"
         items.append("Objective " + what + ".")
     l, one = Sym("l"), Num(1)
     source, target = ((l, Add((l, one))) if n.weight_number == "input" else (Add((l, Neg(one))), l))
     weight = Sym("w" if n.weight_layout == "in-out" else "W", layer=l)
-    items.append(f"Numbering: the input is {_math(Sym('a', layer=Num(n.input_number)))}; {_math(weight)} maps "
-                 f"{_math(Sym('a', layer=source))} to {_math(Sym('z', layer=target))}"
-                 + (f"; {_math(replace(weight, indices=(Sym('i'), Sym('j'))))} connects unit $i$ of the layer "
+    items.append(f"Numbering: the input is {inline_math(Sym('a', layer=Num(n.input_number)))}; {inline_math(weight)} maps "
+                 f"{inline_math(Sym('a', layer=source))} to {inline_math(Sym('z', layer=target))}"
+                 + (f"; {inline_math(replace(weight, indices=(Sym('i'), Sym('j'))))} connects unit $i$ of the layer "
                     f"below to unit $j$." if n.weight_layout == "in-out" else "."))
     return items
-
-
-def how_verified(problem: Problem, q: Quantity, r: QuantityResult) -> str:
-    """The short line under a result: numeric (reading, error), symbolic (sizes), gradcheck."""
-    sizes = ", ".join(_math(Compare(_size(k), "=", Num(v))) for k, v in problem.symbolic_sizes)
-    layers = "".join(f" for ${to_latex(Sym(name))} = {', '.join(map(str, vals))}$" for name, vals in q.layers)
-    if q.kind == "value":
-        return (f"verified on the given weights and input, numerically and exactly with SymPy "
-                f"({escape_text(r.symbolic_detail)}).")
-    numeric = READINGS.get(r.reading or "", escape_text(r.reading or ""))
-    if r.numeric_max_rel_err is not None:
-        numeric += f"; max.\\ relative error ${_sci(r.numeric_max_rel_err)}$"
-    return (f"verified{layers} numerically ({numeric}) and symbolically with SymPy on {sizes}; "
-            f"backprop vs.\\ central differences: ${_sci(r.gradcheck_max_rel_err)}$.")
 
 
 def display(lhs: Node, rhs: Node, label: str) -> str:
     """One numbered display equation, `lhs = rhs`."""
     return f"\\begin{{equation}}\\label{{{label}}}\n  {to_latex(lhs)} = {to_latex(rhs)}\n\\end{{equation}}"
-
-
-# ---- the solutions document ------------------------------------------------------------
-
-def _verify(problem: Problem, on_result) -> list[tuple[Quantity, QuantityResult | None, str]]:
-    grad_err = problem_gradcheck(problem)
-    out = []
-    for q in problem.quantities:
-        try:
-            r = verify_quantity(problem, q, grad_err)
-        except SymderivError as exc:         # a claim that cannot be read: not verified
-            out.append((q, None, str(exc)))
-            continue
-        if on_result:
-            on_result(r)
-        out.append((q, r, "" if r.ok else r.message))
-    return out
-
-
-def problem_section(problem: Problem, verified, labels: set[str]) -> tuple[str, int, list[str]]:
-    """(LaTeX of one section, equations in it, ids left out) from (quantity, result, reason) triples."""
-    lines = [f"\\section{{{escape_text(problem.title or problem.id)}}}\\label{{{_label('sec', problem.id)}}}",
-             f"\\noindent Problem \\texttt{{{escape_text(problem.id)}}}, from "
-             f"\\texttt{{{escape_text(Path(problem.path).name)}}}.", ""]
-    if problem.statement:
-        lines += ["\\subsection*{Problem}", problem.statement, ""]
-    lines += ["\\subsection*{Network}", "\\begin{itemize}"]
-    lines += [f"  \\item {item}" for item in network_items(problem)]
-    lines += ["\\end{itemize}", "", "\\subsection*{Verified results}"]
-    count, left_out, notes = 0, [], []
-    for q, r, reason in verified:
-        if r is not None and r.ok:
-            try:
-                lhs, rhs = quantity_lhs(problem, q), _parse(q.claim)
-            except ParseError as exc:
-                reason = f"cannot be typeset: {exc}"
-            else:
-                label = _label("eq", problem.id, q.id)
-                while label in labels:
-                    label += "'"
-                labels.add(label)
-                lines += [display(lhs, rhs, label),
-                          f"\\noindent{{\\small \\texttt{{{escape_text(q.id)}}}: {how_verified(problem, q, r)}}}", ""]
-                count += 1
-                continue
-        left_out.append(q.id)
-        notes.append(f"\\noindent\\textbf{{Not verified:}} \\texttt{{{escape_text(q.id)}}} --- "
-                     f"{escape_text(reason or 'verification failed')}\\par")
-    if not count:
-        lines.append("No quantity of this problem was verified.")
-    if notes:
-        lines += ["", "\\subsection*{Left out}", "\\medskip"] + notes
-    return "\n".join(lines) + "\n", count, left_out
-
-
-def export_document(files, strict: bool = False, *, on_result=None) -> tuple[str, str]:
-    """(LaTeX document, one-line summary) of the verified quantities of `files`.
-
-    strict: raise SymderivError at the first quantity that is not verified.
-    on_result: called with each QuantityResult as it is verified.
-    """
-    files = [Path(f) for f in files]
-    if not files:
-        raise SymderivError("no derivation files to export")
-    sections, labels, total, exported, left_out = [], set(), 0, 0, []
-    for path in files:
-        problem = load_problem_file(path)
-        verified = _verify(problem, on_result)
-        for q, r, reason in verified:
-            if strict and not (r is not None and r.ok):
-                raise SymderivError(f"{path}:{q.line}: quantity {q.id!r} is not verified ({reason}); "
-                                    f"--strict exports only verified results")
-        with latex_style(layer_brackets=layer_brackets(problem), indicator="\\mathbf{1}"):
-            text, count, missing = problem_section(problem, verified, labels)
-        if strict and missing:
-            raise SymderivError(f"{path}: quantity {missing[0]!r} cannot be typeset; --strict refuses")
-        sections.append(text)
-        total += len(problem.quantities)
-        exported += count
-        left_out += [f"{problem.id}:{m}" for m in missing]
-    noun = "file" if len(files) == 1 else "files"
-    summary = f"{exported} of {total} quantities exported from {len(files)} derivation {noun}"
-    if left_out:
-        summary += f"; left out (not verified): {', '.join(left_out)}"
-    sources = ", ".join(str(f) for f in files)
-    head = (f"% Generated by `symderiv export` from {sources}.\n"
-            f"% {exported} numbered equations: each was verified by `symderiv verify`.\n")
-    body = "\n".join(sections)
-    doc = (head + PREAMBLE + "\\title{Backpropagation derivations: verified results}\n\\date{}\n"
-           "\\begin{document}\n\\maketitle\n\n" + body + "\n\\end{document}\n")
-    return doc, summary
 
 
 # ---- per submission --------------------------------------------------------------------
@@ -338,13 +233,13 @@ def _part_display(problem: Problem, q: Quantity, claim: str, label: str) -> list
     """The student's claim re-typeset from its tree; several component values as a list."""
     pieces = [p for p in claim.split("; ") if p.strip()] if q.kind == "value" else [claim]
     try:
-        trees = [_parse(p) for p in pieces]
+        trees = [parse_tree(p) for p in pieces]
         lhs = quantity_lhs(problem, q)
     except ParseError as exc:
         return [f"\\noindent (The claim could not be re-typeset: {escape_text(exc.reason)}.)\\par"]
     if len(trees) == 1:
         return [display(lhs, trees[0], label)]
-    return [f"\\noindent {_math(lhs)}, the components given: " + ", ".join(_math(t) for t in trees) + ".\\par"]
+    return [f"\\noindent {inline_math(lhs)}, the components given: " + ", ".join(inline_math(t) for t in trees) + ".\\par"]
 
 
 def submission_document(report, problem: Problem) -> str:
@@ -366,7 +261,7 @@ def submission_document(report, problem: Problem) -> str:
             lines.append("No part is correct yet.")
         for part in done:
             q = problem.quantity(part.quantity)
-            lines += _part_display(problem, q, part.claim, _label("eq", problem.id, part.quantity))
+            lines += _part_display(problem, q, part.claim, eq_label("eq", problem.id, part.quantity))
             note = ("correct" if part.verdict == "correct"
                     else f"correct up to layout: {feedback_latex(part.feedback)}")
             where = f" (line {part.line})" if part.line else ""

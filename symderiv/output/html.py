@@ -66,6 +66,7 @@ th.feedback { min-width: 16em; }
 .override { color: #6639ba; font-size: .9em; }
 .optional h2, h2.optional { color: #59636e; }
 ul.mistakes { margin: 0; padding-left: 1.1em; }
+ul.mistakes .example { color: #59636e; font-size: .9em; margin-bottom: .3em; }
 .late { color: #a40e26; font-size: .85em; }
 .math { overflow-x: auto; overflow-y: hidden; padding: .2em 0; max-width: 34em; }
 math { font-size: 1.1em; }
@@ -249,7 +250,7 @@ def submission_page(report, problem, back: str | None = "index.html", short: str
     title = f"{name} — {problem.title}"
     if report.error:
         out.append(f'<div class="error"><b>This submission could not be graded.</b><br>'
-                   f"{escape(report.error)}</div>")
+                   f"{escape(report.error.replace(report.file, shown_file))}</div>")
         return document(f"{title} — not graded", "\n".join(out))
     wrong_lines = {s.line for s in report.steps if not s.ok}
     scored = [p for p in report.parts if p.max_points]

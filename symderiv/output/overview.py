@@ -18,6 +18,7 @@ from symderiv.output.html import (
     COLOURS,
     VERDICTS,
     document,
+    feedback_html,
     num_text,
     page_names,
     score_text,
@@ -49,7 +50,8 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
             link += f'<div class="sub">{escape(short)}</div>'
         if report.error:
             out.append(f'<tr class="errored"><td>{link}</td><td colspan="{max(len(parts), 1)}" class="error">'
-                       f"not graded: {escape(report.error)}</td><td class=\"num\">—</td></tr>")
+                       f"not graded: {escape(report.error.replace(report.file, short))}</td>"
+                       f'<td class="num">—</td></tr>')
             continue
         by_q = {p.quantity: p for p in report.parts}
         cells = []
@@ -88,8 +90,9 @@ def class_view_html(reports, problem, shorts: list[str]) -> list[str]:
            '(students)</th></tr></thead><tbody>']
     for p in view.parts:
         counts = " ".join(verdict_badge(v, f"{n}") for v, n in p.counts if n)
-        mistakes = ("<ul class=\"mistakes\">" + "".join(f"<li>{escape(name)}: <b>{n}</b></li>"
-                                                       for _, name, n in p.mistakes) + "</ul>"
+        mistakes = ("<ul class=\"mistakes\">" + "".join(
+            f"<li>{escape(name)}: <b>{n}</b><div class=\"example\">e.g. “{feedback_html(example)}”</div></li>"
+            for _, name, n, example in p.mistakes) + "</ul>"
                     if p.mistakes else '<span class="none">—</span>')
         label = escape(p.quantity) + ("" if p.scored else ' <small class="sub">(optional)</small>')
         out.append(f"<tr><td>{label}</td><td>{counts}</td><td>{mistakes}</td></tr>")
@@ -107,7 +110,7 @@ def class_view_html(reports, problem, shorts: list[str]) -> list[str]:
         out.append('<p class="none">Nothing needs a second look.</p>')
     if view.unreadable:
         out.append(f'<h2>Not graded <small class="sub">({len(view.unreadable)}; not counted above)</small></h2><ul>')
-        out += [f"<li>{escape(error)}</li>" for _, error in view.unreadable]
+        out += [f"<li>{escape(error.replace(file, short_of.get(file, file)))}</li>" for file, error in view.unreadable]
         out.append("</ul>")
     return out
 

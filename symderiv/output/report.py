@@ -55,6 +55,12 @@ def verdict_text(v) -> str:
     return "\n".join(lines)
 
 
+def plain_feedback(d: dict) -> dict:
+    """A verdict's JSON with `feedback` as Unicode text (formulas rendered) and the checker's own
+    text, LaTeX formulas and all, kept as `feedback_latex`."""
+    return {**d, "feedback": feedback_unicode(d.get("feedback", "")), "feedback_latex": d.get("feedback", "")}
+
+
 def verify_line(r) -> str:
     mark = "✓" if r.ok else "✗"
     flags = f"numeric {'ok' if r.numeric else 'FAIL'}, symbolic {'ok' if r.symbolic else 'FAIL'}"

@@ -79,7 +79,7 @@ def class_summary(view: ClassView) -> str:
             out.append("  " + heading)
         for p in parts:
             counts = "  ".join(f"{MARKS.get(v, '?')} {n}" for v, n in p.counts)
-            mistakes = "; ".join(f"{name} ({n})" for _, name, n in p.mistakes[:4])
+            mistakes = "; ".join(f"{name} ({n})" for _, name, n, _ in p.mistakes[:4])
             out.append(f"  {p.quantity:{width}} {counts}" + (f"   mistakes: {mistakes}" if mistakes else ""))
     if view.flagged:
         out.append("For review:")
