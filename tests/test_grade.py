@@ -154,7 +154,7 @@ def test_rows_flagged_lines(line, is_flagged, text, message):
     bad = [s for s in flagged(report) if s["line"] == line]
     assert bool(bad) == is_flagged, bad
     if message:
-        assert any(message in s["message"] for s in bad), [s["message"] for s in bad]
+        assert any(message in s["message_latex"] for s in bad), [s["message_latex"] for s in bad]
 
 
 def test_rows_first_wrong_lines():
@@ -239,7 +239,7 @@ def test_sigmoid_arithmetic_slip_is_flagged_on_its_line():
     report = graded(SIGMOID, "sigmoid-bce-1hidden")
     assert sorted({s["line"] for s in flagged(report)}) == [11, 43]
     slip = [s for s in flagged(report) if s["line"] == 11]
-    assert [s["message"] for s in slip] == [r"20 \times 0 + 20 \times 1 - 10 ≠ 20"]
+    assert [s["message_latex"] for s in slip] == [r"20 \times 0 + 20 \times 1 - 10 ≠ 20"]
     # the forward-pass lines before and after the slip were checked and hold
     ok_lines = {s["line"] for s in report["steps"] if s["ok"]}
     assert {5, 7, 11, 13} <= ok_lines
@@ -265,7 +265,7 @@ MLP = [
 def test_mlp_index_notation(name, quantity, verdict, line, words):
     p = part(graded(name, "mlp-general"), quantity)
     assert (p["verdict"], p["line"]) == (verdict, line), p["feedback"]
-    assert words in p["feedback"]
+    assert words in p["feedback_latex"]   # the checker's text; `feedback` is its Unicode rendering
 
 
 def test_mlp_fixtures_differ_only_where_planted():

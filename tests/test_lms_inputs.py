@@ -242,3 +242,10 @@ def test_any_json_is_a_notebook_or_a_submission_error(value):
 ], ids=["plain", "cell", "output", "no-line"])
 def test_location(cells, line, expected):
     assert location(cells, line) == expected
+
+
+def test_a_pdf_is_refused_with_what_to_submit_instead(tmp_path):
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    report = grade_file(pdf, "softmax-2layer", FAST)
+    assert report.error == f"{pdf}: is binary (a PDF), not text: submit the derivation as .md, .tex, .txt or .ipynb"

@@ -99,6 +99,8 @@ def review_reason(part) -> str | None:
     """Why a person should look at this part, or None."""
     if part.override:
         return "overridden by a TA"
+    if getattr(part, "review", None):       # a part whose grading asked for a person itself
+        return part.review
     if part.verdict == "unparseable":
         return "unparseable"
     check = part.check or {}
@@ -139,7 +141,8 @@ def class_view(reports, problem) -> ClassView:
                 examples.setdefault(code, part.feedback)
         order = sorted(mistakes.items(), key=lambda kv: (-kv[1], str(kv[0])))
         summaries.append(PartSummary(
-            qid, scored, tuple((v, verdicts[v]) for v in VERDICTS if scored or v != "missing"),
+            qid, scored, tuple((v, verdicts[v]) for v in VERDICTS if scored or v != "missing")
+            + tuple((v, n) for v, n in verdicts.items() if v not in VERDICTS),
             tuple((code or "", mistake_name(code), n, examples[code]) for code, n in order),
             sum(points) / len(graded) if scored and graded else None))
     flagged = tuple(Flag(r.file, _student(r), p.quantity, reason, p.line)

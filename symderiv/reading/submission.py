@@ -58,6 +58,8 @@ def read_submission(path: str | os.PathLike) -> str:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
             raise fail("looks like UTF-16 but does not decode") from None
+    if data.startswith(b"%PDF"):
+        raise fail("is binary (a PDF), not text: submit the derivation as .md, .tex, .txt or .ipynb")
     if b"\x00" in data:
         raise fail("is binary, not text (contains NUL bytes)")
     try:
