@@ -127,8 +127,9 @@ def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, 
         else:
             verdict = "correct-up-to-layout"
             feedback = f"Right up to layout ({reading}): {'; '.join(dict.fromkeys(match.fixes))}."
-        if sym.status in ("error", "timeout"):
-            feedback += f" (The symbolic check could not decide: {sym.detail}.)"
+        review = sym.status in ("error", "timeout", "undecided")
+        if review:
+            feedback += f" (The symbolic check could not decide: {sym.detail}; flagged for review.)"
         if sym.status == "different":
             # the exact check sees what the random points missed: trust it, and say so
             return Verdict(**base, verdict="incorrect", diagnosis="symbolic-difference", reading=match.reading,
@@ -137,7 +138,7 @@ def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, 
                                      "the exact one decides."),
                            fixes=match.fixes, numeric=numeric, symbolic=sym, normalized=to_latex(match.tree))
         return Verdict(**base, verdict=verdict, feedback=feedback, reading=match.reading, fixes=match.fixes,
-                       numeric=numeric, symbolic=sym, normalized=to_latex(match.tree))
+                       numeric=numeric, symbolic=sym, normalized=to_latex(match.tree), review=review)
     code, message = diagnose_mistake(checker, typechecked)
     if not typechecked and checker.errors:
         reason = (checker.notation_errors or [checker.errors[0].split(": ", 1)[-1]])[0]

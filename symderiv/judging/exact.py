@@ -10,6 +10,7 @@ from dataclasses import replace
 import sympy as sp
 
 from symderiv.core.tree import Node, Product, map_children
+from symderiv.judging.cases import decide_by_cases
 from symderiv.judging.matcher import Checker, uses_quantity_indices
 from symderiv.judging.verdict import SymbolicResult
 from symderiv.notation.latex import to_latex
@@ -26,11 +27,13 @@ from symderiv.truth.symbolic import add_deltas, is_zero, sympy_backend, witness
 
 def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, final_transpose: bool):
     sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
+    by_cases = ""
     usable = [b for b in layer_bindings(quantity) if Checker(problem, quantity, tree).layers_exist(b)]
     for bindings in usable or layer_bindings(quantity):
         net, env, reference, flip = setup(problem, quantity, reading, tuple(sorted(bindings.items())))
         normalized = env.interp.normalize(tree)
         add_deltas(net, env, normalized, flip)
+        env.cases = {}
         if uses_quantity_indices(normalized, quantity):
             value = _indexed(env, normalized, quantity, reference)
         else:
@@ -39,6 +42,15 @@ def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, fina
             value = value.T
         if value.shape != reference.shape:
             return "different", f"the claim is {value.shape[0]}x{value.shape[1]}, the quantity {reference.shape[0]}x{reference.shape[1]}", sizes
+        if env.cases:
+            status, detail = decide_by_cases([v - r for v, r in zip(list(value), list(reference))],
+                                             env.masks, env.cases, net.generic)
+            env.cases = None
+            if status != "equal":
+                return status, detail, sizes
+            by_cases = detail
+            continue
+        env.cases = None
         for (i, j), (v, r) in zip(((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),
                                   zip(list(value), list(reference))):
             if not is_zero(v - r, net.generic):
@@ -46,7 +58,7 @@ def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, fina
                 w = None if net.generic else witness(v - r)
                 at = f"; at a rational point claim − truth = {w.real:.6g}" if w is not None else ""
                 return "different", f"entry ({i + 1},{j + 1}) differs{where}: claim − truth is not 0{at}", sizes
-    return "equal", "claim − truth simplifies to 0 in every entry", sizes
+    return "equal", by_cases or "claim − truth simplifies to 0 in every entry", sizes
 
 
 def _indexed(env, tree, quantity, reference):

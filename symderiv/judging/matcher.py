@@ -10,6 +10,7 @@ import numpy as np
 
 from symderiv.core.errors import NotationError, ShapeError
 from symderiv.core.tree import Call, Node, Sym
+from symderiv.judging.coverage import with_both_sides
 from symderiv.judging.verdict import Match
 from symderiv.truth.evaluate import Evaluator
 from symderiv.truth.interpret import LAYER_LETTERS, Interpreter
@@ -109,9 +110,12 @@ class Checker:
                 layer_note = (f" Checked for {name} = {held}: at the other layers the claim names a layer that "
                         "does not exist, so it holds below the last layer only.")
             total_points, worst, strict_ok, transposed = 0, 0.0, True, False
+            covered = []
             for points in groups:
                 tree = self.tree_for(dict(points[0].bindings))
                 index_mode = uses_quantity_indices(tree, self.quantity)
+                points = with_both_sides(self.problem, self.quantity, reading, tree, points, index_mode)
+                covered.append(points)
                 try:
                     err, note = _strict(tree, points, self.quantity, index_mode)
                     typechecked.append((reading, tree, points, index_mode))
@@ -137,7 +141,7 @@ class Checker:
                 if transposed:
                     layout = Match(reading, self.raw_tree, ("transpose the whole result",), 0.0, total_points)
                 else:
-                    layout = self._layout(reading, groups)
+                    layout = self._layout(reading, covered)
         return None, layout, typechecked
 
     def _layout(self, reading, groups) -> Match | None:

@@ -17,7 +17,7 @@ class NumericResult:
 
 @dataclass(frozen=True)
 class SymbolicResult:
-    status: str                 # equal | different | timeout | skipped | error
+    status: str                 # equal | different | undecided | timeout | skipped | error
     detail: str = ""
     sizes: str = ""
     seconds: float = 0.0
@@ -38,6 +38,7 @@ class Verdict:
     repairs: tuple[str, ...] = ()
     normalized: str | None = None
     seconds: float = 0.0
+    review: bool = False        # accepted while the exact check was undecided: a TA should look
 
     @property
     def accepted(self) -> bool:

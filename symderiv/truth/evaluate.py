@@ -50,6 +50,7 @@ class Env:
     allow_cost_derivative: bool = False
     n_samples: int | None = None              # [model] keys: the batch size (else read off X)
     batch_kinds: frozenset = frozenset(("X", "Y", "Z", "A"))   # objects that carry the batch axis
+    cases: dict | None = None                  # SymPy: an undecided sign's expression -> its 0/1 case symbol
 
     @property
     def sample_axis(self):
@@ -75,8 +76,17 @@ class Env:
                 if self.masks.get(rest) == factor:
                     return {">": factor, ">=": factor, "<": 0, "<=": 1 - factor}.get(op) if op != "=" and op != "!=" \
                         else _raise(ShapeError("equality with a ReLU output"))
+        if s is None and (v.is_positive or v.is_negative):      # 1[σ(z) > 0] is 1 whatever z is
+            positive = bool(v.is_positive)
+            return sp.Integer(int(positive if op in (">", ">=") else not positive if op in ("<", "<=") else op == "!="))
         if s is None and self.n_samples is not None:      # [model] keys: a 0/1 symbol per kink argument
             s = self.masks[v] = sp.Symbol(f"s0_{len(self.masks) + 1}", integer=True)
+        if s is None and self.cases is not None and op in (">", ">=", "<", "<="):
+            # decided later by cases (judging/cases.py): a 0/1 symbol per undecided sign
+            if -v in self.cases:
+                s, op = self.cases[-v], {">": "<", ">=": "<=", "<": ">", "<=": ">="}[op]
+            else:
+                s = self.cases.setdefault(v, sp.Symbol(f"c{len(self.cases) + 1}", nonnegative=True))
         if s is None:
             raise ShapeError(f"cannot decide the sign of {v} symbolically")
         return {">": s, ">=": s, "<": 1 - s, "<=": 1 - s}.get(op) if op in (">", ">=", "<", "<=") else \

@@ -1,0 +1,141 @@
+"""Test points that see every discontinuity: both sides of each kink in the claim or the truth.
+
+A claim with an indicator, a max, an absolute value, a `cases` block or a ReLU (or its
+derivative) is piecewise; so is the truth below a ReLU layer. Random points can all fall on
+one side of a kink (on the one-sample sigmoid problem every base point has z^{[2]} > 0, so
+(a^{[2]} − y) 1[z^{[2]} > 0] would pass for a^{[2]} − y). Here the claim is evaluated at a
+pool of further points while the arguments of its kinks are recorded; points that show a
+sign not yet seen for some kink entry are added to the points the claim is checked at.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.tree import Add, Call, Neg, Node, Num
+from symderiv.truth.evaluate import Evaluator
+from symderiv.truth.interpret import Ref
+from symderiv.truth.problem import Problem, Quantity
+from symderiv.truth.reference import Point, build_points
+
+POOL = 24               # further points drawn per (quantity, reading, layer binding)
+MAX_EXTRA = 6           # at most this many of them are added
+POOL_SEED = 500
+MARGIN = 1e-6           # a kink argument this close to 0 shows neither side
+KINK_FUNCS = ("relu", "abs", "max")
+
+
+def _watching(records: list):
+    """An Evaluator that records (node, argument value) for every kink it evaluates."""
+
+    class KinkWatcher(Evaluator):
+        def rule_indicator(self, node):
+            out = super().rule_indicator(node)
+            cond = node.condition
+            if self.index_comparison(cond) is None:
+                diff = cond.lhs if isinstance(cond.rhs, Num) and cond.rhs.value == 0 else Add((cond.lhs, Neg(cond.rhs)))
+                _record(records, node, lambda: Evaluator(self.env, self.bind).value(diff))
+            return out
+
+        def rule_call(self, node):
+            out = super().rule_call(node)
+            if node.args and _is_kink(self, node):
+                for k, arg in enumerate(node.args):
+                    _record(records, (node, k), lambda arg=arg: Evaluator(self.env, self.bind).value(arg))
+            return out
+
+    return KinkWatcher
+
+
+def _is_kink(evaluator: Evaluator, node: Call) -> bool:
+    if node.func.removeprefix("bold:") in ("max", "min"):
+        return True
+    try:
+        fref = evaluator.env.interp.function(node)
+    except NotationError:
+        return False
+    name = evaluator.env.activations.get(fref.layer) if fref.name == "act" else fref.name
+    return name in KINK_FUNCS
+
+
+def _record(records: list, key, compute) -> None:
+    try:
+        value = np.asarray(compute(), dtype=float)
+    except (ShapeError, NotationError, ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return
+    records.append((key, value))
+
+
+def _samples(point: Point) -> int:
+    X = point.env.objects[Ref("X")]
+    axis = point.env.sample_axis
+    return 1 if axis is None else X.shape[axis]
+
+
+def _signs(key, value: np.ndarray, point: Point) -> set:
+    """(key, position, sign) for each entry; sample columns (or rows) pool into one position."""
+    if value.ndim != 2:
+        value = np.atleast_2d(value)
+    n, axis = _samples(point), point.env.sample_axis
+    out = set()
+    for (i, j), v in np.ndenumerate(value):
+        if not np.isfinite(v) or abs(v) <= MARGIN:
+            continue
+        pos = (i, None) if axis == 1 and n > 1 and value.shape[1] == n else \
+              (None, j) if axis == 0 and n > 1 and value.shape[0] == n else (i, j)
+        out.add((key, pos, v > 0))
+    return out
+
+
+def kink_signs(problem: Problem, quantity: Quantity, tree: Node, point: Point, index_mode: bool) -> set:
+    """Which side of each kink of the claim and of the truth this point shows."""
+    records: list = []
+    watcher = _watching(records)
+    try:
+        if index_mode:
+            for idx in np.ndindex(point.index_shape):
+                watcher(point.env, dict(zip(quantity.indices, idx))).value(tree)
+        else:
+            try:
+                watcher(point.env).value(tree)
+            except ShapeError:
+                records.clear()
+                watcher(point.env, lenient=True).candidates(tree)
+    except (ShapeError, NotationError, ValueError, ZeroDivisionError, OverflowError, IndexError):
+        pass
+    signs = set()
+    for key, value in records:
+        signs |= _signs(key, value, point)
+    for k, act in point.env.activations.items():        # the truth's own kinks: ReLU pre-activations
+        ref = Ref("Z", k)
+        if act == "relu" and ref in point.env.objects:
+            signs |= _signs(("truth", k), np.asarray(point.env.objects[ref], dtype=float), point)
+    return signs
+
+
+def _missing(seen: set) -> set:
+    return {(key, pos, not side) for key, pos, side in seen} - seen
+
+
+def with_both_sides(problem: Problem, quantity: Quantity, reading: str, tree: Node,
+                    points: list[Point], index_mode: bool) -> list[Point]:
+    """The points, plus pool points that show the side of a kink the points do not."""
+    if not points or quantity.kind == "value":
+        return points
+    seen = set()
+    for p in points:
+        seen |= kink_signs(problem, quantity, tree, p, index_mode)
+    missing = _missing(seen)
+    if not missing:
+        return points
+    pool = build_points(problem, quantity, reading, dict(points[0].bindings), count=POOL, seed=POOL_SEED)
+    extra = []
+    for p in pool:
+        shown = kink_signs(problem, quantity, tree, p, index_mode)
+        if shown & missing:
+            extra.append(p)
+            seen |= shown
+            missing = _missing(seen)
+            if not missing or len(extra) >= MAX_EXTRA:
+                break
+    return points + extra
