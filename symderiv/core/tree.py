@@ -151,6 +151,9 @@ class Transpose(Node):
         return (self.operand,)
 
 
+ENTRY = "__entry__"      # Call(ENTRY, (expr,), indices=(i,)): entry, row or column i of a bracketed expression
+
+
 @dataclass(frozen=True)
 class Call(Node):
     """Function application.

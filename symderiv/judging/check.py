@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import replace
 
@@ -16,6 +17,7 @@ from symderiv.core.tree import Call, Node, Sum, Sym
 from symderiv.judging.diagnose import diagnose_mistake
 from symderiv.judging.exact import symbolic_check, value_check
 from symderiv.judging.identify import identify_quantity
+from symderiv.judging.indices import own_letters, rename_letters, summation_convention
 from symderiv.judging.matcher import (  # noqa: F401
     READING_NAMES,
     RTOL,
@@ -87,24 +89,64 @@ def free_index_names(tree: Node, bound: frozenset = frozenset()) -> list[str]:
 
 def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, timeout: float = 5.0) -> Verdict:
     """The verdict for a parsed claim; an entrywise claim (∂J/∂W_ij = ... with free i, j) is judged
-    entry by entry when it does not hold as a whole."""
-    verdict = _judge(problem, q, tree, symbolic=symbolic, timeout=timeout)
-    if verdict.accepted or q.kind != "gradient" or q.indices:
-        return verdict
+    entry by entry first, then as a whole."""
+    if q.indices:
+        return _judge_indexed(problem, q, tree, q.indices, symbolic=symbolic, timeout=timeout)
+    entrywise = _entrywise(problem, q, tree, symbolic=symbolic, timeout=timeout)
+    return entrywise or _judge(problem, q, tree, symbolic=symbolic, timeout=timeout)
+
+
+def _entrywise(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, timeout: float) -> Verdict | None:
+    """Free letters that name an entry (W_ij, z_kn, b_j): the claim judged entry by entry, or None."""
+    if q.kind != "gradient":
+        return None
     free = free_index_names(tree)
+    if not free:
+        return None
     try:
         target = target_ref(problem, q, dict(layer_bindings(q)[0]))
     except SymderivError:
+        return None
+    if target.kind not in ("W", "b", "Z", "A"):
+        return None
+    ranks = (2,) if target.kind == "W" else (1,) if target.kind == "b" else (2, 1)
+    for rank in ranks:
+        if len(free) < rank or len(free) > rank + 1:
+            continue
+        # which letter is the row is the student's choice; a letter beyond the entry's is summed
+        for names in itertools.permutations(free, rank):
+            verdict = _judge_indexed(problem, replace(q, indices=tuple(names)), tree, tuple(names),
+                                     symbolic=symbolic, timeout=timeout)
+            if verdict.accepted:
+                return replace(verdict, quantity=q.id, feedback=verdict.feedback.replace(
+                    "Correct (", f"Correct entry by entry over {', '.join(names)} ("))
+    return None
+
+
+def _judge_indexed(problem: Problem, q: Quantity, tree: Node, names: tuple[str, ...], *, symbolic: bool,
+                   timeout: float) -> Verdict:
+    """Index notation: the student's own letters for the quantity's, and the summation convention."""
+    reserved = {name for name, _ in q.layers} | {"L"}
+    notes = []
+    mapping = own_letters(tree, names, reserved)
+    if mapping and len(mapping) == 2:
+        # which of the student's letters is the row cannot be told without their left side:
+        # the claim must hold both ways (a_k(δ_kl − a_l) does)
+        swapped = dict(zip(mapping, reversed(mapping.values())))
+        other = _judge_indexed(problem, q, rename_letters(tree, swapped), names, symbolic=False, timeout=timeout)
+        if not other.accepted:
+            mapping = {}
+    if mapping:
+        tree = rename_letters(tree, mapping)
+        notes.append("read with " + ", ".join(f"{k} for {v}" for k, v in mapping.items()))
+    tree, summed = summation_convention(tree, set(names) | reserved)
+    if summed:
+        notes.append("read with the summation convention: the repeated index "
+                     + ", ".join(summed) + (" is" if len(summed) == 1 else " are") + " summed")
+    verdict = _judge(problem, q, tree, symbolic=symbolic, timeout=timeout)
+    if not notes:
         return verdict
-    rank = 2 if target.kind == "W" else 1
-    if len(free) != rank or (rank == 1 and target.kind not in ("b",)):
-        return verdict
-    for names in (free, free[::-1]) if rank == 2 else (free,):    # which letter is the row is the student's choice
-        entrywise = _judge(problem, replace(q, indices=tuple(names)), tree, symbolic=symbolic, timeout=timeout)
-        if entrywise.accepted:
-            return replace(entrywise, quantity=q.id, feedback=entrywise.feedback.replace(
-                "Correct (", f"Correct entry by entry over {', '.join(names)} ("))
-    return verdict
+    return replace(verdict, feedback=f"{verdict.feedback} ({'; '.join(notes).capitalize()}.)")
 
 
 def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, timeout: float = 5.0) -> Verdict:

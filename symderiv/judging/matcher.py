@@ -57,13 +57,14 @@ def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
 
 
 def _strict(tree, points, quantity, index_mode) -> tuple[float, str]:
-    worst = 0.0
+    worst, transposed = 0.0, True
     for point in points:
         value = evaluate_at(tree, point, quantity, index_mode)
         err = _matches(value, point)
-        if err > RTOL and np.shape(value)[::-1] == point.reference.shape and _matches(value.T, point) <= RTOL:
-            return -1.0, "transposed"
+        transposed = transposed and np.shape(value)[::-1] == point.reference.shape and _matches(value.T, point) <= RTOL
         worst = max(worst, err)
+    if worst > RTOL and transposed:     # transposed at every point, not only at the first that differs
+        return -1.0, "transposed"
     return worst, ""
 
 

@@ -8,6 +8,7 @@ from fractions import Fraction
 from lark import Token, Transformer
 
 from symderiv.core.tree import (
+    ENTRY,
     Abs,
     Add,
     Call,
@@ -147,6 +148,8 @@ def _apply_scripts(base: Node, scripts) -> Node:
             elif isinstance(base, Norm) and not base.kind and isinstance(script[1], (Sym, Num)):
                 kind = script[1].name if isinstance(script[1], Sym) else str(script[1].value)
                 base = Norm(base.operand, kind)
+            elif isinstance(base, (Add, Product, Neg, Div)):
+                base = Call(ENTRY, (base,), 0, _indices(script[1]))     # (ψ(Z) − Δ)_i: an entry, row or column
             else:
                 raise Reject("a subscript on an expression that cannot take one")
     for script in rest:

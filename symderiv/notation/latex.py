@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from symderiv.core.tree import (
+    ENTRY,
     Abs,
     Add,
     Call,
@@ -259,6 +260,8 @@ def _sum(node: Sum) -> str:
 
 
 def _call(node: Call) -> str:
+    if node.func == ENTRY:
+        return f"\\left({to_latex(node.args[0])}\\right){_indices(node.indices)}"
     decor, _, func = node.func.rpartition(":")   # the parser writes \tilde{J}(x) as "tilde:J"
     name = FUNCS.get(func) if not decor else None
     name = name or _decorated(func, decor)

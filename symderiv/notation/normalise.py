@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from symderiv.notation.rewrites import rewrite as rewrite_spellings
+
 MAX_LENGTH = 20000   # characters; nesting, not length, is what could make parsing slow
 MAX_NESTING = 60  # brackets and braces
 MAX_TREE_DEPTH = 150
@@ -272,6 +274,7 @@ def normalise_latex(text: str) -> str:
     text = _map_unicode(text)
     text = SPACING.sub(lambda m: m.group() if m.group() == "\\\\" else " ", text)
     text = unwrap_math(text)
+    text = rewrite_spellings(text)
     text = _rewrite_nabla(text)
     text = _rewrite_d_fractions(text)
     text = re.sub(r"\\([dtc]?frac)\s*([0-9A-Za-z])\s*([0-9A-Za-z])", r"\\\1{\2}{\3}", text)

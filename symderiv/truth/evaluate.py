@@ -31,6 +31,7 @@ from symderiv.truth.candidates import MAX_CANDIDATES, Candidate
 from symderiv.truth.interpret import Interpreter, Ref
 from symderiv.truth.rules_arithmetic import ArithmeticRules
 from symderiv.truth.rules_functions import FunctionRules
+from symderiv.truth.rules_labels import LabelRules
 from symderiv.truth.rules_products import ProductRules
 from symderiv.truth.rules_sums import SumRules
 
@@ -97,7 +98,7 @@ def _raise(exc):
     raise exc
 
 
-class Evaluator(ArithmeticRules, ProductRules, FunctionRules, SumRules):
+class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRules):
     """Evaluates a tree on an Env; one ``rule_<node type>`` method per node type, grouped by kind
     in the rules_* mixins, each shared by the NumPy and SymPy backends."""
 
@@ -151,6 +152,9 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, SumRules):
         return self.single(node, self.symbol_value(node))
 
     def symbol_value(self, node: Sym):
+        basis = self.basis_vector(node)
+        if basis is not None:
+            return basis
         ref = self.env.interp.resolve(node)
         if ref.kind == "n":
             return self.b.const(self.layer_width(ref.layer))

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from symderiv.core.errors import NotationError, ShapeError
 from symderiv.core.tree import (
+    ENTRY,
     Add,
     Call,
     Compare,
@@ -22,6 +23,11 @@ from symderiv.truth.interpret import FuncRef, Ref
 
 class FunctionRules:
     def rule_call(self, node):
+        if node.func == ENTRY:      # (ψ(Z) − Δ)_i: the bracket's value, then its entry i
+            whole = type(self)(self.env, self.bind).value(node.args[0])
+            return self.single(node, self.select(whole, Ref("A", None), node.indices))
+        if node.func in ("max", "min") and len(node.args) == 2 and not node.indices and not node.primes:
+            return self.single(node, self.extremum(node.func, *(self.value(a) for a in node.args)))
         if node.indices and not self.env.interp.layer_like(node.indices[0]):
             # ψ(z)_i: the call, then its entry i
             whole = type(self)(self.env, self.bind).value(replace(node, indices=()))
@@ -37,6 +43,17 @@ class FunctionRules:
             return self.single(node, self.select(whole, ref, arg.indices))
         return self.mapped(node, node.args[0], lambda v: self.apply(fref, v),
                          lambda t: Call(node.func, (t,), node.primes, node.indices))
+
+    def extremum(self, which: str, a, b):
+        """max(a, b) or min(a, b) entrywise (a number stretches to the other's size): m⊙a + (1 − m)⊙b."""
+        sa, sb = self.b.shape(a), self.b.shape(b)
+        if sa != sb and (1, 1) not in (sa, sb):
+            raise ShapeError(f"{which} of a {sa[0]}x{sa[1]} and a {sb[0]}x{sb[1]} matrix")
+        shape = sb if sa == (1, 1) else sa
+        a, b = (self.b.scale(v, self.b.ones(*shape)) if self.b.shape(v) == (1, 1) else v for v in (a, b))
+        m = self.b.indicator(self.b.add(a, self.b.scale(self.b.const(-1), b)), ">" if which == "max" else "<", self.env)
+        rest = self.b.add(self.b.ones(*shape), self.b.scale(self.b.const(-1), m))
+        return self.b.add(self.b.hadamard(m, a), self.b.hadamard(rest, b))
 
     def is_softmax(self, fref: FuncRef) -> bool:
         return fref.name == "softmax" or (fref.name == "act" and self.env.activations.get(fref.layer) == "softmax")
@@ -73,6 +90,9 @@ class FunctionRules:
         decided = self.index_comparison(cond)
         if decided is not None:
             return self.single(node, self.b.const(int(decided)))
+        label = self.label_indicator(cond)
+        if label is not None:
+            return self.single(node, label)
         diff = cond.lhs if isinstance(cond.rhs, Num) and cond.rhs.value == 0 else Add((cond.lhs, Neg(cond.rhs)))
         return self.mapped(node, diff, lambda v: self.b.indicator(v, cond.op, self.env),
                          lambda t: Indicator(Compare(t, cond.op, Num(0))))

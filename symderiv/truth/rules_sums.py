@@ -15,7 +15,8 @@ class SumRules:
             return self.sample_sum(node)
         extent = self.extent(node.body, node.index)
         if node.upper is not None:
-            upper = int(self.value(node.upper)[0, 0])
+            width = self.size_name_width(node.upper)
+            upper = width if width is not None else int(self.value(node.upper)[0, 0])
             if extent is not None and upper != extent:
                 raise ShapeError(f"the sum over {node.index} runs to {upper} but the index ranges over {extent}")
             extent = upper
@@ -27,6 +28,16 @@ class SumRules:
             v = sub.value(node.body)
             total = v if total is None else self.add_values(total, v)
         return self.single(node, total)
+
+    def size_name_width(self, node) -> int | None:
+        """A size name of the problem (C, H, D) as a sum bound: that layer's width here."""
+        if not isinstance(node, Sym) or node.indices or node.layer is not None or node.name == "N":
+            return None
+        problem = self.env.interp.problem
+        names = [problem.input_size] + [size for size, _ in problem.layers]
+        if node.name not in names:
+            return None
+        return self.layer_width(names.index(node.name))
 
     def is_sample_bound(self, node: Sum) -> bool:
         if isinstance(node.upper, Sym) and node.upper.name == "N":

@@ -1,0 +1,45 @@
+r"""Text rewrites for spellings the grammar would misread, applied after normalise_latex's.
+
+- a power on a function name: \tanh^2(z) and \sigma^{2}(z) are (\tanh z)^2, not \tanh^2 times z;
+- Ng's layer, sample and transpose in one superscript: a^{[1](i)T} is (a^{[1](i)})^T.
+"""
+from __future__ import annotations
+
+import re
+
+_FUNC_POWER = re.compile(r"\\(tanh|sigma|sigmoid|exp|log|ln|phi|psi|cosh|sinh)\s*\^\s*(?:\{\s*(\d)\s*\}|(\d))\s*"
+                         r"(\\left\s*)?\(")
+_SAMPLE_T = re.compile(r"\^\{\s*([\[(]\s*[^{}\[\]()]+?\s*[\])])\s*(\(\s*[a-z]\s*\))\s*(T|\\top|\\intercal|')\s*\}")
+
+
+def _closing(text: str, open_pos: int) -> int | None:
+    depth = 0
+    for k in range(open_pos, len(text)):
+        if text[k] == "(":
+            depth += 1
+        elif text[k] == ")":
+            depth -= 1
+            if depth == 0:
+                return k
+    return None
+
+
+def _function_powers(text: str) -> str:
+    start = 0
+    while (m := _FUNC_POWER.search(text, start)) is not None:
+        open_pos = m.end() - 1
+        close = _closing(text, open_pos)
+        if close is None:
+            return text
+        right = text.rfind("\\right", open_pos, close)
+        end_arg = right if right != -1 and not text[right + 6:close].strip() else close
+        power = m.group(2) or m.group(3)
+        new = f"\\left(\\{m.group(1)}({text[open_pos + 1:end_arg]})\\right)^{{{power}}}"
+        text = text[:m.start()] + new + text[close + 1:]
+        start = m.start() + len(new)
+    return text
+
+
+def rewrite(text: str) -> str:
+    text = _SAMPLE_T.sub(r"^{\1\2}{}^{T}", text)
+    return _function_powers(text)

@@ -1,0 +1,63 @@
+"""The evaluator's rules for labels written as class numbers: a mixin of ``Evaluator`` (truth/evaluate.py).
+
+y_i is sample i's class: the indicator 1[y_i = k] is the one-hot entry Δ_{k i} and the basis vector
+e_{y_i} is the one-hot column Δ_{:, i}, laid out as the reading lays out the label matrix.
+"""
+from __future__ import annotations
+
+from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.tree import Compare, Node, Sym
+from symderiv.truth.interpret import Ref
+
+
+class LabelRules:
+    def is_label(self, node: Node) -> bool:
+        if not (isinstance(node, Sym) and len(node.indices) <= 1 and node.layer is None and node.decor != "hat"):
+            return False
+        try:
+            return self.env.interp.resolve(Sym(node.name)).kind == "Y"
+        except NotationError:
+            return False
+
+    def label_sample(self, label: Sym) -> int | None:
+        """Which sample y_i names: the sample of an enclosing Σ over i, a bound index, or the one sample."""
+        if not label.indices:
+            return 0 if self.env.sample_axis is None else None
+        (ix,) = label.indices
+        if isinstance(ix, Sym) and ix.name == self.bind.get("__sample_var__"):
+            return self.bind.get("__sample__")
+        pos = self.index_position(ix)
+        return 0 if pos is None and self.env.sample_axis is None else pos
+
+    def label_column(self, sample: int):
+        Y = self.env.objects[Ref("Y")]
+        axis = self.env.sample_axis
+        if axis is None:
+            return Y
+        return self.b.col(Y, sample) if axis == 1 else self.b.row(Y, sample)
+
+    def label_indicator(self, cond: Compare):
+        """1[y_i = k] (either way round) as a number, or None when the condition is not of that kind."""
+        if cond.op not in ("=", "!="):
+            return None
+        for label, other in ((cond.lhs, cond.rhs), (cond.rhs, cond.lhs)):
+            if self.is_label(label) and isinstance(other, Sym) and not other.indices and not self.is_label(other):
+                sample, k = self.label_sample(label), self.index_position(other)
+                if sample is None or k is None:
+                    raise ShapeError(f"1[{label.name} = {other.name}] needs its sample and class indices bound")
+                column = self.label_column(sample)
+                rows, cols = self.b.shape(column)
+                value = self.b.entry(column, k, 0) if cols == 1 else self.b.entry(column, 0, k)
+                if cond.op == "!=":
+                    value = self.b.add(self.b.const(1), self.b.scale(self.b.const(-1), value))
+                return value
+        return None
+
+    def basis_vector(self, node: Sym):
+        """e_{y_i}: the one-hot label of sample i, or None when node is not a basis vector of a label."""
+        if node.name != "e" or len(node.indices) != 1 or node.layer is not None or not self.is_label(node.indices[0]):
+            return None
+        sample = self.label_sample(node.indices[0])
+        if sample is None:
+            raise ShapeError(f"e_{{{node.indices[0].name}}} needs its sample index bound (inside a sum over the samples)")
+        return self.label_column(sample)
