@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from symderiv import check_claim
+from symderiv.grading.grade import grade_text
 from symderiv.judging.check import resolve_quantity
 from symderiv.judging.exact import run_symbolic_check
 from symderiv.notation.parse import parse
@@ -104,6 +105,14 @@ NOTATION = [
     pytest.param(SM, "dJ/dW2", r"\frac{1}{N}(\psi(Z^{(3)}) - \Delta)\max(Z^{(2)},1)^T", "incorrect", id="max-z-1"),
     pytest.param(SM, "dJ/dz2", r"\frac{1}{N}\sum_i W^{(2)}_{ik}(\psi(Z^{(3)}) - \Delta)_{in}", "incorrect",
                  id="transposed-everywhere-not-only-at-first-point"),
+    pytest.param(SM, "dJ/dW2", r"\frac{1}{N}\sum_{i=1}^{N}(\psi(z^{(3)}_i)-\Delta_i) a^{(2)}_i", "correct-up-to-layout",
+                 id="missing-transpose-inside-a-sum"),
+    pytest.param(SM, "dJ/dW2", r"\frac{1}{N}(\psi(Z^{(3)})-\Delta) A^{(2)}", "correct-up-to-layout",
+                 id="missing-transpose-without-the-sum"),
+    pytest.param(SM, "dJ/dW1", r"\frac{1}{N}\sum_{i=1}^{N} (W^{(2)T}(\psi(z^{(3)}_i)-\Delta_i) \odot "
+                 r"\mathbb{1}[z^{(2)}_i>0]) x_i", "correct-up-to-layout", id="missing-transpose-inside-a-sum-W1"),
+    pytest.param(SM, "dJ/dW2", r"\frac{1}{N}\sum_{i=1}^{N}(\psi(z^{(3)}_i)-\Delta_i) a^{(1)}_i", "incorrect",
+                 id="wrong-layer-inside-a-sum"),
 ]
 
 
@@ -128,3 +137,32 @@ def test_summation_convention_is_said(problem, quantity, claim, expected, index)
     v = check_claim(problem, quantity, claim, symbolic=False)
     assert v.verdict == expected, v.feedback
     assert f"summation convention: the repeated index {index} is summed" in v.feedback
+
+
+# ---- in a submission: a named delta with its answer, a symbol defined in the prose ------------
+GRADED = [
+    pytest.param(SM, r"$$\delta^{(3)} = \frac{\partial J}{\partial z^{(3)}} = \frac{1}{N}(\psi(Z^{(3)}) - \Delta)$$",
+                 "dJ/dz3", "correct", id="named-delta-then-answer"),
+    pytest.param(SM, r"$$\delta^{(3)} = \frac{\partial J}{\partial z^{(3)}} = \frac{1}{N}(\Delta - \psi(Z^{(3)}))$$",
+                 "dJ/dz3", "incorrect", id="named-delta-then-wrong-answer"),
+    pytest.param(SIG, r"$$\delta^{[2]} = \frac{\partial L}{\partial z^{[2]}} = a^{[2]} - y$$",
+                 "dL/dz2", "correct", id="named-delta-sigmoid"),
+    pytest.param(SM, "Let $G = \\partial J/\\partial Z^{(3)}$. Then\n"
+                 r"$$\frac{\partial \tilde J}{\partial W^{(2)}_{ik}} = \sum_n G_{in} A^{(2)}_{kn} + 2\lambda W^{(2)}_{ik}$$",
+                 "dJt/dW2", "correct", id="prose-defined-G"),
+    pytest.param(SM, "Let $G = \\partial J/\\partial Z^{(3)}$. Then\n"
+                 r"$$\frac{\partial \tilde J}{\partial W^{(2)}_{ik}} = \sum_n G_{in} A^{(2)}_{kn}$$",
+                 "dJt/dW2", "incorrect", id="prose-defined-G-missing-regulariser"),
+    pytest.param(SM, "Write $E = \\psi(Z^{(3)}) - \\Delta$.\n"
+                 r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{1}{N}\sum_{i=1}^N E_i$$",
+                 "dJ/db2", "correct", id="defined-E-column"),
+]
+
+
+@pytest.mark.parametrize("problem, text, quantity, expected", GRADED)
+def test_graded_definitions(problem, text, quantity, expected):
+    report = grade_text(text, problem)
+    part = {p.quantity: p for p in report.parts}[quantity]
+    assert part.verdict == expected, part.feedback
+    if expected == "incorrect":
+        assert "not defined" not in part.feedback

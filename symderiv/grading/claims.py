@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symderiv.core.errors import ParseError, SymderivError
-from symderiv.core.tree import Call, Deriv, Node, Sym, map_children
+from symderiv.core.tree import ENTRY, Call, Deriv, Node, Sym, map_children
 from symderiv.judging.identify import LhsMatch, defines_delta, identify
 from symderiv.notation.parse import parse_lenient
 from symderiv.reading.extract import MathRow
@@ -140,6 +140,8 @@ def _substitute(tree: Node | None, definitions: dict) -> Node | None:
         return tree
     if isinstance(tree, Sym):          # subscripts and layers are never substituted into
         key = (tree.name, tree.layer, tree.decor)
+        if tree.indices and key in definitions:     # G_{ik} of a defined G: that entry of its value
+            return Call(ENTRY, (definitions[key],), 0, tree.indices)
         return definitions.get(key, tree) if not tree.indices else tree
     return map_children(tree, lambda child: _substitute(child, definitions))
 
@@ -168,6 +170,9 @@ class Walker:
             match = identify(self.problem, first_tree, segments[0]) if first_tree is not None else None
             if match is None and row.lead is None:
                 self._define(first_tree, segments[1:])
+                if _definable(self.problem, first_tree):
+                    # δ^{[2]} = ∂J/∂z^{[2]} = <answer>: the name, the quantity it names, then the answer
+                    match = self._named_by(segments[1:-1])
             starts_new = (match is not None and len(segments) > 1) or (row.lead is None and not dangling)
             if starts_new:
                 if match is not None and len(segments) > 1:
@@ -197,6 +202,16 @@ class Walker:
                                               current.layers))
             dangling = not segments[-1].strip()
 
+    def _named_by(self, segments) -> LhsMatch | None:
+        """The quantity a derivative among these segments names, if one does."""
+        for latex in segments:
+            tree = parse_claim(latex)[0] if latex.strip() else None
+            if isinstance(tree, Deriv):
+                found = identify(self.problem, tree, latex)
+                if found is not None:
+                    return found
+        return None
+
     def _define(self, lhs: Node | None, rhs_segments) -> None:
         if not _definable(self.problem, lhs):
             return
@@ -205,6 +220,13 @@ class Walker:
             if tree is not None and not any(isinstance(n, Deriv) for n in tree.walk()):
                 self.definitions[(lhs.name, lhs.layer, lhs.decor)] = _substitute(tree, self.definitions)
                 return
+        named = self._named_by(rhs_segments[:1])
+        if named is not None and named.component is None:
+            # G = ∂J/∂Z^{(3)} in the prose: G is that derivative, whose value the key gives
+            key = {q.id: q for q in self.problem.quantities}[named.quantity]
+            tree = parse_claim(key.claim)[0] if key.claim else None
+            if tree is not None:
+                self.definitions[(lhs.name, lhs.layer, lhs.decor)] = tree
 
     def _inline(self, row: MathRow) -> None:
         if not row.relations or not row.segments[0].strip():

@@ -7,6 +7,7 @@ from symderiv.core.tree import (
     Sum,
     Sym,
 )
+from symderiv.truth.candidates import Candidate
 
 
 class SumRules:
@@ -62,12 +63,31 @@ class SumRules:
         if node.index is None:
             return self.mapped(node, node.body, lambda v: self.b.sum_axis(v, axis),
                              lambda t: Sum(t, None, node.lower, node.upper, node.over))
+        binds = [{**self.bind, "__sample__": i, "__sample_var__": node.index} for i in range(self.samples())]
+        if self.lenient:
+            return self.lenient_sum(node, binds)
         total = None
-        for i in range(self.samples()):
-            sub = type(self)(self.env, {**self.bind, "__sample__": i, "__sample_var__": node.index})
+        for bind in binds:
+            sub = type(self)(self.env, bind)
             v = sub.value(node.body)
             total = v if total is None else self.add_values(total, v)
         return self.single(node, total)
+
+    def lenient_sum(self, node: Sum, binds: list[dict]):
+        """Layout candidates of a sum's body at its first term, each rewritten body then summed strictly:
+        a transpose missing inside a Σ is the same fix as without the Σ."""
+        out = []
+        for cand in type(self)(self.env, binds[0], lenient=True).candidates_of(node.body):
+            try:
+                total = cand.value
+                for bind in binds[1:]:
+                    total = self.add_values(total, type(self)(self.env, bind).value(cand.tree))
+            except (ShapeError, NotationError):
+                continue
+            out.append(Candidate(total, cand.fixes, Sum(cand.tree, node.index, node.lower, node.upper, node.over)))
+        if not out:
+            raise ShapeError(f"the sum over {node.index} does not typecheck")
+        return out
 
     def extent(self, body: Node, index: str) -> int | None:
         sizes = set()
