@@ -135,7 +135,7 @@ DIAGNOSES = [
     ("extra-regulariser", SM, "dJ/dW2", DZ3 + r"a^{(2)T} + 2\lambda W^{(2)}", "extra-regularisation", "λ"),
     ("coefficient", SM, "dJ/dz3", r"\frac{2}{N}(\psi(z^{(3)}) - \Delta)", "coefficient", "2 times"),
     ("only-diagonal", SM, "softmax-jacobian", r"a_i(1 - a_i)", "only-diagonal", "i = j"),
-    ("missing-factor", SB, "dL/dW1", r"(a^{[2]} - y) w^{[2]T} \odot \mathbb{1}\{z^{[1]}>0\}", "size", "4x3"),
+    ("missing-factor", SB, "dL/dW1", r"(a^{[2]} - y) w^{[2]T} \odot \mathbb{1}\{z^{[1]}>0\}", "other-quantity", "This is dL/dz1"),
     ("delta-not-Delta", SM, "dJ/dz3", r"\frac{1}{N}(\psi(z^{(3)}) - \delta)", None, "Δ"),
     ("wrong-weight-layer", SM, "dJ/da2", r"\frac{1}{N}W^{(1)T}(\psi(z^{(3)}) - \Delta)", "wrong-layer", "W^{(2)}"),
     ("wrong-g-layer", MLP, "delta-l", r"\sum_k w_{jk}^{(l+1)}\delta_k^{(l+1)} g_{l+1}'(z_j^{(l)})", "wrong-layer", "g'_{l}"),

@@ -27,6 +27,7 @@ from symderiv.judging.matcher import (  # noqa: F401
     rel_err,
     uses_quantity_indices,
 )
+from symderiv.judging.sizes import in_problem_sizes
 from symderiv.judging.verdict import Match, NumericResult, SymbolicResult, Verdict  # noqa: F401
 from symderiv.notation.latex import to_latex
 from symderiv.notation.parse import parse_lenient
@@ -192,6 +193,7 @@ def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, 
         numeric = NumericResult("different", typechecked[0][0] if typechecked else None,
                                 points=len(typechecked[0][2]) if typechecked else 0,
                                 detail="; ".join(dict.fromkeys(checker.errors)))
+    feedback = in_problem_sizes(problem, feedback)
     sym = _symbolic_for_incorrect(problem, q, typechecked, symbolic, timeout)
     if sym.status == "equal":
         feedback += " But the symbolic check finds the claim equal to the truth: the two checks disagree."

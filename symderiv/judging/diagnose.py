@@ -9,6 +9,7 @@ import numpy as np
 
 from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError
 from symderiv.core.tree import Add, Call, Neg, Node, Num, Sym, map_children
+from symderiv.judging.fixes import other_quantity, verified_fix
 from symderiv.judging.matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, evaluate_at, rel_err
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse
@@ -20,6 +21,9 @@ from symderiv.truth.reference import layer_bindings, target_ref
 
 def diagnose_mistake(checker: Checker, typechecked) -> tuple[str | None, str]:
     """Name the mistake: structural checks first, then numeric comparisons with known mistakes."""
+    code, message = verified_fix(checker.problem, checker.quantity, checker.raw_tree)
+    if code:
+        return code, message
     structural = _structural(checker)
     if structural:
         return structural
@@ -70,6 +74,9 @@ def diagnose_mistake(checker: Checker, typechecked) -> tuple[str | None, str]:
         code, message = diagnose(checker)
         if code:
             return code, message
+    code, message = other_quantity(checker.problem, checker.quantity, checker.raw_tree)
+    if code:
+        return code, message
     return _size_mismatch(checker, typechecked)
 
 
@@ -196,10 +203,10 @@ def _wrong_layer(checker: Checker) -> tuple[str | None, str]:
         for delta in (-1, 1):
             shifted = _shift(node, delta)
             try:
-                strict, _, _ = Checker(checker.problem, checker.quantity, _replace_node(tree, node, shifted)).find()
+                strict, layout, _ = Checker(checker.problem, checker.quantity, _replace_node(tree, node, shifted)).find()
             except (SymderivError, RecursionError):
                 continue
-            if strict is not None:
+            if strict is not None or layout is not None:
                 return "wrong-layer", _wrong_layer_message(checker.problem, node, shifted)
     return None, ""
 

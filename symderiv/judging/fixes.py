@@ -1,0 +1,391 @@
+"""Named mistakes, verified: a mistake is named only if applying its fix makes the claim right.
+
+Each candidate edit of the claim (drop an extra factor, the derivative where the activation is,
+the right activation's derivative, the bias inside an indicator, the regulariser outside the
+bracket, …) is re-checked in full (every reading, every point, both sides of every kink); the
+first edit under which the claim holds names the mistake. Nothing is assumed from its shape.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from symderiv.core.errors import SymderivError
+from symderiv.core.tree import (
+    Add,
+    Call,
+    Compare,
+    Div,
+    Indicator,
+    Neg,
+    Node,
+    Num,
+    Piecewise,
+    Product,
+    Sym,
+    Transpose,
+    map_children,
+)
+from symderiv.judging.matcher import Checker
+from symderiv.notation.latex import latex_style, to_latex
+from symderiv.notation.parse import parse
+from symderiv.truth.interpret import Interpreter
+from symderiv.truth.problem import Problem, Quantity, layer_brackets
+
+MAX_EDITS = 60
+FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
+
+
+@dataclass(frozen=True)
+class Edit:
+    tree: Node
+    code: str
+    message: str
+
+
+def _paths(node: Node, path: tuple = ()) -> Iterator[tuple[tuple, Node]]:
+    yield path, node
+    for k, child in enumerate(_child_list(node)):
+        yield from _paths(child, path + (k,))
+
+
+def _child_list(node: Node) -> list[Node]:
+    out = []
+    for value in node.__dict__.values():
+        if isinstance(value, Node):
+            out.append(value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
+            out.extend(value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+            out.extend(x for v in value for x in v if isinstance(x, Node))
+    return out
+
+
+def _put(node: Node, path: tuple, new: Node) -> Node:
+    """The tree with the node at `path` (child positions as _child_list numbers them) replaced."""
+    if not path:
+        return new
+    counter = iter(range(10_000))
+    target = path[0]
+
+    def swap(child):
+        return _put(child, path[1:], new) if next(counter) == target else child
+    return map_children(node, swap)
+
+
+def _is_derivative_like(node: Node) -> bool:
+    while isinstance(node, Transpose):
+        node = node.operand
+    return isinstance(node, (Indicator, Piecewise)) or (isinstance(node, Call) and node.primes > 0)
+
+
+class FixFinder:
+    def __init__(self, problem: Problem, quantity: Quantity, tree: Node):
+        self.problem, self.quantity, self.tree = problem, quantity, tree
+        self.interp = Interpreter(problem)
+        self.brackets = layer_brackets(problem)
+
+    def tex(self, node: Node) -> str:
+        with latex_style(layer_brackets=self.brackets):
+            return to_latex(node)
+
+    def holds(self, tree: Node) -> bool:
+        try:
+            strict, layout, _ = Checker(self.problem, self.quantity, tree).find()
+        except (SymderivError, RecursionError, ValueError, ZeroDivisionError, OverflowError):
+            return False
+        return strict is not None or layout is not None
+
+    def find(self) -> tuple[str | None, str]:
+        tried = 0
+        for edit in self.edits():
+            tried += 1
+            if tried > MAX_EDITS:
+                break
+            if self.holds(edit.tree):
+                return edit.code, edit.message
+        return None, ""
+
+    # ---- the catalogue, in order ------------------------------------------------------------
+    def edits(self) -> Iterator[Edit]:
+        yield from self.regulariser_edits()
+        yield from self.one_over_n_edits()
+        yield from self.indicator_edits()
+        yield from self.activation_edits()
+        yield from self.pattern_edits()
+        yield from self.dropped_factors()
+        yield from self.missing_derivative()
+        yield from self.term_signs()
+
+    def layer_of(self, node: Node) -> int | None:
+        """The internal layer a z/a symbol (or a call on one) belongs to."""
+        while isinstance(node, (Call, Transpose)):
+            node = node.args[0] if isinstance(node, Call) and node.args else getattr(node, "operand", None)
+            if node is None:
+                return None
+        if not isinstance(node, Sym):
+            return None
+        try:
+            ref = self.interp.resolve(Sym(node.name, node.layer, (), node.decor))
+        except SymderivError:
+            return None
+        return ref.layer if ref.kind in ("Z", "A") else None
+
+    def pre_activation(self, k: int, like: Sym | None = None) -> Sym:
+        name = "Z" if like is not None and like.name.isupper() else "z"
+        return Sym(name, Num(self.problem.notation.pre_label(k)), like.indices if like is not None else ())
+
+    def activation(self, k: int, like: Sym) -> Sym:
+        return Sym("A" if like.name.isupper() else "a", Num(self.problem.notation.pre_label(k)), like.indices)
+
+    def right_derivative(self, k: int, z: Sym) -> Node | None:
+        act = self.problem.layers[k - 1][1] if 1 <= k <= self.problem.depth else None
+        if act == "relu":
+            return Indicator(Compare(z, ">", Num(0)))
+        if act in ("sigmoid", "tanh"):
+            return Call("sigma" if act == "sigmoid" else "tanh", (z,), 1)
+        return None
+
+    def regulariser_edits(self) -> Iterator[Edit]:
+        q = self.quantity
+        if q.kind != "gradient" or not q.wrt:
+            return
+        try:
+            weight = parse(q.wrt)
+        except SymderivError:
+            return
+        right = Product((Num(2), Sym("lambda"), weight), ("juxt", "juxt"))
+        for path, node in _paths(self.tree):
+            if not isinstance(node, Product) or not any(isinstance(f, Add) for f in node.factors):
+                continue
+            for k, factor in enumerate(node.factors):
+                if not isinstance(factor, Add):
+                    continue
+                reg = [t for t in factor.terms if any(isinstance(n, Sym) and n.name == "lambda" for n in t.walk())]
+                rest = [t for t in factor.terms if t not in reg]
+                if len(reg) == 1 and rest:
+                    inner = rest[0] if len(rest) == 1 else Add(tuple(rest))
+                    scaled = replace(node, factors=node.factors[:k] + (inner,) + node.factors[k + 1:])
+                    yield Edit(_put(self.tree, path, Add((scaled, reg[0]))), "regularisation-inside-bracket",
+                               f"The regularisation term {self.tex(reg[0])} is inside the bracket, so it is scaled "
+                               f"too; it belongs outside: … + {self.tex(reg[0])}.")
+        terms = self.tree.terms if isinstance(self.tree, Add) else ()
+        for k, term in enumerate(terms):
+            if any(isinstance(n, Sym) and n.name == "lambda" for n in term.walk()):
+                fixed = Add(terms[:k] + (right,) + terms[k + 1:])
+                if any(isinstance(n, Sym) and n.name == "N" for n in term.walk()):
+                    yield Edit(fixed, "regularisation-over-N",
+                               f"The regularisation term is divided by N ({self.tex(term)}): λ‖W‖² is not averaged "
+                               f"over the samples, so its gradient is {self.tex(right)}.")
+
+    def one_over_n_edits(self) -> Iterator[Edit]:
+        tree = self.tree
+        if not isinstance(tree, Add):
+            return
+        for k, term in enumerate(tree.terms):
+            if isinstance(term, Product) and isinstance(term.factors[0], Div) and term.factors[0] == Div(Num(1), Sym("N")):
+                rest = term.factors[1:]
+                inner = rest[0] if len(rest) == 1 else Product(rest, term.ops[1:])
+                whole = Product((term.factors[0], Add(tree.terms[:k] + (inner,) + tree.terms[k + 1:])), ("juxt",))
+                yield Edit(whole, "1/N-on-one-term",
+                           f"The 1/N applies to the whole bracket, not only to {self.tex(inner)}.")
+
+    def indicator_edits(self) -> Iterator[Edit]:
+        relu_layers = [k for k, (_, act) in enumerate(self.problem.layers, start=1) if act == "relu"]
+        for path, node in _paths(self.tree):
+            if not isinstance(node, Indicator) or node.condition.op not in FLIP:
+                continue
+            cond = node.condition
+            flipped = Indicator(Compare(cond.lhs, FLIP[cond.op], cond.rhs))
+            yield Edit(_put(self.tree, path, flipped), "reversed-indicator",
+                       f"The indicator is reversed: {self.tex(node)} should be {self.tex(flipped)}.")
+            if isinstance(cond.lhs, Sym) and cond.lhs.name in ("z", "Z") or not relu_layers:
+                continue
+            like = next((n for n in cond.lhs.walk() if isinstance(n, Sym) and n.name in ("W", "w", "z", "Z", "x", "X",
+                                                                                        "a", "A")), None)
+            for k in relu_layers:
+                z = self.pre_activation(k, Sym("Z" if like is not None and like.name.isupper() else "z"))
+                right = Indicator(Compare(z, cond.op, Num(0)))
+                has_bias = any(isinstance(n, Sym) and n.name == "b" for n in cond.lhs.walk())
+                what = ("the bias is missing inside the indicator" if not has_bias
+                        else "the indicator's argument is wrong")
+                yield Edit(_put(self.tree, path, right), "indicator-argument" if has_bias else "bias-missing-in-indicator",
+                           f"In {self.tex(node)} {what}: it should be {self.tex(right)}.")
+
+    def activation_edits(self) -> Iterator[Edit]:
+        out = self.problem.depth
+        in_indicator = {id(n) for ind in self.tree.walk() if isinstance(ind, (Indicator, Piecewise))
+                        for n in ind.walk()}
+        for path, node in _paths(self.tree):
+            base = node.operand if isinstance(node, Transpose) else node
+            if isinstance(base, Sym) and base.name in ("z", "Z") and base.layer is not None and id(base) not in in_indicator:
+                k = self.layer_of(base)
+                if k is not None:
+                    act = self.activation(k, base)
+                    fixed = Transpose(act) if isinstance(node, Transpose) else act
+                    yield Edit(_put(self.tree, path, fixed), "pre-activation-for-activation",
+                               f"{self.tex(base)} is the pre-activation where the activation {self.tex(act)} belongs.")
+            if isinstance(base, Sym) and base.name in ("a", "A") and base.layer is not None:
+                k = self.layer_of(base)
+                deriv = self.right_derivative(k, self.pre_activation(k, base)) if k is not None and k < out else None
+                if deriv is not None:
+                    yield Edit(_put(self.tree, path, deriv), "activation-for-derivative",
+                               f"{self.tex(base)} is the activation where its derivative {self.tex(deriv)} belongs.")
+            if isinstance(base, Sym) and base.name in ("x", "X") and self.problem.depth > 1:
+                act = self.activation(1, Sym("A" if base.name == "X" else "a", None, base.indices))
+                fixed = Transpose(act) if isinstance(node, Transpose) else act
+                yield Edit(_put(self.tree, path, fixed), "input-for-activation",
+                           f"{self.tex(base)} is the input where the hidden activation {self.tex(act)} belongs.")
+            if isinstance(node, Call) and node.args and node.primes == 0 and node.func not in ("exp", "log", "diag"):
+                k = self.layer_of(node.args[0])
+                if k is not None and k < out:
+                    deriv = self.right_derivative(k, node.args[0])
+                    if deriv is not None:
+                        yield Edit(_put(self.tree, path, deriv), "activation-for-derivative",
+                                   f"{self.tex(node)} is the activation where its derivative {self.tex(deriv)} belongs.")
+                if k == out and self.problem.layers[-1][1] == "softmax" and node.func not in ("psi", "Psi", "softmax"):
+                    fixed = Call("psi", node.args)
+                    yield Edit(_put(self.tree, path, fixed), "wrong-activation",
+                               f"{self.tex(node)} is not the output activation: it should be {self.tex(fixed)}.")
+                if k is not None and node.indices:       # g_L(z) where g_L'(z) belongs
+                    fixed = replace(node, primes=1)
+                    yield Edit(_put(self.tree, path, fixed), "activation-for-derivative",
+                               f"{self.tex(node)} is the activation where its derivative {self.tex(fixed)} belongs.")
+            if _is_derivative_like(node) or _sigmoid_derivative_pattern(node):
+                k = self.layer_of(_argument(node)) if _argument(node) is not None else None
+                if k is not None and k < out:
+                    z = _argument(node)
+                    z = self.pre_activation(k, z) if isinstance(z, Sym) else z
+                    right = self.right_derivative(k, z)
+                    if right is not None and right != node:
+                        act = self.problem.layers[k - 1][1]
+                        yield Edit(_put(self.tree, path, right), "wrong-activation-derivative",
+                                   f"{self.tex(node)} is not the derivative of this layer's activation ({act}): "
+                                   f"it should be {self.tex(right)}.")
+
+    def pattern_edits(self) -> Iterator[Edit]:
+        """a(1 − a) among a product's factors on a layer whose activation is not the sigmoid; Δ_ij for δ_ij."""
+        out = self.problem.depth
+        for path, node in _paths(self.tree):
+            if isinstance(node, Sym) and node.name == "Delta" and len(node.indices) == 2:
+                fixed = Sym("delta", None, node.indices)
+                yield Edit(_put(self.tree, path, fixed), "labels-for-kronecker",
+                           f"{self.tex(node)} is the label matrix Δ; the Kronecker delta is {self.tex(fixed)}.")
+            if not isinstance(node, Product):
+                continue
+            for k in range(len(node.factors) - 1):
+                pair = Product(node.factors[k:k + 2], node.ops[k:k + 1])
+                if not _sigmoid_derivative_pattern(pair):
+                    continue
+                layer = self.layer_of(_argument(pair))
+                if layer is None or layer >= out:
+                    continue
+                right = self.right_derivative(layer, self.pre_activation(layer, _as_sym(_argument(pair))))
+                if right is None:
+                    continue
+                factors = node.factors[:k] + (right,) + node.factors[k + 2:]
+                ops = node.ops[:k] + node.ops[k + 1:]
+                fixed = factors[0] if len(factors) == 1 else Product(factors, ops)
+                act = self.problem.layers[layer - 1][1]
+                yield Edit(_put(self.tree, path, fixed), "wrong-activation-derivative",
+                           f"{self.tex(pair)} is the sigmoid's derivative, but this layer's activation is the {act}: "
+                           f"its derivative is {self.tex(right)}.")
+
+    def missing_derivative(self) -> Iterator[Edit]:
+        """g_l'(z_j^{(l)}) missing, for a quantity with respect to a pre-activation (index notation)."""
+        q = self.quantity
+        if not q.wrt or not q.indices:
+            return
+        try:
+            z = parse(q.wrt)
+        except SymderivError:
+            return
+        if not (isinstance(z, Sym) and z.name in ("z", "Z") and z.layer is not None):
+            return
+        deriv = Call("g", (z,), 1, (z.layer,))
+        yield Edit(Product((self.tree, deriv), ("juxt",)), "missing-activation-derivative",
+                   f"The activation derivative {self.tex(deriv)} is missing.")
+
+    def other_quantity(self) -> str | None:
+        """The id of another quantity of the problem the claim is right for (dJ/db2 given for dJ/db1)."""
+        q = self.quantity
+        for other in self.problem.quantities:
+            if other.id == q.id or other.kind != q.kind or other.of != q.of or other.indices != q.indices:
+                continue
+            try:
+                strict, layout, _ = Checker(self.problem, other, self.tree).find()
+            except (SymderivError, RecursionError, ValueError, ZeroDivisionError, OverflowError):
+                continue
+            if strict is not None or layout is not None:
+                return other.id
+        return None
+
+    def dropped_factors(self) -> Iterator[Edit]:
+        for path, node in _paths(self.tree):
+            if not isinstance(node, Product):
+                continue
+            n = len(node.factors)
+            spans = [(k, k + 1) for k in range(n)] + [(k, k + 2) for k in range(n - 1)]
+            for lo, hi in spans:
+                if hi - lo == n:
+                    continue
+                kept = node.factors[:lo] + node.factors[hi:]
+                ops = (node.ops[:lo - 1] + node.ops[hi - 1:]) if lo > 0 else node.ops[hi:]
+                fixed = kept[0] if len(kept) == 1 else Product(kept, ops[:len(kept) - 1])
+                dropped = node.factors[lo:hi]
+                shown = self.tex(dropped[0] if len(dropped) == 1 else Product(dropped, node.ops[lo:hi - 1]))
+                if all(isinstance(f, (Num, Div)) and not any(isinstance(x, Sym) for x in f.walk()) for f in dropped):
+                    continue            # a stray number is a coefficient, named elsewhere
+                derivative = any(_is_derivative_like(f) for f in dropped) or _sigmoid_derivative_pattern(
+                    Product(dropped, node.ops[lo:hi - 1]) if len(dropped) > 1 else dropped[0])
+                code = "extra-activation-derivative" if derivative else "extra-factor"
+                what = "an activation derivative" if derivative else "a factor"
+                yield Edit(_put(self.tree, path, fixed), code,
+                           f"There is an extra factor: {shown} ({what} that does not belong here; without it the "
+                           "claim is right).")
+
+    def term_signs(self) -> Iterator[Edit]:
+        for path, node in _paths(self.tree):
+            if isinstance(node, Add) and len(node.terms) > 1:
+                for k, term in enumerate(node.terms):
+                    flipped = term.operand if isinstance(term, Neg) else Neg(term)
+                    yield Edit(_put(self.tree, path, replace(node, terms=node.terms[:k] + (flipped,) + node.terms[k + 1:])),
+                               "sign-of-term", f"The sign of the term {self.tex(flipped if isinstance(term, Neg) else term)}"
+                               " is wrong.")
+
+
+def _argument(node: Node) -> Node | None:
+    """The z (or a) a derivative-like factor is taken at."""
+    while isinstance(node, Transpose):
+        node = node.operand
+    if isinstance(node, Call) and node.args:
+        return node.args[0]
+    if isinstance(node, Indicator):
+        return node.condition.lhs
+    if isinstance(node, Product) and node.factors:
+        return _argument(node.factors[0]) if isinstance(node.factors[0], Call) else node.factors[0]
+    return None
+
+
+def _as_sym(node: Node) -> Sym | None:
+    while isinstance(node, (Call, Transpose)):
+        node = node.args[0] if isinstance(node, Call) else node.operand
+    return node if isinstance(node, Sym) else None
+
+
+def _sigmoid_derivative_pattern(node: Node) -> bool:
+    """a(1 − a), σ(z)(1 − σ(z)): the sigmoid's derivative written out."""
+    if not isinstance(node, Product) or len(node.factors) != 2:
+        return False
+    first, second = node.factors
+    return isinstance(second, Add) and len(second.terms) == 2 and second.terms[0] == Num(1) \
+        and second.terms[1] == Neg(first)
+
+
+def verified_fix(problem: Problem, quantity: Quantity, tree: Node) -> tuple[str | None, str]:
+    return FixFinder(problem, quantity, tree).find()
+
+
+def other_quantity(problem: Problem, quantity: Quantity, tree: Node) -> tuple[str | None, str]:
+    other = FixFinder(problem, quantity, tree).other_quantity()
+    return ("other-quantity", f"This is {other}, not {quantity.id}.") if other else (None, "")
