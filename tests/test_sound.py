@@ -1,6 +1,9 @@
 """Issue 11: sound verdicts. Every claim quoted in the issue, reproduced as a table row."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from symderiv import check_claim
@@ -166,3 +169,89 @@ def test_graded_definitions(problem, text, quantity, expected):
     assert part.verdict == expected, part.feedback
     if expected == "incorrect":
         assert "not defined" not in part.feedback
+
+
+# ---- named mistakes, verified: the fix named makes the claim right ---------------------------
+DZ2 = r"W^{(2)T}(\psi(Z^{(3)}) - \Delta)"
+NAMED = [
+    pytest.param(SM, "dJ/dz3", r"\frac{1}{N}(\psi(Z^{(3)}) - \Delta)\odot\psi(Z^{(3)})\odot(1-\psi(Z^{(3)}))",
+                 "extra-activation-derivative", r"\psi", id="extra-psi-1-psi"),
+    pytest.param(SM, "dJ/da2", r"\frac{1}{N}" + DZ2 + r"\odot 1[Z^{(2)}>0]", "extra-activation-derivative",
+                 r"Z^{(2)} > 0", id="extra-relu-prime"),
+    pytest.param(SIG, "dL/da1", r"(a^{[2]}-y) w^{[2]T} \odot \mathbb{1}\{z^{[2]} > 0\}", "extra-activation-derivative",
+                 r"z^{[2]} > 0", id="extra-relu-prime-on-sigmoid-output"),
+    pytest.param(SM, "dJ/dz2", r"\frac{1}{N}" + DZ2 + r"\odot a^{(2)}", "activation-for-derivative",
+                 r"z^{(2)} > 0", id="activation-for-derivative"),
+    pytest.param(SM, "dJ/dz2", r"\frac{1}{N}" + DZ2 + r"\odot\sigma'(z^{(2)})", "wrong-activation-derivative",
+                 "relu", id="sigmoid-prime-on-relu-layer"),
+    pytest.param(SIG, "dL/dz1", r"(a^{[2]}-y)w^{[2]T}\odot a^{[1]}(1-a^{[1]})", "wrong-activation-derivative",
+                 "relu", id="a-1-a-on-relu-layer"),
+    pytest.param(MLP, "delta-l", r"\sum_k w^{(l+1)}_{jk}\delta^{(l+1)}_k", "missing-activation-derivative",
+                 r"g'_{l}", id="which-derivative-is-missing"),
+    pytest.param(SM, "dJt/dW2", r"\frac{1}{N}\left((\psi(z^{(3)})-\Delta)a^{(2)T}+2\lambda W^{(2)}\right)",
+                 "regularisation-inside-bracket", "inside the bracket", id="regulariser-inside-bracket"),
+    pytest.param(SM, "dJt/dW2", r"\frac{1}{N}(\psi(Z^{(3)})-\Delta)A^{(2)T} + \frac{\lambda}{N} W^{(2)}",
+                 "regularisation-over-N", "divided by N", id="lambda-over-N"),
+    pytest.param(SM, "dJ/dW2", r"\frac{1}{N}(\psi(Z^{(3)})-\Delta)Z^{(2)T}", "pre-activation-for-activation",
+                 "A^{(2)}", id="Z2-for-A2"),
+    pytest.param(SM, "dJ/dW1", r"\frac{1}{N}(" + DZ2 + r"\odot\mathbb{1}[W^{(1)}X>0])X^T", "bias-missing-in-indicator",
+                 "bias", id="bias-missing-in-indicator"),
+    pytest.param(SM, "dJ/dW1", r"\frac{1}{N}(" + DZ2 + r"\odot\mathbb{1}[Z^{(2)}<0])X^T", "reversed-indicator",
+                 "reversed", id="reversed-indicator"),
+    pytest.param(SM, "dJ/dz3", r"\frac{1}{N}\psi(z^{(3)})-\Delta", "1/N-on-one-term", "whole bracket",
+                 id="1/N-on-one-term"),
+    pytest.param(SM, "softmax-jacobian", r"a_i(\delta_{ij}+a_j)", "sign-of-term", "sign", id="sign-of-one-term"),
+    pytest.param(SM, "softmax-jacobian", r"a_i^{(3)}(\Delta_{ij}-a_j^{(3)})", "labels-for-kronecker", r"\delta_{ij}",
+                 id="Delta-for-kronecker"),
+    pytest.param(SIG, "dL/dw2", r"(a^{[2]}-y)x^T", "input-for-activation", "a^{[1]}", id="x-for-a1"),
+    pytest.param(SM, "dJ/db1", r"\frac{1}{N}\mathbf{1}^T(\psi(Z^{(3)})-\Delta)", "other-quantity", "dJ/db2",
+                 id="another-quantity"),
+    pytest.param(SIG, "dL/dW1", r"((a^{[2]}-y)w^{[1]T}\odot 1[z^{[1]}>0])x^T", "wrong-layer", "w^{[2]}",
+                 id="layers-in-the-problems-brackets"),
+    pytest.param(SM, "dJ/dW2", r"\frac{1}{N}\sum_{i=1}^{N}(\psi(z^{(3)}_i)-\Delta_i) a^{(1)}_i", "wrong-layer",
+                 "a_{i}^{(2)}", id="wrong-layer-up-to-layout"),
+    pytest.param(SIG, "dL/dz1", r"(a^{[2]}-y)\,1[z^{[1]}>0]", "missing-factor", "w^{[2]", id="missing-weight"),
+    pytest.param(SM, "dJ/dz2", r"\frac{1}{N}(\psi(Z^{(3)})-\Delta)\odot\mathbb{1}[Z^{(2)}>0]", "missing-factor",
+                 "W^{(2)", id="missing-weight-matrix"),
+]
+
+
+@pytest.mark.parametrize("problem, quantity, claim, code, words", NAMED)
+def test_named_mistakes_are_verified(problem, quantity, claim, code, words):
+    v = check_claim(problem, quantity, claim, symbolic=False)
+    assert v.verdict == "incorrect"
+    assert v.diagnosis == code, v.feedback
+    assert words in v.feedback
+
+
+SIZES = [
+    pytest.param(SM, "dJ/da2", r"\frac{1}{N}(\psi(Z^{(3)}) - \Delta) X", "C×N matrix times a D×N", id="product-of-wrong-sizes"),
+    pytest.param(SM, "dJ/dz3", r"\frac{1}{N}(\psi(Z^{(3)}) - \Delta) + 2\lambda W^{(2)}", "C×H", id="size-mismatch"),
+]
+
+
+@pytest.mark.parametrize("problem, quantity, claim, words", SIZES)
+def test_sizes_in_the_problems_symbols(problem, quantity, claim, words):
+    v = check_claim(problem, quantity, claim, symbolic=False)
+    assert v.verdict == "incorrect"
+    assert words in v.feedback and not any(f"{a}x{b}" in v.feedback for a in range(1, 10) for b in range(1, 10))
+
+
+def test_shortest_layout_fix_under_the_rows_reading():
+    v = check_claim(SM, "dJt/dW1", r"\frac{1}{N}X^T\left((\psi(Z^{(3)})-\Delta)W^{(2)}\odot\mathbb{1}[Z^{(2)}>0]\right)"
+                    r" + 2\lambda W^{(1)T}", symbolic=False)
+    assert v.verdict == "correct-up-to-layout"
+    assert v.fixes == ("transpose the whole result",), v.feedback
+
+
+# ---- adversarial claims written by a careful TA (labels and reasons in the file) --------------
+ADVERSARIAL = [json.loads(line) for line in (Path(__file__).parent / "data" / "ta_adversarial.jsonl")
+               .read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("row", ADVERSARIAL, ids=[f"{i}-{r['quantity']}" for i, r in enumerate(ADVERSARIAL, start=1)])
+def test_adversarial_claims(row):
+    v = check_claim(row["problem"], row["quantity"], row["claim"], symbolic=False)
+    assert v.verdict == row["label"], f"{row['why']} | {v.feedback}"
+    if row["label"] == "incorrect":
+        assert v.diagnosis is not None, f"{row['why']} | {v.feedback}"

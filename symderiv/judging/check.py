@@ -29,11 +29,11 @@ from symderiv.judging.matcher import (  # noqa: F401
 )
 from symderiv.judging.sizes import in_problem_sizes
 from symderiv.judging.verdict import Match, NumericResult, SymbolicResult, Verdict  # noqa: F401
-from symderiv.notation.latex import to_latex
+from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse_lenient
 from symderiv.truth.evaluate import Evaluator
 from symderiv.truth.interpret import Interpreter
-from symderiv.truth.problem import Problem, Quantity, load_problem
+from symderiv.truth.problem import Problem, Quantity, layer_brackets, load_problem
 from symderiv.truth.reference import build_points, layer_bindings, readings_for, target_ref
 
 
@@ -91,10 +91,11 @@ def free_index_names(tree: Node, bound: frozenset = frozenset()) -> list[str]:
 def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, timeout: float = 5.0) -> Verdict:
     """The verdict for a parsed claim; an entrywise claim (∂J/∂W_ij = ... with free i, j) is judged
     entry by entry first, then as a whole."""
-    if q.indices:
-        return _judge_indexed(problem, q, tree, q.indices, symbolic=symbolic, timeout=timeout)
-    entrywise = _entrywise(problem, q, tree, symbolic=symbolic, timeout=timeout)
-    return entrywise or _judge(problem, q, tree, symbolic=symbolic, timeout=timeout)
+    with latex_style(layer_brackets=layer_brackets(problem)):    # feedback in the problem's own brackets
+        if q.indices:
+            return _judge_indexed(problem, q, tree, q.indices, symbolic=symbolic, timeout=timeout)
+        entrywise = _entrywise(problem, q, tree, symbolic=symbolic, timeout=timeout)
+        return entrywise or _judge(problem, q, tree, symbolic=symbolic, timeout=timeout)
 
 
 def _entrywise(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, timeout: float) -> Verdict | None:

@@ -116,6 +116,7 @@ class FixFinder:
         yield from self.dropped_factors()
         yield from self.missing_derivative()
         yield from self.term_signs()
+        yield from self.missing_weight()
 
     def layer_of(self, node: Node) -> int | None:
         """The internal layer a z/a symbol (or a call on one) belongs to."""
@@ -201,8 +202,8 @@ class FixFinder:
                        f"The indicator is reversed: {self.tex(node)} should be {self.tex(flipped)}.")
             if isinstance(cond.lhs, Sym) and cond.lhs.name in ("z", "Z") or not relu_layers:
                 continue
-            like = next((n for n in cond.lhs.walk() if isinstance(n, Sym) and n.name in ("W", "w", "z", "Z", "x", "X",
-                                                                                        "a", "A")), None)
+            like = next((n for n in cond.lhs.walk() if isinstance(n, Sym) and n.name in ("z", "Z", "x", "X", "a", "A")),
+                        None)
             for k in relu_layers:
                 z = self.pre_activation(k, Sym("Z" if like is not None and like.name.isupper() else "z"))
                 right = Indicator(Compare(z, cond.op, Num(0)))
@@ -238,7 +239,7 @@ class FixFinder:
                            f"{self.tex(base)} is the input where the hidden activation {self.tex(act)} belongs.")
             if isinstance(node, Call) and node.args and node.primes == 0 and node.func not in ("exp", "log", "diag"):
                 k = self.layer_of(node.args[0])
-                if k is not None and k < out:
+                if k is not None and (k < out or self.quantity.kind == "jacobian"):
                     deriv = self.right_derivative(k, node.args[0])
                     if deriv is not None:
                         yield Edit(_put(self.tree, path, deriv), "activation-for-derivative",
@@ -343,6 +344,33 @@ class FixFinder:
                 yield Edit(_put(self.tree, path, fixed), code,
                            f"There is an extra factor: {shown} ({what} that does not belong here; without it the "
                            "claim is right).")
+
+    def weights(self) -> list[Sym]:
+        """The problem's weights as its own keys write them (W^{[1]}, w^{[2]})."""
+        out = []
+        for q in self.problem.quantities:
+            try:
+                node = parse(q.wrt) if q.wrt else None
+            except SymderivError:
+                continue
+            if isinstance(node, Sym) and node.name in ("W", "w") and not node.indices and node not in out:
+                out.append(node)
+        return out
+
+    def missing_weight(self) -> Iterator[Edit]:
+        """A weight (or its transpose) left out of a product: w^{[2]T} missing from (a^{[2]} − y) 1[z^{[1]} > 0]."""
+        if self.quantity.indices:
+            return
+        for path, node in _paths(self.tree):
+            if not isinstance(node, Product):
+                continue
+            for k in range(len(node.factors) + 1):
+                for weight in self.weights():
+                    for factor in (Transpose(weight), weight):
+                        factors = node.factors[:k] + (factor,) + node.factors[k:]
+                        ops = node.ops[:k] + ("juxt",) + node.ops[k:]
+                        yield Edit(_put(self.tree, path, Product(factors, ops[:len(factors) - 1])), "missing-factor",
+                                   f"A factor is missing: {self.tex(factor)} (with it the claim is right).")
 
     def term_signs(self) -> Iterator[Edit]:
         for path, node in _paths(self.tree):

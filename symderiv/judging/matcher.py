@@ -138,11 +138,13 @@ class Checker:
                 total_points += len(points)
             if strict_ok:
                 return Match(reading, self.raw_tree, (), worst, total_points, layer_note), None, typechecked
-            if layout is None:
+            if layout is None or len(layout.fixes) > 1:     # the reading with the shortest fix
                 if transposed:
-                    layout = Match(reading, self.raw_tree, ("transpose the whole result",), 0.0, total_points)
+                    found = Match(reading, self.raw_tree, ("transpose the whole result",), 0.0, total_points)
                 else:
-                    layout = self._layout(reading, covered)
+                    found = self._layout(reading, covered)
+                if found is not None and (layout is None or len(found.fixes) < len(layout.fixes)):
+                    layout = found
         return None, layout, typechecked
 
     def _layout(self, reading, groups) -> Match | None:
@@ -155,6 +157,7 @@ class Checker:
             cands = Evaluator(points[0].env, lenient=True).candidates(tree)
         except (ShapeError, NotationError, ZeroDivisionError, ValueError, OverflowError):
             return None
+        found = []
         for cand in cands:
             for final_transpose in (False, True):
                 value = cand.value.T if final_transpose else cand.value
@@ -169,5 +172,6 @@ class Checker:
                 except (ShapeError, NotationError, ValueError):
                     continue
                 if worst <= RTOL and fixes:
-                    return Match(reading, cand.tree, fixes, worst, len(points))
-        return None
+                    found.append(Match(reading, cand.tree, fixes, worst, len(points)))
+        # the shortest fix: "transpose the whole result" rather than a transpose on every factor
+        return min(found, key=lambda m: len(m.fixes)) if found else None
