@@ -5,12 +5,15 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symderiv import check_claim
 from symderiv.grading.grade import grade_text
 from symderiv.judging.check import resolve_quantity
 from symderiv.judging.exact import run_symbolic_check
 from symderiv.notation.parse import parse
+from symderiv.notation.rewrites import rewrite
 from symderiv.truth.problem import load_problem
 
 SIG, SM, MLP = "sigmoid-bce-1hidden", "softmax-2layer", "mlp-general"
@@ -255,3 +258,23 @@ def test_adversarial_claims(row):
     assert v.verdict == row["label"], f"{row['why']} | {v.feedback}"
     if row["label"] == "incorrect":
         assert v.diagnosis is not None, f"{row['why']} | {v.feedback}"
+
+
+# ---- the text rewrites read input: they never fail, and leave text without their patterns alone --
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="\\tanhsigmaexp^{}()[]T'2 xzia_", max_size=60))
+def test_rewrites_never_fail(text):
+    out = rewrite(text)
+    assert isinstance(out, str)
+    if "^" not in text:
+        assert out == text
+
+
+@pytest.mark.parametrize("text, expected", [
+    (r"\tanh^2(z)", r"\left(\tanh(z)\right)^{2}"),
+    (r"\sigma^{2}\left(z\right)", r"\left(\sigma(z)\right)^{2}"),
+    (r"\tanh^2(z", r"\tanh^2(z"),
+    (r"a^{[1](i)T}", r"a^{[1](i)}{}^{T}"),
+])
+def test_rewrites(text, expected):
+    assert rewrite(text) == expected
