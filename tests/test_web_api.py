@@ -98,6 +98,15 @@ def test_problems_lists_every_key_with_its_parts(client):
         assert [q["id"] for q in entry["quantities"]] == [q.id for q in key.quantities]
 
 
+def test_problems_come_with_their_statement_rendered(client):
+    listed = {p["id"]: p for p in client.get("/api/problems").json()["problems"]}
+    html = listed["softmax-2layer"]["statement_html"]
+    assert "<math" in html and "one-hot label matrix" in html and "$" not in html
+    parser = Markup()
+    parser.feed(html)
+    assert parser.bad == []
+
+
 def test_page_and_static_files_are_served_with_a_strict_policy(client):
     for path, kind in [("/", "text/html"), ("/static/app.js", "javascript"), ("/static/style.css", "text/css")]:
         got = client.get(path)

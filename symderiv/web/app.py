@@ -39,6 +39,7 @@ from symderiv.web.config import (
 from symderiv.web.library import Problem, load_keys
 from symderiv.web.pool import JobTimeout, PoolBusy, PoolError, WorkerPool
 from symderiv.web.ratelimit import RateLimiter
+from symderiv.web.view import prose_html
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_PROBLEM_CHARS = 200
@@ -138,7 +139,8 @@ def text_field(data: dict, name: str, *, max_chars: int | None = None, max_bytes
 
 
 def problem_summary(p: Problem) -> dict:
-    return {"id": p.id, "title": p.title, "parts": list(p.parts), "optional": list(p.optional),
+    return {"id": p.id, "title": p.title, "statement_html": prose_html(p.statement),
+            "parts": list(p.parts), "optional": list(p.optional),
             "quantities": [{"id": q.id, "kind": q.kind, "of": q.of, "wrt": q.wrt} for q in p.quantities]}
 
 
@@ -148,6 +150,7 @@ class Api:
         self.pool = WorkerPool(config.workers, config.time_limit)
         self.limiter = RateLimiter(config.rate_limit) if config.rate_limit else None
         self.cache: OrderedDict = OrderedDict()
+        self.listing = {"problems": [problem_summary(p) for p in problems.values()]}    # rendered once
 
     def problem(self, data: dict) -> Problem:
         pid = text_field(data, "problem", max_chars=MAX_PROBLEM_CHARS)
@@ -187,7 +190,7 @@ class Api:
         return result
 
     async def problems_list(self, request: Request):
-        return ApiResponse({"problems": [problem_summary(p) for p in self.problems.values()]})
+        return ApiResponse(self.listing)
 
     async def check(self, request: Request):
         self.admit(request)

@@ -10,7 +10,12 @@ whose steps or final answer hold "right" (✓); a line nothing was checked on "u
 """
 from __future__ import annotations
 
+import re
+from html import escape
+
 from symderiv.web.library import extract, math_html
+
+_INLINE_MATH = re.compile(r"\$([^$]+)\$")
 
 STATUS = {  # status: (mark, words shown beside the mark)
     "wrong": ("✗", "wrong"),
@@ -85,3 +90,15 @@ def build_view(report: dict, text: str) -> dict:
                         "scored": p["max_points"] > 0, "claim": math_html(p["claim"]) if p["claim"] else ""})
     return {"report": report, "lines": lines, "parts": summary}
 
+
+
+def prose_html(text: str) -> str:
+    """A key's statement (prose with $…$ math) as HTML: the prose escaped, the math as MathML."""
+    out, pos = [], 0
+    for m in _INLINE_MATH.finditer(text):
+        out.append(escape(text[pos:m.start()]))
+        inline = math_html(m.group(1)).replace(' displaystyle="true"', "", 1)
+        out.append(inline.replace('<div class="math">', '<span class="math">', 1).replace("</div>", "</span>"))
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return "".join(out).strip()
