@@ -13,6 +13,7 @@ import random
 import re
 from functools import lru_cache
 
+import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
@@ -253,13 +254,17 @@ def _canonical_atoms(expr):
 
 
 def witness(expr) -> complex | None:
-    """The expression's value at a fixed random rational point (all symbols), or None."""
+    """The expression's value at a fixed random rational point (all symbols; 0/1 for the mask
+    symbols, which stand for indicators), or None. Evaluated in mpmath at 30 digits through
+    lambdify: evalf of a deep tree of exp and tanh takes seconds."""
     rng = random.Random(7)
     free = sorted(expr.free_symbols, key=str)
-    point = {s: sp.Rational(rng.randint(1, 9), rng.randint(2, 11)) for s in free}
+    point = [rng.randint(0, 1) if re.fullmatch(r"s\d+_\d+", s.name) else
+             mpmath.mpf(rng.randint(1, 9)) / rng.randint(2, 11) for s in free]
     try:
-        return complex(expr.xreplace(point).evalf(30))
-    except (TypeError, ValueError, ZeroDivisionError):
+        with mpmath.workdps(30):
+            return complex(sp.lambdify(free, expr, "mpmath")(*point))
+    except (TypeError, ValueError, ZeroDivisionError, NameError, SyntaxError, RecursionError):
         return None
 
 
@@ -307,8 +312,23 @@ def is_zero(expr, generic: bool = False) -> bool:
     rational = _canonical_atoms(expr)
     if _idempotent_masks(sp.expand(rational)) == 0:
         return True
+    if _cancels(expr):     # exact and still cheap: before the witness, which is not
+        return True
     if _nonzero_somewhere(expr):
         return False
     if sp.cancel(sp.together(rational)) == 0:
         return True
     return sp.simplify(expr) == 0
+
+
+def _cancels(expr) -> bool:
+    """claim − truth is 0 as a rational function once exp/tanh atoms are symbols; the 0/1 masks
+    (s² = s) reduced in the expanded numerator."""
+    for form in (expr, sp.expand_power_exp(expr)):   # SymPy writes exp(a)/exp(b) as exp(a − b): split it
+        together = sp.together(_canonical_atoms(form))
+        if sp.cancel(together) == 0:
+            return True
+        numerator = sp.expand(sp.fraction(together)[0])
+        if sp.expand(_idempotent_masks(numerator)) == 0:
+            return True
+    return False
