@@ -26,7 +26,7 @@ from symderiv.output.report import Progress, grade_csv, grade_json, plain_feedba
 from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
 from symderiv.reading.identity import load_roster
-from symderiv.truth.problem import derivation_files, load_problem, load_problem_file
+from symderiv.truth.problem import available_keys, derivation_files, load_problem, load_problem_file
 from symderiv.web import ConfigError, ServeConfig, parse_rate_limit, serve
 
 
@@ -90,6 +90,16 @@ def _grade_one(job):
     return grade_submission(submission, problem, config)
 
 
+def cmd_keys(args) -> int:
+    keys = available_keys()
+    if not keys:
+        return _fail("no answer keys found (./derivations, $SYMDERIV_KEYS, shipped)")
+    for problem, where in sorted(keys, key=lambda k: k[0].id):
+        print(f"{problem.id:26} {where:15} {problem.path}")
+        print(f"{'':26} {problem.title}; parts: {', '.join(problem.parts)}")
+    return 0
+
+
 def cmd_grade(args) -> int:
     with tempfile.TemporaryDirectory(prefix="symderiv-") as work:
         return _grade(args, Path(work))
@@ -100,7 +110,7 @@ def _grade(args, work: Path) -> int:
     config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
     roster = load_roster(args.roster) if args.roster else None
     overrides = load_overrides(args.overrides) if args.overrides else []
-    jobs = [(s, problem.id, config) for s in collect(args.submissions, work, roster)]
+    jobs = [(s, problem, config) for s in collect(args.submissions, work, roster)]
     progress = Progress(len(jobs), "grading")
     reports = []
     if args.jobs > 1 and len(jobs) > 1:
@@ -194,8 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out the appendix saying how each result was verified")
     p.set_defaults(func=cmd_export)
 
+    p = sub.add_parser("keys", help="list the answer keys available (id, title, parts, where found)")
+    p.set_defaults(func=cmd_keys)
+
     p = sub.add_parser("grade", help="grade student submissions")
-    p.add_argument("--key", required=True, help="problem id of the answer key")
+    p.add_argument("--key", required=True, help="the answer key: an id (looked up in ./derivations, "
+                   "$SYMDERIV_KEYS, then the shipped keys) or a path to a .toml file")
     p.add_argument("submissions", nargs="+")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")

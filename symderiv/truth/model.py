@@ -228,7 +228,7 @@ def _split_equation(eq: str, path: str, line: int | None) -> tuple[str, str]:
     raise DerivationFileError(path, f"model.equations: {eq!r} is not an equation 'symbol = expression'", line)
 
 
-def build_model(spec: ModelSpec, path: str, text: str) -> Model:
+def build_model(spec: ModelSpec, path: str, text: str, sizes: set[str] = frozenset()) -> Model:
     symbols, spellings = [], {}
 
     def add_spelling(sym: Sym, sid: str, spelling: str):
@@ -303,14 +303,31 @@ def build_model(spec: ModelSpec, path: str, text: str) -> Model:
                   functions=tuple(functions), values=tuple(spec.values.items()))
     normalized = tuple(Equation(tid, model.normalize(body), eq, line) for tid, body, eq, line in equations)
     model = replace(model, equations=normalized)
-    _check_defined(model, path, text)
+    _check_defined(model, path, text, set(sizes))
     return model
 
 
-def _check_defined(model: Model, path: str, text: str):
+def _index_names(node: Node) -> set[str]:
+    out = set()
+    for n in node.walk():
+        if isinstance(n, Sym):
+            out |= {i.name for i in n.indices if isinstance(i, Sym)}
+        index = getattr(n, "index", None)
+        if isinstance(index, str):
+            out.add(index)
+    return out
+
+
+def _check_defined(model: Model, path: str, text: str, sizes: set[str] = frozenset()):
     """Every symbol an equation uses is declared or defined before it (sizes and index letters aside)."""
     known = {s.id for s in model.free()}
     for eq in model.equations:
+        indices = _index_names(eq.rhs)
+        for n in eq.rhs.walk():
+            if isinstance(n, Sym) and model.resolve_name(n) is None and n.name not in sizes \
+                    and n.name != model.batch and n.name not in indices and n.name != "delta":
+                raise DerivationFileError(path, f"model.equations: {eq.latex!r} uses {to_latex(n)}, which is not "
+                                                "declared in [model.symbols] nor defined by an equation", eq.line)
         for sid in model.ids_in(eq.rhs):
             if sid not in known:
                 raise DerivationFileError(path, f"model.equations: {eq.latex!r} uses {sid} before an equation "

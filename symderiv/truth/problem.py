@@ -148,7 +148,7 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
         raise DerivationFileError(path, reason, line_of(text, needle) if needle else None)
 
     net, nota = spec.network, spec.notation
-    model = build_model(spec.model, path, text) if spec.model is not None else None
+    model = build_model(spec.model, path, text, set(spec.sizes.numeric)) if spec.model is not None else None
     if net is not None:
         layers = tuple((layer.size, layer.activation) for layer in net.layers)
         for _, act in layers:
@@ -193,36 +193,85 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
     return problem
 
 
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def shipped_dir() -> Path:
+    """The keys shipped with symderiv: package data symderiv/keys when installed, else derivations/
+    of the source tree."""
+    installed = PACKAGE / "keys"
+    return installed if installed.is_dir() else PACKAGE.parent / "derivations"
+
+
 def derivations_dir() -> Path:
+    """The folder `verify` and `export` use by default: $SYMDERIV_DERIVATIONS, else the shipped keys."""
     env = os.environ.get("SYMDERIV_DERIVATIONS")
-    if env:
-        return Path(env)
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package.parent / "derivations", package / "derivations", Path.cwd() / "derivations"):
-        if candidate.is_dir():
-            return candidate
-    return package.parent / "derivations"
+    return Path(env) if env else shipped_dir()
 
 
 def derivation_files() -> list[Path]:
     return sorted(derivations_dir().glob("*.toml"))
 
 
+def key_folders() -> list[tuple[str, Path]]:
+    """Where key ids are looked up, in order: ./derivations, $SYMDERIV_KEYS, the shipped keys."""
+    folders = [("./derivations", Path.cwd() / "derivations")]
+    for var in ("SYMDERIV_KEYS", "SYMDERIV_DERIVATIONS"):
+        if os.environ.get(var):
+            folders.append((f"${var}", Path(os.environ[var])))
+    folders.append(("shipped", shipped_dir()))
+    seen, out = set(), []
+    for label, folder in folders:
+        resolved = folder.resolve()
+        if folder.is_dir() and resolved not in seen:
+            seen.add(resolved)
+            out.append((label, folder))
+    return out
+
+
 @cache
-def _all_problems(directory: str) -> dict[str, Problem]:
-    problems = {}
-    for f in sorted(Path(directory).glob("*.toml")):
-        p = load_problem_file(f)
-        problems[p.id] = p
-    return problems
+def _cached_file(path: str, mtime: float) -> Problem:
+    return load_problem_file(path)
 
 
-def load_problem(problem_id: str) -> Problem:
-    problems = _all_problems(str(derivations_dir()))
-    if problem_id not in problems:
-        known = ", ".join(sorted(problems)) or "none"
-        raise UnknownProblemError(f"no problem {problem_id!r} in {derivations_dir()} (known: {known})")
-    return problems[problem_id]
+def _load(path: Path) -> Problem:
+    return _cached_file(str(path), path.stat().st_mtime)
+
+
+def available_keys() -> list[tuple[Problem, str]]:
+    """Every key found, first occurrence of an id winning, with the folder label it came from.
+    A file that does not load is skipped here (verify reports it)."""
+    found: dict[str, tuple[Problem, str]] = {}
+    for label, folder in key_folders():
+        for f in sorted(folder.glob("*.toml")):
+            try:
+                p = _load(f)
+            except DerivationFileError:
+                continue
+            found.setdefault(p.id, (p, label))
+    return list(found.values())
+
+
+def load_problem(key: str) -> Problem:
+    """A key by path (`path/to/key.toml`) or by id, looked up in ./derivations, $SYMDERIV_KEYS,
+    then the shipped keys."""
+    path = Path(key)
+    if key.endswith(".toml") or os.sep in key:
+        if not path.is_file():
+            raise DerivationFileError(key, "no such file")
+        return _load(path)
+    for _, folder in key_folders():
+        candidate = folder / f"{key}.toml"
+        if candidate.is_file():
+            p = _load(candidate)
+            if p.id == key:
+                return p
+    for p, _ in available_keys():
+        if p.id == key:
+            return p
+    known = ", ".join(sorted(p.id for p, _ in available_keys())) or "none"
+    where = ", ".join(str(f) for _, f in key_folders())
+    raise UnknownProblemError(f"no key {key!r} in {where} (known: {known}; or give a path to a .toml file)")
 
 
 def layer_brackets(problem: Problem) -> str:

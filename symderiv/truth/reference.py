@@ -116,6 +116,7 @@ def _build_points(problem, quantity, reading, bindings_items, count, seed):
     interp = Interpreter(problem, bindings)
     ref = target_ref(problem, quantity, bindings)
     averaged, regularised = OBJECTIVES.get(quantity.of, (False, False))
+    regularised = regularised and problem.regulariser is not None     # regulariser = false: none in the truth either
     rng = np.random.default_rng(1000 + seed + 17 * READINGS.index(reading))
     points = []
     for n in range(count):

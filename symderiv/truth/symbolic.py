@@ -186,6 +186,7 @@ def symbolic_setup(problem: Problem, quantity: Quantity, reading: str, bindings_
         return model_setup(problem, quantity, reading, bindings_items)
     bindings = dict(bindings_items)
     averaged, regularised = OBJECTIVES.get(quantity.of, (False, False))
+    regularised = regularised and problem.regulariser is not None     # regulariser = false: none in the truth either
     n_samples = 1 if reading == "single" else dict(problem.symbolic_sizes).get("N", 2)
     net = symbolic_network(problem, n_samples, averaged, regularised)
     ref = target_ref(problem, quantity, bindings)

@@ -1,0 +1,136 @@
+"""[model] keys and the key schema: truth from the equations, the (λ/2)‖w‖² convention, schema errors
+naming file, line and field, keys found by path, in ./derivations and in $SYMDERIV_KEYS."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from symderiv.core.errors import DerivationFileError
+from symderiv.grading.verify import verify_file
+from symderiv.judging.check import check_claim
+from symderiv.truth.problem import load_problem, load_problem_file
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGREG = ROOT / "derivations" / "logreg-l2.toml"
+SOFTMAX = ROOT / "derivations" / "softmax-2layer.toml"
+
+CLAIMS = [
+    ("dJt/dw", r"\frac{1}{N} X (\hat y - y)^T + \lambda w", "correct", ""),
+    ("dJt/dw", r"\frac{1}{N} X (\hat y - y)^T + 2\lambda w", "incorrect", "doubled"),
+    ("dJt/dw", r"\frac{1}{N} X (\hat y - y)^T", "incorrect", "is missing"),
+    ("dJ/dw", r"\frac{1}{N} X^T (\hat y - y)", "correct", ""),                 # samples as rows
+    ("dJ/dw", r"\frac{1}{N} (\sigma(\mathbf{w}^T x + b) - y) x", "correct", ""),   # one sample, bold alias
+    ("dJ/dw", r"(\hat y - y) X^T", "incorrect", "1/N"),
+    ("dJ/dw", r"\frac{1}{N} X (y - \hat y)^T", "incorrect", "sign"),
+    ("dJ/db", r"\frac{1}{N}\sum_{i=1}^{N} (\hat y_i - y_i)", "correct", ""),
+]
+
+
+@pytest.mark.parametrize("qid, claim, verdict, words", CLAIMS,
+                         ids=[f"{q}-{i}" for i, (q, *_) in enumerate(CLAIMS)])
+def test_logreg_claims(qid, claim, verdict, words):
+    v = check_claim(load_problem_file(LOGREG), qid, claim, symbolic=True, timeout=20)
+    assert v.verdict.startswith(verdict) and words in v.feedback, v.feedback
+
+
+def test_logreg_verifies_both_ways():
+    for r in verify_file(LOGREG):
+        assert r.ok and r.numeric and r.symbolic and r.gradcheck_max_rel_err <= 1e-7, r.message
+
+
+def _mutated(tmp_path, source: Path, old: str, new: str, name="bad.toml") -> Path:
+    text = source.read_text()
+    assert old in text, old
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+WRONG_KEYS = [
+    (LOGREG, r"claim = '\frac{1}{N} X (\hat y - y)^T + \lambda w'",
+     r"claim = '\frac{1}{N} X (\hat y - y)^T + 2\lambda w'", "dJt/dw", "doubled"),
+    (LOGREG, r"claim = '\frac{1}{N} (\hat y - y) \mathbf{1}_N'", r"claim = '(\hat y - y) \mathbf{1}_N'", "dJ/db", "1/N"),
+    (SOFTMAX, 'regulariser = "lambda"', 'regulariser = "lambda/2"', "dJt/dW2", "λW, not 2λW"),
+]
+
+
+@pytest.mark.parametrize("source, old, new, qid, words", WRONG_KEYS, ids=["logreg-2lambda", "logreg-1/N", "half-lambda"])
+def test_wrong_keys_are_rejected_naming_the_quantity(tmp_path, source, old, new, qid, words):
+    results = {r.quantity: r for r in verify_file(_mutated(tmp_path, source, old, new))}
+    assert not results[qid].ok and words in results[qid].message, results[qid].message
+
+
+def test_half_lambda_regulariser_verifies_lambda_w(tmp_path):
+    path = _mutated(tmp_path, SOFTMAX, 'regulariser = "lambda"', 'regulariser = "lambda/2"')
+    problem = load_problem_file(path)
+    claim = r"\frac{1}{N}(\psi(Z^{(3)}) - \Delta) A^{(2)T} + \lambda W^{(2)}"
+    assert check_claim(problem, "dJt/dW2", claim, symbolic=True).verdict == "correct"
+
+
+def test_regulariser_false_means_none_in_the_truth(tmp_path):
+    path = _mutated(tmp_path, SOFTMAX, 'regulariser = "lambda"', "regulariser = false")
+    problem = load_problem_file(path)
+    claim = r"\frac{1}{N}(\psi(Z^{(3)}) - \Delta) A^{(2)T}"
+    assert check_claim(problem, "dJt/dW2", claim, symbolic=True).verdict == "correct"
+
+
+SCHEMA = [
+    (SOFTMAX, 'regulariser = "lambda"', 'regularizer = "lambda"', "network.regularizer: unknown field"),
+    (SOFTMAX, "optional = [", "optinal = [", "grading.optinal: unknown field"),
+    (SOFTMAX, 'regulariser = "lambda"', 'regulariser = "lambda/3"', "network.regulariser"),
+    (SOFTMAX, "claim = 'a_i", "clam = 'a_i", "quantity[1].claim: required field missing|clam"),
+    (LOGREG, 'role = "parameter", aliases', 'role = "parametre", aliases', "model.symbols.w.role"),
+    (LOGREG, 'shape = ["D", 1]', 'shap = ["D", 1]', "model.symbols.w.shap: unknown field"),
+    (LOGREG, "numeric = { N = 7, D = 3 }", "numeric = { N = 7, D = \"three\" }", "sizes.numeric.D"),
+    (LOGREG, r"'\hat y = \sigma(z)'", r"'\hat y = \sigma(q)'", "uses q, which is not declared"),
+    (LOGREG, 'parts = ["dJ/dw"', 'parts = ["dJ/dv"', "grading: 'dJ/dv' is not a quantity"),
+]
+
+
+@pytest.mark.parametrize("source, old, new, message", SCHEMA,
+                         ids=["regularizer", "optinal", "lambda/3", "clam", "role", "shap", "size-type",
+                              "undefined-symbol", "unknown-part"])
+def test_schema_errors_name_file_line_and_field(tmp_path, source, old, new, message):
+    path = _mutated(tmp_path, source, old, new)
+    try:
+        problem = load_problem_file(path)
+        verify_file(path)
+    except DerivationFileError as exc:
+        text = str(exc)
+        assert text.startswith(f"{path}:") and "\n" not in text, text
+        assert any(m in text for m in message.split("|")), text
+        return
+    if message.startswith("before"):      # an undefined symbol surfaces when the truth is computed
+        results = verify_file(path)
+        assert not all(r.ok for r in results) and problem is not None
+        return
+    pytest.fail("no error")
+
+
+def test_key_by_path_in_cwd_derivations_and_env(tmp_path, monkeypatch):
+    local = tmp_path / "derivations"
+    local.mkdir()
+    _mutated(local, LOGREG, 'id = "logreg-l2"', 'id = "course-logreg"', "course-logreg.toml")
+    monkeypatch.chdir(tmp_path)
+    assert load_problem("course-logreg").id == "course-logreg"                       # ./derivations
+    assert load_problem(str(local / "course-logreg.toml")).id == "course-logreg"     # a path
+    assert load_problem("softmax-2layer").id == "softmax-2layer"                     # shipped
+    elsewhere = tmp_path / "keys"
+    elsewhere.mkdir()
+    _mutated(elsewhere, LOGREG, 'id = "logreg-l2"', 'id = "env-logreg"', "env-logreg.toml")
+    monkeypatch.setenv("SYMDERIV_KEYS", str(elsewhere))
+    assert load_problem("env-logreg").id == "env-logreg"
+
+
+def test_cli_keys_and_grade_with_a_key_path(tmp_path):
+    env_cmd = [sys.executable, "-m", "symderiv.cli"]
+    keys = subprocess.run(env_cmd + ["keys"], capture_output=True, text=True, cwd=tmp_path,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert keys.returncode == 0 and "logreg-l2" in keys.stdout and "softmax-2layer" in keys.stdout
+    sub = tmp_path / "s.md"
+    sub.write_text("$$\\frac{\\partial J}{\\partial b} = \\frac{1}{N}(\\hat y - y)\\mathbf{1}_N$$\n")
+    graded = subprocess.run(env_cmd + ["grade", "--no-symbolic", "--key", str(LOGREG), str(sub)],
+                            capture_output=True, text=True, cwd=tmp_path,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert graded.returncode == 0 and "dJ/db" in graded.stdout, graded.stdout + graded.stderr
