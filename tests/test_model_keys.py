@@ -134,3 +134,11 @@ def test_cli_keys_and_grade_with_a_key_path(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path,
                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert graded.returncode == 0 and "dJ/db" in graded.stdout, graded.stdout + graded.stderr
+
+
+def test_every_subpackage_is_installed():
+    """pyproject lists the packages (the shipped keys are mapped in as symderiv.keys): none is left out."""
+    import tomllib
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    present = {"symderiv"} | {f"symderiv.{p.parent.name}" for p in (ROOT / "symderiv").glob("*/__init__.py")}
+    assert present | {"symderiv.keys"} == listed
