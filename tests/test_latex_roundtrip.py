@@ -242,10 +242,7 @@ def test_fraction_that_is_not_a_decimal_prints_as_an_equal_quotient():
 # ---- LaTeX the parser reads differently (reported; parse.py is not ours to change) -----------
 
 PARSER_MISREADS = [
-    pytest.param(r"\operatorname{softplus}\left(z\right)", Call("softplus", (z,)),
-                 marks=pytest.mark.xfail(raises=ParseError, strict=True,
-                                         reason="parser: softplus is not a function word (to_latex prints it so)"),
-                 id="softplus"),
+    pytest.param(r"\operatorname{softplus}\left(z\right)", Call("softplus", (z,)), id="softplus"),
     pytest.param(r"\left\|\left\|x\right\| + y\right\|", Norm(Add((Norm(x), y))),
                  marks=pytest.mark.xfail(raises=ParseError, strict=True,
                                          reason="parser pairs \\| by nesting and ignores \\left/\\right"),

@@ -19,6 +19,7 @@ from symderiv.truth import cache
 from symderiv.truth.evaluate import Env, Evaluator
 from symderiv.truth.interpret import Interpreter, Ref
 from symderiv.truth.limits import TimedOut, run_limited
+from symderiv.truth.model_reference import is_column_quantity
 from symderiv.truth.prepared import ensure_prepared, setup
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import layer_bindings, target_ref
@@ -35,7 +36,7 @@ def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, fina
         add_deltas(net, env, normalized, flip)
         env.cases = {}
         if uses_quantity_indices(normalized, quantity):
-            value = _indexed(env, normalized, quantity, reference)
+            value = _indexed(env, normalized, quantity, reference, is_column_quantity(problem, quantity))
         else:
             value = Evaluator(env).value(normalized)
         if final_transpose:
@@ -61,9 +62,11 @@ def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, fina
     return "equal", by_cases or "claim − truth simplifies to 0 in every entry", sizes
 
 
-def _indexed(env, tree, quantity, reference):
+def _indexed(env, tree, quantity, reference, columns: bool = False):
     names = quantity.indices
     rows, cols = reference.shape
+    if columns:        # u_w: the claim for column w, for every w, side by side
+        return sp.Matrix.hstack(*[Evaluator(env, {names[0]: w}).value(tree) for w in range(cols)])
     out = sp.zeros(rows, cols if len(names) == 2 else 1)
     for i in range(rows):
         for j in range(cols if len(names) == 2 else 1):

@@ -65,6 +65,8 @@ def _quantity_target(problem: Problem, q: Quantity, text: str, interp: Interpret
 
 def identify(problem: Problem, lhs: Node, latex: str = "") -> LhsMatch | None:
     """The quantity a parsed left-hand side names, or None."""
+    if problem.model is not None:
+        return _identify_model(problem, lhs)
     symbolic_layers = dict(problem.notation.layer_symbols)
     interp = Interpreter(problem, {name: 1 for name in ("l", "k")} | symbolic_layers)
     try:
@@ -90,6 +92,46 @@ def identify(problem: Problem, lhs: Node, latex: str = "") -> LhsMatch | None:
                 comp = int(comps[0].value) - 1 if comps else None
                 return LhsMatch(q.id, comp)
     return None
+
+
+def _model_target(interp: Interpreter, node: Node) -> str | None:
+    """The declared symbol a side names: J, \\tilde J, \\mathcal{L}, \\tilde{J}(w) (a call of its parameters)."""
+    if isinstance(node, Call) and node.func not in ("softmax", "log", "exp", "tanh", "sigma"):
+        decor, _, name = node.func.removeprefix("bold:").rpartition(":")
+        node = Sym(name, None, node.indices, decor)
+    try:
+        node = interp.normalize(node)
+        if not isinstance(node, Sym):
+            return None
+        return interp.resolve(Sym(node.name, node.layer, (), node.decor)).kind
+    except SymderivError:
+        return None
+
+
+def _identify_model(problem: Problem, lhs: Node) -> LhsMatch | None:
+    """A [model] key: the quantity whose `of` and `wrt` name the same declared symbols as the left side."""
+    interp = Interpreter(problem, {})
+    if isinstance(lhs, Deriv):
+        of, wrt = _model_target(interp, lhs.num), _model_target(interp, lhs.wrt)
+        if of is None or wrt is None:
+            return None
+        for q in problem.quantities:
+            if q.kind != "value" and q.wrt and _quantity_model_target(interp, q.wrt) == wrt \
+                    and _quantity_model_target(interp, q.of) == of:
+                return LhsMatch(q.id)
+        return None
+    target = _model_target(interp, lhs)
+    for q in problem.quantities:
+        if q.kind == "value" and target is not None and _quantity_model_target(interp, q.of) == target:
+            return LhsMatch(q.id)
+    return None
+
+
+def _quantity_model_target(interp: Interpreter, text: str) -> str | None:
+    try:
+        return _model_target(interp, parse(text))
+    except ParseError:
+        return None
 
 
 def defines_delta(problem: Problem) -> bool:

@@ -46,8 +46,14 @@ def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
     """The claim's value at a point (strict), as an array shaped like the reference."""
     if not index_mode:
         return Evaluator(point.env).value(tree)
-    out = np.zeros(point.index_shape)
     names = quantity.indices
+    if point.columns:        # one column u_w per value of the index, side by side
+        cols = [Evaluator(point.env, {names[0]: w}).value(tree) for w in range(point.index_shape[0])]
+        if any(np.shape(c) != (point.reference.shape[0], 1) for c in cols):
+            raise ShapeError(f"with {names[0]} bound, the claim is a {cols[0].shape[0]}x{cols[0].shape[1]} "
+                             f"matrix, not a column of {point.reference.shape[0]}")
+        return np.hstack(cols)
+    out = np.zeros(point.index_shape)
     for idx in np.ndindex(point.index_shape):
         v = Evaluator(point.env, dict(zip(names, idx))).value(tree)
         if np.shape(v) != (1, 1):

@@ -130,7 +130,7 @@ class CommandTokens:
 
     def text(self, name: str, i: int, end: int, arg: bool) -> int:
         content, after = self.braced(end)
-        key = content.lower().strip().rstrip(":,")
+        key = content.lower().strip().rstrip(":,").replace("\\_", "_").replace("-", "")
         if key in TEXT_FUNCTION_WORDS:
             self.emit("NAMEDFUNC", TEXT_FUNCTION_WORDS[key], i, after)
             self.mark_call(after)

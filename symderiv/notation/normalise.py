@@ -29,6 +29,7 @@ CONSTANT_GREEK = set("""alpha beta gamma delta epsilon varepsilon eta theta vart
 lambda mu nu omicron pi varpi Gamma Delta Theta Lambda Pi Sigma""".split())
 FUNCTION_LETTERS = set("fghCLJ")
 FUNCTION_WORDS = {"softmax": "softmax", "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
+                  "softplus": "softplus", "leakyrelu": "leaky_relu", "leaky_relu": "leaky_relu",
                   "exp": "exp", "log": "log", "diag": "diag", "max": "max", "min": "min"}
 TEXT_FUNCTION_WORDS = {**FUNCTION_WORDS, "ln": "log", "sin": "sin", "cos": "cos", "sign": "sign"}
 FUNCTION_COMMANDS = {"log": "log", "ln": "log", "exp": "exp", "tanh": "tanh", "max": "max",

@@ -52,6 +52,8 @@ class Env:
     n_samples: int | None = None              # [model] keys: the batch size (else read off X)
     batch_kinds: frozenset = frozenset(("X", "Y", "Z", "A"))   # objects that carry the batch axis
     cases: dict | None = None                  # SymPy: an undecided sign's expression -> its 0/1 case symbol
+    index_labels: dict = field(default_factory=dict)   # [model] keys: a class-index label o -> its 0-based value
+    column_kinds: frozenset = frozenset()     # [model] keys: objects whose one subscript picks a column (u_w of U)
 
     @property
     def sample_axis(self):
@@ -179,6 +181,8 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
             return int(ix.value) - 1
         if isinstance(ix, Sym) and not ix.indices and ix.name in self.bind:
             return self.bind[ix.name]
+        if isinstance(ix, Sym) and not ix.indices and ix.name in self.env.index_labels:
+            return self.env.index_labels[ix.name]
         return None
 
     def select(self, value, ref: Ref, indices):
@@ -205,7 +209,7 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
                                  f"(entries are numbered from 1)")
             return self.b.entry(value, i, j)
         (i,) = components[:1]
-        axis = 1 if self.env.reading == "rows" or rows == 1 else 0
+        axis = 1 if self.env.reading == "rows" or rows == 1 or ref.kind in self.env.column_kinds else 0
         if axis == 0:
             if not 0 <= i < rows:
                 raise ShapeError(f"the subscript {i + 1} is outside 1..{rows}")

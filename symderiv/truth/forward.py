@@ -131,7 +131,24 @@ class Sample:
 
 def _env(problem, backend, objects, reading, n_samples, batch_kinds, masks):
     return Env(backend=backend, interp=Interpreter(problem, {}), objects=objects, activations={},
-               reading=reading, n_samples=n_samples, batch_kinds=frozenset(batch_kinds), masks=masks)
+               reading=reading, n_samples=n_samples, batch_kinds=frozenset(batch_kinds), masks=masks,
+               index_labels=index_labels(problem, {r.kind: v for r, v in objects.items()}),
+               column_kinds=column_kinds(problem))
+
+
+def index_labels(problem, values: dict) -> dict:
+    """The written name of each class-index label -> its 0-based value (stored 1-based)."""
+    return {name: int(values[sid][0, 0]) - 1 for sid, name in problem.model.index_label_names().items()
+            if sid in values}
+
+
+def column_objects(problem, values: dict, backend) -> dict:
+    """u for U with columns = "u": U itself, whose subscript picks a column (Env.column_kinds)."""
+    return {Ref(s.columns): values[s.id] for s in problem.model.symbols if s.columns and s.id in values}
+
+
+def column_kinds(problem) -> frozenset:
+    return frozenset(s.columns for s in problem.model.symbols if s.columns)
 
 
 def run_equations(problem, free: dict, N: float, n_samples: int, backend=None, cut: dict | None = None,
@@ -144,6 +161,7 @@ def run_equations(problem, free: dict, N: float, n_samples: int, backend=None, c
     layout = declared_layout(model)
     objects = {Ref(k): v for k, v in free.items()}
     objects.update(size_objects(problem, N, backend))
+    objects.update(column_objects(problem, free, backend))
     masks = {} if masks is None else masks
     batch_kinds = {k for k in free if model.batch in model.symbol(k).shape} if model.batch else set()
     for eq in model.equations:
@@ -189,7 +207,9 @@ def draw_free(problem, rng, n_samples: int, point: int) -> dict:
             out[s.id] = np.array([[float(value)]])
             continue
         shape = tuple(size_of(e, sizes) for e in s.shape) or (1, 1)
-        if s.role == "label" and s.labels == "one-hot":
+        if s.role == "label" and s.labels == "index":        # a class index 1..size, stored 1-based
+            out[s.id] = np.array([[float(1 + (point + int(rng.integers(0, shape[0]))) % shape[0])]])
+        elif s.role == "label" and s.labels == "one-hot":
             out[s.id] = _one_hot(shape, s.shape, model.batch, rng)
         elif s.role == "label" and s.labels == "binary":
             Y = (rng.random(shape) < 0.5).astype(float)
@@ -200,6 +220,18 @@ def draw_free(problem, rng, n_samples: int, point: int) -> dict:
             out[s.id] = Y
         else:
             out[s.id] = rng.standard_normal(shape)
+    return agree_with_index(model, out, sizes)
+
+
+def agree_with_index(model, out: dict, sizes: dict) -> dict:
+    """A one-sample one-hot label is the one-hot of the class-index label of the same size (y = e_o)."""
+    for index in (s for s in model.free() if s.labels == "index"):
+        classes = size_of(index.shape[0], sizes)
+        for s in model.free():
+            if s.labels == "one-hot" and model.batch not in s.shape and out[s.id].shape == (classes, 1):
+                Y = out[s.id] * 0
+                Y[int(out[index.id][0, 0]) - 1, 0] = 1
+                out[s.id] = Y
     return out
 
 

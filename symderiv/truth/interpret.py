@@ -199,11 +199,14 @@ class Interpreter:
         raise NotationError(f"the symbol {self._show(sym)} is not defined in problem {self.problem.id}")
 
     def _resolve_model(self, sym: Sym) -> Ref:
-        found = self.model.resolve_name(sym)
+        found = self.model.resolve_name(sym, swap=False)
         if found is not None:
             return Ref(found)
         if not sym.indices and sym.name in dict(self.problem.numeric_sizes) or sym.name == self.model.batch:
             return Ref(sym.name)
+        found = self.model.resolve_name(sym)
+        if found is not None:
+            return Ref(found)
         if sym.name == "delta" and len(sym.indices) == 2:
             return Ref("kron")
         raise NotationError(f"the symbol {self._show(sym)} is not defined in problem {self.problem.id}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from symderiv.core.errors import DerivationFileError, NotationError, ParseError
-from symderiv.core.tree import Add, Call, Deriv, Neg, Node, Num, Sym, map_children
+from symderiv.core.tree import Add, Call, Deriv, Neg, Node, Num, Product, Sym, Transpose, map_children
 from symderiv.notation.latex import to_latex
 from symderiv.notation.normalise import GREEK
 from symderiv.notation.parse import parse
@@ -39,6 +39,7 @@ class Symbol:
     range: tuple[float, float] = (0.1, 0.9)
     value: float | None = None
     line: int | None = None
+    columns: str | None = None      # the id of the matrix's column family (u_w = column w of U), if named
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Model:
     equations: tuple[Equation, ...]
     spellings: tuple[tuple[tuple, str], ...]      # (spelling key, id)
     forms: tuple[tuple[str, Sym], ...] = ()         # id -> the canonical written form (\\hat y, h^{(1)} for h_1)
+    words: tuple[tuple[tuple, str], ...] = ()       # aliases read as a product of letters (dY): keys -> id
+    sizes: tuple[str, ...] = ()                     # the size names (never read as a symbol of the other case)
     functions: tuple[tuple[str, tuple[str, ...], Node], ...] = ()   # (name, parameters, body)
     values: tuple[tuple[str, object], ...] = ()
 
@@ -70,6 +73,15 @@ class Model:
     def ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.symbols)
 
+    def index_label_names(self) -> dict[str, str]:
+        """id -> the written name of each class-index label (o in \\hat y_o)."""
+        forms = dict(self.forms)
+        return {s.id: forms[s.id].name for s in self.symbols if s.labels == "index"}
+
+    def column_family(self, sid: str) -> str | None:
+        """The matrix whose columns the id names (u for U with columns = "u"), or None."""
+        return next((s.id for s in self.symbols if s.columns == sid), None)
+
     def defined(self, sid: str) -> bool:
         return any(e.target == sid for e in self.equations)
 
@@ -78,7 +90,7 @@ class Model:
 
     def free(self) -> tuple[Symbol, ...]:
         """The symbols no equation defines: inputs, parameters, labels, hyperparameters."""
-        return tuple(s for s in self.symbols if not self.defined(s.id))
+        return tuple(s for s in self.symbols if not self.defined(s.id) and s.role != "columns")
 
     def depends_on(self, of: str, wrt: str) -> bool:
         if of == wrt:
@@ -88,21 +100,24 @@ class Model:
         return any(self.depends_on(u, wrt) for u in self.ids_in(self.equation(of).rhs))
 
     # ---- reading the student's symbols ------------------------------------------
-    def resolve_name(self, sym: Sym) -> str | None:
-        """The id a written (or canonical) symbol names, its remaining subscripts being entries; or None."""
+    def resolve_name(self, sym: Sym, swap: bool = True) -> str | None:
+        """The id a written (or canonical) symbol names, its remaining subscripts being entries; or None.
+        swap: also in the other letter case."""
         table = dict(self.spellings)
         for full in (True, False):
-            for key in _spelling_keys(sym, with_indices=full):
+            for key in _spelling_keys(sym, with_indices=full, swap=swap):
                 if key in table:
                     return table[key]
         return None
 
     def canonical(self, sym: Sym) -> Sym | None:
-        """The written symbol in the declared spelling, entry subscripts kept."""
+        """The written symbol in the declared spelling, entry subscripts kept (a size name N, V is
+        never read as a symbol in the other letter case)."""
         table = dict(self.spellings)
         forms = dict(self.forms)
+        swap = sym.name not in self.sizes and sym.name != self.batch
         for full in (True, False):
-            for key in _spelling_keys(sym, with_indices=full):
+            for key in _spelling_keys(sym, with_indices=full, swap=swap):
                 if key in table:
                     form = forms[table[key]]
                     return replace(form, indices=() if full else tuple(self.normalize(i) for i in sym.indices))
@@ -128,12 +143,38 @@ class Model:
             return replace(node, indices=tuple(self.normalize(i) for i in node.indices)) if node.indices else node
         if isinstance(node, Call):
             return self._call(node)
+        if isinstance(node, Product) and self.words:
+            node = self._join_words(node)
+            if not isinstance(node, Product):
+                return self.normalize(node)
         if isinstance(node, Deriv):
             num, wrt = self.normalize(node.num), self.normalize(node.wrt)
             if isinstance(num, Call) and len(num.args) == 1 and num.args[0] == wrt:
                 return replace(num, primes=num.primes + 1)
             return Deriv(num, wrt)
         return map_children(node, self.normalize)
+
+    def _join_words(self, node: Product) -> Node:
+        """dY written as d times Y (dY^T: d times Y^T): the declared alias dY, wherever its letters
+        are juxtaposed."""
+        factors, ops = list(node.factors), list(node.ops)
+        for keys, sid in self.words:
+            n = len(keys)
+            i = 0
+            while i + n <= len(factors):
+                run = factors[i:i + n]
+                last = run[-1].operand if isinstance(run[-1], Transpose) else run[-1]
+                if all(isinstance(f, Sym) for f in run[:-1]) and isinstance(last, Sym) \
+                        and all(o == "juxt" for o in ops[i:i + n - 1]) \
+                        and tuple(_key_of(f) for f in run[:-1]) == keys[:-1] \
+                        and _key_of(replace(last, indices=(), layer=None)) == keys[-1]:
+                    joined = replace(dict(self.forms)[sid], indices=last.indices)
+                    factors[i:i + n] = [Transpose(joined) if isinstance(run[-1], Transpose) else joined]
+                    ops[i:i + n - 1] = []
+                i += 1
+        if len(factors) == 1:
+            return factors[0]
+        return Product(tuple(factors), tuple(ops))
 
     def _call(self, node: Call) -> Node:
         name = node.func.removeprefix("bold:")
@@ -175,13 +216,13 @@ def _substitute(body: Node, mapping: dict[str, Node]) -> Node:
     return map_children(body, lambda child: _substitute(child, mapping))
 
 
-def _spelling_keys(sym: Sym, with_indices: bool = True):
+def _spelling_keys(sym: Sym, with_indices: bool = True, swap: bool = True):
     """Keys to look a written symbol up by, most specific first: as written, without bold, then
     in the other letter case (which only matches when that case is not declared itself)."""
     head = (to_latex(sym.layer),) if sym.layer is not None else ()     # h^{(1)} for a declared h_1
     indices = head + (tuple(to_latex(i) for i in sym.indices) if with_indices else ())
     plain = "" if sym.decor in TYPOGRAPHY else sym.decor
-    names = (sym.name, sym.name.swapcase()) if len(sym.name) == 1 else (sym.name,)
+    names = (sym.name, sym.name.swapcase()) if len(sym.name) == 1 and swap else (sym.name,)
     for name in names:
         yield (name, sym.decor, indices)
         yield (name, plain, indices)
@@ -202,6 +243,18 @@ def _key_of(sym: Sym) -> tuple:
     if sym.layer is not None:
         indices = (to_latex(sym.layer),) + indices
     return (sym.name, decor, indices)
+
+
+def _word_alias(alias: str) -> tuple | None:
+    """An alias the parser reads as juxtaposed letters (dY, dW): the spelling keys of its letters."""
+    try:
+        node = parse(alias)
+    except ParseError:
+        return None
+    if isinstance(node, Product) and all(isinstance(f, Sym) for f in node.factors) \
+            and all(op == "juxt" for op in node.ops):
+        return tuple(_key_of(f) for f in node.factors)
+    return None
 
 
 def _parse_symbol(spelling: str, path: str, text: str) -> Sym:
@@ -238,7 +291,7 @@ def build_model(spec: ModelSpec, path: str, text: str, sizes: set[str] = frozens
                                             f"({spellings[key]} and {sid})", line_of(text, spelling))
         spellings[key] = sid
 
-    declared, forms = {}, {}
+    declared, forms, words = {}, {}, {}
     for spelling, s in spec.symbols.items():
         sym = _parse_symbol(spelling, path, text)
         sid = to_latex(sym)
@@ -282,9 +335,23 @@ def build_model(spec: ModelSpec, path: str, text: str, sizes: set[str] = frozens
         if len(s.shape) > 2:
             raise DerivationFileError(path, f"model.symbols.{spelling}: shape has at most two axes", line)
         shape = tuple(s.shape) if len(s.shape) != 1 else (s.shape[0], 1)
+        column_id = None
+        if s.columns:
+            column_sym = _parse_symbol(s.columns, path, text)
+            column_id = to_latex(column_sym) + ":columns"
+            forms[column_id] = _form_of(column_sym)
+            add_spelling(column_sym, column_id, s.columns)
+            symbols.append(Symbol(column_id, role="columns"))
+        if s.labels == "index" and len(s.shape) != 1:
+            raise DerivationFileError(path, f"model.symbols.{spelling}: an index label has shape = [size]: "
+                                            "the number of classes", line)
         symbols.append(Symbol(sid, shape, s.role, s.labels if s.role == "label" else None,
-                              tuple(s.range) if s.range else (0.1, 0.9), s.value, line))
+                              tuple(s.range) if s.range else (0.1, 0.9), s.value, line, column_id))
         for alias in s.aliases:
+            word = _word_alias(alias)
+            if word is not None:
+                words[word] = sid
+                continue
             add_spelling(_parse_symbol(alias, path, text), sid, alias)
     for tid, *_ in equations:
         if tid not in declared:
@@ -299,7 +366,7 @@ def build_model(spec: ModelSpec, path: str, text: str, sizes: set[str] = frozens
             raise DerivationFileError(path, f"model.functions: {head!r} is not 'name(parameters)'", line_of(text, head))
         functions.append((call.func, tuple(a.name for a in call.args), tree))
     model = Model(batch=spec.batch, symbols=tuple(symbols), equations=(), spellings=tuple(spellings.items()),
-                  forms=tuple(forms.items()),
+                  forms=tuple(forms.items()), words=tuple(words.items()), sizes=tuple(sorted(sizes)),
                   functions=tuple(functions), values=tuple(spec.values.items()))
     normalized = tuple(Equation(tid, model.normalize(body), eq, line) for tid, body, eq, line in equations)
     model = replace(model, equations=normalized)
@@ -312,6 +379,8 @@ def _index_names(node: Node) -> set[str]:
     for n in node.walk():
         if isinstance(n, Sym):
             out |= {i.name for i in n.indices if isinstance(i, Sym)}
+            if n.layer is not None:
+                out |= {m.name for m in n.layer.walk() if isinstance(m, Sym)}
         index = getattr(n, "index", None)
         if isinstance(index, str):
             out.add(index)

@@ -15,7 +15,7 @@ from symderiv.notation.parse import parse
 from symderiv.truth import forward
 from symderiv.truth.backends import NumpyBackend
 from symderiv.truth.evaluate import Env
-from symderiv.truth.forward import declared_layout
+from symderiv.truth.forward import column_kinds, declared_layout, index_labels
 from symderiv.truth.interpret import Interpreter, Ref
 
 NUMPY = NumpyBackend()
@@ -33,9 +33,23 @@ def target(problem, text: str, bindings=None) -> str:
     """The id of the declared symbol a quantity's `of`/`wrt` names."""
     interp = Interpreter(problem, bindings or {})
     tree = interp.normalize(parse(text))
+    if isinstance(tree, Sym) and len(tree.indices) == 1:
+        found = problem.model.resolve_name(tree)         # u_w: a column of a matrix
+        if found is not None and problem.model.column_family(found):
+            return found
     if not isinstance(tree, Sym) or tree.indices:
         raise NotationError(f"cannot read {text!r} as a declared symbol")
     return interp.resolve(tree).kind
+
+
+def is_column_quantity(problem, quantity) -> bool:
+    """A quantity with respect to one column u_w of a matrix (its claim a column, for every w)."""
+    if problem.model is None or not quantity.wrt or quantity.kind == "value":
+        return False
+    try:
+        return problem.model.column_family(target(problem, quantity.wrt)) is not None
+    except NotationError:
+        return False
 
 
 def flip_for(reading: str, layout: str):
@@ -74,6 +88,9 @@ def point_fields(problem, quantity, reading: str, count: int, seed: int) -> list
     sizes = dict(problem.numeric_sizes)
     of = target(problem, quantity.of)
     wrt = target(problem, quantity.wrt) if quantity.wrt else None
+    columns = wrt is not None and model.column_family(wrt) is not None
+    if columns:
+        wrt = model.column_family(wrt)        # the claim is one column; checked against every column
     rng = np.random.default_rng(2000 + seed + 17 * ("columns", "rows", "single").index(reading))
     flip = flip_for(reading, layout)
     out = []
@@ -90,7 +107,8 @@ def point_fields(problem, quantity, reading: str, count: int, seed: int) -> list
         objects = objects_for(problem, s.values, kinds, flip)
         env = Env(backend=NUMPY, interp=Interpreter(problem, {}), objects=objects, activations={},
                   reading=reading if layout != "single" else "single", n_samples=n_samples,
-                  batch_kinds=frozenset(kinds))
+                  batch_kinds=frozenset(kinds), index_labels=index_labels(problem, s.values),
+                  column_kinds=column_kinds(problem))
         mutants = ()
         if quantity.kind == "jacobian":
             reference = forward.jacobian(problem, s, of, wrt)
@@ -101,9 +119,12 @@ def point_fields(problem, quantity, reading: str, count: int, seed: int) -> list
             reference = flip(raw) if wrt in kinds else raw
             mutants = tuple((name, flip(m) if wrt in kinds else m) for name, m in _mutants(problem, s, of, wrt))
         index_shape = ()
-        if quantity.indices:
+        if columns:
+            index_shape = (reference.shape[1],)
+        elif quantity.indices:
             index_shape = reference.shape if len(quantity.indices) == 2 else (reference.shape[0],)
-        out.append(dict(env=env, reference=reference, mutants=mutants, N=N, index_shape=index_shape))
+        out.append(dict(env=env, reference=reference, mutants=mutants, N=N, index_shape=index_shape,
+                        columns=columns))
     return out
 
 

@@ -17,7 +17,7 @@ import sympy as sp
 from symderiv.core.errors import NotationError
 from symderiv.truth.backends import SympyBackend
 from symderiv.truth.evaluate import Env
-from symderiv.truth.forward import declared_layout, run_equations, size_of
+from symderiv.truth.forward import agree_with_index, column_kinds, declared_layout, index_labels, run_equations, size_of
 from symderiv.truth.interpret import Interpreter
 from symderiv.truth.model_reference import batch_kinds_at_numeric_sizes, batch_kinds_of, flip_for, objects_for, target
 
@@ -50,7 +50,9 @@ def free_symbols(problem, n_samples: int) -> dict:
                                     else sp.Symbol(_safe(s.id), positive=True)]])
             continue
         shape = tuple(size_of(e, sizes) for e in s.shape) or (1, 1)
-        if s.role == "label" and s.labels == "one-hot":
+        if s.role == "label" and s.labels == "index":
+            out[s.id] = sp.Matrix([[min(2, shape[0])]])
+        elif s.role == "label" and s.labels == "one-hot":
             axis = 1 - s.shape.index(model.batch) if model.batch in s.shape and len(s.shape) == 2 else 0
             Y = sp.zeros(*shape)
             for j in range(shape[1 - axis]):
@@ -59,7 +61,7 @@ def free_symbols(problem, n_samples: int) -> dict:
             out[s.id] = Y
         else:
             out[s.id] = _matrix("m" + _safe(s.id), *shape)
-    return out
+    return agree_with_index(model, out, sizes)
 
 
 def _diff_at(expr, at):
@@ -79,6 +81,8 @@ def model_setup(problem, quantity, reading: str, bindings_items: tuple):
     values = run_equations(problem, free, N, n, backend, masks=masks)
     of = target(problem, quantity.of)
     wrt = target(problem, quantity.wrt) if quantity.wrt else None
+    if wrt is not None and model.column_family(wrt) is not None:
+        wrt = model.column_family(wrt)
     if quantity.kind == "value":
         raise NotationError("a forward value is checked numerically and exactly by the value check")
     if model.defined(wrt):
@@ -110,7 +114,8 @@ def model_setup(problem, quantity, reading: str, bindings_items: tuple):
     objects = objects_for(problem, values, kinds, flip)
     env = Env(backend=backend, interp=Interpreter(problem, dict(bindings_items)), objects=objects,
               activations={}, reading=reading if layout != "single" else "single", masks=masks,
-              n_samples=n, batch_kinds=frozenset(kinds))
+              n_samples=n, batch_kinds=frozenset(kinds), index_labels=index_labels(problem, values),
+              column_kinds=column_kinds(problem))
     if quantity.kind != "jacobian" and wrt in kinds:
         reference = flip(reference)
     return ModelTruth(), env, reference, flip

@@ -42,6 +42,7 @@ class Point:
     N: float = 1.0
     index_shape: tuple[int, ...] = ()   # for index notation: the ranges of the quantity's indices
     bindings: tuple[tuple[str, int], ...] = ()
+    columns: bool = False               # [model] keys: the index names a column (u_w); the claim is that column
 
 
 def readings_for(problem: Problem, quantity: Quantity) -> tuple[str, ...]:

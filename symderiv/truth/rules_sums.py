@@ -104,7 +104,7 @@ class SumRules:
                 if len(n.indices) == 2:
                     sizes.add(rows if pos == 0 else cols)
                 else:
-                    sizes.add(cols if self.env.reading == "rows" else rows)
+                    sizes.add(cols if self.env.reading == "rows" or ref.kind in self.env.column_kinds else rows)
         if len(sizes) > 1:
             raise ShapeError(f"the index {index} ranges over different sizes ({', '.join(map(str, sorted(sizes)))})"
                              " in different factors")

@@ -58,7 +58,8 @@ class NotationSpec(Strict):
 class SymbolSpec(Strict):
     shape: list[StrictStr | StrictInt] = []
     role: Literal["input", "parameter", "label", "hyperparameter"] | None = None
-    labels: Literal["one-hot", "binary", "real"] | None = None
+    labels: Literal["one-hot", "binary", "real", "index"] | None = None
+    columns: StrictStr | None = None      # the name of the matrix's columns: columns = "u" makes u_w column w
     aliases: list[StrictStr] = []
     range: tuple[Number, Number] | None = None
     value: Number | None = None
