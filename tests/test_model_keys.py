@@ -142,3 +142,52 @@ def test_every_subpackage_is_installed():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     present = {"symderiv"} | {f"symderiv.{p.parent.name}" for p in (ROOT / "symderiv").glob("*/__init__.py")}
     assert present | {"symderiv.keys"} == listed
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "model"
+COLUMNS = FIXTURES / "columns-and-index.toml"
+VALUES = FIXTURES / "forward-values.toml"
+
+
+@pytest.mark.parametrize("key", [COLUMNS, VALUES], ids=["columns-and-index", "forward-values"])
+def test_fixture_keys_verify_both_ways(key):
+    for r in verify_file(key):
+        assert r.ok and r.numeric and r.symbolic and r.gradcheck_max_rel_err <= 1e-7, (r.quantity, r.message)
+
+
+FIXTURE_CLAIMS = [
+    (COLUMNS, "dJ/du", r"(\hat y_w - y_w) v_c", "correct", ""),
+    (COLUMNS, "dJ/du", r"\begin{cases} \hat y_o v_c & w = o \\ \hat y_w v_c & w \neq o \end{cases}", "incorrect", ""),
+    (COLUMNS, "dJ/dvc", r"-u_o + \sum_{w=1}^{V} \hat y_w u_w", "correct", ""),
+    (COLUMNS, "dJ/dvc", r"u_o - \sum_{w} \hat y_w u_w", "incorrect", "sign"),
+    (COLUMNS, "dJ/dU", r"v_c (\hat y - y)^T", "correct", ""),
+    (VALUES, "z", "1.5", "correct", ""),
+    (VALUES, "z", "2.5", "incorrect", "not 2.5"),
+    (VALUES, "a", r"\sigma(1.5)", "correct", ""),
+]
+
+
+@pytest.mark.parametrize("key, qid, claim, verdict, words", FIXTURE_CLAIMS,
+                         ids=[f"{k.stem}-{q}-{i}" for i, (k, q, *_) in enumerate(FIXTURE_CLAIMS)])
+def test_fixture_key_claims(key, qid, claim, verdict, words):
+    v = check_claim(load_problem_file(key), qid, claim, symbolic=True, timeout=20)
+    assert v.verdict.startswith(verdict) and words in v.feedback, v.feedback
+
+
+WORDS = [   # a [model] key's left sides and word aliases, read as the course writes them
+    ("svm-hinge", r"\frac{\partial \tilde J}{\partial W}", "dJt/dW"),
+    ("svm-hinge", r"\frac{\partial J}{\partial W}", "dJ/dW"),
+    ("logreg-l2", r"\frac{\partial \tilde{J}}{\partial \mathbf{w}}", "dJt/dw"),
+    ("logreg-l2", r"\frac{\partial J}{\partial b}", "dJ/db"),
+]
+
+
+@pytest.mark.parametrize("pid, lhs, qid", WORDS, ids=[f"{p}:{q}" for p, _, q in WORDS])
+def test_model_left_sides_name_their_quantity(pid, lhs, qid):
+    from symderiv.judging.identify import identify_quantity
+    assert identify_quantity(load_problem_file(ROOT / "derivations" / f"{pid}.toml"), lhs) == qid
+
+
+def test_word_alias_dY_is_the_declared_upstream_gradient():
+    problem = load_problem_file(ROOT / "derivations" / "batchnorm.toml")
+    assert check_claim(problem, "dL/dbeta", r"dY^T \mathbf{1}_N", symbolic=False).accepted

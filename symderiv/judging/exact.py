@@ -20,6 +20,7 @@ from symderiv.truth.evaluate import Env, Evaluator
 from symderiv.truth.interpret import Interpreter, Ref
 from symderiv.truth.limits import TimedOut, run_limited
 from symderiv.truth.model_reference import is_column_quantity
+from symderiv.truth.model_symbolic import model_value
 from symderiv.truth.prepared import ensure_prepared, setup
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import layer_bindings, target_ref
@@ -123,6 +124,10 @@ def run_symbolic_check(problem, quantity, tree, reading, final_transpose, timeou
 
 
 def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
+    if problem.model is not None:
+        env, truth = model_value(problem, quantity)
+        tolerance = problem.forward.tolerance if problem.forward else 1e-3
+        return _compare_value(env, truth, tree, quantity, tolerance)
     f = problem.forward
     backend = sympy_backend()
     A = sp.Matrix([[sp.nsimplify(v)] for v in f.x])
@@ -137,18 +142,22 @@ def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
     env = Env(backend=backend, interp=interp, objects=objects,
               activations=dict(enumerate(f.activations, start=1)), reading="single")
     truth = objects[target_ref(problem, quantity, {})]
-    value = Evaluator(env).value(interp.normalize(tree))
+    return _compare_value(env, truth, tree, quantity, f.tolerance)
+
+
+def _compare_value(env, truth, tree: Node, quantity: Quantity, tolerance: float):
+    value = Evaluator(env).value(env.interp.normalize(tree))
     if value.shape != truth.shape and value.shape[::-1] == truth.shape:
         value = value.T
     if value.shape != truth.shape:
         return "different", f"the claim has {len(value)} entries, {quantity.id} has {len(truth)}"
     diffs = [abs(float(sp.N(v - t, 30))) for v, t in zip(list(value), list(truth))]
-    ok = all(d <= f.tolerance * max(1.0, abs(float(sp.N(t, 30)))) for d, t in zip(diffs, list(truth)))
+    ok = all(d <= tolerance * max(1.0, abs(float(sp.N(t, 30)))) for d, t in zip(diffs, list(truth)))
     shown = ", ".join(str(sp.nsimplify(t)) if t.is_Rational else str(t) for t in list(truth))
-    detail = f"exact value {shown}; largest difference {max(diffs):.3g} (tolerance {f.tolerance:g})"
+    detail = f"exact value {shown}; largest difference {max(diffs):.3g} (tolerance {tolerance:g})"
     plain = exact_scalar(to_latex(tree))
     if plain is not None and len(truth) == 1:
-        agree = abs(float(sp.N(plain - truth[0], 30))) <= f.tolerance * max(1.0, abs(float(sp.N(truth[0], 30))))
+        agree = abs(float(sp.N(plain - truth[0], 30))) <= tolerance * max(1.0, abs(float(sp.N(truth[0], 30))))
         detail += f"; latex2sympy2 reads the claim as {plain}, which {'agrees' if agree else 'disagrees'}"
         ok = ok and agree
     return ("equal" if ok else "different"), detail

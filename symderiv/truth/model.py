@@ -369,7 +369,7 @@ def build_model(spec: ModelSpec, path: str, text: str, sizes: set[str] = frozens
                   forms=tuple(forms.items()), words=tuple(words.items()), sizes=tuple(sorted(sizes)),
                   functions=tuple(functions), values=tuple(spec.values.items()))
     normalized = tuple(Equation(tid, model.normalize(body), eq, line) for tid, body, eq, line in equations)
-    model = replace(model, equations=normalized)
+    model = replace(model, equations=normalized, values=_given_values(model, spec.values, path, text))
     _check_defined(model, path, text, set(sizes))
     return model
 
@@ -385,6 +385,20 @@ def _index_names(node: Node) -> set[str]:
         if isinstance(index, str):
             out.add(index)
     return out
+
+
+def _given_values(model: Model, values: dict, path: str, text: str) -> tuple:
+    """[model.values]: numbers for the free symbols, for forward-value quantities (kind = "value")."""
+    out = []
+    for spelling, value in values.items():
+        sid = model.resolve_name(_parse_symbol(spelling, path, text))
+        if sid is None or model.defined(sid):
+            raise DerivationFileError(path, f"model.values.{spelling}: not an input, parameter, label or "
+                                            "hyperparameter of the model", line_of(text, spelling))
+        rows = value if isinstance(value, list) and value and isinstance(value[0], list) else \
+            [[v] for v in value] if isinstance(value, list) else [[value]]
+        out.append((sid, tuple(tuple(float(v) for v in row) for row in rows)))
+    return tuple(out)
 
 
 def _check_defined(model: Model, path: str, text: str, sizes: set[str] = frozenset()):

@@ -93,6 +93,8 @@ def point_fields(problem, quantity, reading: str, count: int, seed: int) -> list
         wrt = model.column_family(wrt)        # the claim is one column; checked against every column
     rng = np.random.default_rng(2000 + seed + 17 * ("columns", "rows", "single").index(reading))
     flip = flip_for(reading, layout)
+    if quantity.kind == "value":
+        return [value_point(problem, quantity, of)]
     out = []
     for n in range(count):
         if reading == "single" or layout == "single":
@@ -126,6 +128,24 @@ def point_fields(problem, quantity, reading: str, count: int, seed: int) -> list
         out.append(dict(env=env, reference=reference, mutants=mutants, N=N, index_shape=index_shape,
                         columns=columns))
     return out
+
+
+def given(problem, quantity, convert=np.array) -> dict:
+    """The free symbols' values a forward-value quantity is computed from ([model.values])."""
+    values = {sid: convert([list(row) for row in rows]) for sid, rows in problem.model.values}
+    missing = [s.id for s in problem.model.free() if s.id not in values]
+    if missing:
+        raise NotationError(f"{quantity.id}: [model.values] gives no value for {', '.join(missing)}")
+    return values
+
+
+def value_point(problem, quantity, of: str) -> dict:
+    """A forward value with the given numbers (N, where the equations use it, is 7: never 1)."""
+    values = forward.run_equations(problem, given(problem, quantity), 7.0, 1, NUMPY)
+    env = Env(backend=NUMPY, interp=Interpreter(problem, {}), objects={Ref(k): v for k, v in values.items()},
+              activations={}, reading="single", n_samples=1, index_labels=index_labels(problem, values),
+              column_kinds=column_kinds(problem))
+    return dict(env=env, reference=np.asarray(values[of], dtype=float), mutants=(), N=7.0, index_shape=())
 
 
 def batch_kinds_at_numeric_sizes(problem) -> set:
@@ -176,6 +196,7 @@ def gradcheck(problem, seed: int = 0) -> float:
     rng = np.random.default_rng(seed)
     pairs = {(target(problem, q.of), target(problem, q.wrt)) for q in problem.quantities
              if q.kind == "gradient" and q.wrt}
+    pairs = {(of, model.column_family(wrt) or wrt) for of, wrt in pairs}
     worst = 0.0
     layout = declared_layout(model)
     for point in range(2):

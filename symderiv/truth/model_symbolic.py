@@ -19,7 +19,14 @@ from symderiv.truth.backends import SympyBackend
 from symderiv.truth.evaluate import Env
 from symderiv.truth.forward import agree_with_index, column_kinds, declared_layout, index_labels, run_equations, size_of
 from symderiv.truth.interpret import Interpreter
-from symderiv.truth.model_reference import batch_kinds_at_numeric_sizes, batch_kinds_of, flip_for, objects_for, target
+from symderiv.truth.model_reference import (
+    batch_kinds_at_numeric_sizes,
+    batch_kinds_of,
+    flip_for,
+    given,
+    objects_for,
+    target,
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,17 @@ def free_symbols(problem, n_samples: int) -> dict:
 
 def _diff_at(expr, at):
     return at.applyfunc(lambda e: sp.diff(expr, e))
+
+
+def model_value(problem, quantity):
+    """(env, exact truth) of a forward value: the given numbers as exact rationals."""
+    backend = SympyBackend()
+    free = given(problem, quantity, lambda rows: sp.Matrix([[sp.nsimplify(v) for v in row] for row in rows]))
+    values = run_equations(problem, free, sp.Integer(7), 1, backend)
+    env = Env(backend=backend, interp=Interpreter(problem, {}), objects=objects_for(problem, values, set(), None),
+              activations={}, reading="single", n_samples=1, index_labels=index_labels(problem, values),
+              column_kinds=column_kinds(problem))
+    return env, values[target(problem, quantity.of)]
 
 
 def model_setup(problem, quantity, reading: str, bindings_items: tuple):
