@@ -5,6 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symderiv.core.errors import DerivationFileError
 from symderiv.grading.verify import verify_file
@@ -85,12 +87,14 @@ SCHEMA = [
     (LOGREG, "numeric = { N = 7, D = 3 }", "numeric = { N = 7, D = \"three\" }", "sizes.numeric.D"),
     (LOGREG, r"'\hat y = \sigma(z)'", r"'\hat y = \sigma(q)'", "uses q, which is not declared"),
     (LOGREG, 'parts = ["dJ/dw"', 'parts = ["dJ/dv"', "grading: 'dJ/dv' is not a quantity"),
+    (LOGREG, 'wrt = "b"', 'wrt = "c"', "quantity 'dJ/db': wrt: 'c' is not a declared symbol"),
+    (LOGREG, 'wrt = "b"', 'wrt = "lambda"', "J does not depend on lambda"),
 ]
 
 
 @pytest.mark.parametrize("source, old, new, message", SCHEMA,
                          ids=["regularizer", "optinal", "lambda/3", "clam", "role", "shap", "size-type",
-                              "undefined-symbol", "unknown-part"])
+                              "undefined-symbol", "unknown-part", "undeclared-wrt", "no-dependence"])
 def test_schema_errors_name_file_line_and_field(tmp_path, source, old, new, message):
     path = _mutated(tmp_path, source, old, new)
     try:
@@ -191,3 +195,25 @@ def test_model_left_sides_name_their_quantity(pid, lhs, qid):
 def test_word_alias_dY_is_the_declared_upstream_gradient():
     problem = load_problem_file(ROOT / "derivations" / "batchnorm.toml")
     assert check_claim(problem, "dL/dbeta", r"dY^T \mathbf{1}_N", symbolic=False).accepted
+
+
+FIELD_VALUES = st.one_of(st.integers(-3, 9).map(str), st.just('"x"'), st.just("[]"), st.just('["D", "N"]'),
+                         st.just("{ }"), st.just("true"), st.just("'\\\\frac{1}{N}'"), st.just('"N"'))
+
+
+@settings(max_examples=60, deadline=None)
+@given(line=st.integers(0, 200), value=FIELD_VALUES)
+def test_any_mutated_field_loads_or_fails_in_one_line(tmp_path_factory, line, value):
+    """Whatever value a field of a [model] key is given, loading gives a problem or a one-line
+    DerivationFileError naming the file, never another exception."""
+    lines = LOGREG.read_text().splitlines()
+    fields = [i for i, text in enumerate(lines) if " = " in text and not text.lstrip().startswith("#")]
+    i = fields[line % len(fields)]
+    key, _, _ = lines[i].partition(" = ")
+    lines[i] = f"{key} = {value}"
+    path = tmp_path_factory.mktemp("mutated") / "key.toml"
+    path.write_text("\n".join(lines))
+    try:
+        load_problem_file(path)
+    except DerivationFileError as exc:
+        assert str(exc).startswith(str(path)) and "\n" not in str(exc), str(exc)

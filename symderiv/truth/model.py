@@ -245,6 +245,11 @@ def _key_of(sym: Sym) -> tuple:
     return (sym.name, decor, indices)
 
 
+def written_name(text: str) -> str:
+    """A bare Greek name (lambda, alpha) as LaTeX (\\lambda), as key files may write symbol names."""
+    return "\\" + text if text in GREEK else text
+
+
 def _word_alias(alias: str) -> tuple | None:
     """An alias the parser reads as juxtaposed letters (dY, dW): the spelling keys of its letters."""
     try:
@@ -258,7 +263,7 @@ def _word_alias(alias: str) -> tuple | None:
 
 
 def _parse_symbol(spelling: str, path: str, text: str) -> Sym:
-    written = "\\" + spelling if spelling in GREEK else spelling     # lambda = { ... } is \lambda
+    written = written_name(spelling)
     try:
         node = parse(written)
     except ParseError as exc:
@@ -385,6 +390,32 @@ def _index_names(node: Node) -> set[str]:
         if isinstance(index, str):
             out.add(index)
     return out
+
+
+def check_quantity(model: Model, qid: str, kind: str, of: str, wrt: str | None, path: str, line: int | None):
+    """A quantity's `of` and `wrt` name declared symbols, and `of` depends on `wrt`: else its
+    derivative does not exist (a one-line error naming the quantity)."""
+    def named(field: str, text: str) -> str:
+        try:
+            node = model.normalize(parse(written_name(text)))
+        except (ParseError, NotationError) as exc:
+            raise DerivationFileError(path, f"quantity {qid!r}: {field}: cannot read {text!r} ({exc})", line) from None
+        sid = model.resolve_name(node) if isinstance(node, Sym) else None
+        if sid is None:
+            raise DerivationFileError(path, f"quantity {qid!r}: {field}: {text!r} is not a declared symbol "
+                                            f"(declared: {', '.join(s.id for s in model.symbols if s.role != 'columns')})",
+                                      line)
+        return sid
+    of_id = named("of", of)
+    if kind == "value":
+        return
+    if not wrt:
+        raise DerivationFileError(path, f"quantity {qid!r}: wrt: required for a {kind}", line)
+    wrt_id = named("wrt", wrt)
+    wrt_id = model.column_family(wrt_id) or wrt_id
+    if not model.depends_on(of_id, wrt_id):
+        raise DerivationFileError(path, f"quantity {qid!r}: {of} does not depend on {wrt}, so the derivative "
+                                        "is not a quantity of this model", line)
 
 
 def _given_values(model: Model, values: dict, path: str, text: str) -> tuple:

@@ -17,6 +17,7 @@ from symderiv.truth.backends import NumpyBackend
 from symderiv.truth.evaluate import Env
 from symderiv.truth.forward import column_kinds, declared_layout, index_labels
 from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.model import written_name
 
 NUMPY = NumpyBackend()
 SAMPLE_COUNTS = (7, 6, 9)
@@ -32,7 +33,7 @@ def readings(problem, quantity) -> tuple[str, ...]:
 def target(problem, text: str, bindings=None) -> str:
     """The id of the declared symbol a quantity's `of`/`wrt` names."""
     interp = Interpreter(problem, bindings or {})
-    tree = interp.normalize(parse(text))
+    tree = interp.normalize(parse(written_name(text)))
     if isinstance(tree, Sym) and len(tree.indices) == 1:
         found = problem.model.resolve_name(tree)         # u_w: a column of a matrix
         if found is not None and problem.model.column_family(found):

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from symderiv.core.errors import DerivationFileError, UnknownProblemError, UnknownQuantityError
-from symderiv.truth.model import Model, build_model
+from symderiv.truth.model import Model, build_model, check_quantity
 from symderiv.truth.network import ACTIVATIONS, LOSSES, Layer, Network
 from symderiv.truth.schema import KeySpec, line_of, validate_key
 
@@ -164,6 +164,8 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
     quantities = []
     for raw in spec.quantity:
         line = line_of(text, f'"{raw.id}"') or 0
+        if model is not None:
+            check_quantity(model, raw.id, raw.kind, raw.of, raw.wrt, path, line)
         if model is None and raw.kind == "gradient" and raw.of not in OBJECTIVES:
             fail(f"quantity {raw.id!r}: 'of' must be one of {', '.join(OBJECTIVES)}", f'"{raw.id}"')
         quantities.append(Quantity(
