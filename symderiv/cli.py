@@ -6,23 +6,31 @@ import json
 import os
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from symderiv.core.errors import SymderivError
-from symderiv.grading.grade import grade_submission
+from symderiv.grading.batch import DEFAULT_TIMEOUT, run_batch
 from symderiv.grading.overrides import apply_overrides, load_overrides
 from symderiv.grading.results import GradeConfig
 from symderiv.grading.verify import verify_file
 from symderiv.judging.check import check_claim
 from symderiv.output.classview import class_view
+from symderiv.output.escape import terminal_text
 from symderiv.output.export import export_submissions
 from symderiv.output.feedback import write_feedback
 from symderiv.output.handout import export_document
 from symderiv.output.lms import canvas_csv, moodle_csv, unidentified
 from symderiv.output.overview import write_html
 from symderiv.output.platforms import GRADESCOPE_VISIBILITY, run_autograder
-from symderiv.output.report import Progress, grade_csv, grade_json, plain_feedback, verdict_text, verify_line
+from symderiv.output.report import (
+    Progress,
+    grade_csv,
+    grade_json,
+    grade_jsonl_line,
+    plain_feedback,
+    verdict_text,
+    verify_line,
+)
 from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
 from symderiv.reading.identity import load_roster
@@ -31,7 +39,7 @@ from symderiv.web import ConfigError, ServeConfig, parse_rate_limit, serve
 
 
 def _fail(message: str, code: int = 2) -> int:
-    print(f"symderiv: {message}", file=sys.stderr)
+    print(f"symderiv: {terminal_text(message)}", file=sys.stderr)
     return code
 
 
@@ -85,11 +93,6 @@ def cmd_export(args) -> int:
     return 0
 
 
-def _grade_one(job):
-    submission, problem, config = job
-    return grade_submission(submission, problem, config)
-
-
 def cmd_keys(args) -> int:
     keys = available_keys()
     if not keys:
@@ -110,19 +113,18 @@ def _grade(args, work: Path) -> int:
     config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
     roster = load_roster(args.roster) if args.roster else None
     overrides = load_overrides(args.overrides) if args.overrides else []
-    jobs = [(s, problem, config) for s in collect(args.submissions, work, roster)]
-    progress = Progress(len(jobs), "grading")
-    reports = []
-    if args.jobs > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            for report in pool.map(_grade_one, jobs):
-                reports.append(report)
-                progress.step(Path(report.file).name)
-    else:
-        for job in jobs:
-            reports.append(_grade_one(job))
-            progress.step(Path(job[0].display).name)
-    progress.close()
+    submissions = collect(args.submissions, work, roster)
+    progress = Progress(len(submissions), "grading")
+
+    def finished(job, report) -> None:
+        if args.jsonl:          # one line per file as it finishes: an interrupted run keeps them
+            print(grade_jsonl_line(report), flush=True)
+        progress.step(Path(job.path).name)
+
+    try:
+        reports = run_batch(submissions, problem, config, jobs=args.jobs, timeout=args.timeout, on_result=finished)
+    finally:
+        progress.close()
     reports = apply_overrides(reports, overrides, args.layout_credit, str(args.overrides))
     view = class_view(reports, problem)
     if args.json:
@@ -135,7 +137,7 @@ def _grade(args, work: Path) -> int:
               else moodle_csv(reports, total), end="")
         for file in unidentified(reports, args.format):
             print(f"symderiv: {file}: no student id for {args.format} (give --roster FILE)", file=sys.stderr)
-    else:
+    elif not args.jsonl:        # --jsonl printed each report as it finished
         for r in reports:
             print(grade_table(r))
         if len(reports) > 1:
@@ -149,13 +151,13 @@ def _grade(args, work: Path) -> int:
         print(f"wrote {len(written)} feedback files in {args.feedback}", file=sys.stderr)
     if args.html:
         index = write_html(reports, problem, Path(args.html))
-        print(f"wrote {index}", file=sys.stderr)
+        print(f"wrote {terminal_text(index)}", file=sys.stderr)
     if args.export_latex:
         for written in export_submissions(reports, problem, Path(args.export_latex)):
-            print(f"wrote {written}", file=sys.stderr)
+            print(f"wrote {terminal_text(written)}", file=sys.stderr)
     for r in reports:
         if r.error:
-            print(f"symderiv: {r.error}", file=sys.stderr)
+            print(f"symderiv: {terminal_text(r.error)}", file=sys.stderr)
     return 1 if any(r.error for r in reports) else 0
 
 
@@ -225,9 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feedback", metavar="DIR", help="write a feedback file per student (Markdown and HTML)")
     p.add_argument("--summary-json", metavar="FILE", help="write the class view (verdict counts, common "
                                                           "mistakes, parts to review) as JSON")
+    fmt.add_argument("--jsonl", action="store_true", help="one JSON object per line, printed as each file finishes")
     p.add_argument("--html", metavar="DIR", help="write an HTML report per submission and a class overview")
     p.add_argument("--export-latex", metavar="DIR", help="write each submission's verified parts as LaTeX")
     p.add_argument("--jobs", type=int, default=1, help="grade in N parallel processes")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"hard time limit per file; a file over it gets an error entry (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("--layout-credit", type=float, default=0.75,
                    help="share of a part's points for correct-up-to-layout (default 0.75)")
     p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")

@@ -14,7 +14,7 @@ import numpy as np
 
 from symderiv.core.errors import SubmissionError
 from symderiv.grading.claims import Claim, Walker, is_closed
-from symderiv.grading.results import DEFAULT_CONFIG, GradeConfig, Part, Report
+from symderiv.grading.results import DEFAULT_CONFIG, GradeConfig, Part, Report, Step
 from symderiv.grading.steps import STEP_ERRORS, check_steps
 from symderiv.judging.check import judge
 from symderiv.reading.collect import Submission
@@ -38,7 +38,10 @@ def grade_text(text: str, problem: Problem | str, file: str = "<text>",
     walker = Walker(problem)
     walker.run(extract(text))
     parts, first_wrong = [], {}
-    steps = check_steps(problem, walker)
+    try:
+        steps = check_steps(problem, walker)
+    except Exception as exc:        # the steps are advice: their failure costs no part
+        steps = [Step(0, True, f"the = steps could not be checked ({type(exc).__name__}); not counted")]
     for step in steps:
         if not step.ok and step.quantity and step.quantity not in first_wrong:
             first_wrong[step.quantity] = step.line
@@ -48,7 +51,12 @@ def grade_text(text: str, problem: Problem | str, file: str = "<text>",
     for qid in ids:
         q = problem.quantity(qid)
         max_points = 1.0 if qid in problem.parts else 0.0
-        part = _grade_part(problem, q, [c for c in walker.claims if c.quantity == qid], config, max_points)
+        try:
+            part = _grade_part(problem, q, [c for c in walker.claims if c.quantity == qid], config, max_points)
+        except Exception as exc:    # a failing part costs that part only
+            reason = f"{type(exc).__name__}: {exc}"[:300]
+            part = Part(qid, "undecided", "", None, f"This part could not be graded ({reason}); flagged for review.",
+                        0.0, max_points, review=f"grading this part failed: {reason}")
         parts.append(replace(part, first_wrong_line=first_wrong.get(qid)))
     score = sum(p.points for p in parts)
     return Report(file=file, problem=problem.id, score=score,
@@ -82,7 +90,7 @@ def _grade_part(problem: Problem, q: Quantity, claims: list[Claim], config: Grad
     points = max_points * (1.0 if verdict.verdict == "correct" else
                            config.layout_credit if verdict.verdict == "correct-up-to-layout" else 0.0)
     return Part(q.id, verdict.verdict, final.latex, final.line, feedback, points, max_points,
-                check=verdict.to_dict())
+                check=verdict.to_dict(), review=verdict.review)
 
 
 def _grade_value(problem: Problem, q: Quantity, claims: list[Claim], max_points: float) -> Part:
@@ -136,6 +144,9 @@ def grade_file(path: str | os.PathLike, problem: Problem | str, config: GradeCon
     except RecursionError:
         return Report(file=str(path), problem=problem_id, score=0.0, max_score=0.0,
                       error=f"{path}: the submission is nested too deeply to grade")
+    except Exception as exc:        # any stage's failure on a hostile file is that file's error entry
+        return Report(file=str(path), problem=problem_id, score=0.0, max_score=0.0,
+                      error=f"{path}: grading failed: {type(exc).__name__}: {exc}"[:500])
     return replace(report, cells=source.cells)
 
 

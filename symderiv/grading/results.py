@@ -31,7 +31,7 @@ class Step:
 @dataclass(frozen=True)
 class Part:
     quantity: str
-    verdict: str                      # correct | correct-up-to-layout | incorrect | unparseable | missing
+    verdict: str                      # correct | correct-up-to-layout | incorrect | unparseable | missing | undecided
     claim: str
     line: int | None
     feedback: str
@@ -40,6 +40,7 @@ class Part:
     first_wrong_line: int | None = None
     check: dict | None = None
     override: dict | None = None      # a TA's override: {"verdict", "points", "comment", "automatic": {...}}
+    review: str | None = None         # set when a person must decide (the grader could not)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class Report:
                         "points": round(p.points, 4), "max_points": p.max_points,
                         "first_wrong_line": p.first_wrong_line, "check": p.check,
                         **({"location": self.where(p.line)} if self.cells and p.line else {}),
-                        **({"override": p.override} if p.override else {})} for p in self.parts],
+                        **({"override": p.override} if p.override else {}),
+                        **({"review": p.review} if p.review else {})} for p in self.parts],
              "steps": [{"line": s.line, "ok": s.ok, "message": feedback_unicode(s.message), "message_latex": s.message,
                         "left": s.left, "right": s.right,
                         "quantity": s.quantity} for s in self.steps]}

@@ -51,9 +51,10 @@ def resolve_quantity(problem: Problem, quantity: str) -> Quantity:
 
 def check_claim(problem: str | Problem, quantity: str, claim: str, *, symbolic: bool = True,
                 timeout: float = 5.0) -> Verdict:
-    """Check a student's claim for a quantity of a problem. Never raises for a bad claim:
-    unreadable LaTeX is an `unparseable` verdict. An unknown problem or quantity raises
-    a SymderivError naming it."""
+    """Check a student's claim for a quantity of a problem. Never raises for any claim string:
+    unreadable LaTeX is an `unparseable` verdict, an internal failure an `undecided` one that
+    names the reason (flagged for review). An unknown problem or quantity raises a
+    SymderivError naming it."""
     start = time.perf_counter()
     problem = load_problem(problem) if isinstance(problem, str) else problem
     q = resolve_quantity(problem, quantity)
@@ -67,10 +68,25 @@ def check_claim(problem: str | Problem, quantity: str, claim: str, *, symbolic: 
     except RecursionError:
         return Verdict(**base, verdict="unparseable", feedback="The claim is nested too deeply to read.",
                        seconds=time.perf_counter() - start)
-    verdict = judge(problem, q, parsed.tree, symbolic=symbolic, timeout=timeout)
+    except Exception as exc:     # never raises for a claim: an internal failure is named in the verdict
+        return _internal_error(base, "reading", exc, start)
+    try:
+        verdict = judge(problem, q, parsed.tree, symbolic=symbolic, timeout=timeout)
+    except RecursionError:
+        return Verdict(**base, verdict="unparseable", feedback="The claim is nested too deeply to evaluate.",
+                       seconds=time.perf_counter() - start)
+    except Exception as exc:
+        return _internal_error(base, "checking", exc, start)
     repaired = f" (read after repair: {'; '.join(parsed.repairs)})" if parsed.repairs else ""
     return replace(verdict, claim=claim, repairs=parsed.repairs, feedback=verdict.feedback + repaired,
                    seconds=time.perf_counter() - start)
+
+
+def _internal_error(base: dict, stage: str, exc: Exception, start: float) -> Verdict:
+    reason = f"{type(exc).__name__}: {exc}"[:300]
+    return Verdict(**base, verdict="undecided", review=f"internal error while {stage} the claim: {reason}",
+                   feedback=f"The claim could not be checked (internal error while {stage} it: {reason}); "
+                            "flagged for review.", seconds=time.perf_counter() - start)
 
 
 def free_index_names(tree: Node, bound: frozenset = frozenset()) -> list[str]:
@@ -171,8 +187,16 @@ def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, 
         else:
             verdict = "correct-up-to-layout"
             feedback = f"Right up to layout ({reading}): {'; '.join(dict.fromkeys(match.fixes))}."
-        review = sym.status in ("error", "timeout", "undecided")
-        if review:
+        if sym.status in ("error", "timeout"):
+            # numerically right, but only the exact check sees a tiny difference: never accept unchecked
+            return Verdict(**base, verdict="undecided", reading=match.reading, fixes=match.fixes,
+                           feedback=(f"{feedback} But the exact symbolic check could not decide "
+                                     f"({sym.detail}), so this is flagged for review."),
+                           review=f"the exact check could not decide: {sym.detail}",
+                           numeric=numeric, symbolic=sym, normalized=to_latex(match.tree))
+        review = None
+        if sym.status == "undecided":      # SymPy finished but could not decide a sign: accepted, a TA should look
+            review = f"the exact check could not decide: {sym.detail}"
             feedback += f" (The symbolic check could not decide: {sym.detail}; flagged for review.)"
         if sym.status == "different":
             # the exact check sees what the random points missed: trust it, and say so

@@ -18,7 +18,7 @@ from symderiv.notation.scalar import exact_scalar
 from symderiv.truth import cache
 from symderiv.truth.evaluate import Env, Evaluator
 from symderiv.truth.interpret import Interpreter, Ref
-from symderiv.truth.limits import TimedOut, run_limited
+from symderiv.truth.limits import TimedOut, WorkerLost, run_limited
 from symderiv.truth.model_reference import is_column_quantity
 from symderiv.truth.model_symbolic import model_value
 from symderiv.truth.prepared import ensure_prepared, setup
@@ -77,6 +77,7 @@ def _indexed(env, tree, quantity, reference, columns: bool = False):
 
 
 _MEMO: dict = {}
+DEFINITIVE = ("equal", "different")     # the only results memoised and cached
 
 
 def _canonical_ops(node: Node) -> Node:
@@ -96,16 +97,18 @@ def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: st
     except Exception:  # normalisation problems surface in the check itself
         pass
     key = (problem, quantity, _canonical_ops(tree), reading, final_transpose)
-    if key not in _MEMO:
-        stored = cache.load(problem, key)
-        result = SymbolicResult(*stored) if stored else run_symbolic_check(problem, quantity, tree, reading,
-                                                                        final_transpose, timeout)
-        if result.status == "timeout":
+    if key in _MEMO:
+        return _MEMO[key]
+    stored = cache.load(problem, key)
+    if stored is not None:
+        result = SymbolicResult(*stored)
+    else:
+        result = run_symbolic_check(problem, quantity, tree, reading, final_transpose, timeout)
+        if result.status not in DEFINITIVE:     # a timeout, a lost worker or an error may not recur
             return result
-        if not stored:
-            cache.store(problem, key, (result.status, result.detail, result.sizes, result.seconds))
-        _MEMO[key] = result
-    return _MEMO[key]
+        cache.store(problem, key, (result.status, result.detail, result.sizes, result.seconds))
+    _MEMO[key] = result
+    return result
 
 
 def run_symbolic_check(problem, quantity, tree, reading, final_transpose, timeout) -> SymbolicResult:
@@ -116,11 +119,16 @@ def run_symbolic_check(problem, quantity, tree, reading, final_transpose, timeou
         result = run_limited(_worker, (problem, quantity, tree, reading, final_transpose), timeout)
     except Exception as exc:  # a SymPy failure is reported, never raised
         return SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], sizes, time.perf_counter() - start)
-    if isinstance(result, TimedOut):
-        return SymbolicResult("timeout", f"SymPy did not finish within {timeout:g} s", sizes,
-                              time.perf_counter() - start)
+    if isinstance(result, (TimedOut, WorkerLost)):
+        return _undecided(result, sizes, start)
     status, detail, sizes = result
     return SymbolicResult(status, detail, sizes, time.perf_counter() - start)
+
+
+def _undecided(outcome, sizes: str, start: float) -> SymbolicResult:
+    if isinstance(outcome, TimedOut):
+        return SymbolicResult("timeout", f"SymPy {outcome}", sizes, time.perf_counter() - start)
+    return SymbolicResult("error", f"the exact check could not run: {outcome}", sizes, time.perf_counter() - start)
 
 
 def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
@@ -170,6 +178,6 @@ def value_check(problem: Problem, quantity: Quantity, tree: Node, timeout: float
         result = run_limited(_value_worker, (problem, quantity, tree), timeout)
     except Exception as exc:
         return SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], "", time.perf_counter() - start)
-    if isinstance(result, TimedOut):
-        return SymbolicResult("timeout", f"SymPy did not finish within {timeout:g} s", "", time.perf_counter() - start)
+    if isinstance(result, (TimedOut, WorkerLost)):
+        return _undecided(result, "", start)
     return SymbolicResult(result[0], result[1], "", time.perf_counter() - start)

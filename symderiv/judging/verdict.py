@@ -28,7 +28,7 @@ class Verdict:
     problem: str
     quantity: str
     claim: str
-    verdict: str                # correct | correct-up-to-layout | incorrect | unparseable
+    verdict: str                # correct | correct-up-to-layout | incorrect | unparseable | undecided
     feedback: str
     reading: str | None = None
     fixes: tuple[str, ...] = ()
@@ -38,7 +38,7 @@ class Verdict:
     repairs: tuple[str, ...] = ()
     normalized: str | None = None
     seconds: float = 0.0
-    review: bool = False        # accepted while the exact check was undecided: a TA should look
+    review: str | None = None   # why a person should look (undecided: the exact check did not finish)
 
     @property
     def accepted(self) -> bool:

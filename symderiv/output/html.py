@@ -24,6 +24,7 @@ from latex2mathml.converter import convert_to_element
 
 from symderiv.notation.mathtext import MATH, informal_to_latex, split_math
 from symderiv.notation.unicode import to_unicode
+from symderiv.output.escape import display_name
 from symderiv.output.report import MARKS
 
 VERDICTS = ("correct", "correct-up-to-layout", "incorrect", "unparseable", "missing")
@@ -35,6 +36,7 @@ COLOURS = {
     "incorrect": ("#a40e26", "#ffd7d5"),
     "unparseable": ("#424a53", "#e1e4e8"),
     "missing": ("#424a53", "#e1e4e8"),
+    "undecided": ("#6f42c1", "#eee2ff"),
 }
 
 _MATHML_TAG = re.compile(r"m[a-z]+|none")
@@ -178,7 +180,8 @@ def who(report, short: str | None = None) -> str:
 # ---- pages -----------------------------------------------------------------------------
 
 def document(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    """The page; a file name that is not UTF-8 is shown with \\x escapes (display_name), never a crash."""
+    return display_name(f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 

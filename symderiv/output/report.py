@@ -9,8 +9,10 @@ import time
 
 from symderiv.notation.mathtext import feedback_unicode
 from symderiv.notation.unicode import to_unicode
+from symderiv.output.escape import csv_cell, safe_data, terminal_text
 
-MARKS = {"correct": "✓", "correct-up-to-layout": "~", "incorrect": "✗", "unparseable": "?", "missing": "-"}
+MARKS = {"correct": "✓", "correct-up-to-layout": "~", "incorrect": "✗", "unparseable": "?", "missing": "-",
+         "undecided": "!"}
 
 
 class Progress:
@@ -30,7 +32,7 @@ class Progress:
         filled = int(width * self.done / self.total)
         elapsed = time.perf_counter() - self.start
         self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                          f"{elapsed:5.1f}s {note[:30]:30}")
+                          f"{elapsed:5.1f}s {terminal_text(note)[:30]:30}")
         self.stream.flush()
 
     def close(self) -> None:
@@ -40,7 +42,7 @@ class Progress:
 
 
 def verdict_text(v) -> str:
-    lines = [f"{MARKS.get(v.verdict, '?')} {v.verdict}: {feedback_unicode(v.feedback)}"]
+    lines = [f"{MARKS.get(v.verdict, '?')} {v.verdict}: {terminal_text(feedback_unicode(v.feedback))}"]
     if v.numeric is not None:
         err = f", max rel. error {v.numeric.max_rel_err:.2g}" if v.numeric.max_rel_err is not None else ""
         reading = f" ({v.numeric.reading})" if v.numeric.reading else ""
@@ -50,7 +52,7 @@ def verdict_text(v) -> str:
         sizes = f" on {v.symbolic.sizes}" if v.symbolic.sizes else ""
         lines.append(f"  symbolic: {v.symbolic.status}{sizes}" + (f" — {v.symbolic.detail}" if v.symbolic.detail else ""))
     if v.normalized:
-        lines.append(f"  read as:  {to_unicode(v.normalized)}")
+        lines.append(f"  read as:  {terminal_text(to_unicode(v.normalized))}")
     lines.append(f"  ({v.seconds * 1000:.0f} ms)")
     return "\n".join(lines)
 
@@ -69,7 +71,12 @@ def verify_line(r) -> str:
 
 
 def grade_json(reports) -> str:
-    return json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False, default=str)
+    return json.dumps([safe_data(r.to_dict()) for r in reports], indent=2, ensure_ascii=False, default=str)
+
+
+def grade_jsonl_line(report) -> str:
+    """One report as one line of JSON (grade --jsonl)."""
+    return json.dumps(safe_data(report.to_dict()), ensure_ascii=False, default=str)
 
 
 def grade_csv(reports, parts: list[str]) -> str:
@@ -77,11 +84,11 @@ def grade_csv(reports, parts: list[str]) -> str:
     (for an LMS import use `--format canvas` or `--format moodle`, lms.py)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["file"] + parts + ["total", "max", "error", "student", "student_id"])
+    writer.writerow(["file"] + [csv_cell(q) for q in parts] + ["total", "max", "error", "student", "student_id"])
     for r in reports:
         points = {p.quantity: p.points for p in r.parts}
         student = getattr(r, "student", None)
-        writer.writerow([r.file] + [f"{points.get(q, 0):g}" for q in parts]
-                        + [f"{r.score:g}", f"{r.max_score:g}", r.error or "",
-                           student.name if student else "", student.id if student else ""])
+        writer.writerow([csv_cell(r.file)] + [f"{points.get(q, 0):g}" for q in parts]
+                        + [f"{r.score:g}", f"{r.max_score:g}", csv_cell(r.error or ""),
+                           csv_cell(student.name) if student else "", csv_cell(student.id) if student else ""])
     return buf.getvalue()

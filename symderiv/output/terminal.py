@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from symderiv.notation.mathtext import feedback_unicode
 from symderiv.output.classview import ClassView
+from symderiv.output.escape import terminal_text
 from symderiv.output.report import MARKS
 
 __all__ = ["grade_table", "class_summary", "points_text", "report_heading"]
@@ -25,13 +26,13 @@ def report_heading(report) -> str:
     name = f"{who} — {report.file}" if who else report.file
     if report.student and report.student.late:
         name += " (late)"
-    return name
+    return terminal_text(name)
 
 
 def _part_line(report, p, width: int) -> str:
     where = report.where(p.line) if p.line else "—"
     points = points_text(p.points, p.max_points) if p.max_points else ""
-    text = feedback_unicode(p.feedback)
+    text = terminal_text(feedback_unicode(p.feedback))
     if p.verdict not in ACCEPTED and p.first_wrong_line and p.first_wrong_line != p.line:
         text += f" First wrong step: {report.where(p.first_wrong_line)}."
     verdict = p.verdict
@@ -39,13 +40,13 @@ def _part_line(report, p, width: int) -> str:
         was = p.override.get("automatic", {})
         verdict = f"{p.verdict} (overridden; was {was.get('verdict', '?')})"
         comment = p.override.get("comment")
-        text = (f"TA: {comment}. " if comment else "TA override. ") + f"Checker: {text}"
+        text = (f"TA: {terminal_text(comment)}. " if comment else "TA override. ") + f"Checker: {text}"
     return (f"  {MARKS.get(p.verdict, '?')} {p.quantity:{width}} {verdict:21} {points:>6}  {where:15} {text}")
 
 
 def grade_table(report) -> str:
     if report.error:
-        return f"{report_heading(report)}: ERROR {report.error}"
+        return f"{report_heading(report)}: ERROR {terminal_text(report.error)}"
     out = [f"{report_heading(report)}  ({report.problem})  score {points_text(report.score, report.max_score)}"]
     width = max([len(p.quantity) for p in report.parts] + [10])
     scored = [p for p in report.parts if p.max_points]
@@ -59,7 +60,7 @@ def grade_table(report) -> str:
            and (s.line, s.message.split(": ", 1)[-1]) not in said]
     if bad:
         out.append("  wrong steps:")
-        out.extend(f"    {report.where(s.line)}: {feedback_unicode(s.message)}" for s in bad)
+        out.extend(f"    {report.where(s.line)}: {terminal_text(feedback_unicode(s.message))}" for s in bad)
     return "\n".join(out)
 
 
@@ -83,9 +84,9 @@ def class_summary(view: ClassView) -> str:
             out.append(f"  {p.quantity:{width}} {counts}" + (f"   mistakes: {mistakes}" if mistakes else ""))
     if view.flagged:
         out.append("For review:")
-        out += [f"  {f.student + ' — ' if f.student else ''}{f.file}  {f.quantity}"
-                f"{f' (line {f.line})' if f.line else ''}: {f.reason}" for f in view.flagged]
+        out += [terminal_text(f"  {f.student + ' — ' if f.student else ''}{f.file}  {f.quantity}"
+                              f"{f' (line {f.line})' if f.line else ''}: {f.reason}") for f in view.flagged]
     if view.unreadable:
         out.append("Not graded:")
-        out += [f"  {error}" for _, error in view.unreadable]
+        out += [f"  {terminal_text(error)}" for _, error in view.unreadable]
     return "\n".join(out)

@@ -1,31 +1,77 @@
-"""A small on-disk cache of symbolic results, shared by processes (`grade --jobs`) and runs.
+"""An on-disk cache of exact-check results, shared by processes (`grade --jobs`) and runs.
 
-Entries are keyed by the claim, the answer-key file's bytes and the source of the modules
-that compute the result, so an edited answer key or a new version of symderiv never reads a
-stale entry. SYMDERIV_CACHE=0 turns it off; SYMDERIV_CACHE_DIR moves it.
+What it stores, and why it cannot lie:
+- Only definitive results: ``store`` accepts ("equal" | "different", detail, sizes, seconds)
+  and nothing else, so an error, a timeout or a lost worker is never remembered.
+- Entries are validated on read: anything of another shape, or any failure of the store
+  (a corrupt database, a FIFO or a symlink where its files belong, a lock held too long), is a
+  miss, never an exception or a hang.
+- Writes are SQLite transactions (diskcache): atomic, with no temporary files of ours; the
+  directory is created private (0700) and refused when it is a symlink or not ours. SQLite
+  refuses a symlink or a FIFO at its database and journal paths (an error, hence a miss).
+- Bounded: at most ``SIZE_LIMIT`` bytes; the oldest entries are evicted first.
+
+Keys cover the claim, the answer-key file's bytes and the source of every module of the
+package, so an edited answer key or a new version of symderiv never reads a stale entry.
+SYMDERIV_CACHE=0 turns it off; SYMDERIV_CACHE_DIR moves it.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import stat
+import threading
 from functools import lru_cache
 from pathlib import Path
+
+import diskcache
+
+__all__ = ["load", "store", "SIZE_LIMIT", "STATUSES"]
+
+SIZE_LIMIT = 64 * 2 ** 20
+STATUSES = ("equal", "different")
+LOCK_SECONDS = 2.0           # SQLite's busy timeout: a writer that holds the lock longer costs a miss
+
+_opened: dict[tuple[int, Path], diskcache.Cache | None] = {}
+_lock = threading.Lock()
 
 
 def _enabled() -> bool:
     return os.environ.get("SYMDERIV_CACHE", "1") != "0"
 
 
-@lru_cache(maxsize=1)
-def _directory() -> Path | None:
-    base = os.environ.get("SYMDERIV_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "symderiv")
+def _base() -> Path:
+    return Path(os.environ.get("SYMDERIV_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "symderiv"))
+
+
+def _private_directory(path: Path) -> bool:
     try:
-        Path(base).mkdir(parents=True, exist_ok=True)
-        return Path(base)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(path)
     except OSError:
-        return None
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+
+
+def _cache() -> diskcache.Cache | None:
+    """This process's handle on this directory (SQLite connections do not survive a fork), or None
+    when the store is unusable."""
+    base = _base() / "v2"
+    where = (os.getpid(), base)
+    with _lock:
+        if where not in _opened:
+            handle = None
+            if _private_directory(base):
+                try:
+                    handle = diskcache.Cache(str(base), size_limit=SIZE_LIMIT, timeout=LOCK_SECONDS,
+                                             eviction_policy="least-recently-stored",
+                                             disk_min_file_size=2 ** 30)   # every value inside SQLite
+                except Exception:   # a corrupt or tampered store: run without it
+                    handle = None
+            _opened.clear()
+            _opened[where] = handle
+        return _opened[where]
 
 
 @lru_cache(maxsize=1)
@@ -46,31 +92,35 @@ def _problem_version(path: str) -> str:
         return "unknown"
 
 
-def _file(problem, key) -> Path | None:
-    directory = _directory() if _enabled() else None
-    if directory is None:
-        return None
-    text = repr((_code_version(), _problem_version(problem.path), key))
-    return directory / (hashlib.sha256(text.encode()).hexdigest() + ".json")
+def _key(problem, key) -> str:
+    return hashlib.sha256(repr((_code_version(), _problem_version(problem.path), key)).encode()).hexdigest()
 
 
-def load(problem, key):
-    path = _file(problem, key)
-    if path is None or not path.exists():
+def valid(value) -> bool:
+    """The shape of a stored result: (status, detail, sizes, seconds) with a definitive status."""
+    return (isinstance(value, (list, tuple)) and len(value) == 4 and value[0] in STATUSES
+            and isinstance(value[1], str) and isinstance(value[2], str)
+            and isinstance(value[3], (int, float)) and not isinstance(value[3], bool))
+
+
+def load(problem, key) -> tuple | None:
+    """The stored result, or None (a miss) for anything absent, malformed or unreadable."""
+    handle = _cache() if _enabled() else None
+    if handle is None:
         return None
     try:
-        return tuple(json.loads(path.read_text()))
-    except (OSError, ValueError):
+        value = handle.get(_key(problem, key), default=None, retry=False)
+    except Exception:           # whatever is wrong with the store, the answer is "not known"
         return None
+    return tuple(value) if valid(value) else None
 
 
 def store(problem, key, value) -> None:
-    path = _file(problem, key)
-    if path is None:
+    """Remember a definitive result; anything else is ignored, and so is a store that fails."""
+    handle = _cache() if _enabled() else None
+    if handle is None or not valid(value):
         return
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(list(value)))
-        os.replace(tmp, path)          # atomic: a concurrent reader sees all or nothing
-    except OSError:
+        handle.set(_key(problem, key), list(value), retry=False)
+    except Exception:
         pass

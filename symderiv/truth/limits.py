@@ -1,8 +1,22 @@
-"""Time limits that work off the main thread: the work runs in a worker process.
+"""Time limits for work that may not finish (SymPy), in worker processes that cannot outlive us.
 
-A SymPy simplification can run for minutes; ``run_limited`` gives up after the
-limit, kills the worker (the next call starts a fresh one) and returns a
-``TimedOut`` marker instead of raising, so a timeout becomes a reported verdict.
+``run_limited(fn, args, timeout)`` runs fn(*args) in a worker process and returns its value,
+``TimedOut`` when it used more than ``timeout`` seconds of CPU time (or, as a backstop, far
+more wall time), or ``WorkerLost`` when the worker died. It never raises for a limit or a
+lost worker; an exception raised by fn is raised again here.
+
+- CPU time, not wall time: the worker arms ITIMER_PROF, which counts only its own CPU time,
+  so two busy processes beside it do not turn a finished check into a timeout. The wall
+  backstop (``WALL_FACTOR`` x timeout + ``WALL_GRACE``) only catches a worker that is stuck
+  without using the CPU.
+- Threads: each call takes a worker of its own (idle ones are kept for reuse, so the SymPy
+  set-up that a worker memoises is reused), and a timeout kills that worker only; another
+  thread's check is never touched.
+- Daemonic pools: workers are made with os.fork, not multiprocessing, so a check also runs
+  inside a multiprocessing.Pool worker (which may not have multiprocessing children).
+- No orphans: every worker asks the kernel for SIGKILL when its parent dies
+  (prctl PR_SET_PDEATHSIG) and also watches its parent's pid from a thread, as a fallback
+  where prctl is missing; ``die_with_parent()`` does both for any process.
 
 >>> run_limited(pow, (2, 10), timeout=30)
 1024
@@ -10,52 +24,205 @@ limit, kills the worker (the next call starts a fresh one) and returns a
 from __future__ import annotations
 
 import atexit
-import concurrent.futures as cf
-import multiprocessing
-import multiprocessing.util
+import ctypes
+import ctypes.util
 import os
+import signal
+import sys
+import threading
+import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, Pipe
 
-_pool: cf.ProcessPoolExecutor | None = None
-_pool_pid: int | None = None
+__all__ = ["TimedOut", "WorkerLost", "run_limited", "die_with_parent", "WALL_FACTOR", "WALL_GRACE"]
+
+WALL_FACTOR = 4.0        # wall-clock backstop: this many times the CPU limit ...
+WALL_GRACE = 10.0        # ... plus this many seconds
+MAX_IDLE = 2             # idle workers kept for reuse
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
 class TimedOut:
     seconds: float
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return self.reason or f"did not finish within {self.seconds:g} s of CPU time"
 
 
-def _executor() -> cf.ProcessPoolExecutor:
-    global _pool, _pool_pid
-    if _pool is None or _pool_pid != os.getpid():
-        context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        _pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=context)
-        _pool_pid = os.getpid()
-        # When this process is itself a pool worker (grade --jobs), multiprocessing joins its
-        # children at exit and would wait forever on the idle SymPy worker: stop it first.
-        # Finalizers with an exit priority run before that join; atexit covers the main process.
-        multiprocessing.util.Finalize(None, _discard_pool, exitpriority=100)
-        atexit.register(_discard_pool)
-    return _pool
+@dataclass(frozen=True)
+class WorkerLost:
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
 
 
-def _discard_pool() -> None:
-    global _pool
-    if _pool is not None and _pool_pid == os.getpid():
-        for proc in list(getattr(_pool, "_processes", {}).values()):
-            proc.kill()
-        _pool.shutdown(wait=False, cancel_futures=True)
-    _pool = None
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """End this process when its parent dies, however it dies: SIGKILL from the kernel on Linux,
+    and a watchdog thread comparing the parent's pid as a fallback (and for other systems)."""
+    parent = os.getppid() if parent is None else parent
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:        # the parent died before the request was made
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="symderiv-parent-watch").start()
+
+
+class _CpuLimit(BaseException):
+    """Raised in the worker by SIGPROF: its CPU time is used up."""
+
+
+def _on_cpu_limit(signum, frame):
+    raise _CpuLimit()
+
+
+def _serve(conn: Connection, parent: int) -> None:
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)       # ^C is the parent's to handle
+    signal.signal(signal.SIGPROF, _on_cpu_limit)
+    while True:
+        try:
+            fn, args, timeout = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            signal.setitimer(signal.ITIMER_PROF, timeout)
+            outcome = ("ok", fn(*args))
+        except _CpuLimit:
+            outcome = ("timeout", None)
+        except BaseException as exc:    # reported to the caller, who decides what it means
+            outcome = ("raised", exc)
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+        try:
+            conn.send(outcome)
+        except Exception as exc:        # an unpicklable value or exception: say what it was
+            conn.send(("raised", RuntimeError(f"{type(exc).__name__}: {exc}"[:300])))
+        if outcome[0] == "timeout":     # interrupted mid-computation: do not reuse this state
+            return
+
+
+class _Worker:
+    def __init__(self):
+        parent_end, child_end = Pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:                                  # the worker
+            code = 0
+            try:
+                parent_end.close()
+                _serve(child_end, parent)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        child_end.close()
+        self.pid, self.conn, self.owner = pid, parent_end, parent
+
+    def alive(self) -> bool:
+        try:
+            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return False
+
+    def kill(self) -> str:
+        """Kill and reap the worker; a description of how it ended."""
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            status = None
+        self.conn.close()
+        if status is None:
+            return "ended"
+        if os.WIFSIGNALED(status):
+            return f"was killed by signal {os.WTERMSIG(status)}"
+        return f"exited with code {os.waitstatus_to_exitcode(status)}"
+
+
+_idle: list[_Worker] = []
+_lock = threading.Lock()
+
+
+def _checkout() -> _Worker:
+    with _lock:
+        while _idle:
+            worker = _idle.pop()
+            if worker.owner == os.getpid() and worker.alive():
+                return worker
+            worker.kill()
+    return _Worker()
+
+
+def _checkin(worker: _Worker) -> None:
+    with _lock:
+        if len(_idle) < MAX_IDLE and worker.owner == os.getpid():
+            _idle.append(worker)
+            return
+    worker.kill()
+
+
+def _discard_all() -> None:
+    with _lock:
+        workers, _idle[:] = list(_idle), []
+    for worker in workers:
+        if worker.owner == os.getpid():
+            worker.kill()
+
+
+def _forget_in_child() -> None:
+    """A forked process does not own its parent's workers."""
+    global _lock
+    _lock = threading.Lock()
+    for worker in _idle:
+        try:
+            worker.conn.close()
+        except OSError:
+            pass
+    _idle.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+atexit.register(_discard_all)
 
 
 def run_limited(fn, args: tuple, timeout: float):
-    """fn(*args) in the worker process; TimedOut(timeout) if it takes longer."""
-    future = _executor().submit(fn, *args)
-    try:
-        return future.result(timeout=timeout)
-    except cf.TimeoutError:
-        _discard_pool()
-        return TimedOut(timeout)
-    except cf.process.BrokenProcessPool:
-        _discard_pool()
-        raise
+    """fn(*args) in a worker of this call's own: its value, TimedOut or WorkerLost."""
+    for attempt in (1, 2):
+        worker = _checkout()
+        try:
+            worker.conn.send((fn, args, timeout))
+            if not worker.conn.poll(WALL_FACTOR * timeout + WALL_GRACE):
+                worker.kill()
+                return TimedOut(timeout, f"did not finish within {WALL_FACTOR * timeout + WALL_GRACE:g} s "
+                                         f"of wall-clock time (the CPU limit is {timeout:g} s)")
+            status, value = worker.conn.recv()
+        except (EOFError, OSError):
+            how = worker.kill()
+            if attempt == 1:        # an idle worker that died meanwhile (e.g. its creating thread ended)
+                continue
+            return WorkerLost(f"the worker process {how}")
+        if status == "timeout":
+            worker.kill()
+            return TimedOut(timeout)
+        _checkin(worker)
+        if status == "raised":
+            raise value
+        return value
+    return WorkerLost("no worker process could be started")
