@@ -10,6 +10,8 @@ from symderiv.notation.rewrites import rewrite as rewrite_spellings
 MAX_LENGTH = 20000   # characters; nesting, not length, is what could make parsing slow
 MAX_NESTING = 60  # brackets and braces
 MAX_TREE_DEPTH = 150
+MAX_DIGITS = 30      # a number literal; longer ones overflow floats wherever a number is read
+_LONG_NUMBER = re.compile(rf"\d{{{MAX_DIGITS + 1},}}")
 
 
 class Reject(Exception):
@@ -102,6 +104,8 @@ def check_input(latex) -> str:
         raise Reject(f"forbidden command '{m.group()}'", m.start())
     if PYTHON.search(text):
         raise Reject("Python code, not a formula")
+    if m := _LONG_NUMBER.search(text):
+        raise Reject(f"a number with more than {MAX_DIGITS} digits", m.start())
     # \left\{ \begin{cases} ... \end{cases} \right. draws the brace twice
     return _CASES_BRACE.sub("", text)
 

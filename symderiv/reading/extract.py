@@ -190,10 +190,11 @@ def _split_at_leading_relations(masked: str, span: tuple[int, int], sc) -> list[
     r"""A chain written one `= …` per line without \ is one row per line (each keeps its own line)."""
     start, end = span
     cuts = []
+    positions = sc.positions
     for m in _LEADING_RELATION.finditer(masked, start, end):
         q = m.end()
-        i = next((k for k, (pos, _) in enumerate(sc.toks) if pos >= q), None)
-        if i is not None and sc.depth[i] == 0:
+        i = bisect_left(positions, q)           # the first token at or after q (a linear scan was quadratic)
+        if i < len(positions) and sc.depth[i] == 0:
             cuts.append((m.start(), q))
     pieces, s0 = [], start
     for nl, q in cuts:

@@ -53,6 +53,7 @@ class Scan:
     def __init__(self, s: str, envs_and_braces_only: bool = False):
         self.s = s
         self.toks = [(m.start(), m.group()) for m in TOKEN_PATTERN.finditer(s)]
+        self.positions = [pos for pos, _ in self.toks]     # sorted: for bisect
         self.pair: dict[int, int] = {}
         stacks: dict[str, list[int]] = {}
         for i, (_, tok) in enumerate(self.toks):

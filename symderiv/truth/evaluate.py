@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -177,7 +178,7 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
             raise ShapeError(f"{to_latex(node)}: {exc}{hint}") from None
 
     def index_position(self, ix: Node):
-        if isinstance(ix, Num) and float(ix.value).is_integer():
+        if isinstance(ix, Num) and Fraction(ix.value).denominator == 1:
             return int(ix.value) - 1
         if isinstance(ix, Sym) and not ix.indices and ix.name in self.bind:
             return self.bind[ix.name]

@@ -14,6 +14,7 @@ Ref(kind='A', layer=1)
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from symderiv.core.errors import NotationError
 from symderiv.core.tree import Add, Call, Deriv, Neg, Node, Num, Pow, Product, Sym, Transpose, map_children
@@ -56,7 +57,7 @@ class Interpreter:
     # ---- layer labels -----------------------------------------------------------
     def layer_value(self, node: Node) -> int:
         """The integer a layer expression (3, l, l+1, L-1) stands for."""
-        if isinstance(node, Num) and float(node.value).is_integer():
+        if isinstance(node, Num) and Fraction(node.value).denominator == 1:   # never float(): big integers
             return int(node.value)
         if isinstance(node, Sym) and not node.indices and node.name in self.bindings:
             return self.bindings[node.name]

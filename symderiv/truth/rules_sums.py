@@ -1,13 +1,21 @@
 """The evaluator's rules for sums (over samples or over an index): a mixin of ``Evaluator`` (truth/evaluate.py)."""
 from __future__ import annotations
 
+from fractions import Fraction
+
 from symderiv.core.errors import NotationError, ShapeError
 from symderiv.core.tree import (
     Node,
+    Num,
+    Pow,
     Sum,
     Sym,
 )
 from symderiv.truth.candidates import Candidate
+
+MAX_SUM_COUNT = 10 ** 15     # terms of a sum whose body does not use its index (K c, no loop)
+MAX_SUM_TERMS = 2000         # terms evaluated one by one, over all sums nested in each other
+NESTED_TERMS = "__nested_terms__"
 
 
 class SumRules:
@@ -16,18 +24,30 @@ class SumRules:
             return self.sample_sum(node)
         extent = self.extent(node.body, node.index)
         if node.upper is not None:
-            width = self.size_name_width(node.upper)
-            upper = width if width is not None else int(self.value(node.upper)[0, 0])
+            upper = self.sum_bound(node.upper, node.index, "upper")
+            lower = 1 if node.lower is None else self.sum_bound(node.lower, node.index, "lower")
+            if upper < lower:
+                raise ShapeError(f"the sum over {node.index} from {lower} to {upper} has no terms")
+            if not self.uses_index(node.body, node.index):     # Σ_{k=1}^{K} c = K c: no loop
+                count = upper - lower + 1
+                if count > MAX_SUM_COUNT:
+                    raise ShapeError(f"the sum over {node.index} has {count} terms (more than {MAX_SUM_COUNT:.0e})")
+                return self.single(node, self.sub(node.index, lower - 1).value(node.body) * count)
             if extent is not None and upper != extent:
                 raise ShapeError(f"the sum over {node.index} runs to {upper} but the index ranges over {extent}")
             extent = upper
         if extent is None:
             raise ShapeError(f"cannot tell what the index {node.index} of the sum runs over")
+        nested = self.bind.get(NESTED_TERMS, 1) * extent
+        if nested > MAX_SUM_TERMS:
+            raise ShapeError(f"the sums over {node.index} and the sums around it have {nested} terms "
+                             f"together (more than {MAX_SUM_TERMS}): nested too deeply to evaluate")
         total = None
         for k in range(extent):
-            sub = type(self)(self.env, {**self.bind, node.index: k}, lenient=False)
-            v = sub.value(node.body)
+            v = type(self)(self.env, {**self.bind, node.index: k, NESTED_TERMS: nested}, lenient=False).value(node.body)
             total = v if total is None else self.add_values(total, v)
+        if total is None:
+            raise ShapeError(f"the sum over {node.index} has no terms")
         return self.single(node, total)
 
     def size_name_width(self, node) -> int | None:
@@ -39,6 +59,32 @@ class SumRules:
         if node.name not in names:
             return None
         return self.layer_width(names.index(node.name))
+
+    def sub(self, index: str, position: int):
+        return type(self)(self.env, {**self.bind, index: position}, lenient=False)
+
+    def sum_bound(self, node: Node, index: str, which: str) -> int:
+        """A numeric bound of a sum, as an exact integer (never a float: 10^{400} is a clear refusal)."""
+        width = self.size_name_width(node)
+        if width is not None:
+            return width
+        if isinstance(node, Num) and Fraction(node.value).denominator == 1:
+            return int(node.value)
+        if isinstance(node, Pow) and isinstance(node.base, Num) and isinstance(node.exponent, Num):
+            base, exponent = Fraction(node.base.value), Fraction(node.exponent.value)
+            if base.denominator == exponent.denominator == 1 and 0 <= exponent <= 64:
+                return int(base) ** int(exponent)
+        try:
+            value = float(self.value(node)[0, 0])
+        except (OverflowError, TypeError) as exc:
+            raise ShapeError(f"the {which} bound of the sum over {index} is not a usable number ({exc})") from None
+        if not value.is_integer() or abs(value) > 2 ** 53:
+            raise ShapeError(f"the {which} bound of the sum over {index} is not an integer ({value:g})")
+        return int(value)
+
+    @staticmethod
+    def uses_index(body: Node, index: str) -> bool:
+        return any(isinstance(n, Sym) and n.name == index for n in body.walk())
 
     def is_sample_bound(self, node: Sum) -> bool:
         if isinstance(node.upper, Sym) and node.upper.name == "N":
