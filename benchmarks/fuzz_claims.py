@@ -31,7 +31,7 @@ from symderiv.judging.check import check_claim  # noqa: E402
 
 
 def run_share(args) -> dict:
-    worker, count, symbolic_every, limit = args
+    worker, count, symbolic_every, limit, trace_dir = args
     stats = {"claims": 0, "exceptions": [], "over": [], "verdicts": {}, "slowest": (0.0, "")}
 
     @seed(1000 + worker)
@@ -40,6 +40,8 @@ def run_share(args) -> dict:
     def one(target, claim):
         n = stats["claims"] = stats["claims"] + 1
         symbolic = symbolic_every > 0 and n % symbolic_every == 0
+        if trace_dir:
+            Path(trace_dir, f"worker-{worker}.txt").write_text(repr((target, claim)))
         start = time.process_time()
         try:
             v = check_claim(*target, claim, symbolic=symbolic)
@@ -62,11 +64,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--symbolic-every", type=int, default=20)
     parser.add_argument("--limit", type=float, default=10.0, help="CPU seconds per claim")
+    parser.add_argument("--trace", metavar="DIR", help="write each worker's current claim here (to find a hang)")
     args = parser.parse_args()
     share = -(-args.claims // args.workers)
     start = time.perf_counter()
     with get_context("fork").Pool(args.workers) as pool:
-        results = pool.map(run_share, [(w, share, args.symbolic_every, args.limit) for w in range(args.workers)])
+        results = pool.map(run_share, [(w, share, args.symbolic_every, args.limit, args.trace)
+                                        for w in range(args.workers)])
     claims = sum(r["claims"] for r in results)
     exceptions = [e for r in results for e in r["exceptions"]]
     over = [o for r in results for o in r["over"]]

@@ -36,6 +36,8 @@ from symderiv.truth.rules_labels import LabelRules
 from symderiv.truth.rules_products import ProductRules
 from symderiv.truth.rules_sums import SumRules
 
+MAX_ONES = 10_000      # \mathbf{1}_{10^9} would allocate gigabytes: a clear refusal instead
+
 # ---- environment -----------------------------------------------------------------
 
 @dataclass
@@ -225,7 +227,13 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
 
     def rule_ones(self, node):
         if node.size is not None and not (isinstance(node.size, Sym) and node.size.name == "N"):
-            return self.single(node, self.b.ones(int(self.value(node.size)[0, 0]), 1))
+            try:
+                size = float(self.value(node.size)[0, 0])
+            except (TypeError, OverflowError) as exc:
+                raise ShapeError(f"the size of the ones vector is not a number ({exc})") from None
+            if not size.is_integer() or not 1 <= size <= MAX_ONES:
+                raise ShapeError(f"a ones vector of size {size:g} (sizes here are whole numbers up to {MAX_ONES})")
+            return self.single(node, self.b.ones(int(size), 1))
         if self.env.sample_axis is None:
             # 1_N sums over the samples of a batch: one sample has none to sum
             raise ShapeError("the ones vector 1_N sums over the N samples: there is no batch in one sample")
