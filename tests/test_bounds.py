@@ -55,7 +55,7 @@ def test_an_internal_error_is_a_verdict_naming_it(monkeypatch):
     assert (v.verdict, v.accepted) == ("undecided", False) and "AttributeError" in v.review
 
 
-HANGING_FILE = rf"$$\frac{{\partial J}}{{\partial z^{{(3)}}}} = \sum_{{k=1}}^{{10^{{9}}}} \frac{{1}}{{N}}(\psi(z^{{(3)}}) - \Delta)$$"
+HANGING_FILE = r"$$\frac{\partial J}{\partial z^{(3)}} = \sum_{k=1}^{10^{9}} \frac{1}{N}(\psi(z^{(3)}) - \Delta)$$"
 
 
 @pytest.mark.parametrize("text, quantity, verdict", [
