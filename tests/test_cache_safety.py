@@ -115,3 +115,21 @@ def test_the_store_is_bounded(store_dir):
     handle = cache._cache()
     assert handle is not None and handle.size_limit == cache.SIZE_LIMIT
     assert oct(os.stat(store_dir).st_mode & 0o777) == "0o700"
+
+
+PREPARED_FIFO = """
+import os
+from symderiv.truth.prepared import prepared_path
+from symderiv.truth.problem import load_problem
+from symderiv.judging.check import check_claim
+path = prepared_path(load_problem("softmax-2layer"))
+os.mkfifo(path)
+v = check_claim("softmax-2layer", "dJ/dz3", r"\\frac{1}{N}(\\psi(z^{(3)}) - \\Delta) + 10^{-20}")
+print(v.verdict, v.symbolic.status)
+"""
+
+
+def test_a_fifo_at_the_prepared_set_up_is_not_waited_on(tmp_path):
+    done = _fresh_process(PREPARED_FIFO, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["incorrect", "different"]

@@ -160,7 +160,12 @@ def _read(path: Path | None) -> dict | None:
     if path is None:
         return None
     try:
-        with open(path, "rb") as handle:
+        # never follow a symlink nor wait on a FIFO planted at the path: only a regular file is read
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        with os.fdopen(fd, "rb") as handle:
             version, rows = _Unpickler(handle).load()
     except Exception:                 # absent, partial or from another version: built again
         return None
