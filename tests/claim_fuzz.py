@@ -37,7 +37,7 @@ PIECES = [
 @st.composite
 def mutated(draw):
     text = draw(st.sampled_from(SEEDS))
-    for _ in range(draw(st.integers(0, 6))):
+    for _ in range(draw(st.sampled_from([0, 1, 1, 2, 2, 3, 6]))):   # mostly near-LaTeX
         op = draw(st.sampled_from(["insert", "delete", "duplicate", "splice", "wrap"]))
         at = draw(st.integers(0, len(text)))
         if op == "insert":
@@ -55,5 +55,5 @@ def mutated(draw):
     return text
 
 
-CLAIMS = st.one_of(mutated(), st.lists(st.sampled_from(PIECES + list("abijk0123456789 ")), max_size=25).map("".join),
+CLAIMS = st.one_of(mutated(), mutated(), mutated(), st.lists(st.sampled_from(PIECES + list("abijk0123456789 ")), max_size=25).map("".join),
                    st.text(max_size=30))

@@ -68,6 +68,26 @@ def test_hostile_files_grade(text, quantity, verdict):
     assert {p.quantity: p.verdict for p in report.parts}[quantity] == verdict
 
 
+NAMES = ["E", "F", "G", "K", "M", "P", "Q", "R", "S", "U", "V", "O", r"\Omega", r"\Theta", r"\Phi", r"\Gamma",
+         r"\Pi", r"\Upsilon", r"\Xi", r"\mu", r"\nu", r"\rho", r"\tau", r"\kappa"]
+
+
+def _doubling_definitions(count: int) -> str:
+    lines = [rf"Let ${NAMES[0]} = \psi(z^{{(3)}}) - \Delta$."]
+    lines += [f"Let ${b} = {a} + {a}$." for a, b in zip(NAMES[:count], NAMES[1:count])]
+    return "\n\n".join(lines) + rf"\n\n$$\frac{{\partial J}}{{\partial z^{{(3)}}}} = \frac{{1}}{{N}} {NAMES[count - 1]}$$"
+
+
+@pytest.mark.parametrize("count, verdict, words", [
+    pytest.param(1, "correct", "Correct", id="one-definition"),
+    pytest.param(2, "incorrect", "2", id="doubled-once"),
+    pytest.param(24, "unparseable", "more than 5000 terms", id="24-doublings"),
+])
+def test_repeated_expansion_of_definitions_is_bounded(count, verdict, words):
+    part = grade_text(_doubling_definitions(count), "softmax-2layer").parts[0]
+    assert (part.quantity, part.verdict) == ("dJ/dz3", verdict) and words in part.feedback, part.feedback
+
+
 @pytest.mark.parametrize("lines", [2000, 8000])
 def test_extraction_of_many_leading_relations(lines):
     text = "$$\n" + r"\frac{\partial J}{\partial z^{(3)}}" + "\n" + (rf"= {TRUTH}" + "\n") * lines + "$$\n"

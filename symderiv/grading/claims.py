@@ -146,6 +146,32 @@ def _substitute(tree: Node | None, definitions: dict) -> Node | None:
     return map_children(tree, lambda child: _substitute(child, definitions))
 
 
+MAX_EXPANDED = 5000     # nodes of a row once the student's definitions are written out in it
+
+
+def expanded_size(tree: Node, memo: dict | None = None) -> int:
+    """Nodes of the tree with shared subtrees counted each time (definitions used in definitions
+    share them: F = E + E, G = F + F, ... doubles each time), counted in time linear in the DAG."""
+    memo = {} if memo is None else memo
+    if id(tree) not in memo:
+        memo[id(tree)] = 1 + sum(expanded_size(child, memo) for child in tree.children())
+    return memo[id(tree)]
+
+
+def _expand(tree: Node | None, error: str, definitions: dict) -> tuple[Node | None, str]:
+    """The row with the definitions substituted, or no tree (and why) when that is too large to check."""
+    tree = _substitute(tree, definitions)
+    if tree is None:
+        return tree, error
+    try:
+        size = expanded_size(tree)
+    except RecursionError:
+        size = MAX_EXPANDED + 1
+    if size > MAX_EXPANDED:
+        return None, f"with the definitions above written out it has more than {MAX_EXPANDED} terms"
+    return tree, error
+
+
 class Walker:
     def __init__(self, problem: Problem):
         self.problem = problem
@@ -193,8 +219,7 @@ class Walker:
             for relation, latex in rest:
                 if not latex.strip():
                     continue
-                tree, error = parse_claim(latex)
-                tree = _substitute(tree, self.definitions)
+                tree, error = _expand(*parse_claim(latex), self.definitions)
                 # a row that holds only under a condition ("when i = j") is a case, not the answer
                 chain.append((row.line, latex, tree, relation if not row.condition else "case"))
                 if current is not None and not row.condition:
@@ -239,8 +264,7 @@ class Walker:
             return
         chain = [(row.line, row.segments[0], first_tree, "")]
         for relation, latex in zip(row.relations, row.segments[1:]):
-            tree, error = parse_claim(latex)
-            tree = _substitute(tree, self.definitions)
+            tree, error = _expand(*parse_claim(latex), self.definitions)
             chain.append((row.line, latex, tree, relation))
             self.claims.append(Claim(match.quantity, latex, row.line, tree, match.component, error,
                                       match.layers))
