@@ -38,6 +38,9 @@ TRUTH = r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)"
                  id="ones-vector-of-10^9"),
     pytest.param("mlp-general", "delta-l", NESTED * 6, "incorrect", "nested too deeply", id="six-nested-sums"),
     pytest.param("mlp-general", "delta-l", NESTED, "correct", "Correct", id="one-sum"),
+    pytest.param("sigmoid-bce-1hidden", "dJ/dw2",
+                 r"\sum_k (\sum_k (\sum_{i=1}^{N}\sum_{j=1}^{N}\sum_{k=1}^{N} a_i a_j a_k))", "incorrect",
+                 "nested too deeply", id="nested-sample-sums"),
 ])
 def test_hostile_claims_get_a_verdict_with_a_reason(problem, quantity, claim, verdict, words):
     v = check_claim(problem, quantity, claim, symbolic=False)

@@ -38,10 +38,7 @@ class SumRules:
             extent = upper
         if extent is None:
             raise ShapeError(f"cannot tell what the index {node.index} of the sum runs over")
-        nested = self.bind.get(NESTED_TERMS, 1) * extent
-        if nested > MAX_SUM_TERMS:
-            raise ShapeError(f"the sums over {node.index} and the sums around it have {nested} terms "
-                             f"together (more than {MAX_SUM_TERMS}): nested too deeply to evaluate")
+        nested = self.nested_terms(node.index, extent)
         total = None
         for k in range(extent):
             v = type(self)(self.env, {**self.bind, node.index: k, NESTED_TERMS: nested}, lenient=False).value(node.body)
@@ -59,6 +56,14 @@ class SumRules:
         if node.name not in names:
             return None
         return self.layer_width(names.index(node.name))
+
+    def nested_terms(self, index: str, extent: int) -> int:
+        """Terms evaluated one by one by this sum and the sums around it: refused beyond MAX_SUM_TERMS."""
+        nested = self.bind.get(NESTED_TERMS, 1) * extent
+        if nested > MAX_SUM_TERMS:
+            raise ShapeError(f"the sums over {index} and the sums around it have {nested} terms "
+                             f"together (more than {MAX_SUM_TERMS}): nested too deeply to evaluate")
+        return nested
 
     def sub(self, index: str, position: int):
         return type(self)(self.env, {**self.bind, index: position}, lenient=False)
@@ -109,7 +114,9 @@ class SumRules:
         if node.index is None:
             return self.mapped(node, node.body, lambda v: self.b.sum_axis(v, axis),
                              lambda t: Sum(t, None, node.lower, node.upper, node.over))
-        binds = [{**self.bind, "__sample__": i, "__sample_var__": node.index} for i in range(self.samples())]
+        nested = self.nested_terms(node.index, self.samples())
+        binds = [{**self.bind, "__sample__": i, "__sample_var__": node.index, NESTED_TERMS: nested}
+                 for i in range(self.samples())]
         if self.lenient:
             return self.lenient_sum(node, binds)
         total = None
