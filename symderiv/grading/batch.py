@@ -67,7 +67,7 @@ def grade_job(job: Job) -> Report:
     """One job, in this process; an unexpected failure of any stage is the file's error entry."""
     try:
         if job.submission is not None:
-            return grade_submission(job.submission, job.problem, job.config)
+            return grade_submission(job.submission, job.problem, job.config, grade=grade_file)
         return grade_file(job.path, job.problem, job.config)
     except Exception as exc:     # whatever a hostile file triggers costs that file only
         return error_report(job, f"grading failed: {type(exc).__name__}: {exc}"[:500])

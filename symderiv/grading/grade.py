@@ -150,14 +150,16 @@ def grade_file(path: str | os.PathLike, problem: Problem | str, config: GradeCon
     return replace(report, cells=source.cells)
 
 
-def grade_submission(sub: Submission, problem: Problem | str, config: GradeConfig = DEFAULT_CONFIG) -> Report:
-    """Grade a collected submission (reading/collect.py): named as the TA knows it, with its student."""
+def grade_submission(sub: Submission, problem: Problem | str, config: GradeConfig = DEFAULT_CONFIG,
+                     grade=None) -> Report:
+    """Grade a collected submission (reading/collect.py): named as the TA knows it, with its student.
+    `grade` grades the extracted file (default grade_file)."""
     problem_id = problem if isinstance(problem, str) else problem.id
     if sub.error or not sub.path:
         report = Report(file=sub.display, problem=problem_id, score=0.0, max_score=0.0,
                         error=sub.error or f"{sub.display}: not extracted")
     else:
-        report = grade_file(sub.path, problem, config)
+        report = (grade or grade_file)(sub.path, problem, config)
         if sub.path != sub.display:
             report = replace(report, file=sub.display,
                              error=report.error.replace(sub.path, sub.display) if report.error else None)
