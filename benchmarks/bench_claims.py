@@ -20,6 +20,7 @@ Phases, each in a new process:
 
 The load average is printed next to every phase: other processes slow the figures down.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,12 +90,26 @@ def claims(limit: int | None = None) -> list[dict]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 r = json.loads(line)
-                rows.append({"problem": r["problem"], "quantity": r["quantity"], "claim": r["claim"],
-                             "label": r.get("label"), "source": path.stem})
+                rows.append(
+                    {
+                        "problem": r["problem"],
+                        "quantity": r["quantity"],
+                        "claim": r["claim"],
+                        "label": r.get("label"),
+                        "source": path.stem,
+                    }
+                )
     for (problem, quantity), claim in keys.items():
         for variant in VARIANTS:
-            rows.append({"problem": problem, "quantity": quantity, "claim": variant(claim), "label": None,
-                         "source": "key variants"})
+            rows.append(
+                {
+                    "problem": problem,
+                    "quantity": quantity,
+                    "claim": variant(claim),
+                    "label": None,
+                    "source": "key variants",
+                }
+            )
     out = []
     for r in rows:
         key = (r["problem"], r["quantity"], r["claim"])
@@ -116,16 +131,26 @@ def measure(rows: list[dict]) -> dict:
     for r in rows:
         start = time.perf_counter()
         v = check_claim(r["problem"], r["quantity"], r["claim"])
-        out.append({"seconds": time.perf_counter() - start, "verdict": v.verdict,
-                    "symbolic": v.symbolic.status if v.symbolic else None})
+        out.append(
+            {
+                "seconds": time.perf_counter() - start,
+                "verdict": v.verdict,
+                "symbolic": v.symbolic.status if v.symbolic else None,
+            }
+        )
     return {"setups": setups, "claims": out, "max_rss_mib": max_rss_mib()}
 
 
 def run_phase(rows_file: Path, cache_dir: Path) -> dict:
-    env = {**os.environ, "SYMDERIV_CACHE_DIR": str(cache_dir), "SYMDERIV_CACHE": "1",
-           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.run([sys.executable, __file__, "--measure", str(rows_file)], env=env,
-                          capture_output=True, text=True, check=True)
+    env = {
+        **os.environ,
+        "SYMDERIV_CACHE_DIR": str(cache_dir),
+        "SYMDERIV_CACHE": "1",
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    proc = subprocess.run(
+        [sys.executable, __file__, "--measure", str(rows_file)], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(proc.stdout)
 
 
@@ -141,14 +166,19 @@ def run_math_verify(python: str, rows_file: Path) -> list[dict] | None:
 
 def summary(times: list[float]) -> str:
     ms = [1000 * t for t in times]
-    return (f"median {percentile(ms, 50):.1f} ms, p90 {percentile(ms, 90):.0f} ms, p99 {percentile(ms, 99):.0f} ms, "
-            f"max {max(ms):.0f} ms, total {sum(times):.1f} s")
+    return (
+        f"median {percentile(ms, 50):.1f} ms, p90 {percentile(ms, 90):.0f} ms, p99 {percentile(ms, 99):.0f} ms, "
+        f"max {max(ms):.0f} ms, total {sum(times):.1f} s"
+    )
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--math-verify-python", default="/tmp/mathverify-venv/bin/python",
-                    help="an interpreter with math-verify installed (default /tmp/mathverify-venv/bin/python)")
+    ap.add_argument(
+        "--math-verify-python",
+        default="/tmp/mathverify-venv/bin/python",
+        help="an interpreter with math-verify installed (default /tmp/mathverify-venv/bin/python)",
+    )
     ap.add_argument("--limit", type=int, help="only the first N claims")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
@@ -159,8 +189,10 @@ def main(argv=None) -> int:
 
     rows = claims(args.limit)
     report = {"date": stamp(), "claims": len(rows)}
-    print(f"{stamp()}: {len(rows)} distinct claims "
-          f"({sum(r['source'] != 'key variants' for r in rows)} from the blind TA reviews, the rest key variants)")
+    print(
+        f"{stamp()}: {len(rows)} distinct claims "
+        f"({sum(r['source'] != 'key variants' for r in rows)} from the blind TA reviews, the rest key variants)"
+    )
     with tempfile.TemporaryDirectory(prefix="symderiv-claims-") as tmp:
         rows_file = Path(tmp) / "claims.json"
         rows_file.write_text(json.dumps(rows))
@@ -179,32 +211,51 @@ def main(argv=None) -> int:
         timeouts = sum(c["symbolic"] == "timeout" for c in result["claims"])
         undecided = sum(c["symbolic"] in ("timeout", "error") for c in result["claims"])
         setup = ", ".join(f"{k} {v:.1f} s" for k, v in result["setups"].items())
-        print(f"symderiv {name:4} ({at}): {summary(times)}; symbolic timeouts {timeouts}, undecided {undecided}; "
-              f"peak memory {result['max_rss_mib']:.0f} MiB")
+        print(
+            f"symderiv {name:4} ({at}): {summary(times)}; symbolic timeouts {timeouts}, undecided {undecided}; "
+            f"peak memory {result['max_rss_mib']:.0f} MiB"
+        )
         print(f"    per-key set-up before the claims ({'built' if name == 'cold' else 'read from disk'}): {setup}")
-        report[name] = {"load": at, "median_ms": 1000 * percentile(times, 50), "p99_ms": 1000 * percentile(times, 99),
-                        "max_ms": 1000 * max(times), "total_s": sum(times), "timeouts": timeouts,
-                        "setups_s": result["setups"], "max_rss_mib": result["max_rss_mib"]}
+        report[name] = {
+            "load": at,
+            "median_ms": 1000 * percentile(times, 50),
+            "p99_ms": 1000 * percentile(times, 99),
+            "max_ms": 1000 * max(times),
+            "total_s": sum(times),
+            "timeouts": timeouts,
+            "setups_s": result["setups"],
+            "max_rss_mib": result["max_rss_mib"],
+        }
     cold = phases["cold"][1]["claims"]
     slowest = sorted(range(len(rows)), key=lambda i: -cold[i]["seconds"])[:3]
     for i in slowest:
-        print(f"    slowest cold: {1000 * cold[i]['seconds']:.0f} ms {rows[i]['problem']} {rows[i]['quantity']} "
-              f"({cold[i]['verdict']}, symbolic {cold[i]['symbolic']}): {rows[i]['claim'][:70]}")
+        print(
+            f"    slowest cold: {1000 * cold[i]['seconds']:.0f} ms {rows[i]['problem']} {rows[i]['quantity']} "
+            f"({cold[i]['verdict']}, symbolic {cold[i]['symbolic']}): {rows[i]['claim'][:70]}"
+        )
     if mv is not None:
         times = [m["seconds"] for m in mv]
         print(f"Math-Verify   ({mv_load}): {summary(times)}")
         ours = percentile([c["seconds"] for c in cold], 50)
         theirs = percentile(times, 50)
-        print(f"median per claim, cold: symderiv {1000 * ours:.1f} ms = {ours / theirs:.2f} x Math-Verify's "
-              f"{1000 * theirs:.1f} ms (target: at most 0.5 x)")
-        report["math_verify"] = {"load": mv_load, "median_ms": 1000 * theirs, "p99_ms": 1000 * percentile(times, 99),
-                                 "max_ms": 1000 * max(times)}
+        print(
+            f"median per claim, cold: symderiv {1000 * ours:.1f} ms = {ours / theirs:.2f} x Math-Verify's "
+            f"{1000 * theirs:.1f} ms (target: at most 0.5 x)"
+        )
+        report["math_verify"] = {
+            "load": mv_load,
+            "median_ms": 1000 * theirs,
+            "p99_ms": 1000 * percentile(times, 99),
+            "max_ms": 1000 * max(times),
+        }
         labelled = [(r, c, m) for r, c, m in zip(rows, cold, mv) if r["label"]]
         accept = {"correct", "correct-up-to-layout"}
         ours_agree = sum((c["verdict"] in accept) == (r["label"] in accept) for r, c, _ in labelled)
         theirs_agree = sum(m["accepted"] == (r["label"] in accept) for r, _, m in labelled)
-        print(f"accept/reject agreement with the TA labels ({len(labelled)} claims): symderiv {ours_agree}, "
-              f"Math-Verify {theirs_agree}")
+        print(
+            f"accept/reject agreement with the TA labels ({len(labelled)} claims): symderiv {ours_agree}, "
+            f"Math-Verify {theirs_agree}"
+        )
     else:
         print("Math-Verify: not run (no interpreter with math-verify; see the docstring)")
     if args.json:

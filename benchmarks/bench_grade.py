@@ -18,6 +18,7 @@ symderiv keeps symbolic results in an on-disk cache (SYMDERIV_CACHE_DIR); every 
 starts from an empty one ("cold": a new class on a new machine), and --warm adds a rerun on
 the cache the cold run filled (the same class graded again).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,16 +53,16 @@ class Run:
     def __init__(self, jobs: int):
         self.jobs = jobs
         self.cache = "cold"
-        self.wall = None          # seconds until the process exited
-        self.graded_at = None     # seconds until the progress bar showed N/N
+        self.wall = None  # seconds until the process exited
+        self.graded_at = None  # seconds until the progress bar showed N/N
         self.status = "ok"
         self.stdout = ""
         self.stderr = b""
         self.returncode = None
-        self.cpu = None           # user + system seconds of the CLI and all its descendants (sampled)
-        self.load = ""            # the load average when the run started
-        self.worker_rss = 0.0     # the largest resident memory of one process of the run, MiB
-        self.total_rss = 0.0      # the largest sum over the run's processes, MiB
+        self.cpu = None  # user + system seconds of the CLI and all its descendants (sampled)
+        self.load = ""  # the load average when the run started
+        self.worker_rss = 0.0  # the largest resident memory of one process of the run, MiB
+        self.total_rss = 0.0  # the largest sum over the run's processes, MiB
         self.processes = 0
 
 
@@ -86,7 +87,7 @@ class Sampler(threading.Thread):
             total = 0.0
             for proc in procs:
                 try:
-                    rss = proc.memory_info().rss / 2 ** 20
+                    rss = proc.memory_info().rss / 2**20
                     times = proc.cpu_times()
                 except psutil.Error:
                     continue
@@ -97,21 +98,38 @@ class Sampler(threading.Thread):
             self.report.processes = max(self.report.processes, len(self.cpu))
 
 
-def run_grade(files: list[str], jobs: int, timeout: float, symbolic: bool, cache_dir: Path,
-              extra: tuple[str, ...] = ()) -> Run:
+def run_grade(
+    files: list[str], jobs: int, timeout: float, symbolic: bool, cache_dir: Path, extra: tuple[str, ...] = ()
+) -> Run:
     run = Run(jobs)
     run.load = load()
-    env = {**os.environ, "SYMDERIV_CACHE_DIR": str(cache_dir), "SYMDERIV_CACHE": "1",
-           "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    cmd = [sys.executable, "-m", "symderiv.cli", "grade", "--key", "softmax-2layer", "--json", "--jobs", str(jobs),
-           *extra, *files]
+    env = {
+        **os.environ,
+        "SYMDERIV_CACHE_DIR": str(cache_dir),
+        "SYMDERIV_CACHE": "1",
+        "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "symderiv.cli",
+        "grade",
+        "--key",
+        "softmax-2layer",
+        "--json",
+        "--jobs",
+        str(jobs),
+        *extra,
+        *files,
+    ]
     if not symbolic:
         cmd.append("--no-symbolic")
     master, slave = pty.openpty()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL,
-                            start_new_session=True, env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, start_new_session=True, env=env
+    )
     os.close(slave)
     total = len(files)
     sampler = Sampler(proc.pid, run) if psutil else None
@@ -144,7 +162,7 @@ def run_grade(files: list[str], jobs: int, timeout: float, symbolic: bool, cache
         reaped = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         run.cpu = max(reaped, sum(sampler.cpu.values())) if sampler else reaped
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)      # the CLI and its pool workers
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its pool workers
         proc.communicate()
         run.wall = timeout
         run.status = "timeout"
@@ -181,8 +199,14 @@ def check(run: Run, files: list[str], manifest: dict) -> dict:
         planted += len(meta["wrong_step_lines"])
         found += sum(line in bad for line in meta["wrong_step_lines"])
     claims = {(p["quantity"], p.get("claim")) for o in out for p in o.get("parts", []) if p.get("claim")}
-    return {"objects": len(out), "errors": sum("error" in o for o in out), "distinct": len(claims),
-            "agree": f"{agree}/{total}", "exact": f"{exact}/{total}", "steps": f"{found}/{planted}"}
+    return {
+        "objects": len(out),
+        "errors": sum("error" in o for o in out),
+        "distinct": len(claims),
+        "agree": f"{agree}/{total}",
+        "exact": f"{exact}/{total}",
+        "steps": f"{found}/{planted}",
+    }
 
 
 def main(argv=None) -> int:
@@ -193,11 +217,17 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds before a run is killed (default 300)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per --jobs value; the fastest is reported")
     ap.add_argument("--no-symbolic", action="store_true", help="time the numeric checks only")
-    ap.add_argument("--warm", action="store_true",
-                    help="also rerun each --jobs value on the symbolic cache its first run filled")
+    ap.add_argument(
+        "--warm", action="store_true", help="also rerun each --jobs value on the symbolic cache its first run filled"
+    )
     ap.add_argument("--keep", type=Path, help="write the class here instead of a temporary directory")
-    ap.add_argument("--extra", nargs="*", default=[], metavar="ARG",
-                    help="more arguments for symderiv grade, e.g. --extra=--dask=local")
+    ap.add_argument(
+        "--extra",
+        nargs="*",
+        default=[],
+        metavar="ARG",
+        help="more arguments for symderiv grade, e.g. --extra=--dask=local",
+    )
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="symderiv-bench-") as tmp:
@@ -206,8 +236,10 @@ def main(argv=None) -> int:
         files = [str(outdir / name) for name in manifest]
         mode = "numeric only" if args.no_symbolic else "symbolic + numeric (default)"
         distinct = len({Path(f).read_bytes() for f in files})
-        print(f"{stamp()}: class of {args.n} softmax-2layer submissions (seed {args.seed}, {distinct} distinct files), "
-              f"checks: {mode}, {os.cpu_count()} CPUs")
+        print(
+            f"{stamp()}: class of {args.n} softmax-2layer submissions (seed {args.seed}, {distinct} distinct files), "
+            f"checks: {mode}, {os.cpu_count()} CPUs"
+        )
         print(f"before: {load()} (other processes on the machine slow the runs down)")
         rows = []
         for jobs in args.jobs:
@@ -221,23 +253,54 @@ def main(argv=None) -> int:
                     run.cache = cache
                     runs.append(run)
                     cpu = "" if run.cpu is None else f", {run.cpu:.1f} s CPU"
-                    print(f"  --jobs {jobs} ({cache} cache): {run.status}, {run.wall:.1f} s wall{cpu} ({run.load})",
-                          flush=True)
+                    print(
+                        f"  --jobs {jobs} ({cache} cache): {run.status}, {run.wall:.1f} s wall{cpu} ({run.load})",
+                        flush=True,
+                    )
                 best = min(runs, key=lambda r: (r.status != "ok", r.wall))
                 rows.append((best, check(best, files, manifest)))
         print(f"after: {load()}")
 
-    head = ("jobs", "cache", "status", "wall s", "ms/submission", "CPU s", "CPUs busy", "graded at s", "objects", "errors",
-            "distinct claims", "accept/reject agree", "exact", "wrong steps flagged", "max MiB/process", "load at start")
+    head = (
+        "jobs",
+        "cache",
+        "status",
+        "wall s",
+        "ms/submission",
+        "CPU s",
+        "CPUs busy",
+        "graded at s",
+        "objects",
+        "errors",
+        "distinct claims",
+        "accept/reject agree",
+        "exact",
+        "wrong steps flagged",
+        "max MiB/process",
+        "load at start",
+    )
     table = [head]
     for run, c in rows:
-        table.append((str(run.jobs), run.cache, run.status, f"{run.wall:.1f}", f"{1000 * run.wall / args.n:.0f}",
-                      "-" if run.cpu is None else f"{run.cpu:.1f}",
-                      "-" if run.cpu is None else f"{run.cpu / run.wall:.2f}",
-                      "-" if run.graded_at is None else f"{run.graded_at:.1f}", str(c["objects"]),
-                      "-" if c["errors"] is None else str(c["errors"]), str(c.get("distinct", "-")),
-                      c["agree"] or "-", c["exact"] or "-", c["steps"] or "-",
-                      f"{run.worker_rss:.0f}" if run.worker_rss else "-", run.load.split(" on ")[0]))
+        table.append(
+            (
+                str(run.jobs),
+                run.cache,
+                run.status,
+                f"{run.wall:.1f}",
+                f"{1000 * run.wall / args.n:.0f}",
+                "-" if run.cpu is None else f"{run.cpu:.1f}",
+                "-" if run.cpu is None else f"{run.cpu / run.wall:.2f}",
+                "-" if run.graded_at is None else f"{run.graded_at:.1f}",
+                str(c["objects"]),
+                "-" if c["errors"] is None else str(c["errors"]),
+                str(c.get("distinct", "-")),
+                c["agree"] or "-",
+                c["exact"] or "-",
+                c["steps"] or "-",
+                f"{run.worker_rss:.0f}" if run.worker_rss else "-",
+                run.load.split(" on ")[0],
+            )
+        )
     widths = [max(len(r[i]) for r in table) for i in range(len(head))]
     print()
     for i, r in enumerate(table):

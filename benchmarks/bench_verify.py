@@ -6,6 +6,7 @@
 cold: an empty SYMDERIV_CACHE_DIR (a new machine, or a new version of symderiv or of a key:
 the per-key set-up is built and every claim checked); warm: the directory the cold run filled.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,12 @@ from loadinfo import load, stamp  # noqa: E402
 
 
 def run(cache_dir: Path) -> tuple[float, int, str]:
-    env = {**os.environ, "SYMDERIV_CACHE_DIR": str(cache_dir), "SYMDERIV_CACHE": "1",
-           "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {
+        **os.environ,
+        "SYMDERIV_CACHE_DIR": str(cache_dir),
+        "SYMDERIV_CACHE": "1",
+        "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "symderiv.cli", "verify"], capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start

@@ -9,6 +9,7 @@ runs the exact (SymPy) check. The limit is CPU seconds of check_claim per claim,
 the process that runs it (plus its SymPy worker, which has its own 5 s CPU limit), so other
 load on the machine does not count.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-os.environ.setdefault("SYMDERIV_CACHE", "0")   # every claim does its work
+os.environ.setdefault("SYMDERIV_CACHE", "0")  # every claim does its work
 
 from claim_fuzz import CLAIMS, TARGETS  # noqa: E402
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
@@ -69,8 +70,9 @@ def main() -> int:
     share = -(-args.claims // args.workers)
     start = time.perf_counter()
     with get_context("fork").Pool(args.workers) as pool:
-        results = pool.map(run_share, [(w, share, args.symbolic_every, args.limit, args.trace)
-                                        for w in range(args.workers)])
+        results = pool.map(
+            run_share, [(w, share, args.symbolic_every, args.limit, args.trace) for w in range(args.workers)]
+        )
     claims = sum(r["claims"] for r in results)
     exceptions = [e for r in results for e in r["exceptions"]]
     over = [o for r in results for o in r["over"]]
@@ -83,10 +85,12 @@ def main() -> int:
         print(f"EXCEPTION {target} {claim!r}\n{trace}")
     for target, claim, used in over[:5]:
         print(f"OVER {used:.1f}s {target} {claim[:100]!r}")
-    print(f"{claims} claims ({len(TARGETS)} quantities, symbolic every {args.symbolic_every}th) in "
-          f"{time.perf_counter() - start:.0f} s: {len(exceptions)} exceptions, {len(over)} over "
-          f"{args.limit:g} s CPU; slowest {slowest[0]:.2f} s ({slowest[1]}); verdicts "
-          + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
+    print(
+        f"{claims} claims ({len(TARGETS)} quantities, symbolic every {args.symbolic_every}th) in "
+        f"{time.perf_counter() - start:.0f} s: {len(exceptions)} exceptions, {len(over)} over "
+        f"{args.limit:g} s CPU; slowest {slowest[0]:.2f} s ({slowest[1]}); verdicts "
+        + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items()))
+    )
     return 1 if exceptions or over or claims < args.claims else 0
 
 

@@ -1,4 +1,5 @@
 """What the benchmarks report next to every figure: the time, the machine and how busy it is."""
+
 from __future__ import annotations
 
 import os

@@ -18,6 +18,7 @@ problem, the style, the planted mistakes, the verdict a careful TA would give ea
 (correct, correct-up-to-layout, incorrect, unparseable, missing) and the lines of the
 planted wrong steps.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,32 +44,54 @@ MISTAKES = [
 ]
 VERDICT = {name: verdict for name, _, verdict in MISTAKES}
 
-UNICODE = [(r"\psi", "ψ"), (r"\Delta", "Δ"), (r"\lambda", "λ"), (r"\odot", "⊙"), (r"\circ", "∘"),
-           (r"\partial", "∂"), (r"\phi", "φ"), (" - ", " − ")]
+UNICODE = [
+    (r"\psi", "ψ"),
+    (r"\Delta", "Δ"),
+    (r"\lambda", "λ"),
+    (r"\odot", "⊙"),
+    (r"\circ", "∘"),
+    (r"\partial", "∂"),
+    (r"\phi", "φ"),
+    (" - ", " − "),
+]
 GARBAGE = [r"\frac{1}{N} ( \psi ^^ ) @@ #", r"\frac{1}{N}\big) \Delta \sqrt{ + }", r"1/N (\psi -- ?? %% }{"]
-HEADERS = ["Question 2 of Assignment 1", "Homework 2 -- backpropagation", "ML HW1, problem 2",
-           "Assignment 1\n\nXXXX\n\nOctober 2021", "Deep Learning -- written part"]
-PROSE = ["Using the chain rule:", "By the chain rule,", "Therefore", "so", "Plugging in the values,",
-         "Since softmax and cross-entropy combine nicely,", "Now for the regularised loss:",
-         "where $\\Delta$ is the one-hot label matrix.", "Similarly", "(putting results in matrix form)"]
+HEADERS = [
+    "Question 2 of Assignment 1",
+    "Homework 2 -- backpropagation",
+    "ML HW1, problem 2",
+    "Assignment 1\n\nXXXX\n\nOctober 2021",
+    "Deep Learning -- written part",
+]
+PROSE = [
+    "Using the chain rule:",
+    "By the chain rule,",
+    "Therefore",
+    "so",
+    "Plugging in the values,",
+    "Since softmax and cross-entropy combine nicely,",
+    "Now for the regularised loss:",
+    "where $\\Delta$ is the one-hot label matrix.",
+    "Similarly",
+    "(putting results in matrix form)",
+]
 LABEL_STYLES = ["({})", "{})", "**({})**", "Part ({}):", "2 {})", "Q2({})"]
 
 
 @dataclass
 class Style:
-    layout: str            # columns | rows | sample
+    layout: str  # columns | rows | sample
     unicode: bool
-    layer: str             # paren | bracket | bare
-    transpose: str         # T | top | mathsf | prime | unicode
-    output: str            # psi | softmax | A
-    labels: str            # Delta | Y
-    hadamard: str          # odot | circ | star
-    relu: str              # indicator | subscript | phi | relu
+    layer: str  # paren | bracket | bare
+    transpose: str  # T | top | mathsf | prime | unicode
+    output: str  # psi | softmax | A
+    labels: str  # Delta | Y
+    hadamard: str  # odot | circ | star
+    relu: str  # indicator | subscript | phi | relu
     ones: str
-    presentation: str      # oneline | aligned | lines
+    presentation: str  # oneline | aligned | lines
     left_right: bool
     spaces: bool
-    w_ocr: bool            # W(2)^T for the transposed weight
+    w_ocr: bool  # W(2)^T for the transposed weight
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -98,6 +121,7 @@ class Submission:
 
 # ---------------------------------------------------------------------------- notation
 
+
 class Notation:
     def __init__(self, st: Style, rng: random.Random):
         self.st, self.rng = st, rng
@@ -119,9 +143,9 @@ class Notation:
         if st.transpose == "unicode":
             return f"{s}ᵀ"
         mark = {"T": "T", "top": r"\top", "mathsf": r"\mathsf{T}", "prime": "'"}[st.transpose]
-        if not group and st.layer != "bare" and "^{" in s:          # A^{(2)T}, A^{[2]\top}, A^{(2)'}
+        if not group and st.layer != "bare" and "^{" in s:  # A^{(2)T}, A^{[2]\top}, A^{(2)'}
             return s[:-1] + (mark if mark in ("T", "'") else " " + mark) + "}"
-        base = s if group or "^" not in s else f"({s})"              # (A^{2})^T, (…)^T, x^T
+        base = s if group or "^" not in s else f"({s})"  # (A^{2})^T, (…)^T, x^T
         return base + ("'" if mark == "'" else f"^{{{mark}}}")
 
     def paren(self, inner: str) -> str:
@@ -141,8 +165,12 @@ class Notation:
 
     def relu(self) -> str:
         z2 = self.sym("Z", 2)
-        return {"indicator": rf"\mathbb{{1}}[{z2} > 0]", "subscript": rf"1_{{\{{{z2} > 0\}}}}",
-                "phi": rf"\phi'({z2})", "relu": rf"\mathrm{{ReLU}}'({z2})"}[self.st.relu]
+        return {
+            "indicator": rf"\mathbb{{1}}[{z2} > 0]",
+            "subscript": rf"1_{{\{{{z2} > 0\}}}}",
+            "phi": rf"\phi'({z2})",
+            "relu": rf"\mathrm{{ReLU}}'({z2})",
+        }[self.st.relu]
 
     def x(self) -> str:
         if self.rng.random() < 0.5:
@@ -154,6 +182,7 @@ class Notation:
 
 
 # ---------------------------------------------------------------------------- the answers
+
 
 def closed_forms(n: Notation, mistakes: dict[str, str]) -> dict[str, str]:
     """The final closed form of each part under the style, with the planted mistakes."""
@@ -169,7 +198,9 @@ def closed_forms(n: Notation, mistakes: dict[str, str]) -> dict[str, str]:
         reg_w = {"dJt/dW2": W2, "dJt/dW1": W1}.get(q, "")
         if m == "regularisation-wrong-weight":
             reg_w = W1 if q == "dJt/dW2" else W2
-        reg = {"lambda-not-2lambda": rf" + \lambda {reg_w}", "missing-regularisation": ""}.get(m, rf" + 2\lambda {reg_w}")
+        reg = {"lambda-not-2lambda": rf" + \lambda {reg_w}", "missing-regularisation": ""}.get(
+            m, rf" + 2\lambda {reg_w}"
+        )
         R = "" if m == "missing-relu-derivative" else f" {n.had()} {n.relu()}"
         lay = m == "missing-transpose"
         W2T = n.T(W2, weight_k=2)
@@ -217,9 +248,13 @@ def chain_rule(n: Notation, q: str) -> str:
 
 
 def lhs(n: Notation, q: str) -> str:
-    return {"dJ/dz3": n.d("J", n.sym("Z", 3)), "dJt/dW2": n.d(r"\tilde{J}", "W" + n.sup(2)),
-            "dJt/dW1": n.d(r"\tilde{J}", "W" + n.sup(1)), "dJ/db1": n.d("J", "b" + n.sup(1)),
-            "dJ/db2": n.d("J", "b" + n.sup(2))}[q]
+    return {
+        "dJ/dz3": n.d("J", n.sym("Z", 3)),
+        "dJt/dW2": n.d(r"\tilde{J}", "W" + n.sup(2)),
+        "dJt/dW1": n.d(r"\tilde{J}", "W" + n.sup(1)),
+        "dJ/db1": n.d("J", "b" + n.sup(1)),
+        "dJ/db2": n.d("J", "b" + n.sup(2)),
+    }[q]
 
 
 def wrong_step(n: Notation, q: str) -> str:
@@ -230,6 +265,7 @@ def wrong_step(n: Notation, q: str) -> str:
 
 
 # ---------------------------------------------------------------------------- noise
+
 
 def ocr(text: str, st: Style, rng: random.Random) -> str:
     if st.unicode:
@@ -247,6 +283,7 @@ def drop_last_paren(text: str, rng: random.Random) -> str:
 
 
 # ---------------------------------------------------------------------------- one submission
+
 
 def softmax_submission(rng: random.Random) -> tuple[str, dict]:
     st = Style(
@@ -280,8 +317,13 @@ def softmax_submission(rng: random.Random) -> tuple[str, dict]:
     sub = Submission()
     sub.add(rng.choice(HEADERS))
     if rng.random() < 0.5:
-        sub.add({"columns": "Samples are the columns of $X$.", "rows": "I stack the samples as rows of $X$.",
-                 "sample": "One sample $x$ at a time (column vectors)."}[st.layout])
+        sub.add(
+            {
+                "columns": "Samples are the columns of $X$.",
+                "rows": "I stack the samples as rows of $X$.",
+                "sample": "One sample $x$ at a time (column vectors).",
+            }[st.layout]
+        )
     labels = dict(zip(PARTS, "abccc"))
     numbers = {"dJt/dW1": "1.", "dJ/db1": "2.", "dJ/db2": "3."}
     order = ["dJ/dz3", "dJt/dW2", "dJt/dW1", "dJ/db1", "dJ/db2"]
@@ -312,13 +354,18 @@ def softmax_submission(rng: random.Random) -> tuple[str, dict]:
             chain.append(wrong_step(n, q))
         chain.append(final)
         left = lhs(n, q)
-        rows, wrong_rows = _present(st.presentation if len(chain) > 1 else rng.choice(("oneline", "lines")),
-                                    left, chain, planted, rng)
+        rows, wrong_rows = _present(
+            st.presentation if len(chain) > 1 else rng.choice(("oneline", "lines")), left, chain, planted, rng
+        )
         sub.add_block([ocr(r, st, rng) for r in rows], wrong_rows)
     expected = {q: VERDICT[mistakes[q]] if q in mistakes else "correct" for q in PARTS}
-    meta = {"problem": "softmax-2layer", "style": st.as_dict(),
-            "mistakes": {q: m for q, m in mistakes.items()}, "expected": expected,
-            "wrong_step_lines": sub.wrong_steps}
+    meta = {
+        "problem": "softmax-2layer",
+        "style": st.as_dict(),
+        "mistakes": {q: m for q, m in mistakes.items()},
+        "expected": expected,
+        "wrong_step_lines": sub.wrong_steps,
+    }
     return sub.text(), meta
 
 
@@ -350,13 +397,16 @@ def sigmoid_submission(rng: random.Random) -> tuple[str, dict]:
     """The XNOR forward pass (maybe with an arithmetic slip) and the one-sample derivatives."""
     sub = Submission()
     sub.add(rng.choice(["Homework 3", "HW3 -- sigmoid network", "Problem 1"]))
-    expected = {q: "correct" for q in ("z1", "a1", "z2", "yhat", "dL/dz2", "dL/dw2", "dL/db2", "dL/dz1",
-                                      "dL/dW1", "dL/db1")}
+    expected = {
+        q: "correct" for q in ("z1", "a1", "z2", "yhat", "dL/dz2", "dL/dw2", "dL/db2", "dL/dz1", "dL/dW1", "dL/db1")
+    }
     mistakes = {}
     slip = rng.random() < 0.4
-    sub.add(r"$$z^{[1]} = W^{[1]} x + b^{[1]} = \begin{bmatrix} 20 & 20 \\ -20 & -20 \end{bmatrix}"
-            r" \begin{bmatrix} -1 \\ -1 \end{bmatrix} + \begin{bmatrix} -30 \\ 10 \end{bmatrix}"
-            r" = \begin{bmatrix} -70 \\ 50 \end{bmatrix}$$")
+    sub.add(
+        r"$$z^{[1]} = W^{[1]} x + b^{[1]} = \begin{bmatrix} 20 & 20 \\ -20 & -20 \end{bmatrix}"
+        r" \begin{bmatrix} -1 \\ -1 \end{bmatrix} + \begin{bmatrix} -30 \\ 10 \end{bmatrix}"
+        r" = \begin{bmatrix} -70 \\ 50 \end{bmatrix}$$"
+    )
     sub.add(r"$$a^{[1]} = \sigma(z^{[1]}) \approx \begin{bmatrix} 0 \\ 1 \end{bmatrix}$$")
     sub.add(r"$$z^{[2]} = w^{[2]} a^{[1]} + b^{[2]}$$")
     if slip:
@@ -385,12 +435,22 @@ def sigmoid_submission(rng: random.Random) -> tuple[str, dict]:
         q = rng.choice(sorted(bad))
         forms[q], mistakes[q] = bad[q]
         expected[q] = VERDICT[mistakes[q]]
-    lhs_of = {"dL/dz2": "z^{[2]}", "dL/dw2": "w^{[2]}", "dL/db2": "b^{[2]}", "dL/dz1": "z^{[1]}",
-              "dL/dW1": "W^{[1]}", "dL/db1": "b^{[1]}"}
+    lhs_of = {
+        "dL/dz2": "z^{[2]}",
+        "dL/dw2": "w^{[2]}",
+        "dL/db2": "b^{[2]}",
+        "dL/dz1": "z^{[1]}",
+        "dL/dW1": "W^{[1]}",
+        "dL/db1": "b^{[1]}",
+    }
     for q, form in forms.items():
         sub.add(rf"$$\frac{{\partial L}}{{\partial {lhs_of[q]}}} = {form}$$")
-    meta = {"problem": "sigmoid-bce-1hidden", "mistakes": mistakes, "expected": expected,
-            "wrong_step_lines": sub.wrong_steps}
+    meta = {
+        "problem": "sigmoid-bce-1hidden",
+        "mistakes": mistakes,
+        "expected": expected,
+        "wrong_step_lines": sub.wrong_steps,
+    }
     return sub.text(), meta
 
 

@@ -9,6 +9,7 @@ The package is one subpackage per stage of the pipeline, each depending only on 
 (LaTeX <-> expression tree) on ``core``; ``truth`` (answer keys, ground truth); ``judging`` (one
 claim); ``grading`` (a submission); ``output`` (terminal, JSON/CSV, HTML, LaTeX).
 """
+
 from importlib import import_module
 
 from symderiv.core.errors import SymderivError

@@ -1,4 +1,5 @@
 """The `symderiv` command. It only parses arguments and calls library functions."""
+
 from __future__ import annotations
 
 import argparse
@@ -67,8 +68,10 @@ def cmd_verify(args) -> int:
     else:
         worst = max((r.gradcheck_max_rel_err for r in results), default=0.0)
         bad = [r for r in results if not r.ok]
-        print(f"{len(results) - len(bad)}/{len(results)} quantities verified; "
-              f"worst gradcheck relative error {worst:.2e} (limit 1e-7)")
+        print(
+            f"{len(results) - len(bad)}/{len(results)} quantities verified; "
+            f"worst gradcheck relative error {worst:.2e} (limit 1e-7)"
+        )
     if failed_files:
         return 2
     return 1 if any(not r.ok for r in results) else 0
@@ -82,8 +85,9 @@ def cmd_export(args) -> int:
         return _fail(str(exc))
     progress = Progress(total, "verifying")
     try:
-        text, summary = export_document(files, strict=args.strict, evidence=not args.no_evidence,
-                                        on_result=lambda r: progress.step(r.quantity))
+        text, summary = export_document(
+            files, strict=args.strict, evidence=not args.no_evidence, on_result=lambda r: progress.step(r.quantity)
+        )
     except SymderivError as exc:
         return _fail(str(exc), 1 if args.strict else 2)
     finally:
@@ -117,7 +121,7 @@ def _grade(args, work: Path) -> int:
     progress = Progress(len(submissions), "grading")
 
     def finished(job, report) -> None:
-        if args.jsonl:          # one line per file as it finishes: an interrupted run keeps them
+        if args.jsonl:  # one line per file as it finishes: an interrupted run keeps them
             print(grade_jsonl_line(report), flush=True)
         progress.step(Path(job.path).name)
 
@@ -133,11 +137,15 @@ def _grade(args, work: Path) -> int:
         print(grade_csv(reports, list(problem.parts)), end="")
     elif args.format in ("canvas", "moodle"):
         total = float(len(problem.parts))
-        print(canvas_csv(reports, args.assignment or problem.title, total) if args.format == "canvas"
-              else moodle_csv(reports, total), end="")
+        print(
+            canvas_csv(reports, args.assignment or problem.title, total)
+            if args.format == "canvas"
+            else moodle_csv(reports, total),
+            end="",
+        )
         for file in unidentified(reports, args.format):
             print(f"symderiv: {file}: no student id for {args.format} (give --roster FILE)", file=sys.stderr)
-    elif not args.jsonl:        # --jsonl printed each report as it finished
+    elif not args.jsonl:  # --jsonl printed each report as it finished
         for r in reports:
             print(grade_table(r))
         if len(reports) > 1:
@@ -163,9 +171,15 @@ def _grade(args, work: Path) -> int:
 
 def cmd_serve(args) -> int:
     try:
-        config = ServeConfig(keys=Path(args.keys) if args.keys else None, host=args.host, port=args.port,
-                             workers=args.workers, rate_limit=parse_rate_limit(args.rate_limit),
-                             time_limit=args.time_limit, symbolic=not args.no_symbolic)
+        config = ServeConfig(
+            keys=Path(args.keys) if args.keys else None,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            rate_limit=parse_rate_limit(args.rate_limit),
+            time_limit=args.time_limit,
+            symbolic=not args.no_symbolic,
+        )
     except ConfigError as exc:
         return _fail(str(exc))
     serve(config)
@@ -175,8 +189,9 @@ def cmd_serve(args) -> int:
 def cmd_autograder(args) -> int:
     problem = load_problem(args.key)
     config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
-    data = run_autograder(args.command, problem, Path(args.submission), Path(args.results), config,
-                          getattr(args, "visibility", "visible"))
+    data = run_autograder(
+        args.command, problem, Path(args.submission), Path(args.results), config, getattr(args, "visibility", "visible")
+    )
     print(f"wrote {args.results}: score {data['score']}", file=sys.stderr)
     return 0
 
@@ -202,39 +217,70 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*")
     p.add_argument("-o", "--output", default="solutions.tex")
     p.add_argument("--strict", action="store_true", help="refuse if any quantity fails verification")
-    p.add_argument("--no-evidence", action="store_true",
-                   help="leave out the appendix saying how each result was verified")
+    p.add_argument(
+        "--no-evidence", action="store_true", help="leave out the appendix saying how each result was verified"
+    )
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("keys", help="list the answer keys available (id, title, parts, where found)")
     p.set_defaults(func=cmd_keys)
 
     p = sub.add_parser("grade", help="grade student submissions")
-    p.add_argument("--key", required=True, help="the answer key: an id (looked up in ./derivations, "
-                   "$SYMDERIV_KEYS, then the shipped keys) or a path to a .toml file")
+    p.add_argument(
+        "--key",
+        required=True,
+        help="the answer key: an id (looked up in ./derivations, "
+        "$SYMDERIV_KEYS, then the shipped keys) or a path to a .toml file",
+    )
     p.add_argument("submissions", nargs="+")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true", help="a spreadsheet: one row per submission, a column per part")
-    fmt.add_argument("--format", choices=("table", "canvas", "moodle"), default="table",
-                     help="canvas: the Canvas gradebook import CSV; moodle: the Moodle grading worksheet CSV")
-    p.add_argument("--assignment", help="the Canvas assignment column, as the gradebook export names it "
-                                        "('HW 2 (12345)'); default: the problem's title")
-    p.add_argument("--roster", metavar="FILE", help="the LMS's roster export (Canvas gradebook CSV, Moodle "
-                                                    "grading worksheet): names and ids for the submissions")
-    p.add_argument("--overrides", metavar="FILE", help="a CSV of file, part, verdict or points, comment: a TA's "
-                                                       "changes, applied on top and shown as overrides")
+    fmt.add_argument(
+        "--format",
+        choices=("table", "canvas", "moodle"),
+        default="table",
+        help="canvas: the Canvas gradebook import CSV; moodle: the Moodle grading worksheet CSV",
+    )
+    p.add_argument(
+        "--assignment",
+        help="the Canvas assignment column, as the gradebook export names it "
+        "('HW 2 (12345)'); default: the problem's title",
+    )
+    p.add_argument(
+        "--roster",
+        metavar="FILE",
+        help="the LMS's roster export (Canvas gradebook CSV, Moodle "
+        "grading worksheet): names and ids for the submissions",
+    )
+    p.add_argument(
+        "--overrides",
+        metavar="FILE",
+        help="a CSV of file, part, verdict or points, comment: a TA's changes, applied on top and shown as overrides",
+    )
     p.add_argument("--feedback", metavar="DIR", help="write a feedback file per student (Markdown and HTML)")
-    p.add_argument("--summary-json", metavar="FILE", help="write the class view (verdict counts, common "
-                                                          "mistakes, parts to review) as JSON")
+    p.add_argument(
+        "--summary-json",
+        metavar="FILE",
+        help="write the class view (verdict counts, common mistakes, parts to review) as JSON",
+    )
     fmt.add_argument("--jsonl", action="store_true", help="one JSON object per line, printed as each file finishes")
     p.add_argument("--html", metavar="DIR", help="write an HTML report per submission and a class overview")
     p.add_argument("--export-latex", metavar="DIR", help="write each submission's verified parts as LaTeX")
     p.add_argument("--jobs", type=int, default=1, help="grade in N parallel processes")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"hard time limit per file; a file over it gets an error entry (default {DEFAULT_TIMEOUT:g})")
-    p.add_argument("--layout-credit", type=float, default=0.75,
-                   help="share of a part's points for correct-up-to-layout (default 0.75)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"hard time limit per file; a file over it gets an error entry (default {DEFAULT_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--layout-credit",
+        type=float,
+        default=0.75,
+        help="share of a part's points for correct-up-to-layout (default 0.75)",
+    )
     p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
     p.set_defaults(func=cmd_grade)
 
@@ -243,15 +289,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=2, help="worker processes for the checks (1-64, default 2)")
-    p.add_argument("--rate-limit", default="60/min", metavar="N/PERIOD",
-                   help="requests per client address: N/s, N/min, N/hour or N/SECONDS; 0 for none (default 60/min)")
-    p.add_argument("--time-limit", type=float, default=30.0,
-                   help="seconds one check may take before it is stopped (default 30, at most 600)")
+    p.add_argument(
+        "--rate-limit",
+        default="60/min",
+        metavar="N/PERIOD",
+        help="requests per client address: N/s, N/min, N/hour or N/SECONDS; 0 for none (default 60/min)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=30.0,
+        help="seconds one check may take before it is stopped (default 30, at most 600)",
+    )
     p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
     p.set_defaults(func=cmd_serve)
 
-    for platform, folder, results in (("gradescope", "/autograder/submission", "/autograder/results/results.json"),
-                                      ("prairielearn", "/grade/student", "/grade/results/results.json")):
+    for platform, folder, results in (
+        ("gradescope", "/autograder/submission", "/autograder/results/results.json"),
+        ("prairielearn", "/grade/student", "/grade/results/results.json"),
+    ):
         p = sub.add_parser(platform, help=f"the {platform} autograder: grade the submission folder, write results.json")
         p.add_argument("--key", required=True, help="problem id of the answer key")
         p.add_argument("--submission", default=folder, help=f"the student's files (default {folder})")
@@ -259,8 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--layout-credit", type=float, default=0.75)
         p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
         if platform == "gradescope":
-            p.add_argument("--visibility", choices=GRADESCOPE_VISIBILITY, default="visible",
-                           help="when students see the tests (default visible)")
+            p.add_argument(
+                "--visibility",
+                choices=GRADESCOPE_VISIBILITY,
+                default="visible",
+                help="when students see the tests (default visible)",
+            )
         p.set_defaults(func=cmd_autograder)
     return parser
 
@@ -286,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except BrokenPipeError:      # output piped into `head` and closed: stop quietly, like cat does
+    except BrokenPipeError:  # output piped into `head` and closed: stop quietly, like cat does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
 

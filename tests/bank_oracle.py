@@ -10,6 +10,7 @@ the engine's ground truth: a bug that a key and the engine share cannot pass bot
 Layouts are the keys' layouts (``derivations/<id>.toml``); names are plain ASCII, and
 ``ENGINE_NAMES`` maps them to the keys' LaTeX symbols.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -24,7 +25,7 @@ PENDING = {
     "leaky-relu-mlp": "the symbolic truth of dJ/dz2 (a derivative with respect to an intermediate) times out",
 }
 
-KINK = 1e-2          # oracle points keep every kink argument at least this far from 0
+KINK = 1e-2  # oracle points keep every kink argument at least this far from 0
 
 
 def softmax(z: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -42,10 +43,10 @@ def one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
 @dataclass(frozen=True)
 class OracleProblem:
     id: str
-    draw: Callable[[np.random.Generator], dict]            # a random point: name -> array
-    forward: Callable[[dict, dict], dict]                   # (point, cuts) -> every variable
-    textbook: Callable[[dict], dict]                        # point -> quantity id -> gradient
-    quantities: dict                                        # quantity id -> (objective, wrt)
+    draw: Callable[[np.random.Generator], dict]  # a random point: name -> array
+    forward: Callable[[dict, dict], dict]  # (point, cuts) -> every variable
+    textbook: Callable[[dict], dict]  # point -> quantity id -> gradient
+    quantities: dict  # quantity id -> (objective, wrt)
     kinks: Callable[[dict], np.ndarray] = field(default=lambda v: np.array([1.0]))  # kink arguments
 
 
@@ -55,10 +56,10 @@ def _cut(cuts: dict, name: str, value):
 
 # ------------------------------------------------------------------- linreg-mse (samples as rows)
 
+
 def _linreg_draw(rng):
     N, D = 7, 3
-    return {"X": rng.normal(size=(N, D)), "w": rng.normal(size=(D, 1)), "b": rng.normal(),
-            "y": rng.normal(size=(N, 1))}
+    return {"X": rng.normal(size=(N, D)), "w": rng.normal(size=(D, 1)), "b": rng.normal(), "y": rng.normal(size=(N, 1))}
 
 
 def _linreg_forward(v, cuts):
@@ -73,11 +74,13 @@ def _linreg_textbook(v):
     return {"dJ/dw": v["X"].T @ r / N, "dJ/db": r.sum() / N}
 
 
-LINREG = OracleProblem("linreg-mse", _linreg_draw, _linreg_forward, _linreg_textbook,
-                       {"dJ/dw": ("J", "w"), "dJ/db": ("J", "b")})
+LINREG = OracleProblem(
+    "linreg-mse", _linreg_draw, _linreg_forward, _linreg_textbook, {"dJ/dw": ("J", "w"), "dJ/db": ("J", "b")}
+)
 
 
 # ------------------------------------------------------------------- svm-hinge (samples as columns)
+
 
 def _svm_margins(v):
     S = v["W"] @ v["X"]
@@ -89,8 +92,12 @@ def _svm_margins(v):
 def _svm_draw(rng):
     C, D, N = 4, 3, 6
     for _ in range(1000):
-        v = {"W": rng.normal(size=(C, D)), "X": rng.normal(size=(D, N)), "labels": rng.integers(0, C, N),
-             "lambda": rng.uniform(0.1, 0.9)}
+        v = {
+            "W": rng.normal(size=(C, D)),
+            "X": rng.normal(size=(D, N)),
+            "labels": rng.integers(0, C, N),
+            "lambda": rng.uniform(0.1, 0.9),
+        }
         M = _svm_margins(v)
         off = one_hot(v["labels"], C) == 0
         # away from the kinks, and both sides of the hinge present
@@ -104,7 +111,7 @@ def _svm_forward(v, cuts):
     M = _svm_margins(v)
     N = M.shape[1]
     total = 0.0
-    for i in range(N):                          # the textbook double loop
+    for i in range(N):  # the textbook double loop
         for j in range(M.shape[0]):
             if j != v["labels"][i]:
                 total += max(0.0, M[j, i])
@@ -127,18 +134,23 @@ def _svm_textbook(v):
     return {"dJ/dW": dW, "dJt/dW": dW + 2 * v["lambda"] * W}
 
 
-SVM = OracleProblem("svm-hinge", _svm_draw, _svm_forward, _svm_textbook,
-                    {"dJ/dW": ("J", "W"), "dJt/dW": ("Jt", "W")},
-                    kinks=lambda v: _svm_margins(v)[one_hot(v["labels"], v["W"].shape[0]) == 0])
+SVM = OracleProblem(
+    "svm-hinge",
+    _svm_draw,
+    _svm_forward,
+    _svm_textbook,
+    {"dJ/dW": ("J", "W"), "dJt/dW": ("Jt", "W")},
+    kinks=lambda v: _svm_margins(v)[one_hot(v["labels"], v["W"].shape[0]) == 0],
+)
 
 
 # ------------------------------------------------------------------- word2vec naive softmax (CS224n)
 
+
 def _w2v_draw(rng):
     d, V = 3, 5
     o = int(rng.integers(0, V))
-    return {"U": rng.normal(size=(d, V)), "v_c": rng.normal(size=(d, 1)), "o": o,
-            "y": one_hot(np.array([o]), V)}
+    return {"U": rng.normal(size=(d, V)), "v_c": rng.normal(size=(d, 1)), "o": o, "y": one_hot(np.array([o]), V)}
 
 
 def _w2v_forward(v, cuts):
@@ -150,28 +162,39 @@ def _w2v_textbook(v):
     yhat = softmax(v["U"].T @ v["v_c"])
     err = yhat - v["y"]
     # dJ/du_w for each outside word w, by the two cases, as the columns of a d × V matrix
-    cases = np.hstack([(yhat[w, 0] - 1.0) * v["v_c"] if w == v["o"] else yhat[w, 0] * v["v_c"]
-                       for w in range(v["U"].shape[1])])
+    cases = np.hstack(
+        [(yhat[w, 0] - 1.0) * v["v_c"] if w == v["o"] else yhat[w, 0] * v["v_c"] for w in range(v["U"].shape[1])]
+    )
     return {"dJ/dvc": v["U"] @ err, "dJ/dU": v["v_c"] @ err.T, "dJ/du": cases}
 
 
-W2V = OracleProblem("word2vec-naive-softmax", _w2v_draw, _w2v_forward, _w2v_textbook,
-                    {"dJ/dvc": ("J", "v_c"), "dJ/dU": ("J", "U"), "dJ/du": ("J", "U")})
+W2V = OracleProblem(
+    "word2vec-naive-softmax",
+    _w2v_draw,
+    _w2v_forward,
+    _w2v_textbook,
+    {"dJ/dvc": ("J", "v_c"), "dJ/dU": ("J", "U"), "dJ/du": ("J", "U")},
+)
 
 
 # ------------------------------------------------------------------- batchnorm (training mode, N × D)
 
+
 def _bn_draw(rng):
     N, D = 5, 3
-    return {"X": rng.normal(size=(N, D)) * 2 + 1, "gamma": rng.normal(size=(D, 1)),
-            "beta": rng.normal(size=(D, 1)), "epsilon": 0.1 * rng.uniform(0.1, 0.9),
-            "dY": rng.normal(size=(N, D))}
+    return {
+        "X": rng.normal(size=(N, D)) * 2 + 1,
+        "gamma": rng.normal(size=(D, 1)),
+        "beta": rng.normal(size=(D, 1)),
+        "epsilon": 0.1 * rng.uniform(0.1, 0.9),
+        "dY": rng.normal(size=(N, D)),
+    }
 
 
 def _bn_forward(v, cuts):
     X = v["X"]
     mu = X.mean(axis=0, keepdims=True)
-    var = ((X - mu) ** 2).mean(axis=0, keepdims=True)      # biased
+    var = ((X - mu) ** 2).mean(axis=0, keepdims=True)  # biased
     xhat = (X - mu) / np.sqrt(var + v["epsilon"])
     Y = v["gamma"].T * xhat + v["beta"].T
     return {"xhat": xhat, "Y": Y, "L": float(np.sum(v["dY"] * Y))}
@@ -188,18 +211,32 @@ def _bn_textbook(v):
     return {"dL/dgamma": (dY * xhat).sum(axis=0)[:, None], "dL/dbeta": dY.sum(axis=0)[:, None], "dL/dX": dX}
 
 
-BATCHNORM = OracleProblem("batchnorm", _bn_draw, _bn_forward, _bn_textbook,
-                          {"dL/dgamma": ("L", "gamma"), "dL/dbeta": ("L", "beta"), "dL/dX": ("L", "X")})
+BATCHNORM = OracleProblem(
+    "batchnorm",
+    _bn_draw,
+    _bn_forward,
+    _bn_textbook,
+    {"dL/dgamma": ("L", "gamma"), "dL/dbeta": ("L", "beta"), "dL/dX": ("L", "X")},
+)
 
 
 # ------------------------------------------------------------------- rnn-2step (one sequence, BPTT)
 
+
 def _rnn_draw(rng):
     H, D, C = 3, 2, 4
     c = int(rng.integers(0, C))
-    return {"W": rng.normal(size=(H, H)) * 0.7, "U": rng.normal(size=(H, D)) * 0.7, "b": rng.normal(size=(H, 1)),
-            "V": rng.normal(size=(C, H)), "c": rng.normal(size=(C, 1)), "h_0": rng.normal(size=(H, 1)),
-            "x_1": rng.normal(size=(D, 1)), "x_2": rng.normal(size=(D, 1)), "y": one_hot(np.array([c]), C)}
+    return {
+        "W": rng.normal(size=(H, H)) * 0.7,
+        "U": rng.normal(size=(H, D)) * 0.7,
+        "b": rng.normal(size=(H, 1)),
+        "V": rng.normal(size=(C, H)),
+        "c": rng.normal(size=(C, 1)),
+        "h_0": rng.normal(size=(H, 1)),
+        "x_1": rng.normal(size=(D, 1)),
+        "x_2": rng.normal(size=(D, 1)),
+        "y": one_hot(np.array([c]), C),
+    }
 
 
 def _rnn_forward(v, cuts):
@@ -213,17 +250,23 @@ def _rnn_textbook(v):
     f = _rnn_forward(v, {})
     h1, h2, err = f["h_1"], f["h_2"], f["yhat"] - v["y"]
     dh2 = v["V"].T @ err
-    delta2 = (1 - h2 ** 2) * dh2
+    delta2 = (1 - h2**2) * dh2
     dh1 = v["W"].T @ delta2
-    delta1 = (1 - h1 ** 2) * dh1
+    delta1 = (1 - h1**2) * dh1
     return {"dJ/dV": err @ h2.T, "dJ/dh2": dh2, "dJ/dh1": dh1, "dJ/dW": delta2 @ h1.T + delta1 @ v["h_0"].T}
 
 
-RNN = OracleProblem("rnn-2step", _rnn_draw, _rnn_forward, _rnn_textbook,
-                    {"dJ/dV": ("J", "V"), "dJ/dh2": ("J", "h_2"), "dJ/dh1": ("J", "h_1"), "dJ/dW": ("J", "W")})
+RNN = OracleProblem(
+    "rnn-2step",
+    _rnn_draw,
+    _rnn_forward,
+    _rnn_textbook,
+    {"dJ/dV": ("J", "V"), "dJ/dh2": ("J", "h_2"), "dJ/dh1": ("J", "h_1"), "dJ/dW": ("J", "W")},
+)
 
 
 # ------------------------------------------------------------------- leaky-relu-mlp (samples as columns)
+
 
 def _leaky_z2(v):
     return v["W1"] @ v["X"] + v["b1"]
@@ -233,9 +276,15 @@ def _leaky_draw(rng):
     D, H, C, N = 3, 4, 5, 6
     labels = rng.integers(0, C, N)
     for _ in range(1000):
-        v = {"X": rng.normal(size=(D, N)), "W1": rng.normal(size=(H, D)), "b1": rng.normal(size=(H, 1)),
-             "W2": rng.normal(size=(C, H)), "b2": rng.normal(size=(C, 1)), "alpha": rng.uniform(0.05, 0.3),
-             "Delta": one_hot(labels, C)}
+        v = {
+            "X": rng.normal(size=(D, N)),
+            "W1": rng.normal(size=(H, D)),
+            "b1": rng.normal(size=(H, 1)),
+            "W2": rng.normal(size=(C, H)),
+            "b2": rng.normal(size=(C, 1)),
+            "alpha": rng.uniform(0.05, 0.3),
+            "Delta": one_hot(labels, C),
+        }
         z2 = _leaky_z2(v)
         if np.min(np.abs(z2)) > KINK and (z2 > 0).any() and (z2 < 0).any():
             return v
@@ -259,9 +308,14 @@ def _leaky_textbook(v):
     return {"dJ/dz2": dz2, "dJ/dW1": dz2 @ v["X"].T, "dJ/db1": dz2.sum(axis=1, keepdims=True)}
 
 
-LEAKY = OracleProblem("leaky-relu-mlp", _leaky_draw, _leaky_forward, _leaky_textbook,
-                      {"dJ/dz2": ("J", "z2"), "dJ/dW1": ("J", "W1"), "dJ/db1": ("J", "b1")},
-                      kinks=_leaky_z2)
+LEAKY = OracleProblem(
+    "leaky-relu-mlp",
+    _leaky_draw,
+    _leaky_forward,
+    _leaky_textbook,
+    {"dJ/dz2": ("J", "z2"), "dJ/dW1": ("J", "W1"), "dJ/db1": ("J", "b1")},
+    kinks=_leaky_z2,
+)
 
 
 ORACLES = {p.id: p for p in (LINREG, SVM, W2V, BATCHNORM, RNN, LEAKY)}
@@ -273,10 +327,16 @@ ENGINE_NAMES = {
     "svm-hinge": {"W": "W", "X": "X", "Delta": r"\Delta", "lambda": r"\lambda"},
     "word2vec-naive-softmax": {"U": "U", "v_c": "v_c", "y": "y"},
     "batchnorm": {"X": "X", "gamma": r"\gamma", "beta": r"\beta", "epsilon": r"\epsilon", "dY": "G"},
-    "rnn-2step": {"W": "W", "U": "U", "b": "b", "V": "V", "c": "c", "h_0": "h_0", "x_1": "x_1", "x_2": "x_2",
-                  "y": "y"},
-    "leaky-relu-mlp": {"X": "X", "W1": "W^{(1)}", "b1": "b^{(1)}", "W2": "W^{(2)}", "b2": "b^{(2)}",
-                       "alpha": r"\alpha", "Delta": r"\Delta"},
+    "rnn-2step": {"W": "W", "U": "U", "b": "b", "V": "V", "c": "c", "h_0": "h_0", "x_1": "x_1", "x_2": "x_2", "y": "y"},
+    "leaky-relu-mlp": {
+        "X": "X",
+        "W1": "W^{(1)}",
+        "b1": "b^{(1)}",
+        "W2": "W^{(2)}",
+        "b2": "b^{(2)}",
+        "alpha": r"\alpha",
+        "Delta": r"\Delta",
+    },
 }
 
 

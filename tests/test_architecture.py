@@ -1,4 +1,5 @@
 """The package's shape: stages depend one way, no import cycles, no private names across modules."""
+
 import ast
 import shutil
 import subprocess
@@ -14,11 +15,19 @@ STAGES = ("core", "notation", "reading", "truth", "judging", "grading", "output"
 
 
 def test_import_linter_contract_is_kept():
-    proc = subprocess.run([sys.executable, "-m", "importlinter.cli", "--config", str(ROOT / ".importlinter")],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "importlinter.cli", "--config", str(ROOT / ".importlinter")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0 and "No module named importlinter.cli" in proc.stderr:
-        proc = subprocess.run([shutil.which("lint-imports") or "lint-imports", "--config", str(ROOT / ".importlinter")],
-                              cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [shutil.which("lint-imports") or "lint-imports", "--config", str(ROOT / ".importlinter")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
 
 
@@ -29,8 +38,10 @@ def test_the_package_has_no_import_cycle():
     for module in modules:
         for imported in graph.find_modules_directly_imported_by(module):
             if graph.chain_exists(imported=module, importer=imported):
-                cycles.append(f"{module} <-> {imported} "
-                              f"({' -> '.join(graph.find_shortest_chain(importer=imported, imported=module))})")
+                cycles.append(
+                    f"{module} <-> {imported} "
+                    f"({' -> '.join(graph.find_shortest_chain(importer=imported, imported=module))})"
+                )
     assert not cycles, "\n".join(cycles)
 
 
@@ -41,9 +52,13 @@ def _modules():
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_underscore_name_is_imported_from_another_module(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    private = [f"{node.module}.{alias.name}" for node in ast.walk(tree)
-               if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("symderiv")
-               for alias in node.names if alias.name.startswith("_")]
+    private = [
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("symderiv")
+        for alias in node.names
+        if alias.name.startswith("_")
+    ]
     assert not private
 
 
@@ -81,4 +96,14 @@ def test_ruff_finds_nothing():
     if ruff is None:
         pytest.skip("ruff is not installed (pip install -e '.[test]' installs it)")
     proc = subprocess.run([ruff, "check", "symderiv", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_ruff_format_leaves_the_tree_unchanged():
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (pip install -e '.[test]' installs it)")
+    proc = subprocess.run(
+        [ruff, "format", "--check", "symderiv", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]

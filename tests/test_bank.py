@@ -7,6 +7,7 @@ The submissions are in ``fixtures/bank/``. The wrong keys are built here from th
 text by one replacement, so an edit to a key that removes the replaced text fails loudly.
 The independent NumPy cross-check of the engine is ``test_bank_oracle.py``.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -24,7 +25,7 @@ KEYS = ROOT / "derivations"
 FIXTURES = Path(__file__).parent / "fixtures" / "bank"
 ACCEPT = {"correct", "correct-up-to-layout"}
 
-BANK = {   # problems.md, "The problem bank": id -> graded quantity ids
+BANK = {  # problems.md, "The problem bank": id -> graded quantity ids
     "linreg-mse": ["dJ/dw", "dJ/db"],
     "svm-hinge": ["dJ/dW", "dJt/dW"],
     "word2vec-naive-softmax": ["dJ/dvc", "dJ/du", "dJ/dU"],
@@ -54,6 +55,7 @@ def pending(pid: str, *rest, id: str):
 
 # ======================================================================= 1. the keys verify both ways
 
+
 @cache
 def verified(pid: str):
     return {r.quantity: r for r in verify_file(KEYS / f"{pid}.toml")}
@@ -81,32 +83,96 @@ def test_bank_key_declares_nothing_that_fails(pid):
 
 WRONG_KEYS = [
     # (key, old text, new text, quantity that must fail, words in the message)
-    pending("linreg-mse", r"claim = '\frac{1}{N} X^T (X w", r"claim = '\frac{2}{N} X^T (X w",
-                 "dJ/dw", "2 times", id="linreg-factor-2"),
-    pending("linreg-mse", r"claim = '\frac{1}{N} \mathbf{1}_N^T (X w + b \mathbf{1}_N - y)'",
-                 r"claim = '\frac{1}{N} \mathbf{1}_N^T (y - X w - b \mathbf{1}_N)'", "dJ/db", "sign", id="linreg-sign"),
+    pending(
+        "linreg-mse",
+        r"claim = '\frac{1}{N} X^T (X w",
+        r"claim = '\frac{2}{N} X^T (X w",
+        "dJ/dw",
+        "2 times",
+        id="linreg-factor-2",
+    ),
+    pending(
+        "linreg-mse",
+        r"claim = '\frac{1}{N} \mathbf{1}_N^T (X w + b \mathbf{1}_N - y)'",
+        r"claim = '\frac{1}{N} \mathbf{1}_N^T (y - X w - b \mathbf{1}_N)'",
+        "dJ/db",
+        "sign",
+        id="linreg-sign",
+    ),
     pending("svm-hinge", r"X^T + 2\lambda W'", r"X^T + \lambda W'", "dJt/dW", "2λ", id="svm-lambda-not-2lambda"),
-    pending("svm-hinge",
-                 r"claim = '\frac{1}{N}\left(\mathbb{1}[M > 0] \odot (\mathbf{1}_C \mathbf{1}_N^T - \Delta) - \Delta \odot \mathbf{1}_C \mathbf{1}_C^T \left(\mathbb{1}[M > 0] \odot (\mathbf{1}_C \mathbf{1}_N^T - \Delta)\right)\right) X^T'",
-                 r"claim = '\frac{1}{N}\left(\mathbb{1}[M > 0] \odot (\mathbf{1}_C \mathbf{1}_N^T - \Delta)\right) X^T'",
-                 "dJ/dW", "symbolically different", id="svm-missing-correct-class-term"),
-    xfail("word2vec-naive-softmax", r"(\hat y_o - 1) v_c & w = o", r"\hat y_o v_c & w = o",
-          "dJ/du", "symbolically different", reason=DU_GAP, id="word2vec-case-w=o"),
-    pending("word2vec-naive-softmax", r"claim = 'U(\hat y - y)'", r"claim = 'U(y - \hat y)'",
-                 "dJ/dvc", "sign", id="word2vec-sign"),
-    pending("batchnorm", r" - \hat X \odot \mathbf{1}_N \mathbf{1}_N^T (G \odot \hat X)\right)'", r"\right)'",
-                 "dL/dX", "symbolically different", id="batchnorm-missing-variance-path"),
-    pending("batchnorm", r"claim = '(G \odot \hat X)^T \mathbf{1}_N'", r"claim = 'G^T \mathbf{1}_N'",
-                 "dL/dgamma", "symbolically different", id="batchnorm-gamma-without-xhat"),
-    pending("rnn-2step", r"claim = 'W^T \left((\mathbf{1}_H - h_2 \odot h_2) \odot V^T (\hat y - y)\right)'",
-                 r"claim = 'W^T V^T (\hat y - y)'", "dJ/dh1", "symbolically different", id="rnn-missing-tanh-derivative"),
-    pending("rnn-2step", r"\right)\right) h_0^T'", r"\right)\right) h_1^T'", "dJ/dW", "symbolically different",
-                 id="rnn-wrong-time-step"),
-    pending("leaky-relu-mlp", r"\Delta) \odot \left(\mathbb{1}[Z^{(2)} > 0] + \alpha\,\mathbb{1}[Z^{(2)} \le 0]\right)'",
-                 r"\Delta) \odot \mathbb{1}[Z^{(2)} > 0]'", "dJ/dz2", "symbolically different", id="leaky-relu-derivative-of-relu"),
-    pending("leaky-relu-mlp", r"claim = '\left(\frac{1}{N} W^{(2)T}(\psi(Z^{(3)}) - \Delta) \odot \left(\mathbb{1}[Z^{(2)} > 0] + \alpha\,\mathbb{1}[Z^{(2)} \le 0]\right)\right) \mathbf{1}_N'",
-                 r"claim = '\left(W^{(2)T}(\psi(Z^{(3)}) - \Delta) \odot \left(\mathbb{1}[Z^{(2)} > 0] + \alpha\,\mathbb{1}[Z^{(2)} \le 0]\right)\right) \mathbf{1}_N'",
-                 "dJ/db1", "1/N", id="leaky-missing-1/N"),
+    pending(
+        "svm-hinge",
+        r"claim = '\frac{1}{N}\left(\mathbb{1}[M > 0] \odot (\mathbf{1}_C \mathbf{1}_N^T - \Delta) - \Delta \odot \mathbf{1}_C \mathbf{1}_C^T \left(\mathbb{1}[M > 0] \odot (\mathbf{1}_C \mathbf{1}_N^T - \Delta)\right)\right) X^T'",
+        r"claim = '\frac{1}{N}\left(\mathbb{1}[M > 0] \odot (\mathbf{1}_C \mathbf{1}_N^T - \Delta)\right) X^T'",
+        "dJ/dW",
+        "symbolically different",
+        id="svm-missing-correct-class-term",
+    ),
+    xfail(
+        "word2vec-naive-softmax",
+        r"(\hat y_o - 1) v_c & w = o",
+        r"\hat y_o v_c & w = o",
+        "dJ/du",
+        "symbolically different",
+        reason=DU_GAP,
+        id="word2vec-case-w=o",
+    ),
+    pending(
+        "word2vec-naive-softmax",
+        r"claim = 'U(\hat y - y)'",
+        r"claim = 'U(y - \hat y)'",
+        "dJ/dvc",
+        "sign",
+        id="word2vec-sign",
+    ),
+    pending(
+        "batchnorm",
+        r" - \hat X \odot \mathbf{1}_N \mathbf{1}_N^T (G \odot \hat X)\right)'",
+        r"\right)'",
+        "dL/dX",
+        "symbolically different",
+        id="batchnorm-missing-variance-path",
+    ),
+    pending(
+        "batchnorm",
+        r"claim = '(G \odot \hat X)^T \mathbf{1}_N'",
+        r"claim = 'G^T \mathbf{1}_N'",
+        "dL/dgamma",
+        "symbolically different",
+        id="batchnorm-gamma-without-xhat",
+    ),
+    pending(
+        "rnn-2step",
+        r"claim = 'W^T \left((\mathbf{1}_H - h_2 \odot h_2) \odot V^T (\hat y - y)\right)'",
+        r"claim = 'W^T V^T (\hat y - y)'",
+        "dJ/dh1",
+        "symbolically different",
+        id="rnn-missing-tanh-derivative",
+    ),
+    pending(
+        "rnn-2step",
+        r"\right)\right) h_0^T'",
+        r"\right)\right) h_1^T'",
+        "dJ/dW",
+        "symbolically different",
+        id="rnn-wrong-time-step",
+    ),
+    pending(
+        "leaky-relu-mlp",
+        r"\Delta) \odot \left(\mathbb{1}[Z^{(2)} > 0] + \alpha\,\mathbb{1}[Z^{(2)} \le 0]\right)'",
+        r"\Delta) \odot \mathbb{1}[Z^{(2)} > 0]'",
+        "dJ/dz2",
+        "symbolically different",
+        id="leaky-relu-derivative-of-relu",
+    ),
+    pending(
+        "leaky-relu-mlp",
+        r"claim = '\left(\frac{1}{N} W^{(2)T}(\psi(Z^{(3)}) - \Delta) \odot \left(\mathbb{1}[Z^{(2)} > 0] + \alpha\,\mathbb{1}[Z^{(2)} \le 0]\right)\right) \mathbf{1}_N'",
+        r"claim = '\left(W^{(2)T}(\psi(Z^{(3)}) - \Delta) \odot \left(\mathbb{1}[Z^{(2)} > 0] + \alpha\,\mathbb{1}[Z^{(2)} \le 0]\right)\right) \mathbf{1}_N'",
+        "dJ/db1",
+        "1/N",
+        id="leaky-missing-1/N",
+    ),
 ]
 
 
@@ -124,10 +190,11 @@ def test_wrong_bank_key_is_rejected_naming_the_quantity(tmp_path, pid, old, new,
 
 # ======================================================================= 3. submissions
 
+
 @cache
 def graded(name: str, pid: str) -> dict:
     path = FIXTURES / name
-    problem = load_problem_file(KEYS / f"{pid}.toml")        # this tree's key, wherever lookup would look
+    problem = load_problem_file(KEYS / f"{pid}.toml")  # this tree's key, wherever lookup would look
     return grade_text(path.read_text(encoding="utf-8"), problem, file=str(path), config=GradeConfig()).to_dict()
 
 
@@ -192,7 +259,7 @@ def test_bank_submission_part_grades_as_a_ta_would(pid, fixture, quantity, expec
         assert p["verdict"] in ACCEPT, (p["verdict"], p["claim"], p["feedback"])
     else:
         assert p["verdict"] == expected, (p["verdict"], p["claim"], p["feedback"])
-        assert "not defined" not in p["feedback"], p["feedback"]     # rejected for its mistake, not unread
+        assert "not defined" not in p["feedback"], p["feedback"]  # rejected for its mistake, not unread
     assert words in p["feedback"], p["feedback"]
 
 

@@ -5,6 +5,7 @@ The first table needs nothing from symderiv: it proves the textbook formulas rig
 compares them with what the engine derives from the keys' equations, so an engine bug that a
 key happens to share (both wrong the same way, verify passing) still fails here.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,12 @@ from symderiv.truth.forward import Sample, gradient, run_equations
 from symderiv.truth.model_reference import target
 from symderiv.truth.problem import load_problem_file
 
-CASES = [pytest.param(pid, qid, seed, id=f"{pid}:{qid}:{seed}")
-         for pid, problem in ORACLES.items() for qid in problem.quantities for seed in (0, 1)]
+CASES = [
+    pytest.param(pid, qid, seed, id=f"{pid}:{qid}:{seed}")
+    for pid, problem in ORACLES.items()
+    for qid in problem.quantities
+    for seed in (0, 1)
+]
 
 
 @pytest.mark.parametrize("pid, qid, seed", CASES)
@@ -60,10 +65,18 @@ def engine_gradient(pid: str, qid: str, point: dict) -> np.ndarray:
     return gradient(problem, s, target(problem, of), target(problem, wrt))
 
 
-ENGINE_CASES = [pytest.param(pid, qid, seed, id=f"{pid}:{qid}:{seed}",
-                             marks=[pytest.mark.xfail(reason=f"{pid} not shipped: {PENDING[pid]}", strict=True)]
-                             if pid in PENDING else [])
-                for pid, problem in ORACLES.items() for qid in problem.quantities for seed in (0, 1)]
+ENGINE_CASES = [
+    pytest.param(
+        pid,
+        qid,
+        seed,
+        id=f"{pid}:{qid}:{seed}",
+        marks=[pytest.mark.xfail(reason=f"{pid} not shipped: {PENDING[pid]}", strict=True)] if pid in PENDING else [],
+    )
+    for pid, problem in ORACLES.items()
+    for qid in problem.quantities
+    for seed in (0, 1)
+]
 
 
 @pytest.mark.parametrize("pid, qid, seed", ENGINE_CASES)

@@ -1,5 +1,6 @@
 """Issue 10: a cache that cannot lie. Only definitive results are stored; a tampered store is a
 miss, never an exception, a hang or a write through a symlink."""
+
 from __future__ import annotations
 
 import os
@@ -27,14 +28,17 @@ def store_dir(tmp_path, monkeypatch):
     return tmp_path / "v2"
 
 
-@pytest.mark.parametrize("value, kept", [
-    pytest.param(GOOD, True, id="different"),
-    pytest.param(("equal", "simplifies to 0", "", 1.0), True, id="equal"),
-    pytest.param(("error", "BrokenProcessPool: daemonic processes are not allowed", "", 0.1), False, id="error"),
-    pytest.param(("timeout", "SymPy did not finish within 5 s", "", 5.0), False, id="timeout"),
-    pytest.param(("skipped", "", "", 0.0), False, id="skipped"),
-    pytest.param(("equal", "x", ""), False, id="short"),
-])
+@pytest.mark.parametrize(
+    "value, kept",
+    [
+        pytest.param(GOOD, True, id="different"),
+        pytest.param(("equal", "simplifies to 0", "", 1.0), True, id="equal"),
+        pytest.param(("error", "BrokenProcessPool: daemonic processes are not allowed", "", 0.1), False, id="error"),
+        pytest.param(("timeout", "SymPy did not finish within 5 s", "", 5.0), False, id="timeout"),
+        pytest.param(("skipped", "", "", 0.0), False, id="skipped"),
+        pytest.param(("equal", "x", ""), False, id="short"),
+    ],
+)
 def test_only_definitive_results_are_stored(store_dir, value, kept):
     cache.store(PROBLEM, KEY, value)
     assert cache.load(PROBLEM, KEY) == (value if kept else None)
@@ -42,20 +46,23 @@ def test_only_definitive_results_are_stored(store_dir, value, kept):
 
 def _plant(store_dir, raw):
     """Put a raw value under KEY, bypassing store()'s checks (as a tamperer would)."""
-    cache.store(PROBLEM, ("warm-up",), GOOD)     # create the store
+    cache.store(PROBLEM, ("warm-up",), GOOD)  # create the store
     with diskcache.Cache(str(store_dir)) as handle:
         handle.set(cache._key(PROBLEM, KEY), raw)
 
 
-@pytest.mark.parametrize("raw", [
-    pytest.param({"status": "equal"}, id="dict"),
-    pytest.param(["equal", 1, 2, 3], id="wrong-types"),
-    pytest.param("equal", id="string"),
-    pytest.param(["timeout", "x", "", 1.0], id="non-definitive"),
-    pytest.param(None, id="null"),
-    pytest.param(["equal", "x", "", True], id="bool-seconds"),
-    pytest.param(b"\x00\xff", id="bytes"),
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param({"status": "equal"}, id="dict"),
+        pytest.param(["equal", 1, 2, 3], id="wrong-types"),
+        pytest.param("equal", id="string"),
+        pytest.param(["timeout", "x", "", 1.0], id="non-definitive"),
+        pytest.param(None, id="null"),
+        pytest.param(["equal", "x", "", True], id="bool-seconds"),
+        pytest.param(b"\x00\xff", id="bytes"),
+    ],
+)
 def test_a_wrong_shape_is_a_miss(store_dir, raw):
     _plant(store_dir, raw)
     assert cache.load(PROBLEM, KEY) is None
@@ -64,8 +71,9 @@ def test_a_wrong_shape_is_a_miss(store_dir, raw):
 def _fresh_process(code: str, env_dir: Path) -> subprocess.CompletedProcess:
     """Run code in a fresh process (a hang would stop at the timeout and fail the test)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), SYMDERIV_CACHE_DIR=str(env_dir))
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 USE_CACHE = """

@@ -1,4 +1,5 @@
 """check_claim: notation, readings, layouts, diagnoses and hostile input, as tables."""
+
 import json
 import time
 from pathlib import Path
@@ -60,8 +61,13 @@ NOTATION = [
     ("indicator-braces", SM, "dJ/dz2", BACK + r"\odot\mathbb{1}\{z^{(2)}>0\}", "correct"),
     ("indicator-subscript", SM, "dJ/dz2", BACK + r"\odot 1_{\{z^{(2)}>0\}}", "correct"),
     ("bare-comparison", SM, "dJ/dz2", BACK + r"\odot (z^{(2)}>0)", "correct"),
-    ("cases", SM, "dJ/dz2",
-     r"\begin{cases} \frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta) & z^{(2)} > 0 \\ 0 & \text{otherwise} \end{cases}", "correct"),
+    (
+        "cases",
+        SM,
+        "dJ/dz2",
+        r"\begin{cases} \frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta) & z^{(2)} > 0 \\ 0 & \text{otherwise} \end{cases}",
+        "correct",
+    ),
     ("unicode-odot", SM, "dJ/dz2", "\\frac{1}{N}W^{(2)T}(ψ(z^{(3)}) − Δ) ⊙ 1[z^{(2)}>0]", "correct"),
     ("varphi-prime", SM, "dJ/dz2", BACK + r"\odot\varphi'(z^{(2)})", "correct"),
     # sums, ones, sigmoid family, index notation
@@ -93,7 +99,13 @@ def test_notation(problem, quantity, claim, expected):
 READINGS = [
     ("columns", SM, "dJt/dW2", DZ3 + r"A^{(2)T} + 2\lambda W^{(2)}", "columns"),
     ("rows", SM, "dJt/dW2", r"\frac{1}{N}(\psi(Z^{(3)}) - \Delta)^{T} A^{(2)} + 2\lambda W^{(2)}", "rows"),
-    ("rows-dz3", SM, "dJ/dW1", r"\frac{1}{N}\left((\psi(Z^{(3)}) - \Delta) W^{(2)} \odot \mathbb{1}[Z^{(2)} > 0]\right)^T X", "rows"),
+    (
+        "rows-dz3",
+        SM,
+        "dJ/dW1",
+        r"\frac{1}{N}\left((\psi(Z^{(3)}) - \Delta) W^{(2)} \odot \mathbb{1}[Z^{(2)} > 0]\right)^T X",
+        "rows",
+    ),
     ("one-sample-share", SM, "dJ/db2", DZ3, "single"),
     ("one-sample-db1", SM, "dJ/db1", BACK + r"\odot\mathbb{1}[z^{(2)}>0]", "single"),
     ("bias-columns", SM, "dJ/db2", DZ3 + r"\mathbf{1}_N", "columns"),
@@ -111,8 +123,13 @@ LAYOUT = [
     ("factor-order", SM, "dJ/da2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta) W^{(2)T}", "reorder"),
     ("whole-transposed", SM, "dJ/dW2", r"\frac{1}{N} a^{(2)} (\psi(z^{(3)}) - \Delta)^T", "transpose"),
     ("bce-row-vector", SB, "dL/dw2", r"(a^{[2]} - y) a^{[1]}", "transpose"),
-    ("cases-untransposed", SM, "dJ/db1",
-     r"\begin{cases} \frac{1}{N} (\Psi(z_3) - \Delta) \cdot w^2 & \text{if } z_2 > 0 \\ 0 & \text{if } z_2 < 0 \end{cases}", "transpose"),
+    (
+        "cases-untransposed",
+        SM,
+        "dJ/db1",
+        r"\begin{cases} \frac{1}{N} (\Psi(z_3) - \Delta) \cdot w^2 & \text{if } z_2 > 0 \\ 0 & \text{if } z_2 < 0 \end{cases}",
+        "transpose",
+    ),
 ]
 
 
@@ -129,21 +146,43 @@ DIAGNOSES = [
     ("extra-1/N", SM, "dJ/dz3", r"\frac{1}{N^2}(\psi(z^{(3)}) - \Delta)", "extra-1/N", "1/N"),
     ("lambda-not-2lambda", SM, "dJt/dW2", DZ3 + r"a^{(2)T} + \lambda W^{(2)}", "regularisation-coefficient", "2λ"),
     ("missing-regulariser", SM, "dJt/dW2", DZ3 + r"a^{(2)T}", "missing-regularisation", "regularisation"),
-    ("wrong-weight", SM, "dJt/dW1",
-     r"\left(" + BACK + r"\odot\mathbb{1}[z^{(2)}>0]\right)x^{T} + 2\lambda W^{(2)}", "wrong-weight", "W^{(2)}"),
+    (
+        "wrong-weight",
+        SM,
+        "dJt/dW1",
+        r"\left(" + BACK + r"\odot\mathbb{1}[z^{(2)}>0]\right)x^{T} + 2\lambda W^{(2)}",
+        "wrong-weight",
+        "W^{(2)}",
+    ),
     ("missing-relu-derivative", SM, "dJ/dz2", BACK, "missing-activation-derivative", "activation derivative"),
     ("extra-regulariser", SM, "dJ/dW2", DZ3 + r"a^{(2)T} + 2\lambda W^{(2)}", "extra-regularisation", "λ"),
     ("coefficient", SM, "dJ/dz3", r"\frac{2}{N}(\psi(z^{(3)}) - \Delta)", "coefficient", "2 times"),
     ("only-diagonal", SM, "softmax-jacobian", r"a_i(1 - a_i)", "only-diagonal", "i = j"),
-    ("missing-factor", SB, "dL/dW1", r"(a^{[2]} - y) w^{[2]T} \odot \mathbb{1}\{z^{[1]}>0\}", "other-quantity", "This is dL/dz1"),
+    (
+        "missing-factor",
+        SB,
+        "dL/dW1",
+        r"(a^{[2]} - y) w^{[2]T} \odot \mathbb{1}\{z^{[1]}>0\}",
+        "other-quantity",
+        "This is dL/dz1",
+    ),
     ("delta-not-Delta", SM, "dJ/dz3", r"\frac{1}{N}(\psi(z^{(3)}) - \delta)", None, "Δ"),
     ("wrong-weight-layer", SM, "dJ/da2", r"\frac{1}{N}W^{(1)T}(\psi(z^{(3)}) - \Delta)", "wrong-layer", "W^{(2)}"),
-    ("wrong-g-layer", MLP, "delta-l", r"\sum_k w_{jk}^{(l+1)}\delta_k^{(l+1)} g_{l+1}'(z_j^{(l)})", "wrong-layer", "g'_{l}"),
+    (
+        "wrong-g-layer",
+        MLP,
+        "delta-l",
+        r"\sum_k w_{jk}^{(l+1)}\delta_k^{(l+1)} g_{l+1}'(z_j^{(l)})",
+        "wrong-layer",
+        "g'_{l}",
+    ),
     ("wrong-activation-layer", MLP, "dC/dw", r"a_i^{(l)}\delta_j^{(l)}", "wrong-layer", "a_{i}^{(l - 1)}"),
 ]
 
 
-@pytest.mark.parametrize("problem, quantity, claim, code, words", [r[1:] for r in DIAGNOSES], ids=[r[0] for r in DIAGNOSES])
+@pytest.mark.parametrize(
+    "problem, quantity, claim, code, words", [r[1:] for r in DIAGNOSES], ids=[r[0] for r in DIAGNOSES]
+)
 def test_diagnosis_names_the_mistake(problem, quantity, claim, code, words):
     v = verdict(problem, quantity, claim)
     assert v.verdict == "incorrect"
@@ -157,17 +196,22 @@ def test_swapped_indices_are_rejected():
     assert "w_{jk}^{(l + 1)}" in v.feedback
 
 
-@pytest.mark.parametrize("lhs, expected_id", [
-    (r"\frac{\partial \tilde J}{\partial W^{(2)}}", "dJt/dW2"),
-    (r"\frac{\partial \tilde{J}}{\partial W^{(1)}}", "dJt/dW1"),
-    (r"\frac{\partial J}{\partial W^{(1)}}", "dJ/dW1"),
-    (r"\partial J / \partial z^{(3)}", "dJ/dz3"),
-    (r"\frac{\partial J}{\partial b^{[2]}}", "dJ/db2"),
-    (r"\frac{\partial a_i^{(3)}}{\partial z_j^{(3)}}", "softmax-jacobian"),
-], ids=["Jt-W2", "Jt-W1", "J-W1", "slash", "brackets", "jacobian"])
+@pytest.mark.parametrize(
+    "lhs, expected_id",
+    [
+        (r"\frac{\partial \tilde J}{\partial W^{(2)}}", "dJt/dW2"),
+        (r"\frac{\partial \tilde{J}}{\partial W^{(1)}}", "dJt/dW1"),
+        (r"\frac{\partial J}{\partial W^{(1)}}", "dJ/dW1"),
+        (r"\partial J / \partial z^{(3)}", "dJ/dz3"),
+        (r"\frac{\partial J}{\partial b^{[2]}}", "dJ/db2"),
+        (r"\frac{\partial a_i^{(3)}}{\partial z_j^{(3)}}", "softmax-jacobian"),
+    ],
+    ids=["Jt-W2", "Jt-W1", "J-W1", "slash", "brackets", "jacobian"],
+)
 def test_quantity_given_as_left_hand_side(lhs, expected_id):
     from symderiv.judging.check import resolve_quantity
     from symderiv.truth.problem import load_problem
+
     assert resolve_quantity(load_problem(SM), lhs).id == expected_id
 
 
@@ -215,9 +259,29 @@ def test_any_string_gets_a_verdict(claim):
     assert v.verdict in ("correct", "correct-up-to-layout", "incorrect", "unparseable")
 
 
-LATEXISH = st.lists(st.sampled_from([r"\frac{1}{N}", "(", ")", r"\psi", "z^{(3)}", r"\Delta", "-", "+", "a^{(2)T}",
-                                     r"\lambda", "W^{(2)}", "2", r"\odot", r"\mathbb{1}[z^{(2)}>0]", "^T", "_i"]),
-                    max_size=12).map("".join)
+LATEXISH = st.lists(
+    st.sampled_from(
+        [
+            r"\frac{1}{N}",
+            "(",
+            ")",
+            r"\psi",
+            "z^{(3)}",
+            r"\Delta",
+            "-",
+            "+",
+            "a^{(2)T}",
+            r"\lambda",
+            "W^{(2)}",
+            "2",
+            r"\odot",
+            r"\mathbb{1}[z^{(2)}>0]",
+            "^T",
+            "_i",
+        ]
+    ),
+    max_size=12,
+).map("".join)
 
 
 @settings(max_examples=80, deadline=None)
@@ -250,6 +314,7 @@ def test_symbolic_timeout_is_a_reported_result():
     from symderiv.judging.exact import run_symbolic_check
     from symderiv.notation.parse import parse
     from symderiv.truth.problem import load_problem
+
     problem = load_problem(SM)
     q = problem.quantity("dJt/dW1")
     result = run_symbolic_check(problem, q, parse(q.claim), "columns", False, 0.001)
@@ -258,76 +323,99 @@ def test_symbolic_timeout_is_a_reported_result():
 
 # What a careful TA says about claims written independently of the examples above.
 TA_JUDGEMENTS = [
- (SM,"dJ/dz3", r"\psi(z^{(3)}) - \Delta", "incorrect"),
- (SM,"dJ/dz3", r"\frac{1}{N}(\psi(z^{(3)}) - y)", "correct"),
- (SM,"dJ/dz3", r"\frac{1}{N}\sum_{i=1}^N (\psi(z_i^{(3)}) - \Delta_i)", "incorrect"),
- (SM,"dJ/dz3", r"\frac{1}{N}(\psi(z^{(2)}) - \Delta)", "incorrect"),
- (SM,"dJ/dz3", r"\frac{1}{N}(\phi(z^{(3)}) - \Delta)", "incorrect"),
- (SM,"dJ/dz3", r"\frac{1}{N}(a^{(2)} - \Delta)", "incorrect"),
- (SM,"dJ/dz3", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)^T", "correct-up-to-layout"),
- (SM,"dJ/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(1)T}", "incorrect"),
- (SM,"dJ/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)z^{(2)T}", "incorrect"),
- (SM,"dJ/dW2", r"\frac{1}{N}a^{(2)}(\psi(z^{(3)}) - \Delta)^T", "correct-up-to-layout"),
- (SM,"dJ/dW2", r"(\psi(z^{(3)}) - \Delta)a^{(2)T}", "incorrect"),
- (SM,"dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} + 2\lambda W^{(1)}", "incorrect"),
- (SM,"dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} + \lambda W^{(2)}", "incorrect"),
- (SM,"dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} + 2\lambda W^{(2)T}", "correct-up-to-layout"),
- (SM,"dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} - 2\lambda W^{(2)}", "incorrect"),
- (SM,"dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} + 2 W^{(2)}", "incorrect"),
- (SM,"dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} + 2\lambda \|W^{(2)}\|", "incorrect"),
- (SM,"dJ/db2", r"\frac{1}{N}\sum_i (\psi(z_i^{(3)}) - \Delta_i)", "correct"),
- (SM,"dJ/db2", r"\sum_i (\psi(z_i^{(3)}) - \Delta_i)", "incorrect"),
- (SM,"dJ/db2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)", "correct"),
- (SM,"dJ/db2", r"\psi(z^{(3)}) - \Delta", "incorrect"),
- (SM,"dJ/da2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)", "correct"),
- (SM,"dJ/da2", r"\frac{1}{N}W^{(1)T}(\psi(z^{(3)}) - \Delta)", "incorrect"),
- (SM,"dJ/da2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot \mathbb{1}[z^{(2)}>0]", "incorrect"),
- (SM,"dJ/dz2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot \mathbb{1}[z^{(3)}>0]", "incorrect"),
- (SM,"dJ/dz2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot \mathbb{1}[z^{(2)}<0]", "incorrect"),
- (SM,"dJ/dz2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot \mathbb{1}[a^{(2)}>0]", "correct"),
- (SM,"dJ/dz2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot \phi(z^{(2)})", "incorrect"),
- (SM,"dJ/dz2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot a^{(2)}", "incorrect"),
- (SM,"dJt/dW1", r"\left(\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot\mathbb{1}[z^{(2)}>0]\right)x^T + 2\lambda W^{(1)}", "correct"),
- (SM,"dJt/dW1", r"\left(\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot\mathbb{1}[z^{(2)}>0]\right)a^{(2)T} + 2\lambda W^{(1)}", "incorrect"),
- (SM,"dJt/dW1", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)x^T\odot\mathbb{1}[z^{(2)}>0] + 2\lambda W^{(1)}", "incorrect"),
- (SM,"dJ/db1", r"\left(\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot\mathbb{1}[z^{(2)}>0]\right)\mathbf{1}", "correct"),
- (SM,"dJ/db1", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\mathbf{1}_N", "incorrect"),
- (SM,"softmax-jacobian", r"\mathrm{diag}(a) - a a^T", "correct"),
- (SM,"softmax-jacobian", r"a a^T - \mathrm{diag}(a)", "incorrect"),
- (SM,"softmax-jacobian", r"a_j(\delta_{ij} - a_i)", "correct"),
- (SM,"softmax-jacobian", r"a_i\delta_{ij} - a_i a_j", "correct"),
- (SM,"softmax-jacobian", r"-a_i a_j", "incorrect"),
- (SM,"softmax-jacobian", r"a_i(1 - a_j)", "incorrect"),
- (SB,"dL/dz2", r"y - a^{[2]}", "incorrect"),
- (SB,"dL/dz2", r"\hat{y} - y", "correct"),
- (SB,"dL/dz2", r"\sigma(z^{[2]}) - y", "correct"),
- (SB,"dL/dz2", r"(a^{[2]} - y)a^{[2]}(1-a^{[2]})", "incorrect"),
- (SB,"dL/da2", r"\frac{a^{[2]} - y}{a^{[2]}(1 - a^{[2]})}", "correct"),
- (SB,"dL/da2", r"\frac{y - a^{[2]}}{a^{[2]}(1 - a^{[2]})}", "incorrect"),
- (SB,"dL/dw2", r"(a^{[2]} - y)x^T", "incorrect"),
- (SB,"dL/db1", r"(a^{[2]} - y)w^{[2]T}", "incorrect"),
- (SB,"dJ/dw2", r"(A^{[2]} - Y)A^{[1]T}", "incorrect"),
- (SB,"dJ/db2", r"\frac{1}{N}\sum_{i=1}^{N}(a_i^{[2]} - y_i)", "correct"),
- (SB,"z1", r"\begin{bmatrix} -70 \\ 50 \end{bmatrix}", "correct"),
- (SB,"z1", r"\begin{bmatrix} -70 \\ -50 \end{bmatrix}", "incorrect"),
- (SB,"a1", r"\begin{bmatrix} 0 \\ 1 \end{bmatrix}", "correct"),
- (SB,"yhat", r"\sigma(10)", "correct"),
- (SB,"yhat", r"0.5", "incorrect"),
- (MLP,"delta-L", r"\frac{\partial C}{\partial a_j^{(L)}} g_L(z_j^{(L)})", "incorrect"),
- (MLP,"delta-L", r"\frac{\partial C}{\partial a_j^{(L)}} g_{L-1}'(z_j^{(L)})", "incorrect"),
- (MLP,"delta-l", r"\sum_k w_{jk}^{(l)}\delta_k^{(l+1)} g_l'(z_j^{(l)})", "incorrect"),
- (MLP,"delta-l", r"\sum_k w_{jk}^{(l+1)}\delta_k^{(l+1)} g_{l+1}'(z_j^{(l)})", "incorrect"),
- (MLP,"delta-l", r"\sum_k w_{jk}^{(l+1)}\delta_k^{(l+1)} g_l'(z_k^{(l)})", "incorrect"),
- (MLP,"delta-l", r"g_l'(z_j^{(l)})\sum_k w_{jk}^{(l+1)}\delta_k^{(l+1)}", "correct"),
- (MLP,"dC/dw", r"a_j^{(l-1)}\delta_i^{(l)}", "incorrect"),
- (MLP,"dC/dw", r"a_i^{(l)}\delta_j^{(l)}", "incorrect"),
- (MLP,"dC/dw", r"\delta_j^{(l)} a_i^{(l-1)}", "correct"),
- (MLP,"dC/db", r"\delta_j^{(l+1)}", "incorrect"),
+    (SM, "dJ/dz3", r"\psi(z^{(3)}) - \Delta", "incorrect"),
+    (SM, "dJ/dz3", r"\frac{1}{N}(\psi(z^{(3)}) - y)", "correct"),
+    (SM, "dJ/dz3", r"\frac{1}{N}\sum_{i=1}^N (\psi(z_i^{(3)}) - \Delta_i)", "incorrect"),
+    (SM, "dJ/dz3", r"\frac{1}{N}(\psi(z^{(2)}) - \Delta)", "incorrect"),
+    (SM, "dJ/dz3", r"\frac{1}{N}(\phi(z^{(3)}) - \Delta)", "incorrect"),
+    (SM, "dJ/dz3", r"\frac{1}{N}(a^{(2)} - \Delta)", "incorrect"),
+    (SM, "dJ/dz3", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)^T", "correct-up-to-layout"),
+    (SM, "dJ/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(1)T}", "incorrect"),
+    (SM, "dJ/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)z^{(2)T}", "incorrect"),
+    (SM, "dJ/dW2", r"\frac{1}{N}a^{(2)}(\psi(z^{(3)}) - \Delta)^T", "correct-up-to-layout"),
+    (SM, "dJ/dW2", r"(\psi(z^{(3)}) - \Delta)a^{(2)T}", "incorrect"),
+    (SM, "dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} + 2\lambda W^{(1)}", "incorrect"),
+    (SM, "dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} + \lambda W^{(2)}", "incorrect"),
+    (SM, "dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} + 2\lambda W^{(2)T}", "correct-up-to-layout"),
+    (SM, "dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} - 2\lambda W^{(2)}", "incorrect"),
+    (SM, "dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} + 2 W^{(2)}", "incorrect"),
+    (SM, "dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)T} + 2\lambda \|W^{(2)}\|", "incorrect"),
+    (SM, "dJ/db2", r"\frac{1}{N}\sum_i (\psi(z_i^{(3)}) - \Delta_i)", "correct"),
+    (SM, "dJ/db2", r"\sum_i (\psi(z_i^{(3)}) - \Delta_i)", "incorrect"),
+    (SM, "dJ/db2", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)", "correct"),
+    (SM, "dJ/db2", r"\psi(z^{(3)}) - \Delta", "incorrect"),
+    (SM, "dJ/da2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)", "correct"),
+    (SM, "dJ/da2", r"\frac{1}{N}W^{(1)T}(\psi(z^{(3)}) - \Delta)", "incorrect"),
+    (SM, "dJ/da2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot \mathbb{1}[z^{(2)}>0]", "incorrect"),
+    (SM, "dJ/dz2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot \mathbb{1}[z^{(3)}>0]", "incorrect"),
+    (SM, "dJ/dz2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot \mathbb{1}[z^{(2)}<0]", "incorrect"),
+    (SM, "dJ/dz2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot \mathbb{1}[a^{(2)}>0]", "correct"),
+    (SM, "dJ/dz2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot \phi(z^{(2)})", "incorrect"),
+    (SM, "dJ/dz2", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot a^{(2)}", "incorrect"),
+    (
+        SM,
+        "dJt/dW1",
+        r"\left(\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot\mathbb{1}[z^{(2)}>0]\right)x^T + 2\lambda W^{(1)}",
+        "correct",
+    ),
+    (
+        SM,
+        "dJt/dW1",
+        r"\left(\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot\mathbb{1}[z^{(2)}>0]\right)a^{(2)T} + 2\lambda W^{(1)}",
+        "incorrect",
+    ),
+    (
+        SM,
+        "dJt/dW1",
+        r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)x^T\odot\mathbb{1}[z^{(2)}>0] + 2\lambda W^{(1)}",
+        "incorrect",
+    ),
+    (
+        SM,
+        "dJ/db1",
+        r"\left(\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\odot\mathbb{1}[z^{(2)}>0]\right)\mathbf{1}",
+        "correct",
+    ),
+    (SM, "dJ/db1", r"\frac{1}{N}W^{(2)T}(\psi(z^{(3)}) - \Delta)\mathbf{1}_N", "incorrect"),
+    (SM, "softmax-jacobian", r"\mathrm{diag}(a) - a a^T", "correct"),
+    (SM, "softmax-jacobian", r"a a^T - \mathrm{diag}(a)", "incorrect"),
+    (SM, "softmax-jacobian", r"a_j(\delta_{ij} - a_i)", "correct"),
+    (SM, "softmax-jacobian", r"a_i\delta_{ij} - a_i a_j", "correct"),
+    (SM, "softmax-jacobian", r"-a_i a_j", "incorrect"),
+    (SM, "softmax-jacobian", r"a_i(1 - a_j)", "incorrect"),
+    (SB, "dL/dz2", r"y - a^{[2]}", "incorrect"),
+    (SB, "dL/dz2", r"\hat{y} - y", "correct"),
+    (SB, "dL/dz2", r"\sigma(z^{[2]}) - y", "correct"),
+    (SB, "dL/dz2", r"(a^{[2]} - y)a^{[2]}(1-a^{[2]})", "incorrect"),
+    (SB, "dL/da2", r"\frac{a^{[2]} - y}{a^{[2]}(1 - a^{[2]})}", "correct"),
+    (SB, "dL/da2", r"\frac{y - a^{[2]}}{a^{[2]}(1 - a^{[2]})}", "incorrect"),
+    (SB, "dL/dw2", r"(a^{[2]} - y)x^T", "incorrect"),
+    (SB, "dL/db1", r"(a^{[2]} - y)w^{[2]T}", "incorrect"),
+    (SB, "dJ/dw2", r"(A^{[2]} - Y)A^{[1]T}", "incorrect"),
+    (SB, "dJ/db2", r"\frac{1}{N}\sum_{i=1}^{N}(a_i^{[2]} - y_i)", "correct"),
+    (SB, "z1", r"\begin{bmatrix} -70 \\ 50 \end{bmatrix}", "correct"),
+    (SB, "z1", r"\begin{bmatrix} -70 \\ -50 \end{bmatrix}", "incorrect"),
+    (SB, "a1", r"\begin{bmatrix} 0 \\ 1 \end{bmatrix}", "correct"),
+    (SB, "yhat", r"\sigma(10)", "correct"),
+    (SB, "yhat", r"0.5", "incorrect"),
+    (MLP, "delta-L", r"\frac{\partial C}{\partial a_j^{(L)}} g_L(z_j^{(L)})", "incorrect"),
+    (MLP, "delta-L", r"\frac{\partial C}{\partial a_j^{(L)}} g_{L-1}'(z_j^{(L)})", "incorrect"),
+    (MLP, "delta-l", r"\sum_k w_{jk}^{(l)}\delta_k^{(l+1)} g_l'(z_j^{(l)})", "incorrect"),
+    (MLP, "delta-l", r"\sum_k w_{jk}^{(l+1)}\delta_k^{(l+1)} g_{l+1}'(z_j^{(l)})", "incorrect"),
+    (MLP, "delta-l", r"\sum_k w_{jk}^{(l+1)}\delta_k^{(l+1)} g_l'(z_k^{(l)})", "incorrect"),
+    (MLP, "delta-l", r"g_l'(z_j^{(l)})\sum_k w_{jk}^{(l+1)}\delta_k^{(l+1)}", "correct"),
+    (MLP, "dC/dw", r"a_j^{(l-1)}\delta_i^{(l)}", "incorrect"),
+    (MLP, "dC/dw", r"a_i^{(l)}\delta_j^{(l)}", "incorrect"),
+    (MLP, "dC/dw", r"\delta_j^{(l)} a_i^{(l-1)}", "correct"),
+    (MLP, "dC/db", r"\delta_j^{(l+1)}", "incorrect"),
 ]
 
 
-@pytest.mark.parametrize("problem, quantity, claim, expected", TA_JUDGEMENTS,
-                         ids=[f"{q}:{i}" for i, (_, q, _, _) in enumerate(TA_JUDGEMENTS)])
+@pytest.mark.parametrize(
+    "problem, quantity, claim, expected",
+    TA_JUDGEMENTS,
+    ids=[f"{q}:{i}" for i, (_, q, _, _) in enumerate(TA_JUDGEMENTS)],
+)
 def test_judged_as_a_careful_ta_would(problem, quantity, claim, expected):
     v = verdict(problem, quantity, claim)
     assert v.verdict == expected, v.feedback
@@ -335,8 +423,12 @@ def test_judged_as_a_careful_ta_would(problem, quantity, claim, expected):
 
 # 315 claims labelled blind by two TAs from problems.md alone (before seeing symderiv's answers);
 # the few labels later settled in discussion say so in their `why`.
-BLIND = [json.loads(line) for name in ("ta_blind_review.jsonl", "ta_blind_review_2.jsonl")
-         for line in (Path(__file__).parent / "data" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+BLIND = [
+    json.loads(line)
+    for name in ("ta_blind_review.jsonl", "ta_blind_review_2.jsonl")
+    for line in (Path(__file__).parent / "data" / name).read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
 
 
 @pytest.mark.parametrize("row", BLIND, ids=[f"{i}-{r['quantity']}" for i, r in enumerate(BLIND, start=1)])

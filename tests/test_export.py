@@ -5,6 +5,7 @@ quantity: about a minute, most of it SymPy time limits). The compile tests need 
 they skip where it is missing (CI installs it: .ci/run, texlive-latex-base and
 texlive-latex-recommended).
 """
+
 from __future__ import annotations
 
 import re
@@ -30,8 +31,10 @@ from symderiv.output.handout import export_document
 from symderiv.truth.problem import derivation_files, derivations_dir, load_problem, load_problem_file
 
 DISPLAY = re.compile(r"\\begin\{equation\}\\label\{(?P<label>[^}]*)\}\n  (?P<body>.*?)\n\\end\{equation\}", re.S)
-NEEDS_PDFLATEX = "pdflatex is not installed here; CI installs it (.ci/run: apt-get install " \
-                 "texlive-latex-base texlive-latex-recommended)"
+NEEDS_PDFLATEX = (
+    "pdflatex is not installed here; CI installs it (.ci/run: apt-get install "
+    "texlive-latex-base texlive-latex-recommended)"
+)
 
 
 def displays(text: str) -> dict[str, tuple[str, str]]:
@@ -48,8 +51,13 @@ def pdflatex(tex: Path) -> str:
     if shutil.which("pdflatex") is None:
         pytest.skip(NEEDS_PDFLATEX)
     for _ in range(2):
-        run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
-                             cwd=tex.parent, capture_output=True, text=True, timeout=300)
+        run = subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+            cwd=tex.parent,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         log = tex.with_suffix(".log").read_text(encoding="latin-1")
         errors = [line for line in log.splitlines() if line.startswith("! ")]
         assert run.returncode == 0 and not errors, errors or run.stdout[-2000:]
@@ -60,17 +68,20 @@ def pdflatex(tex: Path) -> str:
 
 # ---- the shipped derivations ------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def full_export():
     """(text, summary, {(problem, quantity): QuantityResult}) of all of derivations/."""
     results = {}
-    text, summary = export_document(derivation_files(),
-                                    on_result=lambda r: results.__setitem__((r.problem, r.quantity), r))
+    text, summary = export_document(
+        derivation_files(), on_result=lambda r: results.__setitem__((r.problem, r.quantity), r)
+    )
     return text, summary, results
 
 
-ALL_QUANTITIES = [pytest.param(p, q, id=f"{p.id}:{q.id}")
-                  for p in map(load_problem_file, derivation_files()) for q in p.quantities]
+ALL_QUANTITIES = [
+    pytest.param(p, q, id=f"{p.id}:{q.id}") for p in map(load_problem_file, derivation_files()) for q in p.quantities
+]
 
 
 @pytest.mark.parametrize("problem, q", ALL_QUANTITIES)
@@ -83,7 +94,7 @@ def test_each_quantity_is_an_equation_if_verified_else_a_note(full_export, probl
     if r is not None and r.ok:
         lhs, rhs = shown[label]
         assert parse(lhs) == quantity_lhs(problem, q)
-        assert parse(rhs) == parse_lenient(q.claim).tree      # the claim, re-typeset from its tree
+        assert parse(rhs) == parse_lenient(q.claim).tree  # the claim, re-typeset from its tree
         assert note not in text
     else:
         assert label not in shown
@@ -94,7 +105,9 @@ def test_summary_counts_the_equations(full_export):
     text, summary, results = full_export
     verified = sum(r.ok for r in results.values())
     total = sum(len(load_problem_file(f).quantities) for f in derivation_files())
-    assert summary.startswith(f"{verified} of {total} quantities exported from {len(derivation_files())} derivation files")
+    assert summary.startswith(
+        f"{verified} of {total} quantities exported from {len(derivation_files())} derivation files"
+    )
     assert len(displays(text)) == text.count("\\begin{equation}") == verified
     for (problem, quantity), r in results.items():
         assert (f"{problem}:{quantity}" in summary) == (not r.ok)
@@ -105,9 +118,9 @@ def test_each_file_is_a_section_with_statement_and_network(full_export):
     for path in derivation_files():
         problem = load_problem_file(path)
         section = text.split(f"\\label{{sec:{problem.id}}}", 1)[1].split("\\section{", 1)[0]
-        assert problem.statement in section                      # the course's own LaTeX, as is
+        assert problem.statement in section  # the course's own LaTeX, as is
         with latex_style(layer_brackets=layer_brackets(problem), indicator="\\mathbf{1}"):
-            for item in network_items(problem) if problem.model is None else ():   # [model] keys: the statement
+            for item in network_items(problem) if problem.model is None else ():  # [model] keys: the statement
                 assert item in section
     assert text.count("\\section{") == len(derivation_files())
 
@@ -120,7 +133,7 @@ def test_exported_document_compiles_with_the_expected_equations(full_export, tmp
     verified = sum(r.ok for r in results.values())
     aux = tex.with_suffix(".aux").read_text(encoding="latin-1")
     numbers = [int(n) for n in re.findall(r"\\newlabel\{eq:[^}]*\}\{\{(\d+)\}", aux)]
-    assert sorted(numbers) == list(range(1, verified + 1))     # every equation was typeset, numbered once
+    assert sorted(numbers) == list(range(1, verified + 1))  # every equation was typeset, numbered once
     assert "Output written on solutions.pdf" in log
     assert set(re.findall(r"\\usepackage\{([^}]*)\}", text)) == {"amsmath", "amssymb", "bm"}
 
@@ -148,13 +161,16 @@ def test_left_hand_side_in_the_problems_notation(problem_id, qid, expected):
 
 NETWORK = [
     ("softmax-2layer", r"$z^{(2)} = W^{(1)} a^{(1)} + b^{(1)}$, $a^{(2)} = \phi\left(z^{(2)}\right)$, ReLU; $H$ units"),
-    ("softmax-2layer", r"$\tilde{J} = J + \lambda \left(\left\|W^{(1)}\right\|_{F}^{2} + \left\|W^{(2)}\right\|_{F}^{2}\right)$"),
+    (
+        "softmax-2layer",
+        r"$\tilde{J} = J + \lambda \left(\left\|W^{(1)}\right\|_{F}^{2} + \left\|W^{(2)}\right\|_{F}^{2}\right)$",
+    ),
     ("softmax-2layer", r"$W^{(l)}$ maps $a^{(l)}$ to $z^{(l + 1)}$"),
     ("sigmoid-bce-1hidden", r"$z^{[2]} = w^{[2]} a^{[1]} + b^{[2]}$, $a^{[2]} = \sigma\left(z^{[2]}\right)$"),
     ("sigmoid-bce-1hidden", r"$a^{[1]} = \operatorname{ReLU}\left(z^{[1]}\right)$; $H$ units"),
     ("sigmoid-bce-1hidden", r"$1$ unit."),
     ("mlp-general", r"$z_{j}^{(2)} = \sum_{i} a_{i}^{(1)} w_{ij}^{(2)} + b_{j}^{(2)}$"),
-    ("mlp-general", r"$a_{j}^{(3)} = g_{3}\left(z_{j}^{(3)}\right)$; $n_{3}$ units"),   # g generic: no test activation
+    ("mlp-general", r"$a_{j}^{(3)} = g_{3}\left(z_{j}^{(3)}\right)$; $n_{3}$ units"),  # g generic: no test activation
 ]
 
 
@@ -169,7 +185,7 @@ def test_network_description_is_generated_from_the_problem(problem_id, fragment)
     with latex_style(layer_brackets=layer_brackets(problem)):
         items = network_items(problem)
     assert any(fragment in item for item in items), items
-    for item in items:                              # every formula in it reads back
+    for item in items:  # every formula in it reads back
         for formula in re.findall(r"\$([^$]+)\$", item):
             for side in formula.split(" = "):
                 parse(side)
@@ -194,8 +210,9 @@ def test_escape_text(text, expected):
     assert escape_text(text) == expected
 
 
-@pytest.mark.parametrize("problem_id, brackets", [("softmax-2layer", "()"), ("sigmoid-bce-1hidden", "[]"),
-                                                  ("mlp-general", "()")])
+@pytest.mark.parametrize(
+    "problem_id, brackets", [("softmax-2layer", "()"), ("sigmoid-bce-1hidden", "[]"), ("mlp-general", "()")]
+)
 def test_layer_brackets_follow_the_problem(problem_id, brackets):
     assert layer_brackets(load_problem(problem_id)) == brackets
 
@@ -214,8 +231,9 @@ def wrong_file(tmp_path_factory):
     head = re.sub(r'title = ".*"', f"title = '{WRONG_TITLE}'", head)
     kept = [b for b in blocks if re.search(r'id = "(.*?)"', b).group(1) in KEPT]
     kept = [b.split("[grading]")[0] for b in kept]
-    wrong = [b.replace(r"(\psi(Z^{(3)}) - \Delta)", r"(\Delta - \psi(Z^{(3)}))")
-             if 'id = "dJ/dW2"' in b else b for b in kept]
+    wrong = [
+        b.replace(r"(\psi(Z^{(3)}) - \Delta)", r"(\Delta - \psi(Z^{(3)}))") if 'id = "dJ/dW2"' in b else b for b in kept
+    ]
     assert wrong != kept
     path = tmp_path_factory.mktemp("wrong") / "softmax-wrong-sign.toml"
     path.write_text(head + "".join("[[quantity]]" + b for b in wrong), encoding="utf-8")
@@ -232,9 +250,10 @@ def test_wrong_claim_is_left_out_with_a_note(wrong_export):
     shown = displays(text)
     assert set(shown) == {"eq:softmax-2layer:dJ/dz3", "eq:softmax-2layer:dJt/dW2"}
     assert "\\textbf{Not verified:} \\texttt{dJ/dW2} --- numerically incorrect" in text
-    assert r"\Delta - \psi" not in text                              # the wrong claim is not typeset
-    assert summary == "2 of 3 quantities exported from 1 derivation file; " \
-                      "left out (not verified): softmax-2layer:dJ/dW2"
+    assert r"\Delta - \psi" not in text  # the wrong claim is not typeset
+    assert (
+        summary == "2 of 3 quantities exported from 1 derivation file; left out (not verified): softmax-2layer:dJ/dW2"
+    )
     assert f"\\section{{{escape_text(WRONG_TITLE)}}}" in text
 
 
@@ -272,6 +291,7 @@ def test_no_files_is_an_error():
 
 # ---- per submission ----------------------------------------------------------------------------
 
+
 def part(quantity, verdict, claim="", feedback="", line=3):
     points = {"correct": 1.0, "correct-up-to-layout": 0.75}.get(verdict, 0.0)
     return Part(quantity, verdict, claim, None if verdict == "missing" else line, feedback, points, 1.0)
@@ -279,8 +299,12 @@ def part(quantity, verdict, claim="", feedback="", line=3):
 
 SOFTMAX_PARTS = (
     part("dJ/dz3", "correct", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)"),
-    part("dJt/dW2", "correct-up-to-layout", r"\frac{1}{N} a^{(2)} (\psi(z^{(3)}) - \Delta)^T + 2\lambda W^{(2)T}",
-         "Right up to layout (samples as rows): transpose the whole expression."),
+    part(
+        "dJt/dW2",
+        "correct-up-to-layout",
+        r"\frac{1}{N} a^{(2)} (\psi(z^{(3)}) - \Delta)^T + 2\lambda W^{(2)T}",
+        "Right up to layout (samples as rows): transpose the whole expression.",
+    ),
     part("dJt/dW1", "incorrect", r"W^{(2)T} \odot \phi'(z^{(2)})", "Wrong."),
     part("dJ/db1", "unparseable", r"\frac{\delta^{(2)}}{", "Line 9 cannot be read."),
     part("dJ/db2", "missing"),
@@ -288,17 +312,25 @@ SOFTMAX_PARTS = (
 
 
 def report(file, parts, problem="softmax-2layer"):
-    return Report(file=file, problem=problem, score=sum(p.points for p in parts),
-                  max_score=float(len(parts)), parts=parts)
+    return Report(
+        file=file, problem=problem, score=sum(p.points for p in parts), max_score=float(len(parts)), parts=parts
+    )
 
 
 @pytest.fixture
 def written(tmp_path):
     problem = load_problem("softmax-2layer")
-    reports = [report("class/alice.txt", SOFTMAX_PARTS),
-               report("other/alice.md", tuple(part(p.quantity, "missing") for p in SOFTMAX_PARTS)),
-               Report(file="class/empty.txt", problem="softmax-2layer", score=0.0, max_score=0.0,
-                      error="class/empty.txt: the file is empty <nothing to grade>")]
+    reports = [
+        report("class/alice.txt", SOFTMAX_PARTS),
+        report("other/alice.md", tuple(part(p.quantity, "missing") for p in SOFTMAX_PARTS)),
+        Report(
+            file="class/empty.txt",
+            problem="softmax-2layer",
+            score=0.0,
+            max_score=0.0,
+            error="class/empty.txt: the file is empty <nothing to grade>",
+        ),
+    ]
     return export_submissions(reports, problem, tmp_path / "latex")
 
 
@@ -313,14 +345,15 @@ def test_correct_parts_are_typeset_normalised(written):
     assert set(shown) == {"eq:softmax-2layer:dJ/dz3", "eq:softmax-2layer:dJt/dW2"}
     lhs, rhs = shown["eq:softmax-2layer:dJ/dz3"]
     assert lhs == r"\frac{\partial J}{\partial z^{(3)}}"
-    assert rhs == r"\frac{1}{N} \left(\psi\left(z^{(3)}\right) - \Delta\right)"     # re-printed, not pasted
+    assert rhs == r"\frac{1}{N} \left(\psi\left(z^{(3)}\right) - \Delta\right)"  # re-printed, not pasted
     assert parse(rhs) == parse(SOFTMAX_PARTS[0].claim)
     assert parse(shown["eq:softmax-2layer:dJt/dW2"][1]) == parse(SOFTMAX_PARTS[1].claim)
     assert "correct up to layout: Right up to layout (samples as rows): transpose the whole expression." in text
 
 
-@pytest.mark.parametrize("quantity, verdict", [("dJt/dW1", "incorrect"), ("dJ/db1", "unparseable"),
-                                               ("dJ/db2", "missing")])
+@pytest.mark.parametrize(
+    "quantity, verdict", [("dJt/dW1", "incorrect"), ("dJ/db1", "unparseable"), ("dJ/db2", "missing")]
+)
 def test_open_parts_are_listed_by_name_only(written, quantity, verdict):
     text = written[0].read_text(encoding="utf-8")
     still_open = text.split("\\section*{Still open}", 1)[1]
@@ -352,9 +385,10 @@ def test_submission_documents_compile(written):
 
 # ---- the handout: what a course publishes ---------------------------------------------------------
 
+
 def test_handout_body_has_no_ids_or_file_names_and_evidence_is_in_the_appendix(full_export):
     text = full_export[0]
-    body, appendix = text.split("\\begin{document}", 1)[1].split("\\appendix", 1)   # the % header may name files
+    body, appendix = text.split("\\begin{document}", 1)[1].split("\\appendix", 1)  # the % header may name files
     for path in derivation_files():
         problem = load_problem_file(path)
         assert path.name not in body

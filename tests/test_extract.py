@@ -1,4 +1,5 @@
 r"""Tests of symderiv.reading.extract: math blocks, rows, chains and cleaning of OCR'd submissions."""
+
 from __future__ import annotations
 
 import os
@@ -38,35 +39,50 @@ def _params(table):
 
 BLOCKS = [
     ("display", "$$a = b$$", [(1, ("a", "b"), None)]),
-    ("display-multiline", "text\n\n$$\n a = b \\\\\n &= c\n$$\n",
-     [(4, ("a", "b"), None), (5, ("c",), "=")]),
-    ("text-after-closing", "$$a = b$$ which is what we want, $c$\n",
-     [(1, ("a", "b"), None), (1, ("c",), None)]),
+    ("display-multiline", "text\n\n$$\n a = b \\\\\n &= c\n$$\n", [(4, ("a", "b"), None), (5, ("c",), "=")]),
+    ("text-after-closing", "$$a = b$$ which is what we want, $c$\n", [(1, ("a", "b"), None), (1, ("c",), None)]),
     ("file-ends-with-$$", "x\n$$y = 1$$", [(2, ("y", "1"), None)]),
     ("brackets", r"\[ x = 1 \]", [(1, ("x", "1"), None)]),
-    ("align-outside-$$", "\\begin{align}\n a &= b \\\\\n &= c\n\\end{align}",
-     [(2, ("a", "b"), None), (3, ("c",), "=")]),
+    (
+        "align-outside-$$",
+        "\\begin{align}\n a &= b \\\\\n &= c\n\\end{align}",
+        [(2, ("a", "b"), None), (3, ("c",), "=")],
+    ),
     ("aligned-outside-$$", r"\begin{aligned} a &= b \end{aligned}", [(1, ("a", "b"), None)]),
     ("equation-outside-$$", r"\begin{equation} x = 1 \end{equation}", [(1, ("x", "1"), None)]),
-    ("gather-outside-$$", r"\begin{gather*} x = 1 \\ y = 2 \end{gather*}",
-     [(1, ("x", "1"), None), (1, ("y", "2"), None)]),
+    (
+        "gather-outside-$$",
+        r"\begin{gather*} x = 1 \\ y = 2 \end{gather*}",
+        [(1, ("x", "1"), None), (1, ("y", "2"), None)],
+    ),
     ("inline", "so $a = b$ holds", [(1, ("a", "b"), None)]),
     ("inline-paren", r"so \(a = b\) holds", [(1, ("a", "b"), None)]),
     ("inline-two-on-a-line", "$a = 1$ and $b = 2$", [(1, ("a", "1"), None), (1, ("b", "2"), None)]),
     ("$-never-pairs-across-$$", "costs $5 then $$a = b$$ done", [(1, ("a", "b"), None)]),
     ("escaped-dollar", r"costs \$5 and $x = 1$", [(1, ("x", "1"), None)]),
-    ("unclosed-$$-stops-at-blank-line", "$$a = b\n\nprose\n\n$$c = d$$",
-     [(1, ("a", "b"), None), (5, ("c", "d"), None)]),
+    (
+        "unclosed-$$-stops-at-blank-line",
+        "$$a = b\n\nprose\n\n$$c = d$$",
+        [(1, ("a", "b"), None), (5, ("c", "d"), None)],
+    ),
     ("lost-opening-$$", "$$a = b\n\nc = d$$\n\nprose", [(1, ("a", "b"), None), (3, ("c", "d"), None)]),
     ("unclosed-inline-$-is-literal", "pay $5 now\n\n$$y = 2$$", [(3, ("y", "2"), None)]),
     ("unclosed-brackets", "\\[ x = 1\n\nprose $y = 2$", [(1, ("x", "1"), None), (3, ("y", "2"), None)]),
     ("unclosed-env", "\\begin{align} x &= 1\n\n$y = 2$", [(1, ("x", "1"), None), (3, ("y", "2"), None)]),
     ("empty-display", "$$$$ and $$ $$", []),
     ("crlf", "a\r\n\r\n$$x = 1$$\r\n$$y = 2$$", [(3, ("x", "1"), None), (4, ("y", "2"), None)]),
-    xfail("math-without-delimiters", r"\frac{a}{b} = c", [(1, (r"\frac{a}{b}", "c"), None)],
-          reason="LaTeX the OCR left outside $…$ is taken for prose"),
-    xfail("unclosed-inline-$-to-end-of-line", "so $x = 1 holds\n", [(1, ("x", "1 holds"), None)],
-          reason="an unclosed single $ is read as a literal dollar, not as math"),
+    xfail(
+        "math-without-delimiters",
+        r"\frac{a}{b} = c",
+        [(1, (r"\frac{a}{b}", "c"), None)],
+        reason="LaTeX the OCR left outside $…$ is taken for prose",
+    ),
+    xfail(
+        "unclosed-inline-$-to-end-of-line",
+        "so $x = 1 holds\n",
+        [(1, ("x", "1 holds"), None)],
+        reason="an unclosed single $ is read as a literal dollar, not as math",
+    ),
 ]
 
 
@@ -78,7 +94,11 @@ def test_blocks(markdown, expected):
 def test_inline_flag_and_block_index():
     rows = extract("$$a = b \\\\ c = d$$\nso $e = f$ and\n\\[g = h\\]")
     assert [(r.segments[0], r.inline, r.block) for r in rows] == [
-        ("a", False, 0), ("c", False, 0), ("e", True, 1), ("g", False, 2)]
+        ("a", False, 0),
+        ("c", False, 0),
+        ("e", True, 1),
+        ("g", False, 2),
+    ]
 
 
 def test_raw_is_the_row_as_written():
@@ -90,34 +110,66 @@ def test_raw_is_the_row_as_written():
 # ---------------------------------------------------------------- rows: splitting a block
 
 ROWS = [
-    ("split-on-\\\\", r"$$a = 1 \\ b = 2 \\ c = 3$$",
-     [(1, ("a", "1"), None), (1, ("b", "2"), None), (1, ("c", "3"), None)]),
-    ("aligned-wrapper-and-&-dropped", r"$$\begin{aligned} x &= y \\ &= z \end{aligned}$$",
-     [(1, ("x", "y"), None), (1, ("z",), "=")]),
-    ("split-wrapper", r"$$\begin{split} x &= y \\ & w = z \end{split}$$",
-     [(1, ("x", "y"), None), (1, ("w", "z"), None)]),
+    (
+        "split-on-\\\\",
+        r"$$a = 1 \\ b = 2 \\ c = 3$$",
+        [(1, ("a", "1"), None), (1, ("b", "2"), None), (1, ("c", "3"), None)],
+    ),
+    (
+        "aligned-wrapper-and-&-dropped",
+        r"$$\begin{aligned} x &= y \\ &= z \end{aligned}$$",
+        [(1, ("x", "y"), None), (1, ("z",), "=")],
+    ),
+    (
+        "split-wrapper",
+        r"$$\begin{split} x &= y \\ & w = z \end{split}$$",
+        [(1, ("x", "y"), None), (1, ("w", "z"), None)],
+    ),
     ("row-spacing-argument", r"$$x = 1 \\[4pt] &= 2$$", [(1, ("x", "1"), None), (1, ("2",), "=")]),
-    ("\\\\-inside-braces-kept", r"$$x = \underbrace{a}_{\substack{p \\ q}} + b$$",
-     [(1, ("x", "a + b"), None)]),
-    ("cases-kept-intact", r"$$f = \begin{cases} 1 & i = j \\ 0 & i \neq j \end{cases}$$",
-     [(1, ("f", r"\begin{cases} 1 & i = j \\ 0 & i \neq j \end{cases}"), None)]),
-    ("bmatrix-kept-intact", r"$$v = \begin{bmatrix} 1 \\ 2 \end{bmatrix}$$",
-     [(1, ("v", r"\begin{bmatrix} 1 \\ 2 \end{bmatrix}"), None)]),
-    ("pmatrix-and-matrix", r"$$v = \begin{pmatrix} a & b \end{pmatrix} \begin{matrix} c \\ d \end{matrix}$$",
-     [(1, ("v", r"\begin{pmatrix} a & b \end{pmatrix} \begin{matrix} c \\ d \end{matrix}"), None)]),
-    ("line-of-each-row", "$$\\begin{aligned}\n x &= 1 \\\\\n\n &= 2\n\\end{aligned}$$",
-     [(2, ("x", "1"), None)]),  # a blank line ends the block (TeX forbids one in math)
-    ("two-statements-comma-quad", r"$$\frac{dz}{dw} = a, \quad \frac{dz}{db} = 1$$",
-     [(1, (r"\frac{dz}{dw}", "a"), None), (1, (r"\frac{dz}{db}", "1"), None)]),
-    ("two-statements-therefore", r"$$a = \sigma(z) \quad \therefore a = \frac{1}{1+e^{-z}}$$",
-     [(1, ("a", r"\sigma(z)"), None), (1, ("a", r"\frac{1}{1+e^{-z}}"), None)]),
+    ("\\\\-inside-braces-kept", r"$$x = \underbrace{a}_{\substack{p \\ q}} + b$$", [(1, ("x", "a + b"), None)]),
+    (
+        "cases-kept-intact",
+        r"$$f = \begin{cases} 1 & i = j \\ 0 & i \neq j \end{cases}$$",
+        [(1, ("f", r"\begin{cases} 1 & i = j \\ 0 & i \neq j \end{cases}"), None)],
+    ),
+    (
+        "bmatrix-kept-intact",
+        r"$$v = \begin{bmatrix} 1 \\ 2 \end{bmatrix}$$",
+        [(1, ("v", r"\begin{bmatrix} 1 \\ 2 \end{bmatrix}"), None)],
+    ),
+    (
+        "pmatrix-and-matrix",
+        r"$$v = \begin{pmatrix} a & b \end{pmatrix} \begin{matrix} c \\ d \end{matrix}$$",
+        [(1, ("v", r"\begin{pmatrix} a & b \end{pmatrix} \begin{matrix} c \\ d \end{matrix}"), None)],
+    ),
+    (
+        "line-of-each-row",
+        "$$\\begin{aligned}\n x &= 1 \\\\\n\n &= 2\n\\end{aligned}$$",
+        [(2, ("x", "1"), None)],
+    ),  # a blank line ends the block (TeX forbids one in math)
+    (
+        "two-statements-comma-quad",
+        r"$$\frac{dz}{dw} = a, \quad \frac{dz}{db} = 1$$",
+        [(1, (r"\frac{dz}{dw}", "a"), None), (1, (r"\frac{dz}{db}", "1"), None)],
+    ),
+    (
+        "two-statements-therefore",
+        r"$$a = \sigma(z) \quad \therefore a = \frac{1}{1+e^{-z}}$$",
+        [(1, ("a", r"\sigma(z)"), None), (1, ("a", r"\frac{1}{1+e^{-z}}"), None)],
+    ),
     ("two-statements-and", r"$$a = 1 \text{ and } b = 2$$", [(1, ("a", "1"), None), (1, ("b", "2"), None)]),
-    ("continuation-row-joins-previous", "$$\\begin{aligned} x &= a \\\\ &\\quad + b \\end{aligned}$$",
-     [(1, ("x", "a + b"), None)]),
+    (
+        "continuation-row-joins-previous",
+        "$$\\begin{aligned} x &= a \\\\ &\\quad + b \\end{aligned}$$",
+        [(1, ("x", "a + b"), None)],
+    ),
     ("continuation-minus", "$$x = a \\\\ - b$$", [(1, ("x", "a - b"), None)]),
-    xfail("comma-separated-statements", r"$$a = 1, b = 2$$",
-          [(1, ("a", "1"), None), (1, ("b", "2"), None)],
-          reason="a bare comma is not a statement separator (it is inside `For l=L, …`)"),
+    xfail(
+        "comma-separated-statements",
+        r"$$a = 1, b = 2$$",
+        [(1, ("a", "1"), None), (1, ("b", "2"), None)],
+        reason="a bare comma is not a statement separator (it is inside `For l=L, …`)",
+    ),
 ]
 
 
@@ -143,32 +195,66 @@ CHAINS = [
     ("not-in-braces", r"$$\sum_{i=1}^{N} x_i = s$$", (r"\sum_{i=1}^{N} x_i", "s"), ("=",), None),
     ("not-in-parens", r"$$f(x = 1) = 2$$", ("f(x = 1)", "2"), ("=",), None),
     ("not-in-brackets", r"$$1[i = j] = \delta_{ij}$$", ("1[i = j]", r"\delta_{ij}"), ("=",), None),
-    ("not-in-set-braces", r"$$1_{\{z = 0\}} + \{a = b\} = c$$", (r"1_{\{z = 0\}} + \{a = b\}", "c"),
-     ("=",), None),
+    ("not-in-set-braces", r"$$1_{\{z = 0\}} + \{a = b\} = c$$", (r"1_{\{z = 0\}} + \{a = b\}", "c"), ("=",), None),
     ("not-in-left-right", r"$$x = \left( a = b \right)$$", ("x", r"\left( a = b \right)"), ("=",), None),
     ("not-in-text", r"$$x = \text{a=b}$$", ("x", r"\text{a=b}"), ("=",), None),
-    ("not-in-cases", r"$$\delta = \begin{cases} 1 & i = j \\ 0 & \text{else} \end{cases}$$",
-     (r"\delta", r"\begin{cases} 1 & i = j \\ 0 & \text{else} \end{cases}"), ("=",), None),
-    ("never-inequalities", r"$$a \leq b \geq c \neq d \le e \ge f \ne g < h > i$$",
-     (r"a \leq b \geq c \neq d \le e \ge f \ne g < h > i",), (), None),
+    (
+        "not-in-cases",
+        r"$$\delta = \begin{cases} 1 & i = j \\ 0 & \text{else} \end{cases}$$",
+        (r"\delta", r"\begin{cases} 1 & i = j \\ 0 & \text{else} \end{cases}"),
+        ("=",),
+        None,
+    ),
+    (
+        "never-inequalities",
+        r"$$a \leq b \geq c \neq d \le e \ge f \ne g < h > i$$",
+        (r"a \leq b \geq c \neq d \le e \ge f \ne g < h > i",),
+        (),
+        None,
+    ),
     ("never-ascii-inequalities", r"$$a <= b >= c != d$$", ("a <= b >= c != d",), (), None),
-    ("unbalanced-paren-does-not-hide-relation", r"$$a = (\psi(z) = (1 - \psi(z)$$",
-     ("a", r"(\psi(z)", r"(1 - \psi(z)"), ("=", "="), None),
-    ("extra-closing-paren", r"$$\left(\frac{1}{N}(x - y))a\right) = b$$",
-     (r"\left(\frac{1}{N}(x - y))a\right)", "b"), ("=",), None),
+    (
+        "unbalanced-paren-does-not-hide-relation",
+        r"$$a = (\psi(z) = (1 - \psi(z)$$",
+        ("a", r"(\psi(z)", r"(1 - \psi(z)"),
+        ("=", "="),
+        None,
+    ),
+    (
+        "extra-closing-paren",
+        r"$$\left(\frac{1}{N}(x - y))a\right) = b$$",
+        (r"\left(\frac{1}{N}(x - y))a\right)", "b"),
+        ("=",),
+        None,
+    ),
     ("lead-equals", r"$$= -40 - 30 = -70$$", ("-40 - 30", "-70"), ("=",), "="),
     ("lead-aligned-equals", r"$$&= x$$", ("x",), (), "="),
-    ("lead-Rightarrow", r"$$\Rightarrow \psi(z) \cdot (1 - \psi(z))$$",
-     (r"\psi(z) \cdot (1 - \psi(z))",), (), "⇒"),
+    ("lead-Rightarrow", r"$$\Rightarrow \psi(z) \cdot (1 - \psi(z))$$", (r"\psi(z) \cdot (1 - \psi(z))",), (), "⇒"),
     ("lead-unicode-arrow", "$$⇒ x$$", ("x",), (), "⇒"),
     ("lead-approx", r"$$\approx 0$$", ("0",), (), "≈"),
-    ("empty-last-segment-kept", r"$$\frac{\partial \tilde{J}}{\partial W^{(2)}} =$$",
-     (r"\frac{\partial \tilde{J}}{\partial W^{(2)}}", ""), ("=",), None),
+    (
+        "empty-last-segment-kept",
+        r"$$\frac{\partial \tilde{J}}{\partial W^{(2)}} =$$",
+        (r"\frac{\partial \tilde{J}}{\partial W^{(2)}}", ""),
+        ("=",),
+        None,
+    ),
     ("double-equals", r"$$a == b$$", ("a", "b"), ("=",), None),
-    ("arrow-diagram-kept", r"$$x \xrightarrow[b]{w} z \xrightarrow{\text{RELU}} a$$",
-     (r"x \xrightarrow[b]{w} z \xrightarrow{\text{RELU}} a",), (), None),
-    xfail("overset-equals", r"$$a \overset{\text{def}}{=} b$$", ("a", "b"), ("=",), None,
-          reason=r"a relation decorated with \overset/\stackrel is inside braces"),
+    (
+        "arrow-diagram-kept",
+        r"$$x \xrightarrow[b]{w} z \xrightarrow{\text{RELU}} a$$",
+        (r"x \xrightarrow[b]{w} z \xrightarrow{\text{RELU}} a",),
+        (),
+        None,
+    ),
+    xfail(
+        "overset-equals",
+        r"$$a \overset{\text{def}}{=} b$$",
+        ("a", "b"),
+        ("=",),
+        None,
+        reason=r"a relation decorated with \overset/\stackrel is inside braces",
+    ),
 ]
 
 
@@ -185,8 +271,13 @@ CLEANING = [
     ("label-a)", r"$$a) x = 1$$", "a)", ("x", "1"), ""),
     ("label-(b)", r"$$(b) x = 1$$", "(b)", ("x", "1"), ""),
     ("label-b)-quad", r"$$b) \quad x = 1$$", "b)", ("x", "1"), ""),
-    ("label-(c)", r"$$(c) \quad \frac{\partial J}{\partial b^1} = 1$$", "(c)",
-     (r"\frac{\partial J}{\partial b^1}", "1"), ""),
+    (
+        "label-(c)",
+        r"$$(c) \quad \frac{\partial J}{\partial b^1} = 1$$",
+        "(c)",
+        (r"\frac{\partial J}{\partial b^1}", "1"),
+        "",
+    ),
     ("label-2-b)", r"$$2 b) x = 1$$", "2 b)", ("x", "1"), ""),
     ("label-textcircled", r"$$\textcircled{a} \quad x = 1$$", "(a)", ("x", "1"), ""),
     ("label-i.", r"$$i. x = 1$$", "i.", ("x", "1"), ""),
@@ -197,38 +288,57 @@ CLEANING = [
     # leading prose goes to the preface
     ("text-So,", r"$$\text{So, } x = 1$$", "So", ("x", "1"), ""),
     ("text-so", r"$$\text{so } x = 1$$", "so", ("x", "1"), ""),
-    ("text-For-condition", r"$$\text{For } l=L, \delta_j^{(L)} = g'(z)$$", "For l=L",
-     (r"\delta_j^{(L)}", "g'(z)"), ""),
-    ("text-If-for-condition", r"$$\text{If we back-propagate, for } l < L, \delta = 1$$",
-     "If we back-propagate, for l < L", (r"\delta", "1"), ""),
-    ("text-where-long-math-not-condition",
-     r"$$\text{where } \frac{a}{b} = \left[\sum_{j=1}^{n} a_j w_{jk} + b_k \right] = c$$", "where",
-     (r"\frac{a}{b}", r"\left[\sum_{j=1}^{n} a_j w_{jk} + b_k \right]", "c"), ""),
+    ("text-For-condition", r"$$\text{For } l=L, \delta_j^{(L)} = g'(z)$$", "For l=L", (r"\delta_j^{(L)}", "g'(z)"), ""),
+    (
+        "text-If-for-condition",
+        r"$$\text{If we back-propagate, for } l < L, \delta = 1$$",
+        "If we back-propagate, for l < L",
+        (r"\delta", "1"),
+        "",
+    ),
+    (
+        "text-where-long-math-not-condition",
+        r"$$\text{where } \frac{a}{b} = \left[\sum_{j=1}^{n} a_j w_{jk} + b_k \right] = c$$",
+        "where",
+        (r"\frac{a}{b}", r"\left[\sum_{j=1}^{n} a_j w_{jk} + b_k \right]", "c"),
+        "",
+    ),
     ("therefore", r"$$\therefore a = b$$", "therefore", ("a", "b"), ""),
     ("label-then-text", r"$$b) \quad \text{so } x = 1$$", "b) so", ("x", "1"), ""),
     ("operator-name-is-math", r"$$\text{ReLU}(z) = z$$", "", (r"\text{ReLU}(z)", "z"), ""),
     ("operator-name-bracket", r"$$a = \text{RELU}[z]$$", "", ("a", r"\text{RELU}[z]"), ""),
     # trailing conditions go to the condition; justifications, comments and equation numbers are
     # dropped (a row with a condition is graded as a case, not as the answer)
-    ("text-when", r"$$\Rightarrow a^3_i \cdot (1 - a^3_i) \text{ when } i = j$$", "",
-     (r"a^3_i \cdot (1 - a^3_i)",), "when i = j"),
-    ("quad-text-if", r"$$x = \psi_{ij} - 1 \quad \text{if } j = y_i$$", "", ("x", r"\psi_{ij} - 1"),
-     "if j = y_i"),
+    (
+        "text-when",
+        r"$$\Rightarrow a^3_i \cdot (1 - a^3_i) \text{ when } i = j$$",
+        "",
+        (r"a^3_i \cdot (1 - a^3_i)",),
+        "when i = j",
+    ),
+    ("quad-text-if", r"$$x = \psi_{ij} - 1 \quad \text{if } j = y_i$$", "", ("x", r"\psi_{ij} - 1"), "if j = y_i"),
     ("quad-label-circled", r"$$x = 1 \quad \text{--- ①}$$", "", ("x", "1"), ""),
     ("quad-label-3", r"$$x = 1 \quad \text{--- (3)}$$", "", ("x", "1"), ""),
     ("text-label-3", r"$$x = 1 \text{(3)}$$", "", ("x", "1"), ""),
     ("bare-circled", "$$x = 1 ②$$", "", ("x", "1"), ""),
-    ("quad-parenthetical-text", r"$$x = 1 \quad \text{(putting results in matrix form)}$$", "",
-     ("x", "1"), ""),
-    ("checkmark-since-dropped", r"$$x = y \quad \checkmark, \text{ since } a = \varphi(z)$$", "",
-     ("x", "y"), ""),
-    ("comma-so-dropped", r"$$x = \begin{cases} 1 & z > 0 \\ 0 & z \leq 0 \end{cases}, \text{ so}$$", "",
-     ("x", r"\begin{cases} 1 & z > 0 \\ 0 & z \leq 0 \end{cases}"), ""),
-    ("quad-paren-when", r"$$x = a + b \quad (\text{when } z^{(2)} > 0)$$", "", ("x", "a + b"),
-     "when z^{(2)} > 0"),
+    ("quad-parenthetical-text", r"$$x = 1 \quad \text{(putting results in matrix form)}$$", "", ("x", "1"), ""),
+    ("checkmark-since-dropped", r"$$x = y \quad \checkmark, \text{ since } a = \varphi(z)$$", "", ("x", "y"), ""),
+    (
+        "comma-so-dropped",
+        r"$$x = \begin{cases} 1 & z > 0 \\ 0 & z \leq 0 \end{cases}, \text{ so}$$",
+        "",
+        ("x", r"\begin{cases} 1 & z > 0 \\ 0 & z \leq 0 \end{cases}"),
+        "",
+    ),
+    ("quad-paren-when", r"$$x = a + b \quad (\text{when } z^{(2)} > 0)$$", "", ("x", "a + b"), "when z^{(2)} > 0"),
     ("paren-when-no-quad", r"$$x = a (\text{when } z > 0)$$", "", ("x", "a"), "when z > 0"),
-    ("quad-left-paren-justification", r"$$x = 0 \quad \left(\frac{\partial J}{\partial a} = 0 \right)$$",
-     "", ("x", "0"), ""),
+    (
+        "quad-left-paren-justification",
+        r"$$x = 0 \quad \left(\frac{\partial J}{\partial a} = 0 \right)$$",
+        "",
+        ("x", "0"),
+        "",
+    ),
     ("quad-paren-comparison", r"$$x = a \quad (z > 0)$$", "", ("x", "a"), "z > 0"),
     ("quad-paren-number", r"$$x = a \quad (3)$$", "", ("x", "a"), ""),
     ("quad-paren-expression-stays-math", r"$$x = a \quad (y + 1)$$", "", ("x", r"a \quad (y + 1)"), ""),
@@ -238,24 +348,45 @@ CLEANING = [
     ("bare-because-dropped", r"$$x = y \because y = z$$", "", ("x", "y"), ""),
     ("tag-dropped", r"$$x = 1 \tag{3}$$", "", ("x", "1"), ""),
     # justifications are dropped anywhere
-    ("because-left-bracket", r"$$a = \sigma(z)(1-\sigma(z)) \left[\because \sigma' = \sigma(1-\sigma) \right]$$",
-     "", ("a", r"\sigma(z)(1-\sigma(z))"), ""),
+    (
+        "because-left-bracket",
+        r"$$a = \sigma(z)(1-\sigma(z)) \left[\because \sigma' = \sigma(1-\sigma) \right]$$",
+        "",
+        ("a", r"\sigma(z)(1-\sigma(z))"),
+        "",
+    ),
     ("because-bracket-middle", r"$$a = b [\because b = c] + d$$", "", ("a", "b + d"), ""),
     ("because-paren", r"$$a = b (\because b = c)$$", "", ("a", "b"), ""),
     # wrappers and punctuation
     ("underline", r"$$= \underline{a - y}$$", "", ("a - y",), ""),
     ("double-underline", r"$$= \underline{\underline{50}}$$", "", ("50",), ""),
-    ("underbrace", r"$$x = c\, \underbrace{a^{(2)'}}_{\substack{\text{transpose} \\ \text{of } a}}$$",
-     "", ("x", r"c\, a^{(2)'}"), ""),
+    (
+        "underbrace",
+        r"$$x = c\, \underbrace{a^{(2)'}}_{\substack{\text{transpose} \\ \text{of } a}}$$",
+        "",
+        ("x", r"c\, a^{(2)'}"),
+        "",
+    ),
     ("underbrace-bare-subscript", r"$$x = \underbrace{a + b}_J + c$$", "", ("x", "a + b + c"), ""),
     ("boxed", r"$$x = \boxed{1}$$", "", ("x", "1"), ""),
     ("trailing-period", r"$$x = (\Psi(z^3) - \Delta) \cdot 1.$$", "", ("x", r"(\Psi(z^3) - \Delta) \cdot 1"), ""),
     ("trailing-comma", r"$$x = 1,$$", "", ("x", "1"), ""),
     ("right-dot-kept", r"$$x = \left. f \right.$$", "", ("x", r"\left. f \right."), ""),
-    xfail("where-with-comma", r"$$\text{where } x = a, y = b$$", "where", ("x", "a"), "",
-          reason=r"`\text{where } x = a, y = b`: a short equation before a comma is read as a condition"),
-    ("left-right-frac-kept", r"$$x = \left[\frac{1}{N} \sum a \right]$$", "",
-     ("x", r"\left[\frac{1}{N} \sum a \right]"), ""),
+    xfail(
+        "where-with-comma",
+        r"$$\text{where } x = a, y = b$$",
+        "where",
+        ("x", "a"),
+        "",
+        reason=r"`\text{where } x = a, y = b`: a short equation before a comma is read as a condition",
+    ),
+    (
+        "left-right-frac-kept",
+        r"$$x = \left[\frac{1}{N} \sum a \right]$$",
+        "",
+        ("x", r"\left[\frac{1}{N} \sum a \right]"),
+        "",
+    ),
 ]
 
 
@@ -277,10 +408,12 @@ DEBRIS = [
     ("label-only-remark-block", r"$$\quad \text{--- ①}$$", []),
     ("justification-only-block", r"$$\left[\because z = w a + b \right]$$", []),
     ("bold-one-is-math", r"$$\mathbf{1}$$", [(1, (r"\mathbf{1}",), None)]),
-    ("inline-frac-is-math", r"so $\frac{e^{z_i}}{\sum e^{z_i}}$ here",
-     [(1, (r"\frac{e^{z_i}}{\sum e^{z_i}}",), None)]),
-    ("lead-without-relation-is-math", r"$$\Rightarrow \psi(z^3_i) \cdot (1 - \psi(z^3_i))$$",
-     [(1, (r"\psi(z^3_i) \cdot (1 - \psi(z^3_i))",), "⇒")]),
+    ("inline-frac-is-math", r"so $\frac{e^{z_i}}{\sum e^{z_i}}$ here", [(1, (r"\frac{e^{z_i}}{\sum e^{z_i}}",), None)]),
+    (
+        "lead-without-relation-is-math",
+        r"$$\Rightarrow \psi(z^3_i) \cdot (1 - \psi(z^3_i))$$",
+        [(1, (r"\psi(z^3_i) \cdot (1 - \psi(z^3_i))",), "⇒")],
+    ),
 ]
 
 
@@ -290,6 +423,7 @@ def test_debris(markdown, expected):
 
 
 # ---------------------------------------------------------------- the real submissions
+
 
 def seed(prefix: str) -> list[MathRow]:
     if not SEEDS.is_dir():
@@ -308,8 +442,11 @@ def test_seed_000():
     split = at(rows, 25)
     assert len(split) == 4 and len({r.block for r in split}) == 1
     assert [r.segments[0] for r in split] == [
-        r"\frac{\partial \tilde{J}}{\partial W^{(2)}}", r"\frac{\partial J}{\partial W^{(2)}}",
-        r"\frac{\partial J}{\partial z^{(3)}}", r"\frac{\partial z^{(3)}}{\partial W^{(2)}}"]
+        r"\frac{\partial \tilde{J}}{\partial W^{(2)}}",
+        r"\frac{\partial J}{\partial W^{(2)}}",
+        r"\frac{\partial J}{\partial z^{(3)}}",
+        r"\frac{\partial z^{(3)}}{\partial W^{(2)}}",
+    ]
     assert split[3].segments == (r"\frac{\partial z^{(3)}}{\partial W^{(2)}}", "a_i^{(2)}")
     [open_chain] = at(rows, 27)
     assert open_chain.segments == (r"\frac{\partial \tilde{J}}{\partial W^{(2)}}", "")
@@ -319,8 +456,10 @@ def test_seed_000():
     assert cases.inline and cases.segments[0].startswith(r"\begin{cases}")
     assert len(at(rows, 35)) == 5
     [last] = at(rows, 57)  # the file ends with `$$`, no newline
-    assert last.segments == (r"\frac{\partial \tilde{J}}{\partial b^{(2)}}",
-                             r"\left[\frac{1}{N} \sum (\psi(z^{(3)}) - \Delta_i)\right]")
+    assert last.segments == (
+        r"\frac{\partial \tilde{J}}{\partial b^{(2)}}",
+        r"\left[\frac{1}{N} \sum (\psi(z^{(3)}) - \Delta_i)\right]",
+    )
 
 
 def test_seed_001():
@@ -335,7 +474,9 @@ def test_seed_001():
     assert len(diagram.segments) == 1 and r"\xrightarrow" in diagram.segments[0]
     assert at(rows, 40)[0].preface == "therefore"
     assert [(r.segments, r.preface) for r in at(rows, 44)] == [
-        (("a^{[2]}", r"\sigma(z^{[2]})"), ""), (("a^{[2]}", r"\frac{1}{1 + e^{-z^{[2]}}}"), "therefore")]
+        (("a^{[2]}", r"\sigma(z^{[2]})"), ""),
+        (("a^{[2]}", r"\frac{1}{1 + e^{-z^{[2]}}}"), "therefore"),
+    ]
     first, second = at(rows, 50)
     assert len(first.segments) == 3 and second.lead == "=" and second.condition == ""
     because, _, third = at(rows, 56)
@@ -354,7 +495,9 @@ def test_seed_002():
         r"\frac{\partial c}{\partial W_{ij}^{(l)}}",
         r"f_j^{(l)} \frac{\partial}{\partial W_{ij}^{(l)}} \left[\sum_{i=1}^{n_{l-1}} a_i^{(l-1)} "
         r"W_{ij}^{(l)} + b_j^{(l)} \right]",
-        "f_j^{(l)} a_i^{(l-1)}", "a_i^{(l-1)} f_j^{(l)}"]
+        "f_j^{(l)} a_i^{(l-1)}",
+        "a_i^{(l-1)} f_j^{(l)}",
+    ]
     assert [r.lead for r in aligned] == [None, "=", "=", "="]
     assert aligned[0].preface == "b)"
     [part_a] = at(rows, 17)
@@ -408,7 +551,8 @@ def test_seed_004():
     assert at(rows, 74)[0].condition == "when z^{(2)} > 0"
     assert [r.segments for r in at(rows, 69)] == [
         (r"\frac{\partial z^{(2)}}{\partial w^{(1)}}", "a^{(1)}"),
-        (r"\frac{\partial z^{(2)}}{\partial b^{(1)}}", "1")]
+        (r"\frac{\partial z^{(2)}}{\partial b^{(1)}}", "1"),
+    ]
     [continued] = at(rows, 57)  # `&\quad + 0 \quad \left(…= 0\right)` on line 58 joins it
     assert continued.segments[-1].endswith(r"w^{(2)'} + 0") and not at(rows, 58)
     assert continued.condition == ""  # `(\partial J_{reg}/\partial a^{(2)} = 0)` is a justification
@@ -487,14 +631,74 @@ def test_read_submission_ok(tmp_path, content, text):
 
 # ---------------------------------------------------------------- never raises
 
-LATEXISH = st.lists(st.sampled_from([
-    "$", "$$", "\\[", "\\]", "\\(", "\\)", "\\\\", "&", "=", "{", "}", "(", ")", "[", "]", "\\{", "\\}",
-    "\\left(", "\\right)", "\\left.", "\\right", "\\begin{aligned}", "\\end{aligned}", "\\begin{cases}",
-    "\\end{cases}", "\\begin{align}", "\\end{align}", "\\text{", "\\text{ when }", "\\text{--- ①}",
-    "\\quad", "\\therefore", "\\because", "\\Rightarrow", "\\to", "\\top", "\\approx", "⇒", "≈",
-    "\\underline{", "\\underbrace{", "}_{", "\\checkmark", "\\tag{", "a)", "(b)", "1.", "x", "y", "1",
-    " ", "\n", "\n\n", ",", ".", "~~", "\\", "\\xrightarrow[", "\\frac{", "\\cancel{", "①",
-]), max_size=60).map("".join)
+LATEXISH = st.lists(
+    st.sampled_from(
+        [
+            "$",
+            "$$",
+            "\\[",
+            "\\]",
+            "\\(",
+            "\\)",
+            "\\\\",
+            "&",
+            "=",
+            "{",
+            "}",
+            "(",
+            ")",
+            "[",
+            "]",
+            "\\{",
+            "\\}",
+            "\\left(",
+            "\\right)",
+            "\\left.",
+            "\\right",
+            "\\begin{aligned}",
+            "\\end{aligned}",
+            "\\begin{cases}",
+            "\\end{cases}",
+            "\\begin{align}",
+            "\\end{align}",
+            "\\text{",
+            "\\text{ when }",
+            "\\text{--- ①}",
+            "\\quad",
+            "\\therefore",
+            "\\because",
+            "\\Rightarrow",
+            "\\to",
+            "\\top",
+            "\\approx",
+            "⇒",
+            "≈",
+            "\\underline{",
+            "\\underbrace{",
+            "}_{",
+            "\\checkmark",
+            "\\tag{",
+            "a)",
+            "(b)",
+            "1.",
+            "x",
+            "y",
+            "1",
+            " ",
+            "\n",
+            "\n\n",
+            ",",
+            ".",
+            "~~",
+            "\\",
+            "\\xrightarrow[",
+            "\\frac{",
+            "\\cancel{",
+            "①",
+        ]
+    ),
+    max_size=60,
+).map("".join)
 
 
 def check_rows(text: str) -> None:
@@ -519,8 +723,25 @@ def test_extract_never_raises_on_latex_like_text(text):
     check_rows(text)
 
 
-@pytest.mark.parametrize("text", ["", " ", "\n", "$", "$$", "$$$", "\\", "\\[", "~~", "{" * 500,
-                                  "}" * 500, "$$" + "\\left(" * 300 + "$$", "$" * 1001,
-                                  "\\begin{aligned}" * 50, "$$a = b" * 200])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "\n",
+        "$",
+        "$$",
+        "$$$",
+        "\\",
+        "\\[",
+        "~~",
+        "{" * 500,
+        "}" * 500,
+        "$$" + "\\left(" * 300 + "$$",
+        "$" * 1001,
+        "\\begin{aligned}" * 50,
+        "$$a = b" * 200,
+    ],
+)
 def test_extract_degenerate_inputs(text):
     check_rows(text)

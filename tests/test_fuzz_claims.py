@@ -1,5 +1,6 @@
 """Issue 10: check_claim never raises for any claim string (a bounded sample; the full run of
 more than 10,000 claims is benchmarks/fuzz_claims.py)."""
+
 from __future__ import annotations
 
 from claim_fuzz import CLAIMS, TARGETS

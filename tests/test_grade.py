@@ -10,6 +10,7 @@ Grading gaps these tests found stay as regression tests once fixed; open ones ar
 ``xfail(strict=True)`` entries whose reason names the gap. The CLI tests run the installed
 ``symderiv`` in its own process group and kill the group if it hangs.
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,7 +28,7 @@ from symderiv.grading.grade import grade_text
 from symderiv.grading.results import GradeConfig
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
-NUMERIC = GradeConfig(symbolic=False)          # fast: the numeric check only
+NUMERIC = GradeConfig(symbolic=False)  # fast: the numeric check only
 ACCEPT = {"correct", "correct-up-to-layout"}
 SOFTMAX_PARTS = ["dJ/dz3", "dJt/dW2", "dJt/dW1", "dJ/db1", "dJ/db2"]
 
@@ -62,8 +63,14 @@ def xfail(*values, reason: str, id: str):
 def _symderiv(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the installed CLI in its own process group; on a timeout kill the whole group
     (a hung ProcessPoolExecutor leaves grandchildren behind) and fail the test."""
-    proc = subprocess.Popen(["symderiv", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True, env=None if env is None else {**os.environ, **env})
+    proc = subprocess.Popen(
+        ["symderiv", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=None if env is None else {**os.environ, **env},
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -117,7 +124,13 @@ ROWS = "softmax_rows_sign.md"
 
 ROWS_PARTS = [
     ("dJ/dz3", "incorrect", 15, "sign", r"\frac{1}{N}(\Delta - \psi(Z^{(3)}))"),
-    ("dJt/dW2", "correct", 22, "samples as rows", r"&= \frac{1}{N}(\psi(Z^{(3)}) - \Delta)^T A^{(2)} + 2\lambda W^{(2)}"),
+    (
+        "dJt/dW2",
+        "correct",
+        22,
+        "samples as rows",
+        r"&= \frac{1}{N}(\psi(Z^{(3)}) - \Delta)^T A^{(2)} + 2\lambda W^{(2)}",
+    ),
     ("dJt/dW1", "correct", 33, "samples as rows", r"\right)^T X + 2\lambda W^{(1)}"),
     ("dJ/db1", "correct", 35, "samples as rows", r"\right)^T \mathbf{1}_N"),
     ("dJ/db2", "correct", 25, "samples as rows", r"\frac{1}{N}(\psi(Z^{(3)}) - \Delta)^T \mathbf{1}_N"),
@@ -232,7 +245,7 @@ def test_sigmoid_feedback_names_the_mistakes():
     report = graded(SIGMOID, "sigmoid-bce-1hidden")
     assert "z2 is 10, not 20" in part(report, "z2")["feedback"]
     assert "activation derivative" in part(report, "dJ/db1")["feedback"]
-    assert "0.999955" in part(report, "yhat")["feedback"]       # σ(10), within 1e-3 of ≈ 1
+    assert "0.999955" in part(report, "yhat")["feedback"]  # σ(10), within 1e-3 of ≈ 1
 
 
 def test_sigmoid_arithmetic_slip_is_flagged_on_its_line():
@@ -260,12 +273,13 @@ MLP = [
 ]
 
 
-@pytest.mark.parametrize("name, quantity, verdict, line, words", MLP,
-                         ids=[f"{r[0].split('_')[-1][:-3]}-{r[1]}" for r in MLP])
+@pytest.mark.parametrize(
+    "name, quantity, verdict, line, words", MLP, ids=[f"{r[0].split('_')[-1][:-3]}-{r[1]}" for r in MLP]
+)
 def test_mlp_index_notation(name, quantity, verdict, line, words):
     p = part(graded(name, "mlp-general"), quantity)
     assert (p["verdict"], p["line"]) == (verdict, line), p["feedback"]
-    assert words in p["feedback_latex"]   # the checker's text; `feedback` is its Unicode rendering
+    assert words in p["feedback_latex"]  # the checker's text; `feedback` is its Unicode rendering
 
 
 def test_mlp_fixtures_differ_only_where_planted():
@@ -297,7 +311,7 @@ def test_missing_and_garbled_parts(quantity, verdict, line):
     if verdict == "unparseable":
         _at(GARBLED, 9, r"( \psi ^^ ) @@ #")
         assert p["feedback"].startswith("Line 9 cannot be read:")
-        assert "unexpected character '@'" in p["feedback"]          # the reason
+        assert "unexpected character '@'" in p["feedback"]  # the reason
         assert p["points"] == 0
     if verdict == "missing":
         assert p["claim"] == "" and p["points"] == 0 and "dJ/db1" in p["feedback"]
@@ -310,6 +324,7 @@ def test_garbled_submission_is_still_scored():
 
 
 # ======================================================================= 7. bad files through the CLI
+
 
 def test_cli_bad_files(tmp_path):
     good = FIXTURES / GARBLED
@@ -335,7 +350,7 @@ def test_cli_bad_files(tmp_path):
         assert "\n" not in o["error"]
         assert o["parts"] == [] and o["score"] == 0
         assert str(f) in proc.stderr
-        reasons[f.name] = o["error"][len(str(f)):]
+        reasons[f.name] = o["error"][len(str(f)) :]
     assert "no such file" in reasons["never-handed-in.md"]
     assert "empty" in reasons["empty.md"]
     assert "binary" in reasons["scan.pdf"] and "binary" in reasons["noise.md"]
@@ -366,23 +381,30 @@ def test_cli_line_numbers_survive_line_endings_and_encodings(tmp_path, data):
     (obj,) = json.loads(proc.stdout)
     assert "error" not in obj, obj.get("error")
     want = graded(ROWS, "softmax-2layer")
-    assert [(p["quantity"], p["verdict"], p["line"]) for p in obj["parts"]] == \
-        [(p["quantity"], p["verdict"], p["line"]) for p in want["parts"]]
+    assert [(p["quantity"], p["verdict"], p["line"]) for p in obj["parts"]] == [
+        (p["quantity"], p["verdict"], p["line"]) for p in want["parts"]
+    ]
     assert [(s["line"], s["ok"]) for s in obj["steps"]] == [(s["line"], s["ok"]) for s in want["steps"]]
 
 
 def test_cli_layout_credit(tmp_path):
     sub = tmp_path / "layout.md"
-    sub.write_text(r"$$\frac{\partial \tilde J}{\partial W^{(2)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)}"
-                   r" + 2\lambda W^{(2)}$$" + "\n", encoding="utf-8")
+    sub.write_text(
+        r"$$\frac{\partial \tilde J}{\partial W^{(2)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)a^{(2)}"
+        r" + 2\lambda W^{(2)}$$" + "\n",
+        encoding="utf-8",
+    )
     for credit, points in (("0.75", 0.75), ("0.5", 0.5)):
-        proc = _symderiv("grade", "--key", "softmax-2layer", "--json", "--no-symbolic", "--layout-credit", credit, str(sub))
+        proc = _symderiv(
+            "grade", "--key", "softmax-2layer", "--json", "--no-symbolic", "--layout-credit", credit, str(sub)
+        )
         p = part(json.loads(proc.stdout)[0], "dJt/dW2")
         assert p["verdict"] == "correct-up-to-layout" and p["points"] == points
         assert "transpose" in p["feedback"]
 
 
 # ======================================================================= 8. the JSON of problems.md and the CSV
+
 
 def test_json_shape_and_lines():
     proc = _symderiv("grade", "--key", "softmax-2layer", "--json", "--no-symbolic", str(FIXTURES / ROWS))
@@ -413,8 +435,9 @@ def test_json_shape_and_lines():
 def test_csv_gradebook(tmp_path):
     names = [COLUMNS, ROWS, GARBLED]
     missing = tmp_path / "gone.md"
-    proc = _symderiv("grade", "--key", "softmax-2layer", "--csv", "--no-symbolic",
-                     *[str(FIXTURES / n) for n in names], str(missing))
+    proc = _symderiv(
+        "grade", "--key", "softmax-2layer", "--csv", "--no-symbolic", *[str(FIXTURES / n) for n in names], str(missing)
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     rows = list(csv.reader(io.StringIO(proc.stdout)))
     assert rows[0][:6] == ["file"] + SOFTMAX_PARTS
@@ -431,6 +454,7 @@ def test_csv_gradebook(tmp_path):
 
 
 # ======================================================================= 9. --jobs 2 == --jobs 1
+
 
 def _without_timings(obj):
     if isinstance(obj, dict):
@@ -455,19 +479,22 @@ def test_jobs_2_same_as_jobs_1(tmp_path):
 
 # ======================================================================= the symbolic check through grading
 
+
 def test_symbolic_check_runs_through_grading(monkeypatch):
-    monkeypatch.setenv("SYMDERIV_CACHE", "0")      # SymPy itself, not results stored by an earlier run
+    monkeypatch.setenv("SYMDERIV_CACHE", "0")  # SymPy itself, not results stored by an earlier run
     path = FIXTURES / UNICODE
-    report = grade_text(path.read_text(encoding="utf-8"), "softmax-2layer", file=str(path),
-                        config=GradeConfig(symbolic=True)).to_dict()
-    assert {p["quantity"]: p["verdict"] for p in report["parts"]} == \
-        {p["quantity"]: p["verdict"] for p in graded(UNICODE, "softmax-2layer")["parts"]}
+    report = grade_text(
+        path.read_text(encoding="utf-8"), "softmax-2layer", file=str(path), config=GradeConfig(symbolic=True)
+    ).to_dict()
+    assert {p["quantity"]: p["verdict"] for p in report["parts"]} == {
+        p["quantity"]: p["verdict"] for p in graded(UNICODE, "softmax-2layer")["parts"]
+    }
     for p in report["parts"]:
         sym = p["check"]["symbolic"]
         if p["verdict"] == "correct":
             assert sym["status"] == "equal", (p["quantity"], sym)
             assert "simplifies to 0" in sym["detail"] and sym["sizes"]
-        else:   # evidence for a rejection, or no symbolic run; never a symbolic "equal"
+        else:  # evidence for a rejection, or no symbolic run; never a symbolic "equal"
             assert sym["status"] in ("different", "skipped"), (p["quantity"], sym)
 
 
@@ -476,95 +503,227 @@ def test_symbolic_check_runs_through_grading(monkeypatch):
 # Each was a wrong grade when these tests were written (xfail then) and is fixed in b28abb3;
 # they stay as regression tests. New gaps go in as xfail(..., reason=<the gap>, id=...).
 
+
 def _grade_md(markdown: str, problem: str, symbolic: bool = False) -> dict:
     return grade_text(markdown, problem, config=GradeConfig(symbolic=symbolic)).to_dict()
 
 
 GAPS = [
     # problem, markdown, quantity, verdict a careful TA gives, line
-    pytest.param("sigmoid-bce-1hidden", r"$$\frac{\partial L}{\partial w^{[2]}} = \frac{\partial L}{\partial z^{[2]}}"
-                 r" a^{[1]T} = (a^{[2]} - y) a^{[1]T}$$", "dL/dw2", "correct", 1,
-                 # was: the left side retargeted to dL/dz2 (the only ∂ on the right): dL/dw2 'missing'
-                 id="chain-rule-with-closed-jacobian-factor-sigmoid"),
-    pytest.param("softmax-2layer", r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{\partial J}{\partial z^{(3)}}"
-                 r" \mathbf{1}_N = \frac{1}{N}(\psi(z^{(3)}) - \Delta)\mathbf{1}_N$$", "dJ/db2", "correct", 1,
-                 # was: retargeted to dJ/dz3, overriding the student's dJ/dz3; dJ/db2 'missing'
-                 id="chain-rule-with-closed-jacobian-factor-softmax"),
-    pytest.param("softmax-2layer", r"$$\frac{\partial J}{\partial a^{(2)}} = W^{(2)T} \frac{\partial J}{\partial z^{(3)}}"
-                 r" = \frac{1}{N} W^{(2)T}(\psi(z^{(3)}) - \Delta)$$", "dJ/da2", "correct", 1,
-                 # was: graded as dJ/dz3 (incorrect, 4x7 vs 5x7)
-                 id="chain-rule-recursive-dJ/da2"),
-    pytest.param("softmax-2layer", r"$$\frac{\partial \tilde J}{\partial W^{(2)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)"
-                 r" a^{(2)ᵀ} + 2\lambda W^{(2)}$$", "dJt/dW2", "correct", 1,
-                 # was: the ᵀ inside the superscript read as a^{2^T}: 'incorrect'
-                 id="unicode-transpose-inside-superscript"),
-    pytest.param("softmax-2layer", r"$$\frac{\partial a_i}{\partial z_j} = \psi_i(\delta_{ij} - \psi_j)$$",
-                 "softmax-jacobian", "correct", 1,
-                 # was: ψ_i read as ψ with layer index i: "cannot read Sym('i') as a layer index"
-                 id="softmax-output-as-psi_i"),
-    pytest.param("sigmoid-bce-1hidden", r"$$z^{[1]} = (-70, 50)$$", "z1", "correct", 1,
-                 # was: "unexpected ','" and z1 'missing' (problems.md itself writes x = (−1, −1))
-                 id="vector-as-tuple"),
-    pytest.param("sigmoid-bce-1hidden", r"$$\frac{\partial L}{\partial a^{[2]}} = -\frac{y}{a^{[2]}} - \frac{1-y}{1-a^{[2]}}$$",
-                 "dL/da2", "incorrect", 1,
-                 # was: 'correct': every one-sample BCE test point had y = 1
-                 id="bce-sign-of-the-(1-y)-term"),
-    pytest.param("sigmoid-bce-1hidden", r"$$\frac{\partial L}{\partial a^{[2]}} = -\frac{y}{a^{[2]}}$$",
-                 "dL/da2", "incorrect", 1,
-                 # was: 'correct', same cause
-                 id="bce-missing-(1-y)-term"),
+    pytest.param(
+        "sigmoid-bce-1hidden",
+        r"$$\frac{\partial L}{\partial w^{[2]}} = \frac{\partial L}{\partial z^{[2]}}"
+        r" a^{[1]T} = (a^{[2]} - y) a^{[1]T}$$",
+        "dL/dw2",
+        "correct",
+        1,
+        # was: the left side retargeted to dL/dz2 (the only ∂ on the right): dL/dw2 'missing'
+        id="chain-rule-with-closed-jacobian-factor-sigmoid",
+    ),
+    pytest.param(
+        "softmax-2layer",
+        r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{\partial J}{\partial z^{(3)}}"
+        r" \mathbf{1}_N = \frac{1}{N}(\psi(z^{(3)}) - \Delta)\mathbf{1}_N$$",
+        "dJ/db2",
+        "correct",
+        1,
+        # was: retargeted to dJ/dz3, overriding the student's dJ/dz3; dJ/db2 'missing'
+        id="chain-rule-with-closed-jacobian-factor-softmax",
+    ),
+    pytest.param(
+        "softmax-2layer",
+        r"$$\frac{\partial J}{\partial a^{(2)}} = W^{(2)T} \frac{\partial J}{\partial z^{(3)}}"
+        r" = \frac{1}{N} W^{(2)T}(\psi(z^{(3)}) - \Delta)$$",
+        "dJ/da2",
+        "correct",
+        1,
+        # was: graded as dJ/dz3 (incorrect, 4x7 vs 5x7)
+        id="chain-rule-recursive-dJ/da2",
+    ),
+    pytest.param(
+        "softmax-2layer",
+        r"$$\frac{\partial \tilde J}{\partial W^{(2)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)"
+        r" a^{(2)ᵀ} + 2\lambda W^{(2)}$$",
+        "dJt/dW2",
+        "correct",
+        1,
+        # was: the ᵀ inside the superscript read as a^{2^T}: 'incorrect'
+        id="unicode-transpose-inside-superscript",
+    ),
+    pytest.param(
+        "softmax-2layer",
+        r"$$\frac{\partial a_i}{\partial z_j} = \psi_i(\delta_{ij} - \psi_j)$$",
+        "softmax-jacobian",
+        "correct",
+        1,
+        # was: ψ_i read as ψ with layer index i: "cannot read Sym('i') as a layer index"
+        id="softmax-output-as-psi_i",
+    ),
+    pytest.param(
+        "sigmoid-bce-1hidden",
+        r"$$z^{[1]} = (-70, 50)$$",
+        "z1",
+        "correct",
+        1,
+        # was: "unexpected ','" and z1 'missing' (problems.md itself writes x = (−1, −1))
+        id="vector-as-tuple",
+    ),
+    pytest.param(
+        "sigmoid-bce-1hidden",
+        r"$$\frac{\partial L}{\partial a^{[2]}} = -\frac{y}{a^{[2]}} - \frac{1-y}{1-a^{[2]}}$$",
+        "dL/da2",
+        "incorrect",
+        1,
+        # was: 'correct': every one-sample BCE test point had y = 1
+        id="bce-sign-of-the-(1-y)-term",
+    ),
+    pytest.param(
+        "sigmoid-bce-1hidden",
+        r"$$\frac{\partial L}{\partial a^{[2]}} = -\frac{y}{a^{[2]}}$$",
+        "dL/da2",
+        "incorrect",
+        1,
+        # was: 'correct', same cause
+        id="bce-missing-(1-y)-term",
+    ),
     # ---- open gaps
-    pytest.param("softmax-2layer", r"$$\nabla_{W^{(2)}} \tilde J = \frac{1}{N}(\psi(Z^{(3)}) - \Delta)A^{(2)T} + 2\lambda W^{(2)}$$",
-          "dJt/dW2", "correct", 1, id="gradient-written-with-nabla"),
-    pytest.param("mlp-general", r"$$\delta^{(L)} = \nabla_{a^{(L)}} C \odot g_L'(z^{(L)})$$", "delta-L", "correct", 1,
-          id="nabla-in-the-claim"),
-    pytest.param("mlp-general", r"$$\delta^{(l)} = (W^{(l+1)T} \delta^{(l+1)}) \odot g_l'(z^{(l)})$$", "delta-l",
-          "correct-up-to-layout", 1, id="layered-quantity-layout"),
-    pytest.param("softmax-2layer", r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{1}{N}\mathbf{1}_N^T(\psi(Z^{(3)}) - \Delta)"
-          r"\mathbf{1}_N$$", "dJ/db2", "incorrect", 1, id="ones-vector-in-the-one-sample-reading"),
-    pytest.param("softmax-2layer", r"$$\frac{\partial a_i}{\partial z_j} = \begin{cases} a_i(1-a_i) & i = j \\ -a_i a_j & i \neq j"
-          r" \end{cases}$$", "softmax-jacobian", "correct", 1, id="softmax-jacobian-as-cases-on-i-j"),
-    pytest.param("softmax-2layer", r"$$\frac{\partial \tilde J}{\partial W_{ij}^{(2)}} = \frac{1}{N}\sum_{n=1}^{N}(a^{(3)}_{in}"
-          r" - \Delta_{in}) a^{(2)}_{jn} + 2\lambda W^{(2)}_{ij}$$", "dJt/dW2", "correct", 1,
-          id="entrywise-weight-gradient"),
+    pytest.param(
+        "softmax-2layer",
+        r"$$\nabla_{W^{(2)}} \tilde J = \frac{1}{N}(\psi(Z^{(3)}) - \Delta)A^{(2)T} + 2\lambda W^{(2)}$$",
+        "dJt/dW2",
+        "correct",
+        1,
+        id="gradient-written-with-nabla",
+    ),
+    pytest.param(
+        "mlp-general",
+        r"$$\delta^{(L)} = \nabla_{a^{(L)}} C \odot g_L'(z^{(L)})$$",
+        "delta-L",
+        "correct",
+        1,
+        id="nabla-in-the-claim",
+    ),
+    pytest.param(
+        "mlp-general",
+        r"$$\delta^{(l)} = (W^{(l+1)T} \delta^{(l+1)}) \odot g_l'(z^{(l)})$$",
+        "delta-l",
+        "correct-up-to-layout",
+        1,
+        id="layered-quantity-layout",
+    ),
+    pytest.param(
+        "softmax-2layer",
+        r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{1}{N}\mathbf{1}_N^T(\psi(Z^{(3)}) - \Delta)"
+        r"\mathbf{1}_N$$",
+        "dJ/db2",
+        "incorrect",
+        1,
+        id="ones-vector-in-the-one-sample-reading",
+    ),
+    pytest.param(
+        "softmax-2layer",
+        r"$$\frac{\partial a_i}{\partial z_j} = \begin{cases} a_i(1-a_i) & i = j \\ -a_i a_j & i \neq j"
+        r" \end{cases}$$",
+        "softmax-jacobian",
+        "correct",
+        1,
+        id="softmax-jacobian-as-cases-on-i-j",
+    ),
+    pytest.param(
+        "softmax-2layer",
+        r"$$\frac{\partial \tilde J}{\partial W_{ij}^{(2)}} = \frac{1}{N}\sum_{n=1}^{N}(a^{(3)}_{in}"
+        r" - \Delta_{in}) a^{(2)}_{jn} + 2\lambda W^{(2)}_{ij}$$",
+        "dJt/dW2",
+        "correct",
+        1,
+        id="entrywise-weight-gradient",
+    ),
 ]
 
 
 # The same claims in the spellings symderiv handled all along.
 CONTROLS = [
-    ("sigmoid-bce-1hidden", r"$$\frac{\partial L}{\partial w^{[2]}} = \frac{\partial L}{\partial z^{[2]}}"
-     r" \frac{\partial z^{[2]}}{\partial w^{[2]}} = (a^{[2]} - y) a^{[1]T}$$", "dL/dw2", "correct", 1),
-    ("softmax-2layer", r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{\partial J}{\partial z^{(3)}}"
-     r" \frac{\partial z^{(3)}}{\partial b^{(2)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)\mathbf{1}_N$$", "dJ/db2", "correct", 1),
-    ("softmax-2layer", r"$$\frac{\partial \tilde J}{\partial W^{(2)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)"
-     r" a^{(2)}ᵀ + 2\lambda W^{(2)}$$", "dJt/dW2", "correct", 1),
-    ("softmax-2layer", r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{1}{N}\sum_{i=1}^{N} (\psi(z_i^{(3)}) - \Delta_i)$$",
-     "dJ/db2", "correct", 1),
-    ("softmax-2layer", r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{1}{N}\sum_i (\psi(z_i^{(3)}) - \Delta_i)$$",
-     "dJ/db2", "correct", 1),
-    ("softmax-2layer", r"$$\frac{\partial a_i}{\partial z_j} = a_i(\delta_{ij} - a_j)$$", "softmax-jacobian", "correct", 1),
+    (
+        "sigmoid-bce-1hidden",
+        r"$$\frac{\partial L}{\partial w^{[2]}} = \frac{\partial L}{\partial z^{[2]}}"
+        r" \frac{\partial z^{[2]}}{\partial w^{[2]}} = (a^{[2]} - y) a^{[1]T}$$",
+        "dL/dw2",
+        "correct",
+        1,
+    ),
+    (
+        "softmax-2layer",
+        r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{\partial J}{\partial z^{(3)}}"
+        r" \frac{\partial z^{(3)}}{\partial b^{(2)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)\mathbf{1}_N$$",
+        "dJ/db2",
+        "correct",
+        1,
+    ),
+    (
+        "softmax-2layer",
+        r"$$\frac{\partial \tilde J}{\partial W^{(2)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)"
+        r" a^{(2)}ᵀ + 2\lambda W^{(2)}$$",
+        "dJt/dW2",
+        "correct",
+        1,
+    ),
+    (
+        "softmax-2layer",
+        r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{1}{N}\sum_{i=1}^{N} (\psi(z_i^{(3)}) - \Delta_i)$$",
+        "dJ/db2",
+        "correct",
+        1,
+    ),
+    (
+        "softmax-2layer",
+        r"$$\frac{\partial J}{\partial b^{(2)}} = \frac{1}{N}\sum_i (\psi(z_i^{(3)}) - \Delta_i)$$",
+        "dJ/db2",
+        "correct",
+        1,
+    ),
+    (
+        "softmax-2layer",
+        r"$$\frac{\partial a_i}{\partial z_j} = a_i(\delta_{ij} - a_j)$$",
+        "softmax-jacobian",
+        "correct",
+        1,
+    ),
     ("sigmoid-bce-1hidden", r"$$z^{[1]} = [-70, 50]$$", "z1", "correct", 1),
-    ("sigmoid-bce-1hidden", r"$$\frac{\partial L}{\partial a^{[2]}} = \frac{y}{a^{[2]}} - \frac{1-y}{1-a^{[2]}}$$",
-     "dL/da2", "incorrect", 1),
+    (
+        "sigmoid-bce-1hidden",
+        r"$$\frac{\partial L}{\partial a^{[2]}} = \frac{y}{a^{[2]}} - \frac{1-y}{1-a^{[2]}}$$",
+        "dL/da2",
+        "incorrect",
+        1,
+    ),
 ]
 
 
-@pytest.mark.parametrize("problem, markdown, quantity, verdict, line", CONTROLS + GAPS,
-                         ids=[f"control-{r[3]}" for r in CONTROLS] + [None] * len(GAPS))
+@pytest.mark.parametrize(
+    "problem, markdown, quantity, verdict, line",
+    CONTROLS + GAPS,
+    ids=[f"control-{r[3]}" for r in CONTROLS] + [None] * len(GAPS),
+)
 def test_gap_regressions(problem, markdown, quantity, verdict, line):
     p = part(_grade_md(markdown, problem), quantity)
     assert (p["verdict"], p["line"]) == (verdict, line), p["feedback"]
 
 
 STUDENT_DEFINITIONS = [
-    pytest.param("Let $\\delta^{(3)} = \\psi(Z^{(3)}) - \\Delta$ (one column per sample).\n\n"
-          "$$\\frac{\\partial J}{\\partial Z^{(3)}} = \\frac{1}{N}\\delta^{(3)}$$\n\n"
-          "$$\\frac{\\partial \\tilde J}{\\partial W^{(2)}} = \\frac{1}{N}\\delta^{(3)} A^{(2)T} + 2\\lambda W^{(2)}$$\n",
-          {"dJ/dz3": ("correct", 3), "dJt/dW2": ("correct", 5)}, id="own-definition-of-delta"),
-    pytest.param("Let $$E = \\psi(Z^{(3)}) - \\Delta$$\n\n"
-          "$$\\frac{\\partial J}{\\partial Z^{(3)}} = \\frac{1}{N}E$$\n\n"
-          "$$\\frac{\\partial \\tilde J}{\\partial W^{(2)}} = \\frac{1}{N}E A^{(2)T} + 2\\lambda W^{(2)}$$\n",
-          {"dJ/dz3": ("correct", 3), "dJt/dW2": ("correct", 5)}, id="own-shorthand-symbol"),
+    pytest.param(
+        "Let $\\delta^{(3)} = \\psi(Z^{(3)}) - \\Delta$ (one column per sample).\n\n"
+        "$$\\frac{\\partial J}{\\partial Z^{(3)}} = \\frac{1}{N}\\delta^{(3)}$$\n\n"
+        "$$\\frac{\\partial \\tilde J}{\\partial W^{(2)}} = \\frac{1}{N}\\delta^{(3)} A^{(2)T} + 2\\lambda W^{(2)}$$\n",
+        {"dJ/dz3": ("correct", 3), "dJt/dW2": ("correct", 5)},
+        id="own-definition-of-delta",
+    ),
+    pytest.param(
+        "Let $$E = \\psi(Z^{(3)}) - \\Delta$$\n\n"
+        "$$\\frac{\\partial J}{\\partial Z^{(3)}} = \\frac{1}{N}E$$\n\n"
+        "$$\\frac{\\partial \\tilde J}{\\partial W^{(2)}} = \\frac{1}{N}E A^{(2)T} + 2\\lambda W^{(2)}$$\n",
+        {"dJ/dz3": ("correct", 3), "dJt/dW2": ("correct", 5)},
+        id="own-shorthand-symbol",
+    ),
 ]
 
 
@@ -577,30 +736,39 @@ def test_student_definitions(markdown, want):
 
 def test_bce_wrong_term_is_rejected_with_symbolic_evidence():
     # was: 'correct' with full points; the symbolic check disagreed only in the feedback
-    report = _grade_md(r"$$\frac{\partial L}{\partial a^{[2]}} = -\frac{y}{a^{[2]}} - \frac{1-y}{1-a^{[2]}}$$",
-                       "sigmoid-bce-1hidden", symbolic=True)
+    report = _grade_md(
+        r"$$\frac{\partial L}{\partial a^{[2]}} = -\frac{y}{a^{[2]}} - \frac{1-y}{1-a^{[2]}}$$",
+        "sigmoid-bce-1hidden",
+        symbolic=True,
+    )
     p = part(report, "dL/da2")
-    assert p["check"]["symbolic"]["status"] == "different"     # the symbolic check does see it
+    assert p["check"]["symbolic"]["status"] == "different"  # the symbolic check does see it
     assert p["verdict"] not in ACCEPT and p["points"] == 0, p["feedback"]
 
 
 def test_wrong_step_line_in_multiline_display():
     # was: a $$ chain over several lines without \\ was one row: every step on line 1
-    report = _grade_md("$$\\frac{\\partial J}{\\partial z^{(3)}}\n"
-                       "= \\frac{1}{N}(a^{(3)} - \\Delta)\n"
-                       "= \\frac{1}{N}(\\psi(z^{(3)}) - 1)\n"
-                       "= \\frac{1}{N}(\\psi(z^{(3)}) - \\Delta)$$\n", "softmax-2layer")
+    report = _grade_md(
+        "$$\\frac{\\partial J}{\\partial z^{(3)}}\n"
+        "= \\frac{1}{N}(a^{(3)} - \\Delta)\n"
+        "= \\frac{1}{N}(\\psi(z^{(3)}) - 1)\n"
+        "= \\frac{1}{N}(\\psi(z^{(3)}) - \\Delta)$$\n",
+        "softmax-2layer",
+    )
     assert part(report, "dJ/dz3")["line"] == 4
     assert flagged(report) and min(s["line"] for s in flagged(report)) == 3
 
 
 def test_transposed_step_is_not_silently_ok():
     # was: _values_equal transposed one side, so X = Xᵀ (5x4 vs 4x5) was an 'ok' step
-    report = _grade_md("$$\\begin{aligned}\n"
-                       "\\frac{\\partial \\tilde J}{\\partial W^{(2)}} &= \\frac{1}{N}(\\psi(z^{(3)}) - \\Delta)a^{(2)T}"
-                       " + 2\\lambda W^{(2)} \\\\\n"
-                       "&= \\frac{1}{N}a^{(2)}(\\psi(z^{(3)}) - \\Delta)^T + 2\\lambda W^{(2)T}\n"
-                       "\\end{aligned}$$\n", "softmax-2layer")
+    report = _grade_md(
+        "$$\\begin{aligned}\n"
+        "\\frac{\\partial \\tilde J}{\\partial W^{(2)}} &= \\frac{1}{N}(\\psi(z^{(3)}) - \\Delta)a^{(2)T}"
+        " + 2\\lambda W^{(2)} \\\\\n"
+        "&= \\frac{1}{N}a^{(2)}(\\psi(z^{(3)}) - \\Delta)^T + 2\\lambda W^{(2)T}\n"
+        "\\end{aligned}$$\n",
+        "softmax-2layer",
+    )
     step = [s for s in report["steps"] if s["line"] == 3 and s["left"] and "a^{(2)T}" in s["left"]]
     assert step and (not step[0]["ok"] or "transpose" in step[0]["message"]), step
 
@@ -611,6 +779,15 @@ def test_jobs_2_with_symbolic_check_finishes(tmp_path):
     sub.write_text(r"$$\frac{\partial J}{\partial z^{(3)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)$$" + "\n")
     files = [str(sub), str(sub)]
     # an empty symbolic cache, so that each pool worker really starts its SymPy worker
-    proc = _symderiv("grade", "--key", "softmax-2layer", "--json", "--jobs", "2", *files, timeout=15,  # jobs 1: ~1 s
-                     env={"SYMDERIV_CACHE_DIR": str(tmp_path / "cache")})
+    proc = _symderiv(
+        "grade",
+        "--key",
+        "softmax-2layer",
+        "--json",
+        "--jobs",
+        "2",
+        *files,
+        timeout=15,  # jobs 1: ~1 s
+        env={"SYMDERIV_CACHE_DIR": str(tmp_path / "cache")},
+    )
     assert [o["parts"][0]["verdict"] for o in json.loads(proc.stdout)] == ["correct", "correct"]

@@ -1,4 +1,5 @@
 """Minimal submissions from a blind TA review of `grade`: each once disagreed with the TA."""
+
 from pathlib import Path
 
 import pytest

@@ -1,5 +1,6 @@
 """Issue 10: one bad file costs its own grade only; workers die with their parent; the symbolic
 check works in threads and daemonic pools, measures CPU time, and never turns a verdict."""
+
 from __future__ import annotations
 
 import json
@@ -32,6 +33,7 @@ FAST = GradeConfig(symbolic=False)
 
 def _misbehaving_grade_file(real):
     """grade_file that hangs, crashes its process or raises, depending on the file's name."""
+
     def grade(path, problem, config):
         name = Path(path).name
         if name.startswith("hang"):
@@ -44,6 +46,7 @@ def _misbehaving_grade_file(real):
         if name.startswith("raise"):
             raise AttributeError("'NoneType' object has no attribute 'index'")
         return real(path, problem, config)
+
     return grade
 
 
@@ -57,16 +60,26 @@ def misbehaving(monkeypatch, tmp_path):
     return files
 
 
-REASONS = {"hang.md": "longer than", "crash.md": "died (exit code 3)", "segv.md": "died (signal 9)",
-           "raise.md": "AttributeError"}
+REASONS = {
+    "hang.md": "longer than",
+    "crash.md": "died (exit code 3)",
+    "segv.md": "died (signal 9)",
+    "raise.md": "AttributeError",
+}
 
 
 @pytest.mark.parametrize("executor", [ProcessExecutor(1), ProcessExecutor(2)], ids=["jobs-1", "jobs-2"])
 def test_a_bad_file_costs_its_own_grade_only(misbehaving, executor):
     seen = []
-    reports = run_batch(list(misbehaving.values()), "softmax-2layer", FAST, timeout=3, executor=executor,
-                        on_result=lambda job, report: seen.append(job.path))
-    assert sorted(seen) == sorted(misbehaving.values())             # streamed, each exactly once
+    reports = run_batch(
+        list(misbehaving.values()),
+        "softmax-2layer",
+        FAST,
+        timeout=3,
+        executor=executor,
+        on_result=lambda job, report: seen.append(job.path),
+    )
+    assert sorted(seen) == sorted(misbehaving.values())  # streamed, each exactly once
     by_name = {Path(r.file).name: r for r in reports}
     assert [Path(r.file).name for r in reports] == list(misbehaving)  # returned in the order given
     for name, report in by_name.items():
@@ -82,8 +95,11 @@ def test_inline_executor_turns_exceptions_into_entries(misbehaving):
     assert reports[0].error is None and "AttributeError" in reports[1].error
 
 
-@pytest.mark.parametrize("flags", [["--json"], ["--jsonl"], ["--json", "--jobs", "2"], ["--csv", "--jobs", "2"]],
-                         ids=["json", "jsonl", "json-jobs-2", "csv-jobs-2"])
+@pytest.mark.parametrize(
+    "flags",
+    [["--json"], ["--jsonl"], ["--json", "--jobs", "2"], ["--csv", "--jobs", "2"]],
+    ids=["json", "jsonl", "json-jobs-2", "csv-jobs-2"],
+)
 def test_grade_command_survives_an_exception(misbehaving, capsys, flags):
     files = [misbehaving["good1.md"], misbehaving["raise.md"], misbehaving["good2.md"]]
     code = cli.main(["grade", "--key", "softmax-2layer", "--no-symbolic", *flags, *files])
@@ -118,6 +134,7 @@ def test_a_failing_part_costs_that_part_only(monkeypatch):
 
 # ---- the symbolic worker ------------------------------------------------------------------
 
+
 def spin(seconds_of_cpu):
     end = time.process_time() + seconds_of_cpu
     while time.process_time() < end:
@@ -134,12 +151,15 @@ def crash():
     os._exit(7)
 
 
-@pytest.mark.parametrize("fn, args, timeout, expected", [
-    pytest.param(spin, (30,), 0.5, TimedOut, id="cpu-bound-over-the-limit"),
-    pytest.param(nap, (1.5,), 0.5, "rested", id="waiting-costs-no-cpu-time"),
-    pytest.param(crash, (), 5, WorkerLost, id="worker-dies"),
-    pytest.param(pow, (2, 100), 5, 2 ** 100, id="plain"),
-])
+@pytest.mark.parametrize(
+    "fn, args, timeout, expected",
+    [
+        pytest.param(spin, (30,), 0.5, TimedOut, id="cpu-bound-over-the-limit"),
+        pytest.param(nap, (1.5,), 0.5, "rested", id="waiting-costs-no-cpu-time"),
+        pytest.param(crash, (), 5, WorkerLost, id="worker-dies"),
+        pytest.param(pow, (2, 100), 5, 2**100, id="plain"),
+    ],
+)
 def test_run_limited_measures_cpu_time(fn, args, timeout, expected):
     got = run_limited(fn, args, timeout)
     assert isinstance(got, expected) if isinstance(expected, type) else got == expected
@@ -175,15 +195,19 @@ def test_symbolic_check_inside_a_daemonic_pool(monkeypatch):
         assert pool.map(_check_in_pool, [c for c, _ in CLAIMS]) == [e for _, e in CLAIMS]
 
 
-@pytest.mark.parametrize("outcome", [TimedOut(5.0), WorkerLost("the worker process was killed by signal 9")],
-                         ids=["timeout", "lost-worker"])
+@pytest.mark.parametrize(
+    "outcome", [TimedOut(5.0), WorkerLost("the worker process was killed by signal 9")], ids=["timeout", "lost-worker"]
+)
 def test_an_undecided_exact_check_never_accepts_and_is_not_remembered(monkeypatch, tmp_path, outcome):
     monkeypatch.setenv("SYMDERIV_CACHE_DIR", str(tmp_path))
     exact._MEMO.clear()
     monkeypatch.setattr(exact, "run_limited", lambda fn, args, timeout: outcome)
     v = check_claim("softmax-2layer", "dJ/dz3", TINY)
-    assert (v.verdict, v.accepted, v.symbolic.status) == ("undecided", False, outcome.__class__ is TimedOut
-                                                         and "timeout" or "error")
+    assert (v.verdict, v.accepted, v.symbolic.status) == (
+        "undecided",
+        False,
+        outcome.__class__ is TimedOut and "timeout" or "error",
+    )
     assert "review" in v.feedback and v.review
     monkeypatch.undo()
     monkeypatch.setenv("SYMDERIV_CACHE_DIR", str(tmp_path))
@@ -218,8 +242,12 @@ run_limited(spin, (), 600)
 
 def _children_of_killed_parent(script: str, args: list[str], expected: int) -> list:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         proc = psutil.Process(parent.pid)
         deadline = time.monotonic() + 60

@@ -12,6 +12,7 @@ generator only builds trees the parser can make (non-negative integer literals, 
 exponents that are not the letter T, no base e), and the decimals the parser reads
 (0.5 -> Num(1/2)) are printed back as decimals.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -48,27 +49,73 @@ from symderiv.truth.problem import derivation_files
 
 # ---- random trees ------------------------------------------------------------------------
 
-NAMES = ["a", "b", "x", "y", "z", "W", "A", "Z", "N", "w",            # plain letters
-         "f", "g", "C", "J",                                         # letters the parser may call
-         "lambda", "delta", "Delta", "alpha",                        # Greek constants
-         "psi", "sigma", "phi", "varphi"]                            # Greek function names
+NAMES = [
+    "a",
+    "b",
+    "x",
+    "y",
+    "z",
+    "W",
+    "A",
+    "Z",
+    "N",
+    "w",  # plain letters
+    "f",
+    "g",
+    "C",
+    "J",  # letters the parser may call
+    "lambda",
+    "delta",
+    "Delta",
+    "alpha",  # Greek constants
+    "psi",
+    "sigma",
+    "phi",
+    "varphi",
+]  # Greek function names
 LAYERS = [None, Num(1), Num(2), Sym("l"), Sym("L"), Add((Sym("l"), Num(1))), Add((Sym("l"), Neg(Num(1))))]
-INDICES = [(), (Sym("i"),), (Sym("i"), Sym("j")), (Num(1),), (Num(1), Num(2)), (Sym("k"), Num(3)),
-           (Num(12),), (Add((Sym("l"), Num(1))),), (Sym("i"), Add((Sym("l"), Num(1))))]
+INDICES = [
+    (),
+    (Sym("i"),),
+    (Sym("i"), Sym("j")),
+    (Num(1),),
+    (Num(1), Num(2)),
+    (Sym("k"), Num(3)),
+    (Num(12),),
+    (Add((Sym("l"), Num(1))),),
+    (Sym("i"), Add((Sym("l"), Num(1)))),
+]
 DECOR = ["", "", "hat", "tilde", "bar", "bold"]
-FUNCS = ["psi", "sigma", "phi", "g", "f", "exp", "log", "tanh", "softmax", "relu", "sigmoid", "diag",
-         "tilde:J", "hat:g"]
+FUNCS = [
+    "psi",
+    "sigma",
+    "phi",
+    "g",
+    "f",
+    "exp",
+    "log",
+    "tanh",
+    "softmax",
+    "relu",
+    "sigmoid",
+    "diag",
+    "tilde:J",
+    "hat:g",
+]
 OPS = ["juxt", "juxt", "cdot", "times", "star", "odot", "circ"]
 
-numbers = st.one_of(st.builds(Num, st.integers(0, 12)),
-                    st.builds(Num, st.sampled_from([Fraction(1, 2), Fraction(13, 4), Fraction(3, 100)])))
-symbols = st.builds(Sym, st.sampled_from(NAMES), st.sampled_from(LAYERS), st.sampled_from(INDICES),
-                    st.sampled_from(DECOR))
+numbers = st.one_of(
+    st.builds(Num, st.integers(0, 12)),
+    st.builds(Num, st.sampled_from([Fraction(1, 2), Fraction(13, 4), Fraction(3, 100)])),
+)
+symbols = st.builds(
+    Sym, st.sampled_from(NAMES), st.sampled_from(LAYERS), st.sampled_from(INDICES), st.sampled_from(DECOR)
+)
 leaves = st.one_of(numbers, symbols, symbols, st.builds(Ones, st.sampled_from([None, Sym("N")])))
 
 
 def _product(factors, ops):
-    return Product(tuple(factors), tuple(ops[:len(factors) - 1]))
+    return Product(tuple(factors), tuple(ops[: len(factors) - 1]))
 
 
 def _call(func, arg, primes, indices):
@@ -91,11 +138,25 @@ def compound(child):
         st.builds(Transpose, child),
         st.builds(_call, st.sampled_from(FUNCS), child, st.integers(0, 2), st.sampled_from([(), (Sym("l"),)])),
         st.builds(lambda a, b: Call("max", (a, b)), child, child),
-        st.builds(lambda lhs, op, rhs: Indicator(Compare(lhs, op, rhs)), child,
-                  st.sampled_from([">", ">=", "<", "<=", "!=", "="]), numbers),
-        st.builds(lambda body, limits: Sum(body, *limits), child,
-                  st.sampled_from([(None, None, None, None), ("k", None, None, None), ("i", Num(1), Sym("N"), None),
-                                   ("x", None, None, Sym("D")), (None, None, Sym("N"), None)])),
+        st.builds(
+            lambda lhs, op, rhs: Indicator(Compare(lhs, op, rhs)),
+            child,
+            st.sampled_from([">", ">=", "<", "<=", "!=", "="]),
+            numbers,
+        ),
+        st.builds(
+            lambda body, limits: Sum(body, *limits),
+            child,
+            st.sampled_from(
+                [
+                    (None, None, None, None),
+                    ("k", None, None, None),
+                    ("i", Num(1), Sym("N"), None),
+                    ("x", None, None, Sym("D")),
+                    (None, None, Sym("N"), None),
+                ]
+            ),
+        ),
         st.builds(Norm, child, st.sampled_from(["", "F", "2"])),
         st.builds(Abs, child),
         st.builds(_matrix, st.lists(st.lists(child, min_size=1, max_size=2), min_size=1, max_size=2)),
@@ -105,10 +166,15 @@ def compound(child):
 
 
 trees = st.recursive(leaves, compound, max_leaves=10)
-styles = st.fixed_dictionaries({"layer_brackets": st.sampled_from(["()", "[]"]),
-                                "indicator": st.sampled_from(["\\mathbb{1}", "\\mathbf{1}"])})
-PROPERTY = settings(max_examples=600, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+styles = st.fixed_dictionaries(
+    {"layer_brackets": st.sampled_from(["()", "[]"]), "indicator": st.sampled_from(["\\mathbb{1}", "\\mathbf{1}"])}
+)
+PROPERTY = settings(
+    max_examples=600,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @PROPERTY
@@ -117,10 +183,11 @@ def test_printed_tree_parses_back_to_itself(tree, style):
     with latex_style(**style):
         latex = to_latex(tree)
         assert parse(latex) == tree, latex
-        assert to_latex(parse(latex)) == latex          # printing is stable
+        assert to_latex(parse(latex)) == latex  # printing is stable
 
 
 # ---- trees the parser makes from real claims --------------------------------------------
+
 
 def _shipped_claims():
     rows = []
@@ -179,49 +246,66 @@ FIXED = [
     ("two numeric indices need a comma", Sym("z", indices=(Num(1), Num(2))), r"z_{1,2}"),
     ("one numeric index", Sym("z", indices=(Num(12),)), r"z_{12}"),
     ("expression index", Sym("a", indices=(Sym("i"), Add((Sym("l"), Num(1))))), r"a_{i,l + 1}"),
-    ("function letter before a bracket is a symbol", Product((psi, a_plus_b), ("juxt",)),
-     r"{\psi} \left(a + b\right)"),
-    ("indexed function letter", Product((Sym("g", indices=(Sym("l"),)), a_plus_b), ("juxt",)),
-     r"{g_{l}} \left(a + b\right)"),
-    ("bare 1 before a bracket is not an indicator", Product((Ones(), a_plus_b), ("juxt",)),
-     r"{\mathbf{1}} \left(a + b\right)"),
-    ("constant Greek needs no braces", Product((Sym("lambda"), a_plus_b), ("juxt",)),
-     r"\lambda \left(a + b\right)"),
+    ("function letter before a bracket is a symbol", Product((psi, a_plus_b), ("juxt",)), r"{\psi} \left(a + b\right)"),
+    (
+        "indexed function letter",
+        Product((Sym("g", indices=(Sym("l"),)), a_plus_b), ("juxt",)),
+        r"{g_{l}} \left(a + b\right)",
+    ),
+    (
+        "bare 1 before a bracket is not an indicator",
+        Product((Ones(), a_plus_b), ("juxt",)),
+        r"{\mathbf{1}} \left(a + b\right)",
+    ),
+    ("constant Greek needs no braces", Product((Sym("lambda"), a_plus_b), ("juxt",)), r"\lambda \left(a + b\right)"),
     ("a call", Call("psi", (a_plus_b,)), r"\psi\left(a + b\right)"),
     ("call with primes and index", Call("g", (z,), 1, (Sym("L"),)), r"g'_{L}\left(z\right)"),
     ("decorated function name", Call("tilde:J", (Sym("theta"),)), r"\tilde{J}\left(\theta\right)"),
     ("power of a layer variable", Pow(W2, Num(2)), r"\left(W^{(2)}\right)^{2}"),
     ("power of a transpose", Pow(Transpose(W), Num(2)), r"\left(W^{\top}\right)^{2}"),
-    ("transpose of a transpose", Transpose(Transpose(Call("psi", (z,)))),
-     r"\left(\psi\left(z\right)^{\top}\right)^{\top}"),
+    (
+        "transpose of a transpose",
+        Transpose(Transpose(Call("psi", (z,)))),
+        r"\left(\psi\left(z\right)^{\top}\right)^{\top}",
+    ),
     ("power of an indexed symbol", Pow(Sym("y", indices=(Sym("i"),)), Num(2)), r"y_{i}^{2}"),
-    ("norm inside a norm", Norm(Add((Norm(x), y)), "F"),
-     r"\left\|\left(\left\|x\right\| + y\right)\right\|_{F}"),
+    ("norm inside a norm", Norm(Add((Norm(x), y)), "F"), r"\left\|\left(\left\|x\right\| + y\right)\right\|_{F}"),
     ("abs inside abs", Abs(Abs(x)), r"\left|\left(\left|x\right|\right)\right|"),
     ("abs inside a norm needs nothing", Norm(Abs(x)), r"\left\|\left|x\right|\right\|"),
-    ("sum body is the rest of the product",
-     Sum(Product((Sym("w", indices=(Sym("j"), Sym("k"))), Sym("delta", indices=(Sym("k"),))), ("juxt",)), "k"),
-     r"\sum_{k} w_{jk} \delta_{k}"),
+    (
+        "sum body is the rest of the product",
+        Sum(Product((Sym("w", indices=(Sym("j"), Sym("k"))), Sym("delta", indices=(Sym("k"),))), ("juxt",)), "k"),
+        r"\sum_{k} w_{jk} \delta_{k}",
+    ),
     ("sum of a sum", Sum(Add((a, b)), "i", Num(1), N), r"\sum_{i=1}^{N} \left(a + b\right)"),
-    ("trailing sum in a product", Product((a, Sum(Product((b, x), ("juxt",)), "k")), ("juxt",)),
-     r"a \sum_{k} b x"),
+    ("trailing sum in a product", Product((a, Sum(Product((b, x), ("juxt",)), "k")), ("juxt",)), r"a \sum_{k} b x"),
     ("leading sum in a product", Product((Sum(b, "k"), x), ("juxt",)), r"\left(\sum_{k} b\right) x"),
     ("decimal", Product((Num(Fraction(1, 2)), W), ("juxt",)), r"0.5 W"),
     ("numbers side by side", Product((Num(2), Num(3)), ("juxt",)), r"2 \, 3"),
     ("negated negation", Add((a, Neg(Neg(b)))), r"a - \left(-b\right)"),
     ("negative factor", Product((a, Neg(b)), ("cdot",)), r"a \cdot \left(-b\right)"),
     ("indicator", Indicator(Compare(z2, ">", Num(0))), r"\mathbb{1}\left[z^{(2)} > 0\right]"),
-    ("indicator in bold", Indicator(Compare(z2, ">", Num(0))), r"\mathbf{1}\left[z^{(2)} > 0\right]",
-     {"indicator": "\\mathbf{1}"}),
+    (
+        "indicator in bold",
+        Indicator(Compare(z2, ">", Num(0))),
+        r"\mathbf{1}\left[z^{(2)} > 0\right]",
+        {"indicator": "\\mathbf{1}"},
+    ),
     ("ones", Ones(N), r"\mathbf{1}_{N}"),
     ("bold Greek", Sym("delta", decor="bold"), r"\boldsymbol{\delta}"),
     ("derivative", Deriv(Sym("J", decor="tilde"), W2), r"\frac{\partial \tilde{J}}{\partial W^{(2)}}"),
     ("derivative of a product", Deriv(Product((a, b), ("juxt",)), x), r"\frac{\partial \left(a b\right)}{\partial x}"),
-    ("piecewise", Piecewise(((Num(1), Compare(z, ">", Num(0))), (Num(0), None))),
-     r"\begin{cases} 1 & \text{if } z > 0 \\ 0 & \text{otherwise} \end{cases}"),
+    (
+        "piecewise",
+        Piecewise(((Num(1), Compare(z, ">", Num(0))), (Num(0), None))),
+        r"\begin{cases} 1 & \text{if } z > 0 \\ 0 & \text{otherwise} \end{cases}",
+    ),
     ("matrix", Matrix(((Neg(Num(70)),), (Num(50),))), r"\begin{bmatrix} -70 \\ 50 \end{bmatrix}"),
-    ("hadamard chain", Product((Transpose(W2), Sym("delta"), Call("phi", (z2,), 1)), ("juxt", "odot")),
-     r"W^{(2)\top} \delta \odot \phi'\left(z^{(2)}\right)"),
+    (
+        "hadamard chain",
+        Product((Transpose(W2), Sym("delta"), Call("phi", (z2,), 1)), ("juxt", "odot")),
+        r"W^{(2)\top} \delta \odot \phi'\left(z^{(2)}\right)",
+    ),
 ]
 
 
@@ -243,14 +327,22 @@ def test_fraction_that_is_not_a_decimal_prints_as_an_equal_quotient():
 
 PARSER_MISREADS = [
     pytest.param(r"\operatorname{softplus}\left(z\right)", Call("softplus", (z,)), id="softplus"),
-    pytest.param(r"\left\|\left\|x\right\| + y\right\|", Norm(Add((Norm(x), y))),
-                 marks=pytest.mark.xfail(raises=ParseError, strict=True,
-                                         reason="parser pairs \\| by nesting and ignores \\left/\\right"),
-                 id="nested-norm"),
-    pytest.param(r"\left|\left|x\right|\right|", Abs(Abs(x)),
-                 marks=pytest.mark.xfail(raises=ParseError, strict=True,
-                                         reason="parser pairs | by nesting and ignores \\left/\\right"),
-                 id="nested-abs"),
+    pytest.param(
+        r"\left\|\left\|x\right\| + y\right\|",
+        Norm(Add((Norm(x), y))),
+        marks=pytest.mark.xfail(
+            raises=ParseError, strict=True, reason="parser pairs \\| by nesting and ignores \\left/\\right"
+        ),
+        id="nested-norm",
+    ),
+    pytest.param(
+        r"\left|\left|x\right|\right|",
+        Abs(Abs(x)),
+        marks=pytest.mark.xfail(
+            raises=ParseError, strict=True, reason="parser pairs | by nesting and ignores \\left/\\right"
+        ),
+        id="nested-abs",
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
 """Submissions as an LMS hands them over: notebooks, folders, bulk-download zips, students' identities."""
+
 from __future__ import annotations
 
 import json
@@ -27,15 +28,20 @@ FAST = GradeConfig(symbolic=False)
 
 # ---- identities from file names -------------------------------------------------------------
 
-@pytest.mark.parametrize("path, expected", [
-    ("smithjane_123456_7890123_hw2.md", dict(name="smithjane", id="123456", submission="7890123", late=False)),
-    ("subs/smithjane_LATE_123456_7890123_hw2.md", dict(name="smithjane", id="123456", late=True)),
-    ("smithjane_late_123456_7890123_My Derivation-1.ipynb", dict(id="123456", late=True)),
-    ("okaforchidi_123457_7890124_hw_2_final.md", dict(name="okaforchidi", id="123457", submission="7890124")),
-    ("Jane Smith_4101_assignsubmission_file_hw2.md", dict(name="Jane Smith", id="4101", source="moodle")),
-    ("dl/Chidi Okafor_4102_assignsubmission_file_/hw2.md", dict(name="Chidi Okafor", id="4102")),
-    ("Jane Smith_4101_assignsubmission_onlinetext_onlinetext.html", dict(id="4101", source="moodle")),
-], ids=["canvas", "canvas-LATE", "canvas-late", "canvas-underscores", "moodle", "moodle-folder", "moodle-text"])
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("smithjane_123456_7890123_hw2.md", dict(name="smithjane", id="123456", submission="7890123", late=False)),
+        ("subs/smithjane_LATE_123456_7890123_hw2.md", dict(name="smithjane", id="123456", late=True)),
+        ("smithjane_late_123456_7890123_My Derivation-1.ipynb", dict(id="123456", late=True)),
+        ("okaforchidi_123457_7890124_hw_2_final.md", dict(name="okaforchidi", id="123457", submission="7890124")),
+        ("Jane Smith_4101_assignsubmission_file_hw2.md", dict(name="Jane Smith", id="4101", source="moodle")),
+        ("dl/Chidi Okafor_4102_assignsubmission_file_/hw2.md", dict(name="Chidi Okafor", id="4102")),
+        ("Jane Smith_4101_assignsubmission_onlinetext_onlinetext.html", dict(id="4101", source="moodle")),
+    ],
+    ids=["canvas", "canvas-LATE", "canvas-late", "canvas-underscores", "moodle", "moodle-folder", "moodle-text"],
+)
 def test_identity_from_lms_file_names(path, expected):
     student = identify(path)
     assert student is not None
@@ -43,19 +49,30 @@ def test_identity_from_lms_file_names(path, expected):
         assert getattr(student, key) == value, key
 
 
-@pytest.mark.parametrize("path", ["hw2.md", "alice/hw2.md", "hw_2_final.md", "123_hw.md"],
-                         ids=["plain", "folder", "underscores", "number"])
+@pytest.mark.parametrize(
+    "path", ["hw2.md", "alice/hw2.md", "hw_2_final.md", "123_hw.md"], ids=["plain", "folder", "underscores", "number"]
+)
 def test_names_without_the_pattern_have_no_identity(path):
     assert identify(path) is None
 
 
 def test_canvas_roster_fills_in_the_gradebook_columns():
     roster = load_roster(LMS / "canvas_gradebook_export.csv")
-    assert [s.name for s in roster.students] == ["Smith, Jane", "Okafor, Chidi", "Nguyen, Bao", "Garcia, Ana",
-                                                 "Patel, Raj"]          # not "Points Possible", not the test student
+    assert [s.name for s in roster.students] == [
+        "Smith, Jane",
+        "Okafor, Chidi",
+        "Nguyen, Bao",
+        "Garcia, Ana",
+        "Patel, Raj",
+    ]  # not "Points Possible", not the test student
     s = roster.find(identify("smithjane_123456_7890123_hw2.md"))
-    assert (s.name, s.id, s.sis_id, s.login, s.section) == ("Smith, Jane", "123456", "S0012", "jsmith",
-                                                            "CS 4780 Section 1")
+    assert (s.name, s.id, s.sis_id, s.login, s.section) == (
+        "Smith, Jane",
+        "123456",
+        "S0012",
+        "jsmith",
+        "CS 4780 Section 1",
+    )
     assert roster.find(identify("nobody_555_666_hw.md")) is None
     # no id in the file name: the login in it finds the student
     assert roster.find(None, "hw2_cokafor.md").id == "123457"
@@ -76,6 +93,7 @@ def test_a_file_that_is_not_a_roster_is_a_one_line_error(tmp_path):
 
 # ---- zips and folders ------------------------------------------------------------------------
 
+
 def canvas_zip(path: Path, members: dict[str, bytes]) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in members.items():
@@ -84,26 +102,37 @@ def canvas_zip(path: Path, members: dict[str, bytes]) -> Path:
 
 
 def test_a_canvas_zip_maps_to_students(tmp_path):
-    archive = canvas_zip(tmp_path / "submissions.zip", {
-        "smithjane_123456_7890123_hw2.md": ALICE.read_bytes(),
-        "okaforchidi_LATE_123457_7890124_hw2.md": BOB.read_bytes(),
-        "__MACOSX/._smithjane_123456_7890123_hw2.md": b"junk",
-    })
+    archive = canvas_zip(
+        tmp_path / "submissions.zip",
+        {
+            "smithjane_123456_7890123_hw2.md": ALICE.read_bytes(),
+            "okaforchidi_LATE_123457_7890124_hw2.md": BOB.read_bytes(),
+            "__MACOSX/._smithjane_123456_7890123_hw2.md": b"junk",
+        },
+    )
     roster = load_roster(LMS / "canvas_gradebook_export.csv")
     subs = collect([str(archive)], tmp_path / "work", roster)
-    assert [s.display for s in subs] == [f"{archive}/smithjane_123456_7890123_hw2.md",
-                                         f"{archive}/okaforchidi_LATE_123457_7890124_hw2.md"]
+    assert [s.display for s in subs] == [
+        f"{archive}/smithjane_123456_7890123_hw2.md",
+        f"{archive}/okaforchidi_LATE_123457_7890124_hw2.md",
+    ]
     reports = [grade_submission(s, "softmax-2layer", FAST) for s in subs]
-    assert [(r.student.name, r.student.id, r.student.late, r.score) for r in reports] == \
-        [("Smith, Jane", "123456", False, 5.0), ("Okafor, Chidi", "123457", True, 2.0)]
+    assert [(r.student.name, r.student.id, r.student.late, r.score) for r in reports] == [
+        ("Smith, Jane", "123456", False, 5.0),
+        ("Okafor, Chidi", "123457", True, 2.0),
+    ]
     assert all(r.file.startswith(str(archive)) and r.to_dict()["student"]["id"] for r in reports)
 
 
-@pytest.mark.parametrize("member, reason", [
-    ("../../evil.md", "climbs out"),
-    ("/etc/evil.md", "absolute"),
-    ("C:/evil.md", "absolute"),
-], ids=["dotdot", "absolute", "drive"])
+@pytest.mark.parametrize(
+    "member, reason",
+    [
+        ("../../evil.md", "climbs out"),
+        ("/etc/evil.md", "absolute"),
+        ("C:/evil.md", "absolute"),
+    ],
+    ids=["dotdot", "absolute", "drive"],
+)
 def test_unsafe_zip_members_are_refused_and_listed(tmp_path, member, reason):
     archive = tmp_path / "s.zip"
     with zipfile.ZipFile(archive, "w") as z:
@@ -130,7 +159,7 @@ def test_symlink_in_zip_is_not_followed(tmp_path):
 def test_zip_bomb_is_refused(tmp_path):
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("a_1_2_hw.md", b"0" * (2 * 1024 * 1024))        # 2 MB of zeros: ~2 KB packed
+        z.writestr("a_1_2_hw.md", b"0" * (2 * 1024 * 1024))  # 2 MB of zeros: ~2 KB packed
     assert MAX_RATIO < 1000
     with pytest.raises(SubmissionError, match="zip bomb"):
         collect([str(archive)], tmp_path / "work")
@@ -164,6 +193,7 @@ def test_a_folder_is_read_recursively_without_hidden_files(tmp_path):
 
 # ---- notebooks -------------------------------------------------------------------------------
 
+
 def notebook_of(markdown_cells: list[str], latex_outputs: tuple[str, ...] = ()) -> str:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(md) for md in markdown_cells]
@@ -178,7 +208,10 @@ def notebook_of(markdown_cells: list[str], latex_outputs: tuple[str, ...] = ()) 
 def test_a_notebook_grades_exactly_like_the_same_markdown(tmp_path, example):
     nb = tmp_path / f"{example.stem}.ipynb"
     nb.write_text(notebook_of([example.read_text(encoding="utf-8")]), encoding="utf-8")
-    as_md, as_nb = grade_file(example, "softmax-2layer", FAST).to_dict(), grade_file(nb, "softmax-2layer", FAST).to_dict()
+    as_md, as_nb = (
+        grade_file(example, "softmax-2layer", FAST).to_dict(),
+        grade_file(nb, "softmax-2layer", FAST).to_dict(),
+    )
     for d in (as_md, as_nb):
         d.pop("file")
         for p in d["parts"]:
@@ -209,11 +242,15 @@ def test_latex_in_code_cell_outputs_is_graded(tmp_path):
     assert part.verdict == "correct" and report.where(part.line) == "cell 2 output, line 1"
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ("{not json", "not a valid Jupyter notebook"),
-    (json.dumps({"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}), "no Markdown cells"),
-    (json.dumps([1, 2]), "not a valid Jupyter notebook"),
-], ids=["broken-json", "no-cells", "a-list"])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("{not json", "not a valid Jupyter notebook"),
+        (json.dumps({"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}), "no Markdown cells"),
+        (json.dumps([1, 2]), "not a valid Jupyter notebook"),
+    ],
+    ids=["broken-json", "no-cells", "a-list"],
+)
 def test_bad_notebooks_are_one_line_errors(tmp_path, raw, reason):
     nb = tmp_path / "x.ipynb"
     nb.write_text(raw)
@@ -222,9 +259,13 @@ def test_bad_notebooks_are_one_line_errors(tmp_path, raw, reason):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
-                    max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
+        max_leaves=20,
+    )
+)
 def test_any_json_is_a_notebook_or_a_submission_error(value):
     try:
         nb = read_notebook(json.dumps(value), "x.ipynb")
@@ -234,12 +275,16 @@ def test_any_json_is_a_notebook_or_a_submission_error(value):
         assert nb.text.strip() and nb.cells
 
 
-@pytest.mark.parametrize("cells, line, expected", [
-    ((), 7, "line 7"),
-    (((1, 1, ""), (5, 3, ""), (9, 4, " output")), 6, "cell 3, line 2"),
-    (((1, 1, ""), (5, 3, ""), (9, 4, " output")), 9, "cell 4 output, line 1"),
-    (((1, 2, ""),), None, ""),
-], ids=["plain", "cell", "output", "no-line"])
+@pytest.mark.parametrize(
+    "cells, line, expected",
+    [
+        ((), 7, "line 7"),
+        (((1, 1, ""), (5, 3, ""), (9, 4, " output")), 6, "cell 3, line 2"),
+        (((1, 1, ""), (5, 3, ""), (9, 4, " output")), 9, "cell 4 output, line 1"),
+        (((1, 2, ""),), None, ""),
+    ],
+    ids=["plain", "cell", "output", "no-line"],
+)
 def test_location(cells, line, expected):
     assert location(cells, line) == expected
 

@@ -1,5 +1,6 @@
 """[model] keys and the key schema: truth from the equations, the (λ/2)‖w‖² convention, schema errors
 naming file, line and field, keys found by path, in ./derivations and in $SYMDERIV_KEYS."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -21,16 +22,15 @@ CLAIMS = [
     ("dJt/dw", r"\frac{1}{N} X (\hat y - y)^T + \lambda w", "correct", ""),
     ("dJt/dw", r"\frac{1}{N} X (\hat y - y)^T + 2\lambda w", "incorrect", "doubled"),
     ("dJt/dw", r"\frac{1}{N} X (\hat y - y)^T", "incorrect", "is missing"),
-    ("dJ/dw", r"\frac{1}{N} X^T (\hat y - y)", "correct", ""),                 # samples as rows
-    ("dJ/dw", r"\frac{1}{N} (\sigma(\mathbf{w}^T x + b) - y) x", "correct", ""),   # one sample, bold alias
+    ("dJ/dw", r"\frac{1}{N} X^T (\hat y - y)", "correct", ""),  # samples as rows
+    ("dJ/dw", r"\frac{1}{N} (\sigma(\mathbf{w}^T x + b) - y) x", "correct", ""),  # one sample, bold alias
     ("dJ/dw", r"(\hat y - y) X^T", "incorrect", "1/N"),
     ("dJ/dw", r"\frac{1}{N} X (y - \hat y)^T", "incorrect", "sign"),
     ("dJ/db", r"\frac{1}{N}\sum_{i=1}^{N} (\hat y_i - y_i)", "correct", ""),
 ]
 
 
-@pytest.mark.parametrize("qid, claim, verdict, words", CLAIMS,
-                         ids=[f"{q}-{i}" for i, (q, *_) in enumerate(CLAIMS)])
+@pytest.mark.parametrize("qid, claim, verdict, words", CLAIMS, ids=[f"{q}-{i}" for i, (q, *_) in enumerate(CLAIMS)])
 def test_logreg_claims(qid, claim, verdict, words):
     v = check_claim(load_problem_file(LOGREG), qid, claim, symbolic=True, timeout=20)
     assert v.verdict.startswith(verdict) and words in v.feedback, v.feedback
@@ -50,14 +50,27 @@ def _mutated(tmp_path, source: Path, old: str, new: str, name="bad.toml") -> Pat
 
 
 WRONG_KEYS = [
-    (LOGREG, r"claim = '\frac{1}{N} X (\hat y - y)^T + \lambda w'",
-     r"claim = '\frac{1}{N} X (\hat y - y)^T + 2\lambda w'", "dJt/dw", "doubled"),
-    (LOGREG, r"claim = '\frac{1}{N} (\hat y - y) \mathbf{1}_N'", r"claim = '(\hat y - y) \mathbf{1}_N'", "dJ/db", "1/N"),
+    (
+        LOGREG,
+        r"claim = '\frac{1}{N} X (\hat y - y)^T + \lambda w'",
+        r"claim = '\frac{1}{N} X (\hat y - y)^T + 2\lambda w'",
+        "dJt/dw",
+        "doubled",
+    ),
+    (
+        LOGREG,
+        r"claim = '\frac{1}{N} (\hat y - y) \mathbf{1}_N'",
+        r"claim = '(\hat y - y) \mathbf{1}_N'",
+        "dJ/db",
+        "1/N",
+    ),
     (SOFTMAX, 'regulariser = "lambda"', 'regulariser = "lambda/2"', "dJt/dW2", "λW, not 2λW"),
 ]
 
 
-@pytest.mark.parametrize("source, old, new, qid, words", WRONG_KEYS, ids=["logreg-2lambda", "logreg-1/N", "half-lambda"])
+@pytest.mark.parametrize(
+    "source, old, new, qid, words", WRONG_KEYS, ids=["logreg-2lambda", "logreg-1/N", "half-lambda"]
+)
 def test_wrong_keys_are_rejected_naming_the_quantity(tmp_path, source, old, new, qid, words):
     results = {r.quantity: r for r in verify_file(_mutated(tmp_path, source, old, new))}
     assert not results[qid].ok and words in results[qid].message, results[qid].message
@@ -92,9 +105,23 @@ SCHEMA = [
 ]
 
 
-@pytest.mark.parametrize("source, old, new, message", SCHEMA,
-                         ids=["regularizer", "optinal", "lambda/3", "clam", "role", "shap", "size-type",
-                              "undefined-symbol", "unknown-part", "undeclared-wrt", "no-dependence"])
+@pytest.mark.parametrize(
+    "source, old, new, message",
+    SCHEMA,
+    ids=[
+        "regularizer",
+        "optinal",
+        "lambda/3",
+        "clam",
+        "role",
+        "shap",
+        "size-type",
+        "undefined-symbol",
+        "unknown-part",
+        "undeclared-wrt",
+        "no-dependence",
+    ],
+)
 def test_schema_errors_name_file_line_and_field(tmp_path, source, old, new, message):
     path = _mutated(tmp_path, source, old, new)
     try:
@@ -105,7 +132,7 @@ def test_schema_errors_name_file_line_and_field(tmp_path, source, old, new, mess
         assert text.startswith(f"{path}:") and "\n" not in text, text
         assert any(m in text for m in message.split("|")), text
         return
-    if message.startswith("before"):      # an undefined symbol surfaces when the truth is computed
+    if message.startswith("before"):  # an undefined symbol surfaces when the truth is computed
         results = verify_file(path)
         assert not all(r.ok for r in results) and problem is not None
         return
@@ -117,9 +144,9 @@ def test_key_by_path_in_cwd_derivations_and_env(tmp_path, monkeypatch):
     local.mkdir()
     _mutated(local, LOGREG, 'id = "logreg-l2"', 'id = "course-logreg"', "course-logreg.toml")
     monkeypatch.chdir(tmp_path)
-    assert load_problem("course-logreg").id == "course-logreg"                       # ./derivations
-    assert load_problem(str(local / "course-logreg.toml")).id == "course-logreg"     # a path
-    assert load_problem("softmax-2layer").id == "softmax-2layer"                     # shipped
+    assert load_problem("course-logreg").id == "course-logreg"  # ./derivations
+    assert load_problem(str(local / "course-logreg.toml")).id == "course-logreg"  # a path
+    assert load_problem("softmax-2layer").id == "softmax-2layer"  # shipped
     elsewhere = tmp_path / "keys"
     elsewhere.mkdir()
     _mutated(elsewhere, LOGREG, 'id = "logreg-l2"', 'id = "env-logreg"', "env-logreg.toml")
@@ -129,20 +156,30 @@ def test_key_by_path_in_cwd_derivations_and_env(tmp_path, monkeypatch):
 
 def test_cli_keys_and_grade_with_a_key_path(tmp_path):
     env_cmd = [sys.executable, "-m", "symderiv.cli"]
-    keys = subprocess.run(env_cmd + ["keys"], capture_output=True, text=True, cwd=tmp_path,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    keys = subprocess.run(
+        env_cmd + ["keys"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert keys.returncode == 0 and "logreg-l2" in keys.stdout and "softmax-2layer" in keys.stdout
     sub = tmp_path / "s.md"
     sub.write_text("$$\\frac{\\partial J}{\\partial b} = \\frac{1}{N}(\\hat y - y)\\mathbf{1}_N$$\n")
-    graded = subprocess.run(env_cmd + ["grade", "--no-symbolic", "--key", str(LOGREG), str(sub)],
-                            capture_output=True, text=True, cwd=tmp_path,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    graded = subprocess.run(
+        env_cmd + ["grade", "--no-symbolic", "--key", str(LOGREG), str(sub)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert graded.returncode == 0 and "dJ/db" in graded.stdout, graded.stdout + graded.stderr
 
 
 def test_every_subpackage_is_installed():
     """pyproject lists the packages (the shipped keys are mapped in as symderiv.keys): none is left out."""
     import tomllib
+
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     present = {"symderiv"} | {f"symderiv.{p.parent.name}" for p in (ROOT / "symderiv").glob("*/__init__.py")}
     assert present | {"symderiv.keys"} == listed
@@ -171,14 +208,17 @@ FIXTURE_CLAIMS = [
 ]
 
 
-@pytest.mark.parametrize("key, qid, claim, verdict, words", FIXTURE_CLAIMS,
-                         ids=[f"{k.stem}-{q}-{i}" for i, (k, q, *_) in enumerate(FIXTURE_CLAIMS)])
+@pytest.mark.parametrize(
+    "key, qid, claim, verdict, words",
+    FIXTURE_CLAIMS,
+    ids=[f"{k.stem}-{q}-{i}" for i, (k, q, *_) in enumerate(FIXTURE_CLAIMS)],
+)
 def test_fixture_key_claims(key, qid, claim, verdict, words):
     v = check_claim(load_problem_file(key), qid, claim, symbolic=True, timeout=20)
     assert v.verdict.startswith(verdict) and words in v.feedback, v.feedback
 
 
-WORDS = [   # a [model] key's left sides and word aliases, read as the course writes them
+WORDS = [  # a [model] key's left sides and word aliases, read as the course writes them
     ("svm-hinge", r"\frac{\partial \tilde J}{\partial W}", "dJt/dW"),
     ("svm-hinge", r"\frac{\partial J}{\partial W}", "dJ/dW"),
     ("logreg-l2", r"\frac{\partial \tilde{J}}{\partial \mathbf{w}}", "dJt/dw"),
@@ -189,6 +229,7 @@ WORDS = [   # a [model] key's left sides and word aliases, read as the course wr
 @pytest.mark.parametrize("pid, lhs, qid", WORDS, ids=[f"{p}:{q}" for p, _, q in WORDS])
 def test_model_left_sides_name_their_quantity(pid, lhs, qid):
     from symderiv.judging.identify import identify_quantity
+
     assert identify_quantity(load_problem_file(ROOT / "derivations" / f"{pid}.toml"), lhs) == qid
 
 
@@ -197,8 +238,16 @@ def test_word_alias_dY_is_the_declared_upstream_gradient():
     assert check_claim(problem, "dL/dbeta", r"dY^T \mathbf{1}_N", symbolic=False).accepted
 
 
-FIELD_VALUES = st.one_of(st.integers(-3, 9).map(str), st.just('"x"'), st.just("[]"), st.just('["D", "N"]'),
-                         st.just("{ }"), st.just("true"), st.just("'\\\\frac{1}{N}'"), st.just('"N"'))
+FIELD_VALUES = st.one_of(
+    st.integers(-3, 9).map(str),
+    st.just('"x"'),
+    st.just("[]"),
+    st.just('["D", "N"]'),
+    st.just("{ }"),
+    st.just("true"),
+    st.just("'\\\\frac{1}{N}'"),
+    st.just('"N"'),
+)
 
 
 @settings(max_examples=60, deadline=None)

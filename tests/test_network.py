@@ -1,4 +1,5 @@
 """The NumPy reference backprop against float64 central differences."""
+
 import numpy as np
 import pytest
 
@@ -16,7 +17,9 @@ from symderiv.truth.network import (
 NETWORKS = [
     pytest.param(Network(3, (Layer(4, "relu"), Layer(5, "softmax")), "cross-entropy", True), id="relu-softmax-ce-reg"),
     pytest.param(Network(3, (Layer(4, "relu"), Layer(1, "sigmoid")), "bce"), id="relu-sigmoid-bce"),
-    pytest.param(Network(2, (Layer(3, "tanh"), Layer(4, "softplus"), Layer(5, "sigmoid")), "generic"), id="generic-3-layer"),
+    pytest.param(
+        Network(2, (Layer(3, "tanh"), Layer(4, "softplus"), Layer(5, "sigmoid")), "generic"), id="generic-3-layer"
+    ),
     pytest.param(Network(2, (Layer(3, "tanh"), Layer(4, "identity")), "mse", True), id="tanh-mse-reg"),
     pytest.param(Network(3, (Layer(4, "sigmoid"), Layer(5, "softmax")), "generic"), id="softmax-generic-cost"),
 ]
@@ -54,6 +57,7 @@ def test_psi_minus_delta_needs_one_hot_columns():
     net = NETWORKS[0].values[0]
     inst = random_instance(net, 7, np.random.default_rng(5))
     from dataclasses import replace
+
     soft = replace(inst, Y=inst.Y * 0.5)
     # backprop's (ψ − Δ)/N assumes one-hot columns; with columns summing to 0.5,
     # central differences of the true loss disagree with it

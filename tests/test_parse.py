@@ -1,4 +1,5 @@
 """The LaTeX parser: every notation of the grading policy, as (latex, expected tree) tables."""
+
 from fractions import Fraction
 
 import pytest
@@ -196,17 +197,52 @@ NUMBERS = [
     ("\\underline{\\underline{50}}", Num(50)),
 ]
 
-GREEK = [(f"\\{name}", S(name)) for name in (
-    "psi", "Psi", "Delta", "delta", "lambda", "sigma", "phi", "varphi", "theta", "alpha",
-    "beta", "eta", "epsilon", "mu", "gamma", "omega", "Phi", "Sigma")] + [
-    (ch, S(name)) for ch, name in (("ψ", "psi"), ("Ψ", "Psi"), ("Δ", "Delta"), ("δ", "delta"),
-                                   ("λ", "lambda"), ("σ", "sigma"), ("φ", "phi"), ("ϕ", "phi"),
-                                   ("θ", "theta"), ("η", "eta"))] + [
-    ("\\delta_{ij}", S("delta", None, "ij")),
-    ("\\Delta_i", S("Delta", None, "i")),
-    ("\\lambda W", P("lambda", "W")),
-    ("λW", P("lambda", "W")),
-]
+GREEK = (
+    [
+        (f"\\{name}", S(name))
+        for name in (
+            "psi",
+            "Psi",
+            "Delta",
+            "delta",
+            "lambda",
+            "sigma",
+            "phi",
+            "varphi",
+            "theta",
+            "alpha",
+            "beta",
+            "eta",
+            "epsilon",
+            "mu",
+            "gamma",
+            "omega",
+            "Phi",
+            "Sigma",
+        )
+    ]
+    + [
+        (ch, S(name))
+        for ch, name in (
+            ("ψ", "psi"),
+            ("Ψ", "Psi"),
+            ("Δ", "Delta"),
+            ("δ", "delta"),
+            ("λ", "lambda"),
+            ("σ", "sigma"),
+            ("φ", "phi"),
+            ("ϕ", "phi"),
+            ("θ", "theta"),
+            ("η", "eta"),
+        )
+    ]
+    + [
+        ("\\delta_{ij}", S("delta", None, "ij")),
+        ("\\Delta_i", S("Delta", None, "i")),
+        ("\\lambda W", P("lambda", "W")),
+        ("λW", P("lambda", "W")),
+    ]
+)
 
 SUBSCRIPTS = [
     ("z_3", S("z", None, (3,))),
@@ -311,8 +347,11 @@ FUNCTIONS = [
     ("\\Delta(a + b)", P("Delta", A("a", "b"))),
     ("\\sigma(z)(1-\\sigma(z))", P(C("sigma", "z"), A(1, Neg(C("sigma", "z"))))),
     ("\\psi(\\psi(x))", C("psi", C("psi", "x"))),
-    gap("\\psi^{(3)}(z)", C("psi", "z"),
-        "a superscript on a function name stops the call lookahead: read as psi^{(3)} times (z)"),
+    gap(
+        "\\psi^{(3)}(z)",
+        C("psi", "z"),
+        "a superscript on a function name stops the call lookahead: read as psi^{(3)} times (z)",
+    ),
 ]
 
 DERIVATIVES = [
@@ -320,37 +359,51 @@ DERIVATIVES = [
     ("\\frac{\\partial \\tilde{J}}{\\partial W^{(1)}}", Deriv(S("J", decor="tilde"), S("W", 1))),
     ("\\frac{\\partial \\tilde{J}(\\theta)}{\\partial w^{(1)}}", Deriv(C("tilde:J", "theta"), S("w", 1))),
     ("\\frac{\\partial J_{\\text{data}}}{\\partial z^{(3)}}", Deriv(S("J", None, ("data",)), S("z", 3))),
-    ("\\frac{\\partial a^3_i}{\\partial z^3_j}",
-     Deriv(Pow(S("a", None, "i"), Num(3)), Pow(S("z", None, "j"), Num(3)))),
-    ("\\frac{\\partial (w^2 a^2 + b^2)}{\\partial w^2}",
-     Deriv(A(P(Pow(S("w"), Num(2)), Pow(S("a"), Num(2))), Pow(S("b"), Num(2))), Pow(S("w"), Num(2)))),
+    ("\\frac{\\partial a^3_i}{\\partial z^3_j}", Deriv(Pow(S("a", None, "i"), Num(3)), Pow(S("z", None, "j"), Num(3)))),
+    (
+        "\\frac{\\partial (w^2 a^2 + b^2)}{\\partial w^2}",
+        Deriv(A(P(Pow(S("w"), Num(2)), Pow(S("a"), Num(2))), Pow(S("b"), Num(2))), Pow(S("w"), Num(2))),
+    ),
     ("\\frac{\\partial \\phi(z^{(2)})}{\\partial z^{(2)}}", Deriv(C("phi", Z2), Z2)),
-    ("\\frac{\\partial \\frac{1}{N} \\log a^{(3)}}{\\partial a^{(3)}}",
-     Deriv(P(ONE_OVER_N, C("log", S("a", 3))), S("a", 3))),
-    ("\\frac{\\partial}{\\partial w^2}(w^2 a^2 + b^2)",
-     Deriv(A(P(Pow(S("w"), Num(2)), Pow(S("a"), Num(2))), Pow(S("b"), Num(2))), Pow(S("w"), Num(2)))),
-    ("\\frac{\\partial}{\\partial w^{(2)}} (w^{(2)} a^{(2)} + b^{(2)})",
-     Deriv(A(P(S("w", 2), S("a", 2)), S("b", 2)), S("w", 2))),
-    ("\\frac{\\partial}{\\partial w_1} \\cdot N (\\|w_1\\|^2)",
-     Deriv(P("N", Pow(Norm(S("w", None, (1,))), Num(2))), S("w", None, (1,)))),
-    ("a \\frac{\\partial}{\\partial x} x^2 + b",
-     A(P("a", Deriv(Pow(S("x"), Num(2)), S("x"))), "b")),
+    (
+        "\\frac{\\partial \\frac{1}{N} \\log a^{(3)}}{\\partial a^{(3)}}",
+        Deriv(P(ONE_OVER_N, C("log", S("a", 3))), S("a", 3)),
+    ),
+    (
+        "\\frac{\\partial}{\\partial w^2}(w^2 a^2 + b^2)",
+        Deriv(A(P(Pow(S("w"), Num(2)), Pow(S("a"), Num(2))), Pow(S("b"), Num(2))), Pow(S("w"), Num(2))),
+    ),
+    (
+        "\\frac{\\partial}{\\partial w^{(2)}} (w^{(2)} a^{(2)} + b^{(2)})",
+        Deriv(A(P(S("w", 2), S("a", 2)), S("b", 2)), S("w", 2)),
+    ),
+    (
+        "\\frac{\\partial}{\\partial w_1} \\cdot N (\\|w_1\\|^2)",
+        Deriv(P("N", Pow(Norm(S("w", None, (1,))), Num(2))), S("w", None, (1,))),
+    ),
+    ("a \\frac{\\partial}{\\partial x} x^2 + b", A(P("a", Deriv(Pow(S("x"), Num(2)), S("x"))), "b")),
     ("\\partial J / \\partial w", Deriv(S("J"), S("w"))),
     ("∂J/∂W", Deriv(S("J"), S("W"))),
     ("\\frac{d y}{d x}", Deriv(S("y"), S("x"))),
     ("\\frac{dL}{dz}", Deriv(S("L"), S("z"))),
     ("\\frac{d}{dx} x^2", Deriv(Pow(S("x"), Num(2)), S("x"))),
-    ("\\frac{\\partial J}{\\partial a_3} \\cdot \\frac{\\partial a_3}{\\partial z_3}",
-     P(Deriv(S("J"), S("a", None, (3,))), Deriv(S("a", None, (3,)), S("z", None, (3,))), ops="cdot")),
-    ("\\frac{\\partial (-\\log(\\psi(z^{(3)})_{iy_i}))}{\\partial (z_{ij}^{(3)})}",
-     Deriv(Neg(C("log", C("psi", S("z", 3), idx=("i", S("y", None, "i"))))), S("z", 3, "ij"))),
-    ("\\frac{\\partial \\lambda (\\|W^{(1)}\\|_2^2 + \\|W^{(2)}\\|_2^2)}{\\partial W^{(2)}}",
-     Deriv(P("lambda", A(Pow(Norm(S("W", 1), "2"), Num(2)), Pow(Norm(S("W", 2), "2"), Num(2)))),
-           S("W", 2))),
+    (
+        "\\frac{\\partial J}{\\partial a_3} \\cdot \\frac{\\partial a_3}{\\partial z_3}",
+        P(Deriv(S("J"), S("a", None, (3,))), Deriv(S("a", None, (3,)), S("z", None, (3,))), ops="cdot"),
+    ),
+    (
+        "\\frac{\\partial (-\\log(\\psi(z^{(3)})_{iy_i}))}{\\partial (z_{ij}^{(3)})}",
+        Deriv(Neg(C("log", C("psi", S("z", 3), idx=("i", S("y", None, "i"))))), S("z", 3, "ij")),
+    ),
+    (
+        "\\frac{\\partial \\lambda (\\|W^{(1)}\\|_2^2 + \\|W^{(2)}\\|_2^2)}{\\partial W^{(2)}}",
+        Deriv(P("lambda", A(Pow(Norm(S("W", 1), "2"), Num(2)), Pow(Norm(S("W", 2), "2"), Num(2)))), S("W", 2)),
+    ),
 ]
 DERIVATIVES += [
-    gap("\\frac{\\partial^2 J}{\\partial w^2}", Deriv(Deriv(S("J"), S("w")), S("w")),
-        "second derivatives are not read"),
+    gap(
+        "\\frac{\\partial^2 J}{\\partial w^2}", Deriv(Deriv(S("J"), S("w")), S("w")), "second derivatives are not read"
+    ),
     ("\\nabla_W J", Deriv(S("J"), S("W"))),
     ("\\nabla_{W^{(2)}} \\tilde J", Deriv(Sym("J", decor="tilde"), S("W", layer=Num(2)))),
 ]
@@ -384,10 +437,14 @@ INDICATORS = [
     ("\\mathbb{1}[i \\ne j]", ind("i", "!=", "j")),
     ("\\mathbb{1}[i ≠ j]", ind("i", "!=", "j")),
     ("\\mathbb{1}[i != j]", ind("i", "!=", "j")),
-    ("(a^{[2]} - y) w^{[2]} \\times 1_{\\{z^{[1]} > 0\\}}",
-     P(A(S("a", 2), Neg(S("y"))), S("w", 2), IND_Z1, ops=("juxt", "times"))),
-    ("\\frac{1}{N}W^{(2)T}(\\psi(z^{(3)}) - \\Delta)\\odot\\mathbb{1}[z^{(2)}>0]",
-     P(ONE_OVER_N, T(S("W", 2)), A(PSI_Z3, Neg(S("Delta"))), IND_Z2, ops=("juxt", "juxt", "odot"))),
+    (
+        "(a^{[2]} - y) w^{[2]} \\times 1_{\\{z^{[1]} > 0\\}}",
+        P(A(S("a", 2), Neg(S("y"))), S("w", 2), IND_Z1, ops=("juxt", "times")),
+    ),
+    (
+        "\\frac{1}{N}W^{(2)T}(\\psi(z^{(3)}) - \\Delta)\\odot\\mathbb{1}[z^{(2)}>0]",
+        P(ONE_OVER_N, T(S("W", 2)), A(PSI_Z3, Neg(S("Delta"))), IND_Z2, ops=("juxt", "juxt", "odot")),
+    ),
 ]
 
 ONES = [
@@ -403,26 +460,50 @@ ONES = [
 ]
 
 CASES = [
-    ("\\begin{cases} 1 & \\text{if } z^{(2)} > 0 \\\\ 0 & \\text{\" } z^{(2)} \\leq 0 \\end{cases}",
-     Piecewise(((Num(1), cmp(Z2, ">", 0)), (Num(0), cmp(Z2, "<=", 0))))),
-    ("\\begin{cases} z^{[1]} & z^{[1]} > 0 \\\\ 0 & \\text{otherwise} \\end{cases}",
-     Piecewise(((Z1, cmp(Z1, ">", 0)), (Num(0), None)))),
-    ("\\begin{cases} 0 & z^{(2)} < 0 \\\\ 1 & z^{(2)} \\ge 0 \\end{cases}",
-     Piecewise(((Num(0), cmp(Z2, "<", 0)), (Num(1), cmp(Z2, ">=", 0))))),
-    ("\\begin{cases} \\frac{1}{N} \\Psi(Z^3) - \\Delta \\cdot x \\cdot w^2 & \\text{if } (Z^2 > 0) "
-     "\\\\ 0 & \\text{if } (Z^2 < 0) \\end{cases}",
-     Piecewise(((A(P(ONE_OVER_N, C("Psi", Pow(S("Z"), Num(3)))),
-                   Neg(P("Delta", "x", Pow(S("w"), Num(2)), ops="cdot"))),
-                 cmp(Pow(S("Z"), Num(2)), ">", 0)),
-                (Num(0), cmp(Pow(S("Z"), Num(2)), "<", 0))))),
-    ("\\begin{cases} 1 & \\text{when } x > 0, \\\\ 0 & \\text{else} \\end{cases}",
-     Piecewise(((Num(1), cmp("x", ">", 0)), (Num(0), None)))),
-    ("\\begin{cases} 1 & \\text{for } x > 0 \\\\ 0 & \\text{o.w.} \\\\ \\end{cases}",
-     Piecewise(((Num(1), cmp("x", ">", 0)), (Num(0), None)))),
-    ("\\begin{cases} a & \\text{if } i = j \\\\ b & \\text{elsewhere} \\end{cases}",
-     Piecewise(((S("a"), cmp("i", "=", "j")), (S("b"), None)))),
-    ("\\left\\{ \\begin{cases} 1 & x > 0 \\\\ 0 & x \\le 0 \\end{cases} \\right.",
-     Piecewise(((Num(1), cmp("x", ">", 0)), (Num(0), cmp("x", "<=", 0))))),
+    (
+        "\\begin{cases} 1 & \\text{if } z^{(2)} > 0 \\\\ 0 & \\text{\" } z^{(2)} \\leq 0 \\end{cases}",
+        Piecewise(((Num(1), cmp(Z2, ">", 0)), (Num(0), cmp(Z2, "<=", 0)))),
+    ),
+    (
+        "\\begin{cases} z^{[1]} & z^{[1]} > 0 \\\\ 0 & \\text{otherwise} \\end{cases}",
+        Piecewise(((Z1, cmp(Z1, ">", 0)), (Num(0), None))),
+    ),
+    (
+        "\\begin{cases} 0 & z^{(2)} < 0 \\\\ 1 & z^{(2)} \\ge 0 \\end{cases}",
+        Piecewise(((Num(0), cmp(Z2, "<", 0)), (Num(1), cmp(Z2, ">=", 0)))),
+    ),
+    (
+        "\\begin{cases} \\frac{1}{N} \\Psi(Z^3) - \\Delta \\cdot x \\cdot w^2 & \\text{if } (Z^2 > 0) "
+        "\\\\ 0 & \\text{if } (Z^2 < 0) \\end{cases}",
+        Piecewise(
+            (
+                (
+                    A(
+                        P(ONE_OVER_N, C("Psi", Pow(S("Z"), Num(3)))),
+                        Neg(P("Delta", "x", Pow(S("w"), Num(2)), ops="cdot")),
+                    ),
+                    cmp(Pow(S("Z"), Num(2)), ">", 0),
+                ),
+                (Num(0), cmp(Pow(S("Z"), Num(2)), "<", 0)),
+            )
+        ),
+    ),
+    (
+        "\\begin{cases} 1 & \\text{when } x > 0, \\\\ 0 & \\text{else} \\end{cases}",
+        Piecewise(((Num(1), cmp("x", ">", 0)), (Num(0), None))),
+    ),
+    (
+        "\\begin{cases} 1 & \\text{for } x > 0 \\\\ 0 & \\text{o.w.} \\\\ \\end{cases}",
+        Piecewise(((Num(1), cmp("x", ">", 0)), (Num(0), None))),
+    ),
+    (
+        "\\begin{cases} a & \\text{if } i = j \\\\ b & \\text{elsewhere} \\end{cases}",
+        Piecewise(((S("a"), cmp("i", "=", "j")), (S("b"), None))),
+    ),
+    (
+        "\\left\\{ \\begin{cases} 1 & x > 0 \\\\ 0 & x \\le 0 \\end{cases} \\right.",
+        Piecewise(((Num(1), cmp("x", ">", 0)), (Num(0), cmp("x", "<=", 0)))),
+    ),
 ]
 
 SUMS = [
@@ -430,18 +511,25 @@ SUMS = [
     ("\\sum_{i=1}^N x_i", Sum(S("x", None, "i"), "i", Num(1), S("N"))),
     ("\\sum^{N}_{i=1} x_i", Sum(S("x", None, "i"), "i", Num(1), S("N"))),
     ("\\sum\\limits_{i=1}^{N} x_i", Sum(S("x", None, "i"), "i", Num(1), S("N"))),
-    ("\\sum_{k=1}^{n_L} w_{jk}\\delta_k",
-     Sum(P(S("w", None, "jk"), S("delta", None, "k")), "k", Num(1), S("n", None, "L"))),
+    (
+        "\\sum_{k=1}^{n_L} w_{jk}\\delta_k",
+        Sum(P(S("w", None, "jk"), S("delta", None, "k")), "k", Num(1), S("n", None, "L")),
+    ),
     ("\\sum_k a_k b_k", Sum(P(S("a", None, "k"), S("b", None, "k")), "k")),
     ("\\sum_{x \\in D} C(x)", Sum(C("C", "x"), "x", over=S("D"))),
     ("\\sum (\\psi(z^{(3)}) - \\Delta_i)", Sum(A(PSI_Z3, Neg(S("Delta", None, "i"))))),
-    ("\\sum_k w_{jk}\\delta_k g'(z_j) + b",
-     A(Sum(P(S("w", None, "jk"), S("delta", None, "k"), C("g", S("z", None, "j"), primes=1)), "k"), "b")),
-    ("\\sum_k w_{jk}^{(l+1)}\\delta_k^{(l+1)} g_l'(z_j^{(l)})",
-     Sum(P(S("w", A("l", 1), "jk"), S("delta", A("l", 1), "k"), C("g", S("z", "l", "j"), primes=1, idx="l")),
-         "k")),
-    ("\\frac{1}{N}\\sum_{i=1}^{N}(\\psi(z^{(3)}_i) - \\Delta_i)",
-     P(ONE_OVER_N, Sum(A(C("psi", S("z", 3, "i")), Neg(S("Delta", None, "i"))), "i", Num(1), S("N")))),
+    (
+        "\\sum_k w_{jk}\\delta_k g'(z_j) + b",
+        A(Sum(P(S("w", None, "jk"), S("delta", None, "k"), C("g", S("z", None, "j"), primes=1)), "k"), "b"),
+    ),
+    (
+        "\\sum_k w_{jk}^{(l+1)}\\delta_k^{(l+1)} g_l'(z_j^{(l)})",
+        Sum(P(S("w", A("l", 1), "jk"), S("delta", A("l", 1), "k"), C("g", S("z", "l", "j"), primes=1, idx="l")), "k"),
+    ),
+    (
+        "\\frac{1}{N}\\sum_{i=1}^{N}(\\psi(z^{(3)}_i) - \\Delta_i)",
+        P(ONE_OVER_N, Sum(A(C("psi", S("z", 3, "i")), Neg(S("Delta", None, "i"))), "i", Num(1), S("N"))),
+    ),
     ("\\frac{1}{N} \\cdot \\sum_i x_i", P(ONE_OVER_N, Sum(S("x", None, "i"), "i"), ops="cdot")),
     ("\\sum_i x_i - \\sum_j y_j", A(Sum(S("x", None, "i"), "i"), Neg(Sum(S("y", None, "j"), "j")))),
     ("\\sum_{i=1}^N -\\log a_i", Sum(Neg(C("log", S("a", None, "i"))), "i", Num(1), S("N"))),
@@ -465,8 +553,10 @@ NORMS = [
     ("\\left| x \\right|", Abs(S("x"))),
     ("|a| |b|", P(Abs(S("a")), Abs(S("b")))),
     gap("|a||b|", P(Abs(S("a")), Abs(S("b"))), "'||' is taken for a norm bar before | pairing"),
-    ("\\lambda (\\|W^{(1)}\\|_F^2 + \\|W^{(2)}\\|_F^2)",
-     P("lambda", A(Pow(Norm(S("W", 1), "F"), Num(2)), Pow(Norm(S("W", 2), "F"), Num(2))))),
+    (
+        "\\lambda (\\|W^{(1)}\\|_F^2 + \\|W^{(2)}\\|_F^2)",
+        P("lambda", A(Pow(Norm(S("W", 1), "F"), Num(2)), Pow(Norm(S("W", 2), "F"), Num(2)))),
+    ),
 ]
 
 MATRICES = [
@@ -478,8 +568,10 @@ MATRICES = [
     ("[-20 \\ -20]", Matrix(((Neg(Num(20)), Neg(Num(20))),))),
     ("[20, 20]", Matrix(((Num(20), Num(20)),))),
     ("[20 & 20]", Matrix(((Num(20), Num(20)),))),
-    ("[20 \\ 20] \\begin{bmatrix} -1 \\\\ -1 \\end{bmatrix} + -30",
-     A(P(Matrix(((Num(20), Num(20)),)), Matrix(((Neg(Num(1)),), (Neg(Num(1)),)))), Neg(Num(30)))),
+    (
+        "[20 \\ 20] \\begin{bmatrix} -1 \\\\ -1 \\end{bmatrix} + -30",
+        A(P(Matrix(((Num(20), Num(20)),)), Matrix(((Neg(Num(1)),), (Neg(Num(1)),)))), Neg(Num(30))),
+    ),
     ("\\left[ a \\ b \\right]", P("a", "b")),
 ]
 
@@ -488,9 +580,10 @@ OCR_BRACKETS = [
     ("\\{a + b\\} c", P(A("a", "b"), "c")),
     ("\\left[\\frac{1}{N} x\\right] y", P(P(ONE_OVER_N, "x"), "y")),
     ("{a + b}^2", Pow(A("a", "b"), Num(2))),
-    ("-[y \\log \\hat{y} + (1-y) \\log (1-\\hat{y})]",
-     Neg(A(P("y", C("log", S("y", decor="hat"))),
-           P(A(1, Neg(S("y"))), C("log", A(1, Neg(S("y", decor="hat")))))))),
+    (
+        "-[y \\log \\hat{y} + (1-y) \\log (1-\\hat{y})]",
+        Neg(A(P("y", C("log", S("y", decor="hat"))), P(A(1, Neg(S("y"))), C("log", A(1, Neg(S("y", decor="hat"))))))),
+    ),
 ]
 
 UNICODE = [
@@ -533,38 +626,76 @@ STRIPPED = [
     ("x.", S("x")),
     ("x,", S("x")),
     ("x;", S("x")),
-    ("\\frac{1}{N} (\\Psi(z^3) - \\Delta) \\cdot 1.",
-     P(ONE_OVER_N, A(C("Psi", Pow(S("z"), Num(3))), Neg(S("Delta"))), 1, ops=("juxt", "cdot"))),
+    (
+        "\\frac{1}{N} (\\Psi(z^3) - \\Delta) \\cdot 1.",
+        P(ONE_OVER_N, A(C("Psi", Pow(S("z"), Num(3))), Neg(S("Delta"))), 1, ops=("juxt", "cdot")),
+    ),
     ("$x$", S("x")),
 ]
 
 SEEN_IN_SUBMISSIONS = [
-    ("\\frac{1}{N}(\\psi(z^{(3)}) - \\Delta)a^{(2)T} + 2\\lambda W^{(2)}",
-     A(P(ONE_OVER_N, A(PSI_Z3, Neg(S("Delta"))), T(S("a", 2))), P(2, "lambda", S("W", 2)))),
-    ("\\left(\\frac{1}{N}W^{(2)T}(\\psi(z^{(3)}) - \\Delta)\\odot\\mathbb{1}[z^{(2)}>0]\\right)x^{T} + 2\\lambda W^{(1)}",
-     A(P(P(ONE_OVER_N, T(S("W", 2)), A(PSI_Z3, Neg(S("Delta"))), IND_Z2, ops=("juxt", "juxt", "odot")),
-         T("x")),
-       P(2, "lambda", S("W", 1)))),
-    ("\\frac{e^{-z^{[2]}}}{(1+e^{-z^{[2]}})^2}",
-     D(C("exp", Neg(S("z", 2))), Pow(A(1, C("exp", Neg(S("z", 2)))), Num(2)))),
+    (
+        "\\frac{1}{N}(\\psi(z^{(3)}) - \\Delta)a^{(2)T} + 2\\lambda W^{(2)}",
+        A(P(ONE_OVER_N, A(PSI_Z3, Neg(S("Delta"))), T(S("a", 2))), P(2, "lambda", S("W", 2))),
+    ),
+    (
+        "\\left(\\frac{1}{N}W^{(2)T}(\\psi(z^{(3)}) - \\Delta)\\odot\\mathbb{1}[z^{(2)}>0]\\right)x^{T} + 2\\lambda W^{(1)}",
+        A(
+            P(P(ONE_OVER_N, T(S("W", 2)), A(PSI_Z3, Neg(S("Delta"))), IND_Z2, ops=("juxt", "juxt", "odot")), T("x")),
+            P(2, "lambda", S("W", 1)),
+        ),
+    ),
+    (
+        "\\frac{e^{-z^{[2]}}}{(1+e^{-z^{[2]}})^2}",
+        D(C("exp", Neg(S("z", 2))), Pow(A(1, C("exp", Neg(S("z", 2)))), Num(2))),
+    ),
     ("a_i^{(l-1)}\\delta_j^{(l)}", P(S("a", A("l", Neg(Num(1))), "i"), S("delta", "l", "j"))),
-    ("\\frac{1}{2} (\\varphi(z^{(3)}) - \\Delta) \\cdot w^{(2)'}",
-     P(D(1, 2), A(C("varphi", S("z", 3)), Neg(S("Delta"))), T(S("w", 2)), ops=("juxt", "cdot"))),
-    ("\\frac{1}{N} \\sum_{i=1}^N -\\log \\left[\\frac{e^{z_{ij}^{(3)}}}{\\sum_k e^{z_{ik}^{(3)}}} \\right]",
-     P(ONE_OVER_N, Sum(Neg(C("log", D(C("exp", S("z", 3, "ij")), Sum(C("exp", S("z", 3, "ik")), "k")))),
-                       "i", Num(1), S("N")))),
-    ("\\sum_{k=1}^{n_L} \\delta_k^{(L)} w_{kj}^{(L)T} g'_{L-1}(z_j^{(L-1)})",
-     Sum(P(S("delta", "L", "k"), T(S("w", "L", "kj")),
-           C("g", S("z", A("L", Neg(Num(1))), "j"), primes=1, idx=(A("L", Neg(Num(1))),))),
-         "k", Num(1), S("n", None, "L"))),
-    ("\\left[\\frac{1}{N} \\sum (\\psi(z^{(3)}) - \\Delta_i)\\right] W(2)^T",
-     P(P(ONE_OVER_N, Sum(A(PSI_Z3, Neg(S("Delta", None, "i"))))), T(S("W", 2)))),
-    ("f_j^{(l)} \\frac{\\partial}{\\partial b_j^{(l)}} \\left[\\sum_{i=1}^{n_{l-1}} a_i^{(l-1)} W_{ij}^{(l)} + b_j^{(l)} \\right]",
-     P(S("f", "l", "j"),
-       Deriv(A(Sum(P(S("a", A("l", Neg(Num(1))), "i"), S("W", "l", "ij")), "i", Num(1),
-                   S("n", None, (A("l", Neg(Num(1))),))),
-               S("b", "l", "j")),
-             S("b", "l", "j")))),
+    (
+        "\\frac{1}{2} (\\varphi(z^{(3)}) - \\Delta) \\cdot w^{(2)'}",
+        P(D(1, 2), A(C("varphi", S("z", 3)), Neg(S("Delta"))), T(S("w", 2)), ops=("juxt", "cdot")),
+    ),
+    (
+        "\\frac{1}{N} \\sum_{i=1}^N -\\log \\left[\\frac{e^{z_{ij}^{(3)}}}{\\sum_k e^{z_{ik}^{(3)}}} \\right]",
+        P(
+            ONE_OVER_N,
+            Sum(Neg(C("log", D(C("exp", S("z", 3, "ij")), Sum(C("exp", S("z", 3, "ik")), "k")))), "i", Num(1), S("N")),
+        ),
+    ),
+    (
+        "\\sum_{k=1}^{n_L} \\delta_k^{(L)} w_{kj}^{(L)T} g'_{L-1}(z_j^{(L-1)})",
+        Sum(
+            P(
+                S("delta", "L", "k"),
+                T(S("w", "L", "kj")),
+                C("g", S("z", A("L", Neg(Num(1))), "j"), primes=1, idx=(A("L", Neg(Num(1))),)),
+            ),
+            "k",
+            Num(1),
+            S("n", None, "L"),
+        ),
+    ),
+    (
+        "\\left[\\frac{1}{N} \\sum (\\psi(z^{(3)}) - \\Delta_i)\\right] W(2)^T",
+        P(P(ONE_OVER_N, Sum(A(PSI_Z3, Neg(S("Delta", None, "i"))))), T(S("W", 2))),
+    ),
+    (
+        "f_j^{(l)} \\frac{\\partial}{\\partial b_j^{(l)}} \\left[\\sum_{i=1}^{n_{l-1}} a_i^{(l-1)} W_{ij}^{(l)} + b_j^{(l)} \\right]",
+        P(
+            S("f", "l", "j"),
+            Deriv(
+                A(
+                    Sum(
+                        P(S("a", A("l", Neg(Num(1))), "i"), S("W", "l", "ij")),
+                        "i",
+                        Num(1),
+                        S("n", None, (A("l", Neg(Num(1))),)),
+                    ),
+                    S("b", "l", "j"),
+                ),
+                S("b", "l", "j"),
+            ),
+        ),
+    ),
     ("= 1/N (\\psi(z_3) - \\Delta)"[2:], P(ONE_OVER_N, A(C("psi", S("z", None, (3,))), Neg(S("Delta"))))),
 ]
 
@@ -674,14 +805,17 @@ def test_claims_seen_in_submissions(latex, expected):
     check(latex, expected)
 
 
-@pytest.mark.parametrize("a, b", [
-    ("z^3_i", "z_i^3"),
-    ("W(2)^T", "W^{(2)T}"),
-    ("a(1)^T", "a^{[1]\\top}"),
-    ("\\mathbb{1}[z>0]", "1_{\\{z>0\\}}"),
-    ("ψ(z)", "\\psi(z)"),
-    ("\\left(a+b\\right)c", "(a+b)c"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("z^3_i", "z_i^3"),
+        ("W(2)^T", "W^{(2)T}"),
+        ("a(1)^T", "a^{[1]\\top}"),
+        ("\\mathbb{1}[z>0]", "1_{\\{z>0\\}}"),
+        ("ψ(z)", "\\psi(z)"),
+        ("\\left(a+b\\right)c", "(a+b)c"),
+    ],
+)
 def test_spellings_of_the_same_thing_give_the_same_tree(a, b):
     assert parse(a) == parse(b)
 
@@ -737,13 +871,16 @@ BAD = [
 
 
 BAD_GAPS = [
-    pytest.param("(b) \\quad \\frac{\\partial J}{\\partial w}", "label", id="(b) part label",
-                 marks=pytest.mark.xfail(reason="a parenthesised part label is read as a factor b", strict=True)),
+    pytest.param(
+        "(b) \\quad \\frac{\\partial J}{\\partial w}",
+        "label",
+        id="(b) part label",
+        marks=pytest.mark.xfail(reason="a parenthesised part label is read as a factor b", strict=True),
+    ),
 ]
 
 
-@pytest.mark.parametrize("latex, fragment",
-                         [pytest.param(b, f, id=b[:40] or "empty") for b, f in BAD] + BAD_GAPS)
+@pytest.mark.parametrize("latex, fragment", [pytest.param(b, f, id=b[:40] or "empty") for b, f in BAD] + BAD_GAPS)
 def test_unreadable_input_raises_parse_error_naming_the_problem(latex, fragment):
     with pytest.raises(ParseError) as info:
         parse(latex)
@@ -765,31 +902,46 @@ def test_non_strings_raise_parse_error(bad):
 
 # --------------------------------------------------------------------------- parse_lenient
 
+
 def test_lenient_returns_no_repairs_when_parse_succeeds():
     assert parse_lenient("a^{(2)T}") == ParseResult(T(S("a", 2)), ())
 
 
 LENIENT = [
-    ("\\left(\\frac{1}{N}(\\psi(z^{(3)}) - \\Delta_i))a_i^2 + 2\\lambda W^{(2)}\\right)",
-     A(P(P(ONE_OVER_N, A(PSI_Z3, Neg(S("Delta", None, "i")))), Pow(S("a", None, "i"), Num(2))),
-       P(2, "lambda", S("W", 2))),
-     ("removed an unmatched ')'",)),
+    (
+        "\\left(\\frac{1}{N}(\\psi(z^{(3)}) - \\Delta_i))a_i^2 + 2\\lambda W^{(2)}\\right)",
+        A(
+            P(P(ONE_OVER_N, A(PSI_Z3, Neg(S("Delta", None, "i")))), Pow(S("a", None, "i"), Num(2))),
+            P(2, "lambda", S("W", 2)),
+        ),
+        ("removed an unmatched ')'",),
+    ),
     ("(\\psi(z^{(3)})", PSI_Z3, ("added a missing ')'",)),
     ("\\psi(z^{(3)})(1 - \\psi(z^{(3)})", P(PSI_Z3, A(1, Neg(PSI_Z3))), ("added a missing ')'",)),
-    ("\\left[\\frac{1}{N} \\sum (\\psi(z^{(3)}) - \\Delta_i\\right] W(2)^T",
-     P(P(ONE_OVER_N, Sum(A(PSI_Z3, Neg(S("Delta", None, "i"))))), T(S("W", 2))),
-     ("added a missing ')'",)),
+    (
+        "\\left[\\frac{1}{N} \\sum (\\psi(z^{(3)}) - \\Delta_i\\right] W(2)^T",
+        P(P(ONE_OVER_N, Sum(A(PSI_Z3, Neg(S("Delta", None, "i"))))), T(S("W", 2))),
+        ("added a missing ')'",),
+    ),
     ("((a + b", A("a", "b"), ("added a missing ')'", "added a missing ')'")),
-    ("\\lambda (\\|W^{(1)}\\|_2^{2+} \\|W^{(2)}\\|_2^2)",
-     P("lambda", A(Pow(Norm(S("W", 1), "2"), Num(2)), Pow(Norm(S("W", 2), "2"), Num(2)))),
-     ("moved a '+' out of a superscript",)),
+    (
+        "\\lambda (\\|W^{(1)}\\|_2^{2+} \\|W^{(2)}\\|_2^2)",
+        P("lambda", A(Pow(Norm(S("W", 1), "2"), Num(2)), Pow(Norm(S("W", 2), "2"), Num(2)))),
+        ("moved a '+' out of a superscript",),
+    ),
     ("= 30", Num(30), ("removed a leading '='",)),
     ("\\Rightarrow x", S("x"), ("removed a leading '\\\\Rightarrow'",)),
     ("x :", S("x"), ("removed trailing ':'",)),
-    ("a^{[2]}(1-a^{[2]}) \\quad \\text{--- (3)}", P(S("a", 2), A(1, Neg(S("a", 2)))),
-     ("removed the trailing remark '\\\\quad \\\\text{--- (3)}'",)),
-    ("\\text{so } \\frac{\\partial J}{\\partial z}", Deriv(S("J"), S("z")),
-     ("removed the leading remark '\\\\text{so }'",)),
+    (
+        "a^{[2]}(1-a^{[2]}) \\quad \\text{--- (3)}",
+        P(S("a", 2), A(1, Neg(S("a", 2)))),
+        ("removed the trailing remark '\\\\quad \\\\text{--- (3)}'",),
+    ),
+    (
+        "\\text{so } \\frac{\\partial J}{\\partial z}",
+        Deriv(S("J"), S("z")),
+        ("removed the leading remark '\\\\text{so }'",),
+    ),
     ("a) \\delta_j", S("delta", None, "j"), ("removed the part label 'a)'",)),
 ]
 
@@ -803,12 +955,15 @@ def test_lenient_repairs_ocr_slips_and_says_so(latex, expected, repairs):
     assert result.repairs == repairs
 
 
-@pytest.mark.parametrize("latex", [
-    "a = b",
-    "\\input{x}",
-    "",
-    "a^3_i \\cdot (1 - a^3_i) \\text{ when } i",  # a condition is meaning, not a remark
-])
+@pytest.mark.parametrize(
+    "latex",
+    [
+        "a = b",
+        "\\input{x}",
+        "",
+        "a^3_i \\cdot (1 - a^3_i) \\text{ when } i",  # a condition is meaning, not a remark
+    ],
+)
 def test_lenient_still_raises_when_no_repair_helps(latex):
     with pytest.raises(ParseError):
         parse_lenient(latex)

@@ -1,4 +1,5 @@
 """The per-key set-up (truth/prepared.py): built once, stored on disk, the same verdicts from disk."""
+
 from __future__ import annotations
 
 import os
@@ -34,14 +35,18 @@ def test_prepare_writes_the_key_once_and_loads_it_back(cache_dir):
     assert (again.source, again.setups) == ("disk", first.setups)
 
 
-@pytest.mark.parametrize("claim, expected", [
-    (r"(a^{[2]} - y) a^{[1]T}", "equal"),
-    (r"(y - a^{[2]}) a^{[1]T}", "different"),
-], ids=["right", "sign"])
+@pytest.mark.parametrize(
+    "claim, expected",
+    [
+        (r"(a^{[2]} - y) a^{[1]T}", "equal"),
+        (r"(y - a^{[2]}) a^{[1]T}", "different"),
+    ],
+    ids=["right", "sign"],
+)
 def test_the_exact_check_on_a_set_up_read_from_disk(cache_dir, claim, expected):
     problem = load_problem("sigmoid-bce-1hidden")
     prepared.prepare(problem)
-    prepared.forget()                   # the claim's worker reads the file
+    prepared.forget()  # the claim's worker reads the file
     verdict = check_claim(problem, "dL/dw2", claim)
     assert verdict.symbolic.status == expected
 
@@ -59,22 +64,30 @@ def test_a_corrupt_file_is_built_again(cache_dir):
     assert prepared.prepare(problem).source == "built"
 
 
-@pytest.mark.parametrize("expr, types", [
-    (sp.sin(x) ** 2 + sp.sin(x) ** 2 * y, (sp.Pow,)),
-    (sp.exp(x) * sp.exp(x + 1) + sp.exp(x), (sp.exp,)),
-    (sp.Function("g")(x + sp.Function("g")(y)) * z, (sp.core.function.AppliedUndef,)),
-    (x + y, (sp.Pow,)),
-], ids=["powers", "exp", "undefined", "none"])
+@pytest.mark.parametrize(
+    "expr, types",
+    [
+        (sp.sin(x) ** 2 + sp.sin(x) ** 2 * y, (sp.Pow,)),
+        (sp.exp(x) * sp.exp(x + 1) + sp.exp(x), (sp.exp,)),
+        (sp.Function("g")(x + sp.Function("g")(y)) * z, (sp.core.function.AppliedUndef,)),
+        (x + y, (sp.Pow,)),
+    ],
+    ids=["powers", "exp", "undefined", "none"],
+)
 def test_atoms_of_is_sympy_atoms(expr, types):
     assert atoms_of(expr, *types) == expr.atoms(*types)
 
 
-@pytest.mark.parametrize("expr, generic, zero", [
-    (E / (E + 1) - 1 + 1 / (E + 1), False, True),
-    ((x + y) ** 2 - x ** 2 - 2 * x * y - y ** 2, False, True),
-    (E / (E + 1) - 1, False, False),
-    (sp.Function("g")(x) * (y + 1) - sp.Function("g")(x) * y - sp.Function("g")(x), True, True),
-    (sp.Function("g")(x) - sp.Function("g")(y), True, False),
-], ids=["softmax-like", "polynomial", "different", "generic-zero", "generic-different"])
+@pytest.mark.parametrize(
+    "expr, generic, zero",
+    [
+        (E / (E + 1) - 1 + 1 / (E + 1), False, True),
+        ((x + y) ** 2 - x**2 - 2 * x * y - y**2, False, True),
+        (E / (E + 1) - 1, False, False),
+        (sp.Function("g")(x) * (y + 1) - sp.Function("g")(x) * y - sp.Function("g")(x), True, True),
+        (sp.Function("g")(x) - sp.Function("g")(y), True, False),
+    ],
+    ids=["softmax-like", "polynomial", "different", "generic-zero", "generic-different"],
+)
 def test_is_zero(expr, generic, zero):
     assert is_zero(expr, generic) is zero

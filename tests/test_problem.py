@@ -1,4 +1,5 @@
 """Derivation files: loading, notation numbering and the errors that name the file."""
+
 from pathlib import Path
 
 import pytest
@@ -8,10 +9,37 @@ from symderiv.truth.problem import derivation_files, load_problem, load_problem_
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_IDS = {
-    "softmax-2layer": {"softmax-jacobian", "dJ/dz3", "dJ/dW2", "dJt/dW2", "dJ/db2", "dJ/da2", "dJ/dz2",
-                       "dJ/dW1", "dJt/dW1", "dJ/db1"},
-    "sigmoid-bce-1hidden": {"z1", "a1", "z2", "yhat", "dL/da2", "da2/dz2", "dL/dz2", "dL/dw2", "dL/db2",
-                            "dL/da1", "dL/dz1", "dL/dW1", "dL/db1", "dJ/dw2", "dJ/db2", "dJ/dW1", "dJ/db1"},
+    "softmax-2layer": {
+        "softmax-jacobian",
+        "dJ/dz3",
+        "dJ/dW2",
+        "dJt/dW2",
+        "dJ/db2",
+        "dJ/da2",
+        "dJ/dz2",
+        "dJ/dW1",
+        "dJt/dW1",
+        "dJ/db1",
+    },
+    "sigmoid-bce-1hidden": {
+        "z1",
+        "a1",
+        "z2",
+        "yhat",
+        "dL/da2",
+        "da2/dz2",
+        "dL/dz2",
+        "dL/dw2",
+        "dL/db2",
+        "dL/da1",
+        "dL/dz1",
+        "dL/dW1",
+        "dL/db1",
+        "dJ/dw2",
+        "dJ/db2",
+        "dJ/dW1",
+        "dJ/db1",
+    },
     "mlp-general": {"delta-L", "delta-l", "dC/dw", "dC/db"},
 }
 
@@ -25,12 +53,16 @@ def test_shipped_files_are_found():
     assert {p.stem for p in derivation_files()} >= set(CONTRACT_IDS)
 
 
-@pytest.mark.parametrize("problem_id, k, pre_label, weight_label", [
-    ("softmax-2layer", 1, 2, 1),          # z^(2) = W^(1) a^(1) + b^(1)
-    ("softmax-2layer", 2, 3, 2),
-    ("sigmoid-bce-1hidden", 1, 1, 1),     # z^[1] = W^[1] x + b^[1]
-    ("mlp-general", 3, 3, 3),
-], ids=["softmax-layer1", "softmax-layer2", "sigmoid-layer1", "mlp-layer3"])
+@pytest.mark.parametrize(
+    "problem_id, k, pre_label, weight_label",
+    [
+        ("softmax-2layer", 1, 2, 1),  # z^(2) = W^(1) a^(1) + b^(1)
+        ("softmax-2layer", 2, 3, 2),
+        ("sigmoid-bce-1hidden", 1, 1, 1),  # z^[1] = W^[1] x + b^[1]
+        ("mlp-general", 3, 3, 3),
+    ],
+    ids=["softmax-layer1", "softmax-layer2", "sigmoid-layer1", "mlp-layer3"],
+)
 def test_layer_numbering(problem_id, k, pre_label, weight_label):
     notation = load_problem(problem_id).notation
     assert (notation.pre_label(k), notation.weight_label(k)) == (pre_label, weight_label)

@@ -3,6 +3,7 @@ student's PDF from --export-latex, with the math in the feedback rendered (never
 
 Set SYMDERIV_SCREENSHOTS=DIR to keep the screenshots (docs/ holds two of them for the README).
 """
+
 from __future__ import annotations
 
 import os
@@ -51,11 +52,26 @@ def chromium() -> str | None:
 
 
 def screenshot(browser: str, page: Path, png: Path, profile: Path, height: int = 1600) -> None:
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", f"--user-data-dir={profile}", f"--screenshot={png}",
-                    f"--window-size=1200,{height}", page.resolve().as_uri()],
-                   check=True, timeout=90, capture_output=True)
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            f"--screenshot={png}",
+            f"--window-size=1200,{height}",
+            page.resolve().as_uri(),
+        ],
+        check=True,
+        timeout=90,
+        capture_output=True,
+    )
 
 
 def test_student_page_renders_feedback_math_as_mathml(graded):
@@ -77,8 +93,10 @@ def test_screenshots_of_the_class_view_and_a_student_page(graded):
     tmp, reports = graded
     index = write_html(reports, PROBLEM, tmp / "shots")
     keep = os.environ.get("SYMDERIV_SCREENSHOTS")
-    for page, png_name, height in ((index, "class-view.png", 1500), (index.parent / "Nguyen_Bao-123458.html",
-                                                                     "student-page.png", 1100)):
+    for page, png_name, height in (
+        (index, "class-view.png", 1500),
+        (index.parent / "Nguyen_Bao-123458.html", "student-page.png", 1100),
+    ):
         png = tmp / png_name
         screenshot(browser, page, png, tmp / f"profile-{png.stem}", height)
         data = png.read_bytes()
@@ -97,8 +115,13 @@ def test_student_pdf_typesets_the_feedback_math(graded):
     tex = dana.read_text(encoding="utf-8")
     assert "$a^{(2)}$" in tex and "$W^{(2)}$" in tex and "\\textbackslash" not in tex
     assert "\\author{Nguyen, Bao (123458)}" in tex
-    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", dana.name], cwd=dana.parent,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", dana.name],
+        cwd=dana.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert not re.search(r"^! ", proc.stdout, re.M)
     assert dana.with_suffix(".pdf").stat().st_size > 10_000

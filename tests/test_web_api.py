@@ -1,5 +1,6 @@
 """`symderiv serve`'s JSON API through Starlette's TestClient: the same judgement as `check`
 and `grade`, and clear errors for oversized, malformed and hostile input."""
+
 import asyncio
 import json
 import os
@@ -49,12 +50,22 @@ def without_timings(value):
 
 CLAIMS = [
     pytest.param("softmax-2layer", "dJ/dz3", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)", "correct", id="right"),
-    pytest.param("softmax-2layer", "dJt/dW2", r"\frac{1}{N}(\psi(z^{(3)})-\Delta)a^{(2)} + 2\lambda W^{(2)}",
-                 "correct-up-to-layout", id="layout"),
+    pytest.param(
+        "softmax-2layer",
+        "dJt/dW2",
+        r"\frac{1}{N}(\psi(z^{(3)})-\Delta)a^{(2)} + 2\lambda W^{(2)}",
+        "correct-up-to-layout",
+        id="layout",
+    ),
     pytest.param("softmax-2layer", "dJ/dz3", r"\frac{1}{N}(\Delta - \psi(z^{(3)}))", "incorrect", id="wrong-sign"),
     pytest.param("softmax-2layer", "dJ/dz3", r"\frac{1}{N}(\psi(z^{(3)}) - ", "unparseable", id="unparseable"),
-    pytest.param("softmax-2layer", r"\frac{\partial \tilde J}{\partial W^{(2)}}",
-                 r"\frac{1}{N}(\psi(z^{(3)})-\Delta)a^{(2)T} + 2\lambda W^{(2)}", "correct", id="latex-left-side"),
+    pytest.param(
+        "softmax-2layer",
+        r"\frac{\partial \tilde J}{\partial W^{(2)}}",
+        r"\frac{1}{N}(\psi(z^{(3)})-\Delta)a^{(2)T} + 2\lambda W^{(2)}",
+        "correct",
+        id="latex-left-side",
+    ),
     pytest.param("sigmoid-bce-1hidden", "dL/dz2", r"a^{[2]} - y", "correct", id="other-key"),
 ]
 
@@ -121,20 +132,45 @@ GOOD_CHECK = {"problem": "softmax-2layer", "quantity": "dJ/dz3", "claim": r"\fra
 BAD_REQUESTS = [
     pytest.param("/api/check", {**GOOD_CHECK, "problem": "no-such-key"}, 404, "no problem", id="unknown-problem"),
     pytest.param("/api/check", {**GOOD_CHECK, "problem": "../../../etc/passwd"}, 404, "no problem", id="path-up"),
-    pytest.param("/api/grade", {"problem": str(ROOT / "derivations" / "softmax-2layer.toml"), "text": "x"}, 404,
-                 "no problem", id="path-to-a-key-file"),
+    pytest.param(
+        "/api/grade",
+        {"problem": str(ROOT / "derivations" / "softmax-2layer.toml"), "text": "x"},
+        404,
+        "no problem",
+        id="path-to-a-key-file",
+    ),
     pytest.param("/api/check", {**GOOD_CHECK, "quantity": "dJ/dQ9"}, 400, "no quantity", id="unknown-quantity"),
-    pytest.param("/api/check", {"problem": "softmax-2layer", "quantity": "dJ/dz3"}, 400, "missing field 'claim'",
-                 id="missing-field"),
+    pytest.param(
+        "/api/check",
+        {"problem": "softmax-2layer", "quantity": "dJ/dz3"},
+        400,
+        "missing field 'claim'",
+        id="missing-field",
+    ),
     pytest.param("/api/check", {**GOOD_CHECK, "claim": 42}, 400, "must be a string", id="number-claim"),
     pytest.param("/api/check", {**GOOD_CHECK, "claim": ["a"]}, 400, "must be a string", id="list-claim"),
     pytest.param("/api/grade", {"problem": "softmax-2layer", "text": None}, 400, "missing field", id="null-text"),
-    pytest.param("/api/check", {**GOOD_CHECK, "claim": "x" * (MAX_CLAIM_CHARS + 1)}, 413, "the limit is 20,000",
-                 id="claim-too-long"),
-    pytest.param("/api/grade", {"problem": "softmax-2layer", "text": "a" * (MAX_TEXT_BYTES + 1)}, 413,
-                 "limit of 256 KB", id="text-too-long"),
-    pytest.param("/api/grade", {"problem": "softmax-2layer", "text": "é" * (MAX_TEXT_BYTES // 2 + 1)}, 413,
-                 "limit of 256 KB", id="text-too-long-in-utf8"),
+    pytest.param(
+        "/api/check",
+        {**GOOD_CHECK, "claim": "x" * (MAX_CLAIM_CHARS + 1)},
+        413,
+        "the limit is 20,000",
+        id="claim-too-long",
+    ),
+    pytest.param(
+        "/api/grade",
+        {"problem": "softmax-2layer", "text": "a" * (MAX_TEXT_BYTES + 1)},
+        413,
+        "limit of 256 KB",
+        id="text-too-long",
+    ),
+    pytest.param(
+        "/api/grade",
+        {"problem": "softmax-2layer", "text": "é" * (MAX_TEXT_BYTES // 2 + 1)},
+        413,
+        "limit of 256 KB",
+        id="text-too-long-in-utf8",
+    ),
     pytest.param("/api/view", {"problem": "softmax-2layer", "text": "$$x = 1$$\x00"}, 400, "NUL", id="nul-byte"),
     pytest.param("/api/check", {**GOOD_CHECK, "problem": "p" * 10_000}, 413, "problem is", id="huge-problem-id"),
 ]
@@ -165,8 +201,15 @@ def test_malformed_body_gets_a_json_error(client, body, kind, status, message):
     assert message in got.json()["error"]
 
 
-@pytest.mark.parametrize("method, path, status", [("GET", "/api/check", 405), ("POST", "/api/problems", 405),
-                                                  ("GET", "/api/nothing", 404), ("GET", "/static/../cli.py", 404)])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [
+        ("GET", "/api/check", 405),
+        ("POST", "/api/problems", 405),
+        ("GET", "/api/nothing", 404),
+        ("GET", "/static/../cli.py", 404),
+    ],
+)
 def test_wrong_route_or_method_is_a_json_error(client, method, path, status):
     got = client.request(method, path)
     assert got.status_code == status
@@ -176,11 +219,46 @@ def test_wrong_route_or_method_is_a_json_error(client, method, path, status):
 # ---- hostile text: nothing the student types becomes markup ---------------------------------
 
 SAFE_TAGS = {"div", "span", "code"}
-SAFE_ATTRS = {"class", "xmlns", "display", "displaystyle", "mathvariant", "stretchy", "fence", "form", "separator",
-              "lspace", "rspace", "width", "height", "depth", "linethickness", "columnalign", "rowspacing",
-              "columnspacing", "rowalign", "columnlines", "rowlines", "frame", "movablelimits", "largeop", "accent",
-              "accentunder", "minsize", "maxsize", "symmetric", "scriptlevel", "mathsize", "mathcolor",
-              "mathbackground", "notation", "voffset", "equalrows", "equalcolumns", "linebreak"}
+SAFE_ATTRS = {
+    "class",
+    "xmlns",
+    "display",
+    "displaystyle",
+    "mathvariant",
+    "stretchy",
+    "fence",
+    "form",
+    "separator",
+    "lspace",
+    "rspace",
+    "width",
+    "height",
+    "depth",
+    "linethickness",
+    "columnalign",
+    "rowspacing",
+    "columnspacing",
+    "rowalign",
+    "columnlines",
+    "rowlines",
+    "frame",
+    "movablelimits",
+    "largeop",
+    "accent",
+    "accentunder",
+    "minsize",
+    "maxsize",
+    "symmetric",
+    "scriptlevel",
+    "mathsize",
+    "mathcolor",
+    "mathbackground",
+    "notation",
+    "voffset",
+    "equalrows",
+    "equalcolumns",
+    "linebreak",
+}
 
 
 class Markup(HTMLParser):
@@ -215,8 +293,9 @@ HOSTILE = [
     pytest.param(r'$$x^{"><svg onload=alert(1)>} = y$$', id="attribute-break"),
     pytest.param(r'$$\color{red" onmouseover="alert(1)}{x} = 1$$', id="color-attribute"),
     pytest.param(r"$$\mathrm{</math><iframe src=//evil>} = 1$$", id="close-math"),
-    pytest.param(r"$$\frac{\partial J}{\partial z^{(3)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta) \text{&lt;b&gt;}$$",
-                 id="entities"),
+    pytest.param(
+        r"$$\frac{\partial J}{\partial z^{(3)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta) \text{&lt;b&gt;}$$", id="entities"
+    ),
     pytest.param("$$" + "{" * 5000 + "x" + "}" * 5000 + " = 1$$", id="deep-nesting"),
 ]
 
@@ -226,12 +305,39 @@ def test_hostile_text_cannot_inject_markup(client, text):
     got = client.post("/api/view", json={"problem": "softmax-2layer", "text": text})
     assert got.status_code == 200, got.text
     assert unsafe_markup(got.json()) == []
-    for line in got.json()["lines"]:                # plain-text fields are set as text by the page
+    for line in got.json()["lines"]:  # plain-text fields are set as text by the page
         assert all(isinstance(m["text"], str) for m in line["messages"])
 
 
-TOKENS = ["$$", "$", "\n", "=", "x", "^", "_", "{", "}", "\\frac", "\\text{", "\\href{", "\\color{", "<", ">",
-          '"', "'", "&", "#x3c;", "onerror=", "<script>", "</math>", "\\\\", " ", "\\begin{cases}", "&", "\\end{cases}"]
+TOKENS = [
+    "$$",
+    "$",
+    "\n",
+    "=",
+    "x",
+    "^",
+    "_",
+    "{",
+    "}",
+    "\\frac",
+    "\\text{",
+    "\\href{",
+    "\\color{",
+    "<",
+    ">",
+    '"',
+    "'",
+    "&",
+    "#x3c;",
+    "onerror=",
+    "<script>",
+    "</math>",
+    "\\\\",
+    " ",
+    "\\begin{cases}",
+    "&",
+    "\\end{cases}",
+]
 
 
 @settings(max_examples=150, deadline=None)
@@ -240,15 +346,20 @@ def test_no_text_renders_to_unsafe_markup(text):
     assert unsafe_markup(build_view({"parts": [], "steps": []}, text)) == []
 
 
-JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                      max_size=3), max_leaves=8)
-FIELDS = st.fixed_dictionaries({}, optional={
-    "problem": st.sampled_from(["softmax-2layer", "mlp-general", "nope", ""]) | JSON_VALUES,
-    "quantity": st.sampled_from(["dJ/dz3", "delta-L", "\\frac{\\partial J}{\\partial z^{(3)}}"]) | JSON_VALUES,
-    "claim": st.text(max_size=40) | JSON_VALUES,
-    "text": st.text(max_size=80) | JSON_VALUES,
-})
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "problem": st.sampled_from(["softmax-2layer", "mlp-general", "nope", ""]) | JSON_VALUES,
+        "quantity": st.sampled_from(["dJ/dz3", "delta-L", "\\frac{\\partial J}{\\partial z^{(3)}}"]) | JSON_VALUES,
+        "claim": st.text(max_size=40) | JSON_VALUES,
+        "text": st.text(max_size=80) | JSON_VALUES,
+    },
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -262,9 +373,10 @@ def test_any_json_body_gets_an_answer_or_a_json_error(client, path, body):
 
 # ---- limits a course sets ------------------------------------------------------------------
 
+
 def test_rate_limit_answers_429_with_retry_after():
     app = create_app(ServeConfig(workers=1, rate_limit=RateLimit(3, 60.0)))
-    c = TestClient(app)         # no lifespan: these requests never reach the workers
+    c = TestClient(app)  # no lifespan: these requests never reach the workers
     body = {**GOOD_CHECK, "problem": "no-such-key"}
     statuses = [c.post("/api/check", json=body).status_code for _ in range(4)]
     assert statuses == [404, 404, 404, 429]
@@ -279,10 +391,18 @@ def test_a_loopback_server_accepts_only_loopback_host_names(host, status):
     assert TestClient(app, base_url=f"http://{host}").get("/api/problems").status_code == status
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("30/min", RateLimit(30, 60.0)), ("5/s", RateLimit(5, 1.0)), ("600/hour", RateLimit(600, 3600.0)),
-    ("10/30", RateLimit(10, 30.0)), ("2/5min", RateLimit(2, 300.0)), ("0", None), ("off", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("30/min", RateLimit(30, 60.0)),
+        ("5/s", RateLimit(5, 1.0)),
+        ("600/hour", RateLimit(600, 3600.0)),
+        ("10/30", RateLimit(10, 30.0)),
+        ("2/5min", RateLimit(2, 300.0)),
+        ("0", None),
+        ("off", None),
+    ],
+)
 def test_rate_limit_setting_is_read(text, expected):
     assert parse_rate_limit(text) == expected
 
@@ -293,18 +413,29 @@ def test_bad_rate_limit_setting_names_itself(text):
         parse_rate_limit(text)
 
 
-@pytest.mark.parametrize("kwargs, flag", [({"workers": 0}, "--workers"), ({"workers": 65}, "--workers"),
-                                          ({"time_limit": 0}, "--time-limit"), ({"time_limit": 601}, "--time-limit"),
-                                          ({"port": 70000}, "--port")])
+@pytest.mark.parametrize(
+    "kwargs, flag",
+    [
+        ({"workers": 0}, "--workers"),
+        ({"workers": 65}, "--workers"),
+        ({"time_limit": 0}, "--time-limit"),
+        ({"time_limit": 601}, "--time-limit"),
+        ({"port": 70000}, "--port"),
+    ],
+)
 def test_settings_outside_their_bounds_are_refused(kwargs, flag):
     with pytest.raises(ConfigError, match=flag):
         ServeConfig(**kwargs)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["serve", "--workers", "0"], "--workers 0"), (["serve", "--rate-limit", "lots"], "--rate-limit"),
-    (["serve", "--keys", "/nonexistent/keys"], "not a folder"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["serve", "--workers", "0"], "--workers 0"),
+        (["serve", "--rate-limit", "lots"], "--rate-limit"),
+        (["serve", "--keys", "/nonexistent/keys"], "not a folder"),
+    ],
+)
 def test_serve_refuses_bad_settings_in_one_line(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -337,11 +468,14 @@ def test_keys_folder_is_served(tmp_path):
 
 
 def test_infinite_numbers_are_sent_as_null():
-    assert json.loads(ApiResponse({"max_rel_err": float("inf"), "x": [float("nan"), 1.5]}).body) == \
-        {"max_rel_err": None, "x": [None, 1.5]}
+    assert json.loads(ApiResponse({"max_rel_err": float("inf"), "x": [float("nan"), 1.5]}).body) == {
+        "max_rel_err": None,
+        "x": [None, 1.5],
+    }
 
 
 # ---- the worker pool -----------------------------------------------------------------------
+
 
 def test_a_job_over_the_time_limit_is_stopped_and_its_worker_replaced():
     async def scenario():
@@ -355,6 +489,7 @@ def test_a_job_over_the_time_limit_is_stopped_and_its_worker_replaced():
         finally:
             pool.close()
         return first, second
+
     first, second = asyncio.run(scenario())
     assert first != second
 
@@ -371,9 +506,10 @@ def test_a_timeout_also_stops_the_processes_the_job_started(tmp_path):
                 await pool.run(os.system, f"sleep 300 & echo $! > {pid_file}; wait")
         finally:
             pool.close()
+
     asyncio.run(scenario())
     grandchild = int(pid_file.read_text())
-    for _ in range(100):                 # killed at once; reaping may take a moment
+    for _ in range(100):  # killed at once; reaping may take a moment
         if not alive(grandchild):
             break
         time.sleep(0.05)
@@ -383,7 +519,7 @@ def test_a_timeout_also_stops_the_processes_the_job_started(tmp_path):
 def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return f.read().split()[2] != "Z"       # a zombie is dead, only not yet reaped
+            return f.read().split()[2] != "Z"  # a zombie is dead, only not yet reaped
     except FileNotFoundError:
         return False
 
@@ -405,7 +541,8 @@ def test_a_request_that_finds_every_worker_busy_is_told_so():
             with pytest.raises(PoolBusy, match="busy"):
                 await pool.run(os.getpid)
             await slow
-            return await pool.run(os.getpid)      # free again once the slow job is done
+            return await pool.run(os.getpid)  # free again once the slow job is done
         finally:
             pool.close()
+
     assert asyncio.run(scenario()) > 0

@@ -5,6 +5,7 @@ It starts `symderiv serve` on a free loopback port, types a derivation with one 
 step and finds ✗ on that line and ✓ on every other; the screenshot is kept as an artefact in
 out/ (git-ignored) and in pytest's tmp dir.
 """
+
 import json
 import os
 import shutil
@@ -29,12 +30,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PLANTED = ROOT / "tests" / "fixtures" / "web" / "softmax-one-wrong-step.md"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1400,1300"]
+CHROME_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,1300",
+]
 
-pytestmark = pytest.mark.skipif(not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
-                                reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
+    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
+)
 
 
 def free_port() -> int:
@@ -47,12 +58,17 @@ def free_port() -> int:
 def server():
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "symderiv.cli", "serve", "--port", str(port), "--workers", "1",
-                             "--rate-limit", "0"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "symderiv.cli", "serve", "--port", str(port), "--workers", "1", "--rate-limit", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):                       # up to a minute for the workers to start
+        for _ in range(120):  # up to a minute for the workers to start
             if proc.poll() is not None:
                 pytest.fail(f"symderiv serve exited: {proc.stdout.read()}")
             try:
@@ -99,10 +115,14 @@ def open_page(browser, url, problem="softmax-2layer"):
 
 def checked(browser, text):
     """Wait until the page shows the verdicts of exactly this text."""
+
     def done(d):
         status = d.find_element(By.ID, "status")
-        return ("status-done" in status.get_attribute("class")
-                and d.find_element(By.ID, "editor").get_attribute("value") == text)
+        return (
+            "status-done" in status.get_attribute("class")
+            and d.find_element(By.ID, "editor").get_attribute("value") == text
+        )
+
     WebDriverWait(browser, 90, poll_frequency=0.2).until(done)
 
 
@@ -129,18 +149,23 @@ def test_typed_derivation_shows_the_wrong_step_and_only_it(server, browser, tmp_
     assert len(marks) >= 5 and set(marks.values()) == {"✓"} and set(words.values()) == {"right"}
     gutter = browser.find_elements(By.CSS_SELECTOR, "#gutter .g-line")
     assert gutter[wrong_line - 1].find_element(By.CSS_SELECTOR, ".g-mark").text == "✗"
-    assert browser.find_elements(By.CSS_SELECTOR, "#lines li.line math")          # rendered MathML
+    assert browser.find_elements(By.CSS_SELECTOR, "#lines li.line math")  # rendered MathML
     row = browser.find_element(By.CSS_SELECTOR, "#parts tr[data-quantity='dJt/dW1']")
     assert "✗ wrong" in row.text and "activation derivative" in row.text
-    editor.send_keys(Keys.ARROW_UP)             # the cursor on the wrong line: its verdict is highlighted
+    editor.send_keys(Keys.ARROW_UP)  # the cursor on the wrong line: its verdict is highlighted
     current = browser.find_elements(By.CSS_SELECTOR, "#lines li.current")
     assert [li.get_attribute("data-line") for li in current] == [str(wrong_line)]
 
 
 def test_a_dropped_notebook_is_read_from_its_markdown_cells(server, browser, tmp_path):
-    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["(a)\n", "$$\\frac{\\partial J}{\\partial z^{(3)}}"
-                                                                   " = \\frac{1}{N}(\\Delta - \\psi(z^{(3)}))$$"]},
-             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["import numpy"]}]
+    cells = [
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": ["(a)\n", "$$\\frac{\\partial J}{\\partial z^{(3)}} = \\frac{1}{N}(\\Delta - \\psi(z^{(3)}))$$"],
+        },
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["import numpy"]},
+    ]
     notebook = tmp_path / "hw.ipynb"
     notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     open_page(browser, server)
@@ -154,8 +179,10 @@ def test_a_dropped_notebook_is_read_from_its_markdown_cells(server, browser, tmp
 
 
 def test_typed_markup_stays_text(server, browser):
-    hostile = ('<img src=x onerror="window.pwned=1">\n'
-               '$$\\text{<img src=x onerror=window.pwned=2>} = \\frac{1}{N}$$\n$$x^{"><svg onload=window.pwned=3>} = 1$$')
+    hostile = (
+        '<img src=x onerror="window.pwned=1">\n'
+        '$$\\text{<img src=x onerror=window.pwned=2>} = \\frac{1}{N}$$\n$$x^{"><svg onload=window.pwned=3>} = 1$$'
+    )
     editor = open_page(browser, server)
     editor.send_keys(hostile)
     checked(browser, editor.get_attribute("value"))
@@ -166,10 +193,10 @@ def test_typed_markup_stays_text(server, browser):
 
 def test_one_formula_is_checked_from_the_keyboard(server, browser):
     open_page(browser, server)
-    browser.find_element(By.CSS_SELECTOR, "#one-formula summary").send_keys(Keys.ENTER)     # opens the details
+    browser.find_element(By.CSS_SELECTOR, "#one-formula summary").send_keys(Keys.ENTER)  # opens the details
     Select(browser.find_element(By.ID, "quantity")).select_by_value("dJt/dW2")
     claim = browser.find_element(By.ID, "claim")
-    claim.send_keys(r"\frac{1}{N}(\psi(z^{(3)})-\Delta)a^{(2)T} + \lambda W^{(2)}", Keys.ENTER)   # submits the form
+    claim.send_keys(r"\frac{1}{N}(\psi(z^{(3)})-\Delta)a^{(2)T} + \lambda W^{(2)}", Keys.ENTER)  # submits the form
     WebDriverWait(browser, 60).until(lambda d: "incorrect" in d.find_element(By.ID, "check-result").text)
     result = browser.find_element(By.ID, "check-result").text
     assert result.startswith("✗ incorrect") and "2λW" in result

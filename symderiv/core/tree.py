@@ -10,6 +10,7 @@ object, is the interpreter's job (``interpret.py``).
 >>> Product((Num(2), Sym("lambda"), Sym("W", layer=Num(2))), ("juxt", "juxt")).factors[2]
 Sym('W', layer=Num(value=2))
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -151,7 +152,7 @@ class Transpose(Node):
         return (self.operand,)
 
 
-ENTRY = "__entry__"      # Call(ENTRY, (expr,), indices=(i,)): entry, row or column i of a bracketed expression
+ENTRY = "__entry__"  # Call(ENTRY, (expr,), indices=(i,)): entry, row or column i of a bracketed expression
 
 
 @dataclass(frozen=True)

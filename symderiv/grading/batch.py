@@ -13,6 +13,7 @@ The executor is pluggable: anything with ``run(jobs, on_result)`` that calls ``o
 report)`` exactly once per job (from the calling thread) can grade a batch; ``grade_job(job)``
 grades one job in whatever process runs it. See BATCH-API.md.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -30,20 +31,28 @@ from symderiv.reading.collect import Submission
 from symderiv.truth.limits import die_with_parent
 from symderiv.truth.problem import Problem
 
-__all__ = ["DEFAULT_TIMEOUT", "Job", "Executor", "ProcessExecutor", "InlineExecutor", "grade_job",
-           "error_report", "run_batch"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Job",
+    "Executor",
+    "ProcessExecutor",
+    "InlineExecutor",
+    "grade_job",
+    "error_report",
+    "run_batch",
+]
 
-DEFAULT_TIMEOUT = 60.0          # seconds of wall-clock time per file (grade --timeout)
+DEFAULT_TIMEOUT = 60.0  # seconds of wall-clock time per file (grade --timeout)
 
 
 @dataclass(frozen=True)
 class Job:
-    index: int                  # position in the batch: results are returned in this order
-    path: str                   # the name outputs show
-    problem: Problem | str      # the key, or its id (a worker then loads it itself)
+    index: int  # position in the batch: results are returned in this order
+    path: str  # the name outputs show
+    problem: Problem | str  # the key, or its id (a worker then loads it itself)
     config: GradeConfig = DEFAULT_CONFIG
     timeout: float = DEFAULT_TIMEOUT
-    submission: Submission | None = None    # a collected submission (folder, zip, student), else path is read
+    submission: Submission | None = None  # a collected submission (folder, zip, student), else path is read
 
     @property
     def problem_id(self) -> str:
@@ -59,8 +68,14 @@ class Executor(Protocol):
 
 
 def error_report(job: Job, reason: str) -> Report:
-    return Report(file=job.path, problem=job.problem_id, score=0.0, max_score=0.0, error=f"{job.path}: {reason}",
-                  student=job.submission.student if job.submission else None)
+    return Report(
+        file=job.path,
+        problem=job.problem_id,
+        score=0.0,
+        max_score=0.0,
+        error=f"{job.path}: {reason}",
+        student=job.submission.student if job.submission else None,
+    )
 
 
 def grade_job(job: Job) -> Report:
@@ -69,7 +84,7 @@ def grade_job(job: Job) -> Report:
         if job.submission is not None:
             return grade_submission(job.submission, job.problem, job.config, grade=grade_file)
         return grade_file(job.path, job.problem, job.config)
-    except Exception as exc:     # whatever a hostile file triggers costs that file only
+    except Exception as exc:  # whatever a hostile file triggers costs that file only
         return error_report(job, f"grading failed: {type(exc).__name__}: {exc}"[:500])
 
 
@@ -84,7 +99,7 @@ class InlineExecutor:
 
 def _serve(conn, parent: int) -> None:
     die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)       # ^C is the parent's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the parent's to handle
     while True:
         try:
             job = conn.recv()
@@ -98,8 +113,7 @@ class _Slot:
 
     def __init__(self, context):
         self.conn, child = multiprocessing.Pipe()
-        self.process = context.Process(target=_serve, args=(child, os.getpid()), daemon=True,
-                                       name="symderiv-grade")
+        self.process = context.Process(target=_serve, args=(child, os.getpid()), daemon=True, name="symderiv-grade")
         self.process.start()
         child.close()
         self.job: Job | None = None
@@ -135,8 +149,7 @@ class ProcessExecutor:
                         slot.give(pending.pop())
                 busy = [s for s in slots if s.job is not None]
                 left = min(s.deadline for s in busy) - time.monotonic()
-                ready = set(wait([s.conn for s in busy] + [s.process.sentinel for s in busy],
-                                 timeout=max(0.0, left)))
+                ready = set(wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout=max(0.0, left)))
                 for i, slot in enumerate(slots):
                     if slot.job is None:
                         continue
@@ -162,7 +175,7 @@ class ProcessExecutor:
                 return slot.conn.recv(), True
             except (EOFError, OSError):
                 pass
-            except Exception as exc:       # a report that could not be unpickled
+            except Exception as exc:  # a report that could not be unpickled
                 return error_report(job, f"the result could not be read: {type(exc).__name__}"), False
         if slot.conn in ready or slot.process.sentinel in ready:
             slot.process.join(1)
@@ -170,18 +183,30 @@ class ProcessExecutor:
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
             return error_report(job, f"the grading process died ({how}); this file was not graded"), False
         if time.monotonic() >= slot.deadline:
-            return error_report(job, f"grading took longer than {job.timeout:g} s (the --timeout limit); "
-                                     "this file was not graded"), False
+            return error_report(
+                job, f"grading took longer than {job.timeout:g} s (the --timeout limit); this file was not graded"
+            ), False
         return None
 
 
-def run_batch(paths: Sequence[str | os.PathLike | Submission], problem: Problem | str, config: GradeConfig = DEFAULT_CONFIG, *,
-              jobs: int = 1, timeout: float = DEFAULT_TIMEOUT, executor: Executor | None = None,
-              on_result: OnResult | None = None) -> list[Report]:
+def run_batch(
+    paths: Sequence[str | os.PathLike | Submission],
+    problem: Problem | str,
+    config: GradeConfig = DEFAULT_CONFIG,
+    *,
+    jobs: int = 1,
+    timeout: float = DEFAULT_TIMEOUT,
+    executor: Executor | None = None,
+    on_result: OnResult | None = None,
+) -> list[Report]:
     """Grade the files (a Report each, in the order given), each under its own time limit.
     on_result(job, report) is called as each file finishes (in the order they finish)."""
-    batch = [Job(i, p.display, problem, config, timeout, submission=p) if isinstance(p, Submission)
-             else Job(i, os.fsdecode(p), problem, config, timeout) for i, p in enumerate(paths)]
+    batch = [
+        Job(i, p.display, problem, config, timeout, submission=p)
+        if isinstance(p, Submission)
+        else Job(i, os.fsdecode(p), problem, config, timeout)
+        for i, p in enumerate(paths)
+    ]
     executor = executor or ProcessExecutor(jobs)
     done: dict[int, Report] = {}
 

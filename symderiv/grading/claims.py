@@ -1,5 +1,6 @@
 """Which claims a submission makes: its rows walked in order, each left side named as a quantity,
 the student's own definitions (E = ψ(Z) − Δ) substituted into the rows after them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ class Claim:
     tree: Node | None
     component: int | None
     error: str = ""
-    layers: tuple = ()           # the layer instance the left side pins down, if any
+    layers: tuple = ()  # the layer instance the left side pins down, if any
 
 
 def parse_claim(latex: str):
@@ -38,7 +39,7 @@ def is_closed(problem: Problem, tree: Node, quantity: Quantity) -> bool:
     interp = Interpreter(problem, dict(layer_bindings(quantity)[0]))
     norm = interp.normalize(tree)
     if isinstance(norm, Sym) and norm.name == "delta" and norm.layer is not None and quantity.wrt:
-        try:     # δ^(l) for ∂C/∂z^(l) restates the definition
+        try:  # δ^(l) for ∂C/∂z^(l) restates the definition
             target = interp.normalize(parse_claim(quantity.wrt)[0])
             if interp.resolve(_bare(target)) == Ref("Z", interp.resolve(_bare(norm)).layer):
                 return False
@@ -51,14 +52,14 @@ def is_closed(problem: Problem, tree: Node, quantity: Quantity) -> bool:
             except SymderivError:
                 continue
             if f.name == "softmax" or (f.name == "act" and problem.layers[f.layer - 1][1] == "softmax"):
-                return False      # ∂a/∂z of a softmax is a Jacobian: a step of working, not an answer
+                return False  # ∂a/∂z of a softmax is a Jacobian: a step of working, not an answer
         if isinstance(n, Deriv):
             if problem.loss == "generic" and isinstance(n.num, Sym) and n.num.name in ("C", "c", "J"):
                 wrt = n.wrt
                 if isinstance(wrt, Sym) and wrt.name in ("a", "A") and _is_last_layer(problem, wrt):
                     continue
             return False
-    if quantity.kind == "value":      # a forward-pass answer is a number, not a restated definition
+    if quantity.kind == "value":  # a forward-pass answer is a number, not a restated definition
         return not any(isinstance(n, Sym) for n in tree.walk())
     return True
 
@@ -87,7 +88,7 @@ def _retarget(problem: Problem, match: LhsMatch, first_rhs: Node | None, latex_l
     except (SymderivError, AttributeError, TypeError):
         return match
     wrts = set()
-    for n in first_rhs.walk():    # the raw tree: ∂a/∂z factors must still count as derivatives
+    for n in first_rhs.walk():  # the raw tree: ∂a/∂z factors must still count as derivatives
         # only inner derivatives (∂z/∂w, ∂/∂w(...)) say what the working is about;
         # ∂L/∂z is a chain-rule factor that any quantity below z may use
         if isinstance(n, Deriv) and not _is_objective(n.num):
@@ -103,7 +104,9 @@ def _retarget(problem: Problem, match: LhsMatch, first_rhs: Node | None, latex_l
         if candidate.kind == "gradient" and candidate.of == objective:
             try:
                 if interp.resolve(_bare(interp.normalize(parse_claim(candidate.wrt)[0]))) == other:
-                    return LhsMatch(candidate.id, note=f"the left side says {q.wrt}, the working is about {candidate.wrt}")
+                    return LhsMatch(
+                        candidate.id, note=f"the left side says {q.wrt}, the working is about {candidate.wrt}"
+                    )
             except (SymderivError, AttributeError, TypeError):
                 continue
     return match
@@ -125,7 +128,7 @@ def _definable(problem: Problem, node: Node | None) -> bool:
     """A bare symbol the student may define: one the problem does not define, or δ^(l) where the
     problem gives δ no meaning."""
     if not isinstance(node, Sym) or node.indices or node.name in INDEX_LETTERS:
-        return False      # "i = j" in the prose is a case, not a definition
+        return False  # "i = j" in the prose is a case, not a definition
     if node.name == "delta" and not defines_delta(problem):
         return True
     try:
@@ -138,15 +141,15 @@ def _definable(problem: Problem, node: Node | None) -> bool:
 def _substitute(tree: Node | None, definitions: dict) -> Node | None:
     if tree is None or not definitions:
         return tree
-    if isinstance(tree, Sym):          # subscripts and layers are never substituted into
+    if isinstance(tree, Sym):  # subscripts and layers are never substituted into
         key = (tree.name, tree.layer, tree.decor)
-        if tree.indices and key in definitions:     # G_{ik} of a defined G: that entry of its value
+        if tree.indices and key in definitions:  # G_{ik} of a defined G: that entry of its value
             return Call(ENTRY, (definitions[key],), 0, tree.indices)
         return definitions.get(key, tree) if not tree.indices else tree
     return map_children(tree, lambda child: _substitute(child, definitions))
 
 
-MAX_EXPANDED = 5000     # nodes of a row once the student's definitions are written out in it
+MAX_EXPANDED = 5000  # nodes of a row once the student's definitions are written out in it
 
 
 def expanded_size(tree: Node, memo: dict | None = None) -> int:
@@ -175,9 +178,9 @@ def _expand(tree: Node | None, error: str, definitions: dict) -> tuple[Node | No
 class Walker:
     def __init__(self, problem: Problem):
         self.problem = problem
-        self.definitions: dict = {}          # the student's own: E = ψ(Z) − Δ, δ^(3) = …
+        self.definitions: dict = {}  # the student's own: E = ψ(Z) − Δ, δ^(3) = …
         self.claims: list[Claim] = []
-        self.chains: list[list[tuple[int, str, Node | None, str]]] = []   # (line, latex, tree, relation)
+        self.chains: list[list[tuple[int, str, Node | None, str]]] = []  # (line, latex, tree, relation)
         self.chain_quantity: list[LhsMatch | None] = []
 
     def run(self, rows: list[MathRow]) -> None:
@@ -186,7 +189,7 @@ class Walker:
         dangling = False
         for row in rows:
             if row.inline:
-                self._inline(row)     # prose math never carries a display chain on
+                self._inline(row)  # prose math never carries a display chain on
                 continue
             segments = [s for s in row.segments]
             relations = list(row.relations)
@@ -204,7 +207,7 @@ class Walker:
                 if match is not None and len(segments) > 1:
                     rhs_tree = parse_claim(segments[1])[0] if segments[1].strip() else None
                     match = _retarget(self.problem, match, rhs_tree, segments[0])
-                current = match     # a left side alone on its line may be continued by `= …` rows
+                current = match  # a left side alone on its line may be continued by `= …` rows
                 chain = []
                 self.chains.append(chain)
                 self.chain_quantity.append(current)
@@ -223,8 +226,9 @@ class Walker:
                 # a row that holds only under a condition ("when i = j") is a case, not the answer
                 chain.append((row.line, latex, tree, relation if not row.condition else "case"))
                 if current is not None and not row.condition:
-                    self.claims.append(Claim(current.quantity, latex, row.line, tree, current.component, error,
-                                              current.layers))
+                    self.claims.append(
+                        Claim(current.quantity, latex, row.line, tree, current.component, error, current.layers)
+                    )
             dangling = not segments[-1].strip()
 
     def _named_by(self, segments) -> LhsMatch | None:
@@ -266,7 +270,6 @@ class Walker:
         for relation, latex in zip(row.relations, row.segments[1:]):
             tree, error = _expand(*parse_claim(latex), self.definitions)
             chain.append((row.line, latex, tree, relation))
-            self.claims.append(Claim(match.quantity, latex, row.line, tree, match.component, error,
-                                      match.layers))
+            self.claims.append(Claim(match.quantity, latex, row.line, tree, match.component, error, match.layers))
         self.chains.append(chain)
         self.chain_quantity.append(match)

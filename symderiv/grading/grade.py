@@ -5,6 +5,7 @@ unevaluated ∂ left; for a forward-pass value, a number). Each step of a chain
 between two closed forms is checked numerically under the same readings as
 check_claim; a step whose left side is the quantity itself is the claim check.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,15 +33,15 @@ from symderiv.truth.reference import build_points
 
 # ---- grading ---------------------------------------------------------------------
 
-def grade_text(text: str, problem: Problem | str, file: str = "<text>",
-               config: GradeConfig = DEFAULT_CONFIG) -> Report:
+
+def grade_text(text: str, problem: Problem | str, file: str = "<text>", config: GradeConfig = DEFAULT_CONFIG) -> Report:
     problem = load_problem(problem) if isinstance(problem, str) else problem
     walker = Walker(problem)
     walker.run(extract(text))
     parts, first_wrong = [], {}
     try:
         steps = check_steps(problem, walker)
-    except Exception as exc:        # the steps are advice: their failure costs no part
+    except Exception as exc:  # the steps are advice: their failure costs no part
         steps = [Step(0, True, f"the = steps could not be checked ({type(exc).__name__}); not counted")]
     for step in steps:
         if not step.ok and step.quantity and step.quantity not in first_wrong:
@@ -53,18 +54,31 @@ def grade_text(text: str, problem: Problem | str, file: str = "<text>",
         max_points = 1.0 if qid in problem.parts else 0.0
         try:
             part = _grade_part(problem, q, [c for c in walker.claims if c.quantity == qid], config, max_points)
-        except Exception as exc:    # a failing part costs that part only
+        except Exception as exc:  # a failing part costs that part only
             reason = f"{type(exc).__name__}: {exc}"[:300]
-            part = Part(qid, "undecided", "", None, f"This part could not be graded ({reason}); flagged for review.",
-                        0.0, max_points, review=f"grading this part failed: {reason}")
+            part = Part(
+                qid,
+                "undecided",
+                "",
+                None,
+                f"This part could not be graded ({reason}); flagged for review.",
+                0.0,
+                max_points,
+                review=f"grading this part failed: {reason}",
+            )
         parts.append(replace(part, first_wrong_line=first_wrong.get(qid)))
     score = sum(p.points for p in parts)
-    return Report(file=file, problem=problem.id, score=score,
-                  max_score=float(sum(1.0 for q in problem.parts)), parts=tuple(parts), steps=tuple(steps))
+    return Report(
+        file=file,
+        problem=problem.id,
+        score=score,
+        max_score=float(sum(1.0 for q in problem.parts)),
+        parts=tuple(parts),
+        steps=tuple(steps),
+    )
 
 
-def _grade_part(problem: Problem, q: Quantity, claims: list[Claim], config: GradeConfig,
-                max_points: float) -> Part:
+def _grade_part(problem: Problem, q: Quantity, claims: list[Claim], config: GradeConfig, max_points: float) -> Part:
     if q.kind == "value":
         return _grade_value(problem, q, claims, max_points)
     final = None
@@ -75,22 +89,44 @@ def _grade_part(problem: Problem, q: Quantity, claims: list[Claim], config: Grad
         elif is_closed(problem, c.tree, q):
             final = c
     if final is None:
-        return Part(q.id, "missing", "", None, f"No closed form for {q.id} was found in the submission.",
-                    0.0, max_points)
+        return Part(
+            q.id, "missing", "", None, f"No closed form for {q.id} was found in the submission.", 0.0, max_points
+        )
     if final.tree is None:
-        return Part(q.id, "unparseable", final.latex, final.line,
-                    f"Line {final.line} cannot be read: {final.error}.", 0.0, max_points)
+        return Part(
+            q.id,
+            "unparseable",
+            final.latex,
+            final.line,
+            f"Line {final.line} cannot be read: {final.error}.",
+            0.0,
+            max_points,
+        )
     instance = replace(q, layers=final.layers) if final.layers else q
     verdict = judge(problem, instance, final.tree, symbolic=config.symbolic, timeout=config.timeout)
     feedback = verdict.feedback
     if final.layers and verdict.accepted:
-        (name, (value,)), = final.layers
+        ((name, (value,)),) = final.layers
         feedback += f" (Only shown for {name} = {value}; the general formula is still open.)"
         verdict = replace(verdict, verdict="incorrect")
-    points = max_points * (1.0 if verdict.verdict == "correct" else
-                           config.layout_credit if verdict.verdict == "correct-up-to-layout" else 0.0)
-    return Part(q.id, verdict.verdict, final.latex, final.line, feedback, points, max_points,
-                check=verdict.to_dict(), review=verdict.review)
+    points = max_points * (
+        1.0
+        if verdict.verdict == "correct"
+        else config.layout_credit
+        if verdict.verdict == "correct-up-to-layout"
+        else 0.0
+    )
+    return Part(
+        q.id,
+        verdict.verdict,
+        final.latex,
+        final.line,
+        feedback,
+        points,
+        max_points,
+        check=verdict.to_dict(),
+        review=verdict.review,
+    )
 
 
 def _grade_value(problem: Problem, q: Quantity, claims: list[Claim], max_points: float) -> Part:
@@ -111,23 +147,31 @@ def _grade_value(problem: Problem, q: Quantity, claims: list[Claim], max_points:
         except STEP_ERRORS as exc:
             wrong.append(f"line {c.line}: {exc}")
             continue
-        want = ref if comp is None or ref.size == 1 else ref[comp:comp + 1]
+        want = ref if comp is None or ref.size == 1 else ref[comp : comp + 1]
         if value.size != want.size:
             wrong.append(f"line {c.line}: {value.size} numbers where {want.size} belong")
             continue
         diff = np.abs(value - want)
         if not np.all((diff <= tol) | (diff <= tol * np.abs(want))):
             name = q.id if comp is None or ref.size == 1 else f"component {comp + 1} of {q.id}"
-            wrong.append(f"line {c.line}: {name} is {', '.join(f'{x:.6g}' for x in want)}, "
-                         f"not {', '.join(f'{x:.6g}' for x in value)}")
+            wrong.append(
+                f"line {c.line}: {name} is {', '.join(f'{x:.6g}' for x in want)}, "
+                f"not {', '.join(f'{x:.6g}' for x in value)}"
+            )
         shown.append(c.latex)
     if ref.size > 1 and None not in finals and len(finals) < ref.size:
         wrong.append(f"only {len(finals)} of the {ref.size} components of {q.id} are given")
     verdict = "incorrect" if wrong else "correct"
-    feedback = "; ".join(wrong) + "." if wrong else \
-        f"Correct ({q.id} = {', '.join(f'{x:.6g}' for x in ref)})."
-    return Part(q.id, verdict, "; ".join(shown) or last.latex, min(c.line for c in finals.values()),
-                feedback, max_points if not wrong else 0.0, max_points)
+    feedback = "; ".join(wrong) + "." if wrong else f"Correct ({q.id} = {', '.join(f'{x:.6g}' for x in ref)})."
+    return Part(
+        q.id,
+        verdict,
+        "; ".join(shown) or last.latex,
+        min(c.line for c in finals.values()),
+        feedback,
+        max_points if not wrong else 0.0,
+        max_points,
+    )
 
 
 # ---- steps -------------------------------------------------------------------------
@@ -142,25 +186,42 @@ def grade_file(path: str | os.PathLike, problem: Problem | str, config: GradeCon
     try:
         report = grade_text(source.text, problem, file=str(path), config=config)
     except RecursionError:
-        return Report(file=str(path), problem=problem_id, score=0.0, max_score=0.0,
-                      error=f"{path}: the submission is nested too deeply to grade")
-    except Exception as exc:        # any stage's failure on a hostile file is that file's error entry
-        return Report(file=str(path), problem=problem_id, score=0.0, max_score=0.0,
-                      error=f"{path}: grading failed: {type(exc).__name__}: {exc}"[:500])
+        return Report(
+            file=str(path),
+            problem=problem_id,
+            score=0.0,
+            max_score=0.0,
+            error=f"{path}: the submission is nested too deeply to grade",
+        )
+    except Exception as exc:  # any stage's failure on a hostile file is that file's error entry
+        return Report(
+            file=str(path),
+            problem=problem_id,
+            score=0.0,
+            max_score=0.0,
+            error=f"{path}: grading failed: {type(exc).__name__}: {exc}"[:500],
+        )
     return replace(report, cells=source.cells)
 
 
-def grade_submission(sub: Submission, problem: Problem | str, config: GradeConfig = DEFAULT_CONFIG,
-                     grade=None) -> Report:
+def grade_submission(
+    sub: Submission, problem: Problem | str, config: GradeConfig = DEFAULT_CONFIG, grade=None
+) -> Report:
     """Grade a collected submission (reading/collect.py): named as the TA knows it, with its student.
     `grade` grades the extracted file (default grade_file)."""
     problem_id = problem if isinstance(problem, str) else problem.id
     if sub.error or not sub.path:
-        report = Report(file=sub.display, problem=problem_id, score=0.0, max_score=0.0,
-                        error=sub.error or f"{sub.display}: not extracted")
+        report = Report(
+            file=sub.display,
+            problem=problem_id,
+            score=0.0,
+            max_score=0.0,
+            error=sub.error or f"{sub.display}: not extracted",
+        )
     else:
         report = (grade or grade_file)(sub.path, problem, config)
         if sub.path != sub.display:
-            report = replace(report, file=sub.display,
-                             error=report.error.replace(sub.path, sub.display) if report.error else None)
+            report = replace(
+                report, file=sub.display, error=report.error.replace(sub.path, sub.display) if report.error else None
+            )
     return replace(report, student=sub.student)

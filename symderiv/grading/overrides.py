@@ -13,6 +13,7 @@ points. Every overridden part keeps what the checker said under ``override["auto
 and is shown as overridden in every output. A row that matches nothing is an error naming
 the file and its line: an override must never be lost silently.
 """
+
 from __future__ import annotations
 
 import csv
@@ -65,8 +66,16 @@ def load_overrides(path: str | Path) -> list[Override]:
             raise SymderivError(f"{path}:{number}: points must be a number, not {points_text!r}")
         if verdict is None and points is None:
             raise SymderivError(f"{path}:{number}: give a verdict or points")
-        out.append(Override(cell.get("file", ""), cell.get("part") or cell.get("quantity", ""), verdict, points,
-                            cell.get("comment", ""), number))
+        out.append(
+            Override(
+                cell.get("file", ""),
+                cell.get("part") or cell.get("quantity", ""),
+                verdict,
+                points,
+                cell.get("comment", ""),
+                number,
+            )
+        )
     return out
 
 
@@ -81,8 +90,12 @@ def _matches(report, name: str) -> bool:
     shown = str(report.file).replace("\\", "/")
     name = name.replace("\\", "/")
     student = getattr(report, "student", None)
-    return bool(name) and (shown == name or shown.endswith("/" + name) or PurePath(shown).name == name
-                           or (student is not None and name in (student.id, student.sis_id, student.login)))
+    return bool(name) and (
+        shown == name
+        or shown.endswith("/" + name)
+        or PurePath(shown).name == name
+        or (student is not None and name in (student.id, student.sis_id, student.login))
+    )
 
 
 def apply_overrides(reports, overrides: list[Override], layout_credit: float = 0.75, source: str = "overrides"):
@@ -105,10 +118,17 @@ def apply_overrides(reports, overrides: list[Override], layout_credit: float = 0
         else:
             share = {"correct": 1.0, "correct-up-to-layout": layout_credit}.get(verdict, 0.0)
             points = part.max_points * share
-        automatic = (part.override or {}).get("automatic") or {"verdict": part.verdict, "points": part.points,
-                                                               "feedback": part.feedback}
-        new = replace(part, verdict=verdict, points=points,
-                      override={"verdict": verdict, "points": points, "comment": o.comment, "automatic": automatic})
-        parts = report.parts[:index] + (new,) + report.parts[index + 1:]
+        automatic = (part.override or {}).get("automatic") or {
+            "verdict": part.verdict,
+            "points": part.points,
+            "feedback": part.feedback,
+        }
+        new = replace(
+            part,
+            verdict=verdict,
+            points=points,
+            override={"verdict": verdict, "points": points, "comment": o.comment, "automatic": automatic},
+        )
+        parts = report.parts[:index] + (new,) + report.parts[index + 1 :]
         reports[hits[0]] = replace(report, parts=parts, score=sum(p.points for p in parts))
     return reports

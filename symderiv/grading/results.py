@@ -1,4 +1,5 @@
 """What grading produces: frozen results that carry their evidence (parts, steps, the report)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from symderiv.reading.notebook import location
 
 @dataclass(frozen=True)
 class GradeConfig:
-    layout_credit: float = 0.75      # share of a part's points for correct-up-to-layout
+    layout_credit: float = 0.75  # share of a part's points for correct-up-to-layout
     symbolic: bool = True
     timeout: float = 5.0
 
@@ -31,7 +32,7 @@ class Step:
 @dataclass(frozen=True)
 class Part:
     quantity: str
-    verdict: str                      # correct | correct-up-to-layout | incorrect | unparseable | missing | undecided
+    verdict: str  # correct | correct-up-to-layout | incorrect | unparseable | missing | undecided
     claim: str
     line: int | None
     feedback: str
@@ -39,8 +40,8 @@ class Part:
     max_points: float
     first_wrong_line: int | None = None
     check: dict | None = None
-    override: dict | None = None      # a TA's override: {"verdict", "points", "comment", "automatic": {...}}
-    review: str | None = None         # set when a person must decide (the grader could not)
+    override: dict | None = None  # a TA's override: {"verdict", "points", "comment", "automatic": {...}}
+    review: str | None = None  # set when a person must decide (the grader could not)
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ class Report:
     parts: tuple[Part, ...] = ()
     steps: tuple[Step, ...] = ()
     error: str | None = None
-    student: Student | None = None    # who handed it in (file-name pattern or roster)
-    cells: tuple[tuple[int, int, str], ...] = ()   # a notebook's cells: (first line, number, kind)
+    student: Student | None = None  # who handed it in (file-name pattern or roster)
+    cells: tuple[tuple[int, int, str], ...] = ()  # a notebook's cells: (first line, number, kind)
 
     def where(self, line: int | None) -> str:
         """A line as the student sees it: "line 7", or "cell 3, line 2" in a notebook."""
@@ -64,18 +65,42 @@ class Report:
         return not self.error
 
     def to_dict(self) -> dict:
-        d = {"file": self.file, "problem": self.problem, "score": round(self.score, 4),
-             "max_score": self.max_score,
-             "parts": [{"quantity": p.quantity, "verdict": p.verdict, "claim": p.claim, "line": p.line,
-                        "feedback": feedback_unicode(p.feedback), "feedback_latex": p.feedback,
-                        "points": round(p.points, 4), "max_points": p.max_points,
-                        "first_wrong_line": p.first_wrong_line, "check": p.check,
-                        **({"location": self.where(p.line)} if self.cells and p.line else {}),
-                        **({"override": p.override} if p.override else {}),
-                        **({"review": p.review} if p.review else {})} for p in self.parts],
-             "steps": [{"line": s.line, "ok": s.ok, "message": feedback_unicode(s.message), "message_latex": s.message,
-                        "left": s.left, "right": s.right,
-                        "quantity": s.quantity} for s in self.steps]}
+        d = {
+            "file": self.file,
+            "problem": self.problem,
+            "score": round(self.score, 4),
+            "max_score": self.max_score,
+            "parts": [
+                {
+                    "quantity": p.quantity,
+                    "verdict": p.verdict,
+                    "claim": p.claim,
+                    "line": p.line,
+                    "feedback": feedback_unicode(p.feedback),
+                    "feedback_latex": p.feedback,
+                    "points": round(p.points, 4),
+                    "max_points": p.max_points,
+                    "first_wrong_line": p.first_wrong_line,
+                    "check": p.check,
+                    **({"location": self.where(p.line)} if self.cells and p.line else {}),
+                    **({"override": p.override} if p.override else {}),
+                    **({"review": p.review} if p.review else {}),
+                }
+                for p in self.parts
+            ],
+            "steps": [
+                {
+                    "line": s.line,
+                    "ok": s.ok,
+                    "message": feedback_unicode(s.message),
+                    "message_latex": s.message,
+                    "left": s.left,
+                    "right": s.right,
+                    "quantity": s.quantity,
+                }
+                for s in self.steps
+            ],
+        }
         if self.error:
             d["error"] = self.error
         if self.student is not None:

@@ -1,5 +1,6 @@
 """Each `=` step of a display chain between two closed forms, checked numerically under the same
 readings as check_claim (a step whose left side is the quantity itself is the claim check)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -17,8 +18,17 @@ from symderiv.truth.interpret import Interpreter
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import build_points, layer_bindings, readings_for
 
-STEP_ERRORS = (ShapeError, NotationError, ValueError, ZeroDivisionError, OverflowError, FloatingPointError,
-               IndexError, KeyError, RecursionError)
+STEP_ERRORS = (
+    ShapeError,
+    NotationError,
+    ValueError,
+    ZeroDivisionError,
+    OverflowError,
+    FloatingPointError,
+    IndexError,
+    KeyError,
+    RecursionError,
+)
 
 
 def _step_envs(problem: Problem, q: Quantity | None):
@@ -27,8 +37,11 @@ def _step_envs(problem: Problem, q: Quantity | None):
     if problem.forward is not None and (q is None or q.kind == "value"):
         value_q = next(x for x in problem.quantities if x.kind == "value")
         families.append(("forward", build_points(problem, value_q, "single", {})[:1], True))
-    base = q if q is not None and q.kind != "value" else next(
-        (x for x in problem.quantities if x.kind == "gradient"), None)
+    base = (
+        q
+        if q is not None and q.kind != "value"
+        else next((x for x in problem.quantities if x.kind == "gradient"), None)
+    )
     if base is not None:
         for bindings in layer_bindings(base)[:1]:
             for reading in readings_for(problem, base):
@@ -60,7 +73,7 @@ def _evaluate_side(problem, tree, point, q, component):
     if component is not None and np.size(value) > 1:
         flat = np.asarray(value).ravel()
         if component < flat.size:
-            return flat[component:component + 1].reshape(1, 1)
+            return flat[component : component + 1].reshape(1, 1)
     return value
 
 
@@ -82,8 +95,12 @@ def _sides_agree(problem, left, right, q, component, families) -> bool | None:
     for _family, points, is_forward in families:
         for subscript_layers in (True, False):
             try:
-                interp = Interpreter(problem, dict(points[0].bindings), subscript_layers=subscript_layers,
-                                     default_label=_context_label(problem, left, right))
+                interp = Interpreter(
+                    problem,
+                    dict(points[0].bindings),
+                    subscript_layers=subscript_layers,
+                    default_label=_context_label(problem, left, right),
+                )
                 lt, rt = interp.normalize(left), interp.normalize(right)
                 ok = True
                 for point in points:
@@ -103,9 +120,11 @@ def _sides_agree(problem, left, right, q, component, families) -> bool | None:
                 continue
     if evaluated:
         return False
-    if q is None or q.kind == "value":     # a definition with free indices is not evaluable as a whole
+    if q is None or q.kind == "value":  # a definition with free indices is not evaluable as a whole
         return None
-    one_sided = ill_typed["tries"] and (ill_typed["left"] == ill_typed["tries"]) != (ill_typed["right"] == ill_typed["tries"])
+    one_sided = ill_typed["tries"] and (ill_typed["left"] == ill_typed["tries"]) != (
+        ill_typed["right"] == ill_typed["tries"]
+    )
     return False if one_sided else None
 
 
@@ -145,9 +164,12 @@ def check_steps(problem: Problem, walker: Walker) -> list[Step]:
             if l_tree is None or r_tree is None or "case" in (l_rel, relation):
                 continue
             if not _closed_expression(problem, l_tree, q) or not _closed_expression(problem, r_tree, q):
-                continue      # an unevaluated ∂ on either side: the claim steps below cover the quantity
-            if q is not None and q.kind != "value" and (_has_numeric_components(problem, l_tree)
-                                                           or _has_numeric_components(problem, r_tree)):
+                continue  # an unevaluated ∂ on either side: the claim steps below cover the quantity
+            if (
+                q is not None
+                and q.kind != "value"
+                and (_has_numeric_components(problem, l_tree) or _has_numeric_components(problem, r_tree))
+            ):
                 continue
             agree = _sides_agree(problem, l_tree, r_tree, q, match.component if match else None, families)
             if agree is None:
@@ -170,8 +192,12 @@ def _claim_steps(problem: Problem, q: Quantity, chain) -> list[Step]:
     """The step from the quantity's own left side to each closed form in its chain."""
     out = []
     for line, latex, tree, relation in chain[1:]:
-        if tree is None or relation == "case" or not is_closed(problem, tree, q) \
-                or _has_numeric_components(problem, tree):
+        if (
+            tree is None
+            or relation == "case"
+            or not is_closed(problem, tree, q)
+            or _has_numeric_components(problem, tree)
+        ):
             continue
         try:
             verdict = judge(problem, q, tree, symbolic=False)

@@ -4,6 +4,7 @@ The ground truth comes from the declared network (NumPy backprop checked by
 central differences, and SymPy entrywise differentiation), never from the
 file's own formulas.
 """
+
 from __future__ import annotations
 
 import time
@@ -44,8 +45,12 @@ class QuantityResult:
     def to_dict(self) -> dict:
         keys = ("problem", "quantity", "ok", "symbolic", "numeric", "gradcheck_max_rel_err", "seconds", "message")
         d = asdict(self)
-        return {k: d[k] for k in keys} | {"claim": self.claim, "verdict": self.verdict, "reading": self.reading,
-                                          "symbolic_detail": self.symbolic_detail}
+        return {k: d[k] for k in keys} | {
+            "claim": self.claim,
+            "verdict": self.verdict,
+            "reading": self.reading,
+            "symbolic_detail": self.symbolic_detail,
+        }
 
 
 @lru_cache(maxsize=16)
@@ -90,12 +95,22 @@ def verify_quantity(problem: Problem, q: Quantity, grad_err: float, timeout: flo
             reasons.append(f"backprop disagrees with finite differences ({grad_err:.2g})")
         reasons.extend(step_problems)
         message = "; ".join(reasons)
-    return QuantityResult(problem=problem.id, quantity=q.id, ok=ok, symbolic=symbolic_ok, numeric=numeric_ok,
-                          gradcheck_max_rel_err=grad_err, seconds=round(time.perf_counter() - start, 4),
-                          message=message, claim=q.claim, verdict=v.verdict, reading=v.reading,
-                          symbolic_detail=detail,
-                          numeric_max_rel_err=v.numeric.max_rel_err if v.numeric else None,
-                          normalized=v.normalized)
+    return QuantityResult(
+        problem=problem.id,
+        quantity=q.id,
+        ok=ok,
+        symbolic=symbolic_ok,
+        numeric=numeric_ok,
+        gradcheck_max_rel_err=grad_err,
+        seconds=round(time.perf_counter() - start, 4),
+        message=message,
+        claim=q.claim,
+        verdict=v.verdict,
+        reading=v.reading,
+        symbolic_detail=detail,
+        numeric_max_rel_err=v.numeric.max_rel_err if v.numeric else None,
+        normalized=v.normalized,
+    )
 
 
 def check_steps(problem: Problem, q: Quantity) -> list[str]:

@@ -7,6 +7,7 @@ reachable or not, so that is sound. Otherwise a witness is sought: a rational po
 network's symbols with every ReLU mask and case symbol set from the signs it gives; a nonzero
 claim − truth there proves the claim wrong. With neither, the check is undecided (and says so).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -24,8 +25,11 @@ def _sign_point(rng: random.Random, symbols, masks: dict, cases: dict) -> dict |
     """Signed rationals for the free symbols, then masks and cases from the signs they give."""
     point = {}
     for s in symbols:
-        point[s] = sp.Integer(rng.randint(0, 1)) if s.name.startswith("y") else \
-            sp.Rational(rng.choice((-1, 1)) * rng.randint(1, 9), rng.randint(1, 7))
+        point[s] = (
+            sp.Integer(rng.randint(0, 1))
+            if s.name.startswith("y")
+            else sp.Rational(rng.choice((-1, 1)) * rng.randint(1, 9), rng.randint(1, 7))
+        )
     pending = dict(masks) | {expr: c for expr, c in cases.items()}
     for _ in range(len(pending) + 1):
         progress = False
@@ -35,7 +39,7 @@ def _sign_point(rng: random.Random, symbols, masks: dict, cases: dict) -> dict |
                 continue
             number = complex(value.evalf(30))
             if abs(number.real) < 1e-12:
-                return None                     # on a kink: not a usable witness
+                return None  # on a kink: not a usable witness
             point[flag] = sp.Integer(1 if number.real > 0 else 0)
             del pending[expr]
             progress = True
@@ -58,8 +62,11 @@ def decide_by_cases(differences: list, masks: dict, cases: dict, generic: bool) 
         if failing is None:
             return "equal", f"claim − truth is 0 in every entry, for each sign of {shown} (decided by cases)"
     flag_set = set(flags) | set(masks.values())
-    symbols = sorted(set().union(*(d.free_symbols for d in differences),
-                                 *(e.free_symbols for e in list(masks) + list(cases))) - flag_set, key=str)
+    symbols = sorted(
+        set().union(*(d.free_symbols for d in differences), *(e.free_symbols for e in list(masks) + list(cases)))
+        - flag_set,
+        key=str,
+    )
     rng = random.Random(11)
     for _ in range(WITNESS_TRIES):
         point = _sign_point(rng, symbols, masks, cases)
@@ -72,6 +79,8 @@ def decide_by_cases(differences: list, masks: dict, cases: dict, generic: bool) 
                 continue
             if abs(value) > 1e-9:
                 signs = ", ".join(f"{c} = {point[c]}" for c in flags)
-                return "different", (f"entry {k + 1} differs where the sign SymPy could not decide "
-                                     f"changes ({signs}): claim − truth = {value.real:.6g} at a rational point")
+                return "different", (
+                    f"entry {k + 1} differs where the sign SymPy could not decide "
+                    f"changes ({signs}): claim − truth = {value.real:.6g} at a rational point"
+                )
     return "undecided", f"cannot decide the sign of {shown}: neither every case holds nor a witness was found"

@@ -4,6 +4,7 @@
 >>> v.verdict, v.diagnosis
 ('incorrect', 'sign')
 """
+
 from __future__ import annotations
 
 import itertools
@@ -44,13 +45,16 @@ def resolve_quantity(problem: Problem, quantity: str) -> Quantity:
         return ids[quantity]
     found = identify_quantity(problem, quantity)
     if found is None:
-        raise UnknownQuantityError(f"problem {problem.id!r} has no quantity {quantity!r} "
-                                   f"(ids: {', '.join(ids)}; or give the left-hand side in LaTeX)")
+        raise UnknownQuantityError(
+            f"problem {problem.id!r} has no quantity {quantity!r} "
+            f"(ids: {', '.join(ids)}; or give the left-hand side in LaTeX)"
+        )
     return ids[found]
 
 
-def check_claim(problem: str | Problem, quantity: str, claim: str, *, symbolic: bool = True,
-                timeout: float = 5.0) -> Verdict:
+def check_claim(
+    problem: str | Problem, quantity: str, claim: str, *, symbolic: bool = True, timeout: float = 5.0
+) -> Verdict:
     """Check a student's claim for a quantity of a problem. Never raises for any claim string:
     unreadable LaTeX is an `unparseable` verdict, an internal failure an `undecided` one that
     names the reason (flagged for review). An unknown problem or quantity raises a
@@ -62,31 +66,53 @@ def check_claim(problem: str | Problem, quantity: str, claim: str, *, symbolic: 
     try:
         parsed = parse_lenient(claim)
     except ParseError as exc:
-        return Verdict(**base, verdict="unparseable", feedback=f"The claim cannot be read: {exc.reason}.",
-                       numeric=NumericResult("error", detail=str(exc)),
-                       symbolic=SymbolicResult("skipped", "unparseable"), seconds=time.perf_counter() - start)
+        return Verdict(
+            **base,
+            verdict="unparseable",
+            feedback=f"The claim cannot be read: {exc.reason}.",
+            numeric=NumericResult("error", detail=str(exc)),
+            symbolic=SymbolicResult("skipped", "unparseable"),
+            seconds=time.perf_counter() - start,
+        )
     except RecursionError:
-        return Verdict(**base, verdict="unparseable", feedback="The claim is nested too deeply to read.",
-                       seconds=time.perf_counter() - start)
-    except Exception as exc:     # never raises for a claim: an internal failure is named in the verdict
+        return Verdict(
+            **base,
+            verdict="unparseable",
+            feedback="The claim is nested too deeply to read.",
+            seconds=time.perf_counter() - start,
+        )
+    except Exception as exc:  # never raises for a claim: an internal failure is named in the verdict
         return _internal_error(base, "reading", exc, start)
     try:
         verdict = judge(problem, q, parsed.tree, symbolic=symbolic, timeout=timeout)
     except RecursionError:
-        return Verdict(**base, verdict="unparseable", feedback="The claim is nested too deeply to evaluate.",
-                       seconds=time.perf_counter() - start)
+        return Verdict(
+            **base,
+            verdict="unparseable",
+            feedback="The claim is nested too deeply to evaluate.",
+            seconds=time.perf_counter() - start,
+        )
     except Exception as exc:
         return _internal_error(base, "checking", exc, start)
     repaired = f" (read after repair: {'; '.join(parsed.repairs)})" if parsed.repairs else ""
-    return replace(verdict, claim=claim, repairs=parsed.repairs, feedback=verdict.feedback + repaired,
-                   seconds=time.perf_counter() - start)
+    return replace(
+        verdict,
+        claim=claim,
+        repairs=parsed.repairs,
+        feedback=verdict.feedback + repaired,
+        seconds=time.perf_counter() - start,
+    )
 
 
 def _internal_error(base: dict, stage: str, exc: Exception, start: float) -> Verdict:
     reason = f"{type(exc).__name__}: {exc}"[:300]
-    return Verdict(**base, verdict="undecided", review=f"internal error while {stage} the claim: {reason}",
-                   feedback=f"The claim could not be checked (internal error while {stage} it: {reason}); "
-                            "flagged for review.", seconds=time.perf_counter() - start)
+    return Verdict(
+        **base,
+        verdict="undecided",
+        review=f"internal error while {stage} the claim: {reason}",
+        feedback=f"The claim could not be checked (internal error while {stage} it: {reason}); flagged for review.",
+        seconds=time.perf_counter() - start,
+    )
 
 
 def free_index_names(tree: Node, bound: frozenset = frozenset()) -> list[str]:
@@ -96,8 +122,14 @@ def free_index_names(tree: Node, bound: frozenset = frozenset()) -> list[str]:
     out = []
     if isinstance(tree, (Sym, Call)):
         for ix in getattr(tree, "indices", ()):
-            if isinstance(ix, Sym) and not ix.indices and ix.layer is None and ix.name not in bound \
-                    and len(ix.name) == 1 and ix.name not in out:
+            if (
+                isinstance(ix, Sym)
+                and not ix.indices
+                and ix.layer is None
+                and ix.name not in bound
+                and len(ix.name) == 1
+                and ix.name not in out
+            ):
                 out.append(ix.name)
     for child in tree.children():
         out.extend(n for n in free_index_names(child, bound) if n not in out)
@@ -107,7 +139,7 @@ def free_index_names(tree: Node, bound: frozenset = frozenset()) -> list[str]:
 def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, timeout: float = 5.0) -> Verdict:
     """The verdict for a parsed claim; an entrywise claim (∂J/∂W_ij = ... with free i, j) is judged
     entry by entry first, then as a whole."""
-    with latex_style(layer_brackets=layer_brackets(problem)):    # feedback in the problem's own brackets
+    with latex_style(layer_brackets=layer_brackets(problem)):  # feedback in the problem's own brackets
         if q.indices:
             return _judge_indexed(problem, q, tree, q.indices, symbolic=symbolic, timeout=timeout)
         entrywise = _entrywise(problem, q, tree, symbolic=symbolic, timeout=timeout)
@@ -133,16 +165,21 @@ def _entrywise(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, tim
             continue
         # which letter is the row is the student's choice; a letter beyond the entry's is summed
         for names in itertools.permutations(free, rank):
-            verdict = _judge_indexed(problem, replace(q, indices=tuple(names)), tree, tuple(names),
-                                     symbolic=symbolic, timeout=timeout)
+            verdict = _judge_indexed(
+                problem, replace(q, indices=tuple(names)), tree, tuple(names), symbolic=symbolic, timeout=timeout
+            )
             if verdict.accepted:
-                return replace(verdict, quantity=q.id, feedback=verdict.feedback.replace(
-                    "Correct (", f"Correct entry by entry over {', '.join(names)} ("))
+                return replace(
+                    verdict,
+                    quantity=q.id,
+                    feedback=verdict.feedback.replace("Correct (", f"Correct entry by entry over {', '.join(names)} ("),
+                )
     return None
 
 
-def _judge_indexed(problem: Problem, q: Quantity, tree: Node, names: tuple[str, ...], *, symbolic: bool,
-                   timeout: float) -> Verdict:
+def _judge_indexed(
+    problem: Problem, q: Quantity, tree: Node, names: tuple[str, ...], *, symbolic: bool, timeout: float
+) -> Verdict:
     """Index notation: the student's own letters for the quantity's, and the summation convention."""
     reserved = {name for name, _ in q.layers} | {"L"}
     notes = []
@@ -159,8 +196,12 @@ def _judge_indexed(problem: Problem, q: Quantity, tree: Node, names: tuple[str, 
         notes.append("read with " + ", ".join(f"{k} for {v}" for k, v in mapping.items()))
     tree, summed = summation_convention(tree, set(names) | reserved)
     if summed:
-        notes.append("read with the summation convention: the repeated index "
-                     + ", ".join(summed) + (" is" if len(summed) == 1 else " are") + " summed")
+        notes.append(
+            "read with the summation convention: the repeated index "
+            + ", ".join(summed)
+            + (" is" if len(summed) == 1 else " are")
+            + " summed"
+        )
     verdict = _judge(problem, q, tree, symbolic=symbolic, timeout=timeout)
     if not notes:
         return verdict
@@ -189,24 +230,52 @@ def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, 
             feedback = f"Right up to layout ({reading}): {'; '.join(dict.fromkeys(match.fixes))}."
         if sym.status in ("error", "timeout"):
             # numerically right, but only the exact check sees a tiny difference: never accept unchecked
-            return Verdict(**base, verdict="undecided", reading=match.reading, fixes=match.fixes,
-                           feedback=(f"{feedback} But the exact symbolic check could not decide "
-                                     f"({sym.detail}), so this is flagged for review."),
-                           review=f"the exact check could not decide: {sym.detail}",
-                           numeric=numeric, symbolic=sym, normalized=to_latex(match.tree))
+            return Verdict(
+                **base,
+                verdict="undecided",
+                reading=match.reading,
+                fixes=match.fixes,
+                feedback=(
+                    f"{feedback} But the exact symbolic check could not decide "
+                    f"({sym.detail}), so this is flagged for review."
+                ),
+                review=f"the exact check could not decide: {sym.detail}",
+                numeric=numeric,
+                symbolic=sym,
+                normalized=to_latex(match.tree),
+            )
         review = None
-        if sym.status == "undecided":      # SymPy finished but could not decide a sign: accepted, a TA should look
+        if sym.status == "undecided":  # SymPy finished but could not decide a sign: accepted, a TA should look
             review = f"the exact check could not decide: {sym.detail}"
             feedback += f" (The symbolic check could not decide: {sym.detail}; flagged for review.)"
         if sym.status == "different":
             # the exact check sees what the random points missed: trust it, and say so
-            return Verdict(**base, verdict="incorrect", diagnosis="symbolic-difference", reading=match.reading,
-                           feedback=(f"Numerically equal at the test points ({reading}), but the exact symbolic "
-                                     f"check finds a difference ({sym.detail}): the two checks disagree, and "
-                                     "the exact one decides."),
-                           fixes=match.fixes, numeric=numeric, symbolic=sym, normalized=to_latex(match.tree))
-        return Verdict(**base, verdict=verdict, feedback=feedback, reading=match.reading, fixes=match.fixes,
-                       numeric=numeric, symbolic=sym, normalized=to_latex(match.tree), review=review)
+            return Verdict(
+                **base,
+                verdict="incorrect",
+                diagnosis="symbolic-difference",
+                reading=match.reading,
+                feedback=(
+                    f"Numerically equal at the test points ({reading}), but the exact symbolic "
+                    f"check finds a difference ({sym.detail}): the two checks disagree, and "
+                    "the exact one decides."
+                ),
+                fixes=match.fixes,
+                numeric=numeric,
+                symbolic=sym,
+                normalized=to_latex(match.tree),
+            )
+        return Verdict(
+            **base,
+            verdict=verdict,
+            feedback=feedback,
+            reading=match.reading,
+            fixes=match.fixes,
+            numeric=numeric,
+            symbolic=sym,
+            normalized=to_latex(match.tree),
+            review=review,
+        )
     code, message = diagnose_mistake(checker, typechecked)
     if not typechecked and checker.errors:
         reason = (checker.notation_errors or [checker.errors[0].split(": ", 1)[-1]])[0]
@@ -215,9 +284,12 @@ def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, 
     else:
         tried = ", ".join(READING_NAMES[r] for r in readings_for(problem, q))
         feedback = message or f"The claim differs from the right answer under every reading tried ({tried})."
-        numeric = NumericResult("different", typechecked[0][0] if typechecked else None,
-                                points=len(typechecked[0][2]) if typechecked else 0,
-                                detail="; ".join(dict.fromkeys(checker.errors)))
+        numeric = NumericResult(
+            "different",
+            typechecked[0][0] if typechecked else None,
+            points=len(typechecked[0][2]) if typechecked else 0,
+            detail="; ".join(dict.fromkeys(checker.errors)),
+        )
     feedback = in_problem_sizes(problem, feedback)
     sym = _symbolic_for_incorrect(problem, q, typechecked, symbolic, timeout)
     if sym.status == "equal":
@@ -242,28 +314,42 @@ def _symbolic_for_incorrect(problem, q, typechecked, enabled: bool, timeout: flo
 def _symbolic(problem, q, match: Match, enabled: bool, timeout: float) -> SymbolicResult:
     if not enabled:
         return SymbolicResult("skipped", "symbolic check not requested")
-    return symbolic_check(problem, q, match.tree, match.reading,
-                          final_transpose="transpose the whole result" in match.fixes, timeout=timeout)
+    return symbolic_check(
+        problem,
+        q,
+        match.tree,
+        match.reading,
+        final_transpose="transpose the whole result" in match.fixes,
+        timeout=timeout,
+    )
 
 
-def _judge_value(problem: Problem, q: Quantity, tree: Node, base: dict, symbolic: bool = True,
-                 timeout: float = 5.0) -> Verdict:
+def _judge_value(
+    problem: Problem, q: Quantity, tree: Node, base: dict, symbolic: bool = True, timeout: float = 5.0
+) -> Verdict:
     points = build_points(problem, q, "single", {})
     point = points[0]
     tol = problem.forward.tolerance if problem.forward else 1e-3
     try:
         value = Evaluator(point.env).value(tree)
     except (ShapeError, NotationError, ValueError, ZeroDivisionError) as exc:
-        return Verdict(**base, verdict="incorrect", feedback=f"The claim cannot be evaluated: {exc}.",
-                       numeric=NumericResult("no-typecheck", detail=str(exc)))
+        return Verdict(
+            **base,
+            verdict="incorrect",
+            feedback=f"The claim cannot be evaluated: {exc}.",
+            numeric=NumericResult("no-typecheck", detail=str(exc)),
+        )
     ref = point.reference
     value = np.asarray(value, dtype=float)
     if value.shape != ref.shape and value.shape[::-1] == ref.shape:
         value = value.T
     if value.shape != ref.shape:
-        return Verdict(**base, verdict="incorrect",
-                       feedback=f"The claim has {value.size} entries; {q.id} has {ref.size}.",
-                       numeric=NumericResult("different", "single", 1, detail="size"))
+        return Verdict(
+            **base,
+            verdict="incorrect",
+            feedback=f"The claim has {value.size} entries; {q.id} has {ref.size}.",
+            numeric=NumericResult("different", "single", 1, detail="size"),
+        )
     diff = np.abs(value - ref)
     ok = bool(np.all((diff <= tol) | (diff <= tol * np.abs(ref))))
     shown = ", ".join(f"{x:.6g}" for x in ref.ravel())
@@ -273,11 +359,29 @@ def _judge_value(problem: Problem, q: Quantity, tree: Node, base: dict, symbolic
     else:
         symbolic = SymbolicResult("skipped", "symbolic check not requested")
     if symbolic.status == "different" and ok:
-        return Verdict(**base, verdict="correct", reading="single", numeric=numeric, symbolic=symbolic,
-                       feedback=f"Correct numerically ({q.id} = {shown}), but the exact check disagrees: {symbolic.detail}.")
+        return Verdict(
+            **base,
+            verdict="correct",
+            reading="single",
+            numeric=numeric,
+            symbolic=symbolic,
+            feedback=f"Correct numerically ({q.id} = {shown}), but the exact check disagrees: {symbolic.detail}.",
+        )
     if ok:
-        return Verdict(**base, verdict="correct", feedback=f"Correct ({q.id} = {shown}).", reading="single",
-                       numeric=numeric, symbolic=symbolic)
+        return Verdict(
+            **base,
+            verdict="correct",
+            feedback=f"Correct ({q.id} = {shown}).",
+            reading="single",
+            numeric=numeric,
+            symbolic=symbolic,
+        )
     got = ", ".join(f"{x:.6g}" for x in value.ravel())
-    return Verdict(**base, verdict="incorrect", feedback=f"{q.id} is {shown}, not {got}.", diagnosis="arithmetic",
-                   numeric=numeric, symbolic=symbolic)
+    return Verdict(
+        **base,
+        verdict="incorrect",
+        feedback=f"{q.id} is {shown}, not {got}.",
+        diagnosis="arithmetic",
+        numeric=numeric,
+        symbolic=symbolic,
+    )

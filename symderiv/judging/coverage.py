@@ -7,6 +7,7 @@ one side of a kink (on the one-sample sigmoid problem every base point has z^{[2
 pool of further points while the arguments of its kinks are recorded; points that show a
 sign not yet seen for some kink entry are added to the points the claim is checked at.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,10 +19,10 @@ from symderiv.truth.interpret import Ref
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import Point, build_points
 
-POOL = 24               # further points drawn per (quantity, reading, layer binding)
-MAX_EXTRA = 6           # at most this many of them are added
+POOL = 24  # further points drawn per (quantity, reading, layer binding)
+MAX_EXTRA = 6  # at most this many of them are added
 POOL_SEED = 500
-MARGIN = 1e-6           # a kink argument this close to 0 shows neither side
+MARGIN = 1e-6  # a kink argument this close to 0 shows neither side
 KINK_FUNCS = ("relu", "abs", "max")
 
 
@@ -81,8 +82,13 @@ def _signs(key, value: np.ndarray, point: Point) -> set:
     for (i, j), v in np.ndenumerate(value):
         if not np.isfinite(v) or abs(v) <= MARGIN:
             continue
-        pos = (i, None) if axis == 1 and n > 1 and value.shape[1] == n else \
-              (None, j) if axis == 0 and n > 1 and value.shape[0] == n else (i, j)
+        pos = (
+            (i, None)
+            if axis == 1 and n > 1 and value.shape[1] == n
+            else (None, j)
+            if axis == 0 and n > 1 and value.shape[0] == n
+            else (i, j)
+        )
         out.add((key, pos, v > 0))
     return out
 
@@ -106,7 +112,7 @@ def kink_signs(problem: Problem, quantity: Quantity, tree: Node, point: Point, i
     signs = set()
     for key, value in records:
         signs |= _signs(key, value, point)
-    for k, act in point.env.activations.items():        # the truth's own kinks: ReLU pre-activations
+    for k, act in point.env.activations.items():  # the truth's own kinks: ReLU pre-activations
         ref = Ref("Z", k)
         if act == "relu" and ref in point.env.objects:
             signs |= _signs(("truth", k), np.asarray(point.env.objects[ref], dtype=float), point)
@@ -117,8 +123,9 @@ def _missing(seen: set) -> set:
     return {(key, pos, not side) for key, pos, side in seen} - seen
 
 
-def with_both_sides(problem: Problem, quantity: Quantity, reading: str, tree: Node,
-                    points: list[Point], index_mode: bool) -> list[Point]:
+def with_both_sides(
+    problem: Problem, quantity: Quantity, reading: str, tree: Node, points: list[Point], index_mode: bool
+) -> list[Point]:
     """The points, plus pool points that show the side of a kink the points do not."""
     if not points or quantity.kind == "value":
         return points

@@ -1,6 +1,7 @@
 """Naming the mistake in a claim that does not hold: structural checks first (regulariser terms),
 then numeric comparisons with the usual mistakes (sign, 1/N, λ vs 2λ, missing activation
 derivative, wrong layer, swapped indices, one case of a Jacobian, wrong size)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -27,7 +28,7 @@ def diagnose_mistake(checker: Checker, typechecked) -> tuple[str | None, str]:
     structural = _structural(checker)
     if structural:
         return structural
-    code, message = _wrong_layer(checker)     # 1[z^{[2]} > 0] where 1[z^{[1]} > 0] belongs: say so
+    code, message = _wrong_layer(checker)  # 1[z^{[2]} > 0] where 1[z^{[1]} > 0] belongs: say so
     if code:
         return code, message
     for _reading, tree, points, index_mode in typechecked:
@@ -43,8 +44,7 @@ def diagnose_mistake(checker: Checker, typechecked) -> tuple[str | None, str]:
                 continue
         if all(rel_err(v, 0 * r) <= RTOL or np.max(np.abs(v)) < ZERO_LEVEL for v, r in zip(values, refs)):
             return "zero", "The claim is zero at every test point; the quantity is not."
-        ratios = [float(np.vdot(v, r) / np.vdot(r, r)) if np.vdot(r, r) > 0 else np.nan
-                  for v, r in zip(values, refs)]
+        ratios = [float(np.vdot(v, r) / np.vdot(r, r)) if np.vdot(r, r) > 0 else np.nan for v, r in zip(values, refs)]
         if all(rel_err(v, c * r) <= 1e-5 for v, r, c in zip(values, refs, ratios)):
             Ns = [p.N for p in points]
             averaged = checker.quantity.kind == "gradient" and OBJECTIVES.get(checker.quantity.of, (False,))[0]
@@ -57,8 +57,9 @@ def diagnose_mistake(checker: Checker, typechecked) -> tuple[str | None, str]:
             if all(abs(c - 1 / N) < 1e-6 for c, N in zip(ratios, Ns)) and max(Ns) > 1:
                 if averaged:
                     return "extra-1/N", "There is an extra factor 1/N."
-                return "extra-1/N", ("There is an extra factor 1/N: this is the derivative of one sample's "
-                                     "loss, which is not averaged.")
+                return "extra-1/N", (
+                    "There is an extra factor 1/N: this is the derivative of one sample's loss, which is not averaged."
+                )
             if all(abs(c + N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1 and averaged:
                 return "sign", "The sign is wrong and the factor 1/N is missing."
             if np.ptp(ratios) < 1e-6 and abs(ratios[0] - 1) > 1e-6:
@@ -97,11 +98,14 @@ def _swapped_weight_indices(checker: Checker) -> tuple[str | None, str]:
         except (SymderivError, RecursionError):
             continue
         if strict is not None:
-            rule = ("z_j = Σ_i a_i w_ij: the first index is the unit below"
-                    if checker.problem.notation.weight_layout == "in-out"
-                    else "z_i = Σ_j W_ij a_j: the first index is the unit above")
-            return "swapped-indices", (f"The weight's indices are swapped: {to_latex(w)} should be {to_latex(fixed)} "
-                                       f"({rule}).")
+            rule = (
+                "z_j = Σ_i a_i w_ij: the first index is the unit below"
+                if checker.problem.notation.weight_layout == "in-out"
+                else "z_i = Σ_j W_ij a_j: the first index is the unit above"
+            )
+            return "swapped-indices", (
+                f"The weight's indices are swapped: {to_latex(w)} should be {to_latex(fixed)} ({rule})."
+            )
     return None, ""
 
 
@@ -131,8 +135,10 @@ def _size_mismatch(checker: Checker, typechecked) -> tuple[str | None, str]:
             continue
         want = points[0].reference.shape
         if value.shape not in (want, want[::-1]):
-            return "size", (f"The claim is a {value.shape[0]}x{value.shape[1]} matrix ({READING_NAMES[reading]}) "
-                            f"but {checker.quantity.id} is {want[0]}x{want[1]}: a factor is missing, extra or misplaced.")
+            return "size", (
+                f"The claim is a {value.shape[0]}x{value.shape[1]} matrix ({READING_NAMES[reading]}) "
+                f"but {checker.quantity.id} is {want[0]}x{want[1]}: a factor is missing, extra or misplaced."
+            )
     return None, ""
 
 
@@ -142,15 +148,18 @@ def _case_match(values, refs):
     diag = np.eye(n, dtype=bool)
     for mask, code, text in ((diag, "only-diagonal", "i = j"), (~diag, "only-off-diagonal", "i ≠ j")):
         if all(rel_err(v[mask], r[mask]) <= 1e-6 for v, r in zip(values, refs)):
-            return code, (f"This holds only for {text}; the answer must cover both cases "
-                          "(e.g. with a Kronecker δ_ij).")
+            return code, (f"This holds only for {text}; the answer must cover both cases (e.g. with a Kronecker δ_ij).")
     return None
 
 
 def _layer_slots(tree: Node) -> list[Node]:
     """Nodes that carry a layer: Sym with a layer, Call with a layer subscript (g_l)."""
-    return [n for n in tree.walk() if (isinstance(n, Sym) and n.layer is not None)
-            or (isinstance(n, Call) and n.indices and n.func in ("g", "phi", "psi", "sigma"))]
+    return [
+        n
+        for n in tree.walk()
+        if (isinstance(n, Sym) and n.layer is not None)
+        or (isinstance(n, Call) and n.indices and n.func in ("g", "phi", "psi", "sigma"))
+    ]
 
 
 def _replace_node(tree: Node, old: Node, new: Node) -> Node:
@@ -185,8 +194,10 @@ def _wrong_layer_message(problem: Problem, written: Node, meant: Node) -> str:
     with latex_style(layer_brackets=layer_brackets(problem)):
         shown = to_latex(written)
         try:
-            is_input = isinstance(meant, Sym) and Interpreter(problem).resolve(
-                Sym(meant.name, meant.layer, (), meant.decor)).kind == "X"
+            is_input = (
+                isinstance(meant, Sym)
+                and Interpreter(problem).resolve(Sym(meant.name, meant.layer, (), meant.decor)).kind == "X"
+            )
         except SymderivError:
             is_input = False
         should = to_latex(Sym("x", None, meant.indices)) if is_input else to_latex(meant)
@@ -195,7 +206,7 @@ def _wrong_layer_message(problem: Problem, written: Node, meant: Node) -> str:
 
 def _wrong_layer(checker: Checker) -> tuple[str | None, str]:
     """A claim that becomes right when one layer index moves by one: name that index."""
-    tree = checker.tree_for(dict(layer_bindings(checker.quantity)[0]))   # w^{l+1}_{jk} carries its layer
+    tree = checker.tree_for(dict(layer_bindings(checker.quantity)[0]))  # w^{l+1}_{jk} carries its layer
     slots = _layer_slots(tree)
     if not slots or len(slots) > 12:
         return None, ""
@@ -203,7 +214,9 @@ def _wrong_layer(checker: Checker) -> tuple[str | None, str]:
         for delta in (-1, 1):
             shifted = _shift(node, delta)
             try:
-                strict, layout, _ = Checker(checker.problem, checker.quantity, _replace_node(tree, node, shifted)).find()
+                strict, layout, _ = Checker(
+                    checker.problem, checker.quantity, _replace_node(tree, node, shifted)
+                ).find()
             except (SymderivError, RecursionError):
                 continue
             if strict is not None or layout is not None:
@@ -242,8 +255,9 @@ def _structural(checker: Checker) -> tuple[str | None, str] | None:
     reg_terms = [t for t in terms if any(isinstance(n, Sym) and n.name == "lambda" for n in t.walk())]
     if target.kind == "W" and q.of == "Jt":
         if not reg_terms:
-            return "missing-regularisation", ("The regularisation term is missing: the derivative of "
-                                              f"{reg} adds {grad}{to_latex(_weight_sym(q))}.")
+            return "missing-regularisation", (
+                f"The regularisation term is missing: the derivative of {reg} adds {grad}{to_latex(_weight_sym(q))}."
+            )
         for t in reg_terms:
             for n in t.walk():
                 if isinstance(n, Sym) and n.name in ("W", "w"):
@@ -252,12 +266,17 @@ def _structural(checker: Checker) -> tuple[str | None, str] | None:
                     except SymderivError:
                         continue
                     if ref.kind == "W" and ref.layer != target.layer:
-                        return "wrong-weight", (f"The regularisation term uses {to_latex(n)}, a different layer's weight: "
-                                                f"it should be {grad}{to_latex(_weight_sym(q))}.")
+                        return "wrong-weight", (
+                            f"The regularisation term uses {to_latex(n)}, a different layer's weight: "
+                            f"it should be {grad}{to_latex(_weight_sym(q))}."
+                        )
     if target.kind == "W" and q.of == "J" and reg_terms:
         return "extra-regularisation", "J is the unregularised cost: its gradient has no λ term."
     if target.kind == "b" and reg_terms:
-        return "extra-regularisation", "Biases are not regularised: λ Σ‖W‖² does not depend on b, so there is no λ term."
+        return (
+            "extra-regularisation",
+            "Biases are not regularised: λ Σ‖W‖² does not depend on b, so there is no λ term.",
+        )
     return None
 
 

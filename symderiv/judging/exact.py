@@ -2,6 +2,7 @@
 the claim evaluated on the same matrices, claim − truth simplified to 0 entry by entry. Runs in
 a worker process under a time limit (truth/limits.py) and is memoised (truth/cache.py).
 """
+
 from __future__ import annotations
 
 import time
@@ -43,18 +44,25 @@ def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, fina
         if final_transpose:
             value = value.T
         if value.shape != reference.shape:
-            return "different", f"the claim is {value.shape[0]}x{value.shape[1]}, the quantity {reference.shape[0]}x{reference.shape[1]}", sizes
+            return (
+                "different",
+                f"the claim is {value.shape[0]}x{value.shape[1]}, the quantity {reference.shape[0]}x{reference.shape[1]}",
+                sizes,
+            )
         if env.cases:
-            status, detail = decide_by_cases([v - r for v, r in zip(list(value), list(reference))],
-                                             env.masks, env.cases, net.generic)
+            status, detail = decide_by_cases(
+                [v - r for v, r in zip(list(value), list(reference))], env.masks, env.cases, net.generic
+            )
             env.cases = None
             if status != "equal":
                 return status, detail, sizes
             by_cases = detail
             continue
         env.cases = None
-        for (i, j), (v, r) in zip(((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),
-                                  zip(list(value), list(reference))):
+        for (i, j), (v, r) in zip(
+            ((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),
+            zip(list(value), list(reference)),
+        ):
             if not is_zero(v - r, net.generic):
                 where = f" (layer {', '.join(f'{k} = {v}' for k, v in bindings.items())})" if bindings else ""
                 w = None if net.generic else witness(v - r)
@@ -66,7 +74,7 @@ def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, fina
 def _indexed(env, tree, quantity, reference, columns: bool = False):
     names = quantity.indices
     rows, cols = reference.shape
-    if columns:        # u_w: the claim for column w, for every w, side by side
+    if columns:  # u_w: the claim for column w, for every w, side by side
         return sp.Matrix.hstack(*[Evaluator(env, {names[0]: w}).value(tree) for w in range(cols)])
     out = sp.zeros(rows, cols if len(names) == 2 else 1)
     for i in range(rows):
@@ -77,7 +85,7 @@ def _indexed(env, tree, quantity, reference, columns: bool = False):
 
 
 _MEMO: dict = {}
-DEFINITIVE = ("equal", "different")     # the only results memoised and cached
+DEFINITIVE = ("equal", "different")  # the only results memoised and cached
 
 
 def _canonical_ops(node: Node) -> Node:
@@ -88,8 +96,15 @@ def _canonical_ops(node: Node) -> Node:
     return node
 
 
-def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: str, *,
-                   final_transpose: bool = False, timeout: float = 5.0) -> SymbolicResult:
+def symbolic_check(
+    problem: Problem,
+    quantity: Quantity,
+    tree: Node,
+    reading: str,
+    *,
+    final_transpose: bool = False,
+    timeout: float = 5.0,
+) -> SymbolicResult:
     """Memoised on the normalized claim (in memory and on disk, see cache.py): a class writes the
     same claim many times, in many spellings, and `grade --jobs` runs several processes."""
     try:
@@ -104,7 +119,7 @@ def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: st
         result = SymbolicResult(*stored)
     else:
         result = run_symbolic_check(problem, quantity, tree, reading, final_transpose, timeout)
-        if result.status not in DEFINITIVE:     # a timeout, a lost worker or an error may not recur
+        if result.status not in DEFINITIVE:  # a timeout, a lost worker or an error may not recur
             return result
         cache.store(problem, key, (result.status, result.detail, result.sizes, result.seconds))
     _MEMO[key] = result
@@ -112,7 +127,7 @@ def symbolic_check(problem: Problem, quantity: Quantity, tree: Node, reading: st
 
 
 def run_symbolic_check(problem, quantity, tree, reading, final_transpose, timeout) -> SymbolicResult:
-    ensure_prepared(problem)          # the key's set-up: built once, outside the claim's time limit
+    ensure_prepared(problem)  # the key's set-up: built once, outside the claim's time limit
     start = time.perf_counter()
     sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
     try:
@@ -139,7 +154,7 @@ def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
     f = problem.forward
     backend = sympy_backend()
     A = sp.Matrix([[sp.nsimplify(v)] for v in f.x])
-    objects = {Ref("X"): A, Ref("N"): sp.Matrix([[7]])}     # as in the numeric check: never 1
+    objects = {Ref("X"): A, Ref("N"): sp.Matrix([[7]])}  # as in the numeric check: never 1
     for k, (W, b, act) in enumerate(zip(f.W, f.b, f.activations), start=1):
         Wm = sp.Matrix([[sp.nsimplify(v) for v in row] for row in W])
         bm = sp.Matrix([[sp.nsimplify(v)] for v in b])
@@ -147,8 +162,13 @@ def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
         A = backend.elementwise(act, Z, None)
         objects.update({Ref("W", k): Wm, Ref("b", k): bm, Ref("Z", k): Z, Ref("A", k): A})
     interp = Interpreter(problem)
-    env = Env(backend=backend, interp=interp, objects=objects,
-              activations=dict(enumerate(f.activations, start=1)), reading="single")
+    env = Env(
+        backend=backend,
+        interp=interp,
+        objects=objects,
+        activations=dict(enumerate(f.activations, start=1)),
+        reading="single",
+    )
     truth = objects[target_ref(problem, quantity, {})]
     return _compare_value(env, truth, tree, quantity, f.tolerance)
 

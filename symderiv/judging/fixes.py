@@ -5,6 +5,7 @@ the right activation's derivative, the bias inside an indicator, the regulariser
 bracket, …) is re-checked in full (every reading, every point, both sides of every kink); the
 first edit under which the claim holds names the mistake. Nothing is assumed from its shape.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -70,6 +71,7 @@ def _put(node: Node, path: tuple, new: Node) -> Node:
 
     def swap(child):
         return _put(child, path[1:], new) if next(counter) == target else child
+
     return map_children(node, swap)
 
 
@@ -166,30 +168,41 @@ class FixFinder:
                 rest = [t for t in factor.terms if t not in reg]
                 if len(reg) == 1 and rest:
                     inner = rest[0] if len(rest) == 1 else Add(tuple(rest))
-                    scaled = replace(node, factors=node.factors[:k] + (inner,) + node.factors[k + 1:])
-                    yield Edit(_put(self.tree, path, Add((scaled, reg[0]))), "regularisation-inside-bracket",
-                               f"The regularisation term {self.tex(reg[0])} is inside the bracket, so it is scaled "
-                               f"too; it belongs outside: … + {self.tex(reg[0])}.")
+                    scaled = replace(node, factors=node.factors[:k] + (inner,) + node.factors[k + 1 :])
+                    yield Edit(
+                        _put(self.tree, path, Add((scaled, reg[0]))),
+                        "regularisation-inside-bracket",
+                        f"The regularisation term {self.tex(reg[0])} is inside the bracket, so it is scaled "
+                        f"too; it belongs outside: … + {self.tex(reg[0])}.",
+                    )
         terms = self.tree.terms if isinstance(self.tree, Add) else ()
         for k, term in enumerate(terms):
             if any(isinstance(n, Sym) and n.name == "lambda" for n in term.walk()):
-                fixed = Add(terms[:k] + (right,) + terms[k + 1:])
+                fixed = Add(terms[:k] + (right,) + terms[k + 1 :])
                 if any(isinstance(n, Sym) and n.name == "N" for n in term.walk()):
-                    yield Edit(fixed, "regularisation-over-N",
-                               f"The regularisation term is divided by N ({self.tex(term)}): λ‖W‖² is not averaged "
-                               f"over the samples, so its gradient is {self.tex(right)}.")
+                    yield Edit(
+                        fixed,
+                        "regularisation-over-N",
+                        f"The regularisation term is divided by N ({self.tex(term)}): λ‖W‖² is not averaged "
+                        f"over the samples, so its gradient is {self.tex(right)}.",
+                    )
 
     def one_over_n_edits(self) -> Iterator[Edit]:
         tree = self.tree
         if not isinstance(tree, Add):
             return
         for k, term in enumerate(tree.terms):
-            if isinstance(term, Product) and isinstance(term.factors[0], Div) and term.factors[0] == Div(Num(1), Sym("N")):
+            if (
+                isinstance(term, Product)
+                and isinstance(term.factors[0], Div)
+                and term.factors[0] == Div(Num(1), Sym("N"))
+            ):
                 rest = term.factors[1:]
                 inner = rest[0] if len(rest) == 1 else Product(rest, term.ops[1:])
-                whole = Product((term.factors[0], Add(tree.terms[:k] + (inner,) + tree.terms[k + 1:])), ("juxt",))
-                yield Edit(whole, "1/N-on-one-term",
-                           f"The 1/N applies to the whole bracket, not only to {self.tex(inner)}.")
+                whole = Product((term.factors[0], Add(tree.terms[:k] + (inner,) + tree.terms[k + 1 :])), ("juxt",))
+                yield Edit(
+                    whole, "1/N-on-one-term", f"The 1/N applies to the whole bracket, not only to {self.tex(inner)}."
+                )
 
     def indicator_edits(self) -> Iterator[Edit]:
         relu_layers = [k for k, (_, act) in enumerate(self.problem.layers, start=1) if act == "relu"]
@@ -198,60 +211,92 @@ class FixFinder:
                 continue
             cond = node.condition
             flipped = Indicator(Compare(cond.lhs, FLIP[cond.op], cond.rhs))
-            yield Edit(_put(self.tree, path, flipped), "reversed-indicator",
-                       f"The indicator is reversed: {self.tex(node)} should be {self.tex(flipped)}.")
+            yield Edit(
+                _put(self.tree, path, flipped),
+                "reversed-indicator",
+                f"The indicator is reversed: {self.tex(node)} should be {self.tex(flipped)}.",
+            )
             if isinstance(cond.lhs, Sym) and cond.lhs.name in ("z", "Z") or not relu_layers:
                 continue
-            like = next((n for n in cond.lhs.walk() if isinstance(n, Sym) and n.name in ("z", "Z", "x", "X", "a", "A")),
-                        None)
+            like = next(
+                (n for n in cond.lhs.walk() if isinstance(n, Sym) and n.name in ("z", "Z", "x", "X", "a", "A")), None
+            )
             for k in relu_layers:
                 z = self.pre_activation(k, Sym("Z" if like is not None and like.name.isupper() else "z"))
                 right = Indicator(Compare(z, cond.op, Num(0)))
                 has_bias = any(isinstance(n, Sym) and n.name == "b" for n in cond.lhs.walk())
-                what = ("the bias is missing inside the indicator" if not has_bias
-                        else "the indicator's argument is wrong")
-                yield Edit(_put(self.tree, path, right), "indicator-argument" if has_bias else "bias-missing-in-indicator",
-                           f"In {self.tex(node)} {what}: it should be {self.tex(right)}.")
+                what = (
+                    "the bias is missing inside the indicator" if not has_bias else "the indicator's argument is wrong"
+                )
+                yield Edit(
+                    _put(self.tree, path, right),
+                    "indicator-argument" if has_bias else "bias-missing-in-indicator",
+                    f"In {self.tex(node)} {what}: it should be {self.tex(right)}.",
+                )
 
     def activation_edits(self) -> Iterator[Edit]:
         out = self.problem.depth
-        in_indicator = {id(n) for ind in self.tree.walk() if isinstance(ind, (Indicator, Piecewise))
-                        for n in ind.walk()}
+        in_indicator = {
+            id(n) for ind in self.tree.walk() if isinstance(ind, (Indicator, Piecewise)) for n in ind.walk()
+        }
         for path, node in _paths(self.tree):
             base = node.operand if isinstance(node, Transpose) else node
-            if isinstance(base, Sym) and base.name in ("z", "Z") and base.layer is not None and id(base) not in in_indicator:
+            if (
+                isinstance(base, Sym)
+                and base.name in ("z", "Z")
+                and base.layer is not None
+                and id(base) not in in_indicator
+            ):
                 k = self.layer_of(base)
                 if k is not None:
                     act = self.activation(k, base)
                     fixed = Transpose(act) if isinstance(node, Transpose) else act
-                    yield Edit(_put(self.tree, path, fixed), "pre-activation-for-activation",
-                               f"{self.tex(base)} is the pre-activation where the activation {self.tex(act)} belongs.")
+                    yield Edit(
+                        _put(self.tree, path, fixed),
+                        "pre-activation-for-activation",
+                        f"{self.tex(base)} is the pre-activation where the activation {self.tex(act)} belongs.",
+                    )
             if isinstance(base, Sym) and base.name in ("a", "A") and base.layer is not None:
                 k = self.layer_of(base)
                 deriv = self.right_derivative(k, self.pre_activation(k, base)) if k is not None and k < out else None
                 if deriv is not None:
-                    yield Edit(_put(self.tree, path, deriv), "activation-for-derivative",
-                               f"{self.tex(base)} is the activation where its derivative {self.tex(deriv)} belongs.")
+                    yield Edit(
+                        _put(self.tree, path, deriv),
+                        "activation-for-derivative",
+                        f"{self.tex(base)} is the activation where its derivative {self.tex(deriv)} belongs.",
+                    )
             if isinstance(base, Sym) and base.name in ("x", "X") and self.problem.depth > 1:
                 act = self.activation(1, Sym("A" if base.name == "X" else "a", None, base.indices))
                 fixed = Transpose(act) if isinstance(node, Transpose) else act
-                yield Edit(_put(self.tree, path, fixed), "input-for-activation",
-                           f"{self.tex(base)} is the input where the hidden activation {self.tex(act)} belongs.")
+                yield Edit(
+                    _put(self.tree, path, fixed),
+                    "input-for-activation",
+                    f"{self.tex(base)} is the input where the hidden activation {self.tex(act)} belongs.",
+                )
             if isinstance(node, Call) and node.args and node.primes == 0 and node.func not in ("exp", "log", "diag"):
                 k = self.layer_of(node.args[0])
                 if k is not None and (k < out or self.quantity.kind == "jacobian"):
                     deriv = self.right_derivative(k, node.args[0])
                     if deriv is not None:
-                        yield Edit(_put(self.tree, path, deriv), "activation-for-derivative",
-                                   f"{self.tex(node)} is the activation where its derivative {self.tex(deriv)} belongs.")
+                        yield Edit(
+                            _put(self.tree, path, deriv),
+                            "activation-for-derivative",
+                            f"{self.tex(node)} is the activation where its derivative {self.tex(deriv)} belongs.",
+                        )
                 if k == out and self.problem.layers[-1][1] == "softmax" and node.func not in ("psi", "Psi", "softmax"):
                     fixed = Call("psi", node.args)
-                    yield Edit(_put(self.tree, path, fixed), "wrong-activation",
-                               f"{self.tex(node)} is not the output activation: it should be {self.tex(fixed)}.")
-                if k is not None and node.indices:       # g_L(z) where g_L'(z) belongs
+                    yield Edit(
+                        _put(self.tree, path, fixed),
+                        "wrong-activation",
+                        f"{self.tex(node)} is not the output activation: it should be {self.tex(fixed)}.",
+                    )
+                if k is not None and node.indices:  # g_L(z) where g_L'(z) belongs
                     fixed = replace(node, primes=1)
-                    yield Edit(_put(self.tree, path, fixed), "activation-for-derivative",
-                               f"{self.tex(node)} is the activation where its derivative {self.tex(fixed)} belongs.")
+                    yield Edit(
+                        _put(self.tree, path, fixed),
+                        "activation-for-derivative",
+                        f"{self.tex(node)} is the activation where its derivative {self.tex(fixed)} belongs.",
+                    )
             if _is_derivative_like(node) or _sigmoid_derivative_pattern(node):
                 k = self.layer_of(_argument(node)) if _argument(node) is not None else None
                 if k is not None and k < out:
@@ -260,9 +305,12 @@ class FixFinder:
                     right = self.right_derivative(k, z)
                     if right is not None and right != node:
                         act = self.problem.layers[k - 1][1]
-                        yield Edit(_put(self.tree, path, right), "wrong-activation-derivative",
-                                   f"{self.tex(node)} is not the derivative of this layer's activation ({act}): "
-                                   f"it should be {self.tex(right)}.")
+                        yield Edit(
+                            _put(self.tree, path, right),
+                            "wrong-activation-derivative",
+                            f"{self.tex(node)} is not the derivative of this layer's activation ({act}): "
+                            f"it should be {self.tex(right)}.",
+                        )
 
     def pattern_edits(self) -> Iterator[Edit]:
         """a(1 − a) among a product's factors on a layer whose activation is not the sigmoid; Δ_ij for δ_ij."""
@@ -270,12 +318,15 @@ class FixFinder:
         for path, node in _paths(self.tree):
             if isinstance(node, Sym) and node.name == "Delta" and len(node.indices) == 2:
                 fixed = Sym("delta", None, node.indices)
-                yield Edit(_put(self.tree, path, fixed), "labels-for-kronecker",
-                           f"{self.tex(node)} is the label matrix Δ; the Kronecker delta is {self.tex(fixed)}.")
+                yield Edit(
+                    _put(self.tree, path, fixed),
+                    "labels-for-kronecker",
+                    f"{self.tex(node)} is the label matrix Δ; the Kronecker delta is {self.tex(fixed)}.",
+                )
             if not isinstance(node, Product):
                 continue
             for k in range(len(node.factors) - 1):
-                pair = Product(node.factors[k:k + 2], node.ops[k:k + 1])
+                pair = Product(node.factors[k : k + 2], node.ops[k : k + 1])
                 if not _sigmoid_derivative_pattern(pair):
                     continue
                 layer = self.layer_of(_argument(pair))
@@ -284,13 +335,16 @@ class FixFinder:
                 right = self.right_derivative(layer, self.pre_activation(layer, _as_sym(_argument(pair))))
                 if right is None:
                     continue
-                factors = node.factors[:k] + (right,) + node.factors[k + 2:]
-                ops = node.ops[:k] + node.ops[k + 1:]
+                factors = node.factors[:k] + (right,) + node.factors[k + 2 :]
+                ops = node.ops[:k] + node.ops[k + 1 :]
                 fixed = factors[0] if len(factors) == 1 else Product(factors, ops)
                 act = self.problem.layers[layer - 1][1]
-                yield Edit(_put(self.tree, path, fixed), "wrong-activation-derivative",
-                           f"{self.tex(pair)} is the sigmoid's derivative, but this layer's activation is the {act}: "
-                           f"its derivative is {self.tex(right)}.")
+                yield Edit(
+                    _put(self.tree, path, fixed),
+                    "wrong-activation-derivative",
+                    f"{self.tex(pair)} is the sigmoid's derivative, but this layer's activation is the {act}: "
+                    f"its derivative is {self.tex(right)}.",
+                )
 
     def missing_derivative(self) -> Iterator[Edit]:
         """g_l'(z_j^{(l)}) missing, for a quantity with respect to a pre-activation (index notation)."""
@@ -304,8 +358,11 @@ class FixFinder:
         if not (isinstance(z, Sym) and z.name in ("z", "Z") and z.layer is not None):
             return
         deriv = Call("g", (z,), 1, (z.layer,))
-        yield Edit(Product((self.tree, deriv), ("juxt",)), "missing-activation-derivative",
-                   f"The activation derivative {self.tex(deriv)} is missing.")
+        yield Edit(
+            Product((self.tree, deriv), ("juxt",)),
+            "missing-activation-derivative",
+            f"The activation derivative {self.tex(deriv)} is missing.",
+        )
 
     def other_quantity(self) -> str | None:
         """The id of another quantity of the problem the claim is right for (dJ/db2 given for dJ/db1)."""
@@ -331,19 +388,23 @@ class FixFinder:
                 if hi - lo == n:
                     continue
                 kept = node.factors[:lo] + node.factors[hi:]
-                ops = (node.ops[:lo - 1] + node.ops[hi - 1:]) if lo > 0 else node.ops[hi:]
-                fixed = kept[0] if len(kept) == 1 else Product(kept, ops[:len(kept) - 1])
+                ops = (node.ops[: lo - 1] + node.ops[hi - 1 :]) if lo > 0 else node.ops[hi:]
+                fixed = kept[0] if len(kept) == 1 else Product(kept, ops[: len(kept) - 1])
                 dropped = node.factors[lo:hi]
-                shown = self.tex(dropped[0] if len(dropped) == 1 else Product(dropped, node.ops[lo:hi - 1]))
+                shown = self.tex(dropped[0] if len(dropped) == 1 else Product(dropped, node.ops[lo : hi - 1]))
                 if all(isinstance(f, (Num, Div)) and not any(isinstance(x, Sym) for x in f.walk()) for f in dropped):
-                    continue            # a stray number is a coefficient, named elsewhere
+                    continue  # a stray number is a coefficient, named elsewhere
                 derivative = any(_is_derivative_like(f) for f in dropped) or _sigmoid_derivative_pattern(
-                    Product(dropped, node.ops[lo:hi - 1]) if len(dropped) > 1 else dropped[0])
+                    Product(dropped, node.ops[lo : hi - 1]) if len(dropped) > 1 else dropped[0]
+                )
                 code = "extra-activation-derivative" if derivative else "extra-factor"
                 what = "an activation derivative" if derivative else "a factor"
-                yield Edit(_put(self.tree, path, fixed), code,
-                           f"There is an extra factor: {shown} ({what} that does not belong here; without it the "
-                           "claim is right).")
+                yield Edit(
+                    _put(self.tree, path, fixed),
+                    code,
+                    f"There is an extra factor: {shown} ({what} that does not belong here; without it the "
+                    "claim is right).",
+                )
 
     def weights(self) -> list[Sym]:
         """The problem's weights as its own keys write them (W^{[1]}, w^{[2]})."""
@@ -369,17 +430,22 @@ class FixFinder:
                     for factor in (Transpose(weight), weight):
                         factors = node.factors[:k] + (factor,) + node.factors[k:]
                         ops = node.ops[:k] + ("juxt",) + node.ops[k:]
-                        yield Edit(_put(self.tree, path, Product(factors, ops[:len(factors) - 1])), "missing-factor",
-                                   f"A factor is missing: {self.tex(factor)} (with it the claim is right).")
+                        yield Edit(
+                            _put(self.tree, path, Product(factors, ops[: len(factors) - 1])),
+                            "missing-factor",
+                            f"A factor is missing: {self.tex(factor)} (with it the claim is right).",
+                        )
 
     def term_signs(self) -> Iterator[Edit]:
         for path, node in _paths(self.tree):
             if isinstance(node, Add) and len(node.terms) > 1:
                 for k, term in enumerate(node.terms):
                     flipped = term.operand if isinstance(term, Neg) else Neg(term)
-                    yield Edit(_put(self.tree, path, replace(node, terms=node.terms[:k] + (flipped,) + node.terms[k + 1:])),
-                               "sign-of-term", f"The sign of the term {self.tex(flipped if isinstance(term, Neg) else term)}"
-                               " is wrong.")
+                    yield Edit(
+                        _put(self.tree, path, replace(node, terms=node.terms[:k] + (flipped,) + node.terms[k + 1 :])),
+                        "sign-of-term",
+                        f"The sign of the term {self.tex(flipped if isinstance(term, Neg) else term)} is wrong.",
+                    )
 
 
 def _argument(node: Node) -> Node | None:
@@ -406,8 +472,12 @@ def _sigmoid_derivative_pattern(node: Node) -> bool:
     if not isinstance(node, Product) or len(node.factors) != 2:
         return False
     first, second = node.factors
-    return isinstance(second, Add) and len(second.terms) == 2 and second.terms[0] == Num(1) \
+    return (
+        isinstance(second, Add)
+        and len(second.terms) == 2
+        and second.terms[0] == Num(1)
         and second.terms[1] == Neg(first)
+    )
 
 
 def verified_fix(problem: Problem, quantity: Quantity, tree: Node) -> tuple[str | None, str]:

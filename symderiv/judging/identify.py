@@ -4,6 +4,7 @@ z_1^{[1]} -> component 1 of z1, ∂a_i/∂z_j -> softmax-jacobian.
 J and J̃ stay distinct (except where they agree: J̃ and J have the same gradient with
 respect to everything but the weights).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,9 +21,9 @@ OBJECTIVE_LETTERS = {"J": "J", "L": "L", "C": "C", "c": "C", "E": "J"}
 @dataclass(frozen=True)
 class LhsMatch:
     quantity: str
-    component: int | None = None       # 0-based component for a value such as z_1^{[1]}
+    component: int | None = None  # 0-based component for a value such as z_1^{[1]}
     note: str = ""
-    layers: tuple[tuple[str, tuple[int, ...]], ...] = ()   # δ^{(L-1)}: the general δ^{(l)} at l = L-1 only
+    layers: tuple[tuple[str, tuple[int, ...]], ...] = ()  # δ^{(L-1)}: the general δ^{(l)} at l = L-1 only
 
 
 def _objective(num: Node, latex: str) -> str | None:
@@ -31,9 +32,9 @@ def _objective(num: Node, latex: str) -> str | None:
         name, decor = num.name, num.decor
         parts = [i.name for i in num.indices if isinstance(i, Sym)]
         if any(p.startswith("reg") for p in parts):
-            return None       # J_reg: only the regulariser, no quantity of its own
+            return None  # J_reg: only the regulariser, no quantity of its own
     elif isinstance(num, Call) and not num.args[1:]:
-        decor, _, name = num.func.rpartition(":")    # the parser spells \tilde{J}(θ) "tilde:J"
+        decor, _, name = num.func.rpartition(":")  # the parser spells \tilde{J}(θ) "tilde:J"
     if name not in OBJECTIVE_LETTERS:
         return None
     key = OBJECTIVE_LETTERS[name]
@@ -74,7 +75,7 @@ def identify(problem: Problem, lhs: Node, latex: str = "") -> LhsMatch | None:
     except SymderivError:
         normalized = lhs
     if isinstance(normalized, Sym) and normalized.name == "delta":
-        lhs = normalized                       # δ^L_j is δ_j^{(L)}
+        lhs = normalized  # δ^L_j is δ_j^{(L)}
     if isinstance(lhs, Sym) and lhs.name == "delta" and lhs.layer is not None and defines_delta(problem):
         lhs = Deriv(Sym(_default_objective(problem)), Sym("z", lhs.layer, lhs.indices))
     if isinstance(lhs, Deriv):
@@ -116,8 +117,12 @@ def _identify_model(problem: Problem, lhs: Node) -> LhsMatch | None:
         if of is None or wrt is None:
             return None
         for q in problem.quantities:
-            if q.kind != "value" and q.wrt and _quantity_model_target(interp, q.wrt) == wrt \
-                    and _quantity_model_target(interp, q.of) == of:
+            if (
+                q.kind != "value"
+                and q.wrt
+                and _quantity_model_target(interp, q.wrt) == wrt
+                and _quantity_model_target(interp, q.of) == of
+            ):
                 return LhsMatch(q.id)
         return None
     target = _model_target(interp, lhs)
@@ -203,7 +208,7 @@ def _instance_layers(problem: Problem, q: Quantity, wrt_layer: Node | None, inte
         value = interp.layer_value(wrt_layer)
     except SymderivError:
         return ()
-    (name, allowed), = q.layers[:1]
+    ((name, allowed),) = q.layers[:1]
     return ((name, (value,)),) if value in allowed else ()
 
 

@@ -6,6 +6,7 @@
 - **Other letters**: a_k(δ_{kl} − a_l) for ∂a_i/∂z_j uses k, l where the key uses i, j; the free
   letters, in order of appearance, stand for the quantity's indices.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -20,8 +21,13 @@ def _index_letters(node: Node, bound: frozenset = frozenset()) -> list[str]:
     out = []
     if isinstance(node, (Sym, Call)):
         for ix in getattr(node, "indices", ()):
-            if isinstance(ix, Sym) and not ix.indices and ix.layer is None and len(ix.name) == 1 \
-                    and ix.name not in bound:
+            if (
+                isinstance(ix, Sym)
+                and not ix.indices
+                and ix.layer is None
+                and len(ix.name) == 1
+                and ix.name not in bound
+            ):
                 out.append(ix.name)
     for child in node.children():
         out.extend(_index_letters(child, bound))

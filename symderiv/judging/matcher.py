@@ -4,6 +4,7 @@ Evaluates the claim at the random points of each reading (samples as columns, as
 sample) and compares with the reference: a strict match is `correct`; a rewritten tree that
 transposes or reorders factors and then matches everywhere is `correct-up-to-layout`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,6 +25,7 @@ READING_NAMES = {"columns": "samples as columns", "rows": "samples as rows", "si
 
 # ---- comparison --------------------------------------------------------------------
 
+
 def rel_err(value, reference) -> float:
     value = np.asarray(value, dtype=float)
     if value.shape != reference.shape or not np.all(np.isfinite(value)):
@@ -37,8 +39,13 @@ def _matches(value, point: Point) -> float:
 
 
 def uses_quantity_indices(tree: Node, quantity: Quantity) -> bool:
-    names = {i.name for n in tree.walk() if isinstance(n, (Sym, Call))
-             for i in getattr(n, "indices", ()) if isinstance(i, Sym)}
+    names = {
+        i.name
+        for n in tree.walk()
+        if isinstance(n, (Sym, Call))
+        for i in getattr(n, "indices", ())
+        if isinstance(i, Sym)
+    }
     return bool(names & set(quantity.indices))
 
 
@@ -47,11 +54,13 @@ def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
     if not index_mode:
         return Evaluator(point.env).value(tree)
     names = quantity.indices
-    if point.columns:        # one column u_w per value of the index, side by side
+    if point.columns:  # one column u_w per value of the index, side by side
         cols = [Evaluator(point.env, {names[0]: w}).value(tree) for w in range(point.index_shape[0])]
         if any(np.shape(c) != (point.reference.shape[0], 1) for c in cols):
-            raise ShapeError(f"with {names[0]} bound, the claim is a {cols[0].shape[0]}x{cols[0].shape[1]} "
-                             f"matrix, not a column of {point.reference.shape[0]}")
+            raise ShapeError(
+                f"with {names[0]} bound, the claim is a {cols[0].shape[0]}x{cols[0].shape[1]} "
+                f"matrix, not a column of {point.reference.shape[0]}"
+            )
         return np.hstack(cols)
     out = np.zeros(point.index_shape)
     for idx in np.ndindex(point.index_shape):
@@ -69,19 +78,20 @@ def _strict(tree, points, quantity, index_mode) -> tuple[float, str]:
         err = _matches(value, point)
         transposed = transposed and np.shape(value)[::-1] == point.reference.shape and _matches(value.T, point) <= RTOL
         worst = max(worst, err)
-    if worst > RTOL and transposed:     # transposed at every point, not only at the first that differs
+    if worst > RTOL and transposed:  # transposed at every point, not only at the first that differs
         return -1.0, "transposed"
     return worst, ""
 
 
 # ---- the check ------------------------------------------------------------------------
 
+
 class Checker:
     def __init__(self, problem: Problem, quantity: Quantity, tree: Node):
         self.problem, self.quantity = problem, quantity
         self.raw_tree = tree
-        self.errors: list[str] = []            # "reading: reason" for every reading that failed
-        self.notation_errors: list[str] = []   # the undefined-symbol kind, which explains best
+        self.errors: list[str] = []  # "reading: reason" for every reading that failed
+        self.notation_errors: list[str] = []  # the undefined-symbol kind, which explains best
 
     def plans(self):
         """(reading, [points per layer binding]) for every reading the quantity admits."""
@@ -114,8 +124,10 @@ class Checker:
             elif len(groups) < len(all_groups):
                 held = ", ".join(str(dict(g[0].bindings)[k]) for g in groups for k in dict(g[0].bindings))
                 name = next(iter(dict(groups[0][0].bindings)))
-                layer_note = (f" Checked for {name} = {held}: at the other layers the claim names a layer that "
-                        "does not exist, so it holds below the last layer only.")
+                layer_note = (
+                    f" Checked for {name} = {held}: at the other layers the claim names a layer that "
+                    "does not exist, so it holds below the last layer only."
+                )
             total_points, worst, strict_ok, transposed = 0, 0.0, True, False
             covered = []
             for points in groups:
@@ -144,7 +156,7 @@ class Checker:
                 total_points += len(points)
             if strict_ok:
                 return Match(reading, self.raw_tree, (), worst, total_points, layer_note), None, typechecked
-            if layout is None or len(layout.fixes) > 1:     # the reading with the shortest fix
+            if layout is None or len(layout.fixes) > 1:  # the reading with the shortest fix
                 if transposed:
                     found = Match(reading, self.raw_tree, ("transpose the whole result",), 0.0, total_points)
                 else:

@@ -3,6 +3,7 @@
 The numeric check runs at concrete sizes that are all different (N = 7, D = 3, H = 4, C = 5 for
 the softmax problem), so each number in a size message names exactly one of the problem's sizes.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,4 +38,5 @@ def in_problem_sizes(problem: Problem, text: str) -> str:
     def swap(m: re.Match) -> str:
         rows, cols = shown(m.group(1)), shown(m.group(2))
         return m.group() if rows is None or cols is None else f"{rows}×{cols}"
+
     return _SHAPE.sub(swap, text)

@@ -1,4 +1,5 @@
 """Results of a check: frozen dataclasses that carry their evidence (never a bare bool)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -8,7 +9,7 @@ from symderiv.core.tree import Node
 
 @dataclass(frozen=True)
 class NumericResult:
-    status: str                 # equal | different | no-typecheck | error
+    status: str  # equal | different | no-typecheck | error
     reading: str | None = None
     points: int = 0
     max_rel_err: float | None = None
@@ -17,7 +18,7 @@ class NumericResult:
 
 @dataclass(frozen=True)
 class SymbolicResult:
-    status: str                 # equal | different | undecided | timeout | skipped | error
+    status: str  # equal | different | undecided | timeout | skipped | error
     detail: str = ""
     sizes: str = ""
     seconds: float = 0.0
@@ -28,7 +29,7 @@ class Verdict:
     problem: str
     quantity: str
     claim: str
-    verdict: str                # correct | correct-up-to-layout | incorrect | unparseable | undecided
+    verdict: str  # correct | correct-up-to-layout | incorrect | unparseable | undecided
     feedback: str
     reading: str | None = None
     fixes: tuple[str, ...] = ()
@@ -38,7 +39,7 @@ class Verdict:
     repairs: tuple[str, ...] = ()
     normalized: str | None = None
     seconds: float = 0.0
-    review: str | None = None   # why a person should look (undecided: the exact check did not finish)
+    review: str | None = None  # why a person should look (undecided: the exact check did not finish)
 
     @property
     def accepted(self) -> bool:

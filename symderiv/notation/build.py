@@ -1,5 +1,6 @@
 """The tree builder: callbacks of grammar.lark's rules, run by the LALR parser as it reduces,
 which turn tokens into the expression tree of core/tree.py (one node type per construct)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from symderiv.notation.normalise import (  # noqa: F401  (MAX_LENGTH and MAX_NES
 @dataclass(frozen=True)
 class _Partial(Node):
     """\\partial x before it meets its other half in a \\frac or a slash."""
+
     operand: Node
 
     def children(self):
@@ -53,6 +55,7 @@ class _Partial(Node):
 @dataclass(frozen=True)
 class _Seq(Node):
     """A comma list inside a subscript."""
+
     items: tuple
 
     def children(self):
@@ -62,6 +65,7 @@ class _Seq(Node):
 @dataclass(frozen=True)
 class _Member(Node):
     """x \\in D inside a \\sum's subscript."""
+
     var: Node
     domain: Node
 
@@ -72,6 +76,7 @@ class _Member(Node):
 @dataclass(frozen=True)
 class _Head:
     """A name that may be a function (f, g_l', \\psi) and the scripts written on it."""
+
     name: str
     decor: str
     scripts: tuple
@@ -80,9 +85,11 @@ class _Head:
 _OTHERWISE = object()
 
 
-LEFTOVERS = {_Partial: "'\\partial' outside a derivative",
-              _Seq: "a comma list where one expression was expected",
-              _Member: "'\\in' outside the range of a \\sum"}
+LEFTOVERS = {
+    _Partial: "'\\partial' outside a derivative",
+    _Seq: "a comma list where one expression was expected",
+    _Member: "'\\in' outside the range of a \\sum",
+}
 
 
 def _split_decor(value: str) -> tuple[str, str]:
@@ -143,13 +150,18 @@ def _apply_scripts(base: Node, scripts) -> Node:
                 raise Reject(f"subscripts both on '{base.func}' and after its arguments")
             elif base == Ones():
                 content = script[1]
-                base = (Indicator(content) if isinstance(content, Compare) else
-                        content if isinstance(content, Indicator) else Ones(content))
+                base = (
+                    Indicator(content)
+                    if isinstance(content, Compare)
+                    else content
+                    if isinstance(content, Indicator)
+                    else Ones(content)
+                )
             elif isinstance(base, Norm) and not base.kind and isinstance(script[1], (Sym, Num)):
                 kind = script[1].name if isinstance(script[1], Sym) else str(script[1].value)
                 base = Norm(base.operand, kind)
             elif isinstance(base, (Add, Product, Neg, Div)):
-                base = Call(ENTRY, (base,), 0, _indices(script[1]))     # (ψ(Z) − Δ)_i: an entry, row or column
+                base = Call(ENTRY, (base,), 0, _indices(script[1]))  # (ψ(Z) − Δ)_i: an entry, row or column
             else:
                 raise Reject("a subscript on an expression that cannot take one")
     for script in rest:
@@ -240,6 +252,7 @@ class TreeBuilder(Transformer):
             if isinstance(x, Sym) and x.layer is None and not x.indices:
                 return x.name
             raise Reject("cannot read the index of a \\sum")
+
         if isinstance(content, Compare) and content.op == "=":
             return name(content.lhs), content.rhs, None
         if isinstance(content, _Member):

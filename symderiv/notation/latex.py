@@ -17,6 +17,7 @@ How layer indices and indicators are written is a style, set for a block of code
 ...     to_latex(Transpose(Sym("a", layer=Num(2))))
 'a^{[2]\\top}'
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -47,23 +48,92 @@ from symderiv.core.tree import (
     Transpose,
 )
 
-GREEK = {"psi", "Psi", "Delta", "delta", "lambda", "phi", "varphi", "sigma", "theta", "alpha",
-         "beta", "gamma", "Gamma", "eta", "epsilon", "mu", "nu", "rho", "tau", "omega", "Omega",
-         "Sigma", "Phi", "Lambda", "xi", "zeta", "kappa", "chi", "pi", "Pi", "varepsilon", "vartheta",
-         "iota", "upsilon", "Upsilon", "Theta", "Xi", "varrho", "varsigma", "varpi"}
+GREEK = {
+    "psi",
+    "Psi",
+    "Delta",
+    "delta",
+    "lambda",
+    "phi",
+    "varphi",
+    "sigma",
+    "theta",
+    "alpha",
+    "beta",
+    "gamma",
+    "Gamma",
+    "eta",
+    "epsilon",
+    "mu",
+    "nu",
+    "rho",
+    "tau",
+    "omega",
+    "Omega",
+    "Sigma",
+    "Phi",
+    "Lambda",
+    "xi",
+    "zeta",
+    "kappa",
+    "chi",
+    "pi",
+    "Pi",
+    "varepsilon",
+    "vartheta",
+    "iota",
+    "upsilon",
+    "Upsilon",
+    "Theta",
+    "Xi",
+    "varrho",
+    "varsigma",
+    "varpi",
+}
 # Greek letters the parser never reads as a function name; every other Greek letter, and
 # the Latin letters below, become a call when an opening bracket follows them.
-CONSTANT_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "eta", "theta",
-                  "vartheta", "iota", "kappa", "lambda", "mu", "nu", "omicron", "pi", "varpi",
-                  "Gamma", "Delta", "Theta", "Lambda", "Pi", "Sigma"}
+CONSTANT_GREEK = {
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "eta",
+    "theta",
+    "vartheta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "omicron",
+    "pi",
+    "varpi",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Pi",
+    "Sigma",
+}
 FUNCTION_LETTERS = set("fghCLJ")
-OPS = {"juxt": " ", "cdot": " \\cdot ", "times": " \\times ", "star": " * ", "odot": " \\odot ",
-       "circ": " \\circ "}
-FUNCS = {"exp": "\\exp", "log": "\\log", "tanh": "\\tanh", "max": "\\max", "min": "\\min",
-         "sin": "\\sin", "cos": "\\cos", "sign": "\\operatorname{sign}",
-         "softmax": "\\operatorname{softmax}", "relu": "\\operatorname{ReLU}",
-         "sigmoid": "\\operatorname{sigmoid}", "diag": "\\operatorname{diag}",
-         "softplus": "\\operatorname{softplus}"}
+OPS = {"juxt": " ", "cdot": " \\cdot ", "times": " \\times ", "star": " * ", "odot": " \\odot ", "circ": " \\circ "}
+FUNCS = {
+    "exp": "\\exp",
+    "log": "\\log",
+    "tanh": "\\tanh",
+    "max": "\\max",
+    "min": "\\min",
+    "sin": "\\sin",
+    "cos": "\\cos",
+    "sign": "\\operatorname{sign}",
+    "softmax": "\\operatorname{softmax}",
+    "relu": "\\operatorname{ReLU}",
+    "sigmoid": "\\operatorname{sigmoid}",
+    "diag": "\\operatorname{diag}",
+    "softplus": "\\operatorname{softplus}",
+}
 COMPARE = {">": ">", ">=": "\\geq", "<": "<", "<=": "\\leq", "=": "=", "!=": "\\neq"}
 DECOR = {"hat": "\\hat", "tilde": "\\tilde", "bar": "\\bar", "bold": "\\mathbf"}
 
@@ -118,8 +188,7 @@ def _indices(indices) -> str:
         return ""
     texts = [to_latex(i) for i in indices]
     # _{ij} is two indices, but _{12} is one number: digits next to digits need a comma.
-    simple = all(len(t) == 1 for t in texts) and not any(
-        a.isdigit() and b.isdigit() for a, b in zip(texts, texts[1:]))
+    simple = all(len(t) == 1 for t in texts) and not any(a.isdigit() and b.isdigit() for a, b in zip(texts, texts[1:]))
     return "_{" + ("" if simple else ",").join(texts) + "}"
 
 
@@ -138,12 +207,15 @@ def _function_like(node: Node) -> bool:
     """A symbol the parser would read as a function name (or 1 as an indicator) if a bracket followed."""
     if node == Ones():
         return True
-    return isinstance(node, Sym) and node.layer is None and (
-        node.name in FUNCTION_LETTERS or (node.name in GREEK and node.name not in CONSTANT_GREEK))
+    return (
+        isinstance(node, Sym)
+        and node.layer is None
+        and (node.name in FUNCTION_LETTERS or (node.name in GREEK and node.name not in CONSTANT_GREEK))
+    )
 
 
 def _atomic(node: Node) -> bool:
-    if isinstance(node, Num):   # 2 and 0.5 are atomic; -2 and \frac{1}{3} are not
+    if isinstance(node, Num):  # 2 and 0.5 are atomic; -2 and \frac{1}{3} are not
         return not node.value < 0 and "\\" not in _number(node.value)
     return isinstance(node, (Sym, Call, Matrix, Norm, Abs, Ones, Indicator, Transpose))
 
@@ -175,7 +247,7 @@ def _decimal(value: Fraction) -> str | None:
         places += 1
     if den != 1:
         return None
-    digits = str(abs(value.numerator) * 10 ** places // value.denominator).rjust(places + 1, "0")
+    digits = str(abs(value.numerator) * 10**places // value.denominator).rjust(places + 1, "0")
     text = (digits[:-places] + "." + digits[-places:]).rstrip("0").rstrip(".")
     return ("-" if value < 0 else "") + text
 
@@ -226,7 +298,7 @@ def _product(node: Product) -> str:
     last = len(node.factors) - 1
     for k, f in enumerate(node.factors):
         if isinstance(f, Sum) and k == last:
-            parts.append(to_latex(f))          # a trailing \sum takes the rest of the chain: nothing
+            parts.append(to_latex(f))  # a trailing \sum takes the rest of the chain: nothing
         elif isinstance(f, (Add, Neg, Product, Sum, Piecewise)) or (isinstance(f, Num) and not _atomic(f)):
             parts.append(_paren(to_latex(f)))
         else:
@@ -235,10 +307,10 @@ def _product(node: Product) -> str:
     for k, (op, part) in enumerate(zip(node.ops, parts[1:])):
         left = parts[k]
         if op == "juxt" and _function_like(node.factors[k]) and part.startswith(("\\left(", "\\left[", "(", "[")):
-            text = text[: len(text) - len(left)] + "{" + left + "}"   # {\psi} \left(x\right): not a call
+            text = text[: len(text) - len(left)] + "{" + left + "}"  # {\psi} \left(x\right): not a call
         gap = OPS.get(op, " ")
         if op == "juxt" and left[-1:].isdigit() and part[:1].isdigit():
-            gap = " \\, "                                                # 2 \, 3, not 23
+            gap = " \\, "  # 2 \, 3, not 23
         text += gap + part
     return text
 
@@ -262,7 +334,7 @@ def _sum(node: Sum) -> str:
 def _call(node: Call) -> str:
     if node.func == ENTRY:
         return f"\\left({to_latex(node.args[0])}\\right){_indices(node.indices)}"
-    decor, _, func = node.func.rpartition(":")   # the parser writes \tilde{J}(x) as "tilde:J"
+    decor, _, func = node.func.rpartition(":")  # the parser writes \tilde{J}(x) as "tilde:J"
     name = FUNCS.get(func) if not decor else None
     name = name or _decorated(func, decor)
     name += "'" * node.primes
@@ -283,7 +355,9 @@ def to_latex(node: Node) -> str:
         for i, term in enumerate(node.terms):
             if isinstance(term, Neg):
                 inner = term.operand
-                out.append(("-" if i == 0 else " - ") + (_wrap(inner) if isinstance(inner, (Add, Neg)) else to_latex(inner)))
+                out.append(
+                    ("-" if i == 0 else " - ") + (_wrap(inner) if isinstance(inner, (Add, Neg)) else to_latex(inner))
+                )
             else:
                 out.append(("" if i == 0 else " + ") + (_wrap(term) if isinstance(term, Add) else to_latex(term)))
         return "".join(out)
@@ -310,8 +384,10 @@ def to_latex(node: Node) -> str:
     if isinstance(node, Piecewise):
         rows = []
         for value, cond in node.pieces:
-            rows.append(f"{to_latex(value)} & " + (f"\\text{{if }} {to_latex(cond)}" if cond is not None
-                                                    else "\\text{otherwise}"))
+            rows.append(
+                f"{to_latex(value)} & "
+                + (f"\\text{{if }} {to_latex(cond)}" if cond is not None else "\\text{otherwise}")
+            )
         return "\\begin{cases} " + " \\\\ ".join(rows) + " \\end{cases}"
     if isinstance(node, Sum):
         return _sum(node)

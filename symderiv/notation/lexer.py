@@ -1,5 +1,6 @@
 """Tokens for the grammar (grammar.lark): decides what context-dependent characters mean: whether
 `(` opens a call or a layer like W(2), what a superscript is, how `|` pairs."""
+
 from __future__ import annotations
 
 import re
@@ -20,12 +21,14 @@ from symderiv.notation.normalise import (
     skip_script,
 )
 
-_MASTER = re.compile(r"(?P<ws>\s+)|(?P<rowsep>\\\\)|(?P<cmd>\\[A-Za-z]+)|(?P<esc>\\.)"
-                     r"|(?P<num>[0-9]+(?:\.[0-9]+)?)|(?P<word>[A-Za-z]+)|(?P<rel><=|>=|!=|[<>=])"
-                     r"|(?P<ch>.)", re.S)
+_MASTER = re.compile(
+    r"(?P<ws>\s+)|(?P<rowsep>\\\\)|(?P<cmd>\\[A-Za-z]+)|(?P<esc>\\.)"
+    r"|(?P<num>[0-9]+(?:\.[0-9]+)?)|(?P<word>[A-Za-z]+)|(?P<rel><=|>=|!=|[<>=])"
+    r"|(?P<ch>.)",
+    re.S,
+)
 _PAREN_LAYER = re.compile(r"\s*(\d+|[lL]\s*(?:[+-]\s*\d+)?)\s*")
-_CHAR_TOKENS = {"+": "PLUS", "-": "MINUS", "/": "_SLASH", ",": "_COMMA", "&": "_AMP",
-                "'": "PRIME", '"': "_COND"}
+_CHAR_TOKENS = {"+": "PLUS", "-": "MINUS", "/": "_SLASH", ",": "_COMMA", "&": "_AMP", "'": "PRIME", '"': "_COND"}
 
 
 class Tokenizer(CommandTokens, ScriptTokens):
@@ -36,7 +39,7 @@ class Tokenizer(CommandTokens, ScriptTokens):
             raise Reject(describe_problem(problems[0]))
         self.match = matches
         self.tokens: list[Token] = []
-        self.stack: list[str] = []          # open ( [ { \{ | \| and layer groups
+        self.stack: list[str] = []  # open ( [ { \{ | \| and layer groups
         self.call_opens: dict[int, str] = {}  # position of a bracket -> its call token type
         self.layer_closes: dict[int, tuple[str, int]] = {}  # closer position -> (type, resume)
         self.after_left = False
@@ -77,7 +80,7 @@ class Tokenizer(CommandTokens, ScriptTokens):
                 i, script_arg = self.superscript(i)
             elif text == "_":
                 self.emit("_SUB", "_", i, i + 1)
-                script_arg = s[self.skip_ws(i + 1):self.skip_ws(i + 1) + 1] != "{"
+                script_arg = s[self.skip_ws(i + 1) : self.skip_ws(i + 1) + 1] != "{"
                 i += 1
             else:
                 i = self.char(text, i, after_left)
@@ -90,7 +93,7 @@ class Tokenizer(CommandTokens, ScriptTokens):
             self.emit("NUMBER", text[0], i, i + 1)
             return i + 1
         end = i + len(text)
-        if text == "1" and self.s[end:end + 1] in ("[", "_"):  # 1[z>0], 1_N, 1_{\{z>0\}}
+        if text == "1" and self.s[end : end + 1] in ("[", "_"):  # 1[z>0], 1_N, 1_{\{z>0\}}
             self.emit("ONE", "1", i, end)
             self.mark_call(end, ones=True)
         else:
@@ -124,7 +127,7 @@ class Tokenizer(CommandTokens, ScriptTokens):
                 self.mark_call(end)
             return end
         self.emit("LETTER", value, start, end)
-        if not arg and self.s[end:end + 1] == "(" and end in self.match:
+        if not arg and self.s[end : end + 1] == "(" and end in self.match:
             close = self.match[end]
             if _PAREN_LAYER.fullmatch(self.s, end + 1, close):  # W(2), a(l-1)
                 self.open_layer(end, end + 1, close, "LAYER_CLOSE", close + 1)

@@ -1,5 +1,6 @@
 """The tokenizer's rules for commands (\\frac, \\mathbb, environments, Greek letters, escapes) and
 for scripts (superscripts, layer brackets): mixins of ``Tokenizer`` (notation/lexer.py)."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,20 @@ from symderiv.notation.normalise import (
 # --------------------------------------------------------------------------- tokenizer
 
 
-T_FORMS = {"T", "\\top", "\\intercal", "\\mathsf{T}", "\\mathsfT", "\\mathrm{T}", "\\mathrmT",
-            "\\text{T}", "\\textT", "\\mathsf{\\top}", "\\rm{T}", "\\sf{T}"}
+T_FORMS = {
+    "T",
+    "\\top",
+    "\\intercal",
+    "\\mathsf{T}",
+    "\\mathsfT",
+    "\\mathrm{T}",
+    "\\mathrmT",
+    "\\text{T}",
+    "\\textT",
+    "\\mathsf{\\top}",
+    "\\rm{T}",
+    "\\sf{T}",
+}
 LAYER_SUFFIXES = T_FORMS | {"'", "\\prime"}
 
 
@@ -160,7 +173,7 @@ class ScriptTokens:
             raise Reject("a command at the end is missing its argument")
         if self.s[i] == "{":
             close = self.match[i]
-            return self.s[i + 1:close].strip(), close + 1
+            return self.s[i + 1 : close].strip(), close + 1
         m = ONE_ITEM.match(self.s, i)
         return m.group(), m.end()
 
@@ -169,7 +182,7 @@ class ScriptTokens:
         j = self.skip_ws(i + 1)
         if j < len(s) and s[j] == "{":
             close = self.match[j]
-            key = re.sub(r"\s+", "", s[j + 1:close])
+            key = re.sub(r"\s+", "", s[j + 1 : close])
             if key in T_FORMS:
                 self.emit("SUP_T", "T", i, close + 1)
                 return close + 1, False
@@ -178,14 +191,13 @@ class ScriptTokens:
                     self.emit("PRIME", "'", i, close + 1)
                 return close + 1, False
             k = self.skip_ws(j + 1)
-            if s[k:k + 1] in ("(", "[") and k in self.match:
+            if s[k : k + 1] in ("(", "[") and k in self.match:
                 inner_close = self.match[k]
-                suffix = re.sub(r"\s+", "", s[inner_close + 1:close])
+                suffix = re.sub(r"\s+", "", s[inner_close + 1 : close])
                 if suffix == "" or suffix in LAYER_SUFFIXES:
-                    self.open_layer(i, k + 1, inner_close,
-                                    "LAYER_CLOSE_T" if suffix else "LAYER_CLOSE", close + 1)
+                    self.open_layer(i, k + 1, inner_close, "LAYER_CLOSE_T" if suffix else "LAYER_CLOSE", close + 1)
                     return k + 1, False
-        elif s[j:j + 1] in ("(", "[") and j in self.match:  # OCR: z^(3)
+        elif s[j : j + 1] in ("(", "[") and j in self.match:  # OCR: z^(3)
             self.open_layer(i, j + 1, self.match[j], "LAYER_CLOSE", self.match[j] + 1)
             return j + 1, False
         else:
@@ -197,4 +209,4 @@ class ScriptTokens:
                 self.emit("PRIME", "'", i, m.end())
                 return m.end(), False
         self.emit("_CARET", "^", i, i + 1)
-        return i + 1, not s[j:j + 1] == "{"
+        return i + 1, not s[j : j + 1] == "{"

@@ -15,6 +15,7 @@ operators, single letters and numbers between them, kept whole while its braces 
 ('\fra') are prose: they name what the student wrote. Every output renders the same spans,
 so a formula is never shown as source.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,7 +56,7 @@ def split_math(text: str) -> list[tuple[str, str]]:
             depth = max(depth + _depth(word), 0)
             end = j + 1
             j += 1
-            if depth == 0 and word[-1] in _TRAILING:     # "W^{(2)}, a different …": the comma ends it
+            if depth == 0 and word[-1] in _TRAILING:  # "W^{(2)}, a different …": the comma ends it
                 break
         span = "".join(words[i:end])
         lead, body, tail = _trim(span)
@@ -75,8 +76,8 @@ def _span_start(words: list[str], i: int) -> int | None:
         return None
     if _MARKED.search(word):
         return i
-    if _JOINER.fullmatch(word):   # "2 \lambda W": a number or letter joins the math that follows
-        nxt = next((w for w in words[i + 1:] if not w.isspace()), "")
+    if _JOINER.fullmatch(word):  # "2 \lambda W": a number or letter joins the math that follows
+        nxt = next((w for w in words[i + 1 :] if not w.isspace()), "")
         if _MARKED.search(nxt) and not _quoted(nxt):
             return i
     return None
@@ -87,13 +88,16 @@ def _quoted(word: str) -> bool:
 
 
 def _depth(word: str) -> int:
-    return (word.count("{") - word.count("}") + 2 * (len(re.findall(r"\\left\b", word))
-            - len(re.findall(r"\\right\b", word))))
+    return (
+        word.count("{")
+        - word.count("}")
+        + 2 * (len(re.findall(r"\\left\b", word)) - len(re.findall(r"\\right\b", word)))
+    )
 
 
 def _trim(span: str) -> tuple[str, str, str]:
     """(leading prose, math, trailing prose): punctuation and unmatched brackets are prose."""
-    body, tail = span.rstrip(), span[len(span.rstrip()):]
+    body, tail = span.rstrip(), span[len(span.rstrip()) :]
     changed = True
     while changed and body:
         changed = False
@@ -135,5 +139,4 @@ def informal_to_latex(span: str) -> str:
 
 def feedback_unicode(text: str) -> str:
     """The feedback with every formula as Unicode text (terminal, Markdown, plain JSON)."""
-    return "".join(to_unicode(informal_to_latex(piece)) if kind == MATH else piece
-                   for kind, piece in split_math(text))
+    return "".join(to_unicode(informal_to_latex(piece)) if kind == MATH else piece for kind, piece in split_math(text))

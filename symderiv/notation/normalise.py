@@ -1,5 +1,6 @@
 """LaTeX before tokenizing: Unicode to LaTeX, spacing removed, wrappers unwrapped, \\nabla and d/dx
 rewritten, delimiters checked. The vocabulary shared by the later stages lives here too."""
+
 from __future__ import annotations
 
 import re
@@ -7,10 +8,10 @@ import unicodedata
 
 from symderiv.notation.rewrites import rewrite as rewrite_spellings
 
-MAX_LENGTH = 20000   # characters; nesting, not length, is what could make parsing slow
+MAX_LENGTH = 20000  # characters; nesting, not length, is what could make parsing slow
 MAX_NESTING = 60  # brackets and braces
 MAX_TREE_DEPTH = 150
-MAX_DIGITS = 30      # a number literal; longer ones overflow floats wherever a number is read
+MAX_DIGITS = 30  # a number literal; longer ones overflow floats wherever a number is read
 _LONG_NUMBER = re.compile(rf"\d{{{MAX_DIGITS + 1},}}")
 
 
@@ -24,70 +25,196 @@ class Reject(Exception):
 
 # --------------------------------------------------------------------------- vocabulary
 
-GREEK = set("""alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda
+GREEK = set(
+    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda
 mu nu xi omicron pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega
-Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega""".split())
-CONSTANT_GREEK = set("""alpha beta gamma delta epsilon varepsilon eta theta vartheta iota kappa
-lambda mu nu omicron pi varpi Gamma Delta Theta Lambda Pi Sigma""".split())
+Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega""".split()
+)
+CONSTANT_GREEK = set(
+    """alpha beta gamma delta epsilon varepsilon eta theta vartheta iota kappa
+lambda mu nu omicron pi varpi Gamma Delta Theta Lambda Pi Sigma""".split()
+)
 FUNCTION_LETTERS = set("fghCLJ")
-FUNCTION_WORDS = {"softmax": "softmax", "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh",
-                  "softplus": "softplus", "leakyrelu": "leaky_relu", "leaky_relu": "leaky_relu",
-                  "exp": "exp", "log": "log", "diag": "diag", "max": "max", "min": "min"}
+FUNCTION_WORDS = {
+    "softmax": "softmax",
+    "relu": "relu",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "softplus": "softplus",
+    "leakyrelu": "leaky_relu",
+    "leaky_relu": "leaky_relu",
+    "exp": "exp",
+    "log": "log",
+    "diag": "diag",
+    "max": "max",
+    "min": "min",
+}
 TEXT_FUNCTION_WORDS = {**FUNCTION_WORDS, "ln": "log", "sin": "sin", "cos": "cos", "sign": "sign"}
-FUNCTION_COMMANDS = {"log": "log", "ln": "log", "exp": "exp", "tanh": "tanh", "max": "max",
-                     "min": "min", "sin": "sin", "cos": "cos"}
+FUNCTION_COMMANDS = {
+    "log": "log",
+    "ln": "log",
+    "exp": "exp",
+    "tanh": "tanh",
+    "max": "max",
+    "min": "min",
+    "sin": "sin",
+    "cos": "cos",
+}
 MULOPS = {"cdot": "cdot", "times": "times", "odot": "odot", "circ": "circ", "ast": "star"}
-RELATIONS = {"geq": ">=", "ge": ">=", "geqslant": ">=", "leq": "<=", "le": "<=",
-             "leqslant": "<=", "neq": "!=", "ne": "!=", "gt": ">", "lt": "<",
-             "=": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "!=": "!="}
-DECORATIONS = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "tilde",
-               "bar": "bar", "overline": "bar", "mathbf": "bold", "boldsymbol": "bold",
-               "bm": "bold", "vec": "bold", "pmb": "bold", "mathbb": "bold", "mathbbm": "bold",
-               "mathds": "bold"}
+RELATIONS = {
+    "geq": ">=",
+    "ge": ">=",
+    "geqslant": ">=",
+    "leq": "<=",
+    "le": "<=",
+    "leqslant": "<=",
+    "neq": "!=",
+    "ne": "!=",
+    "gt": ">",
+    "lt": "<",
+    "=": "=",
+    "<": "<",
+    ">": ">",
+    "<=": "<=",
+    ">=": ">=",
+    "!=": "!=",
+}
+DECORATIONS = {
+    "hat": "hat",
+    "widehat": "hat",
+    "tilde": "tilde",
+    "widetilde": "tilde",
+    "bar": "bar",
+    "overline": "bar",
+    "mathbf": "bold",
+    "boldsymbol": "bold",
+    "bm": "bold",
+    "vec": "bold",
+    "pmb": "bold",
+    "mathbb": "bold",
+    "mathbbm": "bold",
+    "mathds": "bold",
+}
 BLACKBOARD = {"mathbb", "mathbbm", "mathds"}  # \mathbb{I} is the indicator, \mathbf{I} a matrix
-TEXT_COMMANDS = {"text", "textrm", "textbf", "textit", "textsf", "mathrm", "operatorname",
-                 "mathsf", "mathcal", "mbox"}
+TEXT_COMMANDS = {"text", "textrm", "textbf", "textit", "textsf", "mathrm", "operatorname", "mathsf", "mathcal", "mbox"}
 MATRIX_ENVS = {"bmatrix", "pmatrix", "matrix", "vmatrix", "Bmatrix", "Vmatrix", "smallmatrix"}
 CONDITION_WORDS = {"if", "when", "for", "where", "whenever", "provided"}
 OTHERWISE_WORDS = {"otherwise", "else", "o.w.", "ow", "elsewhere", "other wise", "o/w"}
-ENGLISH_WORDS = {"if", "is", "so", "of", "to", "we", "be", "the", "and", "for", "are", "let",
-                 "use", "our", "its", "not", "all", "can", "get", "has", "was", "but", "how"}
+ENGLISH_WORDS = {
+    "if",
+    "is",
+    "so",
+    "of",
+    "to",
+    "we",
+    "be",
+    "the",
+    "and",
+    "for",
+    "are",
+    "let",
+    "use",
+    "our",
+    "its",
+    "not",
+    "all",
+    "can",
+    "get",
+    "has",
+    "was",
+    "but",
+    "how",
+}
 INDEX_LETTERS = set("ijklmnpqrst")
-FORBIDDEN = re.compile(r"\\(input|include|def|edef|gdef|xdef|let|newcommand|renewcommand|"
-                       r"providecommand|write|catcode|immediate|openout|openin|read|usepackage|"
-                       r"documentclass|csname|expandafter|makeatletter)(?![A-Za-z])")
-PYTHON = re.compile(r"(?m)^\s*(import\s+\w|from\s+\w+\s+import\b|def\s+\w+\s*\(|class\s+\w+\s*[:(])"
-                    r"|\bos\.system\b|\bsubprocess\b|__\w+__|\b(eval|exec|print)\s*\(")
+FORBIDDEN = re.compile(
+    r"\\(input|include|def|edef|gdef|xdef|let|newcommand|renewcommand|"
+    r"providecommand|write|catcode|immediate|openout|openin|read|usepackage|"
+    r"documentclass|csname|expandafter|makeatletter)(?![A-Za-z])"
+)
+PYTHON = re.compile(
+    r"(?m)^\s*(import\s+\w|from\s+\w+\s+import\b|def\s+\w+\s*\(|class\s+\w+\s*[:(])"
+    r"|\bos\.system\b|\bsubprocess\b|__\w+__|\b(eval|exec|print)\s*\("
+)
 
 # --------------------------------------------------------------------------- normalisation
 
 _UNICODE = {
-    "ψ": r"\psi ", "Ψ": r"\Psi ", "Δ": r"\Delta ", "δ": r"\delta ", "λ": r"\lambda ",
-    "σ": r"\sigma ", "φ": r"\phi ", "ϕ": r"\phi ", "θ": r"\theta ", "η": r"\eta ",
-    "α": r"\alpha ", "β": r"\beta ", "γ": r"\gamma ", "ε": r"\epsilon ", "ϵ": r"\epsilon ",
-    "μ": r"\mu ", "π": r"\pi ", "ρ": r"\rho ", "τ": r"\tau ", "ω": r"\omega ", "ξ": r"\xi ",
-    "χ": r"\chi ", "ζ": r"\zeta ", "κ": r"\kappa ", "ν": r"\nu ", "Γ": r"\Gamma ",
-    "Θ": r"\Theta ", "Λ": r"\Lambda ", "Φ": r"\Phi ", "Ω": r"\Omega ", "Σ": r"\sum ",
-    "∑": r"\sum ", "−": "-", "–": "-", "⊙": r"\odot ", "∘": r"\circ ", "×": r"\times ",
-    "·": r"\cdot ", "⋅": r"\cdot ", "∗": "*", "′": "'", "″": "''", "∂": r"\partial ",
-    "≥": r"\geq ", "≤": r"\leq ", "≠": r"\neq ", "‖": r"\|", "𝟙": r"\mathbb{1}", "∈": r"\in ",
-    "∞": r"\infty ", "\u00a0": " ", "ℓ": "l", "∣": "|",
+    "ψ": r"\psi ",
+    "Ψ": r"\Psi ",
+    "Δ": r"\Delta ",
+    "δ": r"\delta ",
+    "λ": r"\lambda ",
+    "σ": r"\sigma ",
+    "φ": r"\phi ",
+    "ϕ": r"\phi ",
+    "θ": r"\theta ",
+    "η": r"\eta ",
+    "α": r"\alpha ",
+    "β": r"\beta ",
+    "γ": r"\gamma ",
+    "ε": r"\epsilon ",
+    "ϵ": r"\epsilon ",
+    "μ": r"\mu ",
+    "π": r"\pi ",
+    "ρ": r"\rho ",
+    "τ": r"\tau ",
+    "ω": r"\omega ",
+    "ξ": r"\xi ",
+    "χ": r"\chi ",
+    "ζ": r"\zeta ",
+    "κ": r"\kappa ",
+    "ν": r"\nu ",
+    "Γ": r"\Gamma ",
+    "Θ": r"\Theta ",
+    "Λ": r"\Lambda ",
+    "Φ": r"\Phi ",
+    "Ω": r"\Omega ",
+    "Σ": r"\sum ",
+    "∑": r"\sum ",
+    "−": "-",
+    "–": "-",
+    "⊙": r"\odot ",
+    "∘": r"\circ ",
+    "×": r"\times ",
+    "·": r"\cdot ",
+    "⋅": r"\cdot ",
+    "∗": "*",
+    "′": "'",
+    "″": "''",
+    "∂": r"\partial ",
+    "≥": r"\geq ",
+    "≤": r"\leq ",
+    "≠": r"\neq ",
+    "‖": r"\|",
+    "𝟙": r"\mathbb{1}",
+    "∈": r"\in ",
+    "∞": r"\infty ",
+    "\u00a0": " ",
+    "ℓ": "l",
+    "∣": "|",
 }
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ᵀⁿⁱ", "0123456789+-()Tni"))
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₍₎ᵢⱼₖₗₘₙ", "0123456789+-()ijklmn"))
 _COMBINING = {"\u0302": "hat", "\u0303": "tilde", "\u0304": "bar", "\u0305": "bar"}
 
-SPACING = re.compile(r"\\\\|\\(?:quad|qquad|displaystyle|textstyle|scriptstyle|scriptscriptstyle"
-                      r"|limits|nolimits|[bB]igg?[lrm]?|middle)(?![A-Za-z])|\\[,!;:>]|~"
-                      r"|\\(?:left|right)\s*\.")
-_UNWRAP = re.compile(r"\\(underline|cancel|bcancel|xcancel|boxed|mathit|underbrace|overbrace"
-                     r"|emph|ensuremath)\s*\{")
+SPACING = re.compile(
+    r"\\\\|\\(?:quad|qquad|displaystyle|textstyle|scriptstyle|scriptscriptstyle"
+    r"|limits|nolimits|[bB]igg?[lrm]?|middle)(?![A-Za-z])|\\[,!;:>]|~"
+    r"|\\(?:left|right)\s*\."
+)
+_UNWRAP = re.compile(
+    r"\\(underline|cancel|bcancel|xcancel|boxed|mathit|underbrace|overbrace"
+    r"|emph|ensuremath)\s*\{"
+)
 _CASES_BRACE = re.compile(r"\\left\s*\\\{\s*(?=\\begin\s*\{cases\})|(?<=\\end\{cases\})\s*\\right\s*\.")
 _D_FRAC = re.compile(r"\\[dtc]?frac\s*\{\s*d(?=[\sA-Za-z\\}(])")
 ONE_ITEM = re.compile(r"\\[A-Za-z]+|\\.|.", re.S)  # a one-token argument: x, 2, \alpha
 ENV_NAME = re.compile(r"\s*\{\s*([A-Za-z]+\*?)\s*\}")
-_DELIMS = re.compile(r"\\\\|(?P<size>\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*)?"
-                     r"(?P<d>\\\{|\\\}|[()\[\]{}])|\\[A-Za-z]+|\\.", re.S)
+_DELIMS = re.compile(
+    r"\\\\|(?P<size>\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*)?"
+    r"(?P<d>\\\{|\\\}|[()\[\]{}])|\\[A-Za-z]+|\\.",
+    re.S,
+)
 OPENERS = {"(": ")", "[": "]", "{": "}", "\\{": "\\}"}
 _CLOSERS = {v: k for k, v in OPENERS.items()}
 
@@ -133,7 +260,7 @@ def scan_delimiters(text: str):
         if depth is None:
             problems.append(("unmatched", pos, d, (m.start(), m.end())))
             continue
-        for opener, opos in reversed(stack[depth + 1:]):  # opened inside, never closed
+        for opener, opos in reversed(stack[depth + 1 :]):  # opened inside, never closed
             problems.append(("missing", opos, opener, m.start()))
         matches[stack[depth][1]] = pos
         del stack[depth:]
@@ -155,9 +282,9 @@ _T_IN_SUPERSCRIPT = re.compile(r"(\^\{[^{}]*?)ᵀ")
 
 
 def _map_unicode(text: str) -> str:
-    text = re.sub(r"\^\s*⊤", "^{T}", text).replace("⊤", "ᵀ")   # U+22A4 is a transpose too
-    text = re.sub(r"(\^\{[^{}]*?)\\(?:top|intercal)\s*\}", r"\1T}", text)   # W^{2\top} is W^{2T}
-    text = _T_IN_SUPERSCRIPT.sub(r"\1T", text)    # a^{(2)ᵀ} is a^{(2)T}, not a^{(2)^{T}}
+    text = re.sub(r"\^\s*⊤", "^{T}", text).replace("⊤", "ᵀ")  # U+22A4 is a transpose too
+    text = re.sub(r"(\^\{[^{}]*?)\\(?:top|intercal)\s*\}", r"\1T}", text)  # W^{2\top} is W^{2T}
+    text = _T_IN_SUPERSCRIPT.sub(r"\1T", text)  # a^{(2)ᵀ} is a^{(2)T}, not a^{(2)^{T}}
     out, i, n = [], 0, len(text)
     while i < n:
         ch = text[i]
@@ -224,7 +351,7 @@ def unwrap_math(text: str) -> str:
                 k += 1
             if k < len(text) and text[k] in "_^":
                 after = skip_script(text, k + 1)
-        text = text[:m.start()] + "{" + text[m.end():end] + "}" + text[after:]
+        text = text[: m.start()] + "{" + text[m.end() : end] + "}" + text[after:]
         pos = m.start()
     return text
 
@@ -236,14 +363,15 @@ def _rewrite_d_fractions(text: str) -> str:
         den = re.compile(r"\s*\{\s*d(?=[\sA-Za-z\\])").match(text, num_close + 1)
         if den:
             d_den = den.end() - 1
-            text = (text[:m.end() - 1] + "\\partial " + text[m.end():d_den] + "\\partial "
-                    + text[d_den + 1:])
+            text = text[: m.end() - 1] + "\\partial " + text[m.end() : d_den] + "\\partial " + text[d_den + 1 :]
     return text
 
 
 _NABLA = re.compile(r"\\nabla\s*_\s*")
-_NABLA_OF = re.compile(r"\s*(\\tilde\s*\{\s*[A-Za-z]\s*\}|\\tilde\s*[A-Za-z]|\\mathcal\s*\{\s*[A-Za-z]\s*\}"
-                       r"|[A-Za-z](?:_\{[^{}]*\}|_[A-Za-z0-9])?(?![A-Za-z]))")
+_NABLA_OF = re.compile(
+    r"\s*(\\tilde\s*\{\s*[A-Za-z]\s*\}|\\tilde\s*[A-Za-z]|\\mathcal\s*\{\s*[A-Za-z]\s*\}"
+    r"|[A-Za-z](?:_\{[^{}]*\}|_[A-Za-z0-9])?(?![A-Za-z]))"
+)
 
 
 def _rewrite_nabla(text: str) -> str:
@@ -262,7 +390,7 @@ def _rewrite_nabla(text: str) -> str:
                 k += 1
             if k >= len(text):
                 return text
-            wrt, after = text[start + 1:k], k + 1
+            wrt, after = text[start + 1 : k], k + 1
         else:
             single = re.match(r"\\[A-Za-z]+|[A-Za-z0-9]", text[start:])
             if not single:
@@ -271,8 +399,7 @@ def _rewrite_nabla(text: str) -> str:
         of = _NABLA_OF.match(text, after)
         if not of:
             return text
-        text = (text[:m.start()] + "\\frac{\\partial " + of.group(1) + "}{\\partial " + wrt + "}"
-                + text[of.end():])
+        text = text[: m.start()] + "\\frac{\\partial " + of.group(1) + "}{\\partial " + wrt + "}" + text[of.end() :]
 
 
 def normalise_latex(text: str) -> str:

@@ -51,6 +51,7 @@ starts with if/when/for: that is a condition, not a remark); ``^{2+}`` to ``^{2}
 unmatched closing delimiters removed and missing closing ones added (before the
 enclosing group's closer, else at the end).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -94,8 +95,6 @@ class ParseResult:
     repairs: tuple[str, ...]
 
 
-
-
 class _TokenList(Lexer):
     """Lark's lexer slot: the tokens are already made by Tokenizer."""
 
@@ -114,10 +113,32 @@ def _parser() -> Lark:
 
 # --------------------------------------------------------------------------- checks
 
-_OPENING = {"_LPAR", "_LBRACK", "_LBRACE", "_LSET", "_CALL_LPAR", "_CALL_LBRACK", "_CALL_LSET",
-            "_LAYER_OPEN", "_NORM_OPEN", "_BAR_OPEN", "_BEGIN_CASES", "_BEGIN_MATRIX"}
-_CLOSING = {"_RPAR", "_RBRACK", "_RBRACE", "_RSET", "LAYER_CLOSE", "LAYER_CLOSE_T", "_NORM_CLOSE",
-            "_BAR_CLOSE", "_END_CASES", "_END_MATRIX"}
+_OPENING = {
+    "_LPAR",
+    "_LBRACK",
+    "_LBRACE",
+    "_LSET",
+    "_CALL_LPAR",
+    "_CALL_LBRACK",
+    "_CALL_LSET",
+    "_LAYER_OPEN",
+    "_NORM_OPEN",
+    "_BAR_OPEN",
+    "_BEGIN_CASES",
+    "_BEGIN_MATRIX",
+}
+_CLOSING = {
+    "_RPAR",
+    "_RBRACK",
+    "_RBRACE",
+    "_RSET",
+    "LAYER_CLOSE",
+    "LAYER_CLOSE_T",
+    "_NORM_CLOSE",
+    "_BAR_CLOSE",
+    "_END_CASES",
+    "_END_MATRIX",
+}
 _UNEXPECTED = {
     "TEXT": "prose {!r} where a formula was expected",
     "_COND": "a condition word {!r} outside a cases block",
@@ -153,10 +174,11 @@ def _unexpected(exc: UnexpectedInput, text: str, tokens: list[Token]) -> Reject:
     tok = getattr(exc, "token", None)
     if tok is None or tok.type == "$END":
         return Reject("the formula ends too early (an argument or operand is missing)")
-    shown = text[tok.start_pos:tok.end_pos] if tok.start_pos is not None else str(tok)
+    shown = text[tok.start_pos : tok.end_pos] if tok.start_pos is not None else str(tok)
     reason = _UNEXPECTED.get(tok.type, "unexpected {!r}").format(shown)
-    open_cases = sum((t.type == "_BEGIN_CASES") - (t.type == "_END_CASES")
-                     for t in tokens if t.start_pos < tok.start_pos)
+    open_cases = sum(
+        (t.type == "_BEGIN_CASES") - (t.type == "_END_CASES") for t in tokens if t.start_pos < tok.start_pos
+    )
     if open_cases and tok.type in ("TEXT", "_COND", "OTHERWISE"):
         reason = f"unreadable condition in a cases block: {reason}"
     elif open_cases and tok.type in ("_ROWSEP", "_END_CASES"):
@@ -165,6 +187,7 @@ def _unexpected(exc: UnexpectedInput, text: str, tokens: list[Token]) -> Reject:
 
 
 # --------------------------------------------------------------------------- API
+
 
 def parse(latex: str) -> Node:
     """The tree of one LaTeX expression; ParseError (only) for what cannot be read."""

@@ -1,4 +1,5 @@
 """OCR repairs tried by parse_lenient: each returns the repaired text and notes saying what it did."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,10 @@ from symderiv.notation.normalise import (
 )
 
 _TRAILING = re.compile(r"(?:[\s.,;:!?&=]|\\\\)+$")
-_LEADING = re.compile(r"^\s*(?:(?:\\(?:Rightarrow|rightarrow|implies|therefore|to|Longrightarrow)"
-                      r"(?![A-Za-z])|=)\s*)+")
+_LEADING = re.compile(
+    r"^\s*(?:(?:\\(?:Rightarrow|rightarrow|implies|therefore|to|Longrightarrow)"
+    r"(?![A-Za-z])|=)\s*)+"
+)
 _PART_LABEL = re.compile(r"^\s*(?:[a-hA-H]\)|[0-9]{1,2}[.)])\s+")
 _PLUS_IN_SUPERSCRIPT = re.compile(r"\^\{\s*([0-9A-Za-z]+)\s*\+\s*\}")
 
@@ -23,11 +26,11 @@ def repair_ends(text: str):
     if m := _TRAILING.search(text):
         if m.group().strip():
             notes.append(f"removed trailing {m.group().strip()!r}")
-            text = text[:m.start()]
+            text = text[: m.start()]
     for pattern, what in ((_PART_LABEL, "the part label"), (_LEADING, "a leading")):
         if m := pattern.match(text):
             notes.append(f"removed {what} {m.group().strip()!r}")
-            text = text[m.end():]
+            text = text[m.end() :]
     return text, notes
 
 
@@ -52,21 +55,21 @@ def repair_remarks(text: str):
     lead = re.match(r"\s*\\text\s*\{([^{}]*)\}[\s,]*", text)
     if lead and not _starts_with_condition(lead.group(1)):
         notes.append(f"removed the leading remark {lead.group().strip()!r}")
-        text = text[lead.end():]
+        text = text[lead.end() :]
     depth = 0
     for m in re.finditer(r"[{(\[]|[})\]]|(?:\\q?quad\b|,)\s*(?=\\text|\(\s*\\text|\\checkmark)", text):
         if m.group() in "{([":
             depth += 1
         elif m.group() in "})]":
             depth -= 1
-        elif depth == 0 and not _starts_with_condition(text[m.end():]):
-            notes.append(f"removed the trailing remark {text[m.start():].strip()!r}")
-            text = text[:m.start()]
+        elif depth == 0 and not _starts_with_condition(text[m.end() :]):
+            notes.append(f"removed the trailing remark {text[m.start() :].strip()!r}")
+            text = text[: m.start()]
             break
-    tail = _TRAILING_TEXT.search(text)     # x \text{ since J averages}: prose after the formula
+    tail = _TRAILING_TEXT.search(text)  # x \text{ since J averages}: prose after the formula
     if tail and not _starts_with_condition(tail.group(1)) and tail.group(1).strip().lower() not in _FUNCTION_WORDS:
         notes.append(f"removed the trailing remark {tail.group().strip()!r}")
-        text = text[:tail.start()]
+        text = text[: tail.start()]
     return text, notes
 
 

@@ -3,12 +3,15 @@ r"""Text rewrites for spellings the grammar would misread, applied after normali
 - a power on a function name: \tanh^2(z) and \sigma^{2}(z) are (\tanh z)^2, not \tanh^2 times z;
 - Ng's layer, sample and transpose in one superscript: a^{[1](i)T} is (a^{[1](i)})^T.
 """
+
 from __future__ import annotations
 
 import re
 
-_FUNC_POWER = re.compile(r"\\(tanh|sigma|sigmoid|exp|log|ln|phi|psi|cosh|sinh)\s*\^\s*(?:\{\s*(\d)\s*\}|(\d))\s*"
-                         r"(\\left\s*)?\(")
+_FUNC_POWER = re.compile(
+    r"\\(tanh|sigma|sigmoid|exp|log|ln|phi|psi|cosh|sinh)\s*\^\s*(?:\{\s*(\d)\s*\}|(\d))\s*"
+    r"(\\left\s*)?\("
+)
 _SAMPLE_T = re.compile(r"\^\{\s*([\[(]\s*[^{}\[\]()]+?\s*[\])])\s*(\(\s*[a-z]\s*\))\s*(T|\\top|\\intercal|')\s*\}")
 
 
@@ -32,10 +35,10 @@ def _function_powers(text: str) -> str:
         if close is None:
             return text
         right = text.rfind("\\right", open_pos, close)
-        end_arg = right if right != -1 and not text[right + 6:close].strip() else close
+        end_arg = right if right != -1 and not text[right + 6 : close].strip() else close
         power = m.group(2) or m.group(3)
-        new = f"\\left(\\{m.group(1)}({text[open_pos + 1:end_arg]})\\right)^{{{power}}}"
-        text = text[:m.start()] + new + text[close + 1:]
+        new = f"\\left(\\{m.group(1)}({text[open_pos + 1 : end_arg]})\\right)^{{{power}}}"
+        text = text[: m.start()] + new + text[close + 1 :]
         start = m.start() + len(new)
     return text
 

@@ -11,6 +11,7 @@ not know \\odot, cases or \\mathbb{1} (see README).
 >>> exact_scalar(r"\\sigma(z^{(2)})") is None
 True
 """
+
 from __future__ import annotations
 
 import re
@@ -26,6 +27,7 @@ def exact_scalar(latex: str):
         return None
     try:
         from latex2sympy2 import latex2sympy  # heavy (ANTLR runtime): loaded only for forward-pass values
+
         value = latex2sympy(text).doit()
     except Exception:  # latex2sympy2 raises bare Exceptions on what it cannot read
         return None

@@ -9,6 +9,7 @@ Scripts use Unicode super- and subscript characters where every character has on
 ``_(…)`` / ``^(…)`` otherwise (``\mathbf{1}_N`` -> ``𝟏_N``). Unknown commands keep their name
 without the backslash; nothing raises, whatever the input (broken braces included).
 """
+
 from __future__ import annotations
 
 import re
@@ -17,39 +18,190 @@ import unicodedata
 __all__ = ["to_unicode"]
 
 SYMBOLS = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "varepsilon": "ε", "zeta": "ζ",
-    "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
-    "xi": "ξ", "pi": "π", "varpi": "ϖ", "rho": "ρ", "varrho": "ϱ", "sigma": "σ", "varsigma": "ς", "tau": "τ",
-    "upsilon": "υ", "phi": "ϕ", "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ",
-    "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ",
-    "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
-    "partial": "∂", "nabla": "∇", "odot": "⊙", "circ": "∘", "cdot": "·", "times": "×", "otimes": "⊗",
-    "sum": "Σ", "prod": "Π", "int": "∫", "top": "⊤", "intercal": "⊤", "prime": "′", "infty": "∞",
-    "neq": "≠", "ne": "≠", "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥", "approx": "≈", "equiv": "≡",
-    "in": "∈", "notin": "∉", "to": "→", "rightarrow": "→", "Rightarrow": "⇒", "mapsto": "↦",
-    "ldots": "…", "cdots": "⋯", "dots": "…", "|": "‖", "lVert": "‖", "rVert": "‖", "Vert": "‖",
-    "lvert": "|", "rvert": "|", "vert": "|", "pm": "±", "mp": "∓", "ell": "ℓ", "forall": "∀",
-    "exists": "∃", "{": "{", "}": "}", "_": "_", "%": "%", "&": "&", "#": "#", "$": "$",
-    ",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": "  ", "qquad": "   ", "\\": "; ",
-    "langle": "⟨", "rangle": "⟩", "lbrace": "{", "rbrace": "}", "lbrack": "[", "rbrack": "]",
-    "mid": "|", "setminus": "∖", "cup": "∪", "cap": "∩", "subset": "⊂", "emptyset": "∅",
-    "log": "log", "ln": "ln", "exp": "exp", "tanh": "tanh", "sinh": "sinh", "cosh": "cosh",
-    "sin": "sin", "cos": "cos", "max": "max", "min": "min", "det": "det", "tr": "tr",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ϵ",
+    "varepsilon": "ε",
+    "zeta": "ζ",
+    "eta": "η",
+    "theta": "θ",
+    "vartheta": "ϑ",
+    "iota": "ι",
+    "kappa": "κ",
+    "lambda": "λ",
+    "mu": "μ",
+    "nu": "ν",
+    "xi": "ξ",
+    "pi": "π",
+    "varpi": "ϖ",
+    "rho": "ρ",
+    "varrho": "ϱ",
+    "sigma": "σ",
+    "varsigma": "ς",
+    "tau": "τ",
+    "upsilon": "υ",
+    "phi": "ϕ",
+    "varphi": "φ",
+    "chi": "χ",
+    "psi": "ψ",
+    "omega": "ω",
+    "Gamma": "Γ",
+    "Delta": "Δ",
+    "Theta": "Θ",
+    "Lambda": "Λ",
+    "Xi": "Ξ",
+    "Pi": "Π",
+    "Sigma": "Σ",
+    "Upsilon": "Υ",
+    "Phi": "Φ",
+    "Psi": "Ψ",
+    "Omega": "Ω",
+    "partial": "∂",
+    "nabla": "∇",
+    "odot": "⊙",
+    "circ": "∘",
+    "cdot": "·",
+    "times": "×",
+    "otimes": "⊗",
+    "sum": "Σ",
+    "prod": "Π",
+    "int": "∫",
+    "top": "⊤",
+    "intercal": "⊤",
+    "prime": "′",
+    "infty": "∞",
+    "neq": "≠",
+    "ne": "≠",
+    "leq": "≤",
+    "le": "≤",
+    "geq": "≥",
+    "ge": "≥",
+    "approx": "≈",
+    "equiv": "≡",
+    "in": "∈",
+    "notin": "∉",
+    "to": "→",
+    "rightarrow": "→",
+    "Rightarrow": "⇒",
+    "mapsto": "↦",
+    "ldots": "…",
+    "cdots": "⋯",
+    "dots": "…",
+    "|": "‖",
+    "lVert": "‖",
+    "rVert": "‖",
+    "Vert": "‖",
+    "lvert": "|",
+    "rvert": "|",
+    "vert": "|",
+    "pm": "±",
+    "mp": "∓",
+    "ell": "ℓ",
+    "forall": "∀",
+    "exists": "∃",
+    "{": "{",
+    "}": "}",
+    "_": "_",
+    "%": "%",
+    "&": "&",
+    "#": "#",
+    "$": "$",
+    ",": " ",
+    ";": " ",
+    ":": " ",
+    "!": "",
+    " ": " ",
+    "quad": "  ",
+    "qquad": "   ",
+    "\\": "; ",
+    "langle": "⟨",
+    "rangle": "⟩",
+    "lbrace": "{",
+    "rbrace": "}",
+    "lbrack": "[",
+    "rbrack": "]",
+    "mid": "|",
+    "setminus": "∖",
+    "cup": "∪",
+    "cap": "∩",
+    "subset": "⊂",
+    "emptyset": "∅",
+    "log": "log",
+    "ln": "ln",
+    "exp": "exp",
+    "tanh": "tanh",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "sin": "sin",
+    "cos": "cos",
+    "max": "max",
+    "min": "min",
+    "det": "det",
+    "tr": "tr",
 }
 # Commands that only size or style what follows: dropped.
-SIZING = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl",
-          "biggr", "Biggl", "Biggr", "displaystyle", "textstyle", "limits", "nolimits", "middle"}
-ACCENTS = {"tilde": "\u0303", "widetilde": "\u0303", "hat": "\u0302", "widehat": "\u0302", "bar": "\u0304",
-           "overline": "\u0305", "dot": "\u0307", "ddot": "\u0308", "vec": "\u20d7"}
-TEXT_COMMANDS = {"text", "textrm", "textit", "textbf", "mathrm", "mathit", "operatorname", "mathsf",
-                 "mathbf", "boldsymbol", "bm", "mathcal", "mathscr", "mathtt", "mathnormal", "textsf"}
+SIZING = {
+    "left",
+    "right",
+    "big",
+    "Big",
+    "bigg",
+    "Bigg",
+    "bigl",
+    "bigr",
+    "Bigl",
+    "Bigr",
+    "biggl",
+    "biggr",
+    "Biggl",
+    "Biggr",
+    "displaystyle",
+    "textstyle",
+    "limits",
+    "nolimits",
+    "middle",
+}
+ACCENTS = {
+    "tilde": "\u0303",
+    "widetilde": "\u0303",
+    "hat": "\u0302",
+    "widehat": "\u0302",
+    "bar": "\u0304",
+    "overline": "\u0305",
+    "dot": "\u0307",
+    "ddot": "\u0308",
+    "vec": "\u20d7",
+}
+TEXT_COMMANDS = {
+    "text",
+    "textrm",
+    "textit",
+    "textbf",
+    "mathrm",
+    "mathit",
+    "operatorname",
+    "mathsf",
+    "mathbf",
+    "boldsymbol",
+    "bm",
+    "mathcal",
+    "mathscr",
+    "mathtt",
+    "mathnormal",
+    "textsf",
+}
 DOUBLE_STRUCK = {"1": "𝟙", "R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "C": "ℂ", "E": "𝔼", "I": "𝕀"}
 BOLD_DIGITS = {str(d): chr(0x1D7CE + d) for d in range(10)}
 
-SUPERSCRIPT = dict(zip("0123456789+-−=()niabcdefghjklmoprstuvwxyzABDEGHIJKLMNOPRTUVW⊤′",
-                       "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱᵃᵇᶜᵈᵉᶠᵍʰʲᵏˡᵐᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵀ′"))
-SUBSCRIPT = dict(zip("0123456789+-−=()aehijklmnoprstuvxβγρφχ",
-                     "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ"))
+SUPERSCRIPT = dict(
+    zip(
+        "0123456789+-−=()niabcdefghjklmoprstuvwxyzABDEGHIJKLMNOPRTUVW⊤′",
+        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ⁿⁱᵃᵇᶜᵈᵉᶠᵍʰʲᵏˡᵐᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵀ′",
+    )
+)
+SUBSCRIPT = dict(zip("0123456789+-−=()aehijklmnoprstuvxβγρφχ", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ"))
 UNICODE_OPERATORS = {"-": "−", "*": "∗"}
 _TOKEN = re.compile(r"\\([A-Za-z]+|.)|(\s+)|(.)", re.S)
 MAX_DEPTH = 60
@@ -159,12 +311,12 @@ class _Reader:
     def command(self, name: str) -> str:
         if name in SIZING:
             nxt = self.peek()
-            if nxt is not None and nxt[2] == ".":          # \left. and \right.
+            if nxt is not None and nxt[2] == ".":  # \left. and \right.
                 self.i += 1
             return ""
         if name == "frac" or name in ("dfrac", "tfrac"):
             num, den = self.group().strip(), self.group().strip()
-            if num.startswith("∂") and den.startswith("∂"):      # a derivative reads as ∂J/∂W
+            if num.startswith("∂") and den.startswith("∂"):  # a derivative reads as ∂J/∂W
                 return f"{_wrap(num.replace(' ', ''))}/{_wrap(den.replace(' ', ''))}"
             return f"({_wrap(num)}/{_wrap(den)})"
         if name == "sqrt":

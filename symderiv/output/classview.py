@@ -12,6 +12,7 @@ diagnosis code (``check["diagnosis"]``); an incorrect part without one counts as
 check could not decide (timeout, error), when the numeric and symbolic checks disagree, or
 when a TA has overridden it.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -53,14 +54,18 @@ def mistake_name(code: str | None) -> str:
 class PartSummary:
     quantity: str
     scored: bool
-    counts: tuple[tuple[str, int], ...]            # (verdict, students) in VERDICTS order
-    mistakes: tuple[tuple[str, str, int, str], ...]     # (code, name, students, one student's feedback)
+    counts: tuple[tuple[str, int], ...]  # (verdict, students) in VERDICTS order
+    mistakes: tuple[tuple[str, str, int, str], ...]  # (code, name, students, one student's feedback)
     mean_points: float | None
 
     def to_dict(self) -> dict:
-        return {"quantity": self.quantity, "scored": self.scored, "counts": dict(self.counts),
-                "mistakes": [{"diagnosis": c, "name": n, "students": k, "example": e} for c, n, k, e in self.mistakes],
-                "mean_points": None if self.mean_points is None else round(self.mean_points, 4)}
+        return {
+            "quantity": self.quantity,
+            "scored": self.scored,
+            "counts": dict(self.counts),
+            "mistakes": [{"diagnosis": c, "name": n, "students": k, "example": e} for c, n, k, e in self.mistakes],
+            "mean_points": None if self.mean_points is None else round(self.mean_points, 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,13 @@ class Flag:
     line: int | None = None
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "student": self.student, "quantity": self.quantity, "reason": self.reason,
-                "line": self.line}
+        return {
+            "file": self.file,
+            "student": self.student,
+            "quantity": self.quantity,
+            "reason": self.reason,
+            "line": self.line,
+        }
 
 
 @dataclass(frozen=True)
@@ -85,21 +95,28 @@ class ClassView:
     max_score: float
     parts: tuple[PartSummary, ...]
     flagged: tuple[Flag, ...]
-    unreadable: tuple[tuple[str, str], ...]          # (file, error)
+    unreadable: tuple[tuple[str, str], ...]  # (file, error)
     overrides: int = 0
 
     def to_dict(self) -> dict:
-        return {"problem": self.problem, "submissions": self.submissions, "graded": self.graded,
-                "mean": None if self.mean is None else round(self.mean, 4), "max_score": self.max_score,
-                "parts": [p.to_dict() for p in self.parts], "flagged": [f.to_dict() for f in self.flagged],
-                "unreadable": [{"file": f, "error": e} for f, e in self.unreadable], "overrides": self.overrides}
+        return {
+            "problem": self.problem,
+            "submissions": self.submissions,
+            "graded": self.graded,
+            "mean": None if self.mean is None else round(self.mean, 4),
+            "max_score": self.max_score,
+            "parts": [p.to_dict() for p in self.parts],
+            "flagged": [f.to_dict() for f in self.flagged],
+            "unreadable": [{"file": f, "error": e} for f, e in self.unreadable],
+            "overrides": self.overrides,
+        }
 
 
 def review_reason(part) -> str | None:
     """Why a person should look at this part, or None."""
     if part.override:
         return "overridden by a TA"
-    if getattr(part, "review", None):       # a part whose grading asked for a person itself
+    if getattr(part, "review", None):  # a part whose grading asked for a person itself
         return part.review
     if part.verdict == "unparseable":
         return "unparseable"
@@ -108,8 +125,9 @@ def review_reason(part) -> str | None:
     symbolic = (check.get("symbolic") or {}).get("status")
     if symbolic in ("timeout", "error"):
         return "the symbolic check could not decide"
-    if (numeric == "equal" and symbolic == "different") or (numeric in ("different", "no-typecheck")
-                                                           and symbolic == "equal"):
+    if (numeric == "equal" and symbolic == "different") or (
+        numeric in ("different", "no-typecheck") and symbolic == "equal"
+    ):
         return "the numeric and symbolic checks disagree"
     return None
 
@@ -140,14 +158,31 @@ def class_view(reports, problem) -> ClassView:
                 mistakes[code] += 1
                 examples.setdefault(code, part.feedback)
         order = sorted(mistakes.items(), key=lambda kv: (-kv[1], str(kv[0])))
-        summaries.append(PartSummary(
-            qid, scored, tuple((v, verdicts[v]) for v in VERDICTS if scored or v != "missing")
-            + tuple((v, n) for v, n in verdicts.items() if v not in VERDICTS),
-            tuple((code or "", mistake_name(code), n, examples[code]) for code, n in order),
-            sum(points) / len(graded) if scored and graded else None))
-    flagged = tuple(Flag(r.file, _student(r), p.quantity, reason, p.line)
-                    for r in graded for p in r.parts if (reason := review_reason(p)))
+        summaries.append(
+            PartSummary(
+                qid,
+                scored,
+                tuple((v, verdicts[v]) for v in VERDICTS if scored or v != "missing")
+                + tuple((v, n) for v, n in verdicts.items() if v not in VERDICTS),
+                tuple((code or "", mistake_name(code), n, examples[code]) for code, n in order),
+                sum(points) / len(graded) if scored and graded else None,
+            )
+        )
+    flagged = tuple(
+        Flag(r.file, _student(r), p.quantity, reason, p.line)
+        for r in graded
+        for p in r.parts
+        if (reason := review_reason(p))
+    )
     mean = sum(r.score for r in graded) / len(graded) if graded else None
-    return ClassView(problem.id, len(reports), len(graded), mean, float(len(problem.parts)), tuple(summaries),
-                     flagged, tuple((r.file, r.error) for r in reports if r.error),
-                     sum(1 for r in graded for p in r.parts if p.override))
+    return ClassView(
+        problem.id,
+        len(reports),
+        len(graded),
+        mean,
+        float(len(problem.parts)),
+        tuple(summaries),
+        flagged,
+        tuple((r.file, r.error) for r in reports if r.error),
+        sum(1 for r in graded for p in r.parts if p.override),
+    )

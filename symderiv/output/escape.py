@@ -18,6 +18,7 @@ become live code in any of them (issue 10).
 >>> print(terminal_text("a" + chr(27) + "[31mb"))
 a\x1b[31mb
 """
+
 from __future__ import annotations
 
 import re
@@ -25,15 +26,53 @@ import unicodedata
 
 __all__ = ["escape_text", "latex_comment", "csv_cell", "terminal_text", "display_name", "safe_data"]
 
-_UNICODE_TEXT = {"−": "-", "–": "--", "—": "---", "…": r"\ldots{}", "‘": "`", "’": "'", "“": "``",
-                 "”": "''", "×": r"$\times$", "·": r"$\cdot$", "⋅": r"$\cdot$", "⊙": r"$\odot$",
-                 "∘": r"$\circ$", "‖": r"$\|$", "≠": r"$\neq$", "≤": r"$\leq$", "≥": r"$\geq$",
-                 "∂": r"$\partial$", "∑": r"$\sum$", "→": r"$\to$", "⇒": r"$\Rightarrow$",
-                 "∈": r"$\in$", "²": r"$^2$", "ᵀ": r"$^T$", "√": r"$\surd$", "∞": r"$\infty$",
-                 "✓": "", "✗": "", "\u00a0": "~"}
-_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-            "<": r"$<$", ">": r"$>$", "|": r"$|$"}
+_UNICODE_TEXT = {
+    "−": "-",
+    "–": "--",
+    "—": "---",
+    "…": r"\ldots{}",
+    "‘": "`",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+    "×": r"$\times$",
+    "·": r"$\cdot$",
+    "⋅": r"$\cdot$",
+    "⊙": r"$\odot$",
+    "∘": r"$\circ$",
+    "‖": r"$\|$",
+    "≠": r"$\neq$",
+    "≤": r"$\leq$",
+    "≥": r"$\geq$",
+    "∂": r"$\partial$",
+    "∑": r"$\sum$",
+    "→": r"$\to$",
+    "⇒": r"$\Rightarrow$",
+    "∈": r"$\in$",
+    "²": r"$^2$",
+    "ᵀ": r"$^T$",
+    "√": r"$\surd$",
+    "∞": r"$\infty$",
+    "✓": "",
+    "✗": "",
+    "\u00a0": "~",
+}
+_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"$<$",
+    ">": r"$>$",
+    "|": r"$|$",
+}
+
 
 def escape_text(text: str) -> str:
     """Plain text (titles, messages, ids) for LaTeX's text mode, in ASCII that pdflatex reads."""
@@ -66,7 +105,7 @@ def csv_cell(text) -> str:
     """A text cell a spreadsheet cannot run: a leading = + - @ tab or CR is quoted away (OWASP)."""
     text = str(text)
     active = text.startswith(_CSV_ACTIVE)
-    text = terminal_text(text)          # a CSV is also read on a terminal: no raw control characters
+    text = terminal_text(text)  # a CSV is also read on a terminal: no raw control characters
     return "'" + text if active else text
 
 
@@ -75,8 +114,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def display_name(text: str) -> str:
     """A file name (or any text) that UTF-8 can encode: undecodable bytes as \\xNN."""
-    return _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xdc00:02x}" if ord(m.group()) >= 0xdc80
-                          else f"\\u{ord(m.group()):04x}", str(text))
+    return _SURROGATE.sub(
+        lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}" if ord(m.group()) >= 0xDC80 else f"\\u{ord(m.group()):04x}",
+        str(text),
+    )
 
 
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")

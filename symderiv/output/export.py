@@ -27,6 +27,7 @@ claim (parsed and re-printed: normalised), and the parts still open listed by na
 A submission that could not be graded gets a document that says so (every submission
 has a file, and the list returned names them all).
 """
+
 from __future__ import annotations
 
 import re
@@ -52,14 +53,24 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \allowdisplaybreaks
 \renewcommand{\labelitemi}{$\bullet$}
 """
-ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "the logistic sigmoid", "tanh": "tanh",
-                    "softmax": "softmax", "softplus": "softplus", "identity": "the identity"}
-LOSS_TEXT = {"cross-entropy": "cross-entropy of the output against the one-hot labels {labels}",
-             "bce": "binary cross-entropy of the output against the labels {labels}",
-             "mse": "squared error of the output against the targets {labels}",
-             "generic": "a generic smooth cost of the output"}
+ACTIVATION_NAMES = {
+    "relu": "ReLU",
+    "sigmoid": "the logistic sigmoid",
+    "tanh": "tanh",
+    "softmax": "softmax",
+    "softplus": "softplus",
+    "identity": "the identity",
+}
+LOSS_TEXT = {
+    "cross-entropy": "cross-entropy of the output against the one-hot labels {labels}",
+    "bce": "binary cross-entropy of the output against the labels {labels}",
+    "mse": "squared error of the output against the targets {labels}",
+    "generic": "a generic smooth cost of the output",
+}
 READINGS = {"columns": "samples as columns", "rows": "samples as rows", "single": "one sample"}
 OPEN_VERDICTS = ("incorrect", "unparseable", "missing", "undecided")
+
+
 def feedback_latex(text: str) -> str:
     """Feedback for a LaTeX document: prose escaped, each formula typeset from its parsed tree
     (never pasted: student LaTeX does not reach pdflatex), or as Unicode text when it does not parse."""
@@ -93,6 +104,7 @@ def inline_math(node: Node) -> str:
 
 # ---- trees the document is built from -------------------------------------------------
 
+
 def parse_tree(latex: str) -> Node:
     return parse_lenient(latex).tree
 
@@ -100,7 +112,7 @@ def parse_tree(latex: str) -> Node:
 def size_node(size) -> Node:
     if isinstance(size, int):
         return Num(size)
-    m = re.fullmatch(r"([A-Za-z])(\d+)", size)          # n0 -> n_0
+    m = re.fullmatch(r"([A-Za-z])(\d+)", size)  # n0 -> n_0
     return Sym(m.group(1), indices=(Num(int(m.group(2))),)) if m else Sym(size)
 
 
@@ -123,8 +135,9 @@ def quantity_lhs(problem: Problem, q: Quantity) -> Node:
     wrt = parse_tree(q.wrt)
     if q.kind == "jacobian":
         of = parse_tree(q.of)
-        if (len(q.indices) == 2 and isinstance(of, Sym) and isinstance(wrt, Sym)
-                and not of.indices and not wrt.indices):   # entry (i, j) = d of_i / d wrt_j
+        if (
+            len(q.indices) == 2 and isinstance(of, Sym) and isinstance(wrt, Sym) and not of.indices and not wrt.indices
+        ):  # entry (i, j) = d of_i / d wrt_j
             of, wrt = replace(of, indices=(Sym(q.indices[0]),)), replace(wrt, indices=(Sym(q.indices[1]),))
         return Deriv(of, wrt)
     return Deriv(objective_symbol(problem, q.of), wrt)
@@ -142,16 +155,24 @@ def _activation(problem: Problem, k: int) -> Node:
 def network_items(problem: Problem) -> list[str]:
     """The network as itemize entries, every formula built as a tree from the Problem's fields."""
     n = problem.notation
-    items = [f"Input: {inline_math(Sym('a', layer=Num(n.pre_label(0))))} with "
-             f"{inline_math(size_node(problem.input_size))} features."]
+    items = [
+        f"Input: {inline_math(Sym('a', layer=Num(n.pre_label(0))))} with "
+        f"{inline_math(size_node(problem.input_size))} features."
+    ]
     for k, (size, act) in enumerate(problem.layers, start=1):
         out, inp, wl = Num(n.pre_label(k)), Num(n.pre_label(k - 1)), Num(n.weight_label(k))
         b = Sym("b", layer=wl)
         if n.weight_layout == "in-out":
             i, j = Sym("i"), Sym("j")
             z = Sym("z", layer=out, indices=(j,))
-            rhs = Add((Sum(Product((Sym("a", layer=inp, indices=(i,)), Sym("w", layer=wl, indices=(i, j))),
-                                   ("juxt",)), "i"), replace(b, indices=(j,))))
+            rhs = Add(
+                (
+                    Sum(
+                        Product((Sym("a", layer=inp, indices=(i,)), Sym("w", layer=wl, indices=(i, j))), ("juxt",)), "i"
+                    ),
+                    replace(b, indices=(j,)),
+                )
+            )
             a = Sym("a", layer=out, indices=(j,))
         else:
             w = Sym("W" if size != 1 else "w", layer=wl)
@@ -161,18 +182,22 @@ def network_items(problem: Problem) -> list[str]:
         applied = replace(g, args=(z,))
         # a generic key's activations (tanh, softplus, …) are only the test instances, not the problem
         named = "" if g.func == act or problem.generic_symbolic else f", {escape_text(ACTIVATION_NAMES.get(act, act))}"
-        items.append(f"Layer {k}: {inline_math(Compare(z, '=', rhs))}, {inline_math(Compare(a, '=', applied))}{named}; "
-                     f"{inline_math(size_node(size))} {'unit' if size == 1 else 'units'}.")
+        items.append(
+            f"Layer {k}: {inline_math(Compare(z, '=', rhs))}, {inline_math(Compare(a, '=', applied))}{named}; "
+            f"{inline_math(size_node(size))} {'unit' if size == 1 else 'units'}."
+        )
     labels = inline_math(Sym(n.labels[0])) if n.labels else "$y$"
     items.append("Loss: " + LOSS_TEXT.get(problem.loss, escape_text(problem.loss)).format(labels=labels) + ".")
     for key, _ in n.objectives:
         averaged, regularised = OBJECTIVES.get(key, (False, False))
         sym = objective_symbol(problem, key)
         if regularised and problem.regulariser:
-            norms = tuple(Pow(Norm(Sym("W", layer=Num(n.weight_label(k))), "F"), Num(2))
-                          for k in range(1, problem.depth + 1))
-            coefficient = problem.regulariser if problem.regulariser in GREEK or len(problem.regulariser) == 1 \
-                else "lambda"
+            norms = tuple(
+                Pow(Norm(Sym("W", layer=Num(n.weight_label(k))), "F"), Num(2)) for k in range(1, problem.depth + 1)
+            )
+            coefficient = (
+                problem.regulariser if problem.regulariser in GREEK or len(problem.regulariser) == 1 else "lambda"
+            )
             reg = Product((Sym(coefficient), Add(norms) if len(norms) > 1 else norms[0]), ("juxt",))
             what = f"{inline_math(Compare(sym, '=', Add((objective_symbol(problem, 'J'), reg))))} (regularised)"
         elif averaged:
@@ -181,12 +206,18 @@ def network_items(problem: Problem) -> list[str]:
             what = f"{inline_math(sym)}: the loss of one sample" if key == "L" else f"{inline_math(sym)}: the cost"
         items.append("Objective " + what + ".")
     l, one = Sym("l"), Num(1)
-    source, target = ((l, Add((l, one))) if n.weight_number == "input" else (Add((l, Neg(one))), l))
+    source, target = (l, Add((l, one))) if n.weight_number == "input" else (Add((l, Neg(one))), l)
     weight = Sym("w" if n.weight_layout == "in-out" else "W", layer=l)
-    items.append(f"Numbering: the input is {inline_math(Sym('a', layer=Num(n.input_number)))}; {inline_math(weight)} maps "
-                 f"{inline_math(Sym('a', layer=source))} to {inline_math(Sym('z', layer=target))}"
-                 + (f"; {inline_math(replace(weight, indices=(Sym('i'), Sym('j'))))} connects unit $i$ of the layer "
-                    f"below to unit $j$." if n.weight_layout == "in-out" else "."))
+    items.append(
+        f"Numbering: the input is {inline_math(Sym('a', layer=Num(n.input_number)))}; {inline_math(weight)} maps "
+        f"{inline_math(Sym('a', layer=source))} to {inline_math(Sym('z', layer=target))}"
+        + (
+            f"; {inline_math(replace(weight, indices=(Sym('i'), Sym('j'))))} connects unit $i$ of the layer "
+            f"below to unit $j$."
+            if n.weight_layout == "in-out"
+            else "."
+        )
+    )
     return items
 
 
@@ -196,6 +227,7 @@ def display(lhs: Node, rhs: Node, label: str) -> str:
 
 
 # ---- per submission --------------------------------------------------------------------
+
 
 def _part_display(problem: Problem, q: Quantity, claim: str, label: str) -> list[str]:
     """The student's claim re-typeset from its tree; several component values as a list."""
@@ -207,16 +239,28 @@ def _part_display(problem: Problem, q: Quantity, claim: str, label: str) -> list
         return [f"\\noindent (The claim could not be re-typeset: {escape_text(exc.reason)}.)\\par"]
     if len(trees) == 1:
         return [display(lhs, trees[0], label)]
-    return [f"\\noindent {inline_math(lhs)}, the components given: " + ", ".join(inline_math(t) for t in trees) + ".\\par"]
+    return [
+        f"\\noindent {inline_math(lhs)}, the components given: " + ", ".join(inline_math(t) for t in trees) + ".\\par"
+    ]
 
 
 def submission_document(report, problem: Problem) -> str:
     """One submission's correct parts (normalised) and the parts still open, as a document."""
     name = Path(report.file).name
-    lines = [f"% Generated by `symderiv grade --export-latex` for {latex_comment(report.file)}.", PREAMBLE.rstrip(),
-             f"\\title{{{escape_text(problem.title or problem.id)}}}",
-             (f"\\author{{{escape_text(report.student.label)}}}" if getattr(report, "student", None)
-              else f"\\author{{\\texttt{{{escape_text(name)}}}}}"), "\\date{}", "\\begin{document}", "\\maketitle", ""]
+    lines = [
+        f"% Generated by `symderiv grade --export-latex` for {latex_comment(report.file)}.",
+        PREAMBLE.rstrip(),
+        f"\\title{{{escape_text(problem.title or problem.id)}}}",
+        (
+            f"\\author{{{escape_text(report.student.label)}}}"
+            if getattr(report, "student", None)
+            else f"\\author{{\\texttt{{{escape_text(name)}}}}}"
+        ),
+        "\\date{}",
+        "\\begin{document}",
+        "\\maketitle",
+        "",
+    ]
     if report.error:
         lines += [f"\\noindent\\textbf{{Not graded:}} {escape_text(report.error)}\\par", "", "\\end{document}"]
         return "\n".join(lines) + "\n"
@@ -230,15 +274,16 @@ def submission_document(report, problem: Problem) -> str:
         for part in done:
             q = problem.quantity(part.quantity)
             lines += _part_display(problem, q, part.claim, eq_label("eq", problem.id, part.quantity))
-            note = ("correct" if part.verdict == "correct"
-                    else f"correct up to layout: {feedback_latex(part.feedback)}")
+            note = "correct" if part.verdict == "correct" else f"correct up to layout: {feedback_latex(part.feedback)}"
             where = f" (line {part.line})" if part.line else ""
             lines += [f"\\noindent{{\\small \\texttt{{{escape_text(part.quantity)}}}{where}: {note}}}", ""]
     lines += ["\\section*{Still open}"]
     if still_open:
         lines.append("\\begin{itemize}")
-        lines += [f"  \\item \\texttt{{{escape_text(p.quantity)}}} ({escape_text(p.verdict)}): "
-                  f"{feedback_latex(p.feedback)}" for p in still_open]
+        lines += [
+            f"  \\item \\texttt{{{escape_text(p.quantity)}}} ({escape_text(p.verdict)}): {feedback_latex(p.feedback)}"
+            for p in still_open
+        ]
         lines.append("\\end{itemize}")
     else:
         lines.append("Nothing: every part is correct.")

@@ -5,6 +5,7 @@ Formulas are Unicode in text and Markdown (``W⁽²⁾ᵀ``), MathML in HTML; th
 final answers are shown as they wrote them, rendered. A student's file name comes from their
 name and id where known (``smithjane-123456.md``), else from the submission's path.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,8 +46,12 @@ def feedback_markdown(report, problem, short: str | None = None) -> str:
     out = [f"# {problem.title}: feedback for {who(report, short)}", ""]
     if report.error:
         return "\n".join(out + [f"This submission could not be graded: {report.error}", ""])
-    out += [f"**Score: {points_text(report.score, report.max_score)}**", "",
-            "| Part | Verdict | Points | Your answer | Feedback |", "|---|---|---|---|---|"]
+    out += [
+        f"**Score: {points_text(report.score, report.max_score)}**",
+        "",
+        "| Part | Verdict | Points | Your answer | Feedback |",
+        "|---|---|---|---|---|",
+    ]
     for p in report.parts:
         points = points_text(p.points, p.max_points) if p.max_points else "optional"
         verdict = f"{MARKS.get(p.verdict, '?')} {p.verdict}" + (" (set by a TA)" if p.override else "")

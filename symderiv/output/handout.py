@@ -13,6 +13,7 @@ export is refused (SymderivError naming the file and the quantity).
     text, summary = export_document([Path("derivations/softmax-2layer.toml")])
     Path("solutions.tex").write_text(text)      # then: pdflatex solutions.tex
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,13 +47,17 @@ def how_verified(problem: Problem, q: Quantity, r: QuantityResult) -> str:
     sizes = ", ".join(inline_math(Compare(size_node(k), "=", Num(v))) for k, v in problem.symbolic_sizes)
     layers = "".join(f" for ${to_latex(Sym(name))} = {', '.join(map(str, vals))}$" for name, vals in q.layers)
     if q.kind == "value":
-        return (f"verified on the given weights and input, numerically and exactly with SymPy "
-                f"({escape_text(r.symbolic_detail)}).")
+        return (
+            f"verified on the given weights and input, numerically and exactly with SymPy "
+            f"({escape_text(r.symbolic_detail)})."
+        )
     numeric = READINGS.get(r.reading or "", escape_text(r.reading or ""))
     if r.numeric_max_rel_err is not None:
         numeric += f"; max.\\ relative error ${sci_number(r.numeric_max_rel_err)}$"
-    return (f"verified{layers} numerically ({numeric}) and symbolically with SymPy on {sizes}; "
-            f"backprop vs.\\ central differences: ${sci_number(r.gradcheck_max_rel_err)}$.")
+    return (
+        f"verified{layers} numerically ({numeric}) and symbolically with SymPy on {sizes}; "
+        f"backprop vs.\\ central differences: ${sci_number(r.gradcheck_max_rel_err)}$."
+    )
 
 
 def describe(problem: Problem, q: Quantity) -> str:
@@ -72,7 +77,7 @@ def _split_chain(step: str) -> list[str]:
     pieces, depth, start = [], 0, 0
     for i, ch in enumerate(step):
         depth += ch in "{([" and 1 or (-1 if ch in "})]" else 0)
-        if ch == "=" and depth == 0 and step[i - 1:i] not in ("\\", "<", ">", "!"):
+        if ch == "=" and depth == 0 and step[i - 1 : i] not in ("\\", "<", ">", "!"):
             pieces.append(step[start:i])
             start = i + 1
     pieces.append(step[start:])
@@ -100,7 +105,7 @@ def _verify(problem: Problem, on_result) -> list[tuple[Quantity, QuantityResult 
     for q in problem.quantities:
         try:
             r = verify_quantity(problem, q, grad_err)
-        except SymderivError as exc:         # a claim that cannot be read: not verified
+        except SymderivError as exc:  # a claim that cannot be read: not verified
             out.append((q, None, str(exc)))
             continue
         if on_result:
@@ -111,18 +116,24 @@ def _verify(problem: Problem, on_result) -> list[tuple[Quantity, QuantityResult 
 
 def problem_section(problem: Problem, verified, labels: set[str]) -> tuple[str, str, int, list[str]]:
     """(the body's section, its appendix entries, equations typeset, ids left out)."""
-    body = [f"\\section{{{escape_text(problem.title or problem.id)}}}\\label{{{eq_label('sec', problem.id)}}}", "",
-            "\\subsection*{Problem}"]
+    body = [
+        f"\\section{{{escape_text(problem.title or problem.id)}}}\\label{{{eq_label('sec', problem.id)}}}",
+        "",
+        "\\subsection*{Problem}",
+    ]
     if problem.statement:
         body += [problem.statement, ""]
-    if problem.model is None:      # a [model] key's statement is its description; it declares no layers
+    if problem.model is None:  # a [model] key's statement is its description; it declares no layers
         body += ["\\noindent The network:", "\\begin{itemize}"]
         body += [f"  \\item {item}" for item in network_items(problem)]
         body += ["\\end{itemize}", ""]
     body += ["\\subsection*{Solution}"]
-    appendix = [f"\\subsection*{{{escape_text(problem.title or problem.id)}}}",
-                f"\\noindent Answer key \\texttt{{{escape_text(problem.id)}}} "
-                f"(\\texttt{{{escape_text(Path(problem.path).name)}}}).", "\\begin{itemize}"]
+    appendix = [
+        f"\\subsection*{{{escape_text(problem.title or problem.id)}}}",
+        f"\\noindent Answer key \\texttt{{{escape_text(problem.id)}}} "
+        f"(\\texttt{{{escape_text(Path(problem.path).name)}}}).",
+        "\\begin{itemize}",
+    ]
     count, left_out, notes = 0, [], []
     for q, r, reason in verified:
         if r is not None and r.ok:
@@ -137,13 +148,17 @@ def problem_section(problem: Problem, verified, labels: set[str]) -> tuple[str, 
                 labels.add(label)
                 steps = worked_steps(q)
                 body += ["\\noindent " + words] + ([steps] if steps else []) + [display(lhs, rhs, label), ""]
-                appendix.append(f"  \\item Equation~\\eqref{{{label}}} (\\texttt{{{escape_text(q.id)}}}): "
-                                f"{how_verified(problem, q, r)}")
+                appendix.append(
+                    f"  \\item Equation~\\eqref{{{label}}} (\\texttt{{{escape_text(q.id)}}}): "
+                    f"{how_verified(problem, q, r)}"
+                )
                 count += 1
                 continue
         left_out.append(q.id)
-        notes.append(f"  \\item \\textbf{{Not verified:}} \\texttt{{{escape_text(q.id)}}} --- "
-                     f"{escape_text(reason or 'verification failed')}")
+        notes.append(
+            f"  \\item \\textbf{{Not verified:}} \\texttt{{{escape_text(q.id)}}} --- "
+            f"{escape_text(reason or 'verification failed')}"
+        )
     if not count:
         body.append("No result of this problem could be verified, so none is shown.")
     appendix += notes + ["\\end{itemize}", ""]
@@ -166,8 +181,10 @@ def export_document(files, strict: bool = False, *, on_result=None, evidence: bo
         verified = _verify(problem, on_result)
         for q, r, reason in verified:
             if strict and not (r is not None and r.ok):
-                raise SymderivError(f"{path}:{q.line}: quantity {q.id!r} is not verified ({reason}); "
-                                    f"--strict exports only verified results")
+                raise SymderivError(
+                    f"{path}:{q.line}: quantity {q.id!r} is not verified ({reason}); "
+                    f"--strict exports only verified results"
+                )
         with latex_style(layer_brackets=layer_brackets(problem), indicator="\\mathbf{1}"):
             text, evidence_text, count, missing = problem_section(problem, verified, labels)
         if strict and missing:
@@ -182,16 +199,25 @@ def export_document(files, strict: bool = False, *, on_result=None, evidence: bo
     if left_out:
         summary += f"; left out (not verified): {', '.join(left_out)}"
     sources = ", ".join(str(f) for f in files)
-    head = (f"% Generated by `symderiv export` from {latex_comment(sources)}.\n"
-            f"% {exported} numbered equations: each was verified by `symderiv verify`.\n")
+    head = (
+        f"% Generated by `symderiv export` from {latex_comment(sources)}.\n"
+        f"% {exported} numbered equations: each was verified by `symderiv verify`.\n"
+    )
     body = "\n".join(sections)
     if evidence:
-        body += ("\n\\appendix\n\\section*{Verification}\n\\noindent Every numbered result was checked by "
-                 "\\texttt{symderiv verify} against ground truth computed from the network's declaration: "
-                 "numerically at random points (and backpropagation against central differences) and "
-                 "symbolically with SymPy on small explicit matrices.\n\n" + "\n".join(appendix))
-    title = "Backpropagation: solutions" if len(files) > 1 else \
-        f"{escape_text(load_problem_file(files[0]).title or 'Backpropagation')}: solutions"
-    doc = (head + PREAMBLE + f"\\title{{{title}}}\n\\date{{}}\n"
-           "\\begin{document}\n\\maketitle\n\n" + body + "\n\\end{document}\n")
+        body += (
+            "\n\\appendix\n\\section*{Verification}\n\\noindent Every numbered result was checked by "
+            "\\texttt{symderiv verify} against ground truth computed from the network's declaration: "
+            "numerically at random points (and backpropagation against central differences) and "
+            "symbolically with SymPy on small explicit matrices.\n\n" + "\n".join(appendix)
+        )
+    title = (
+        "Backpropagation: solutions"
+        if len(files) > 1
+        else f"{escape_text(load_problem_file(files[0]).title or 'Backpropagation')}: solutions"
+    )
+    doc = (
+        head + PREAMBLE + f"\\title{{{title}}}\n\\date{{}}\n"
+        "\\begin{document}\n\\maketitle\n\n" + body + "\n\\end{document}\n"
+    )
     return doc, summary

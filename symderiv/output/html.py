@@ -13,6 +13,7 @@ convert (`\\frac{1}{`) is shown as its escaped source in a <code> element instea
 
 `problem` needs only `.id`, `.title` and `.parts` (a `symderiv.truth.problem.Problem`).
 """
+
 from __future__ import annotations
 
 import re
@@ -40,17 +41,27 @@ COLOURS = {
 }
 
 _MATHML_TAG = re.compile(r"m[a-z]+|none")
-_MATHML_ATTRS = frozenset("""
+_MATHML_ATTRS = frozenset(
+    """
     display displaystyle scriptlevel mathvariant mathsize mathcolor mathbackground stretchy fence
     form separator largeop movablelimits symmetric minsize maxsize accent accentunder lspace rspace
     width height depth voffset linebreak linethickness notation columnalign rowalign columnlines
     rowlines columnspacing rowspacing frame equalrows equalcolumns
-""".split())
+""".split()
+)
 _CHAR_REF = re.compile(r"&amp;(#x[0-9A-Fa-f]{1,6}|#[0-9]{1,7});")
-_RESERVED = {"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-             *(f"lpt{i}" for i in range(1, 10))}
+_RESERVED = {
+    "index",
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(1, 10)),
+    *(f"lpt{i}" for i in range(1, 10)),
+}
 
-CSS = """
+CSS = (
+    """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
        margin: 2em auto; max-width: 1150px; padding: 0 1em; }
 h1 { font-size: 1.5em; margin-bottom: .2em; word-break: break-all; }
@@ -62,7 +73,9 @@ th { background: #f6f8fa; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.mark { text-align: center; font-weight: bold; }
 .v { font-weight: 600; white-space: nowrap; }
-""" + "".join(f".v-{v} {{ color: {fg}; background: {bg}; }}\n" for v, (fg, bg) in COLOURS.items()) + """
+"""
+    + "".join(f".v-{v} {{ color: {fg}; background: {bg}; }}\n" for v, (fg, bg) in COLOURS.items())
+    + """
 .imath math { font-size: 1.1em; }
 th.feedback { min-width: 16em; }
 .override { color: #6639ba; font-size: .9em; }
@@ -83,9 +96,11 @@ tfoot td, tfoot th { background: #f6f8fa; font-size: .92em; }
 .legend span { display: inline-block; padding: 0 .5em; margin-right: .4em; border-radius: 4px; }
 a { color: #0969da; }
 """
+)
 
 
 # ---- math ----------------------------------------------------------------------------
+
 
 def math_html(latex: str) -> str:
     """`latex` as inline MathML, or as escaped source in <code> when it does not convert."""
@@ -95,7 +110,7 @@ def math_html(latex: str) -> str:
         root = convert_to_element(latex)
         root.set("displaystyle", "true")
         return f'<div class="math">{_serialise(root)}</div>'
-    except Exception:       # the converter raises many kinds on broken input (and RecursionError)
+    except Exception:  # the converter raises many kinds on broken input (and RecursionError)
         return f'<code class="latex">{escape(latex)}</code>'
 
 
@@ -104,21 +119,24 @@ def inline_math_html(latex: str) -> str:
     try:
         root = convert_to_element(latex)
         return f'<span class="imath">{_serialise(root)}</span>'
-    except Exception:       # the converter raises many kinds on broken input (and RecursionError)
+    except Exception:  # the converter raises many kinds on broken input (and RecursionError)
         return escape(to_unicode(latex))
 
 
 def feedback_html(text: str) -> str:
     """Feedback prose, escaped, with each formula in it as MathML (notation/mathtext.py finds them)."""
-    return "".join(inline_math_html(informal_to_latex(piece)) if kind == MATH else escape(piece, quote=False)
-                   for kind, piece in split_math(text or ""))
+    return "".join(
+        inline_math_html(informal_to_latex(piece)) if kind == MATH else escape(piece, quote=False)
+        for kind, piece in split_math(text or "")
+    )
 
 
 def _serialise(el: Element) -> str:
     if not _MATHML_TAG.fullmatch(el.tag):
         raise ValueError(f"not a MathML element: {el.tag!r}")
-    attrs = "".join(f' {k}="{escape(v)}"' for k, v in el.attrib.items()
-                    if k in _MATHML_ATTRS or (k == "xmlns" and el.tag == "math"))
+    attrs = "".join(
+        f' {k}="{escape(v)}"' for k, v in el.attrib.items() if k in _MATHML_ATTRS or (k == "xmlns" and el.tag == "math")
+    )
     inner = _text(el.text) + "".join(_serialise(child) + _text(child.tail) for child in el)
     return f"<{el.tag}{attrs}>{inner}</{el.tag}>"
 
@@ -129,6 +147,7 @@ def _text(s: str | None) -> str:
 
 
 # ---- names -----------------------------------------------------------------------------
+
 
 def short_names(files: list[str]) -> list[str]:
     """The files relative to the folder they all share (`/home/ta/hw/a/sub.md` -> `a/sub.md`)."""
@@ -142,8 +161,7 @@ def short_names(files: list[str]) -> list[str]:
         while k < min(len(common), len(parts)) and common[k] == parts[k]:
             k += 1
         common = common[:k]
-    return [PurePath(*p.parts[len(common):]).as_posix() if len(p.parts) > len(common) else p.name
-            for p in paths]
+    return [PurePath(*p.parts[len(common) :]).as_posix() if len(p.parts) > len(common) else p.name for p in paths]
 
 
 def page_names(files: list[str], students=None) -> list[str]:
@@ -179,11 +197,14 @@ def who(report, short: str | None = None) -> str:
 
 # ---- pages -----------------------------------------------------------------------------
 
+
 def document(title: str, body: str) -> str:
     """The page; a file name that is not UTF-8 is shown with \\x escapes (display_name), never a crash."""
-    return display_name(f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+    return display_name(
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
 
 
 def num_text(x: float | None) -> str:
@@ -210,30 +231,39 @@ def _parts_table(report, parts, wrong_lines) -> list[str]:
         return None if fwl == p.line else fwl
 
     show_first_wrong = any(first_wrong_of(p) for p in parts)
-    out = ['<table class="parts"><thead><tr><th>Quantity</th><th>Verdict</th><th>Final answer</th>'
-           '<th class="num">Line</th><th class="num">Points</th><th class="feedback">Feedback</th>'
-           + ('<th class="num">First wrong step</th>' if show_first_wrong else "") + '</tr></thead><tbody>']
+    out = [
+        '<table class="parts"><thead><tr><th>Quantity</th><th>Verdict</th><th>Final answer</th>'
+        '<th class="num">Line</th><th class="num">Points</th><th class="feedback">Feedback</th>'
+        + ('<th class="num">First wrong step</th>' if show_first_wrong else "")
+        + '</tr></thead><tbody>'
+    ]
     for p in parts:
         fwl = first_wrong_of(p)
         where = report.where(fwl) if fwl else ""
-        first_wrong = ('<span class="none">—</span>' if fwl is None else
-                       f'<a href="#line-{fwl}">{escape(where)}</a>' if fwl in wrong_lines else escape(where))
+        first_wrong = (
+            '<span class="none">—</span>'
+            if fwl is None
+            else f'<a href="#line-{fwl}">{escape(where)}</a>'
+            if fwl in wrong_lines
+            else escape(where)
+        )
         verdict = verdict_badge(p.verdict)
         feedback = feedback_html(p.feedback)
         if p.override:
             was = p.override.get("automatic", {})
-            verdict += (f'<div class="override">TA override (the checker said '
-                        f'{escape(was.get("verdict", "?"))})</div>')
+            verdict += f'<div class="override">TA override (the checker said {escape(was.get("verdict", "?"))})</div>'
             comment = p.override.get("comment")
-            feedback = (f'<div class="override">TA: {escape(comment)}</div>' if comment else "") + \
-                f"<div>Checker: {feedback_html(was.get('feedback', p.feedback))}</div>"
+            feedback = (
+                f'<div class="override">TA: {escape(comment)}</div>' if comment else ""
+            ) + f"<div>Checker: {feedback_html(was.get('feedback', p.feedback))}</div>"
         line = escape(_line(report, p.line)) if p.line else num_text(None)
         points = f"{num_text(p.points)}/{num_text(p.max_points)}" if p.max_points else "—"
-        out.append(f'<tr class="part"><td>{escape(p.quantity)}</td><td>{verdict}</td>'
-                   f"<td>{math_html(p.claim)}</td><td class=\"num\">{line}</td>"
-                   f'<td class="num">{points}</td>'
-                   f'<td>{feedback}</td>' + (f'<td class="num">{first_wrong}</td>' if show_first_wrong else "")
-                   + "</tr>")
+        out.append(
+            f'<tr class="part"><td>{escape(p.quantity)}</td><td>{verdict}</td>'
+            f"<td>{math_html(p.claim)}</td><td class=\"num\">{line}</td>"
+            f'<td class="num">{points}</td>'
+            f'<td>{feedback}</td>' + (f'<td class="num">{first_wrong}</td>' if show_first_wrong else "") + "</tr>"
+        )
     if not parts:
         out.append('<tr><td colspan="7" class="none">No parts were found.</td></tr>')
     out.append("</tbody></table>")
@@ -245,15 +275,19 @@ def submission_page(report, problem, back: str | None = "index.html", short: str
     name = who(report, short)
     late = ' <span class="late">late</span>' if getattr(report, "student", None) and report.student.late else ""
     shown_file = short or PurePath(report.file).name
-    out = [f'<p><a href="{escape(back)}">← class overview</a></p>' if back else "",
-           f"<h1>{escape(name)}{late}</h1>",
-           f'<p class="sub">{escape(problem.title)} ({escape(report.problem or problem.id)}) · '
-           + (f"{escape(shown_file)} · " if shown_file != name else "")
-           + f"score <b>{score_text(report)}</b></p>"]
+    out = [
+        f'<p><a href="{escape(back)}">← class overview</a></p>' if back else "",
+        f"<h1>{escape(name)}{late}</h1>",
+        f'<p class="sub">{escape(problem.title)} ({escape(report.problem or problem.id)}) · '
+        + (f"{escape(shown_file)} · " if shown_file != name else "")
+        + f"score <b>{score_text(report)}</b></p>",
+    ]
     title = f"{name} — {problem.title}"
     if report.error:
-        out.append(f'<div class="error"><b>This submission could not be graded.</b><br>'
-                   f"{escape(report.error.replace(report.file, shown_file))}</div>")
+        out.append(
+            f'<div class="error"><b>This submission could not be graded.</b><br>'
+            f"{escape(report.error.replace(report.file, shown_file))}</div>"
+        )
         return document(f"{title} — not graded", "\n".join(out))
     wrong_lines = {s.line for s in report.steps if not s.ok}
     scored = [p for p in report.parts if p.max_points]
@@ -269,8 +303,10 @@ def submission_page(report, problem, back: str | None = "index.html", short: str
     if not report.steps:
         out.append('<p class="none">No step could be checked.</p>')
     else:
-        out.append('<table class="steps"><thead><tr><th class="num">Line</th><th></th><th>Quantity</th>'
-                   "<th>Left</th><th></th><th>Right</th><th>Message</th></tr></thead><tbody>")
+        out.append(
+            '<table class="steps"><thead><tr><th class="num">Line</th><th></th><th>Quantity</th>'
+            "<th>Left</th><th></th><th>Right</th><th>Message</th></tr></thead><tbody>"
+        )
         anchored: set[int] = set()
         for s in report.steps:
             anchor = ""
@@ -281,9 +317,11 @@ def submission_page(report, problem, back: str | None = "index.html", short: str
             # "left ≠ right" only repeats the two sides rendered beside it
             redundant = s.message in ("ok", f"{s.left.strip()} ≠ {s.right.strip()}")
             message = "" if redundant else feedback_html(s.message)
-            out.append(f'<tr class="step {cls}"{anchor}><td class="num">{escape(_line(report, s.line))}</td>'
-                       f'<td class="mark">{mark}</td>'
-                       f"<td>{escape(s.quantity or '')}</td><td>{math_html(s.left)}</td>"
-                       f'<td class="mark">{rel}</td><td>{math_html(s.right)}</td><td>{message}</td></tr>')
+            out.append(
+                f'<tr class="step {cls}"{anchor}><td class="num">{escape(_line(report, s.line))}</td>'
+                f'<td class="mark">{mark}</td>'
+                f"<td>{escape(s.quantity or '')}</td><td>{math_html(s.left)}</td>"
+                f'<td class="mark">{rel}</td><td>{math_html(s.right)}</td><td>{message}</td></tr>'
+            )
         out.append("</tbody></table>")
     return document(f"{title} — {score_text(report)}", "\n".join(x for x in out if x))

@@ -13,6 +13,7 @@ file names), ``Full name``, ``Email address``, ``Grade``, ``Maximum Grade`` and 
 comments`` (the feedback, as plain text with Unicode math). For the gradebook import, map
 ``Email address`` (or ``Identifier``) to the user and ``Grade`` to the assignment.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,8 +38,16 @@ def canvas_csv(reports, assignment: str, max_score: float) -> str:
     writer.writerow(["Points Possible", "", "", "", "", f"{max_score:g}"])
     for r in reports:
         s = r.student
-        writer.writerow([s.name if s else r.file, s.id if s else "", s.sis_id if s else "", s.login if s else "",
-                         s.section if s else "", _grade(r)])
+        writer.writerow(
+            [
+                s.name if s else r.file,
+                s.id if s else "",
+                s.sis_id if s else "",
+                s.login if s else "",
+                s.section if s else "",
+                _grade(r),
+            ]
+        )
     return buf.getvalue()
 
 
@@ -49,8 +58,9 @@ def moodle_csv(reports, max_score: float) -> str:
     for r in reports:
         s = r.student
         identifier = f"Participant {s.id}" if s and s.id else ""
-        writer.writerow([identifier, s.name if s else r.file, s.email if s else "", _grade(r), f"{max_score:g}",
-                         feedback_text(r)])
+        writer.writerow(
+            [identifier, s.name if s else r.file, s.email if s else "", _grade(r), f"{max_score:g}", feedback_text(r)]
+        )
     return buf.getvalue()
 
 

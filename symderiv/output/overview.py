@@ -7,6 +7,7 @@ then the class view (classview.py): per part the most common named mistakes with
 students made each, the parts flagged for review, and the files that could not be graded
 (listed, and left out of every count and the mean).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -37,11 +38,12 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
     shorts = shorts or short_names([r.file for r in reports])
     parts = list(problem.parts)
     head = "".join(f"<th>{escape(q)}</th>" for q in parts)
-    out = [f"<h1>{escape(problem.title)}</h1>",
-           f'<p class="sub">{escape(problem.id)} · {len(reports)} submission{"s" if len(reports) != 1 else ""}</p>',
-           '<p class="legend">' + "".join(f'<span class="v-{v}">{escape(MARKS[v])} {v}</span>' for v in VERDICTS)
-           + "</p>",
-           f'<table class="overview"><thead><tr><th>Submission</th>{head}<th class="num">Total</th></tr></thead><tbody>']
+    out = [
+        f"<h1>{escape(problem.title)}</h1>",
+        f'<p class="sub">{escape(problem.id)} · {len(reports)} submission{"s" if len(reports) != 1 else ""}</p>',
+        '<p class="legend">' + "".join(f'<span class="v-{v}">{escape(MARKS[v])} {v}</span>' for v in VERDICTS) + "</p>",
+        f'<table class="overview"><thead><tr><th>Submission</th>{head}<th class="num">Total</th></tr></thead><tbody>',
+    ]
     counts = {q: Counter() for q in parts}
     for report, name, short in zip(reports, names, shorts):
         label = who(report, short)
@@ -49,9 +51,11 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
         if label != short:
             link += f'<div class="sub">{escape(short)}</div>'
         if report.error:
-            out.append(f'<tr class="errored"><td>{link}</td><td colspan="{max(len(parts), 1)}" class="error">'
-                       f"not graded: {escape(report.error.replace(report.file, short))}</td>"
-                       f'<td class="num">—</td></tr>')
+            out.append(
+                f'<tr class="errored"><td>{link}</td><td colspan="{max(len(parts), 1)}" class="error">'
+                f"not graded: {escape(report.error.replace(report.file, short))}</td>"
+                f'<td class="num">—</td></tr>'
+            )
             continue
         by_q = {p.quantity: p for p in report.parts}
         cells = []
@@ -73,8 +77,10 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
     graded = [r for r in reports if not r.error]
     if graded:
         mean = sum(r.score for r in graded) / len(graded)
-        out.append(f'<tr><th>mean of {len(graded)} graded</th><td colspan="{len(parts)}"></td>'
-                   f'<td class="num">{num_text(mean)}/{num_text(graded[0].max_score)}</td></tr>')
+        out.append(
+            f'<tr><th>mean of {len(graded)} graded</th><td colspan="{len(parts)}"></td>'
+            f'<td class="num">{num_text(mean)}/{num_text(graded[0].max_score)}</td></tr>'
+        )
     out.append("</tfoot></table>")
     if any(p.override for r in graded for p in r.parts):
         out.append('<p class="override">* overridden by a TA</p>')
@@ -85,26 +91,38 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
 def class_view_html(reports, problem, shorts: list[str]) -> list[str]:
     view = class_view(reports, problem)
     short_of = {r.file: s for r, s in zip(reports, shorts)}
-    out = ['<h2>What the class got wrong</h2>',
-           '<table class="mistakes"><thead><tr><th>Part</th><th>Verdicts</th><th>Most common mistakes '
-           '(students)</th></tr></thead><tbody>']
+    out = [
+        '<h2>What the class got wrong</h2>',
+        '<table class="mistakes"><thead><tr><th>Part</th><th>Verdicts</th><th>Most common mistakes '
+        '(students)</th></tr></thead><tbody>',
+    ]
     for p in view.parts:
         counts = " ".join(verdict_badge(v, f"{n}") for v, n in p.counts if n)
-        mistakes = ("<ul class=\"mistakes\">" + "".join(
-            f"<li>{escape(name)}: <b>{n}</b><div class=\"example\">e.g. “{feedback_html(example)}”</div></li>"
-            for _, name, n, example in p.mistakes) + "</ul>"
-                    if p.mistakes else '<span class="none">—</span>')
+        mistakes = (
+            "<ul class=\"mistakes\">"
+            + "".join(
+                f"<li>{escape(name)}: <b>{n}</b><div class=\"example\">e.g. “{feedback_html(example)}”</div></li>"
+                for _, name, n, example in p.mistakes
+            )
+            + "</ul>"
+            if p.mistakes
+            else '<span class="none">—</span>'
+        )
         label = escape(p.quantity) + ("" if p.scored else ' <small class="sub">(optional)</small>')
         out.append(f"<tr><td>{label}</td><td>{counts}</td><td>{mistakes}</td></tr>")
     out.append("</tbody></table>")
     out.append(f'<h2>For review <small class="sub">({len(view.flagged)})</small></h2>')
     if view.flagged:
-        out.append('<table class="review"><thead><tr><th>Submission</th><th>Part</th><th class="num">Line</th>'
-                   '<th>Why</th></tr></thead><tbody>')
+        out.append(
+            '<table class="review"><thead><tr><th>Submission</th><th>Part</th><th class="num">Line</th>'
+            '<th>Why</th></tr></thead><tbody>'
+        )
         for f in view.flagged:
             name = f.student or short_of.get(f.file, f.file)
-            out.append(f"<tr><td>{escape(name)}</td><td>{escape(f.quantity)}</td>"
-                       f'<td class="num">{num_text(f.line)}</td><td>{escape(f.reason)}</td></tr>')
+            out.append(
+                f"<tr><td>{escape(name)}</td><td>{escape(f.quantity)}</td>"
+                f'<td class="num">{num_text(f.line)}</td><td>{escape(f.reason)}</td></tr>'
+            )
         out.append("</tbody></table>")
     else:
         out.append('<p class="none">Nothing needs a second look.</p>')

@@ -15,6 +15,7 @@ Both pick the student's file from the folder: a notebook, then Markdown, LaTeX, 
 (then by name); the others are named in the output. Both always write the results file,
 even when nothing could be graded, and say why in it.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,14 @@ from symderiv.grading.grade import grade_file
 from symderiv.grading.results import GradeConfig, Report
 from symderiv.output.feedback import feedback_text, part_feedback
 
-__all__ = ["pick_submission", "gradescope_results", "prairielearn_results", "run_autograder",
-           "GRADESCOPE_VISIBILITY", "GRADABLE_SUFFIXES"]
+__all__ = [
+    "pick_submission",
+    "gradescope_results",
+    "prairielearn_results",
+    "run_autograder",
+    "GRADESCOPE_VISIBILITY",
+    "GRADABLE_SUFFIXES",
+]
 
 GRADABLE_SUFFIXES = (".ipynb", ".md", ".markdown", ".tex", ".txt")
 GRADESCOPE_VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
@@ -34,8 +41,11 @@ GRADESCOPE_VISIBILITY = ("visible", "hidden", "after_due_date", "after_published
 
 def pick_submission(folder: Path) -> tuple[Path | None, list[Path]]:
     """(the file to grade, the other files) in a submission folder."""
-    files = sorted(p for p in Path(folder).rglob("*") if p.is_file()
-                   and not any(part.startswith(".") or part == "__MACOSX" for part in p.relative_to(folder).parts))
+    files = sorted(
+        p
+        for p in Path(folder).rglob("*")
+        if p.is_file() and not any(part.startswith(".") or part == "__MACOSX" for part in p.relative_to(folder).parts)
+    )
     gradable = [p for p in files if p.suffix.lower() in GRADABLE_SUFFIXES]
     gradable.sort(key=lambda p: (GRADABLE_SUFFIXES.index(p.suffix.lower()), str(p)))
     chosen = gradable[0] if gradable else None
@@ -45,8 +55,7 @@ def pick_submission(folder: Path) -> tuple[Path | None, list[Path]]:
 def _note(chosen: Path | None, others: list[Path], folder: Path) -> str:
     if chosen is None:
         found = ", ".join(p.name for p in others[:10]) or "no files"
-        return (f"No file to grade: the submission needs a {', '.join(GRADABLE_SUFFIXES)} file "
-                f"(found: {found}).")
+        return f"No file to grade: the submission needs a {', '.join(GRADABLE_SUFFIXES)} file (found: {found})."
     note = f"Graded {chosen.relative_to(folder)}."
     if others:
         note += f" Not graded: {', '.join(str(p.relative_to(folder)) for p in others[:10])}."
@@ -57,12 +66,23 @@ def gradescope_results(report: Report | None, note: str, visibility: str = "visi
     if report is None or report.error:
         reason = note if report is None else f"{note} {report.error}"
         return {"score": 0.0, "output": reason, "visibility": visibility, "tests": []}
-    tests = [{"name": p.quantity + ("" if p.max_points else " (optional)"), "score": round(p.points, 4),
-              "max_score": p.max_points, "output": part_feedback(report, p), "visibility": visibility,
-              "status": "passed" if p.points >= p.max_points and p.verdict == "correct" else "failed"}
-             for p in report.parts]
-    return {"score": round(report.score, 4), "output": f"{note}\n{feedback_text(report)}",
-            "visibility": visibility, "tests": tests}
+    tests = [
+        {
+            "name": p.quantity + ("" if p.max_points else " (optional)"),
+            "score": round(p.points, 4),
+            "max_score": p.max_points,
+            "output": part_feedback(report, p),
+            "visibility": visibility,
+            "status": "passed" if p.points >= p.max_points and p.verdict == "correct" else "failed",
+        }
+        for p in report.parts
+    ]
+    return {
+        "score": round(report.score, 4),
+        "output": f"{note}\n{feedback_text(report)}",
+        "visibility": visibility,
+        "tests": tests,
+    }
 
 
 def prairielearn_results(report: Report | None, note: str) -> dict:
@@ -70,14 +90,26 @@ def prairielearn_results(report: Report | None, note: str) -> dict:
         reason = note if report is None else f"{note} {report.error}"
         return {"gradable": False, "score": 0.0, "message": reason, "tests": []}
     fraction = report.score / report.max_score if report.max_score else 0.0
-    tests = [{"name": p.quantity + ("" if p.max_points else " (optional)"), "points": round(p.points, 4),
-              "max_points": p.max_points, "message": part_feedback(report, p)} for p in report.parts]
-    return {"gradable": True, "score": round(min(max(fraction, 0.0), 1.0), 6),
-            "message": f"{note}\n{feedback_text(report)}", "tests": tests}
+    tests = [
+        {
+            "name": p.quantity + ("" if p.max_points else " (optional)"),
+            "points": round(p.points, 4),
+            "max_points": p.max_points,
+            "message": part_feedback(report, p),
+        }
+        for p in report.parts
+    ]
+    return {
+        "gradable": True,
+        "score": round(min(max(fraction, 0.0), 1.0), 6),
+        "message": f"{note}\n{feedback_text(report)}",
+        "tests": tests,
+    }
 
 
-def run_autograder(platform: str, problem, submission: Path, results: Path, config: GradeConfig,
-                   visibility: str = "visible") -> dict:
+def run_autograder(
+    platform: str, problem, submission: Path, results: Path, config: GradeConfig, visibility: str = "visible"
+) -> dict:
     """Grade the folder's file and write results.json for `platform`; returns what was written."""
     submission = Path(submission)
     chosen, others = pick_submission(submission) if submission.is_dir() else (None, [])
@@ -89,10 +121,12 @@ def run_autograder(platform: str, problem, submission: Path, results: Path, conf
     if chosen is not None:
         report = grade_file(chosen, problem, config)
         if report.error:
-            report = Report(report.file, report.problem, 0.0, report.max_score,
-                            error=report.error.replace(str(chosen), chosen.name))
-    data = (gradescope_results(report, note, visibility) if platform == "gradescope"
-            else prairielearn_results(report, note))
+            report = Report(
+                report.file, report.problem, 0.0, report.max_score, error=report.error.replace(str(chosen), chosen.name)
+            )
+    data = (
+        gradescope_results(report, note, visibility) if platform == "gradescope" else prairielearn_results(report, note)
+    )
     results = Path(results)
     results.parent.mkdir(parents=True, exist_ok=True)
     tmp = results.with_name(results.name + ".part")

@@ -1,4 +1,5 @@
 """Human and machine output: terminal tables, JSON, a CSV gradebook, progress on a terminal."""
+
 from __future__ import annotations
 
 import csv
@@ -11,8 +12,14 @@ from symderiv.notation.mathtext import feedback_unicode
 from symderiv.notation.unicode import to_unicode
 from symderiv.output.escape import csv_cell, safe_data, terminal_text
 
-MARKS = {"correct": "✓", "correct-up-to-layout": "~", "incorrect": "✗", "unparseable": "?", "missing": "-",
-         "undecided": "!"}
+MARKS = {
+    "correct": "✓",
+    "correct-up-to-layout": "~",
+    "incorrect": "✗",
+    "unparseable": "?",
+    "missing": "-",
+    "undecided": "!",
+}
 
 
 class Progress:
@@ -31,8 +38,10 @@ class Progress:
         width = 28
         filled = int(width * self.done / self.total)
         elapsed = time.perf_counter() - self.start
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                          f"{elapsed:5.1f}s {terminal_text(note)[:30]:30}")
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+            f"{elapsed:5.1f}s {terminal_text(note)[:30]:30}"
+        )
         self.stream.flush()
 
     def close(self) -> None:
@@ -46,11 +55,15 @@ def verdict_text(v) -> str:
     if v.numeric is not None:
         err = f", max rel. error {v.numeric.max_rel_err:.2g}" if v.numeric.max_rel_err is not None else ""
         reading = f" ({v.numeric.reading})" if v.numeric.reading else ""
-        lines.append(f"  numeric:  {v.numeric.status}{reading}, {v.numeric.points} point{'s' if v.numeric.points != 1 else ''}{err}"
-                     + (f" — {v.numeric.detail}" if v.numeric.detail and v.numeric.status != "equal" else ""))
+        lines.append(
+            f"  numeric:  {v.numeric.status}{reading}, {v.numeric.points} point{'s' if v.numeric.points != 1 else ''}{err}"
+            + (f" — {v.numeric.detail}" if v.numeric.detail and v.numeric.status != "equal" else "")
+        )
     if v.symbolic is not None:
         sizes = f" on {v.symbolic.sizes}" if v.symbolic.sizes else ""
-        lines.append(f"  symbolic: {v.symbolic.status}{sizes}" + (f" — {v.symbolic.detail}" if v.symbolic.detail else ""))
+        lines.append(
+            f"  symbolic: {v.symbolic.status}{sizes}" + (f" — {v.symbolic.detail}" if v.symbolic.detail else "")
+        )
     if v.normalized:
         lines.append(f"  read as:  {terminal_text(to_unicode(v.normalized))}")
     lines.append(f"  ({v.seconds * 1000:.0f} ms)")
@@ -66,8 +79,10 @@ def plain_feedback(d: dict) -> dict:
 def verify_line(r) -> str:
     mark = "✓" if r.ok else "✗"
     flags = f"numeric {'ok' if r.numeric else 'FAIL'}, symbolic {'ok' if r.symbolic else 'FAIL'}"
-    return f"{mark} {r.problem:22} {r.quantity:18} {flags}, gradcheck {r.gradcheck_max_rel_err:.1e}, " \
-           f"{r.seconds:.2f}s — {r.message}"
+    return (
+        f"{mark} {r.problem:22} {r.quantity:18} {flags}, gradcheck {r.gradcheck_max_rel_err:.1e}, "
+        f"{r.seconds:.2f}s — {r.message}"
+    )
 
 
 def grade_json(reports) -> str:
@@ -88,7 +103,15 @@ def grade_csv(reports, parts: list[str]) -> str:
     for r in reports:
         points = {p.quantity: p.points for p in r.parts}
         student = getattr(r, "student", None)
-        writer.writerow([csv_cell(r.file)] + [f"{points.get(q, 0):g}" for q in parts]
-                        + [f"{r.score:g}", f"{r.max_score:g}", csv_cell(r.error or ""),
-                           csv_cell(student.name) if student else "", csv_cell(student.id) if student else ""])
+        writer.writerow(
+            [csv_cell(r.file)]
+            + [f"{points.get(q, 0):g}" for q in parts]
+            + [
+                f"{r.score:g}",
+                f"{r.max_score:g}",
+                csv_cell(r.error or ""),
+                csv_cell(student.name) if student else "",
+                csv_cell(student.id) if student else "",
+            ]
+        )
     return buf.getvalue()

@@ -5,6 +5,7 @@ is shown once (as "cell 3, line 2" in a notebook); the first wrong step only whe
 not accepted and the step is on another line; optional parts below the scored ones, apart;
 a TA's override beside the verdict it replaced.
 """
+
 from __future__ import annotations
 
 from symderiv.notation.mathtext import feedback_unicode
@@ -41,7 +42,7 @@ def _part_line(report, p, width: int) -> str:
         verdict = f"{p.verdict} (overridden; was {was.get('verdict', '?')})"
         comment = p.override.get("comment")
         text = (f"TA: {terminal_text(comment)}. " if comment else "TA override. ") + f"Checker: {text}"
-    return (f"  {MARKS.get(p.verdict, '?')} {p.quantity:{width}} {verdict:21} {points:>6}  {where:15} {text}")
+    return f"  {MARKS.get(p.verdict, '?')} {p.quantity:{width}} {verdict:21} {points:>6}  {where:15} {text}"
 
 
 def grade_table(report) -> str:
@@ -56,8 +57,7 @@ def grade_table(report) -> str:
         out.append("  optional (checked, not scored):")
         out += [_part_line(report, p, width) for p in optional]
     said = {(p.line, p.feedback) for p in report.parts}
-    bad = [s for s in report.steps if not s.ok
-           and (s.line, s.message.split(": ", 1)[-1]) not in said]
+    bad = [s for s in report.steps if not s.ok and (s.line, s.message.split(": ", 1)[-1]) not in said]
     if bad:
         out.append("  wrong steps:")
         out.extend(f"    {report.where(s.line)}: {terminal_text(feedback_unicode(s.message))}" for s in bad)
@@ -67,13 +67,17 @@ def grade_table(report) -> str:
 def class_summary(view: ClassView) -> str:
     """The class view for the terminal, printed after the tables."""
     mean = "—" if view.mean is None else points_text(view.mean, view.max_score)
-    out = [f"Class: {view.submissions} submission{'s' if view.submissions != 1 else ''}, {view.graded} graded, "
-           f"mean {mean}" + (f"; {len(view.unreadable)} not graded (not counted, listed below)"
-                             if view.unreadable else "")
-           + (f"; {view.overrides} part{'s' if view.overrides != 1 else ''} overridden" if view.overrides else "")]
+    out = [
+        f"Class: {view.submissions} submission{'s' if view.submissions != 1 else ''}, {view.graded} graded, "
+        f"mean {mean}"
+        + (f"; {len(view.unreadable)} not graded (not counted, listed below)" if view.unreadable else "")
+        + (f"; {view.overrides} part{'s' if view.overrides != 1 else ''} overridden" if view.overrides else "")
+    ]
     width = max([len(p.quantity) for p in view.parts] + [10])
-    for heading, parts in (("", [p for p in view.parts if p.scored]),
-                           ("optional (not scored):", [p for p in view.parts if not p.scored])):
+    for heading, parts in (
+        ("", [p for p in view.parts if p.scored]),
+        ("optional (not scored):", [p for p in view.parts if not p.scored]),
+    ):
         if not parts:
             continue
         if heading:
@@ -84,8 +88,13 @@ def class_summary(view: ClassView) -> str:
             out.append(f"  {p.quantity:{width}} {counts}" + (f"   mistakes: {mistakes}" if mistakes else ""))
     if view.flagged:
         out.append("For review:")
-        out += [terminal_text(f"  {f.student + ' — ' if f.student else ''}{f.file}  {f.quantity}"
-                              f"{f' (line {f.line})' if f.line else ''}: {f.reason}") for f in view.flagged]
+        out += [
+            terminal_text(
+                f"  {f.student + ' — ' if f.student else ''}{f.file}  {f.quantity}"
+                f"{f' (line {f.line})' if f.line else ''}: {f.reason}"
+            )
+            for f in view.flagged
+        ]
     if view.unreadable:
         out.append("Not graded:")
         out += [f"  {terminal_text(error)}" for _, error in view.unreadable]

@@ -1,5 +1,6 @@
 """Cleaning one side of a chain: part labels and leading prose to a preface, trailing remarks and
 conditions split off, justifications (\\because …) dropped, \\underline and friends unwrapped."""
+
 from __future__ import annotations
 
 import re
@@ -43,14 +44,14 @@ def unwrap_math(s: str) -> str:
         if drop[m.start()]:
             continue  # inside an \underbrace note that is dropped anyway
         close = pairs.get(m.end() - 1, len(s))
-        drop[m.start():m.end()] = b"\1" * (m.end() - m.start())
+        drop[m.start() : m.end()] = b"\1" * (m.end() - m.start())
         drop[close] = 1
         if m.group(1) in ("underbrace", "overbrace"):
-            k = len(s) - len(s[close + 1:].lstrip())
-            if s[k:k + 1] in ("_", "^"):
-                k = len(s) - len(s[k + 1:].lstrip())
+            k = len(s) - len(s[close + 1 :].lstrip())
+            if s[k : k + 1] in ("_", "^"):
+                k = len(s) - len(s[k + 1 :].lstrip())
                 arg = TOKEN_PATTERN.match(s, k) if k < len(s) else None
-                end = pairs.get(k, len(s)) + 1 if s[k:k + 1] == "{" else (arg.end() if arg else k)
+                end = pairs.get(k, len(s)) + 1 if s[k : k + 1] == "{" else (arg.end() if arg else k)
                 drop[close:end] = b"\1" * (end - close)
     return "".join(ch for ch, gone in zip(s, drop) if not gone)
 
@@ -73,7 +74,8 @@ def drop_because(s: str) -> str:
     return "".join(pieces) + s[last:]
 
 
-_LABEL = re.compile(r"""
+_LABEL = re.compile(
+    r"""
     \\textcircled\s*\{\s*(?P<circ>\w{1,3})\s*\}
   | (?P<lab> \(\s*(?:[a-hA-H]|[ivx]{1,4}|\d{1,2})\s*\)   # (b) (ii) (3)
            | (?:\d{1,2}\s*)?[a-hA-H]\)                    # a) 2 b)
@@ -82,9 +84,10 @@ _LABEL = re.compile(r"""
            | \d{1,2}[.)](?!\d) )                          # 1. 2)
     (?=[\s\\]|$)
   | (?P<circled>[\u2460-\u2473\u24d0-\u24e9])
-""", re.X)
-_LEAD_WORDS = {r"\therefore": "therefore", "∴": "therefore", r"\because": "because",
-               "∵": "because"}
+""",
+    re.X,
+)
+_LEAD_WORDS = {r"\therefore": "therefore", "∴": "therefore", r"\because": "because", "∵": "because"}
 _CONDITION_WORDS = {"for", "if", "when", "where", "with", "at", "given"}
 _APPLICATION = {"(", "[", "_", "^", "'", r"\left", r"\{"}
 
@@ -97,7 +100,7 @@ def strip_preface(s: str) -> tuple[str, str]:
         m = _LABEL.match(s)
         if m:
             parts.append(f"({m.group('circ')})" if m.group("circ") else m.group().strip())
-            s = s[m.end():]
+            s = s[m.end() :]
             continue
         sc = Scan(s)
         if not sc.toks:
@@ -105,7 +108,7 @@ def strip_preface(s: str) -> tuple[str, str]:
         first = sc.toks[0][1]
         if first in _LEAD_WORDS:
             parts.append(_LEAD_WORDS[first])
-            s = s[len(first):]
+            s = s[len(first) :]
             continue
         content = sc.text_arg(0)
         if content is None or not content.strip():
@@ -113,11 +116,14 @@ def strip_preface(s: str) -> tuple[str, str]:
         close = sc.pair[sc.next_sig(0)]
         after = sc.next_sig(close)
         word = re.match(r"[A-Za-z.]*", content.strip()).group().lower().rstrip(".")
-        if word not in CONNECTIVES and after is not None and (
-                sc.toks[after][1] in _APPLICATION or LEFT_DELIMS.match(sc.toks[after][1])):
+        if (
+            word not in CONNECTIVES
+            and after is not None
+            and (sc.toks[after][1] in _APPLICATION or LEFT_DELIMS.match(sc.toks[after][1]))
+        ):
             break  # \text{ReLU}(z): an operator name, not prose
         parts.append(content)
-        s = s[sc.end(close):]
+        s = s[sc.end(close) :]
         words = content.strip().lower().split()
         if words and words[-1] in _CONDITION_WORDS:  # \text{For } l=L, …
             rest = Scan(s)
@@ -125,7 +131,7 @@ def strip_preface(s: str) -> tuple[str, str]:
                 if tok == "," and rest.depth[i] == 0:
                     if len(s[:pos].strip()) <= 30:
                         parts.append(s[:pos])
-                        s = s[pos + 1:]
+                        s = s[pos + 1 :]
                     break
     return _plain(" ".join(parts)), s
 
@@ -146,32 +152,41 @@ def split_remark(s: str) -> tuple[str, str]:
     last = sig[-1] if sig else -1
 
     def opens_last_group(i: int | None) -> bool:  # ( … ) or \left[ … \right] ending the row
-        return i is not None and sc.pair.get(i) == last and (
-            sc.toks[i][1] in ("(", "[") or sc.toks[i][1].startswith("\\left"))
+        return (
+            i is not None
+            and sc.pair.get(i) == last
+            and (sc.toks[i][1] in ("(", "[") or sc.toks[i][1].startswith("\\left"))
+        )
 
     def remark_group(i: int | None) -> bool:  # (\text{…}), (z > 0), (a = 0), (3); not (x + y)
         if not opens_last_group(i):
             return False
-        inner = [t for _, t in sc.toks[i + 1:last]]
-        return bool(TEXT_CMDS.intersection(inner) or _COMPARISONS.intersection(inner)
-                    or any(CHAIN_RELATIONS.get(t) for t in inner) or r"\because" in inner
-                    or re.fullmatch(r"\s*(?:\d{1,2}|[ivx]{1,4})?\s*", "".join(inner)))
+        inner = [t for _, t in sc.toks[i + 1 : last]]
+        return bool(
+            TEXT_CMDS.intersection(inner)
+            or _COMPARISONS.intersection(inner)
+            or any(CHAIN_RELATIONS.get(t) for t in inner)
+            or r"\because" in inner
+            or re.fullmatch(r"\s*(?:\d{1,2}|[ivx]{1,4})?\s*", "".join(inner))
+        )
 
     for i, (pos, tok) in enumerate(sc.toks):
         if sc.depth[i]:
             continue
         j = sc.next_sig(i)
-        if (tok in (r"\checkmark", "✓", "✔", r"\because", "∵", r"\tag") or CIRCLED.match(tok)
-                or _is_remark(sc.text_arg(i) or "")
-                or (tok in (r"\quad", r"\qquad") and remark_group(j))
-                or (opens_last_group(i) and _is_remark(sc.text_arg(j) or ""))):
+        if (
+            tok in (r"\checkmark", "✓", "✔", r"\because", "∵", r"\tag")
+            or CIRCLED.match(tok)
+            or _is_remark(sc.text_arg(i) or "")
+            or (tok in (r"\quad", r"\qquad") and remark_group(j))
+            or (opens_last_group(i) and _is_remark(sc.text_arg(j) or ""))
+        ):
             return s[:pos], s[pos:]
     return s, ""
 
 
 _PLAIN_SUBS = [
-    (re.compile(r"\\(?:text|textrm|textit|textbf|textsf|textnormal|mbox|mathrm)\s*\{([^{}]*)\}"),
-     r" \1 "),
+    (re.compile(r"\\(?:text|textrm|textit|textbf|textsf|textnormal|mbox|mathrm)\s*\{([^{}]*)\}"), r" \1 "),
     (re.compile(r"\\textcircled\s*\{([^{}]*)\}"), r"(\1)"),
     (re.compile(r"\\(?:q?quad|[,;:! ])|~|\\checkmark|[✓✔]"), " "),
     (re.compile(r"\\because|∵"), "because"),
@@ -197,7 +212,7 @@ def condition_of(remark: str) -> str:
         sc = Scan(c)
         if not sc.toks or sc.pair.get(0) != len(sc.toks) - 1 or token_kind(sc.toks[0][1])[1] == "{":
             break
-        c = c[sc.end(0):sc.pos(len(sc.toks) - 1)].strip(" ,;:.")
+        c = c[sc.end(0) : sc.pos(len(sc.toks) - 1)].strip(" ,;:.")
     if _PROSE.search(remark):
         word = re.match(r"[A-Za-z]*", c).group().lower()
         return c if word in _CONDITION_STARTS else ""
@@ -206,12 +221,42 @@ def condition_of(remark: str) -> str:
     return c if _COMPARISONS.intersection(top) and not sc.has_relation(0, len(sc.toks)) else ""
 
 
-_PROSE = re.compile(r"\\(?:text|textrm|textit|textbf|textsf|textnormal|mbox|checkmark|because)"
-                    r"(?![A-Za-z])|[✓✔∵]")
-_CONDITION_STARTS = {"when", "whenever", "if", "iff", "for", "provided", "given", "unless",
-                     "otherwise", "assuming", "only", "except"}
-_COMPARISONS = {"<", ">", r"\leq", r"\geq", r"\le", r"\ge", r"\neq", r"\ne", r"\in", r"\notin",
-                r"\lt", r"\gt", "≤", "≥", "≠", "∈"}
+_PROSE = re.compile(
+    r"\\(?:text|textrm|textit|textbf|textsf|textnormal|mbox|checkmark|because)"
+    r"(?![A-Za-z])|[✓✔∵]"
+)
+_CONDITION_STARTS = {
+    "when",
+    "whenever",
+    "if",
+    "iff",
+    "for",
+    "provided",
+    "given",
+    "unless",
+    "otherwise",
+    "assuming",
+    "only",
+    "except",
+}
+_COMPARISONS = {
+    "<",
+    ">",
+    r"\leq",
+    r"\geq",
+    r"\le",
+    r"\ge",
+    r"\neq",
+    r"\ne",
+    r"\in",
+    r"\notin",
+    r"\lt",
+    r"\gt",
+    "≤",
+    "≥",
+    "≠",
+    "∈",
+}
 
 
 _EDGE_SPACING = re.compile(r"^(?:\\q?quad(?![A-Za-z])|\\[,;:! ]|~|\s)+")
@@ -248,8 +293,7 @@ def clean_segment(s: str) -> str:
     s = " ".join(s.split())
     while True:
         new = _strip_spacing(_strip_spacing(s, leading=True))
-        if new[-1:] in (".", ",", ";", ":") and new[-2:-1] != "\\" \
-                and not re.search(r"\\(?:left|right)\s*\.$", new):
+        if new[-1:] in (".", ",", ";", ":") and new[-2:-1] != "\\" and not re.search(r"\\(?:left|right)\s*\.$", new):
             new = new[:-1]
         if new == s:
             return s
@@ -257,4 +301,5 @@ def clean_segment(s: str) -> str:
 
 
 LABELS_ONLY = re.compile(
-    r"(?:\s*(?:\\(?:mathbf|textbf|boldsymbol|bm|text|mathrm)\s*\{\s*[\w.()]{1,4}\s*\}|\\q?quad))+\s*")
+    r"(?:\s*(?:\\(?:mathbf|textbf|boldsymbol|bm|text|mathrm)\s*\{\s*[\w.()]{1,4}\s*\}|\\q?quad))+\s*"
+)

@@ -15,6 +15,7 @@ refused whole (a zip bomb) with a SubmissionError naming it. Sizes are counted w
 not taken from the zip's own headers. Hidden files and folders (``.DS_Store``, ``__MACOSX``)
 are skipped everywhere.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,10 +39,10 @@ _CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class Submission:
-    path: str                     # the file to read ("" when it was refused; see error)
-    display: str                  # the name outputs show
+    path: str  # the file to read ("" when it was refused; see error)
+    display: str  # the name outputs show
     student: Student | None = None
-    error: str | None = None      # a zip member that was not extracted, and why
+    error: str | None = None  # a zip member that was not extracted, and why
 
 
 def collect(names: list[str], workdir: Path, roster: Roster | None = None) -> list[Submission]:
@@ -88,8 +89,9 @@ def _unzip(path: Path, target: Path) -> list[Submission]:
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) > MAX_MEMBERS:
-            raise SubmissionError(f"{path}: {len(members)} files, more than the {MAX_MEMBERS} a class download has; "
-                                  f"refused")
+            raise SubmissionError(
+                f"{path}: {len(members)} files, more than the {MAX_MEMBERS} a class download has; refused"
+            )
         out, total = [], 0
         for member in members:
             parts = PurePosixPath(member.filename.replace("\\", "/")).parts
@@ -143,8 +145,9 @@ def _extract(archive: zipfile.ZipFile, member: zipfile.ZipInfo, dest: Path, path
                     break
                 written += len(chunk)
                 if written > ratio_floor and written > 1024 * 1024:
-                    raise SubmissionError(f"{path}: {member.filename} expands more than {MAX_RATIO} times; "
-                                          f"refused as a zip bomb")
+                    raise SubmissionError(
+                        f"{path}: {member.filename} expands more than {MAX_RATIO} times; refused as a zip bomb"
+                    )
                 out.write(chunk)
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
         raise SubmissionError(f"{path}: {member.filename} cannot be extracted ({exc})") from None

@@ -15,6 +15,7 @@ kept as written: parsing it is the next stage's job.
 2 None ('J', '\\frac{1}{N}') 'So' ''
 2 = ('2',) '' 'if N = 1'
 """
+
 from __future__ import annotations
 
 import re
@@ -38,17 +39,15 @@ __all__ = ["MathRow", "read_submission", "extract", "MAX_BYTES"]
 
 @dataclass(frozen=True)
 class MathRow:
-    line: int                    # 1-based line of the file where this row starts
-    segments: tuple[str, ...]    # each side of the chain, cleaned; "" where a side is missing
-    relations: tuple[str, ...]   # "=", "⇒" or "≈" between segments[i] and segments[i+1]
-    lead: str | None             # relation the row begins with (continues the previous chain)
-    inline: bool                 # from $…$ or \(…\) inside prose
-    block: int                   # 0-based index of the math block in the file
-    preface: str                 # stripped part label / leading prose, plain text
-    condition: str               # stripped trailing condition or remark, plain text
-    raw: str                     # the row as it was in the file
-
-
+    line: int  # 1-based line of the file where this row starts
+    segments: tuple[str, ...]  # each side of the chain, cleaned; "" where a side is missing
+    relations: tuple[str, ...]  # "=", "⇒" or "≈" between segments[i] and segments[i+1]
+    lead: str | None  # relation the row begins with (continues the previous chain)
+    inline: bool  # from $…$ or \(…\) inside prose
+    block: int  # 0-based index of the math block in the file
+    preface: str  # stripped part label / leading prose, plain text
+    condition: str  # stripped trailing condition or remark, plain text
+    raw: str  # the row as it was in the file
 
 
 # --------------------------------------------------------------------------- blocks
@@ -82,8 +81,7 @@ def _find_blocks(text: str) -> list[tuple[int, int, bool]]:
             if close < 0:  # `c = d$$` ending a line: a closer whose opener was lost
                 line_start = max(text.rfind("\n", 0, start) + 1, i)
                 line_end = text.find("\n", start)
-                if text[line_start:start].strip() and \
-                        not text[start + 2:line_end if line_end >= 0 else n].strip():
+                if text[line_start:start].strip() and not text[start + 2 : line_end if line_end >= 0 else n].strip():
                     blocks.append((line_start, start, False))
                     i = start + 2
                     continue
@@ -132,8 +130,13 @@ def _mask(content: str) -> str:
         m = ENV_PATTERN.fullmatch(tok)
         if m and m.group(2) in WRAPPERS:
             j = sc.next_sig(i)
-            if m.group(2).startswith("align") and m.group(1) == "begin" and j is not None \
-                    and sc.toks[j][1] == "{" and j in sc.pair:
+            if (
+                m.group(2).startswith("align")
+                and m.group(1) == "begin"
+                and j is not None
+                and sc.toks[j][1] == "{"
+                and j in sc.pair
+            ):
                 end = sc.end(sc.pair[j])  # \begin{alignat}{2}
         elif tok == "&" and env_level[i] == 0:
             pass
@@ -193,7 +196,7 @@ def _split_at_leading_relations(masked: str, span: tuple[int, int], sc) -> list[
     positions = sc.positions
     for m in _LEADING_RELATION.finditer(masked, start, end):
         q = m.end()
-        i = bisect_left(positions, q)           # the first token at or after q (a linear scan was quadratic)
+        i = bisect_left(positions, q)  # the first token at or after q (a linear scan was quadratic)
         if i < len(positions) and sc.depth[i] == 0:
             cuts.append((m.start(), q))
     pieces, s0 = [], start
@@ -201,7 +204,7 @@ def _split_at_leading_relations(masked: str, span: tuple[int, int], sc) -> list[
         pieces.append((s0, nl))
         s0 = q
     pieces.append((s0, end))
-    return [p for p in pieces if masked[p[0]:p[1]].strip()]
+    return [p for p in pieces if masked[p[0] : p[1]].strip()]
 
 
 _NO_STATEMENT_START = TEXT_CMDS | SPACING | {r"\checkmark", r"\because"}
@@ -218,15 +221,14 @@ def _split_statements(row: str) -> list[tuple[int, int]]:
     for i, (pos, tok) in enumerate(sc.toks):
         if sc.depth[i]:
             continue
-        if tok in (r"\therefore", "∴") and row[sc.pos(last):pos].strip():
+        if tok in (r"\therefore", "∴") and row[sc.pos(last) : pos].strip():
             cuts.append(pos)
             last = i
         elif tok in (r"\quad", r"\qquad") or (sc.text_arg(i) or "").strip().lower() == "and":
             j = sc.next_sig(i)
             if tok in TEXT_CMDS:  # \text{ and }: look past its group
                 j = sc.next_sig(sc.pair[j])
-            if j is None or sc.toks[j][1] in _NO_STATEMENT_START or token_kind(sc.toks[j][1]) \
-                    or sc.relation(j):
+            if j is None or sc.toks[j][1] in _NO_STATEMENT_START or token_kind(sc.toks[j][1]) or sc.relation(j):
                 continue
             if sc.has_relation(last, i) and sc.has_relation(j, n):
                 cuts.append(pos)
@@ -256,8 +258,8 @@ def _chain(s: str) -> tuple[str | None, list[str], list[str]]:
 
 
 _RAW_WRAPPERS = re.compile(
-    r"^(?:\s*\\begin\s*\{(?:%s)\})+|(?:\s*\\end\s*\{(?:%s)\})+\s*$"
-    % (("|".join(map(re.escape, WRAPPERS)),) * 2))
+    r"^(?:\s*\\begin\s*\{(?:%s)\})+|(?:\s*\\end\s*\{(?:%s)\})+\s*$" % (("|".join(map(re.escape, WRAPPERS)),) * 2)
+)
 
 
 def _make_row(text: str, raw: str, line: int, inline: bool, block: int) -> MathRow | None:
@@ -268,11 +270,9 @@ def _make_row(text: str, raw: str, line: int, inline: bool, block: int) -> MathR
     lead, segments, relations = _chain(math)
     if not any(segments):
         return None
-    if not relations and lead is None and LABELS_ONLY.fullmatch(segments[0]) \
-            and segments[0].count("{") >= 2:
+    if not relations and lead is None and LABELS_ONLY.fullmatch(segments[0]) and segments[0].count("{") >= 2:
         return None  # $$\mathbf{1} \quad \mathbf{a}$$: question and part numbers
-    return MathRow(line, tuple(segments), tuple(relations), lead, inline, block, preface,
-                   condition_of(remark), raw)
+    return MathRow(line, tuple(segments), tuple(relations), lead, inline, block, preface, condition_of(remark), raw)
 
 
 _CONTINUES = re.compile(r"(?:[-+]|\\cdot|\\times|\\odot|\\circ)(?![A-Za-z])")
@@ -283,9 +283,15 @@ def _merge_continuations(rows: list[MathRow]) -> list[MathRow]:
     groups: list[list[MathRow]] = []
     for row in rows:
         first = groups[-1][0] if groups else None
-        if (first is not None and first.block == row.block and not groups[-1][-1].condition
-                and row.lead is None and not row.relations and not row.preface
-                and _CONTINUES.match(row.segments[0])):
+        if (
+            first is not None
+            and first.block == row.block
+            and not groups[-1][-1].condition
+            and row.lead is None
+            and not row.relations
+            and not row.preface
+            and _CONTINUES.match(row.segments[0])
+        ):
             groups[-1].append(row)
         else:
             groups.append([row])
@@ -293,9 +299,17 @@ def _merge_continuations(rows: list[MathRow]) -> list[MathRow]:
     for first, *rest in groups:
         if rest:
             last = " ".join([first.segments[-1]] + [r.segments[0] for r in rest]).strip()
-            first = MathRow(first.line, first.segments[:-1] + (last,), first.relations, first.lead,
-                            first.inline, first.block, first.preface, rest[-1].condition,
-                            " \\\\ ".join([first.raw] + [r.raw for r in rest]))
+            first = MathRow(
+                first.line,
+                first.segments[:-1] + (last,),
+                first.relations,
+                first.lead,
+                first.inline,
+                first.block,
+                first.preface,
+                rest[-1].condition,
+                " \\\\ ".join([first.raw] + [r.raw for r in rest]),
+            )
         out.append(first)
     return out
 
@@ -315,8 +329,9 @@ def extract(text: str) -> list[MathRow]:
                 if not piece.strip():
                     continue
                 offset = start + r0 + a + len(piece) - len(piece.lstrip())
-                made = _make_row(piece, content[r0 + a:r0 + b].strip(),
-                                 bisect_left(newlines, offset) + 1, inline, block)
+                made = _make_row(
+                    piece, content[r0 + a : r0 + b].strip(), bisect_left(newlines, offset) + 1, inline, block
+                )
                 if made:
                     block_rows.append(made)
         rows.extend(_merge_continuations(block_rows))

@@ -17,6 +17,7 @@ SIS User ID, SIS Login ID, Section), the Moodle grading worksheet (Identifier, F
 Email address) or any CSV with a name and an id or email column. Its row for the id the
 file name carries fills in the rest (name, SIS ids, section, email).
 """
+
 from __future__ import annotations
 
 import csv
@@ -36,14 +37,14 @@ MOODLE = re.compile(r"(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?:file|onlinet
 @dataclass(frozen=True)
 class Student:
     name: str = ""
-    id: str = ""                 # the LMS's user id (Canvas ID, Moodle participant number)
-    sis_id: str = ""             # Canvas "SIS User ID" / Moodle "ID number"
-    login: str = ""              # Canvas "SIS Login ID" / Moodle username
+    id: str = ""  # the LMS's user id (Canvas ID, Moodle participant number)
+    sis_id: str = ""  # Canvas "SIS User ID" / Moodle "ID number"
+    login: str = ""  # Canvas "SIS Login ID" / Moodle username
     section: str = ""
     email: str = ""
-    submission: str = ""         # Canvas submission id
+    submission: str = ""  # Canvas submission id
     late: bool = False
-    source: str = ""             # canvas | moodle | roster
+    source: str = ""  # canvas | moodle | roster
 
     @property
     def label(self) -> str:
@@ -64,20 +65,36 @@ def identify(path: str) -> Student | None:
             return Student(name=m["name"].strip(), id=m["id"], source="moodle")
     name = parts[-1] if parts else ""
     if m := CANVAS.fullmatch(name):
-        return Student(name=m["name"], id=m["id"], submission=m["submission"], late=bool(m["late"]),
-                       source="canvas")
+        return Student(name=m["name"], id=m["id"], submission=m["submission"], late=bool(m["late"]), source="canvas")
     return None
 
 
 # ---- rosters ----------------------------------------------------------------------------
 
-_COLUMNS = {   # normalised header -> Student field
-    "student": "name", "name": "name", "full name": "name", "fullname": "name", "student name": "name",
-    "id": "id", "user id": "id", "userid": "id", "canvas user id": "id", "participant": "id",
+_COLUMNS = {  # normalised header -> Student field
+    "student": "name",
+    "name": "name",
+    "full name": "name",
+    "fullname": "name",
+    "student name": "name",
+    "id": "id",
+    "user id": "id",
+    "userid": "id",
+    "canvas user id": "id",
+    "participant": "id",
     "identifier": "id",
-    "sis user id": "sis_id", "id number": "sis_id", "student id": "sis_id", "sis id": "sis_id",
-    "sis login id": "login", "username": "login", "login id": "login", "login": "login",
-    "section": "section", "email address": "email", "email": "email", "e-mail": "email",
+    "sis user id": "sis_id",
+    "id number": "sis_id",
+    "student id": "sis_id",
+    "sis id": "sis_id",
+    "sis login id": "login",
+    "username": "login",
+    "login id": "login",
+    "login": "login",
+    "section": "section",
+    "email address": "email",
+    "email": "email",
+    "e-mail": "email",
 }
 
 
@@ -129,8 +146,9 @@ def load_roster(path: str | Path) -> Roster:
         raise SubmissionError(f"{path}: the roster is empty")
     header = [_COLUMNS.get(h.strip().lower()) for h in rows[0]]
     if "name" not in header and "email" not in header:
-        raise SubmissionError(f"{path}: not a roster (no Student/Name/Full name or Email column in "
-                              f"{', '.join(rows[0][:6])})")
+        raise SubmissionError(
+            f"{path}: not a roster (no Student/Name/Full name or Email column in {', '.join(rows[0][:6])})"
+        )
     students = []
     for row in rows[1:]:
         values: dict[str, str] = {}

@@ -8,6 +8,7 @@ text can be named the way the student sees it: ``location(cells, 7)`` -> "cell 3
 Code cells' outputs count where they carry ``text/latex`` or ``text/markdown`` (what
 ``display(Math(...))`` and ``Markdown(...)`` produce); code itself is not read.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -25,14 +26,14 @@ OUTPUT_TYPES = ("text/latex", "text/markdown")
 @dataclass(frozen=True)
 class Source:
     text: str
-    cells: tuple[tuple[int, int, str], ...]   # (first line in text, cell number from 1, "" | " output")
+    cells: tuple[tuple[int, int, str], ...]  # (first line in text, cell number from 1, "" | " output")
 
 
 def read_notebook(raw: str, name: str) -> Source:
     """The gradable text of a notebook's JSON; SubmissionError naming the file when it is not one."""
     try:
         nb = nbformat.reads(raw, as_version=4)
-    except Exception as exc:    # nbformat raises JSON, schema, key, type and version errors of its own
+    except Exception as exc:  # nbformat raises JSON, schema, key, type and version errors of its own
         raise SubmissionError(f"{name}: is not a valid Jupyter notebook ({str(exc).splitlines()[0][:120]})") from None
     lines: list[str] = []
     cells: list[tuple[int, int, str]] = []
@@ -63,7 +64,7 @@ def _text(source) -> str:
 
 
 def location(cells, line: int | None) -> str:
-    """"cell 3, line 2" for a line of a notebook's text; "line 7" when there are no cells."""
+    """ "cell 3, line 2" for a line of a notebook's text; "line 7" when there are no cells."""
     if line is None:
         return ""
     if not cells:

@@ -1,31 +1,95 @@
 """A light scanner over LaTeX in Markdown: tokens, bracket pairs and environment depth, shared by
 extraction (blocks, rows, chains) and cleaning (labels, remarks)."""
+
 from __future__ import annotations
 
 import re
 
-TOKEN_PATTERN = re.compile(r"""
+TOKEN_PATTERN = re.compile(
+    r"""
     \\(?:begin|end)\s*\{[^{}]*\}                                      # \begin{name}
   | \\(?:left|right)(?![A-Za-z])\s*(?:\\[A-Za-z]+|\\[{}|]|[()\[\]|./<>])?  # \left( …
   | \\[A-Za-z]+ | \\. | \s+ | .
-""", re.X | re.S)
+""",
+    re.X | re.S,
+)
 ENV_PATTERN = re.compile(r"\\(begin|end)\s*\{\s*([^{}]*?)\s*\}")
-WRAPPERS = {base + star for star in ("", "*") for base in (
-    "aligned", "align", "split", "gather", "gathered", "equation", "multline", "eqnarray",
-    "alignat", "alignedat", "flalign")}
+WRAPPERS = {
+    base + star
+    for star in ("", "*")
+    for base in (
+        "aligned",
+        "align",
+        "split",
+        "gather",
+        "gathered",
+        "equation",
+        "multline",
+        "eqnarray",
+        "alignat",
+        "alignedat",
+        "flalign",
+    )
+}
 _OPEN = {"{": "{", "(": "(", "[": "[", r"\{": r"\{", r"\lbrace": r"\{"}
 _CLOSE = {"}": "{", ")": "(", "]": "[", r"\}": r"\{", r"\rbrace": r"\{"}
 LEFT_DELIMS = re.compile(r"\\(left|right)(?![A-Za-z])")
-CHAIN_RELATIONS = {"=": "=", r"\Rightarrow": "⇒", r"\implies": "⇒", r"\Longrightarrow": "⇒",
-              r"\longrightarrow": "⇒", r"\rightarrow": "⇒", r"\to": "⇒", "⇒": "⇒", "⟹": "⇒",
-              "→": "⇒", r"\approx": "≈", "≈": "≈"}
+CHAIN_RELATIONS = {
+    "=": "=",
+    r"\Rightarrow": "⇒",
+    r"\implies": "⇒",
+    r"\Longrightarrow": "⇒",
+    r"\longrightarrow": "⇒",
+    r"\rightarrow": "⇒",
+    r"\to": "⇒",
+    "⇒": "⇒",
+    "⟹": "⇒",
+    "→": "⇒",
+    r"\approx": "≈",
+    "≈": "≈",
+}
 TEXT_CMDS = {r"\text", r"\textrm", r"\textit", r"\textbf", r"\textsf", r"\textnormal", r"\mbox"}
 SPACING = {r"\quad", r"\qquad", r"\,", r"\;", r"\:", r"\!", "\\ ", "~"}
 CIRCLED = re.compile("[\u2460-\u2473\u24d0-\u24e9]")
-CONNECTIVES = {"when", "if", "where", "for", "since", "because", "as", "so", "and", "then",
-                "hence", "thus", "therefore", "otherwise", "provided", "given", "with", "using",
-                "by", "i.e", "e.g", "ie", "eg", "note", "similarly", "now", "also", "let",
-                "assuming", "putting", "from", "which", "here", "wrt", "w.r.t", "or", "but"}
+CONNECTIVES = {
+    "when",
+    "if",
+    "where",
+    "for",
+    "since",
+    "because",
+    "as",
+    "so",
+    "and",
+    "then",
+    "hence",
+    "thus",
+    "therefore",
+    "otherwise",
+    "provided",
+    "given",
+    "with",
+    "using",
+    "by",
+    "i.e",
+    "e.g",
+    "ie",
+    "eg",
+    "note",
+    "similarly",
+    "now",
+    "also",
+    "let",
+    "assuming",
+    "putting",
+    "from",
+    "which",
+    "here",
+    "wrt",
+    "w.r.t",
+    "or",
+    "but",
+}
 
 
 def token_kind(tok: str) -> tuple[int, str] | None:
@@ -53,13 +117,12 @@ class Scan:
     def __init__(self, s: str, envs_and_braces_only: bool = False):
         self.s = s
         self.toks = [(m.start(), m.group()) for m in TOKEN_PATTERN.finditer(s)]
-        self.positions = [pos for pos, _ in self.toks]     # sorted: for bisect
+        self.positions = [pos for pos, _ in self.toks]  # sorted: for bisect
         self.pair: dict[int, int] = {}
         stacks: dict[str, list[int]] = {}
         for i, (_, tok) in enumerate(self.toks):
             kind = token_kind(tok)
-            if kind is None or (envs_and_braces_only and kind[1] not in "{" and
-                                not kind[1].startswith("env:")):
+            if kind is None or (envs_and_braces_only and kind[1] not in "{" and not kind[1].startswith("env:")):
                 continue
             stack = stacks.setdefault(kind[1], [])
             if kind[0] > 0:
@@ -94,7 +157,7 @@ class Scan:
         j = self.next_sig(i)
         if j is None or self.toks[j][1] != "{" or j not in self.pair:
             return None
-        return self.s[self.end(j):self.pos(self.pair[j])]
+        return self.s[self.end(j) : self.pos(self.pair[j])]
 
     def relation(self, i: int) -> str | None:
         tok = self.toks[i][1]

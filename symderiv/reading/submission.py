@@ -2,6 +2,7 @@
 
 Markdown, plain text and LaTeX are read as they are; a Jupyter notebook (.ipynb) as its Markdown
 cells and LaTeX outputs (notebook.py)."""
+
 from __future__ import annotations
 
 import os
@@ -53,7 +54,7 @@ def read_submission(path: str | os.PathLike) -> str:
         raise fail("too large (more than 2 MB)")
     if not data:
         raise fail("is empty")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):   # UTF-16 with a byte-order mark (Windows "Unicode" text)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark (Windows "Unicode" text)
         try:
             data = data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:

@@ -2,6 +2,7 @@
 
 Every value is 2-D (a scalar is 1x1), so both backends share one evaluator (evaluate.py).
 """
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -45,7 +46,7 @@ class NumpyBackend:
         return a / b
 
     def power(self, a, p):
-        return a ** float(p[0, 0]) if p.shape == (1, 1) else a ** p
+        return a ** float(p[0, 0]) if p.shape == (1, 1) else a**p
 
     def elementwise(self, fname, a, env):
         if fname.startswith("leaky_relu:"):
@@ -55,10 +56,15 @@ class NumpyBackend:
             shifted = a - a.max(axis=axis, keepdims=True)
             return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         with np.errstate(all="ignore"):
-            return {"exp": np.exp, "log": np.log, "tanh": np.tanh, "abs": np.abs,
-                    "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
-                    "softplus": lambda v: np.logaddexp(0, v),
-                    "relu": lambda v: np.maximum(v, 0)}[fname](a)
+            return {
+                "exp": np.exp,
+                "log": np.log,
+                "tanh": np.tanh,
+                "abs": np.abs,
+                "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+                "softplus": lambda v: np.logaddexp(0, v),
+                "relu": lambda v: np.maximum(v, 0),
+            }[fname](a)
 
     def derivative(self, fname, a, env):
         if fname.startswith("leaky_relu:"):
@@ -86,8 +92,7 @@ class NumpyBackend:
         return e / e.sum(axis=axis, keepdims=True)
 
     def indicator(self, a, op, env):
-        return {">": a > 0, ">=": a >= 0, "<": a < 0, "<=": a <= 0, "=": a == 0,
-                "!=": a != 0}[op].astype(float)
+        return {">": a > 0, ">=": a >= 0, "<": a < 0, "<=": a <= 0, "=": a == 0, "!=": a != 0}[op].astype(float)
 
     def sum_axis(self, a, axis):
         return a.sum(axis=axis, keepdims=True)
@@ -96,13 +101,13 @@ class NumpyBackend:
         return np.ones((r, c))
 
     def entry(self, a, i, j):
-        return a[i:i + 1, j:j + 1]
+        return a[i : i + 1, j : j + 1]
 
     def row(self, a, i):
-        return a[i:i + 1, :]
+        return a[i : i + 1, :]
 
     def col(self, a, j):
-        return a[:, j:j + 1]
+        return a[:, j : j + 1]
 
     def from_entries(self, rows):
         return np.array([[float(e[0, 0]) for e in row] for row in rows])
@@ -121,6 +126,7 @@ class SympyBackend(NumpyBackend):
 
     def __init__(self):
         import sympy  # heavy (about 0.5 s): loaded only when a symbolic check runs, not for NumPy checks
+
         self.sp = sympy
 
     def const(self, x):
@@ -138,15 +144,18 @@ class SympyBackend(NumpyBackend):
         return s[0, 0] * a
 
     def divide(self, a, b):
-        return a.applyfunc(lambda x: x) if b.shape != a.shape else self.sp.Matrix(
-            a.shape[0], a.shape[1], lambda i, j: a[i, j] / b[i, j])
+        return (
+            a.applyfunc(lambda x: x)
+            if b.shape != a.shape
+            else self.sp.Matrix(a.shape[0], a.shape[1], lambda i, j: a[i, j] / b[i, j])
+        )
 
     def power(self, a, p):
         return a.applyfunc(lambda x: x ** p[0, 0])
 
     def elementwise(self, fname, a, env):
         sp = self.sp
-        if fname.startswith("generic:"):          # an undefined g_k of a generic problem
+        if fname.startswith("generic:"):  # an undefined g_k of a generic problem
             g = sp.Function("g" + fname.split(":")[1])
             return a.applyfunc(lambda v: g(v))
         if fname.startswith("leaky_relu:"):
@@ -158,15 +167,20 @@ class SympyBackend(NumpyBackend):
                 return sp.Matrix(a.shape[0], a.shape[1], lambda i, j: a[i, j] - logs[j])
             logs = [sp.log(sum(sp.exp(t) for t in a[i, :])) for i in range(a.shape[0])]
             return sp.Matrix(a.shape[0], a.shape[1], lambda i, j: a[i, j] - logs[i])
-        f = {"exp": sp.exp, "log": sp.log, "tanh": sp.tanh, "abs": sp.Abs,
-             "sigmoid": lambda v: 1 / (1 + sp.exp(-v)),
-             "softplus": lambda v: sp.log(1 + sp.exp(v)),
-             "relu": lambda v: env.mask(v, ">") * v}[fname]
+        f = {
+            "exp": sp.exp,
+            "log": sp.log,
+            "tanh": sp.tanh,
+            "abs": sp.Abs,
+            "sigmoid": lambda v: 1 / (1 + sp.exp(-v)),
+            "softplus": lambda v: sp.log(1 + sp.exp(v)),
+            "relu": lambda v: env.mask(v, ">") * v,
+        }[fname]
         return a.applyfunc(f)
 
     def derivative(self, fname, a, env):
         sp = self.sp
-        if fname.startswith("generic:"):          # canonical name of g_k' (see symbolic.canonical)
+        if fname.startswith("generic:"):  # canonical name of g_k' (see symbolic.canonical)
             g = sp.Function("g" + fname.split(":")[1] + "_d0")
             return a.applyfunc(lambda v: g(v))
         if fname == "relu":

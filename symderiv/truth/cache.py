@@ -15,6 +15,7 @@ Keys cover the claim, the answer-key file's bytes and the source of every module
 package, so an edited answer key or a new version of symderiv never reads a stale entry.
 SYMDERIV_CACHE=0 turns it off; SYMDERIV_CACHE_DIR moves it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,9 +29,9 @@ import diskcache
 
 __all__ = ["load", "store", "SIZE_LIMIT", "STATUSES"]
 
-SIZE_LIMIT = 64 * 2 ** 20
+SIZE_LIMIT = 64 * 2**20
 STATUSES = ("equal", "different")
-LOCK_SECONDS = 2.0           # SQLite's busy timeout: a writer that holds the lock longer costs a miss
+LOCK_SECONDS = 2.0  # SQLite's busy timeout: a writer that holds the lock longer costs a miss
 
 _opened: dict[tuple[int, Path], diskcache.Cache | None] = {}
 _lock = threading.Lock()
@@ -41,8 +42,10 @@ def _enabled() -> bool:
 
 
 def _base() -> Path:
-    return Path(os.environ.get("SYMDERIV_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "symderiv"))
+    return Path(
+        os.environ.get("SYMDERIV_CACHE_DIR")
+        or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "symderiv")
+    )
 
 
 def _private_directory(path: Path) -> bool:
@@ -64,10 +67,14 @@ def _cache() -> diskcache.Cache | None:
             handle = None
             if _private_directory(base):
                 try:
-                    handle = diskcache.Cache(str(base), size_limit=SIZE_LIMIT, timeout=LOCK_SECONDS,
-                                             eviction_policy="least-recently-stored",
-                                             disk_min_file_size=2 ** 30)   # every value inside SQLite
-                except Exception:   # a corrupt or tampered store: run without it
+                    handle = diskcache.Cache(
+                        str(base),
+                        size_limit=SIZE_LIMIT,
+                        timeout=LOCK_SECONDS,
+                        eviction_policy="least-recently-stored",
+                        disk_min_file_size=2**30,
+                    )  # every value inside SQLite
+                except Exception:  # a corrupt or tampered store: run without it
                     handle = None
             _opened.clear()
             _opened[where] = handle
@@ -98,9 +105,15 @@ def _key(problem, key) -> str:
 
 def valid(value) -> bool:
     """The shape of a stored result: (status, detail, sizes, seconds) with a definitive status."""
-    return (isinstance(value, (list, tuple)) and len(value) == 4 and value[0] in STATUSES
-            and isinstance(value[1], str) and isinstance(value[2], str)
-            and isinstance(value[3], (int, float)) and not isinstance(value[3], bool))
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) == 4
+        and value[0] in STATUSES
+        and isinstance(value[1], str)
+        and isinstance(value[2], str)
+        and isinstance(value[3], (int, float))
+        and not isinstance(value[3], bool)
+    )
 
 
 def load(problem, key) -> tuple | None:
@@ -110,7 +123,7 @@ def load(problem, key) -> tuple | None:
         return None
     try:
         value = handle.get(_key(problem, key), default=None, retry=False)
-    except Exception:           # whatever is wrong with the store, the answer is "not known"
+    except Exception:  # whatever is wrong with the store, the answer is "not known"
         return None
     return tuple(value) if valid(value) else None
 

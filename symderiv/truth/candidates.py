@@ -1,4 +1,5 @@
 """What evaluation yields: a value with the layout fixes it needed and the tree that has them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

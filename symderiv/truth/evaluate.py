@@ -10,6 +10,7 @@ Strict evaluation gives one value or raises ShapeError. Lenient evaluation
 candidates, each with the fixes it needed and the rewritten tree, so that the
 rewritten tree can be re-checked strictly elsewhere (other points, SymPy).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -36,9 +37,10 @@ from symderiv.truth.rules_labels import LabelRules
 from symderiv.truth.rules_products import ProductRules
 from symderiv.truth.rules_sums import SumRules
 
-MAX_ONES = 10_000      # \mathbf{1}_{10^9} would allocate gigabytes: a clear refusal instead
+MAX_ONES = 10_000  # \mathbf{1}_{10^9} would allocate gigabytes: a clear refusal instead
 
 # ---- environment -----------------------------------------------------------------
+
 
 @dataclass
 class Env:
@@ -48,15 +50,15 @@ class Env:
     interp: Interpreter
     objects: dict[Ref, Any]
     activations: dict[int, str]
-    reading: str                              # columns | rows | single
+    reading: str  # columns | rows | single
     weight_layout: str = "out-in"
     masks: dict = field(default_factory=dict)  # SymPy: pre-activation entry -> 0/1 symbol
     allow_cost_derivative: bool = False
-    n_samples: int | None = None              # [model] keys: the batch size (else read off X)
-    batch_kinds: frozenset = frozenset(("X", "Y", "Z", "A"))   # objects that carry the batch axis
-    cases: dict | None = None                  # SymPy: an undecided sign's expression -> its 0/1 case symbol
-    index_labels: dict = field(default_factory=dict)   # [model] keys: a class-index label o -> its 0-based value
-    column_kinds: frozenset = frozenset()     # [model] keys: objects whose one subscript picks a column (u_w of U)
+    n_samples: int | None = None  # [model] keys: the batch size (else read off X)
+    batch_kinds: frozenset = frozenset(("X", "Y", "Z", "A"))  # objects that carry the batch axis
+    cases: dict | None = None  # SymPy: an undecided sign's expression -> its 0/1 case symbol
+    index_labels: dict = field(default_factory=dict)  # [model] keys: a class-index label o -> its 0-based value
+    column_kinds: frozenset = frozenset()  # [model] keys: objects whose one subscript picks a column (u_w of U)
 
     @property
     def sample_axis(self):
@@ -69,23 +71,27 @@ class Env:
     def mask(self, v, op):
         sp = self.backend.sp
         if v.is_number:
-            return sp.Integer(int(bool({">": v > 0, ">=": v >= 0, "<": v < 0, "<=": v <= 0,
-                                         "=": v == 0, "!=": v != 0}[op])))
+            return sp.Integer(
+                int(bool({">": v > 0, ">=": v >= 0, "<": v < 0, "<=": v <= 0, "=": v == 0, "!=": v != 0}[op]))
+            )
         s = self.masks.get(v)
         if s is None:
             s = self.masks.get(-v)
             if s is not None:
                 op = {">": "<", ">=": "<=", "<": ">", "<=": ">="}.get(op, op)
-        if s is None and v.is_Mul:       # a ReLU output s·z: positive exactly when s = 1
+        if s is None and v.is_Mul:  # a ReLU output s·z: positive exactly when s = 1
             for factor in v.args:
                 rest = v / factor
                 if self.masks.get(rest) == factor:
-                    return {">": factor, ">=": factor, "<": 0, "<=": 1 - factor}.get(op) if op != "=" and op != "!=" \
+                    return (
+                        {">": factor, ">=": factor, "<": 0, "<=": 1 - factor}.get(op)
+                        if op != "=" and op != "!="
                         else _raise(ShapeError("equality with a ReLU output"))
-        if s is None and (v.is_positive or v.is_negative):      # 1[σ(z) > 0] is 1 whatever z is
+                    )
+        if s is None and (v.is_positive or v.is_negative):  # 1[σ(z) > 0] is 1 whatever z is
             positive = bool(v.is_positive)
             return sp.Integer(int(positive if op in (">", ">=") else not positive if op in ("<", "<=") else op == "!="))
-        if s is None and self.n_samples is not None:      # [model] keys: a 0/1 symbol per kink argument
+        if s is None and self.n_samples is not None:  # [model] keys: a 0/1 symbol per kink argument
             s = self.masks[v] = sp.Symbol(f"s0_{len(self.masks) + 1}", integer=True)
         if s is None and self.cases is not None and op in (">", ">=", "<", "<="):
             # decided later by cases (judging/cases.py): a 0/1 symbol per undecided sign
@@ -95,8 +101,11 @@ class Env:
                 s = self.cases.setdefault(v, sp.Symbol(f"c{len(self.cases) + 1}", nonnegative=True))
         if s is None:
             raise ShapeError(f"cannot decide the sign of {v} symbolically")
-        return {">": s, ">=": s, "<": 1 - s, "<=": 1 - s}.get(op) if op in (">", ">=", "<", "<=") else \
-            (_raise(ShapeError("equality with a pre-activation")))
+        return (
+            {">": s, ">=": s, "<": 1 - s, "<=": 1 - s}.get(op)
+            if op in (">", ">=", "<", "<=")
+            else (_raise(ShapeError("equality with a pre-activation")))
+        )
 
 
 def _raise(exc):
@@ -115,7 +124,7 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
 
     # -- entry point
     def candidates(self, node: Node) -> list[Candidate]:
-        with np.errstate(all="ignore"):      # 1/0 or exp(1000) is a wrong value, not a warning
+        with np.errstate(all="ignore"):  # 1/0 or exp(1000) is a wrong value, not a warning
             return self.candidates_of(node)
 
     def value(self, node: Node):
@@ -208,8 +217,9 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
         if len(components) == 2:
             i, j = components
             if not (0 <= i < rows and 0 <= j < cols):
-                raise ShapeError(f"the subscript ({i + 1}, {j + 1}) is outside a {rows}x{cols} matrix "
-                                 f"(entries are numbered from 1)")
+                raise ShapeError(
+                    f"the subscript ({i + 1}, {j + 1}) is outside a {rows}x{cols} matrix (entries are numbered from 1)"
+                )
             return self.b.entry(value, i, j)
         (i,) = components[:1]
         axis = 1 if self.env.reading == "rows" or rows == 1 or ref.kind in self.env.column_kinds else 0
@@ -245,34 +255,3 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
             return 1 if axis is None else self.env.n_samples
         X = self.env.objects[Ref("X")]
         return 1 if axis is None else self.b.shape(X)[axis]
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

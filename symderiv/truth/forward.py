@@ -8,6 +8,7 @@ drawn away from every kink (relu, leaky relu, max, |u| arguments at least 1e-3 f
 Readings (see reference.py): the declared layout, the batch transposed, one sample (a batch of 1
 with N a free number, so a stray 1/N shows).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from symderiv.truth.interpret import Interpreter, Ref
 from symderiv.truth.model import Model
 
 KINK_MARGIN = 1e-3
-SINGLE_N = (10.0, 9.0, 12.0)       # N in the one-sample reading: free, never 1
+SINGLE_N = (10.0, 9.0, 12.0)  # N in the one-sample reading: free, never 1
 KINKED = ("relu", "abs")
 
 
@@ -62,9 +63,15 @@ class AutogradBackend(NumpyBackend):
             axis = env.class_axis
             shifted = a - anp.max(getval(a), axis=axis, keepdims=True)
             return shifted - anp.log(anp.sum(anp.exp(shifted), axis=axis, keepdims=True))
-        return {"exp": anp.exp, "log": anp.log, "tanh": anp.tanh, "abs": anp.abs,
-                "sigmoid": lambda v: 1 / (1 + anp.exp(-v)), "softplus": lambda v: anp.logaddexp(0, v),
-                "relu": lambda v: anp.maximum(v, 0)}[fname](a)
+        return {
+            "exp": anp.exp,
+            "log": anp.log,
+            "tanh": anp.tanh,
+            "abs": anp.abs,
+            "sigmoid": lambda v: 1 / (1 + anp.exp(-v)),
+            "softplus": lambda v: anp.logaddexp(0, v),
+            "relu": lambda v: anp.maximum(v, 0),
+        }[fname](a)
 
     def derivative(self, fname, a, env):
         if fname == "sigmoid":
@@ -106,6 +113,7 @@ class AutogradBackend(NumpyBackend):
 
 # ---- layout -------------------------------------------------------------------------
 
+
 def declared_layout(model: Model) -> str:
     """columns when the batch is the second axis of the declared symbols, rows when the first."""
     if model.batch is None:
@@ -130,16 +138,25 @@ class Sample:
 
 
 def _env(problem, backend, objects, reading, n_samples, batch_kinds, masks):
-    return Env(backend=backend, interp=Interpreter(problem, {}), objects=objects, activations={},
-               reading=reading, n_samples=n_samples, batch_kinds=frozenset(batch_kinds), masks=masks,
-               index_labels=index_labels(problem, {r.kind: v for r, v in objects.items()}),
-               column_kinds=column_kinds(problem))
+    return Env(
+        backend=backend,
+        interp=Interpreter(problem, {}),
+        objects=objects,
+        activations={},
+        reading=reading,
+        n_samples=n_samples,
+        batch_kinds=frozenset(batch_kinds),
+        masks=masks,
+        index_labels=index_labels(problem, {r.kind: v for r, v in objects.items()}),
+        column_kinds=column_kinds(problem),
+    )
 
 
 def index_labels(problem, values: dict) -> dict:
     """The written name of each class-index label -> its 0-based value (stored 1-based)."""
-    return {name: int(values[sid][0, 0]) - 1 for sid, name in problem.model.index_label_names().items()
-            if sid in values}
+    return {
+        name: int(values[sid][0, 0]) - 1 for sid, name in problem.model.index_label_names().items() if sid in values
+    }
 
 
 def column_objects(problem, values: dict, backend) -> dict:
@@ -151,8 +168,17 @@ def column_kinds(problem) -> frozenset:
     return frozenset(s.columns for s in problem.model.symbols if s.columns)
 
 
-def run_equations(problem, free: dict, N: float, n_samples: int, backend=None, cut: dict | None = None,
-                  until: str | None = None, scaled: dict | None = None, masks: dict | None = None) -> dict:
+def run_equations(
+    problem,
+    free: dict,
+    N: float,
+    n_samples: int,
+    backend=None,
+    cut: dict | None = None,
+    until: str | None = None,
+    scaled: dict | None = None,
+    masks: dict | None = None,
+) -> dict:
     """Every symbol's value (keyed by id): the free ones as given, then each equation in order.
     cut holds variables given instead of computed; scaled maps an equation target to a tree that
     replaces its right side (the usual mistakes, for diagnosis)."""
@@ -207,14 +233,14 @@ def draw_free(problem, rng, n_samples: int, point: int) -> dict:
             out[s.id] = np.array([[float(value)]])
             continue
         shape = tuple(size_of(e, sizes) for e in s.shape) or (1, 1)
-        if s.role == "label" and s.labels == "index":        # a class index 1..size, stored 1-based
+        if s.role == "label" and s.labels == "index":  # a class index 1..size, stored 1-based
             out[s.id] = np.array([[float(1 + (point + int(rng.integers(0, shape[0]))) % shape[0])]])
         elif s.role == "label" and s.labels == "one-hot":
             out[s.id] = _one_hot(shape, s.shape, model.batch, rng)
         elif s.role == "label" and s.labels == "binary":
             Y = (rng.random(shape) < 0.5).astype(float)
             if Y.size >= 2:
-                Y.flat[0], Y.flat[1] = 1.0, 0.0     # both classes, so a missing (1 − y) term shows
+                Y.flat[0], Y.flat[1] = 1.0, 0.0  # both classes, so a missing (1 − y) term shows
             else:
                 Y[:] = (point + 1) % 2
             out[s.id] = Y
@@ -271,12 +297,16 @@ def gradient(problem, s: Sample, of: str, wrt: str, scaled: dict | None = None):
     """∂of/∂wrt at the sample (autograd); a scalar `of`; wrt an input, parameter or intermediate."""
     model = problem.model
     if model.defined(wrt):
+
         def f(t):
             return run_equations(problem, s.free, s.N, s.n_samples, cut={wrt: t}, scaled=scaled)[of]
+
         start = s.values[wrt]
     else:
+
         def f(t):
             return run_equations(problem, {**s.free, wrt: t}, s.N, s.n_samples, scaled=scaled)[of]
+
         start = s.free[wrt]
     value = f(start)
     if np.shape(value) != (1, 1):
@@ -288,12 +318,16 @@ def jacobian(problem, s: Sample, of: str, wrt: str):
     """∂of_i/∂wrt_j (vectors) at the sample: rows follow `of`, columns `wrt`."""
     model = problem.model
     if model.defined(wrt):
+
         def f(t):
             return run_equations(problem, s.free, s.N, s.n_samples, cut={wrt: t})[of]
+
         start = s.values[wrt]
     else:
+
         def f(t):
             return run_equations(problem, {**s.free, wrt: t}, s.N, s.n_samples)[of]
+
         start = s.free[wrt]
     J = np.asarray(autograd.jacobian(f)(np.asarray(start, dtype=float)), dtype=float)
     out_size = int(np.prod(np.shape(f(start))))
@@ -309,6 +343,7 @@ def central_difference(problem, s: Sample, of: str, wrt: str, h: float = 1e-6):
         if model.defined(wrt):
             return float(run_equations(problem, s.free, s.N, s.n_samples, NumpyBackend(), cut={wrt: t})[of][0, 0])
         return float(run_equations(problem, {**s.free, wrt: t}, s.N, s.n_samples, NumpyBackend())[of][0, 0])
+
     for idx in np.ndindex(base.shape):
         step = h * max(1.0, abs(base[idx]))
         up, down = base.copy(), base.copy()

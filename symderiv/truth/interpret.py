@@ -11,6 +11,7 @@ has; ψ, \\Psi, softmax and ŷ are the output activation; Δ (labels) and δ
 >>> Interpreter(load_problem("softmax-2layer")).resolve(Sym("a", layer=Num(2)))
 Ref(kind='A', layer=1)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -38,26 +39,31 @@ class Ref:
 class FuncRef:
     """A function: an activation of internal layer k (name 'act'), or a named one."""
 
-    name: str                # "act" or exp/log/tanh/sigmoid/relu/softplus/diag/softmax
+    name: str  # "act" or exp/log/tanh/sigmoid/relu/softplus/diag/softmax
     layer: int | None = None
     derivative: int = 0
 
 
 class Interpreter:
-    def __init__(self, problem: Problem, layer_bindings: dict[str, int] | None = None,
-                 subscript_layers: bool = True, default_label: int | None = None):
+    def __init__(
+        self,
+        problem: Problem,
+        layer_bindings: dict[str, int] | None = None,
+        subscript_layers: bool = True,
+        default_label: int | None = None,
+    ):
         self.problem = problem
-        self.default_label = default_label         # the layer of a layer-less w or b (from context)
-        self.subscript_layers = subscript_layers   # read z_3 as layer 3 (else as component 3)
+        self.default_label = default_label  # the layer of a layer-less w or b (from context)
+        self.subscript_layers = subscript_layers  # read z_3 as layer 3 (else as component 3)
         self.notation = problem.notation
         self.bindings = dict(problem.notation.layer_symbols)
         self.bindings.update(layer_bindings or {})
-        self.model = problem.model        # a [model] key: symbols are read against its declarations
+        self.model = problem.model  # a [model] key: symbols are read against its declarations
 
     # ---- layer labels -----------------------------------------------------------
     def layer_value(self, node: Node) -> int:
         """The integer a layer expression (3, l, l+1, L-1) stands for."""
-        if isinstance(node, Num) and Fraction(node.value).denominator == 1:   # never float(): big integers
+        if isinstance(node, Num) and Fraction(node.value).denominator == 1:  # never float(): big integers
             return int(node.value)
         if isinstance(node, Sym) and not node.indices and node.name in self.bindings:
             return self.bindings[node.name]
@@ -85,7 +91,7 @@ class Interpreter:
         return 1 <= k <= self.problem.depth
 
     def is_layer_label(self, letter: str, node: Node) -> bool:
-        kind = LAYER_LETTERS.get(letter) or ("Z" if letter == "delta" else None)   # δ^{l+1} is δ^{(l+1)}
+        kind = LAYER_LETTERS.get(letter) or ("Z" if letter == "delta" else None)  # δ^{l+1} is δ^{(l+1)}
         if kind is None:
             return False
         try:
@@ -100,43 +106,75 @@ class Interpreter:
         d phi(z)/dz -> phi'(z), d a^(l)/d z^(l) -> g_l'(z^(l))."""
         if self.model is not None:
             return self.model.normalize(node)
-        if isinstance(node, Pow) and isinstance(node.base, Sym) and node.base.layer is None \
-                and self.is_layer_label(node.base.name, node.exponent):
+        if (
+            isinstance(node, Pow)
+            and isinstance(node.base, Sym)
+            and node.base.layer is None
+            and self.is_layer_label(node.base.name, node.exponent)
+        ):
             return self.normalize(replace(node.base, layer=node.exponent))
-        if isinstance(node, Pow) and isinstance(node.base, Sym) and node.base.layer is None \
-                and isinstance(node.exponent, Product) and len(node.exponent.factors) == 2 \
-                and self.is_layer_label(node.base.name, node.exponent.factors[0]):
+        if (
+            isinstance(node, Pow)
+            and isinstance(node.base, Sym)
+            and node.base.layer is None
+            and isinstance(node.exponent, Product)
+            and len(node.exponent.factors) == 2
+            and self.is_layer_label(node.base.name, node.exponent.factors[0])
+        ):
             layer, extra = node.exponent.factors
             if isinstance(extra, Sym) and extra.name == "T" and not extra.indices:
-                return Transpose(self.normalize(replace(node.base, layer=layer)))        # W^{2T}
+                return Transpose(self.normalize(replace(node.base, layer=layer)))  # W^{2T}
             if isinstance(extra, Sym) and len(extra.name) == 1 and not extra.indices and not self.layer_like(extra):
                 base = replace(node.base, layer=layer, indices=node.base.indices + (extra,))
-                return self.normalize(base)                                               # a^{[2](i)}
-        if isinstance(node, Sym) and isinstance(node.layer, Sym) and len(node.layer.name) == 1 \
-                and not node.layer.indices and not self.layer_like(node.layer):
+                return self.normalize(base)  # a^{[2](i)}
+        if (
+            isinstance(node, Sym)
+            and isinstance(node.layer, Sym)
+            and len(node.layer.name) == 1
+            and not node.layer.indices
+            and not self.layer_like(node.layer)
+        ):
             # y^{(i)}, x^{(i)}: a sample index in the superscript, not a layer
             return self.normalize(replace(node, layer=None, indices=node.indices + (node.layer,)))
         if isinstance(node, Sym):
-            if self.subscript_layers and node.layer is None and node.name in LAYER_LETTERS and len(node.indices) >= 1 \
-                    and isinstance(node.indices[-1], Num) and self.is_layer_label(node.name, node.indices[-1]):
+            if (
+                self.subscript_layers
+                and node.layer is None
+                and node.name in LAYER_LETTERS
+                and len(node.indices) >= 1
+                and isinstance(node.indices[-1], Num)
+                and self.is_layer_label(node.name, node.indices[-1])
+            ):
                 return replace(node, layer=node.indices[-1], indices=node.indices[:-1])
             return node
-        if isinstance(node, Call) and node.indices and node.func in ("psi", "Psi", "sigma", "phi", "varphi") \
-                and len(node.args) == 1 and not node.primes and not self.layer_like(node.indices[0]):
+        if (
+            isinstance(node, Call)
+            and node.indices
+            and node.func in ("psi", "Psi", "sigma", "phi", "varphi")
+            and len(node.args) == 1
+            and not node.primes
+            and not self.layer_like(node.indices[0])
+        ):
             arg = self.normalize(node.args[0])
             if isinstance(arg, Sym) and arg.name in ("z", "Z"):
-                return replace(node, args=(arg,))      # ψ(z)_i: entry i of ψ(z)
+                return replace(node, args=(arg,))  # ψ(z)_i: entry i of ψ(z)
             # ψ_i(δ_ij − ψ_j): the i-th output times a bracket, not a function with a layer subscript
             return Product((Sym(node.func, None, node.indices), arg), ("juxt",))
         if isinstance(node, Transpose) and isinstance(node.operand, Sym) and len(node.operand.indices) == 2:
-            inner = self.normalize(node.operand)       # w_{kj}^T is the entry w_{jk}
+            inner = self.normalize(node.operand)  # w_{kj}^T is the entry w_{jk}
             return replace(inner, indices=inner.indices[::-1])
         if isinstance(node, Deriv):
             num, wrt = self.normalize(node.num), self.normalize(node.wrt)
             if isinstance(num, Call) and len(num.args) == 1 and num.args[0] == wrt:
                 return replace(num, primes=num.primes + 1)
-            if isinstance(num, Sym) and isinstance(wrt, Sym) and num.name in ("a", "A") \
-                    and wrt.name in ("z", "Z") and num.layer is not None and num.layer == wrt.layer:
+            if (
+                isinstance(num, Sym)
+                and isinstance(wrt, Sym)
+                and num.name in ("a", "A")
+                and wrt.name in ("z", "Z")
+                and num.layer is not None
+                and num.layer == wrt.layer
+            ):
                 return Call("__act__", (wrt,), primes=1)
             return Deriv(num, wrt)
         return map_children(node, self.normalize)
@@ -151,8 +189,11 @@ class Interpreter:
         if name in LAYER_LETTERS:
             kind = LAYER_LETTERS[name]
             if sym.layer is None:
-                if kind in ("W", "b") and self.default_label is not None \
-                        and self._valid_weight_label(self.default_label):
+                if (
+                    kind in ("W", "b")
+                    and self.default_label is not None
+                    and self._valid_weight_label(self.default_label)
+                ):
                     return Ref(kind, nota.layer_of_weight_label(self.default_label))
                 if kind in ("Z", "A"):
                     return Ref(kind, depth)
@@ -175,7 +216,7 @@ class Interpreter:
         if name in ("x", "X"):
             return Ref("X")
         if name == "n" and len(sym.indices) == 1 and sym.layer is None:
-            label = self.layer_value(sym.indices[0])      # n_l: the width of layer l
+            label = self.layer_value(sym.indices[0])  # n_l: the width of layer l
             if not self._valid_activation_label(label):
                 raise NotationError(f"there is no layer {label}, so no n_{label}")
             return Ref("n", nota.layer_of_activation_label(label))
@@ -230,8 +271,11 @@ class Interpreter:
             if ref is None or ref.kind != "Z":
                 raise NotationError("∂a/∂z needs a pre-activation")
             return FuncRef("act", ref.layer, call.primes)
-        if call.indices and name in nota.hidden_activation + nota.output_activation \
-                and self.layer_like(call.indices[0]):
+        if (
+            call.indices
+            and name in nota.hidden_activation + nota.output_activation
+            and self.layer_like(call.indices[0])
+        ):
             label = self.layer_value(call.indices[0])
             k = nota.layer_of_activation_label(label)
             if not 1 <= k <= depth:
@@ -240,7 +284,7 @@ class Interpreter:
         generic = name in nota.hidden_activation and name in nota.output_activation
         arg = call.args[0] if call.args else None
         if generic and not call.indices and isinstance(arg, Sym) and arg.name in ("z", "Z") and arg.layer is not None:
-            return FuncRef("act", self.resolve(arg).layer, call.primes)   # g'(z^{(l)}) is g_l'(z^{(l)})
+            return FuncRef("act", self.resolve(arg).layer, call.primes)  # g'(z^{(l)}) is g_l'(z^{(l)})
         if name in nota.output_activation and name not in nota.hidden_activation:
             return FuncRef("act", depth, call.primes)
         if name in nota.hidden_activation and name not in nota.output_activation:

@@ -21,6 +21,7 @@ lost worker; an exception raised by fn is raised again here.
 >>> run_limited(pow, (2, 10), timeout=30)
 1024
 """
+
 from __future__ import annotations
 
 import atexit
@@ -36,9 +37,9 @@ from multiprocessing.connection import Connection, Pipe
 
 __all__ = ["TimedOut", "WorkerLost", "run_limited", "die_with_parent", "WALL_FACTOR", "WALL_GRACE"]
 
-WALL_FACTOR = 4.0        # wall-clock backstop: this many times the CPU limit ...
-WALL_GRACE = 10.0        # ... plus this many seconds
-MAX_IDLE = 2             # idle workers kept for reuse
+WALL_FACTOR = 4.0  # wall-clock backstop: this many times the CPU limit ...
+WALL_GRACE = 10.0  # ... plus this many seconds
+MAX_IDLE = 2  # idle workers kept for reuse
 PR_SET_PDEATHSIG = 1
 
 
@@ -76,7 +77,7 @@ def die_with_parent(parent: int | None = None) -> None:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent:        # the parent died before the request was made
+    if os.getppid() != parent:  # the parent died before the request was made
         os._exit(1)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="symderiv-parent-watch").start()
 
@@ -91,7 +92,7 @@ def _on_cpu_limit(signum, frame):
 
 def _serve(conn: Connection, parent: int) -> None:
     die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)       # ^C is the parent's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the parent's to handle
     signal.signal(signal.SIGPROF, _on_cpu_limit)
     while True:
         try:
@@ -103,15 +104,15 @@ def _serve(conn: Connection, parent: int) -> None:
             outcome = ("ok", fn(*args))
         except _CpuLimit:
             outcome = ("timeout", None)
-        except BaseException as exc:    # reported to the caller, who decides what it means
+        except BaseException as exc:  # reported to the caller, who decides what it means
             outcome = ("raised", exc)
         finally:
             signal.setitimer(signal.ITIMER_PROF, 0)
         try:
             conn.send(outcome)
-        except Exception as exc:        # an unpicklable value or exception: say what it was
+        except Exception as exc:  # an unpicklable value or exception: say what it was
             conn.send(("raised", RuntimeError(f"{type(exc).__name__}: {exc}"[:300])))
-        if outcome[0] == "timeout":     # interrupted mid-computation: do not reuse this state
+        if outcome[0] == "timeout":  # interrupted mid-computation: do not reuse this state
             return
 
 
@@ -120,7 +121,7 @@ class _Worker:
         parent_end, child_end = Pipe()
         parent = os.getpid()
         pid = os.fork()
-        if pid == 0:                                  # the worker
+        if pid == 0:  # the worker
             code = 0
             try:
                 parent_end.close()
@@ -210,12 +211,15 @@ def run_limited(fn, args: tuple, timeout: float):
             worker.conn.send((fn, args, timeout))
             if not worker.conn.poll(WALL_FACTOR * timeout + WALL_GRACE):
                 worker.kill()
-                return TimedOut(timeout, f"did not finish within {WALL_FACTOR * timeout + WALL_GRACE:g} s "
-                                         f"of wall-clock time (the CPU limit is {timeout:g} s)")
+                return TimedOut(
+                    timeout,
+                    f"did not finish within {WALL_FACTOR * timeout + WALL_GRACE:g} s "
+                    f"of wall-clock time (the CPU limit is {timeout:g} s)",
+                )
             status, value = worker.conn.recv()
         except (EOFError, OSError):
             how = worker.kill()
-            if attempt == 1:        # an idle worker that died meanwhile (e.g. its creating thread ended)
+            if attempt == 1:  # an idle worker that died meanwhile (e.g. its creating thread ended)
                 continue
             return WorkerLost(f"the worker process {how}")
         if status == "timeout":

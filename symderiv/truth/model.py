@@ -12,6 +12,7 @@ itself. A subscript beyond the declared spelling is an entry (\\hat y_i, w_j, X_
 >>> [e.target for e in m.equations], m.resolve_name(Sym("y", decor="hat")), m.resolve_name(Sym("W"))
 (['z', '\\\\hat{y}'], '\\\\hat{y}', 'w')
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -24,28 +25,40 @@ from symderiv.notation.parse import parse
 from symderiv.truth.schema import ModelSpec, find_line, line_of
 
 ROLES = ("input", "parameter", "label", "hyperparameter")
-BUILTINS = {"sigma": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu", "softplus": "softplus",
-            "exp": "exp", "log": "log", "abs": "abs", "softmax": "softmax", "log_softmax": "log_softmax",
-            "identity": "identity", "diag": "diag", "leaky_relu": "leaky_relu"}
+BUILTINS = {
+    "sigma": "sigmoid",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "softplus": "softplus",
+    "exp": "exp",
+    "log": "log",
+    "abs": "abs",
+    "softmax": "softmax",
+    "log_softmax": "log_softmax",
+    "identity": "identity",
+    "diag": "diag",
+    "leaky_relu": "leaky_relu",
+}
 TYPOGRAPHY = ("bold",)
 
 
 @dataclass(frozen=True)
 class Symbol:
-    id: str                         # the canonical spelling (LaTeX), the Ref kind of the object
-    shape: tuple = ()               # size names / ints; () = a scalar
-    role: str | None = None         # input | parameter | label | hyperparameter; None = defined by an equation
-    labels: str | None = None       # one-hot | binary | real
+    id: str  # the canonical spelling (LaTeX), the Ref kind of the object
+    shape: tuple = ()  # size names / ints; () = a scalar
+    role: str | None = None  # input | parameter | label | hyperparameter; None = defined by an equation
+    labels: str | None = None  # one-hot | binary | real
     range: tuple[float, float] = (0.1, 0.9)
     value: float | None = None
     line: int | None = None
-    columns: str | None = None      # the id of the matrix's column family (u_w = column w of U), if named
+    columns: str | None = None  # the id of the matrix's column family (u_w = column w of U), if named
 
 
 @dataclass(frozen=True)
 class Equation:
-    target: str                     # the id of the defined symbol
-    rhs: Node                       # normalised: every symbol in canonical spelling
+    target: str  # the id of the defined symbol
+    rhs: Node  # normalised: every symbol in canonical spelling
     latex: str
     line: int | None = None
 
@@ -55,11 +68,11 @@ class Model:
     batch: str | None
     symbols: tuple[Symbol, ...]
     equations: tuple[Equation, ...]
-    spellings: tuple[tuple[tuple, str], ...]      # (spelling key, id)
-    forms: tuple[tuple[str, Sym], ...] = ()         # id -> the canonical written form (\\hat y, h^{(1)} for h_1)
-    words: tuple[tuple[tuple, str], ...] = ()       # aliases read as a product of letters (dY): keys -> id
-    sizes: tuple[str, ...] = ()                     # the size names (never read as a symbol of the other case)
-    functions: tuple[tuple[str, tuple[str, ...], Node], ...] = ()   # (name, parameters, body)
+    spellings: tuple[tuple[tuple, str], ...]  # (spelling key, id)
+    forms: tuple[tuple[str, Sym], ...] = ()  # id -> the canonical written form (\\hat y, h^{(1)} for h_1)
+    words: tuple[tuple[tuple, str], ...] = ()  # aliases read as a product of letters (dY): keys -> id
+    sizes: tuple[str, ...] = ()  # the size names (never read as a symbol of the other case)
+    functions: tuple[tuple[str, tuple[str, ...], Node], ...] = ()  # (name, parameters, body)
     values: tuple[tuple[str, object], ...] = ()
 
     # ---- lookups ---------------------------------------------------------------
@@ -162,15 +175,18 @@ class Model:
             n = len(keys)
             i = 0
             while i + n <= len(factors):
-                run = factors[i:i + n]
+                run = factors[i : i + n]
                 last = run[-1].operand if isinstance(run[-1], Transpose) else run[-1]
-                if all(isinstance(f, Sym) for f in run[:-1]) and isinstance(last, Sym) \
-                        and all(o == "juxt" for o in ops[i:i + n - 1]) \
-                        and tuple(_key_of(f) for f in run[:-1]) == keys[:-1] \
-                        and _key_of(replace(last, indices=(), layer=None)) == keys[-1]:
+                if (
+                    all(isinstance(f, Sym) for f in run[:-1])
+                    and isinstance(last, Sym)
+                    and all(o == "juxt" for o in ops[i : i + n - 1])
+                    and tuple(_key_of(f) for f in run[:-1]) == keys[:-1]
+                    and _key_of(replace(last, indices=(), layer=None)) == keys[-1]
+                ):
                     joined = replace(dict(self.forms)[sid], indices=last.indices)
-                    factors[i:i + n] = [Transpose(joined) if isinstance(run[-1], Transpose) else joined]
-                    ops[i:i + n - 1] = []
+                    factors[i : i + n] = [Transpose(joined) if isinstance(run[-1], Transpose) else joined]
+                    ops[i : i + n - 1] = []
                 i += 1
         if len(factors) == 1:
             return factors[0]
@@ -194,8 +210,14 @@ class Model:
             if slope is None:
                 raise NotationError(f"the slope {to_latex(node.indices[0])} of the leaky ReLU is not declared")
             return Call(f"leaky_relu:{slope}", args, node.primes)
-        if name == "log" and len(args) == 1 and isinstance(args[0], Call) and args[0].func == "softmax" \
-                and not node.primes and not args[0].primes:
+        if (
+            name == "log"
+            and len(args) == 1
+            and isinstance(args[0], Call)
+            and args[0].func == "softmax"
+            and not node.primes
+            and not args[0].primes
+        ):
             return Call("log_softmax", args[0].args)
         return replace(node, func=name, args=args, indices=tuple(self.normalize(i) for i in node.indices))
 
@@ -206,8 +228,10 @@ class Model:
             return name
         if name in BUILTINS:
             return BUILTINS[name]
-        raise NotationError(f"the function {name} is not defined in this problem (built-ins: "
-                            f"{', '.join(sorted(set(BUILTINS.values())))}; or define it in [model.functions])")
+        raise NotationError(
+            f"the function {name} is not defined in this problem (built-ins: "
+            f"{', '.join(sorted(set(BUILTINS.values())))}; or define it in [model.functions])"
+        )
 
 
 def _substitute(body: Node, mapping: dict[str, Node]) -> Node:
@@ -219,7 +243,7 @@ def _substitute(body: Node, mapping: dict[str, Node]) -> Node:
 def _spelling_keys(sym: Sym, with_indices: bool = True, swap: bool = True):
     """Keys to look a written symbol up by, most specific first: as written, without bold, then
     in the other letter case (which only matches when that case is not declared itself)."""
-    head = (to_latex(sym.layer),) if sym.layer is not None else ()     # h^{(1)} for a declared h_1
+    head = (to_latex(sym.layer),) if sym.layer is not None else ()  # h^{(1)} for a declared h_1
     indices = head + (tuple(to_latex(i) for i in sym.indices) if with_indices else ())
     plain = "" if sym.decor in TYPOGRAPHY else sym.decor
     names = (sym.name, sym.name.swapcase()) if len(sym.name) == 1 and swap else (sym.name,)
@@ -256,8 +280,11 @@ def _word_alias(alias: str) -> tuple | None:
         node = parse(alias)
     except ParseError:
         return None
-    if isinstance(node, Product) and all(isinstance(f, Sym) for f in node.factors) \
-            and all(op == "juxt" for op in node.ops):
+    if (
+        isinstance(node, Product)
+        and all(isinstance(f, Sym) for f in node.factors)
+        and all(op == "juxt" for op in node.ops)
+    ):
         return tuple(_key_of(f) for f in node.factors)
     return None
 
@@ -267,8 +294,9 @@ def _parse_symbol(spelling: str, path: str, text: str) -> Sym:
     try:
         node = parse(written)
     except ParseError as exc:
-        raise DerivationFileError(path, f"model.symbols: cannot read the symbol {spelling!r}: {exc.reason}",
-                                  line_of(text, spelling)) from None
+        raise DerivationFileError(
+            path, f"model.symbols: cannot read the symbol {spelling!r}: {exc.reason}", line_of(text, spelling)
+        ) from None
     if not isinstance(node, Sym):
         raise DerivationFileError(path, f"model.symbols: {spelling!r} is not one symbol", line_of(text, spelling))
     return node
@@ -281,8 +309,8 @@ def _split_equation(eq: str, path: str, line: int | None) -> tuple[str, str]:
             depth += 1
         elif c in ")}]":
             depth -= 1
-        elif c == "=" and depth == 0 and eq[i - 1:i] not in ("<", ">", "!", "\\"):
-            return eq[:i].strip(), eq[i + 1:].strip()
+        elif c == "=" and depth == 0 and eq[i - 1 : i] not in ("<", ">", "!", "\\"):
+            return eq[:i].strip(), eq[i + 1 :].strip()
     raise DerivationFileError(path, f"model.equations: {eq!r} is not an equation 'symbol = expression'", line)
 
 
@@ -292,8 +320,11 @@ def build_model(spec: ModelSpec, path: str, text: str, sizes: set[str] = frozens
     def add_spelling(sym: Sym, sid: str, spelling: str):
         key = _key_of(sym)
         if spellings.get(key, sid) != sid:
-            raise DerivationFileError(path, f"model.symbols: {spelling!r} names two symbols "
-                                            f"({spellings[key]} and {sid})", line_of(text, spelling))
+            raise DerivationFileError(
+                path,
+                f"model.symbols: {spelling!r} names two symbols ({spellings[key]} and {sid})",
+                line_of(text, spelling),
+            )
         spellings[key] = sid
 
     declared, forms, words = {}, {}, {}
@@ -328,11 +359,16 @@ def build_model(spec: ModelSpec, path: str, text: str, sizes: set[str] = frozens
         defined = any(e[0] == sid for e in equations)
         line = line_of(text, spelling)
         if not defined and s.role is None:
-            raise DerivationFileError(path, f"model.symbols.{spelling}: role required (input, parameter, label or "
-                                            "hyperparameter): no equation defines it", line)
+            raise DerivationFileError(
+                path,
+                f"model.symbols.{spelling}: role required (input, parameter, label or "
+                "hyperparameter): no equation defines it",
+                line,
+            )
         if defined and s.role is not None:
-            raise DerivationFileError(path, f"model.symbols.{spelling}: has a role but an equation also defines it",
-                                      line)
+            raise DerivationFileError(
+                path, f"model.symbols.{spelling}: has a role but an equation also defines it", line
+            )
         if s.labels is not None and s.role != "label":
             raise DerivationFileError(path, f"model.symbols.{spelling}: labels is only for role = \"label\"", line)
         if s.role == "hyperparameter" and s.shape:
@@ -348,10 +384,21 @@ def build_model(spec: ModelSpec, path: str, text: str, sizes: set[str] = frozens
             add_spelling(column_sym, column_id, s.columns)
             symbols.append(Symbol(column_id, role="columns"))
         if s.labels == "index" and len(s.shape) != 1:
-            raise DerivationFileError(path, f"model.symbols.{spelling}: an index label has shape = [size]: "
-                                            "the number of classes", line)
-        symbols.append(Symbol(sid, shape, s.role, s.labels if s.role == "label" else None,
-                              tuple(s.range) if s.range else (0.1, 0.9), s.value, line, column_id))
+            raise DerivationFileError(
+                path, f"model.symbols.{spelling}: an index label has shape = [size]: the number of classes", line
+            )
+        symbols.append(
+            Symbol(
+                sid,
+                shape,
+                s.role,
+                s.labels if s.role == "label" else None,
+                tuple(s.range) if s.range else (0.1, 0.9),
+                s.value,
+                line,
+                column_id,
+            )
+        )
         for alias in s.aliases:
             word = _word_alias(alias)
             if word is not None:
@@ -370,9 +417,17 @@ def build_model(spec: ModelSpec, path: str, text: str, sizes: set[str] = frozens
         if not isinstance(call, Call) or not all(isinstance(a, Sym) for a in call.args):
             raise DerivationFileError(path, f"model.functions: {head!r} is not 'name(parameters)'", line_of(text, head))
         functions.append((call.func, tuple(a.name for a in call.args), tree))
-    model = Model(batch=spec.batch, symbols=tuple(symbols), equations=(), spellings=tuple(spellings.items()),
-                  forms=tuple(forms.items()), words=tuple(words.items()), sizes=tuple(sorted(sizes)),
-                  functions=tuple(functions), values=tuple(spec.values.items()))
+    model = Model(
+        batch=spec.batch,
+        symbols=tuple(symbols),
+        equations=(),
+        spellings=tuple(spellings.items()),
+        forms=tuple(forms.items()),
+        words=tuple(words.items()),
+        sizes=tuple(sorted(sizes)),
+        functions=tuple(functions),
+        values=tuple(spec.values.items()),
+    )
     normalized = tuple(Equation(tid, model.normalize(body), eq, line) for tid, body, eq, line in equations)
     model = replace(model, equations=normalized, values=_given_values(model, spec.values, path, text))
     _check_defined(model, path, text, set(sizes))
@@ -395,6 +450,7 @@ def _index_names(node: Node) -> set[str]:
 def check_quantity(model: Model, qid: str, kind: str, of: str, wrt: str | None, path: str, line: int | None):
     """A quantity's `of` and `wrt` name declared symbols, and `of` depends on `wrt`: else its
     derivative does not exist (a one-line error naming the quantity)."""
+
     def named(field: str, text: str) -> str:
         try:
             node = model.normalize(parse(written_name(text)))
@@ -402,10 +458,14 @@ def check_quantity(model: Model, qid: str, kind: str, of: str, wrt: str | None, 
             raise DerivationFileError(path, f"quantity {qid!r}: {field}: cannot read {text!r} ({exc})", line) from None
         sid = model.resolve_name(node) if isinstance(node, Sym) else None
         if sid is None:
-            raise DerivationFileError(path, f"quantity {qid!r}: {field}: {text!r} is not a declared symbol "
-                                            f"(declared: {', '.join(s.id for s in model.symbols if s.role != 'columns')})",
-                                      line)
+            raise DerivationFileError(
+                path,
+                f"quantity {qid!r}: {field}: {text!r} is not a declared symbol "
+                f"(declared: {', '.join(s.id for s in model.symbols if s.role != 'columns')})",
+                line,
+            )
         return sid
+
     of_id = named("of", of)
     if kind == "value":
         return
@@ -414,8 +474,11 @@ def check_quantity(model: Model, qid: str, kind: str, of: str, wrt: str | None, 
     wrt_id = named("wrt", wrt)
     wrt_id = model.column_family(wrt_id) or wrt_id
     if not model.depends_on(of_id, wrt_id):
-        raise DerivationFileError(path, f"quantity {qid!r}: {of} does not depend on {wrt}, so the derivative "
-                                        "is not a quantity of this model", line)
+        raise DerivationFileError(
+            path,
+            f"quantity {qid!r}: {of} does not depend on {wrt}, so the derivative is not a quantity of this model",
+            line,
+        )
 
 
 def _given_values(model: Model, values: dict, path: str, text: str) -> tuple:
@@ -424,10 +487,18 @@ def _given_values(model: Model, values: dict, path: str, text: str) -> tuple:
     for spelling, value in values.items():
         sid = model.resolve_name(_parse_symbol(spelling, path, text))
         if sid is None or model.defined(sid):
-            raise DerivationFileError(path, f"model.values.{spelling}: not an input, parameter, label or "
-                                            "hyperparameter of the model", line_of(text, spelling))
-        rows = value if isinstance(value, list) and value and isinstance(value[0], list) else \
-            [[v] for v in value] if isinstance(value, list) else [[value]]
+            raise DerivationFileError(
+                path,
+                f"model.values.{spelling}: not an input, parameter, label or hyperparameter of the model",
+                line_of(text, spelling),
+            )
+        rows = (
+            value
+            if isinstance(value, list) and value and isinstance(value[0], list)
+            else [[v] for v in value]
+            if isinstance(value, list)
+            else [[value]]
+        )
         out.append((sid, tuple(tuple(float(v) for v in row) for row in rows)))
     return tuple(out)
 
@@ -438,12 +509,23 @@ def _check_defined(model: Model, path: str, text: str, sizes: set[str] = frozens
     for eq in model.equations:
         indices = _index_names(eq.rhs)
         for n in eq.rhs.walk():
-            if isinstance(n, Sym) and model.resolve_name(n) is None and n.name not in sizes \
-                    and n.name != model.batch and n.name not in indices and n.name != "delta":
-                raise DerivationFileError(path, f"model.equations: {eq.latex!r} uses {to_latex(n)}, which is not "
-                                                "declared in [model.symbols] nor defined by an equation", eq.line)
+            if (
+                isinstance(n, Sym)
+                and model.resolve_name(n) is None
+                and n.name not in sizes
+                and n.name != model.batch
+                and n.name not in indices
+                and n.name != "delta"
+            ):
+                raise DerivationFileError(
+                    path,
+                    f"model.equations: {eq.latex!r} uses {to_latex(n)}, which is not "
+                    "declared in [model.symbols] nor defined by an equation",
+                    eq.line,
+                )
         for sid in model.ids_in(eq.rhs):
             if sid not in known:
-                raise DerivationFileError(path, f"model.equations: {eq.latex!r} uses {sid} before an equation "
-                                                "defines it", eq.line)
+                raise DerivationFileError(
+                    path, f"model.equations: {eq.latex!r} uses {sid} before an equation defines it", eq.line
+                )
         known.add(eq.target)

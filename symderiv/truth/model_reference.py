@@ -4,6 +4,7 @@ Readings: the declared layout (`columns` or `rows`, wherever the batch axis is d
 batch transposed (every object carrying the batch axis transposed; parameters unchanged), and
 one sample (a batch of 1, N a free number; batch-carrying vectors as columns).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,7 +36,7 @@ def target(problem, text: str, bindings=None) -> str:
     interp = Interpreter(problem, bindings or {})
     tree = interp.normalize(parse(written_name(text)))
     if isinstance(tree, Sym) and len(tree.indices) == 1:
-        found = problem.model.resolve_name(tree)         # u_w: a column of a matrix
+        found = problem.model.resolve_name(tree)  # u_w: a column of a matrix
         if found is not None and problem.model.column_family(found):
             return found
     if not isinstance(tree, Sym) or tree.indices:
@@ -91,7 +92,7 @@ def point_fields(problem, quantity, reading: str, count: int, seed: int) -> list
     wrt = target(problem, quantity.wrt) if quantity.wrt else None
     columns = wrt is not None and model.column_family(wrt) is not None
     if columns:
-        wrt = model.column_family(wrt)        # the claim is one column; checked against every column
+        wrt = model.column_family(wrt)  # the claim is one column; checked against every column
     rng = np.random.default_rng(2000 + seed + 17 * ("columns", "rows", "single").index(reading))
     flip = flip_for(reading, layout)
     if quantity.kind == "value":
@@ -105,13 +106,19 @@ def point_fields(problem, quantity, reading: str, count: int, seed: int) -> list
             n_samples = int(N)
         s = forward.sample(problem, rng, n_samples, N, n)
         # the batch axis as declared, learnt at a size where it is recognisable
-        kinds = batch_kinds_of(problem, s.values, n_samples) if n_samples > 1 else \
-            batch_kinds_at_numeric_sizes(problem)
+        kinds = batch_kinds_of(problem, s.values, n_samples) if n_samples > 1 else batch_kinds_at_numeric_sizes(problem)
         objects = objects_for(problem, s.values, kinds, flip)
-        env = Env(backend=NUMPY, interp=Interpreter(problem, {}), objects=objects, activations={},
-                  reading=reading if layout != "single" else "single", n_samples=n_samples,
-                  batch_kinds=frozenset(kinds), index_labels=index_labels(problem, s.values),
-                  column_kinds=column_kinds(problem))
+        env = Env(
+            backend=NUMPY,
+            interp=Interpreter(problem, {}),
+            objects=objects,
+            activations={},
+            reading=reading if layout != "single" else "single",
+            n_samples=n_samples,
+            batch_kinds=frozenset(kinds),
+            index_labels=index_labels(problem, s.values),
+            column_kinds=column_kinds(problem),
+        )
         mutants = ()
         if quantity.kind == "jacobian":
             reference = forward.jacobian(problem, s, of, wrt)
@@ -126,8 +133,7 @@ def point_fields(problem, quantity, reading: str, count: int, seed: int) -> list
             index_shape = (reference.shape[1],)
         elif quantity.indices:
             index_shape = reference.shape if len(quantity.indices) == 2 else (reference.shape[0],)
-        out.append(dict(env=env, reference=reference, mutants=mutants, N=N, index_shape=index_shape,
-                        columns=columns))
+        out.append(dict(env=env, reference=reference, mutants=mutants, N=N, index_shape=index_shape, columns=columns))
     return out
 
 
@@ -143,9 +149,16 @@ def given(problem, quantity, convert=np.array) -> dict:
 def value_point(problem, quantity, of: str) -> dict:
     """A forward value with the given numbers (N, where the equations use it, is 7: never 1)."""
     values = forward.run_equations(problem, given(problem, quantity), 7.0, 1, NUMPY)
-    env = Env(backend=NUMPY, interp=Interpreter(problem, {}), objects={Ref(k): v for k, v in values.items()},
-              activations={}, reading="single", n_samples=1, index_labels=index_labels(problem, values),
-              column_kinds=column_kinds(problem))
+    env = Env(
+        backend=NUMPY,
+        interp=Interpreter(problem, {}),
+        objects={Ref(k): v for k, v in values.items()},
+        activations={},
+        reading="single",
+        n_samples=1,
+        index_labels=index_labels(problem, values),
+        column_kinds=column_kinds(problem),
+    )
     return dict(env=env, reference=np.asarray(values[of], dtype=float), mutants=(), N=7.0, index_shape=())
 
 
@@ -175,12 +188,20 @@ def regulariser_terms(problem, of: str):
 def _mutants(problem, s, of: str, wrt: str):
     for eq, i, term in regulariser_terms(problem, of):
         shown = to_latex(term)
-        for factor, what in ((0, f"the regularisation term {shown} of {eq.target} is missing"),
-                             (2, f"the coefficient of the regularisation term {shown} of {eq.target} is doubled "
-                                 "(the gradient of c‖w‖² is 2cw: for c = λ/2 it is λw)"),
-                             (0.5, f"the coefficient of the regularisation term {shown} of {eq.target} is halved "
-                                   "(the gradient of c‖w‖² is 2cw: for c = λ it is 2λw)"),
-                             (-1, f"the regularisation term {shown} of {eq.target} has the wrong sign")):
+        for factor, what in (
+            (0, f"the regularisation term {shown} of {eq.target} is missing"),
+            (
+                2,
+                f"the coefficient of the regularisation term {shown} of {eq.target} is doubled "
+                "(the gradient of c‖w‖² is 2cw: for c = λ/2 it is λw)",
+            ),
+            (
+                0.5,
+                f"the coefficient of the regularisation term {shown} of {eq.target} is halved "
+                "(the gradient of c‖w‖² is 2cw: for c = λ it is 2λw)",
+            ),
+            (-1, f"the regularisation term {shown} of {eq.target} has the wrong sign"),
+        ):
             terms = list(eq.rhs.terms)
             terms[i] = Product((Num(factor), term), ("juxt",)) if factor else Num(0)
             try:
@@ -195,8 +216,9 @@ def gradcheck(problem, seed: int = 0) -> float:
     or intermediate) pair the key's quantities ask about, at points away from the kinks."""
     model = problem.model
     rng = np.random.default_rng(seed)
-    pairs = {(target(problem, q.of), target(problem, q.wrt)) for q in problem.quantities
-             if q.kind == "gradient" and q.wrt}
+    pairs = {
+        (target(problem, q.of), target(problem, q.wrt)) for q in problem.quantities if q.kind == "gradient" and q.wrt
+    }
     pairs = {(of, model.column_family(wrt) or wrt) for of, wrt in pairs}
     worst = 0.0
     layout = declared_layout(model)

@@ -8,6 +8,7 @@ sp.diff entry by entry (never MatrixSymbol.diff); a derivative with respect to a
 variable differentiates the equations after it with fresh symbols in its place, then puts the
 variable's expressions back (mask symbols follow the substitution).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,8 +54,9 @@ def free_symbols(problem, n_samples: int) -> dict:
     out = {}
     for s in model.free():
         if s.role == "hyperparameter":
-            out[s.id] = sp.Matrix([[sp.nsimplify(s.value) if s.value is not None
-                                    else sp.Symbol(_safe(s.id), positive=True)]])
+            out[s.id] = sp.Matrix(
+                [[sp.nsimplify(s.value) if s.value is not None else sp.Symbol(_safe(s.id), positive=True)]]
+            )
             continue
         shape = tuple(size_of(e, sizes) for e in s.shape) or (1, 1)
         if s.role == "label" and s.labels == "index":
@@ -80,9 +82,16 @@ def model_value(problem, quantity):
     backend = SympyBackend()
     free = given(problem, quantity, lambda rows: sp.Matrix([[sp.nsimplify(v) for v in row] for row in rows]))
     values = run_equations(problem, free, sp.Integer(7), 1, backend)
-    env = Env(backend=backend, interp=Interpreter(problem, {}), objects=objects_for(problem, values, set(), None),
-              activations={}, reading="single", n_samples=1, index_labels=index_labels(problem, values),
-              column_kinds=column_kinds(problem))
+    env = Env(
+        backend=backend,
+        interp=Interpreter(problem, {}),
+        objects=objects_for(problem, values, set(), None),
+        activations={},
+        reading="single",
+        n_samples=1,
+        index_labels=index_labels(problem, values),
+        column_kinds=column_kinds(problem),
+    )
     return env, values[target(problem, quantity.of)]
 
 
@@ -130,10 +139,18 @@ def model_setup(problem, quantity, reading: str, bindings_items: tuple):
     kinds = batch_kinds_of(problem, values, n) if n > 1 else batch_kinds_at_numeric_sizes(problem)
     flip = flip_for(reading, layout)
     objects = objects_for(problem, values, kinds, flip)
-    env = Env(backend=backend, interp=Interpreter(problem, dict(bindings_items)), objects=objects,
-              activations={}, reading=reading if layout != "single" else "single", masks=masks,
-              n_samples=n, batch_kinds=frozenset(kinds), index_labels=index_labels(problem, values),
-              column_kinds=column_kinds(problem))
+    env = Env(
+        backend=backend,
+        interp=Interpreter(problem, dict(bindings_items)),
+        objects=objects,
+        activations={},
+        reading=reading if layout != "single" else "single",
+        masks=masks,
+        n_samples=n,
+        batch_kinds=frozenset(kinds),
+        index_labels=index_labels(problem, values),
+        column_kinds=column_kinds(problem),
+    )
     if quantity.kind != "jacobian" and wrt in kinds:
         reference = flip(reference)
     return ModelTruth(), env, reference, flip

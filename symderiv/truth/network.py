@@ -17,6 +17,7 @@ differences by :func:`gradcheck`.
 >>> gradcheck(net, inst) < 1e-7
 True
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -40,7 +41,7 @@ class Network:
     layers: tuple[Layer, ...]
     loss: str
     regularised: bool = False
-    reg_scale: float = 1.0          # the regulariser is reg_scale·λ Σ‖W‖²_F: 1 for "lambda", 1/2 for "lambda/2"
+    reg_scale: float = 1.0  # the regulariser is reg_scale·λ Σ‖W‖²_F: 1 for "lambda", 1/2 for "lambda/2"
 
     @property
     def depth(self) -> int:
@@ -55,15 +56,16 @@ class Network:
 class Instance:
     """Parameters, inputs and labels at which everything is evaluated."""
 
-    W: tuple[np.ndarray, ...]       # W[k-1] is W_k, shape (n_k, n_{k-1})
-    b: tuple[np.ndarray, ...]       # b[k-1] is b_k, shape (n_k, 1)
-    X: np.ndarray                   # (n_0, samples)
-    Y: np.ndarray                   # labels, (n_L, samples): one-hot columns, 0/1 or targets
-    scale: float                    # 1/N
-    lam: float                      # regularisation coefficient
+    W: tuple[np.ndarray, ...]  # W[k-1] is W_k, shape (n_k, n_{k-1})
+    b: tuple[np.ndarray, ...]  # b[k-1] is b_k, shape (n_k, 1)
+    X: np.ndarray  # (n_0, samples)
+    Y: np.ndarray  # labels, (n_L, samples): one-hot columns, 0/1 or targets
+    scale: float  # 1/N
+    lam: float  # regularisation coefficient
 
 
 # ---- activations ---------------------------------------------------------------
+
 
 def activate(name: str, Z: np.ndarray) -> np.ndarray:
     if name == "relu":
@@ -100,9 +102,10 @@ def activation_derivative(name: str, Z: np.ndarray) -> np.ndarray:
 
 # ---- losses (per sample, summed over samples by the caller) ------------------
 
+
 def generic_cost(A: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """The smooth stand-in for a generic cost C(a): per sample sum_j log(1 + (a_j - y_j)^2) + a_j^3/3."""
-    return np.sum(np.log1p((A - Y) ** 2) + A ** 3 / 3.0, axis=0)
+    return np.sum(np.log1p((A - Y) ** 2) + A**3 / 3.0, axis=0)
 
 
 def per_sample_loss(net: Network, ZL: np.ndarray, AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -128,11 +131,12 @@ def loss_gradient_wrt_output(net: Network, AL: np.ndarray, Y: np.ndarray) -> np.
     if net.loss == "mse":
         return AL - Y
     if net.loss == "generic":
-        return 2 * (AL - Y) / (1 + (AL - Y) ** 2) + AL ** 2
+        return 2 * (AL - Y) / (1 + (AL - Y) ** 2) + AL**2
     raise ValueError(f"unknown loss {net.loss!r}")
 
 
 # ---- forward and backward -------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Pass:
@@ -147,8 +151,9 @@ class Pass:
     db: dict[int, np.ndarray] = field(default_factory=dict)
 
 
-def forward(net: Network, inst: Instance, start: int = 0, value: np.ndarray | None = None,
-            start_is_pre: bool = False) -> tuple[dict, dict, float]:
+def forward(
+    net: Network, inst: Instance, start: int = 0, value: np.ndarray | None = None, start_is_pre: bool = False
+) -> tuple[dict, dict, float]:
     """Forward pass; optionally restart at layer `start` from a given A_start (or Z_start)."""
     Z: dict[int, np.ndarray] = {}
     A: dict[int, np.ndarray] = {0: inst.X}
@@ -165,12 +170,18 @@ def forward(net: Network, inst: Instance, start: int = 0, value: np.ndarray | No
         A[k] = activate(net.layers[k - 1].activation, Z[k])
     L = net.depth
     data = inst.scale * float(np.sum(per_sample_loss(net, Z[L], A[L], inst.Y)))
-    reg = net.reg_scale * inst.lam * sum(float(np.sum(W ** 2)) for W in inst.W) if net.regularised else 0.0
+    reg = net.reg_scale * inst.lam * sum(float(np.sum(W**2)) for W in inst.W) if net.regularised else 0.0
     return Z, A, data + reg
 
 
-def backprop(net: Network, inst: Instance, *, regularised: bool | None = None,
-             skip_activation_derivative: bool = False, reg_factor: float | None = None) -> Pass:
+def backprop(
+    net: Network,
+    inst: Instance,
+    *,
+    regularised: bool | None = None,
+    skip_activation_derivative: bool = False,
+    reg_factor: float | None = None,
+) -> Pass:
     """Forward and backward pass. The keyword switches build the usual mistakes
     (no ReLU derivative, λ instead of 2λ) for diagnosis; the defaults are the truth."""
     regularised = net.regularised if regularised is None else regularised
@@ -188,8 +199,7 @@ def backprop(net: Network, inst: Instance, *, regularised: bool | None = None,
     else:
         p.dA[L] = inst.scale * loss_gradient_wrt_output(net, A[L], inst.Y)
         if out == "softmax":  # full Jacobian, column by column
-            p.dZ[L] = np.column_stack([
-                (np.diag(a) - np.outer(a, a)) @ g for a, g in zip(A[L].T, p.dA[L].T)])
+            p.dZ[L] = np.column_stack([(np.diag(a) - np.outer(a, a)) @ g for a, g in zip(A[L].T, p.dA[L].T)])
         else:
             p.dZ[L] = p.dA[L] * activation_derivative(out, Z[L])
     for k in range(L, 0, -1):
@@ -206,8 +216,10 @@ def backprop(net: Network, inst: Instance, *, regularised: bool | None = None,
 
 # ---- instances -------------------------------------------------------------------
 
-def random_instance(net: Network, n_samples: int, rng: np.random.Generator,
-                    scale: float | None = None, lam: float | None = None) -> Instance:
+
+def random_instance(
+    net: Network, n_samples: int, rng: np.random.Generator, scale: float | None = None, lam: float | None = None
+) -> Instance:
     """Random parameters and data, redrawn until no ReLU pre-activation lies within
     KINK_MARGIN of 0 (so finite differences and masks are well defined)."""
     for _ in range(200):
@@ -215,12 +227,16 @@ def random_instance(net: Network, n_samples: int, rng: np.random.Generator,
         b = tuple(rng.normal(0, 0.5, (net.size(k), 1)) for k in range(1, net.depth + 1))
         X = rng.normal(0, 1.0, (net.input_size, n_samples))
         Y = random_labels(net, n_samples, rng)
-        inst = Instance(W=W, b=b, X=X, Y=Y,
-                        scale=1.0 / n_samples if scale is None else scale,
-                        lam=float(rng.uniform(0.1, 0.9)) if lam is None else lam)
+        inst = Instance(
+            W=W,
+            b=b,
+            X=X,
+            Y=Y,
+            scale=1.0 / n_samples if scale is None else scale,
+            lam=float(rng.uniform(0.1, 0.9)) if lam is None else lam,
+        )
         Z, _, _ = forward(net, inst)
-        if all(np.min(np.abs(Z[k])) > KINK_MARGIN
-               for k in Z if net.layers[k - 1].activation == "relu"):
+        if all(np.min(np.abs(Z[k])) > KINK_MARGIN for k in Z if net.layers[k - 1].activation == "relu"):
             return inst
     raise RuntimeError("could not draw an instance away from the ReLU kinks")
 
@@ -237,6 +253,7 @@ def random_labels(net: Network, n_samples: int, rng: np.random.Generator) -> np.
 
 
 # ---- finite differences -----------------------------------------------------------
+
 
 def _central_difference(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
     grad = np.zeros_like(x)
@@ -276,9 +293,16 @@ def gradcheck(net: Network, inst: Instance) -> float:
 
         worst = max(worst, relative_error(p.dW[k], _central_difference(with_W, Wk)))
         worst = max(worst, relative_error(p.db[k], _central_difference(with_b, inst.b[k - 1].copy())))
-        worst = max(worst, relative_error(p.dZ[k], _central_difference(
-            lambda M, k=k: forward(net, inst, k, M, start_is_pre=True)[2], p.Z[k].copy())))
+        worst = max(
+            worst,
+            relative_error(
+                p.dZ[k],
+                _central_difference(lambda M, k=k: forward(net, inst, k, M, start_is_pre=True)[2], p.Z[k].copy()),
+            ),
+        )
         if k < net.depth:
-            worst = max(worst, relative_error(p.dA[k], _central_difference(
-                lambda M, k=k: forward(net, inst, k, M)[2], p.A[k].copy())))
+            worst = max(
+                worst,
+                relative_error(p.dA[k], _central_difference(lambda M, k=k: forward(net, inst, k, M)[2], p.A[k].copy())),
+            )
     return worst

@@ -18,6 +18,7 @@ The file is named by the key file's bytes and symderiv's source (as the result c
 ``SYMDERIV_CACHE_DIR/prepared`` (default ``~/.cache/symderiv/prepared``), a directory only
 its owner may write (it holds pickles). ``SYMDERIV_CACHE=0`` keeps the set-up in memory only.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -43,12 +44,12 @@ from symderiv.truth.symbolic import add_deltas, symbolic_setup, sympy_backend
 
 __all__ = ["PREPARE_TIMEOUT", "Preparation", "ensure_prepared", "prepare", "setup", "prepared_path", "forget"]
 
-PREPARE_TIMEOUT = 600.0      # seconds for a key's whole set-up (mlp-general: about 10 s)
-FORMAT = 1                   # of the file's contents
-KEEP = 8                     # files kept per key id (other versions of symderiv or of the key)
+PREPARE_TIMEOUT = 600.0  # seconds for a key's whole set-up (mlp-general: about 10 s)
+FORMAT = 1  # of the file's contents
+KEEP = 8  # files kept per key id (other versions of symderiv or of the key)
 
-_tables: dict[str, dict] = {}     # fingerprint -> {(quantity id, reading, bindings): set-up}
-_complete: set[str] = set()       # fingerprints whose whole key is in _tables
+_tables: dict[str, dict] = {}  # fingerprint -> {(quantity id, reading, bindings): set-up}
+_complete: set[str] = set()  # fingerprints whose whole key is in _tables
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Preparation:
     problem: str
     setups: int
     seconds: float
-    source: str                  # "built", "disk" or "memory"
+    source: str  # "built", "disk" or "memory"
     path: str | None = None
 
 
@@ -76,20 +77,26 @@ def unchanged(M):
 
 # ------------------------------------------------------------------------------ where it lives
 
+
 def _enabled() -> bool:
     return os.environ.get("SYMDERIV_CACHE", "1") != "0"
 
 
 def _directory() -> Path | None:
-    base = Path(os.environ.get("SYMDERIV_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "symderiv")) / "prepared"
+    base = (
+        Path(
+            os.environ.get("SYMDERIV_CACHE_DIR")
+            or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "symderiv")
+        )
+        / "prepared"
+    )
     try:
         base.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = os.lstat(base)
     except OSError:
         return None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
-        return None              # a symlink, someone else's, or writable by others: never unpickle from it
+        return None  # a symlink, someone else's, or writable by others: never unpickle from it
     return base
 
 
@@ -118,8 +125,9 @@ def prepared_path(problem: Problem) -> Path | None:
 
 # ------------------------------------------------------------------------------ the file
 
+
 class _Pickler(pickle.Pickler):
-    def persistent_id(self, obj):     # the SymPy backend holds the sympy module: stored by name
+    def persistent_id(self, obj):  # the SymPy backend holds the sympy module: stored by name
         return "sympy-backend" if isinstance(obj, SympyBackend) else None
 
 
@@ -138,7 +146,7 @@ def _write(path: Path, table: dict) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(buffer.getvalue())
-    os.replace(tmp, path)             # atomic: a reader sees all of it or none
+    os.replace(tmp, path)  # atomic: a reader sees all of it or none
     _prune(path)
 
 
@@ -147,8 +155,9 @@ def _prune(path: Path) -> None:
     stem = path.name.rsplit("-", 1)[0]
     mine = re.compile(re.escape(stem) + r"-[0-9a-f]{24}\.pickle")
     try:
-        versions = sorted((f for f in path.parent.iterdir() if mine.fullmatch(f.name)),
-                          key=lambda f: f.stat().st_mtime, reverse=True)
+        versions = sorted(
+            (f for f in path.parent.iterdir() if mine.fullmatch(f.name)), key=lambda f: f.stat().st_mtime, reverse=True
+        )
         for old in versions[KEEP:]:
             old.unlink(missing_ok=True)
             old.with_suffix(".lock").unlink(missing_ok=True)
@@ -167,15 +176,18 @@ def _read(path: Path | None) -> dict | None:
             return None
         with os.fdopen(fd, "rb") as handle:
             version, rows = _Unpickler(handle).load()
-    except Exception:                 # absent, partial or from another version: built again
+    except Exception:  # absent, partial or from another version: built again
         return None
     if version != FORMAT or not isinstance(rows, dict):
         return None
-    return {key: (net, env, reference, transposed if flips else unchanged)
-            for key, (net, env, reference, flips) in rows.items()}
+    return {
+        key: (net, env, reference, transposed if flips else unchanged)
+        for key, (net, env, reference, flips) in rows.items()
+    }
 
 
 # ------------------------------------------------------------------------------ building
+
 
 def _entries(problem: Problem):
     for quantity in problem.quantities:
@@ -221,7 +233,7 @@ def _with_atoms(entry, trees) -> None:
         try:
             add_deltas(net, env, env.interp.normalize(tree), flip)
         except (SymderivError, KeyError, ValueError):
-            continue                 # an atom this reading or layer does not have
+            continue  # an atom this reading or layer does not have
 
 
 def prepare(problem: Problem) -> Preparation:
@@ -234,7 +246,7 @@ def prepare(problem: Problem) -> Preparation:
     lock = None
     if path is not None:
         lock = os.fdopen(os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600), "r+")
-        fcntl.flock(lock, fcntl.LOCK_EX)        # another process building it: wait for its file
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process building it: wait for its file
     try:
         table = _read(path)
         source = "disk"
@@ -251,14 +263,13 @@ def prepare(problem: Problem) -> Preparation:
                 try:
                     _write(path, table)
                 except (OSError, pickle.PicklingError, TypeError, AttributeError):
-                    pass              # kept in memory only
+                    pass  # kept in memory only
         _tables[key] = table
         _complete.add(key)
     finally:
         if lock is not None:
             lock.close()
-    return Preparation(problem.id, len(table), time.perf_counter() - start, source,
-                       None if path is None else str(path))
+    return Preparation(problem.id, len(table), time.perf_counter() - start, source, None if path is None else str(path))
 
 
 def _prepare_in_worker(problem: Problem) -> None:
@@ -275,7 +286,7 @@ def ensure_prepared(problem: Problem) -> None:
         return
     try:
         run_limited(_prepare_in_worker, (problem,), PREPARE_TIMEOUT)
-    except Exception:      # the claim's own check builds what it needs and reports any failure
+    except Exception:  # the claim's own check builds what it needs and reports any failure
         pass
 
 

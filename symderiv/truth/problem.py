@@ -7,6 +7,7 @@ A new problem of the same family is a new file, not new Python. See README,
 >>> p.quantity("dJt/dW2").objective, p.notation.pre_label(2)
 ('Jt', 3)
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,8 @@ KINDS = ("gradient", "jacobian", "value")
 @dataclass(frozen=True)
 class Notation:
     input_number: int = 1
-    weight_number: str = "input"          # "input": W^(l) maps a^(l) -> z^(l+1); "output": W^[l] maps a^[l-1] -> z^[l]
-    weight_layout: str = "out-in"         # "in-out": w_ij with i in the layer below (z = sum_i a_i w_ij)
+    weight_number: str = "input"  # "input": W^(l) maps a^(l) -> z^(l+1); "output": W^[l] maps a^[l-1] -> z^[l]
+    weight_layout: str = "out-in"  # "in-out": w_ij with i in the layer below (z = sum_i a_i w_ij)
     labels: tuple[str, ...] = ("Delta", "y", "Y")
     hidden_activation: tuple[str, ...] = ("phi", "varphi", "relu")
     output_activation: tuple[str, ...] = ("psi", "Psi", "softmax")
@@ -59,10 +60,10 @@ class Notation:
 @dataclass(frozen=True)
 class Quantity:
     id: str
-    kind: str                             # gradient | jacobian | value
-    of: str                               # objective key (J, Jt, L, C) or, for jacobian/value, LaTeX of an object
-    wrt: str | None                       # LaTeX of the object differentiated against
-    claim: str                            # the answer key's closed form
+    kind: str  # gradient | jacobian | value
+    of: str  # objective key (J, Jt, L, C) or, for jacobian/value, LaTeX of an object
+    wrt: str | None  # LaTeX of the object differentiated against
+    claim: str  # the answer key's closed form
     indices: tuple[str, ...] = ()
     layers: tuple[tuple[str, tuple[int, ...]], ...] = ()
     steps: tuple[str, ...] = ()
@@ -89,7 +90,7 @@ class Problem:
     statement: str
     path: str
     input_size: str | int
-    layers: tuple[tuple[str | int, str], ...]   # (size name or number, activation)
+    layers: tuple[tuple[str | int, str], ...]  # (size name or number, activation)
     loss: str
     regulariser: str | None
     notation: Notation
@@ -99,8 +100,8 @@ class Problem:
     forward: ForwardPart | None = None
     parts: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
-    generic_symbolic: bool = False        # symbolic check with undefined g_l and C (the problem's g and C are generic)
-    model: Model | None = None            # a [model] key: the forward equations the truth is derived from
+    generic_symbolic: bool = False  # symbolic check with undefined g_l and C (the problem's g and C are generic)
+    model: Model | None = None  # a [model] key: the forward equations the truth is derived from
 
     @property
     def depth(self) -> int:
@@ -116,10 +117,14 @@ class Problem:
     def network(self, sizes: dict[str, int]) -> Network:
         def size(s):
             return s if isinstance(s, int) else sizes[s]
-        return Network(input_size=size(self.input_size),
-                       layers=tuple(Layer(size(s), act) for s, act in self.layers),
-                       loss=self.loss, regularised=self.regulariser is not None,
-                       reg_scale=0.5 if self.regulariser == "lambda/2" else 1.0)
+
+        return Network(
+            input_size=size(self.input_size),
+            layers=tuple(Layer(size(s), act) for s, act in self.layers),
+            loss=self.loss,
+            regularised=self.regulariser is not None,
+            reg_scale=0.5 if self.regulariser == "lambda/2" else 1.0,
+        )
 
 
 def _tuple(value) -> tuple:
@@ -157,10 +162,15 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
         if net.loss not in LOSSES:
             fail(f"network.loss: unknown loss {net.loss!r} (known: {', '.join(LOSSES)})", "loss")
     notation = Notation(
-        input_number=nota.input_number, weight_number=nota.weight_number, weight_layout=nota.weight_layout,
-        labels=tuple(nota.labels), hidden_activation=tuple(nota.hidden_activation),
-        output_activation=tuple(nota.output_activation), objectives=tuple(nota.objectives.items()),
-        layer_symbols=tuple(nota.layer_symbols.items()))
+        input_number=nota.input_number,
+        weight_number=nota.weight_number,
+        weight_layout=nota.weight_layout,
+        labels=tuple(nota.labels),
+        hidden_activation=tuple(nota.hidden_activation),
+        output_activation=tuple(nota.output_activation),
+        objectives=tuple(nota.objectives.items()),
+        layer_symbols=tuple(nota.layer_symbols.items()),
+    )
     quantities = []
     for raw in spec.quantity:
         line = line_of(text, f'"{raw.id}"') or 0
@@ -168,16 +178,29 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
             check_quantity(model, raw.id, raw.kind, raw.of, raw.wrt, path, line)
         if model is None and raw.kind == "gradient" and raw.of not in OBJECTIVES:
             fail(f"quantity {raw.id!r}: 'of' must be one of {', '.join(OBJECTIVES)}", f'"{raw.id}"')
-        quantities.append(Quantity(
-            id=raw.id, kind=raw.kind, of=raw.of, wrt=raw.wrt, claim=raw.claim, indices=tuple(raw.indices),
-            layers=tuple((k, _tuple(v)) for k, v in raw.layers.items()), steps=tuple(raw.steps), line=line))
+        quantities.append(
+            Quantity(
+                id=raw.id,
+                kind=raw.kind,
+                of=raw.of,
+                wrt=raw.wrt,
+                claim=raw.claim,
+                indices=tuple(raw.indices),
+                layers=tuple((k, _tuple(v)) for k, v in raw.layers.items()),
+                steps=tuple(raw.steps),
+                line=line,
+            )
+        )
     forward = None
     if spec.forward is not None:
         f = spec.forward
-        forward = ForwardPart(activations=tuple(f.activations),
-                              W=tuple(tuple(tuple(map(float, row)) for row in M) for M in f.W),
-                              b=tuple(tuple(map(float, v)) for v in f.b),
-                              x=tuple(map(float, f.x)), tolerance=float(f.tolerance))
+        forward = ForwardPart(
+            activations=tuple(f.activations),
+            W=tuple(tuple(tuple(map(float, row)) for row in M) for M in f.W),
+            b=tuple(tuple(map(float, v)) for v in f.b),
+            x=tuple(map(float, f.x)),
+            tolerance=float(f.tolerance),
+        )
     ids = [q.id for q in quantities]
     parts = tuple(spec.grading.parts) if spec.grading.parts is not None else tuple(ids)
     for part in parts + tuple(spec.grading.optional):
@@ -185,13 +208,24 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
             fail(f"grading: {part!r} is not a quantity of this key (quantities: {', '.join(ids)})", f'"{part}"')
     sizes = spec.sizes
     problem = Problem(
-        id=spec.problem.id, title=spec.problem.title, statement=spec.problem.statement.strip(), path=path,
-        input_size=net.input if net else 0, layers=layers if net else (), loss=net.loss if net else "model",
-        regulariser=(net.regulariser or None) if net else None, notation=notation,
+        id=spec.problem.id,
+        title=spec.problem.title,
+        statement=spec.problem.statement.strip(),
+        path=path,
+        input_size=net.input if net else 0,
+        layers=layers if net else (),
+        loss=net.loss if net else "model",
+        regulariser=(net.regulariser or None) if net else None,
+        notation=notation,
         numeric_sizes=tuple(sizes.numeric.items()),
         symbolic_sizes=tuple((sizes.symbolic if sizes.symbolic is not None else sizes.numeric).items()),
-        quantities=tuple(quantities), forward=forward, parts=parts, optional=tuple(spec.grading.optional),
-        generic_symbolic=bool(net and net.symbolic == "generic"), model=model)
+        quantities=tuple(quantities),
+        forward=forward,
+        parts=parts,
+        optional=tuple(spec.grading.optional),
+        generic_symbolic=bool(net and net.symbolic == "generic"),
+        model=model,
+    )
     return problem
 
 

@@ -11,6 +11,7 @@ Sizes are all different (D, H, C and N), so a transpose or a swapped index
 cannot pass by accident; N changes from point to point so that a missing 1/N
 is recognised as such.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -36,13 +37,13 @@ NUMPY = NumpyBackend()
 @dataclass(frozen=True)
 class Point:
     env: Env
-    reference: np.ndarray               # laid out as the reading lays it out
-    also_correct: tuple[np.ndarray, ...] = ()   # e.g. a bias gradient as a row under the rows reading
+    reference: np.ndarray  # laid out as the reading lays it out
+    also_correct: tuple[np.ndarray, ...] = ()  # e.g. a bias gradient as a row under the rows reading
     mutants: tuple[tuple[str, np.ndarray], ...] = ()
     N: float = 1.0
-    index_shape: tuple[int, ...] = ()   # for index notation: the ranges of the quantity's indices
+    index_shape: tuple[int, ...] = ()  # for index notation: the ranges of the quantity's indices
     bindings: tuple[tuple[str, int], ...] = ()
-    columns: bool = False               # [model] keys: the index names a column (u_w); the claim is that column
+    columns: bool = False  # [model] keys: the index names a column (u_w); the claim is that column
 
 
 def readings_for(problem: Problem, quantity: Quantity) -> tuple[str, ...]:
@@ -86,8 +87,7 @@ def student_weight(problem: Problem, M):
 
 def _objects(problem: Problem, inst: Instance, p: Pass, reading: str, N: float, lam: float) -> dict:
     flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
-    objs = {Ref("X"): flip(inst.X), Ref("Y"): flip(inst.Y),
-            Ref("N"): np.array([[N]]), Ref("lambda"): np.array([[lam]])}
+    objs = {Ref("X"): flip(inst.X), Ref("Y"): flip(inst.Y), Ref("N"): np.array([[N]]), Ref("lambda"): np.array([[lam]])}
     for k in range(1, problem.depth + 1):
         objs[Ref("W", k)] = student_weight(problem, inst.W[k - 1])
         objs[Ref("b", k)] = inst.b[k - 1]
@@ -98,8 +98,9 @@ def _objects(problem: Problem, inst: Instance, p: Pass, reading: str, N: float, 
     return objs
 
 
-def build_points(problem: Problem, quantity: Quantity, reading: str, bindings: dict[str, int],
-                 count: int = POINTS, seed: int = 0) -> list[Point]:
+def build_points(
+    problem: Problem, quantity: Quantity, reading: str, bindings: dict[str, int], count: int = POINTS, seed: int = 0
+) -> list[Point]:
     """Random instances for a (quantity, reading, layer binding), each with its reference."""
     return list(_build_points(problem, quantity, reading, tuple(sorted(bindings.items())), count, seed))
 
@@ -108,8 +109,10 @@ def build_points(problem: Problem, quantity: Quantity, reading: str, bindings: d
 def _build_points(problem, quantity, reading, bindings_items, count, seed):
     bindings = dict(bindings_items)
     if problem.model is not None:
-        return tuple(Point(**fields, bindings=tuple(bindings.items()))
-                     for fields in model_reference.point_fields(problem, quantity, reading, count, seed))
+        return tuple(
+            Point(**fields, bindings=tuple(bindings.items()))
+            for fields in model_reference.point_fields(problem, quantity, reading, count, seed)
+        )
     if quantity.kind == "value":
         return (_value_point(problem, quantity),)
     sizes = dict(problem.numeric_sizes)
@@ -117,7 +120,7 @@ def _build_points(problem, quantity, reading, bindings_items, count, seed):
     interp = Interpreter(problem, bindings)
     ref = target_ref(problem, quantity, bindings)
     averaged, regularised = OBJECTIVES.get(quantity.of, (False, False))
-    regularised = regularised and problem.regulariser is not None     # regulariser = false: none in the truth either
+    regularised = regularised and problem.regulariser is not None  # regulariser = false: none in the truth either
     rng = np.random.default_rng(1000 + seed + 17 * READINGS.index(reading))
     points = []
     for n in range(count):
@@ -131,10 +134,15 @@ def _build_points(problem, quantity, reading, bindings_items, count, seed):
         inst = _both_labels(net, inst, n)
         lam = inst.lam
         p = backprop(net, inst, regularised=regularised)
-        env = Env(backend=NUMPY, interp=interp, objects=_objects(problem, inst, p, reading, N, lam),
-                  activations={k: net.layers[k - 1].activation for k in range(1, net.depth + 1)},
-                  reading=reading, weight_layout=problem.notation.weight_layout,
-                  allow_cost_derivative=problem.loss == "generic")
+        env = Env(
+            backend=NUMPY,
+            interp=interp,
+            objects=_objects(problem, inst, p, reading, N, lam),
+            activations={k: net.layers[k - 1].activation for k in range(1, net.depth + 1)},
+            reading=reading,
+            weight_layout=problem.notation.weight_layout,
+            allow_cost_derivative=problem.loss == "generic",
+        )
         flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
         if quantity.kind == "jacobian":
             reference = _jacobian(p, ref, net)
@@ -142,14 +150,25 @@ def _build_points(problem, quantity, reading, bindings_items, count, seed):
         else:
             raw = _gradient(p, ref)
             reference = student_weight(problem, raw) if ref.kind == "W" else raw if ref.kind == "b" else flip(raw)
-            mutants = tuple((name, student_weight(problem, m) if ref.kind == "W" else m)
-                            for name, m in _mutants(net, inst, ref, regularised, flip))
-        also = ()      # samples as rows: Z = A Wᵀ + 1 bᵀ keeps b a column, so a row answer is transposed
+            mutants = tuple(
+                (name, student_weight(problem, m) if ref.kind == "W" else m)
+                for name, m in _mutants(net, inst, ref, regularised, flip)
+            )
+        also = ()  # samples as rows: Z = A Wᵀ + 1 bᵀ keeps b a column, so a row answer is transposed
         index_shape = ()
         if quantity.indices:
             index_shape = reference.shape if len(quantity.indices) == 2 else (reference.shape[0],)
-        points.append(Point(env=env, reference=reference, also_correct=also, mutants=mutants, N=N,
-                            index_shape=index_shape, bindings=tuple(bindings.items())))
+        points.append(
+            Point(
+                env=env,
+                reference=reference,
+                also_correct=also,
+                mutants=mutants,
+                N=N,
+                index_shape=index_shape,
+                bindings=tuple(bindings.items()),
+            )
+        )
     return tuple(points)
 
 
@@ -178,25 +197,34 @@ def _jacobian(p: Pass, ref: Ref, net) -> np.ndarray:
 
 def _mutants(net, inst, ref, regularised, flip):
     """The usual mistakes, computed from the network: for diagnosis only."""
+
     def grad(**kw):
         g = _gradient(backprop(net, inst, **kw), ref)
         return g if ref.kind in ("W", "b") else flip(g)
+
     if any(layer.activation != "softmax" for layer in net.layers[:-1]):
-        yield "the activation derivative (e.g. 1[z > 0] for the ReLU) is missing", \
-            grad(regularised=regularised, skip_activation_derivative=True)
+        yield (
+            "the activation derivative (e.g. 1[z > 0] for the ReLU) is missing",
+            grad(regularised=regularised, skip_activation_derivative=True),
+        )
     if ref.kind == "W":
         if regularised:
             yield "the regularisation term is missing", grad(regularised=False)
             if net.reg_scale == 1.0:
                 yield "the regularisation term should be 2λW, not λW", grad(regularised=True, reg_factor=1.0)
                 yield "the regularisation term has the wrong sign (it is +2λW)", grad(regularised=True, reg_factor=-2.0)
-            else:     # (λ/2)‖W‖²: the gradient is λW
-                yield "the regularisation term should be λW, not 2λW (the regulariser is (λ/2)‖W‖²)", \
-                    grad(regularised=True, reg_factor=2.0)
+            else:  # (λ/2)‖W‖²: the gradient is λW
+                yield (
+                    "the regularisation term should be λW, not 2λW (the regulariser is (λ/2)‖W‖²)",
+                    grad(regularised=True, reg_factor=2.0),
+                )
                 yield "the regularisation term has the wrong sign (it is +λW)", grad(regularised=True, reg_factor=-1.0)
             if inst.scale != 1.0:
                 g = _gradient(backprop(net, replace(inst, scale=1.0), regularised=True), ref)
-                yield f"the factor 1/N is missing on the data term (the {'2' if net.reg_scale == 1.0 else ''}λW term has none)", g
+                yield (
+                    f"the factor 1/N is missing on the data term (the {'2' if net.reg_scale == 1.0 else ''}λW term has none)",
+                    g,
+                )
         elif net.regularised:
             yield "this is the unregularised J: it has no regularisation term", grad(regularised=True)
 
@@ -207,14 +235,19 @@ def _value_point(problem: Problem, quantity: Quantity) -> Point:
         raise NotationError(f"problem {problem.id} has no forward-pass part")
     interp = Interpreter(problem, {})
     A = np.array(f.x, dtype=float).reshape(-1, 1)
-    objs = {Ref("X"): A, Ref("N"): np.array([[7.0]])}     # not 1: a stray N in a number shows
+    objs = {Ref("X"): A, Ref("N"): np.array([[7.0]])}  # not 1: a stray N in a number shows
     for k, (W, b, act) in enumerate(zip(f.W, f.b, f.activations), start=1):
         Wm, bm = np.array(W, dtype=float), np.array(b, dtype=float).reshape(-1, 1)
         Z = Wm @ A + bm
         A = activate(act, Z)
         objs.update({Ref("W", k): Wm, Ref("b", k): bm, Ref("Z", k): Z, Ref("A", k): A})
-    env = Env(backend=NUMPY, interp=interp, objects=objs,
-              activations={k: act for k, act in enumerate(f.activations, start=1)}, reading="single",
-              weight_layout=problem.notation.weight_layout)
+    env = Env(
+        backend=NUMPY,
+        interp=interp,
+        objects=objs,
+        activations={k: act for k, act in enumerate(f.activations, start=1)},
+        reading="single",
+        weight_layout=problem.notation.weight_layout,
+    )
     ref = target_ref(problem, quantity, {})
     return Point(env=env, reference=objs[ref])

@@ -1,4 +1,5 @@
 """The evaluator's rules for arithmetic (sums of terms, negation, transposes, division, powers, norms): a mixin of ``Evaluator`` (truth/evaluate.py)."""
+
 from __future__ import annotations
 
 from symderiv.core.errors import ShapeError
@@ -63,7 +64,7 @@ class ArithmeticRules:
             return self.b.add(self.b.scale(a, self.b.ones(*sb)), b)
         if sb == (1, 1):
             return self.b.add(a, self.b.scale(b, self.b.ones(*sa)))
-        if sa[0] == sb[0]:   # a column vector broadcast along the samples (b 1^T)
+        if sa[0] == sb[0]:  # a column vector broadcast along the samples (b 1^T)
             if sa[1] == 1:
                 return self.b.add(self.b.matmul(a, self.b.ones(1, sb[1])), b)
             return self.b.add(a, self.b.matmul(b, self.b.ones(1, sa[1])))
@@ -94,8 +95,7 @@ class ArithmeticRules:
             raise ShapeError("a matrix exponent")
         if abs(float(exponent[0, 0])) > 64:
             raise ShapeError(f"the exponent {to_latex(node.exponent)} is too large to be meant")
-        return self.mapped(node, node.base, lambda v: self.b.power(v, exponent),
-                         lambda t: Pow(t, node.exponent))
+        return self.mapped(node, node.base, lambda v: self.b.power(v, exponent), lambda t: Pow(t, node.exponent))
 
     def rule_abs(self, node):
         return self.mapped(node, node.operand, lambda v: self.b.elementwise("abs", v, self.env), Abs)
@@ -103,6 +103,10 @@ class ArithmeticRules:
     def rule_norm(self, node):
         def frob(v):
             sq = self.b.total(self.b.hadamard(v, v))
-            return self.b.power(sq, self.b.const(0.5)) if self.b.name != "sympy" else \
-                self.b.sp.Matrix([[self.b.sp.sqrt(sq[0, 0])]])
+            return (
+                self.b.power(sq, self.b.const(0.5))
+                if self.b.name != "sympy"
+                else self.b.sp.Matrix([[self.b.sp.sqrt(sq[0, 0])]])
+            )
+
         return self.mapped(node, node.operand, frob, lambda t: Norm(t, node.kind))

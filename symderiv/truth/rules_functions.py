@@ -1,4 +1,5 @@
 """The evaluator's rules for function calls, indicators, cases, matrices and derivatives: a mixin of ``Evaluator`` (truth/evaluate.py)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -23,7 +24,7 @@ from symderiv.truth.interpret import FuncRef, Ref
 
 class FunctionRules:
     def rule_call(self, node):
-        if node.func == ENTRY:      # (ψ(Z) − Δ)_i: the bracket's value, then its entry i
+        if node.func == ENTRY:  # (ψ(Z) − Δ)_i: the bracket's value, then its entry i
             whole = type(self)(self.env, self.bind).value(node.args[0])
             return self.single(node, self.select(whole, Ref("A", None), node.indices))
         if node.func in ("max", "min") and len(node.args) == 2 and not node.indices and not node.primes:
@@ -38,11 +39,17 @@ class FunctionRules:
         arg = node.args[0]
         if self.is_softmax(fref) and isinstance(arg, Sym) and arg.indices and not fref.derivative:
             # ψ(z_i) is the i-th entry of ψ(z): the softmax of one number would be 1
-            whole = self.apply(fref, type(self)(self.env, self.bind).symbol_value(Sym(arg.name, arg.layer, (), arg.decor)))
+            whole = self.apply(
+                fref, type(self)(self.env, self.bind).symbol_value(Sym(arg.name, arg.layer, (), arg.decor))
+            )
             ref = self.env.interp.resolve(arg)
             return self.single(node, self.select(whole, ref, arg.indices))
-        return self.mapped(node, node.args[0], lambda v: self.apply(fref, v),
-                         lambda t: Call(node.func, (t,), node.primes, node.indices))
+        return self.mapped(
+            node,
+            node.args[0],
+            lambda v: self.apply(fref, v),
+            lambda t: Call(node.func, (t,), node.primes, node.indices),
+        )
 
     def extremum(self, which: str, a, b):
         """max(a, b) or min(a, b) entrywise (a number stretches to the other's size): m⊙a + (1 − m)⊙b."""
@@ -94,12 +101,16 @@ class FunctionRules:
         if label is not None:
             return self.single(node, label)
         diff = cond.lhs if isinstance(cond.rhs, Num) and cond.rhs.value == 0 else Add((cond.lhs, Neg(cond.rhs)))
-        return self.mapped(node, diff, lambda v: self.b.indicator(v, cond.op, self.env),
-                         lambda t: Indicator(Compare(t, cond.op, Num(0))))
+        return self.mapped(
+            node,
+            diff,
+            lambda v: self.b.indicator(v, cond.op, self.env),
+            lambda t: Indicator(Compare(t, cond.op, Num(0))),
+        )
 
     def rule_piecewise(self, node):
         decided = [self.index_comparison(cond) if cond is not None else None for _, cond in node.pieces]
-        if any(d is not None for d in decided):      # cases on indices: pick the case that holds
+        if any(d is not None for d in decided):  # cases on indices: pick the case that holds
             for (piece, cond), d in zip(node.pieces, decided):
                 if d or (cond is None and not any(decided)):
                     return self.candidates_of(piece)
@@ -110,8 +121,9 @@ class FunctionRules:
         value, pieces, fixes = None, [], []
         for piece, cond in node.pieces:
             if cond is None:
-                mask = self.b.add(self.b.ones(*self.b.shape(masks[0])),
-                                  self.b.scale(self.b.const(-1), self.sum_values(masks)))
+                mask = self.b.add(
+                    self.b.ones(*self.b.shape(masks[0])), self.b.scale(self.b.const(-1), self.sum_values(masks))
+                )
             else:
                 mask = self.value(Indicator(cond))
             sm = self.b.shape(mask)
@@ -121,8 +133,9 @@ class FunctionRules:
                 if sv == sm or sv == (1, 1):
                     chosen = cand
                 elif self.lenient and sv[::-1] == sm:
-                    chosen = Candidate(self.b.T(cand.value), cand.fixes + (f"transpose {to_latex(cand.tree)}",),
-                                       Transpose(cand.tree))
+                    chosen = Candidate(
+                        self.b.T(cand.value), cand.fixes + (f"transpose {to_latex(cand.tree)}",), Transpose(cand.tree)
+                    )
                 if chosen is not None:
                     break
             if chosen is None:
@@ -152,8 +165,12 @@ class FunctionRules:
 
     def rule_deriv(self, node):
         num, wrt = node.num, node.wrt
-        if self.env.allow_cost_derivative and isinstance(num, Sym) and num.name in ("C", "J", "L") \
-                and isinstance(wrt, Sym):
+        if (
+            self.env.allow_cost_derivative
+            and isinstance(num, Sym)
+            and num.name in ("C", "J", "L")
+            and isinstance(wrt, Sym)
+        ):
             ref = self.env.interp.resolve(wrt)
             key = Ref("d" + ref.kind, ref.layer)
             if key in self.env.objects:

@@ -3,6 +3,7 @@
 y_i is sample i's class: the indicator 1[y_i = k] is the one-hot entry Δ_{k i} and the basis vector
 e_{y_i} is the one-hot column Δ_{:, i}, laid out as the reading lays out the label matrix.
 """
+
 from __future__ import annotations
 
 from symderiv.core.errors import NotationError, ShapeError
@@ -59,5 +60,7 @@ class LabelRules:
             return None
         sample = self.label_sample(node.indices[0])
         if sample is None:
-            raise ShapeError(f"e_{{{node.indices[0].name}}} needs its sample index bound (inside a sum over the samples)")
+            raise ShapeError(
+                f"e_{{{node.indices[0].name}}} needs its sample index bound (inside a sum over the samples)"
+            )
         return self.label_column(sample)

@@ -1,4 +1,5 @@
 """The evaluator's rules for products (matrix, Hadamard, reorderings for layout): a mixin of ``Evaluator`` (truth/evaluate.py)."""
+
 from __future__ import annotations
 
 import itertools
@@ -70,7 +71,7 @@ class ProductRules:
             return self.b.hadamard(a, b)
         if sa[1] == sb[0]:
             return self.b.matmul(a, b)
-        if sa == sb and as_written:     # a(1 - a) for vectors, as written; never invented by a reordering
+        if sa == sb and as_written:  # a(1 - a) for vectors, as written; never invented by a reordering
             return self.b.hadamard(a, b)
         raise ShapeError(f"a {sa[0]}x{sa[1]} matrix times a {sb[0]}x{sb[1]} matrix")
 
@@ -89,8 +90,11 @@ class ProductRules:
             elems = [is_elementwise_natured(c.tree) for c in combo]
             base_fixes = tuple(fx for c in combo for fx in c.fixes)
             try:
-                out.append(Candidate(self.chain(values, elems), base_fixes,
-                                     self.rebuild_product(factors, [c.tree for c in combo])))
+                out.append(
+                    Candidate(
+                        self.chain(values, elems), base_fixes, self.rebuild_product(factors, [c.tree for c in combo])
+                    )
+                )
                 if not self.lenient:
                     return out
             except ShapeError:
@@ -114,10 +118,12 @@ class ProductRules:
         n = len(rest)
         if n == 0 or n > 5:
             return []
-        def moves(p):           # a swap of two factors is one change, like one transpose
+
+        def moves(p):  # a swap of two factors is one change, like one transpose
             return max(0, sum(i != j for i, j in enumerate(p)) - 1)
+
         orders = sorted(itertools.permutations(range(n)), key=moves)
-        masks = sorted(range(2 ** n), key=lambda m: bin(m).count("1"))
+        masks = sorted(range(2**n), key=lambda m: bin(m).count("1"))
         found = []
         for cost in range(0, 2 * n + 1):
             for order in orders:

@@ -1,4 +1,5 @@
 """The evaluator's rules for sums (over samples or over an index): a mixin of ``Evaluator`` (truth/evaluate.py)."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -13,8 +14,8 @@ from symderiv.core.tree import (
 )
 from symderiv.truth.candidates import Candidate
 
-MAX_SUM_COUNT = 10 ** 15     # terms of a sum whose body does not use its index (K c, no loop)
-MAX_SUM_TERMS = 2000         # terms evaluated one by one, over all sums nested in each other
+MAX_SUM_COUNT = 10**15  # terms of a sum whose body does not use its index (K c, no loop)
+MAX_SUM_TERMS = 2000  # terms evaluated one by one, over all sums nested in each other
 NESTED_TERMS = "__nested_terms__"
 
 
@@ -28,7 +29,7 @@ class SumRules:
             lower = 1 if node.lower is None else self.sum_bound(node.lower, node.index, "lower")
             if upper < lower:
                 raise ShapeError(f"the sum over {node.index} from {lower} to {upper} has no terms")
-            if not self.uses_index(node.body, node.index):     # Σ_{k=1}^{K} c = K c: no loop
+            if not self.uses_index(node.body, node.index):  # Σ_{k=1}^{K} c = K c: no loop
                 count = upper - lower + 1
                 if count > MAX_SUM_COUNT:
                     raise ShapeError(f"the sum over {node.index} has {count} terms (more than {MAX_SUM_COUNT:.0e})")
@@ -61,8 +62,10 @@ class SumRules:
         """Terms evaluated one by one by this sum and the sums around it: refused beyond MAX_SUM_TERMS."""
         nested = self.bind.get(NESTED_TERMS, 1) * extent
         if nested > MAX_SUM_TERMS:
-            raise ShapeError(f"the sums over {index} and the sums around it have {nested} terms "
-                             f"together (more than {MAX_SUM_TERMS}): nested too deeply to evaluate")
+            raise ShapeError(
+                f"the sums over {index} and the sums around it have {nested} terms "
+                f"together (more than {MAX_SUM_TERMS}): nested too deeply to evaluate"
+            )
         return nested
 
     def sub(self, index: str, position: int):
@@ -83,7 +86,7 @@ class SumRules:
             value = float(self.value(node)[0, 0])
         except (OverflowError, TypeError) as exc:
             raise ShapeError(f"the {which} bound of the sum over {index} is not a usable number ({exc})") from None
-        if not value.is_integer() or abs(value) > 2 ** 53:
+        if not value.is_integer() or abs(value) > 2**53:
             raise ShapeError(f"the {which} bound of the sum over {index} is not an integer ({value:g})")
         return int(value)
 
@@ -97,8 +100,11 @@ class SumRules:
         if self.env.sample_axis is None or node.upper is not None or node.index in self.bind:
             return False
         # Σ_i over z_i, a_i, Δ_i, x_i alone: the samples of a batch
-        uses = [n for n in node.body.walk() if isinstance(n, Sym)
-                and any(isinstance(i, Sym) and i.name == node.index for i in n.indices)]
+        uses = [
+            n
+            for n in node.body.walk()
+            if isinstance(n, Sym) and any(isinstance(i, Sym) and i.name == node.index for i in n.indices)
+        ]
         batch = self.env.batch_kinds
         try:
             return bool(uses) and all(len(n.indices) == 1 and self.env.interp.resolve(n).kind in batch for n in uses)
@@ -110,13 +116,19 @@ class SumRules:
         if axis is None:
             if node.index is not None and node.upper is not None:
                 raise ShapeError("a sum over all N samples is the batch, not one sample's share")
-            return self.candidates_of(node.body)   # a loosely written Σ in a per-sample formula: this sample's term
+            return self.candidates_of(node.body)  # a loosely written Σ in a per-sample formula: this sample's term
         if node.index is None:
-            return self.mapped(node, node.body, lambda v: self.b.sum_axis(v, axis),
-                             lambda t: Sum(t, None, node.lower, node.upper, node.over))
+            return self.mapped(
+                node,
+                node.body,
+                lambda v: self.b.sum_axis(v, axis),
+                lambda t: Sum(t, None, node.lower, node.upper, node.over),
+            )
         nested = self.nested_terms(node.index, self.samples())
-        binds = [{**self.bind, "__sample__": i, "__sample_var__": node.index, NESTED_TERMS: nested}
-                 for i in range(self.samples())]
+        binds = [
+            {**self.bind, "__sample__": i, "__sample_var__": node.index, NESTED_TERMS: nested}
+            for i in range(self.samples())
+        ]
         if self.lenient:
             return self.lenient_sum(node, binds)
         total = None
@@ -159,6 +171,8 @@ class SumRules:
                 else:
                     sizes.add(cols if self.env.reading == "rows" or ref.kind in self.env.column_kinds else rows)
         if len(sizes) > 1:
-            raise ShapeError(f"the index {index} ranges over different sizes ({', '.join(map(str, sorted(sizes)))})"
-                             " in different factors")
+            raise ShapeError(
+                f"the index {index} ranges over different sizes ({', '.join(map(str, sorted(sizes)))})"
+                " in different factors"
+            )
         return sizes.pop() if sizes else None

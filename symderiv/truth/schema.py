@@ -8,6 +8,7 @@ Traceback (most recent call last):
 ...
 symderiv.core.errors.DerivationFileError: k.toml: netwrk: unknown field (a misspelling?); [network] or [model] is required
 """
+
 from __future__ import annotations
 
 import re
@@ -59,7 +60,7 @@ class SymbolSpec(Strict):
     shape: list[StrictStr | StrictInt] = []
     role: Literal["input", "parameter", "label", "hyperparameter"] | None = None
     labels: Literal["one-hot", "binary", "real", "index"] | None = None
-    columns: StrictStr | None = None      # the name of the matrix's columns: columns = "u" makes u_w column w
+    columns: StrictStr | None = None  # the name of the matrix's columns: columns = "u" makes u_w column w
     aliases: list[StrictStr] = []
     range: tuple[Number, Number] | None = None
     value: Number | None = None
@@ -115,8 +116,9 @@ class KeySpec(Strict):
 
 def line_of(text: str, needle: str) -> int | None:
     """The 1-based line of the first occurrence of needle (a key as written, `name =`), or None."""
-    m = re.search(r"(?m)^\s*\[*\s*" + re.escape(needle) + r"\b", text) or \
-        re.search(r"(?<![\w.])" + re.escape(needle) + r"(?![\w])", text)
+    m = re.search(r"(?m)^\s*\[*\s*" + re.escape(needle) + r"\b", text) or re.search(
+        r"(?<![\w.])" + re.escape(needle) + r"(?![\w])", text
+    )
     return text.count("\n", 0, m.start()) + 1 if m else None
 
 
@@ -131,8 +133,15 @@ def _field_path(loc: tuple) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part + 1}]"
-        elif part in ("str", "int", "float", "list[...]", "literal['lambda','lambda/2']", "bool", "none") \
-                or part.startswith(("literal[", "function-", "tuple[", "list[", "dict[", "union[")):
+        elif part in (
+            "str",
+            "int",
+            "float",
+            "list[...]",
+            "literal['lambda','lambda/2']",
+            "bool",
+            "none",
+        ) or part.startswith(("literal[", "function-", "tuple[", "list[", "dict[", "union[")):
             continue
         else:
             out += ("." if out else "") + str(part)
@@ -154,7 +163,7 @@ def _error_line(text: str, loc: tuple, data: dict) -> int | None:
         field = names[-1] if len(names) > 1 else None
         if field:
             m = re.compile(r"(?m)^\s*" + re.escape(field) + r"\s*=").search(text, start)
-            if m and "[[quantity]]" not in text[start:m.start()][10:]:
+            if m and "[[quantity]]" not in text[start : m.start()][10:]:
                 return text.count("\n", 0, m.start()) + 1
         return text.count("\n", 0, start) + 1
     for name in reversed(names):
@@ -185,8 +194,11 @@ def validate_key(data: dict, path: str, text: str) -> KeySpec:
             reason = f"{field}: {err['msg'].lower()} (given {shown[:60]})"
         raise DerivationFileError(path, reason, _error_line(text, loc, data)) from None
     if (spec.network is None) == (spec.model is None):
-        raise DerivationFileError(path, "a key declares exactly one of [network] (the layered shorthand) "
-                                        "or [model] (forward equations)", line_of(text, "[model]"))
+        raise DerivationFileError(
+            path,
+            "a key declares exactly one of [network] (the layered shorthand) or [model] (forward equations)",
+            line_of(text, "[model]"),
+        )
     return spec
 
 

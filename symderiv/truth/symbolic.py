@@ -7,6 +7,7 @@ respect to each entry. The claim is evaluated on the same matrices and the
 difference is simplified to 0 entry by entry. Runs in a worker process under a
 time limit (limits.py).
 """
+
 from __future__ import annotations
 
 import random
@@ -52,8 +53,11 @@ def canonical(expr):
     def rewrite(node):
         if isinstance(node, sp.Subs) and not node.expr.has(sp.Derivative):
             return node.expr.xreplace(dict(zip(node.variables, node.point)))
-        if isinstance(node, sp.Subs) and isinstance(node.expr, sp.Derivative) \
-                and isinstance(node.expr.expr, AppliedUndef):
+        if (
+            isinstance(node, sp.Subs)
+            and isinstance(node.expr, sp.Derivative)
+            and isinstance(node.expr.expr, AppliedUndef)
+        ):
             f = node.expr.expr
             pos = positions(f, node.expr.variable_count)
             if pos is not None:
@@ -82,8 +86,11 @@ class SymbolicNetwork:
         self.X = _matrix("x", net.input_size, n_samples)
         self.W = {k: _matrix(f"w{k}", net.size(k), net.size(k - 1)) for k in range(1, net.depth + 1)}
         self.b = {k: _matrix(f"b{k}", net.size(k), 1) for k in range(1, net.depth + 1)}
-        self.S = {k: _matrix(f"s{k}", net.size(k), n_samples) for k in range(1, net.depth + 1)
-                  if net.layers[k - 1].activation == "relu"}
+        self.S = {
+            k: _matrix(f"s{k}", net.size(k), n_samples)
+            for k in range(1, net.depth + 1)
+            if net.layers[k - 1].activation == "relu"
+        }
         n_out = net.layers[-1].size
         if net.loss == "cross-entropy":
             self.Y = sp.zeros(n_out, n_samples)
@@ -136,7 +143,9 @@ class SymbolicNetwork:
                 z = ZL[:, j]
                 total += -sum(self.Y[c, j] * (z[c] - sp.log(sum(sp.exp(t) for t in z))) for c in range(len(z)))
             elif loss == "bce":
-                total += -sum(self.Y[c, j] * sp.log(a[c]) + (1 - self.Y[c, j]) * sp.log(1 - a[c]) for c in range(len(a)))
+                total += -sum(
+                    self.Y[c, j] * sp.log(a[c]) + (1 - self.Y[c, j]) * sp.log(1 - a[c]) for c in range(len(a))
+                )
             elif self.generic:
                 total += sp.Function("C")(*list(a))
             elif loss == "mse":
@@ -145,7 +154,7 @@ class SymbolicNetwork:
                 total += sum(sp.log(1 + (a[c] - self.Y[c, j]) ** 2) + a[c] ** 3 / 3 for c in range(len(a)))
         J = self.scale * total
         if self.regularised:
-            J += self.reg_scale * self.lam * sum(sum(w ** 2 for w in W) for W in self.W.values())
+            J += self.reg_scale * self.lam * sum(sum(w**2 for w in W) for W in self.W.values())
         return J
 
     def gradient(self, ref: Ref):
@@ -186,32 +195,49 @@ def symbolic_setup(problem: Problem, quantity: Quantity, reading: str, bindings_
         return model_setup(problem, quantity, reading, bindings_items)
     bindings = dict(bindings_items)
     averaged, regularised = OBJECTIVES.get(quantity.of, (False, False))
-    regularised = regularised and problem.regulariser is not None     # regulariser = false: none in the truth either
+    regularised = regularised and problem.regulariser is not None  # regulariser = false: none in the truth either
     n_samples = 1 if reading == "single" else dict(problem.symbolic_sizes).get("N", 2)
     net = symbolic_network(problem, n_samples, averaged, regularised)
     ref = target_ref(problem, quantity, bindings)
     flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
     if quantity.kind == "jacobian":
-        free = _matrix("zeta", *net.Z[ref.layer].shape)     # ∂a/∂z depends on z alone
+        free = _matrix("zeta", *net.Z[ref.layer].shape)  # ∂a/∂z depends on z alone
         reference = net.jacobian(ref, free)
     else:
         g = net.gradient(ref)
         reference = student_weight(problem, g) if ref.kind == "W" else g if ref.kind == "b" else flip(g)
-    objects = {Ref("X"): flip(net.X), Ref("Y"): flip(net.Y), Ref("N"): sp.Matrix([[net.N]]),
-               Ref("lambda"): sp.Matrix([[net.lam]])}
+    objects = {
+        Ref("X"): flip(net.X),
+        Ref("Y"): flip(net.Y),
+        Ref("N"): sp.Matrix([[net.N]]),
+        Ref("lambda"): sp.Matrix([[net.lam]]),
+    }
     for k in range(1, net.depth + 1):
-        objects.update({Ref("W", k): student_weight(problem, net.W[k]), Ref("b", k): net.b[k],
-                        Ref("Z", k): flip(net.Z[k]), Ref("A", k): flip(net.A[k])})
+        objects.update(
+            {
+                Ref("W", k): student_weight(problem, net.W[k]),
+                Ref("b", k): net.b[k],
+                Ref("Z", k): flip(net.Z[k]),
+                Ref("A", k): flip(net.A[k]),
+            }
+        )
     masks = {}
     for k, S in net.S.items():
         masks.update({z: s for z, s in zip(list(net.Z[k]), list(S))})
     if quantity.kind == "jacobian":
         objects[Ref("Z", ref.layer)], objects[Ref("A", ref.layer)] = flip(free), flip(net.act(ref.layer, free))
-    env = Env(backend=sympy_backend(), interp=Interpreter(problem, bindings), objects=objects,
-              activations={k: f"generic:{k}" if net.generic else net.net.layers[k - 1].activation
-                           for k in range(1, net.depth + 1)},
-              reading=reading, weight_layout=problem.notation.weight_layout, masks=masks,
-              allow_cost_derivative=problem.loss == "generic")
+    env = Env(
+        backend=sympy_backend(),
+        interp=Interpreter(problem, bindings),
+        objects=objects,
+        activations={
+            k: f"generic:{k}" if net.generic else net.net.layers[k - 1].activation for k in range(1, net.depth + 1)
+        },
+        reading=reading,
+        weight_layout=problem.notation.weight_layout,
+        masks=masks,
+        allow_cost_derivative=problem.loss == "generic",
+    )
     return net, env, reference, flip
 
 
@@ -248,7 +274,7 @@ def _canonical_atoms(expr):
             symbols[key] = sp.Symbol(f"E{len(symbols)}", positive=True)
         s = symbols[key]
         if atom.func == sp.exp:
-            mapping[atom] = s ** coeff
+            mapping[atom] = s**coeff
         else:
             mapping[atom] = -s if neg else s
     return expr.xreplace(mapping)
@@ -260,8 +286,10 @@ def witness(expr) -> complex | None:
     lambdify: evalf of a deep tree of exp and tanh takes seconds."""
     rng = random.Random(7)
     free = sorted(expr.free_symbols, key=str)
-    point = [rng.randint(0, 1) if re.fullmatch(r"s\d+_\d+", s.name) else
-             mpmath.mpf(rng.randint(1, 9)) / rng.randint(2, 11) for s in free]
+    point = [
+        rng.randint(0, 1) if re.fullmatch(r"s\d+_\d+", s.name) else mpmath.mpf(rng.randint(1, 9)) / rng.randint(2, 11)
+        for s in free
+    ]
     try:
         with mpmath.workdps(30):
             return complex(sp.lambdify(free, expr, "mpmath")(*point))
@@ -292,8 +320,11 @@ def atoms_of(expr, *types) -> set:
 
 def _idempotent_masks(expr):
     """s^k = s for the 0/1 symbols that stand for 1[z > 0]."""
-    powers = {p: p.base for p in atoms_of(expr, sp.Pow)
-              if p.base.is_Symbol and re.fullmatch(r"s\d+_\d+", p.base.name) and p.exp.is_Integer and p.exp > 0}
+    powers = {
+        p: p.base
+        for p in atoms_of(expr, sp.Pow)
+        if p.base.is_Symbol and re.fullmatch(r"s\d+_\d+", p.base.name) and p.exp.is_Integer and p.exp > 0
+    }
     return expr.xreplace(powers) if powers else expr
 
 
@@ -313,7 +344,7 @@ def is_zero(expr, generic: bool = False) -> bool:
     rational = _canonical_atoms(expr)
     if _idempotent_masks(sp.expand(rational)) == 0:
         return True
-    if _cancels(expr):     # exact and still cheap: before the witness, which is not
+    if _cancels(expr):  # exact and still cheap: before the witness, which is not
         return True
     if _nonzero_somewhere(expr):
         return False
@@ -325,7 +356,7 @@ def is_zero(expr, generic: bool = False) -> bool:
 def _cancels(expr) -> bool:
     """claim − truth is 0 as a rational function once exp/tanh atoms are symbols; the 0/1 masks
     (s² = s) reduced in the expanded numerator."""
-    for form in (expr, sp.expand_power_exp(expr)):   # SymPy writes exp(a)/exp(b) as exp(a − b): split it
+    for form in (expr, sp.expand_power_exp(expr)):  # SymPy writes exp(a)/exp(b) as exp(a − b): split it
         together = sp.together(_canonical_atoms(form))
         if sp.cancel(together) == 0:
             return True

@@ -6,6 +6,7 @@
 The page and its JSON API are in `app`, the worker processes in `pool`, the per-line layout of a
 graded text in `view`; everything taken from the rest of symderiv comes through `library`.
 """
+
 from symderiv.web.app import create_app
 from symderiv.web.config import ConfigError, RateLimit, ServeConfig, parse_rate_limit
 from symderiv.web.server import serve

@@ -11,6 +11,7 @@ many requests gets 429 with Retry-After; a check over the time limit 504. Every 
 object {"error": "<one line>"}. Non-finite floats (an infinite relative error) become null, since
 JSON has no Infinity.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,9 +46,12 @@ STATIC = Path(__file__).resolve().parent / "static"
 MAX_PROBLEM_CHARS = 200
 CACHE_SIZE = 256
 SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                                 b"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
-                                 b"frame-ancestors 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
+        b"frame-ancestors 'none'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
@@ -95,6 +99,7 @@ class SecurityHeaders:
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + SECURITY_HEADERS
             await send(message)
+
         await self.app(scope, receive, send_with_headers)
 
 
@@ -139,9 +144,14 @@ def text_field(data: dict, name: str, *, max_chars: int | None = None, max_bytes
 
 
 def problem_summary(p: Problem) -> dict:
-    return {"id": p.id, "title": p.title, "statement_html": prose_html(p.statement),
-            "parts": list(p.parts), "optional": list(p.optional),
-            "quantities": [{"id": q.id, "kind": q.kind, "of": q.of, "wrt": q.wrt} for q in p.quantities]}
+    return {
+        "id": p.id,
+        "title": p.title,
+        "statement_html": prose_html(p.statement),
+        "parts": list(p.parts),
+        "optional": list(p.optional),
+        "quantities": [{"id": q.id, "kind": q.kind, "of": q.of, "wrt": q.wrt} for q in p.quantities],
+    }
 
 
 class Api:
@@ -150,7 +160,7 @@ class Api:
         self.pool = WorkerPool(config.workers, config.time_limit)
         self.limiter = RateLimiter(config.rate_limit) if config.rate_limit else None
         self.cache: OrderedDict = OrderedDict()
-        self.listing = {"problems": [problem_summary(p) for p in problems.values()]}    # rendered once
+        self.listing = {"problems": [problem_summary(p) for p in problems.values()]}  # rendered once
 
     def problem(self, data: dict) -> Problem:
         pid = text_field(data, "problem", max_chars=MAX_PROBLEM_CHARS)
@@ -166,9 +176,12 @@ class Api:
         wait = self.limiter.allow(client)
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            raise ApiError(429, f"too many requests from {client}: the limit is {self.config.rate_limit.requests} "
-                                f"per {self.config.rate_limit.seconds:g} s; try again in {seconds} s",
-                           {"Retry-After": str(seconds)})
+            raise ApiError(
+                429,
+                f"too many requests from {client}: the limit is {self.config.rate_limit.requests} "
+                f"per {self.config.rate_limit.seconds:g} s; try again in {seconds} s",
+                {"Retry-After": str(seconds)},
+            )
 
     async def run(self, key: tuple, fn, *args) -> dict:
         if key in self.cache:
@@ -198,24 +211,29 @@ class Api:
         problem = self.problem(data)
         quantity = text_field(data, "quantity", max_chars=MAX_QUANTITY_CHARS)
         claim = text_field(data, "claim", max_chars=MAX_CLAIM_CHARS)
-        return ApiResponse(await self.run(("check", problem.id, quantity, claim), jobs.check_job,
-                                          problem, quantity, claim, self.config.symbolic))
+        return ApiResponse(
+            await self.run(
+                ("check", problem.id, quantity, claim), jobs.check_job, problem, quantity, claim, self.config.symbolic
+            )
+        )
 
     async def grade(self, request: Request):
         self.admit(request)
         data = await read_json(request)
         problem = self.problem(data)
         text = text_field(data, "text", max_bytes=MAX_TEXT_BYTES)
-        return ApiResponse(await self.run(("grade", problem.id, text), jobs.grade_job,
-                                          problem, text, self.config.symbolic))
+        return ApiResponse(
+            await self.run(("grade", problem.id, text), jobs.grade_job, problem, text, self.config.symbolic)
+        )
 
     async def view(self, request: Request):
         self.admit(request)
         data = await read_json(request)
         problem = self.problem(data)
         text = text_field(data, "text", max_bytes=MAX_TEXT_BYTES)
-        return ApiResponse(await self.run(("view", problem.id, text), jobs.view_job,
-                                          problem, text, self.config.symbolic))
+        return ApiResponse(
+            await self.run(("view", problem.id, text), jobs.view_job, problem, text, self.config.symbolic)
+        )
 
 
 def _guarded(handler):
@@ -224,6 +242,7 @@ def _guarded(handler):
             return await handler(request)
         except ApiError as exc:
             return _error(exc.status, exc.message, exc.headers)
+
     return endpoint
 
 
@@ -231,8 +250,12 @@ async def index(request: Request):
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
 
-def create_app(config: ServeConfig | None = None, problems: dict[str, Problem] | None = None,
-               allowed_hosts: list[str] | None = None, on_ready=None) -> Starlette:
+def create_app(
+    config: ServeConfig | None = None,
+    problems: dict[str, Problem] | None = None,
+    allowed_hosts: list[str] | None = None,
+    on_ready=None,
+) -> Starlette:
     """The application. `problems` defaults to the keys of config.keys; `allowed_hosts` (Host
     header names) guards a loopback server against DNS rebinding; `on_ready()` is called once the
     workers have started."""
@@ -265,8 +288,9 @@ def create_app(config: ServeConfig | None = None, problems: dict[str, Problem] |
     middleware = [Middleware(SecurityHeaders)]
     if allowed_hosts:
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                    exception_handlers={404: not_found, 405: not_found})
+    app = Starlette(
+        routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found}
+    )
     app.state.api = api
     return app
 

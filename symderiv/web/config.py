@@ -5,6 +5,7 @@ RateLimit(requests=30, seconds=60.0)
 >>> parse_rate_limit("0") is None
 True
 """
+
 from __future__ import annotations
 
 import re
@@ -16,14 +17,13 @@ from symderiv.web.library import SymderivError
 # The documented bounds of each setting (README, "symderiv serve").
 MAX_WORKERS = 64
 MAX_TIME_LIMIT = 600.0
-MAX_TEXT_BYTES = 256 * 1024          # a derivation typed or dropped on the page
-MAX_CLAIM_CHARS = 20_000             # the parser's own guard on one claim
+MAX_TEXT_BYTES = 256 * 1024  # a derivation typed or dropped on the page
+MAX_CLAIM_CHARS = 20_000  # the parser's own guard on one claim
 MAX_QUANTITY_CHARS = 2_000
 MAX_BODY_BYTES = 2 * MAX_TEXT_BYTES  # JSON escapes can double the size of the text
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
-_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0,
-          "h": 3600.0, "hour": 3600.0}
+_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0, "hour": 3600.0}
 
 
 class ConfigError(SymderivError, ValueError):
@@ -38,13 +38,13 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class ServeConfig:
-    keys: Path | None = None                 # folder of answer keys (*.toml); None: the shipped ones
+    keys: Path | None = None  # folder of answer keys (*.toml); None: the shipped ones
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 2                         # worker processes that run the checks
-    rate_limit: RateLimit | None = field(default_factory=lambda: RateLimit(60, 60.0))   # per client address
-    time_limit: float = 30.0                 # seconds one check or grade may take (a timeout is a 504)
-    symbolic: bool = True                    # False: numeric checks only (faster, for a large class)
+    workers: int = 2  # worker processes that run the checks
+    rate_limit: RateLimit | None = field(default_factory=lambda: RateLimit(60, 60.0))  # per client address
+    time_limit: float = 30.0  # seconds one check or grade may take (a timeout is a 504)
+    symbolic: bool = True  # False: numeric checks only (faster, for a large class)
 
     def __post_init__(self):
         if not 1 <= self.workers <= MAX_WORKERS:

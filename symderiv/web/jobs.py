@@ -3,6 +3,7 @@
 Each returns a JSON-ready dict; a SymderivError (an unknown quantity) comes back as
 {"error": message} rather than an exception, so the server can answer 400 with it.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,7 @@ def warm_up(problem: Problem, symbolic: bool) -> bool:
         first = problem.quantities[0]
         try:
             check_verdict(problem, first.id, first.claim, symbolic)
-        except SymderivError:       # a key `verify` would reject still serves its other quantities
+        except SymderivError:  # a key `verify` would reject still serves its other quantities
             pass
     return True
 

@@ -3,6 +3,7 @@
 The other modules of `symderiv.web` import symderiv only through this one, so a move of the
 library's modules means changing the imports here and nowhere else.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,7 @@ from symderiv.output.html import math_html
 from symderiv.output.report import MARKS
 from symderiv.reading.extract import extract
 
-__all__ = ["SymderivError", "Problem", "MARKS", "math_html", "extract", "load_keys", "grade_report",
-           "check_verdict"]
+__all__ = ["SymderivError", "Problem", "MARKS", "math_html", "extract", "load_keys", "grade_report", "check_verdict"]
 
 
 def load_keys(directory: Path | None = None) -> dict[str, Problem]:
@@ -39,9 +39,16 @@ def grade_report(problem: Problem, text: str, symbolic: bool) -> dict:
     """What `grade --json` prints for one submission, for text typed on the page."""
     try:
         report = grade_text(text, problem, file="<text>", config=GradeConfig(symbolic=symbolic))
-    except RecursionError:      # as grade_file does for a file
-        return {"file": "<text>", "problem": problem.id, "score": 0.0, "max_score": 0.0, "parts": [],
-                "steps": [], "error": "the submission is nested too deeply to grade"}
+    except RecursionError:  # as grade_file does for a file
+        return {
+            "file": "<text>",
+            "problem": problem.id,
+            "score": 0.0,
+            "max_score": 0.0,
+            "parts": [],
+            "steps": [],
+            "error": "the submission is nested too deeply to grade",
+        }
     return report.to_dict()
 
 

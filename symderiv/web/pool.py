@@ -11,6 +11,7 @@ request. Worker processes are ordinary (not daemonic) processes, since they star
     result = await pool.run(fn, *args)   # JobTimeout, PoolBusy or WorkerCrashed on failure
     pool.close()
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -68,7 +69,7 @@ class WorkerPool:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError, OSError):
-                proc.kill()     # not yet its own group leader (killed while starting)
+                proc.kill()  # not yet its own group leader (killed while starting)
         slot.shutdown(wait=False, cancel_futures=True)
 
     async def start(self, warm_up=None) -> None:
@@ -85,8 +86,9 @@ class WorkerPool:
         try:
             slot = await asyncio.wait_for(self._idle.get(), self.queue_wait)
         except TimeoutError:
-            raise PoolBusy(f"the server is busy (all {self.size} workers taken for {self.queue_wait:g} s); "
-                           "try again shortly") from None
+            raise PoolBusy(
+                f"the server is busy (all {self.size} workers taken for {self.queue_wait:g} s); try again shortly"
+            ) from None
         future = None
         try:
             future = slot.submit(fn, *args)

@@ -8,6 +8,7 @@ active in the last period.
 >>> [limiter.allow("a") for _ in range(3)], limiter.allow("b")
 ([0.0, 0.0, 30.0], 0.0)
 """
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,8 @@ MAX_CLIENTS = 10_000
 class RateLimiter:
     def __init__(self, limit: RateLimit, clock=time.monotonic):
         self.limit, self.clock = limit, clock
-        self.rate = limit.requests / limit.seconds          # tokens per second
-        self._buckets: dict[str, tuple[float, float]] = {}   # client -> (tokens, time)
+        self.rate = limit.requests / limit.seconds  # tokens per second
+        self._buckets: dict[str, tuple[float, float]] = {}  # client -> (tokens, time)
 
     def allow(self, client: str) -> float:
         """0.0 if the request may go ahead (and count it), else the seconds until it may."""
@@ -37,9 +38,8 @@ class RateLimiter:
         return 0.0
 
     def _forget_full(self, now: float) -> None:
-        full = [c for c, (t, then) in self._buckets.items()
-                if t + (now - then) * self.rate >= self.limit.requests]
+        full = [c for c, (t, then) in self._buckets.items() if t + (now - then) * self.rate >= self.limit.requests]
         for c in full:
             del self._buckets[c]
-        while len(self._buckets) > MAX_CLIENTS:         # still too many: drop the oldest
+        while len(self._buckets) > MAX_CLIENTS:  # still too many: drop the oldest
             del self._buckets[min(self._buckets, key=lambda c: self._buckets[c][1])]

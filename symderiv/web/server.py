@@ -1,7 +1,8 @@
 """`symderiv serve`: the checker page, served by uvicorn.
 
-    serve(ServeConfig(port=8000))      # blocks until Ctrl-C
+serve(ServeConfig(port=8000))      # blocks until Ctrl-C
 """
+
 from __future__ import annotations
 
 import socket
@@ -27,14 +28,20 @@ def check_port(host: str, port: int) -> None:
 
 def serve(config: ServeConfig | None = None) -> None:
     config = config or ServeConfig()
-    problems = load_keys(config.keys)            # a broken key fails here, before the port is taken
+    problems = load_keys(config.keys)  # a broken key fails here, before the port is taken
     check_port(config.host, config.port)
     where = f"[{config.host}]" if ":" in config.host else config.host
 
     def ready():
-        print(f"symderiv serve: ready, {len(problems)} answer keys ({', '.join(problems)}), {config.workers} "
-              f"workers; open http://{where}:{config.port}/  (Ctrl-C stops)", file=sys.stderr, flush=True)
+        print(
+            f"symderiv serve: ready, {len(problems)} answer keys ({', '.join(problems)}), {config.workers} "
+            f"workers; open http://{where}:{config.port}/  (Ctrl-C stops)",
+            file=sys.stderr,
+            flush=True,
+        )
+
     app = create_app(config, problems, allowed_hosts=loopback_hosts() if config.loopback else None, on_ready=ready)
     print(f"symderiv serve: starting {config.workers} workers…", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=5)
+    uvicorn.run(
+        app, host=config.host, port=config.port, log_level="warning", access_log=False, timeout_graceful_shutdown=5
+    )

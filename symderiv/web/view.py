@@ -8,6 +8,7 @@ A line's status, worst first: a wrong step or an incorrect final answer is "wron
 unreadable final answer "unreadable" (?); a final answer right up to layout "layout" (~); a line
 whose steps or final answer hold "right" (✓); a line nothing was checked on "unchecked" (·).
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,7 @@ STATUS = {  # status: (mark, words shown beside the mark)
     "right": ("✓", "right"),
     "unchecked": ("·", "not checked"),
 }
-_PART_STATUS = {"incorrect": "wrong", "unparseable": "unreadable", "correct-up-to-layout": "layout",
-                "correct": "right"}
+_PART_STATUS = {"incorrect": "wrong", "unparseable": "unreadable", "correct-up-to-layout": "layout", "correct": "right"}
 _ORDER = ("wrong", "unreadable", "layout", "right", "unchecked")
 
 
@@ -73,30 +73,46 @@ def build_view(report: dict, text: str) -> dict:
         line_parts = [p for p in parts if p["line"] == number]
         status = line_status(line_steps, line_parts)
         mark, words = STATUS[status]
-        lines.append({
-            "line": number, "status": status, "mark": mark, "words": words,
-            "math": [math_html(_row_latex(r)) for r in rows[number]],
-            "preface": " ".join(r.preface for r in rows[number] if r.preface),
-            "messages": _messages(line_steps, line_parts),
-            "first_wrong_of": [p["quantity"] for p in parts if p.get("first_wrong_line") == number],
-        })
+        lines.append(
+            {
+                "line": number,
+                "status": status,
+                "mark": mark,
+                "words": words,
+                "math": [math_html(_row_latex(r)) for r in rows[number]],
+                "preface": " ".join(r.preface for r in rows[number] if r.preface),
+                "messages": _messages(line_steps, line_parts),
+                "first_wrong_of": [p["quantity"] for p in parts if p.get("first_wrong_line") == number],
+            }
+        )
     summary = []
     for p in parts:
         status = _PART_STATUS.get(p["verdict"], "unchecked")
         mark, words = STATUS[status] if p["verdict"] in _PART_STATUS else ("–", "missing")
-        summary.append({"quantity": p["quantity"], "verdict": p["verdict"], "status": status, "mark": mark,
-                        "words": words, "line": p["line"], "first_wrong_line": p.get("first_wrong_line"),
-                        "feedback": p["feedback"], "points": p["points"], "max_points": p["max_points"],
-                        "scored": p["max_points"] > 0, "claim": math_html(p["claim"]) if p["claim"] else ""})
+        summary.append(
+            {
+                "quantity": p["quantity"],
+                "verdict": p["verdict"],
+                "status": status,
+                "mark": mark,
+                "words": words,
+                "line": p["line"],
+                "first_wrong_line": p.get("first_wrong_line"),
+                "feedback": p["feedback"],
+                "points": p["points"],
+                "max_points": p["max_points"],
+                "scored": p["max_points"] > 0,
+                "claim": math_html(p["claim"]) if p["claim"] else "",
+            }
+        )
     return {"report": report, "lines": lines, "parts": summary}
-
 
 
 def prose_html(text: str) -> str:
     """A key's statement (prose with $…$ math) as HTML: the prose escaped, the math as MathML."""
     out, pos = [], 0
     for m in _INLINE_MATH.finditer(text):
-        out.append(escape(text[pos:m.start()]))
+        out.append(escape(text[pos : m.start()]))
         inline = math_html(m.group(1)).replace(' displaystyle="true"', "", 1)
         out.append(inline.replace('<div class="math">', '<span class="math">', 1).replace("</div>", "</span>"))
         pos = m.end()
