@@ -20,8 +20,7 @@ import numpy as np
 
 # Bank keys not shipped yet, and why (the engine gap each waits for): their rows in test_bank.py and
 # test_bank_oracle.py are expected failures until then.
-PENDING = {
-}
+PENDING = {}
 
 KINK = 1e-2  # oracle points keep every kink argument at least this far from 0
 
