@@ -20,10 +20,7 @@ import numpy as np
 
 # Bank keys not shipped yet, and why (the engine gap each waits for): their rows in test_bank.py and
 # test_bank_oracle.py are expected failures until then.
-PENDING = {
-    "rnn-2step": "the symbolic truth of dJ/dV, dJ/dh1, dJ/dW (two nested tanh) times out, even at 300 s",
-    "leaky-relu-mlp": "the symbolic truth of dJ/dz2 (a derivative with respect to an intermediate) times out",
-}
+PENDING = {}
 
 KINK = 1e-2  # oracle points keep every kink argument at least this far from 0
 

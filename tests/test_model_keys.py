@@ -266,3 +266,44 @@ def test_any_mutated_field_loads_or_fails_in_one_line(tmp_path_factory, line, va
         load_problem_file(path)
     except DerivationFileError as exc:
         assert str(exc).startswith(str(path)) and "\n" not in str(exc), str(exc)
+
+
+def test_witness_over_the_dag_agrees_with_lambdify():
+    """The witness walks the expression's DAG (pointvalue.py) instead of printing it for lambdify:
+    the same value, to 30 digits, on nested tanh and exp."""
+    import mpmath
+    import sympy as sp
+
+    from symderiv.truth.pointvalue import value_at
+
+    a, b, s = sp.symbols("a b s1_1")
+    inner = sp.tanh(3 * a - b / 2)
+    expr = (
+        sp.log(1 + sp.exp(sp.tanh(a * inner + b) * s))
+        - sp.Rational(2, 7) * inner**2
+        + sp.Abs(b - a) ** sp.Rational(1, 2)
+    )
+    point = {a: mpmath.mpf(2) / 3, b: mpmath.mpf(5) / 4, s: 1}
+    with mpmath.workdps(30):
+        expected = sp.lambdify([a, b, s], expr, "mpmath")(*point.values())
+        assert abs(value_at(expr, point) - expected) < mpmath.mpf(10) ** -25
+
+
+def test_key_function_derivative_and_its_limits(tmp_path):
+    """φ'(z) of φ(u) = LeakyReLU_α(u) is the built-in's derivative; a body that is not one built-in
+    of u has no derivative here (undecided, for review, with the reason; never guessed); a body
+    applying a key function is refused when the key loads."""
+    key = ROOT / "derivations" / "leaky-relu-mlp.toml"
+    problem = load_problem_file(key)
+    claim = r"\frac{1}{N} W^{(2)T}(\psi(z^{(3)}) - \Delta) \odot \phi'(z^{(2)})"
+    assert check_claim(problem, "dJ/dz2", claim, symbolic=False).verdict == "correct"
+    softplus = _mutated(
+        tmp_path, key, r"'\phi(u)' = '\mathrm{LeakyReLU}_{\alpha}(u)'", r"'\phi(u)' = '\log(1 + e^{u})'"
+    )
+    v = check_claim(load_problem_file(softplus), "dJ/dz2", claim, symbolic=False)
+    assert v.verdict == "undecided" and "derivative of phi is not known" in v.feedback, v.feedback  # for review
+    looped = _mutated(
+        tmp_path, key, r"'\phi(u)' = '\mathrm{LeakyReLU}_{\alpha}(u)'", r"'\phi(u)' = '\psi(u)'", "loop.toml"
+    )
+    with pytest.raises(DerivationFileError, match="applies a function of the key"):
+        load_problem_file(looped)

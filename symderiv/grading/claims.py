@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symderiv.core.errors import ParseError, SymderivError
-from symderiv.core.tree import ENTRY, Call, Deriv, Node, Sym, map_children
+from symderiv.core.tree import ENTRY, Call, Deriv, Node, Num, Sym, map_children
 from symderiv.judging.identify import LhsMatch, defines_delta, identify
 from symderiv.notation.parse import parse_lenient
 from symderiv.reading.extract import MathRow
@@ -124,11 +124,26 @@ def _bare(node: Node) -> Sym:
 INDEX_LETTERS = set("ijklmnpqrst")
 
 
+def _subscript_layer(node: Sym) -> Node | None:
+    """The number subscript of a name without a layer (δ_2, a time step or layer): δ_2 = … defines
+    δ_2 (and δ^{(2)}) where it is no entry of a declared symbol."""
+    if node.layer is None and len(node.indices) == 1 and isinstance(node.indices[0], Num):
+        return node.indices[0]
+    return None
+
+
+def _key(node: Sym) -> tuple:
+    layer = node.layer if node.layer is not None else _subscript_layer(node)
+    return (node.name, layer, node.decor)
+
+
 def _definable(problem: Problem, node: Node | None) -> bool:
-    """A bare symbol the student may define: one the problem does not define, or δ^(l) where the
-    problem gives δ no meaning."""
-    if not isinstance(node, Sym) or node.indices or node.name in INDEX_LETTERS:
+    """A bare symbol the student may define: one the problem does not define, or δ^(l) (δ_l) where
+    the problem gives δ no meaning."""
+    if not isinstance(node, Sym) or node.name in INDEX_LETTERS:
         return False  # "i = j" in the prose is a case, not a definition
+    if node.indices and _subscript_layer(node) is None:
+        return False
     if node.name == "delta" and not defines_delta(problem):
         return True
     try:
@@ -142,6 +157,8 @@ def _substitute(tree: Node | None, definitions: dict) -> Node | None:
     if tree is None or not definitions:
         return tree
     if isinstance(tree, Sym):  # subscripts and layers are never substituted into
+        if _subscript_layer(tree) is not None and _key(tree) in definitions:  # δ_2 defined as such
+            return definitions[_key(tree)]
         key = (tree.name, tree.layer, tree.decor)
         if tree.indices and key in definitions:  # G_{ik} of a defined G: that entry of its value
             return Call(ENTRY, (definitions[key],), 0, tree.indices)
@@ -247,7 +264,7 @@ class Walker:
         for latex in rhs_segments:
             tree = parse_claim(latex)[0] if latex.strip() else None
             if tree is not None and not any(isinstance(n, Deriv) for n in tree.walk()):
-                self.definitions[(lhs.name, lhs.layer, lhs.decor)] = _substitute(tree, self.definitions)
+                self.definitions[_key(lhs)] = _substitute(tree, self.definitions)
                 return
         named = self._named_by(rhs_segments[:1])
         if named is not None and named.component is None:
@@ -255,7 +272,7 @@ class Walker:
             key = {q.id: q for q in self.problem.quantities}[named.quantity]
             tree = parse_claim(key.claim)[0] if key.claim else None
             if tree is not None:
-                self.definitions[(lhs.name, lhs.layer, lhs.decor)] = tree
+                self.definitions[_key(lhs)] = tree
 
     def _inline(self, row: MathRow) -> None:
         if not row.relations or not row.segments[0].strip():

@@ -244,6 +244,9 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
             if not size.is_integer() or not 1 <= size <= MAX_ONES:
                 raise ShapeError(f"a ones vector of size {size:g} (sizes here are whole numbers up to {MAX_ONES})")
             return self.single(node, self.b.ones(int(size), 1))
+        model = self.env.interp.model
+        if self.env.sample_axis is None and model is not None and model.batch is None:
+            return self.single(node, self.b.ones(1, 1))  # no batch at all: \mathbf{1} - h is 1 - h
         if self.env.sample_axis is None:
             # 1_N sums over the samples of a batch: one sample has none to sum
             raise ShapeError("the ones vector 1_N sums over the N samples: there is no batch in one sample")

@@ -22,6 +22,7 @@ from symderiv.core.tree import Add, Call, Deriv, Neg, Node, Num, Product, Sym, T
 from symderiv.notation.latex import to_latex
 from symderiv.notation.normalise import GREEK
 from symderiv.notation.parse import parse
+from symderiv.truth.model_functions import apply_function, read_functions
 from symderiv.truth.schema import ModelSpec, find_line, line_of
 
 ROLES = ("input", "parameter", "label", "hyperparameter")
@@ -154,7 +155,14 @@ class Model:
             if found is not None:
                 return found
             return replace(node, indices=tuple(self.normalize(i) for i in node.indices)) if node.indices else node
+        if isinstance(node, Transpose) and isinstance(node.operand, Call):
+            factor = self._symbol_call(node.operand)  # h_2 (ŷ − y)^T: the transpose is the bracket's
+            if factor is not None:
+                return self.normalize(Product((factor, Transpose(node.operand.args[0])), ("juxt",)))
         if isinstance(node, Call):
+            factor = self._symbol_call(node)
+            if factor is not None:
+                return self.normalize(Product((factor, node.args[0]), ("juxt",)))
             return self._call(node)
         if isinstance(node, Product) and self.words:
             node = self._join_words(node)
@@ -192,12 +200,21 @@ class Model:
             return factors[0]
         return Product(tuple(factors), tuple(ops))
 
+    def _symbol_call(self, node: Call) -> Sym | None:
+        """h_2 (x), read by the parser as a function h (f, g, h are function letters) applied to x:
+        the declared symbol h_2 times the bracket, when h_2 is declared and h is no function here."""
+        name = node.func.removeprefix("bold:")
+        if node.primes or len(node.args) != 1 or name in BUILTINS or any(f == name for f, *_ in self.functions):
+            return None
+        sym = Sym(name, None, node.indices)
+        return sym if self.resolve_name(sym) is not None else None
+
     def _call(self, node: Call) -> Node:
         name = node.func.removeprefix("bold:")
         args = tuple(self.normalize(a) for a in node.args)
-        for fname, params, body in self.functions:
-            if fname == name and len(params) == len(args) and not node.primes:
-                return _substitute(body, dict(zip(params, args)))
+        applied = apply_function(self.functions, name, node)
+        if applied is not None:  # the body with the arguments as written, normalised as a whole
+            return self.normalize(applied)
         if name == "max" and len(args) == 2 and not node.primes:
             a, b = args
             if a == Num(0):
@@ -232,12 +249,6 @@ class Model:
             f"the function {name} is not defined in this problem (built-ins: "
             f"{', '.join(sorted(set(BUILTINS.values())))}; or define it in [model.functions])"
         )
-
-
-def _substitute(body: Node, mapping: dict[str, Node]) -> Node:
-    if isinstance(body, Sym) and not body.indices and body.name in mapping:
-        return mapping[body.name]
-    return map_children(body, lambda child: _substitute(child, mapping))
 
 
 def _spelling_keys(sym: Sym, with_indices: bool = True, swap: bool = True):
@@ -408,15 +419,7 @@ def build_model(spec: ModelSpec, path: str, text: str, sizes: set[str] = frozens
     for tid, *_ in equations:
         if tid not in declared:
             symbols.append(Symbol(tid))
-    functions = []
-    for head, body in spec.functions.items():
-        try:
-            call, tree = parse(head), parse(body)
-        except ParseError as exc:
-            raise DerivationFileError(path, f"model.functions: {exc}", line_of(text, head)) from None
-        if not isinstance(call, Call) or not all(isinstance(a, Sym) for a in call.args):
-            raise DerivationFileError(path, f"model.functions: {head!r} is not 'name(parameters)'", line_of(text, head))
-        functions.append((call.func, tuple(a.name for a in call.args), tree))
+    functions = read_functions(spec.functions, path, text)
     model = Model(
         batch=spec.batch,
         symbols=tuple(symbols),
@@ -425,7 +428,7 @@ def build_model(spec: ModelSpec, path: str, text: str, sizes: set[str] = frozens
         forms=tuple(forms.items()),
         words=tuple(words.items()),
         sizes=tuple(sorted(sizes)),
-        functions=tuple(functions),
+        functions=functions,
         values=tuple(spec.values.items()),
     )
     normalized = tuple(Equation(tid, model.normalize(body), eq, line) for tid, body, eq, line in equations)

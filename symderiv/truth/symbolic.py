@@ -22,6 +22,7 @@ from symderiv.core.tree import Deriv, Node, Sym
 from symderiv.truth.evaluate import Env, SympyBackend
 from symderiv.truth.interpret import Interpreter, Ref
 from symderiv.truth.model_symbolic import model_setup
+from symderiv.truth.pointvalue import Unsupported, value_at
 from symderiv.truth.problem import OBJECTIVES, Problem, Quantity
 from symderiv.truth.reference import student_weight, target_ref
 
@@ -282,8 +283,9 @@ def _canonical_atoms(expr):
 
 def witness(expr) -> complex | None:
     """The expression's value at a fixed random rational point (all symbols; 0/1 for the mask
-    symbols, which stand for indicators), or None. Evaluated in mpmath at 30 digits through
-    lambdify: evalf of a deep tree of exp and tanh takes seconds."""
+    symbols, which stand for indicators), or None. Evaluated in mpmath at 30 digits over the
+    expression's DAG (pointvalue.py; lambdify, which prints the whole tree first, for what that
+    does not know)."""
     rng = random.Random(7)
     free = sorted(expr.free_symbols, key=str)
     point = [
@@ -292,7 +294,10 @@ def witness(expr) -> complex | None:
     ]
     try:
         with mpmath.workdps(30):
-            return complex(sp.lambdify(free, expr, "mpmath")(*point))
+            try:
+                return complex(value_at(expr, dict(zip(free, point))))
+            except Unsupported:
+                return complex(sp.lambdify(free, expr, "mpmath")(*point))
     except (TypeError, ValueError, ZeroDivisionError, NameError, SyntaxError, RecursionError):
         return None
 
@@ -344,10 +349,10 @@ def is_zero(expr, generic: bool = False) -> bool:
     rational = _canonical_atoms(expr)
     if _idempotent_masks(sp.expand(rational)) == 0:
         return True
-    if _cancels(expr):  # exact and still cheap: before the witness, which is not
-        return True
-    if _nonzero_somewhere(expr):
+    if _nonzero_somewhere(expr):  # milliseconds over the DAG; cancelling a wrong entry can take seconds
         return False
+    if _cancels(expr):
+        return True
     if sp.cancel(sp.together(rational)) == 0:
         return True
     return sp.simplify(expr) == 0
