@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from symderiv.core.errors import NotationError, ShapeError
-from symderiv.core.tree import Add, Call, Neg, Node, Num
+from symderiv.core.tree import Add, Call, Indicator, Neg, Node, Num, Sum
 from symderiv.truth.evaluate import Evaluator
 from symderiv.truth.interpret import Ref
 from symderiv.truth.problem import Problem, Quantity
@@ -32,9 +32,8 @@ def _watching(records: list):
     class KinkWatcher(Evaluator):
         def rule_indicator(self, node):
             out = super().rule_indicator(node)
-            cond = node.condition
-            if self.index_comparison(cond) is None:
-                diff = cond.lhs if isinstance(cond.rhs, Num) and cond.rhs.value == 0 else Add((cond.lhs, Neg(cond.rhs)))
+            diff = kink_argument(self, node)
+            if diff is not None:
                 _record(records, node, lambda: Evaluator(self.env, self.bind).value(diff))
             return out
 
@@ -46,6 +45,27 @@ def _watching(records: list):
             return out
 
     return KinkWatcher
+
+
+def kink_argument(evaluator: Evaluator, node: Indicator) -> Node | None:
+    """What an indicator compares with 0, or None for an index comparison (1[i = j])."""
+    cond = node.condition
+    if evaluator.index_comparison(cond) is not None:
+        return None
+    return cond.lhs if isinstance(cond.rhs, Num) and cond.rhs.value == 0 else Add((cond.lhs, Neg(cond.rhs)))
+
+
+def record_kinks_directly(records: list, tree: Node, point: Point) -> None:
+    """What the watcher records, for a tree without sums: every kink of the tree, evaluated strictly."""
+    evaluator = Evaluator(point.env)
+    for node in tree.walk():
+        if isinstance(node, Indicator):
+            diff = kink_argument(evaluator, node)
+            if diff is not None:
+                _record(records, node, lambda diff=diff: Evaluator(point.env).value(diff))
+        elif isinstance(node, Call) and node.args and _is_kink(evaluator, node):
+            for k, arg in enumerate(node.args):
+                _record(records, (node, k), lambda arg=arg: Evaluator(point.env).value(arg))
 
 
 def _is_kink(evaluator: Evaluator, node: Call) -> bool:
@@ -106,7 +126,10 @@ def kink_signs(problem: Problem, quantity: Quantity, tree: Node, point: Point, i
                 watcher(point.env).value(tree)
             except ShapeError:
                 records.clear()
-                watcher(point.env, lenient=True).candidates(tree)
+                if any(isinstance(n, Sum) for n in tree.walk()):
+                    watcher(point.env, lenient=True).candidates(tree)
+                else:  # no index to bind: each kink's argument directly, not every layout candidate
+                    record_kinks_directly(records, tree, point)
     except (ShapeError, NotationError, ValueError, ZeroDivisionError, OverflowError, IndexError):
         pass
     signs = set()

@@ -93,7 +93,10 @@ class FixFinder:
 
     def holds(self, tree: Node) -> bool:
         try:
-            strict, layout, _ = Checker(self.problem, self.quantity, tree).find()
+            checker = Checker(self.problem, self.quantity, tree)
+            if not checker.could_hold():
+                return False
+            strict, layout, _ = checker.find()
         except (SymderivError, RecursionError, ValueError, ZeroDivisionError, OverflowError):
             return False
         return strict is not None or layout is not None

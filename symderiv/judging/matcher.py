@@ -112,6 +112,26 @@ class Checker:
                     return False
         return True
 
+    def could_hold(self) -> bool:
+        """False when no reading can match: at its first point, no layout candidate (nor its
+        transpose) equals the reference. Every match holds there, so this never rejects a match;
+        it is the cheap test before find() for the many rewrites a diagnosis tries."""
+        for _reading, all_groups in self.plans():
+            groups = [g for g in all_groups if self.layers_exist(dict(g[0].bindings))] or all_groups
+            point = groups[0][0]
+            tree = self.tree_for(dict(point.bindings))
+            if uses_quantity_indices(tree, self.quantity):
+                return True
+            try:
+                cands = Evaluator(point.env, lenient=True).candidates(tree)
+            except (ShapeError, NotationError, ZeroDivisionError, ValueError, OverflowError):
+                continue
+            for cand in cands:
+                value = np.asarray(cand.value)
+                if _matches(value, point) <= RTOL or (value.ndim == 2 and _matches(value.T, point) <= RTOL):
+                    return True
+        return False
+
     def find(self) -> tuple[Match | None, Match | None, list]:
         """A strict match, else a layout match, plus what each reading evaluated to."""
         layout = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from functools import cache
 
 import numpy as np
 
@@ -118,43 +119,39 @@ class ProductRules:
         n = len(rest)
         if n == 0 or n > 5:
             return []
-
-        def moves(p):  # a swap of two factors is one change, like one transpose
-            return max(0, sum(i != j for i, j in enumerate(p)) - 1)
-
-        orders = sorted(itertools.permutations(range(n)), key=moves)
-        masks = sorted(range(2**n), key=lambda m: bin(m).count("1"))
+        shapes = [self.b.shape(c.value) for c in rest]
+        elems_of = [is_elementwise_natured(c.tree) for c in rest]
+        latex_of = {}  # written only for the reorderings that typecheck: most do not
         found = []
-        for cost in range(0, 2 * n + 1):
-            for order in orders:
-                moved = moves(order)
-                for m in masks:
-                    if moved + bin(m).count("1") != cost or cost == 0:
-                        continue
-                    values, trees, elems, fixes = [], [], [], list(base_fixes)
-                    for pos, idx in enumerate(order):
-                        c = rest[idx]
-                        if m >> pos & 1:
-                            values.append(self.b.T(c.value))
-                            trees.append(Transpose(c.tree))
-                            fixes.append(f"transpose {to_latex(c.tree)}")
-                        else:
-                            values.append(c.value)
-                            trees.append(c.tree)
-                        elems.append(is_elementwise_natured(c.tree))
-                    try:
-                        value = self.chain(values, elems, as_written=False)
-                    except ShapeError:
-                        continue
-                    for s in scalars:
-                        value = self.b.scale(s.value, value)
-                    tree_factors = [s.tree for s in scalars] + trees
-                    tree = self.rebuild_product(None, tree_factors)
-                    if moved:
-                        fixes.append("reorder the product as " + to_latex(self.rebuild_product(None, trees)))
-                    found.append(Candidate(value, tuple(fixes), tree))
-                    if len(found) >= MAX_CANDIDATES:
-                        return found
+        for order, mask, moved in reordering_plan(n):
+            elems = [elems_of[idx] for idx in order]
+            trial = [shapes[idx][::-1] if mask >> pos & 1 else shapes[idx] for pos, idx in enumerate(order)]
+            if chain_shape(trial, elems) is None:
+                continue
+            values, trees, fixes = [], [], list(base_fixes)
+            for pos, idx in enumerate(order):
+                c = rest[idx]
+                if mask >> pos & 1:
+                    values.append(self.b.T(c.value))
+                    trees.append(Transpose(c.tree))
+                    if idx not in latex_of:
+                        latex_of[idx] = to_latex(c.tree)
+                    fixes.append(f"transpose {latex_of[idx]}")
+                else:
+                    values.append(c.value)
+                    trees.append(c.tree)
+            try:
+                value = self.chain(values, elems, as_written=False)
+            except ShapeError:
+                continue
+            for s in scalars:
+                value = self.b.scale(s.value, value)
+            tree = self.rebuild_product(None, [s.tree for s in scalars] + trees)
+            if moved:
+                fixes.append("reorder the product as " + to_latex(self.rebuild_product(None, trees)))
+            found.append(Candidate(value, tuple(fixes), tree))
+            if len(found) >= MAX_CANDIDATES:
+                return found
         return found
 
     def dedupe(self, cands):
@@ -167,3 +164,37 @@ class ProductRules:
                 seen.add(key)
                 out.append(c)
         return out[:MAX_CANDIDATES]
+
+
+@cache
+def reordering_plan(n: int) -> tuple[tuple[tuple[int, ...], int, int], ...]:
+    """Every other order and transposition mask of n factors as (order, mask, moves), fewest
+    changes first; a swap of two factors is one change, like one transpose."""
+
+    def moves(p):
+        return max(0, sum(i != j for i, j in enumerate(p)) - 1)
+
+    orders = sorted(itertools.permutations(range(n)), key=moves)
+    masks = sorted(range(2**n), key=lambda m: bin(m).count("1"))
+    plan = [(o, m, moves(o)) for o in orders for m in masks]
+    plan.sort(key=lambda p: p[2] + bin(p[1]).count("1"))  # stable: order, then mask, within a cost
+    return tuple(p for p in plan if p[2] + bin(p[1]).count("1") > 0)
+
+
+def chain_shape(shapes, elems):
+    """The shape of ProductRules.chain(..., as_written=False) on values of these shapes, or None
+    where it would raise ShapeError (checked on shapes first: most reorderings do not typecheck)."""
+    shape, elem = shapes[0], elems[0]
+    for sb, e in zip(shapes[1:], elems[1:]):
+        if shape == (1, 1):
+            shape = sb
+        elif sb == (1, 1):
+            pass
+        elif (elem or e) and shape == sb:
+            pass
+        elif shape[1] == sb[0]:
+            shape = (shape[0], sb[1])
+        else:
+            return None
+        elem = elem and e
+    return shape
