@@ -39,8 +39,9 @@ def _leaf(node, point: dict):
         return mpmath.mpf(str(node))
     if node is sp.I:
         return mpmath.mpc(0, 1)
-    if node.is_number and not node.args:  # pi, E, ...
-        return mpmath.mpmathify(complex(node.evalf(mpmath.mp.dps + 5)))
+    if node.is_number and not node.args:  # pi, E, ...: at the working precision, not a float's
+        value = node.evalf(mpmath.mp.dps + 5)
+        return mpmath.mpf(str(value)) if value.is_real else mpmath.mpmathify(complex(value))
     raise Unsupported(type(node).__name__)
 
 

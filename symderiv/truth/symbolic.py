@@ -281,25 +281,35 @@ def _canonical_atoms(expr):
     return expr.xreplace(mapping)
 
 
-def witness(expr) -> complex | None:
-    """The expression's value at a fixed random rational point (all symbols; 0/1 for the mask
-    symbols, which stand for indicators), or None. Evaluated in mpmath at 30 digits over the
-    expression's DAG (pointvalue.py; lambdify, which prints the whole tree first, for what that
-    does not know)."""
+def witness(expr, points: int = 4) -> complex | None:
+    """The expression's value at the first of a few fixed random rational points where it is not
+    0 (all symbols; 0/1 for the mask symbols, which stand for indicators), else at the last, or
+    None. One point can hide a difference (a mask symbol 0 there zeroes the entry); a few rarely
+    do: the mask symbols are all 1 at the first, all 0 at the second, random after that. Evaluated in mpmath at 30 digits over the expression's DAG (pointvalue.py; lambdify,
+    which prints the whole tree first, compiled once for what that does not know)."""
     rng = random.Random(7)
     free = sorted(expr.free_symbols, key=str)
-    point = [
-        rng.randint(0, 1) if re.fullmatch(r"s\d+_\d+", s.name) else mpmath.mpf(rng.randint(1, 9)) / rng.randint(2, 11)
-        for s in free
-    ]
+    value, compiled = None, None
     try:
-        with mpmath.workdps(30):
-            try:
-                return complex(value_at(expr, dict(zip(free, point))))
-            except Unsupported:
-                return complex(sp.lambdify(free, expr, "mpmath")(*point))
+        for attempt in range(points):
+            # the masks all 1, then all 0, then at random: each sign pattern of the kinks is a case
+            point = [
+                (1 if attempt == 0 else 0 if attempt == 1 else rng.randint(0, 1))
+                if re.fullmatch(r"s\d+_\d+", s.name)
+                else mpmath.mpf(rng.randint(1, 9)) / rng.randint(2, 11)
+                for s in free
+            ]
+            with mpmath.workdps(30):
+                try:
+                    value = complex(value_at(expr, dict(zip(free, point))))
+                except Unsupported:
+                    compiled = compiled or sp.lambdify(free, expr, "mpmath")
+                    value = complex(compiled(*point))
+            if abs(value) > 1e-12:
+                return value
     except (TypeError, ValueError, ZeroDivisionError, NameError, SyntaxError, RecursionError):
-        return None
+        return value
+    return value
 
 
 def _nonzero_somewhere(expr) -> bool:
