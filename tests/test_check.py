@@ -144,6 +144,23 @@ DIAGNOSES = [
     ("sign", SM, "dJ/dz3", r"\frac{1}{N}(\Delta - \psi(z^{(3)}))", "sign", "sign"),
     ("missing-1/N", SM, "dJ/dz3", r"\psi(z^{(3)}) - \Delta", "missing-1/N", "1/N"),
     ("extra-1/N", SM, "dJ/dz3", r"\frac{1}{N^2}(\psi(z^{(3)}) - \Delta)", "extra-1/N", "1/N"),
+    (
+        "missing-1/N-beside-regulariser",
+        SM,
+        "dJt/dW2",
+        r"(\psi(Z^{(3)})-\Delta)A^{(2)T} + 2\lambda W^{(2)}",
+        "missing-1/N",
+        "1/N",
+    ),
+    ("missing-1/N-model-key", "logreg-l2", "dJt/dw", r"X^T(\hat y - y) + \lambda w", "missing-1/N", "1/N is missing"),
+    (
+        "missing-1/N-negated-term",
+        "logreg-l2",
+        "dJt/dw",
+        r"-X^T(y - \hat y) + \lambda w",
+        "missing-1/N",
+        "1/N is missing",
+    ),
     ("lambda-not-2lambda", SM, "dJt/dW2", DZ3 + r"a^{(2)T} + \lambda W^{(2)}", "regularisation-coefficient", "2λ"),
     ("missing-regulariser", SM, "dJt/dW2", DZ3 + r"a^{(2)T}", "missing-regularisation", "regularisation"),
     (

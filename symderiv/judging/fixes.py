@@ -192,6 +192,7 @@ class FixFinder:
 
     def one_over_n_edits(self) -> Iterator[Edit]:
         tree = self.tree
+        yield from self.missing_one_over_n()
         if not isinstance(tree, Add):
             return
         for k, term in enumerate(tree.terms):
@@ -206,6 +207,24 @@ class FixFinder:
                 yield Edit(
                     whole, "1/N-on-one-term", f"The 1/N applies to the whole bracket, not only to {self.tex(inner)}."
                 )
+
+    def missing_one_over_n(self) -> Iterator[Edit]:
+        """The data term without its 1/N beside a regulariser (X^T(ŷ − y) + λw): the whole claim
+        off by a factor N is named by the numeric comparison, one term of a sum only here."""
+        if not isinstance(self.tree, Add) or not self.has_batch():
+            return
+        one_over_n = Div(Num(1), Sym("N"))
+        for k, term in enumerate(self.tree.terms):
+            if any(n == Sym("N") for n in term.walk()):
+                continue
+            negated = isinstance(term, Neg)
+            inner = term.operand if negated else term
+            scaled = Product((one_over_n, inner), ("juxt",))
+            edited = Add(self.tree.terms[:k] + (Neg(scaled) if negated else scaled,) + self.tree.terms[k + 1 :])
+            yield Edit(edited, "missing-1/N", f"The factor 1/N is missing on {self.tex(inner)}.")
+
+    def has_batch(self) -> bool:
+        return "N" in dict(self.problem.symbolic_sizes)
 
     def indicator_edits(self) -> Iterator[Edit]:
         relu_layers = [k for k, (_, act) in enumerate(self.problem.layers, start=1) if act == "relu"]
