@@ -192,7 +192,6 @@ class FixFinder:
 
     def one_over_n_edits(self) -> Iterator[Edit]:
         tree = self.tree
-        yield from self.missing_one_over_n()
         if not isinstance(tree, Add):
             return
         for k, term in enumerate(tree.terms):
@@ -207,6 +206,7 @@ class FixFinder:
                 yield Edit(
                     whole, "1/N-on-one-term", f"The 1/N applies to the whole bracket, not only to {self.tex(inner)}."
                 )
+        yield from self.missing_one_over_n()
 
     def missing_one_over_n(self) -> Iterator[Edit]:
         """The data term without its 1/N beside a regulariser (X^T(ŷ − y) + λw): the whole claim
