@@ -233,7 +233,7 @@ ROWS = [
     ("rnn_delta_right.md", "rnn-2step", "dJ/dW", RIGHT, "", None),
     ("rnn_mistakes.md", "rnn-2step", "dJ/dV", RIGHT, "", None),
     ("rnn_mistakes.md", "rnn-2step", "dJ/dh2", RIGHT, "", None),
-    ("rnn_mistakes.md", "rnn-2step", "dJ/dh1", "incorrect", "", None),
+    ("rnn_mistakes.md", "rnn-2step", "dJ/dh1", "incorrect", "activation derivative", None),
     ("rnn_mistakes.md", "rnn-2step", "dJ/dW", "incorrect", "", None),
     ("leaky_rows_right.md", "leaky-relu-mlp", "dJ/dz2", RIGHT, "", None),
     ("leaky_rows_right.md", "leaky-relu-mlp", "dJ/dW1", RIGHT, "", None),
@@ -413,13 +413,25 @@ def test_bank_claim(pid, qid, claim, verdict, words):
         assert v.symbolic.status == "equal", v.symbolic
 
 
-NAMED_GAP = "named mistakes of [model] keys: no catalogue fix inserts a missing activation derivative or time step"
+NAMED_GAP = (
+    "named mistakes of [model] keys: a wrong activation derivative (ReLU′ for the leaky ReLU′) or a missing time step"
+)
 
 
 @pytest.mark.parametrize(
     "pid, qid, claim, words",
     [
-        xfail("rnn-2step", "dJ/dh1", r"W^T V^T (\hat y - y)", "derivative", reason=NAMED_GAP, id="rnn-tanh-derivative"),
+        pytest.param("rnn-2step", "dJ/dh1", r"W^T V^T (\hat y - y)", "activation derivative", id="rnn-tanh-derivative"),
+        pytest.param(
+            "leaky-relu-mlp",
+            "dJ/dz2",
+            rf"\frac{{1}}{{N}} {LEAKY_ERR}",
+            r"activation derivative of \operatorname{LeakyReLU}_{\alpha}",
+            id="leaky-relu-derivative-missing",
+        ),
+        pytest.param(
+            "logreg-l2", "dJt/dw", r"X^T(\hat y - y) + \lambda w", "1/N is missing", id="logreg-1/N-beside-regulariser"
+        ),
         xfail(
             "leaky-relu-mlp",
             "dJ/dz2",

@@ -133,6 +133,7 @@ FUNCS = {
     "sigmoid": "\\operatorname{sigmoid}",
     "diag": "\\operatorname{diag}",
     "softplus": "\\operatorname{softplus}",
+    "leaky_relu": "\\operatorname{LeakyReLU}",
 }
 COMPARE = {">": ">", ">=": "\\geq", "<": "<", "<=": "\\leq", "=": "=", "!=": "\\neq"}
 DECOR = {"hat": "\\hat", "tilde": "\\tilde", "bar": "\\bar", "bold": "\\mathbf"}
@@ -335,8 +336,10 @@ def _call(node: Call) -> str:
     if node.func == ENTRY:
         return f"\\left({to_latex(node.args[0])}\\right){_indices(node.indices)}"
     decor, _, func = node.func.rpartition(":")  # the parser writes \tilde{J}(x) as "tilde:J"
-    name = FUNCS.get(func) if not decor else None
-    name = name or _decorated(func, decor)
+    if decor == "leaky_relu":  # a [model] key's leaky ReLU names its slope: "leaky_relu:\alpha"
+        name = FUNCS["leaky_relu"] + "_{" + func + "}"
+    else:
+        name = (FUNCS.get(func) if not decor else None) or _decorated(func, decor)
     name += "'" * node.primes
     name += _indices(node.indices)
     return f"{name}\\left({', '.join(to_latex(a) for a in node.args)}\\right)"

@@ -19,6 +19,7 @@ import numpy as np
 from autograd.tracer import getval
 
 from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.tree import Call
 from symderiv.truth.backends import NumpyBackend, slope_of
 from symderiv.truth.evaluate import Env, Evaluator
 from symderiv.truth.interpret import Interpreter, Ref
@@ -178,10 +179,13 @@ def run_equations(
     until: str | None = None,
     scaled: dict | None = None,
     masks: dict | None = None,
+    straight: frozenset = frozenset(),
 ) -> dict:
     """Every symbol's value (keyed by id): the free ones as given, then each equation in order.
     cut holds variables given instead of computed; scaled maps an equation target to a tree that
-    replaces its right side (the usual mistakes, for diagnosis)."""
+    replaces its right side (the usual mistakes, for diagnosis); for the targets in straight, an
+    equation f(u) keeps its value but passes derivatives through as if f were the identity (the
+    mistake of a missing f′)."""
     model = problem.model
     backend = backend or AutogradBackend()
     layout = declared_layout(model)
@@ -197,6 +201,9 @@ def run_equations(
             env = _env(problem, backend, objects, layout, n_samples, batch_kinds, masks)
             rhs = (scaled or {}).get(eq.target, eq.rhs)
             value = Evaluator(env).value(rhs)
+            if eq.target in straight and isinstance(rhs, Call) and len(rhs.args) == 1:
+                inner = Evaluator(env).value(rhs.args[0])
+                value = inner + (getval(value) - getval(inner))
         objects[Ref(eq.target)] = value
         if model.batch and _carries_batch(value, n_samples, layout):
             batch_kinds.add(eq.target)
@@ -293,19 +300,20 @@ def sample(problem, rng, n_samples: int, N: float, point: int, tries: int = 50) 
     return best
 
 
-def gradient(problem, s: Sample, of: str, wrt: str, scaled: dict | None = None):
-    """∂of/∂wrt at the sample (autograd); a scalar `of`; wrt an input, parameter or intermediate."""
+def gradient(problem, s: Sample, of: str, wrt: str, scaled: dict | None = None, straight: frozenset = frozenset()):
+    """∂of/∂wrt at the sample (autograd); a scalar `of`; wrt an input, parameter or intermediate.
+    scaled and straight as in run_equations (the usual mistakes)."""
     model = problem.model
     if model.defined(wrt):
 
         def f(t):
-            return run_equations(problem, s.free, s.N, s.n_samples, cut={wrt: t}, scaled=scaled)[of]
+            return run_equations(problem, s.free, s.N, s.n_samples, cut={wrt: t}, scaled=scaled, straight=straight)[of]
 
         start = s.values[wrt]
     else:
 
         def f(t):
-            return run_equations(problem, {**s.free, wrt: t}, s.N, s.n_samples, scaled=scaled)[of]
+            return run_equations(problem, {**s.free, wrt: t}, s.N, s.n_samples, scaled=scaled, straight=straight)[of]
 
         start = s.free[wrt]
     value = f(start)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from symderiv.core.errors import NotationError
-from symderiv.core.tree import Add, Num, Product, Sym
+from symderiv.core.tree import Add, Call, Num, Product, Sym
 from symderiv.notation.latex import to_latex
 from symderiv.notation.parse import parse
 from symderiv.truth import forward
@@ -185,7 +185,30 @@ def regulariser_terms(problem, of: str):
                 yield eq, i, term
 
 
+ELEMENTWISE = ("tanh", "sigma", "relu", "exp", "softplus")
+
+
+def activation_equations(problem, of: str, wrt: str):
+    """The equations t = f(u) with an elementwise nonlinearity f on the way from wrt to of: a
+    student may leave out f′ (tanh′, σ′, the leaky ReLU′) in the chain rule."""
+    model = problem.model
+    for eq in model.equations:
+        rhs = eq.rhs
+        if not (isinstance(rhs, Call) and len(rhs.args) == 1):
+            continue
+        if rhs.func not in ELEMENTWISE and not rhs.func.startswith("leaky_relu:"):
+            continue
+        if eq.target != wrt and model.depends_on(of, eq.target) and model.depends_on(eq.target, wrt):
+            yield eq
+
+
 def _mutants(problem, s, of: str, wrt: str):
+    for eq in activation_equations(problem, of, wrt):
+        try:
+            g = forward.gradient(problem, s, of, wrt, straight=frozenset((eq.target,)))
+        except Exception:  # noqa: BLE001 - a mutant that cannot be built is simply not offered
+            continue
+        yield f"the activation derivative of {to_latex(eq.rhs)} (for {eq.target}) is missing", g
     for eq, i, term in regulariser_terms(problem, of):
         shown = to_latex(term)
         for factor, what in (
