@@ -49,7 +49,16 @@ from symderiv.reading.collect import Submission
 from symderiv.reading.submission import MAX_BYTES
 from symderiv.truth.problem import Problem
 
-__all__ = ["DaskExecutor", "ClusterError", "ForkedGrader", "grade_shipped", "payload", "CONNECT_TIMEOUT"]
+__all__ = [
+    "DaskExecutor",
+    "ClusterError",
+    "ForkedGrader",
+    "grade_shipped",
+    "current_grader",
+    "stop_grader",
+    "payload",
+    "CONNECT_TIMEOUT",
+]
 
 CONNECT_TIMEOUT = 10.0  # seconds to wait for the scheduler before giving up
 POLL = 0.5  # seconds between checks that a grading process is still alive
@@ -143,11 +152,23 @@ class ForkedGrader:
         self.conn.close()
 
 
+def current_grader() -> ForkedGrader | None:
+    """This thread's grading process, if it has one."""
+    return getattr(_LOCAL, "grader", None)
+
+
+def stop_grader() -> None:
+    """End this thread's grading process (it is otherwise kept for the next job)."""
+    grader = current_grader()
+    if grader is not None:
+        grader.stop()
+        _LOCAL.grader = None
+
+
 def _grader() -> ForkedGrader:
-    grader = getattr(_LOCAL, "grader", None)
+    grader = current_grader()
     if grader is None or not grader.alive():
-        if grader is not None:
-            grader.stop()
+        stop_grader()
         grader = _LOCAL.grader = ForkedGrader()
     return grader
 
@@ -174,8 +195,7 @@ def grade_shipped(job: Job, data: bytes, problem: Problem | None = None) -> Repo
         grader = _grader()
         report, healthy = grader.grade(replace(job, submission=shipped))
         if not healthy:
-            grader.stop()
-            _LOCAL.grader = None
+            stop_grader()
     return report
 
 
