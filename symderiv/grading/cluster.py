@@ -107,14 +107,18 @@ class ForkedGrader:
                 finally:
                     os._exit(code)
             child.close()
-        self.pid, self.exitcode = pid, None
+        self.pid, self.exitcode, self.ended = pid, None, False
 
     def alive(self) -> bool:
-        if self.exitcode is None:
-            done, status = os.waitpid(self.pid, os.WNOHANG)
+        if not self.ended:
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): ended, code unknown
+                done, status = self.pid, None
             if done:
-                self.exitcode = os.waitstatus_to_exitcode(status)
-        return self.exitcode is None
+                self.ended = True
+                self.exitcode = None if status is None else os.waitstatus_to_exitcode(status)
+        return not self.ended
 
     def grade(self, job: Job) -> tuple[Report, bool]:
         try:
