@@ -11,7 +11,8 @@ file finishes, so an interrupted run keeps what it finished (`grade --jsonl`).
 
 The executor is pluggable: anything with ``run(jobs, on_result)`` that calls ``on_result(job,
 report)`` exactly once per job (from the calling thread) can grade a batch; ``grade_job(job)``
-grades one job in whatever process runs it. See BATCH-API.md.
+grades one job in whatever process runs it. ``grading/cluster.py``'s DaskExecutor grades on a Dask
+cluster, each job in a grading process of its own on the worker (``serve_jobs``).
 """
 
 from __future__ import annotations
