@@ -15,8 +15,9 @@ it to learn when the last submission was graded. A run that does not exit within
 --timeout seconds is killed (its whole process group) and reported with that time.
 
 symderiv keeps symbolic results in an on-disk cache (SYMDERIV_CACHE_DIR); every run here
-starts from an empty one ("cold": a new class on a new machine), and --warm adds a rerun on
-the cache the cold run filled (the same class graded again).
+starts from an empty one ("cold": a new class on a new machine), then reruns on the cache the
+cold run filled ("warm": the same class graded again); the two are reported separately
+(--cold-only skips the warm runs). The last line is a sentence to paste into the README.
 """
 
 from __future__ import annotations
@@ -218,8 +219,9 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs per --jobs value; the fastest is reported")
     ap.add_argument("--no-symbolic", action="store_true", help="time the numeric checks only")
     ap.add_argument(
-        "--warm", action="store_true", help="also rerun each --jobs value on the symbolic cache its first run filled"
+        "--cold-only", action="store_true", help="skip the rerun of each --jobs value on the cache its cold run filled"
     )
+    ap.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
     ap.add_argument("--keep", type=Path, help="write the class here instead of a temporary directory")
     ap.add_argument(
         "--extra",
@@ -243,7 +245,7 @@ def main(argv=None) -> int:
         print(f"before: {load()} (other processes on the machine slow the runs down)")
         rows = []
         for jobs in args.jobs:
-            for cache in ("cold", "warm") if args.warm else ("cold",):
+            for cache in ("cold",) if args.cold_only else ("cold", "warm"):
                 runs = []
                 for k in range(args.repeat):
                     # symderiv keeps symbolic results on disk: cold = an empty cache directory,
@@ -312,6 +314,17 @@ def main(argv=None) -> int:
         if len(ok_runs) >= 2 and ok_runs[0].jobs == 1:
             for r in ok_runs[1:]:
                 print(f"speed-up with --jobs {r.jobs} ({cache} cache): {ok_runs[0].wall / r.wall:.2f}x")
+    timed = {(r.jobs, r.cache): r for r, _ in rows if r.status == "ok"}
+    figures = "; ".join(
+        f"--jobs {jobs} "
+        + ", ".join(f"{timed[jobs, c].wall:.1f} s {c}" for c in ("cold", "warm") if (jobs, c) in timed)
+        for jobs in args.jobs
+        if any((jobs, c) in timed for c in ("cold", "warm"))
+    )
+    print(
+        f"\nREADME: a class of {args.n} distinct submissions ({stamp()}, {os.cpu_count()} CPUs, "
+        f"{rows[0][0].load.split(' on ')[0] if rows else load()} at the start): {figures}."
+    )
     hung = [r for r, _ in rows if r.status == "timeout"]
     for r in hung:
         when = f"graded all {args.n} after {r.graded_at:.1f} s, then " if r.graded_at else ""

@@ -11,9 +11,12 @@ chains, aligned blocks, a line per step, part labels, prose) and OCR noise (extr
 MISTAKES; a planted wrong step is a wrong closed form in the middle of a chain.
 
 ``--sigmoid M`` also writes M sigmoid-bce-1hidden submissions (the XNOR forward pass and
-the one-sample derivatives) named ``sigmoid_*.md``.
+the one-sample derivatives) named ``sigmoid_*.md``; they have ten variants, so beyond ten they
+repeat (marked ``"repeat": true`` in the manifest).
 
-Everything is a function of the seed. ``OUTDIR/manifest.json`` records, per file, the
+Every softmax submission is distinct in its mathematics, not only in its prose: one whose displayed
+formulas repeat an earlier submission's is drawn again (the benchmarks must not time a cache
+hit as a new student). Everything is a function of the seed. ``OUTDIR/manifest.json`` records, per file, the
 problem, the style, the planted mistakes, the verdict a careful TA would give each part
 (correct, correct-up-to-layout, incorrect, unparseable, missing) and the lines of the
 planted wrong steps.
@@ -454,18 +457,41 @@ def sigmoid_submission(rng: random.Random) -> tuple[str, dict]:
     return sub.text(), meta
 
 
+DISPLAY = re.compile(r"\$\$.*?\$\$", re.S)
+MAX_DRAWS = 1000  # redraws for one distinct submission before giving up
+
+
+def mathematics(text: str) -> tuple[str, ...]:
+    """What grading reads of a submission: its displayed formulas, in order."""
+    return tuple(DISPLAY.findall(text))
+
+
+def distinct(draw, rng: random.Random, seen: set, required: bool = True) -> tuple[str, dict]:
+    """A submission from draw(rng) whose mathematics no earlier one has (if not required and
+    there is none left, a repeat, marked so in its metadata)."""
+    for _ in range(MAX_DRAWS):
+        text, meta = draw(rng)
+        if mathematics(text) not in seen:
+            seen.add(mathematics(text))
+            return text, meta
+    if not required:
+        return text, {**meta, "repeat": True}
+    raise SystemExit(f"make_class: no new distinct submission in {MAX_DRAWS} draws (after {len(seen)})")
+
+
 def make_class(n: int, outdir: Path, seed: int = 0, sigmoid: int = 0) -> dict:
-    """Write the submissions and manifest.json; return the manifest."""
+    """Write the submissions (each distinct) and manifest.json; return the manifest."""
     outdir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
-    manifest = {}
+    manifest, seen = {}, set()
     for i in range(n):
-        text, meta = softmax_submission(rng)
+        text, meta = distinct(softmax_submission, rng, seen)
         name = f"softmax_{i:03d}.md"
         (outdir / name).write_text(text, encoding="utf-8")
         manifest[name] = meta
     for i in range(sigmoid):
-        text, meta = sigmoid_submission(rng)
+        # the XNOR submissions have ten variants: only the softmax ones are all distinct
+        text, meta = distinct(sigmoid_submission, rng, seen, required=False)
         name = f"sigmoid_{i:03d}.md"
         (outdir / name).write_text(text, encoding="utf-8")
         manifest[name] = meta

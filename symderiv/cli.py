@@ -11,6 +11,7 @@ from pathlib import Path
 
 from symderiv.core.errors import SymderivError
 from symderiv.grading.batch import DEFAULT_TIMEOUT, run_batch
+from symderiv.grading.cluster import DaskExecutor
 from symderiv.grading.overrides import apply_overrides, load_overrides
 from symderiv.grading.results import GradeConfig
 from symderiv.grading.verify import verify_file
@@ -126,7 +127,16 @@ def _grade(args, work: Path) -> int:
         progress.step(Path(job.path).name)
 
     try:
-        reports = run_batch(submissions, problem, config, jobs=args.jobs, timeout=args.timeout, on_result=finished)
+        executor = DaskExecutor(args.dask, workers=args.jobs) if args.dask else None
+        reports = run_batch(
+            submissions,
+            problem,
+            config,
+            jobs=args.jobs or 1,
+            timeout=args.timeout,
+            executor=executor,
+            on_result=finished,
+        )
     finally:
         progress.close()
     reports = apply_overrides(reports, overrides, args.layout_credit, str(args.overrides))
@@ -267,7 +277,18 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--jsonl", action="store_true", help="one JSON object per line, printed as each file finishes")
     p.add_argument("--html", metavar="DIR", help="write an HTML report per submission and a class overview")
     p.add_argument("--export-latex", metavar="DIR", help="write each submission's verified parts as LaTeX")
-    p.add_argument("--jobs", type=int, default=1, help="grade in N parallel processes")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="grade in N parallel processes (default 1; with --dask local: the workers)",
+    )
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786), "
+        "or 'local' for a LocalCluster of --jobs worker processes (default: one per core)",
+    )
     p.add_argument(
         "--timeout",
         type=float,

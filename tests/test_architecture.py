@@ -63,7 +63,11 @@ def test_no_underscore_name_is_imported_from_another_module(path):
 
 
 # Optional heavy dependencies loaded on first use, each with its reason in a comment at the import.
-LAZY_IMPORTS = {("notation/scalar.py", "latex2sympy2"), ("truth/backends.py", "sympy")}
+LAZY_IMPORTS = {
+    ("notation/scalar.py", "latex2sympy2"),
+    ("truth/backends.py", "sympy"),
+    ("grading/cluster.py", "distributed"),
+}
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))

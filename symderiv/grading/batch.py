@@ -11,7 +11,8 @@ file finishes, so an interrupted run keeps what it finished (`grade --jsonl`).
 
 The executor is pluggable: anything with ``run(jobs, on_result)`` that calls ``on_result(job,
 report)`` exactly once per job (from the calling thread) can grade a batch; ``grade_job(job)``
-grades one job in whatever process runs it. See BATCH-API.md.
+grades one job in whatever process runs it. ``grading/cluster.py``'s DaskExecutor grades on a Dask
+cluster, each job in a grading process of its own on the worker (``serve_jobs``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ __all__ = [
     "ProcessExecutor",
     "InlineExecutor",
     "grade_job",
+    "serve_jobs",
     "error_report",
+    "overrun_report",
+    "died_report",
     "run_batch",
 ]
 
@@ -78,6 +82,17 @@ def error_report(job: Job, reason: str) -> Report:
     )
 
 
+def overrun_report(job: Job) -> Report:
+    return error_report(
+        job, f"grading took longer than {job.timeout:g} s (the --timeout limit); this file was not graded"
+    )
+
+
+def died_report(job: Job, exitcode: int | None) -> Report:
+    how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+    return error_report(job, f"the grading process died ({how}); this file was not graded")
+
+
 def grade_job(job: Job) -> Report:
     """One job, in this process; an unexpected failure of any stage is the file's error entry."""
     try:
@@ -97,7 +112,9 @@ class InlineExecutor:
             on_result(job, grade_job(job))
 
 
-def _serve(conn, parent: int) -> None:
+def serve_jobs(conn, parent: int) -> None:
+    """A grading process: grade each job received on conn and send its report back, until conn
+    closes; dies with `parent` and leaves ^C to it."""
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the parent's to handle
     while True:
@@ -113,7 +130,7 @@ class _Slot:
 
     def __init__(self, context):
         self.conn, child = multiprocessing.Pipe()
-        self.process = context.Process(target=_serve, args=(child, os.getpid()), daemon=True, name="symderiv-grade")
+        self.process = context.Process(target=serve_jobs, args=(child, os.getpid()), daemon=True, name="symderiv-grade")
         self.process.start()
         child.close()
         self.job: Job | None = None
@@ -179,13 +196,9 @@ class ProcessExecutor:
                 return error_report(job, f"the result could not be read: {type(exc).__name__}"), False
         if slot.conn in ready or slot.process.sentinel in ready:
             slot.process.join(1)
-            code = slot.process.exitcode
-            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            return error_report(job, f"the grading process died ({how}); this file was not graded"), False
+            return died_report(job, slot.process.exitcode), False
         if time.monotonic() >= slot.deadline:
-            return error_report(
-                job, f"grading took longer than {job.timeout:g} s (the --timeout limit); this file was not graded"
-            ), False
+            return overrun_report(job), False
         return None
 
 
