@@ -92,6 +92,7 @@ class Checker:
         self.raw_tree = tree
         self.errors: list[str] = []  # "reading: reason" for every reading that failed
         self.notation_errors: list[str] = []  # the undefined-symbol kind, which explains best
+        self.normalized: dict = {}  # the claim normalised per layer binding (tree_for)
 
     def plans(self):
         """(reading, [points per layer binding]) for every reading the quantity admits."""
@@ -100,13 +101,15 @@ class Checker:
             yield reading, groups
 
     def tree_for(self, bindings) -> Node:
-        return Interpreter(self.problem, bindings).normalize(self.raw_tree)
+        key = tuple(sorted(bindings.items()))
+        if key not in self.normalized:
+            self.normalized[key] = Interpreter(self.problem, bindings).normalize(self.raw_tree)
+        return self.normalized[key]
 
     def layers_exist(self, bindings: dict) -> bool:
         """Every layer the claim names exists at this binding (δ^{(l+1)} has no meaning at l = L)."""
         interp = Interpreter(self.problem, bindings)
-        tree = interp.normalize(self.raw_tree)
-        for n in tree.walk():
+        for n in self.tree_for(bindings).walk():
             if isinstance(n, Sym) and n.layer is not None and (n.name in LAYER_LETTERS or n.name == "delta"):
                 if interp.layer_like(n.layer) and not interp.is_layer_label(n.name, n.layer):
                     return False
