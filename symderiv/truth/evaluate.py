@@ -37,7 +37,9 @@ from symderiv.truth.rules_labels import LabelRules
 from symderiv.truth.rules_products import ProductRules
 from symderiv.truth.rules_sums import SumRules
 
-MAX_MEMO = 20_000  # entries per point before the memo starts again
+MAX_MEMO = 30_000  # memoised candidates in all (about 100 MiB) before the memo starts again
+MEMO: dict = {}  # (the point's token, subtree, leniency, bindings) -> candidates or the error raised
+NEXT_TOKEN = itertools.count()
 MAX_ONES = 10_000  # \mathbf{1}_{10^9} would allocate gigabytes: a clear refusal instead
 
 # ---- environment -----------------------------------------------------------------
@@ -60,12 +62,12 @@ class Env:
     cases: dict | None = None  # SymPy: an undecided sign's expression -> its 0/1 case symbol
     index_labels: dict = field(default_factory=dict)  # [model] keys: a class-index label o -> its 0-based value
     column_kinds: frozenset = frozenset()  # [model] keys: objects whose one subscript picks a column (u_w of U)
-    # NumPy: candidates per (subtree, leniency, bindings) at this point; a diagnosis evaluates dozens
-    # of rewrites of one claim that share most of their subtrees
-    memo: dict = field(default_factory=dict, compare=False, repr=False)
+    # NumPy: the key of this point's candidates in MEMO; a diagnosis evaluates dozens of rewrites of
+    # one claim that share most of their subtrees, and a class writes the same subtrees again and again
+    token: int = field(default_factory=lambda: next(NEXT_TOKEN), compare=False, repr=False)
 
-    def __getstate__(self):
-        return {**self.__dict__, "memo": {}}
+    def __setstate__(self, state):
+        self.__dict__.update(state, token=next(NEXT_TOKEN))  # a copy from another process is another point
 
     @property
     def sample_axis(self):
@@ -142,17 +144,16 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
         method = getattr(self, "rule_" + type(node).__name__.lower())
         if type(self) is not Evaluator or self.b.name != "numpy":  # subclasses watch what is evaluated
             return method(node)
-        memo = self.env.memo
-        key = (node, self.lenient, tuple(sorted(self.bind.items())))
-        found = memo.get(key)
+        key = (self.env.token, node, self.lenient, tuple(sorted(self.bind.items())))
+        found = MEMO.get(key)
         if found is None:
             try:
                 found = method(node)
             except (ShapeError, NotationError) as exc:
                 found = exc
-            if len(memo) >= MAX_MEMO:
-                memo.clear()
-            memo[key] = found
+            if len(MEMO) >= MAX_MEMO:
+                MEMO.clear()
+            MEMO[key] = found
         if isinstance(found, Exception):
             raise found
         return list(found)
