@@ -40,6 +40,26 @@ from symderiv.truth.problem import available_keys, derivation_files, load_proble
 from symderiv.web import ConfigError, ServeConfig, parse_rate_limit, serve
 
 
+def _bounded(kind, low: float, high: float, what: str, *, low_open: bool = False):
+    """An argparse type: a number in [low, high] ((low, high] when low_open), else a one-line error."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not (low < value if low_open else low <= value) or not value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return parse
+
+
+SECONDS = _bounded(float, 0, 86_400, "a number of seconds above 0 and at most 86400", low_open=True)
+JOBS = _bounded(int, 1, 256, "a number of processes from 1 to 256")
+SHARE = _bounded(float, 0, 1, "a share from 0 to 1")
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(f"symderiv: {terminal_text(message)}", file=sys.stderr)
     return code
@@ -279,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export-latex", metavar="DIR", help="write each submission's verified parts as LaTeX")
     p.add_argument(
         "--jobs",
-        type=int,
+        type=JOBS,
         default=None,
         help="grade in N parallel processes (default 1; with --dask local: the workers)",
     )
@@ -291,14 +311,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=SECONDS,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help=f"hard time limit per file; a file over it gets an error entry (default {DEFAULT_TIMEOUT:g})",
     )
     p.add_argument(
         "--layout-credit",
-        type=float,
+        type=SHARE,
         default=0.75,
         help="share of a part's points for correct-up-to-layout (default 0.75)",
     )
@@ -333,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--key", required=True, help="problem id of the answer key")
         p.add_argument("--submission", default=folder, help=f"the student's files (default {folder})")
         p.add_argument("--results", default=results, help=f"where to write results.json (default {results})")
-        p.add_argument("--layout-credit", type=float, default=0.75)
+        p.add_argument("--layout-credit", type=SHARE, default=0.75)
         p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
         if platform == "gradescope":
             p.add_argument(
