@@ -64,7 +64,7 @@ class Env:
     column_kinds: frozenset = frozenset()  # [model] keys: objects whose one subscript picks a column (u_w of U)
     # NumPy: the key of this point's candidates in MEMO; a diagnosis evaluates dozens of rewrites of
     # one claim that share most of their subtrees, and a class writes the same subtrees again and again
-    token: int = field(default_factory=lambda: next(NEXT_TOKEN), compare=False, repr=False)
+    token: int = field(default_factory=lambda: next(NEXT_TOKEN), init=False, compare=False, repr=False)
 
     def __setstate__(self, state):
         self.__dict__.update(state, token=next(NEXT_TOKEN))  # a copy from another process is another point
