@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import signal
 import stat
@@ -29,7 +28,6 @@ import tempfile
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -47,6 +45,7 @@ from symderiv.grading.batch import (
 from symderiv.grading.results import Report
 from symderiv.reading.collect import Submission
 from symderiv.reading.submission import MAX_BYTES
+from symderiv.truth.limits import fork_serving
 from symderiv.truth.problem import Problem
 
 __all__ = [
@@ -82,7 +81,6 @@ def _distributed():
 
 # ---------------------------------------------------------------------------- on the worker
 
-_FORK_LOCK = threading.Lock()  # one fork at a time, so no child inherits another's pipe end
 _LOCAL = threading.local()  # one grading process per worker thread, kept between tasks
 
 
@@ -91,23 +89,8 @@ class ForkedGrader:
     report and whether the process can take another job."""
 
     def __init__(self):
-        parent = os.getpid()
-        with _FORK_LOCK:
-            self.conn, child = multiprocessing.Pipe()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded process
-                pid = os.fork()
-            if pid == 0:  # the grading process: serve jobs until the pipe closes
-                code = 0
-                try:
-                    self.conn.close()
-                    serve_jobs(child, parent)
-                except BaseException:
-                    code = 1
-                finally:
-                    os._exit(code)
-            child.close()
-        self.pid, self.exitcode, self.ended = pid, None, False
+        self.pid, self.conn = fork_serving(serve_jobs)  # the grading process serves jobs until the pipe closes
+        self.exitcode, self.ended = None, False
 
     def alive(self) -> bool:
         if not self.ended:

@@ -32,10 +32,11 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe
 
-__all__ = ["TimedOut", "WorkerLost", "run_limited", "die_with_parent", "WALL_FACTOR", "WALL_GRACE"]
+__all__ = ["TimedOut", "WorkerLost", "run_limited", "die_with_parent", "fork_serving", "WALL_FACTOR", "WALL_GRACE"]
 
 WALL_FACTOR = 4.0  # wall-clock backstop: this many times the CPU limit ...
 WALL_GRACE = 10.0  # ... plus this many seconds
@@ -116,22 +117,36 @@ def _serve(conn: Connection, parent: int) -> None:
             return
 
 
-class _Worker:
-    def __init__(self):
+_FORK_LOCK = threading.Lock()  # one fork at a time, so no child inherits another's pipe end
+
+
+def fork_serving(serve) -> tuple[int, Connection]:
+    """Fork a process that runs ``serve(its pipe end, this pid)`` and exits when it returns (1 if it
+    raised); return its pid and this side's pipe end. os.fork, not multiprocessing: it works in a
+    daemonic process too (a multiprocessing.Pool worker, a Dask worker)."""
+    parent = os.getpid()
+    with _FORK_LOCK:
         parent_end, child_end = Pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the worker
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded process
+            pid = os.fork()
+        if pid == 0:
             code = 0
             try:
                 parent_end.close()
-                _serve(child_end, parent)
+                serve(child_end, parent)
             except BaseException:
                 code = 1
             finally:
                 os._exit(code)
         child_end.close()
-        self.pid, self.conn, self.owner = pid, parent_end, parent
+    return pid, parent_end
+
+
+class _Worker:
+    def __init__(self):
+        self.pid, self.conn = fork_serving(_serve)
+        self.owner = os.getpid()
 
     def alive(self) -> bool:
         try:
