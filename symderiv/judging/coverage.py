@@ -62,10 +62,10 @@ def record_kinks_directly(records: list, tree: Node, point: Point) -> None:
         if isinstance(node, Indicator):
             diff = kink_argument(evaluator, node)
             if diff is not None:
-                _record(records, node, lambda diff=diff: Evaluator(point.env).value(diff))
+                _record(records, node, lambda diff=diff: evaluator.value(diff))
         elif isinstance(node, Call) and node.args and _is_kink(evaluator, node):
             for k, arg in enumerate(node.args):
-                _record(records, (node, k), lambda arg=arg: Evaluator(point.env).value(arg))
+                _record(records, (node, k), lambda arg=arg: evaluator.value(arg))
 
 
 def _is_kink(evaluator: Evaluator, node: Call) -> bool:

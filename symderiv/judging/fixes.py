@@ -211,7 +211,7 @@ class FixFinder:
     def missing_one_over_n(self) -> Iterator[Edit]:
         """The data term without its 1/N beside a regulariser (X^T(ŷ − y) + λw): the whole claim
         off by a factor N is named by the numeric comparison, one term of a sum only here."""
-        if not isinstance(self.tree, Add) or not self.has_batch():
+        if not isinstance(self.tree, Add) or "N" not in dict(self.problem.symbolic_sizes):
             return
         one_over_n = Div(Num(1), Sym("N"))
         for k, term in enumerate(self.tree.terms):
@@ -222,9 +222,6 @@ class FixFinder:
             scaled = Product((one_over_n, inner), ("juxt",))
             edited = Add(self.tree.terms[:k] + (Neg(scaled) if negated else scaled,) + self.tree.terms[k + 1 :])
             yield Edit(edited, "missing-1/N", f"The factor 1/N is missing on {self.tex(inner)}.")
-
-    def has_batch(self) -> bool:
-        return "N" in dict(self.problem.symbolic_sizes)
 
     def indicator_edits(self) -> Iterator[Edit]:
         relu_layers = [k for k, (_, act) in enumerate(self.problem.layers, start=1) if act == "relu"]
