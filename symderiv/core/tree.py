@@ -272,6 +272,29 @@ class Abs(Node):
         return (self.operand,)
 
 
+def _remember_hash(cls) -> None:
+    """A tree is hashed again and again (the evaluator's memo, the exact check's): each node keeps
+    its hash after the first time instead of hashing its whole subtree on every lookup. The cached
+    value stays out of pickles: str hashes differ from one process to another."""
+    by_fields = cls.__hash__
+
+    def __hash__(self):
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = self.__dict__["_hash"] = by_fields(self)
+            return value
+
+    cls.__hash__ = __hash__
+
+
+def _node_state(self) -> dict:
+    return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+
+Node.__getstate__ = _node_state
+
+
 def map_children(node: Node, fn) -> Node:
     """The node rebuilt with fn applied to each child node (fields that are nodes, tuples of nodes,
     or the (value, condition) pairs of a Piecewise); the node itself when nothing changes.
@@ -293,3 +316,13 @@ def map_children(node: Node, fn) -> Node:
 def free_symbols(node: Node) -> set[str]:
     """Names of every Sym in the tree (including index symbols)."""
     return {n.name for n in node.walk() if isinstance(n, Sym)}
+
+
+def _node_classes(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _node_classes(sub)
+
+
+for _cls in list(_node_classes(Node)):
+    _remember_hash(_cls)

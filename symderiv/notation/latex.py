@@ -345,8 +345,26 @@ def _call(node: Call) -> str:
     return f"{name}\\left({', '.join(to_latex(a) for a in node.args)}\\right)"
 
 
+MEMO_LIMIT = 50_000  # entries; the memo is emptied when full
+_written: dict = {}  # (style, node) -> LaTeX: a diagnosis writes the same subtrees many times
+
+
 def to_latex(node: Node) -> str:
     """LaTeX for a tree, with explicit \\left( \\right) where grouping matters."""
+    key = (_STYLE.get(), node)
+    try:
+        return _written[key]
+    except KeyError:
+        pass
+    except TypeError:  # a node holding something unhashable: written, not remembered
+        return _write(node)
+    if len(_written) >= MEMO_LIMIT:
+        _written.clear()
+    text = _written[key] = _write(node)
+    return text
+
+
+def _write(node: Node) -> str:
     if isinstance(node, Num):
         return _number(node.value)
     if isinstance(node, Sym):

@@ -55,7 +55,7 @@ enclosing group's closer, else at the end).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from lark import Lark, Token
@@ -189,8 +189,22 @@ def _unexpected(exc: UnexpectedInput, text: str, tokens: list[Token]) -> Reject:
 # --------------------------------------------------------------------------- API
 
 
+MEMO_MAX_CHARS = 2000  # a claim up to this long is parsed once per process (trees are immutable)
+
+
 def parse(latex: str) -> Node:
     """The tree of one LaTeX expression; ParseError (only) for what cannot be read."""
+    if isinstance(latex, str) and len(latex) <= MEMO_MAX_CHARS:
+        return _parse_remembered(latex)
+    return _parse(latex)
+
+
+@lru_cache(maxsize=8192)
+def _parse_remembered(latex: str) -> Node:
+    return _parse(latex)
+
+
+def _parse(latex: str) -> Node:
     try:
         text = check_input(latex)
         _, problems = scan_delimiters(text)
