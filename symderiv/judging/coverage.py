@@ -113,8 +113,28 @@ def _signs(key, value: np.ndarray, point: Point) -> set:
     return out
 
 
+def has_kinks(tree: Node, point: Point) -> bool:
+    """Does the claim have a kink the watcher would record (an indicator, a ReLU, a max)?"""
+    evaluator = Evaluator(point.env)
+    return any(
+        isinstance(n, Indicator) or (isinstance(n, Call) and n.args and _is_kink(evaluator, n)) for n in tree.walk()
+    )
+
+
+def truth_signs(point: Point) -> frozenset:
+    """Which side of the truth's own kinks (its ReLU pre-activations) this point shows."""
+    signs = set()
+    for k, act in point.env.activations.items():
+        ref = Ref("Z", k)
+        if act == "relu" and ref in point.env.objects:
+            signs |= _signs(("truth", k), np.asarray(point.env.objects[ref], dtype=float), point)
+    return frozenset(signs)
+
+
 def kink_signs(problem: Problem, quantity: Quantity, tree: Node, point: Point, index_mode: bool) -> set:
     """Which side of each kink of the claim and of the truth this point shows."""
+    if not has_kinks(tree, point):  # nothing to record: the claim's evaluation is not needed
+        return set(truth_signs(point))
     records: list = []
     watcher = _watching(records)
     try:
@@ -132,13 +152,9 @@ def kink_signs(problem: Problem, quantity: Quantity, tree: Node, point: Point, i
                     record_kinks_directly(records, tree, point)
     except (ShapeError, NotationError, ValueError, ZeroDivisionError, OverflowError, IndexError):
         pass
-    signs = set()
+    signs = set(truth_signs(point))
     for key, value in records:
         signs |= _signs(key, value, point)
-    for k, act in point.env.activations.items():  # the truth's own kinks: ReLU pre-activations
-        ref = Ref("Z", k)
-        if act == "relu" and ref in point.env.objects:
-            signs |= _signs(("truth", k), np.asarray(point.env.objects[ref], dtype=float), point)
     return signs
 
 
