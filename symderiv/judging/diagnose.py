@@ -21,7 +21,12 @@ from symderiv.truth.reference import layer_bindings, target_ref
 
 
 def diagnose_mistake(checker: Checker, typechecked) -> tuple[str | None, str]:
-    """Name the mistake: structural checks first, then numeric comparisons with known mistakes."""
+    """Name the mistake. A claim that is exactly a known multiple of the answer (−1, N, 1/N) or
+    is named from the values already at hand; otherwise the verified edits are tried (they name
+    the term at fault), then structural checks, then the other numeric comparisons."""
+    found = _known_mistake(checker, typechecked, decisive_only=True)
+    if found:
+        return found
     code, message = verified_fix(checker.problem, checker.quantity, checker.raw_tree)
     if code:
         return code, message
@@ -31,6 +36,24 @@ def diagnose_mistake(checker: Checker, typechecked) -> tuple[str | None, str]:
     code, message = _wrong_layer(checker)  # 1[z^{[2]} > 0] where 1[z^{[1]} > 0] belongs: say so
     if code:
         return code, message
+    found = _known_mistake(checker, typechecked, decisive_only=False)
+    if found:
+        return found
+    for diagnose in (_swapped_indices, _swapped_weight_indices):
+        code, message = diagnose(checker)
+        if code:
+            return code, message
+    code, message = other_quantity(checker.problem, checker.quantity, checker.raw_tree)
+    if code:
+        return code, message
+    return _size_mismatch(checker, typechecked)
+
+
+def _known_mistake(checker: Checker, typechecked, *, decisive_only: bool) -> tuple[str, str] | None:
+    """The claim's values against the answer's: a constant ratio (sign, 1/N, a coefficient),
+    a mutant of the key (a missing activation derivative, ...), zero, or one case of a Jacobian.
+    ``decisive_only``: only the names no edit could make more precise (a ratio of −1, N or 1/N
+    at every point), the cheap test before the edit search."""
     for _reading, tree, points, index_mode in typechecked:
         try:
             values = [evaluate_at(tree, p, checker.quantity, index_mode) for p in points]
@@ -42,43 +65,45 @@ def diagnose_mistake(checker: Checker, typechecked) -> tuple[str | None, str]:
                 values = [v.T for v in values]
             else:
                 continue
-        if all(rel_err(v, 0 * r) <= RTOL or np.max(np.abs(v)) < ZERO_LEVEL for v, r in zip(values, refs)):
+        if not decisive_only and all(
+            rel_err(v, 0 * r) <= RTOL or np.max(np.abs(v)) < ZERO_LEVEL for v, r in zip(values, refs)
+        ):
             return "zero", "The claim is zero at every test point; the quantity is not."
         ratios = [float(np.vdot(v, r) / np.vdot(r, r)) if np.vdot(r, r) > 0 else np.nan for v, r in zip(values, refs)]
         if all(rel_err(v, c * r) <= 1e-5 for v, r, c in zip(values, refs, ratios)):
-            Ns = [p.N for p in points]
-            averaged = checker.quantity.kind == "gradient" and OBJECTIVES.get(checker.quantity.of, (False,))[0]
-            if all(abs(c + 1) < 1e-6 for c in ratios):
-                return "sign", "The sign is wrong: the claim is the negative of the right answer."
-            if all(abs(c - N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1:
-                if averaged:
-                    return "missing-1/N", "The factor 1/N is missing (J averages the loss over the N samples)."
-                return "extra-N", "There is an extra factor N: this quantity is for one sample, with no average."
-            if all(abs(c - 1 / N) < 1e-6 for c, N in zip(ratios, Ns)) and max(Ns) > 1:
-                if averaged:
-                    return "extra-1/N", "There is an extra factor 1/N."
-                return "extra-1/N", (
-                    "There is an extra factor 1/N: this is the derivative of one sample's loss, which is not averaged."
-                )
-            if all(abs(c + N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1 and averaged:
-                return "sign", "The sign is wrong and the factor 1/N is missing."
-            if np.ptp(ratios) < 1e-6 and abs(ratios[0] - 1) > 1e-6:
-                return "coefficient", f"The claim is {ratios[0]:.4g} times the right answer: a coefficient is wrong."
-        for name, _ in points[0].mutants:
+            found = _ratio_mistake(checker, points, ratios, decisive_only)
+            if found:
+                return found
+        for name, _ in () if decisive_only else points[0].mutants:
             if all(rel_err(v, dict(p.mutants)[name]) <= 1e-6 for v, p in zip(values, points)):
                 return _mutant_code(name), f"Wrong: {name}."
-        if index_mode and refs[0].ndim == 2 and refs[0].shape[0] == refs[0].shape[1] > 1:
+        if not decisive_only and index_mode and refs[0].ndim == 2 and refs[0].shape[0] == refs[0].shape[1] > 1:
             case = _case_match(values, refs)
             if case:
                 return case
-    for diagnose in (_swapped_indices, _swapped_weight_indices):
-        code, message = diagnose(checker)
-        if code:
-            return code, message
-    code, message = other_quantity(checker.problem, checker.quantity, checker.raw_tree)
-    if code:
-        return code, message
-    return _size_mismatch(checker, typechecked)
+    return None
+
+
+def _ratio_mistake(checker: Checker, points, ratios: list[float], decisive_only: bool) -> tuple[str, str] | None:
+    Ns = [p.N for p in points]
+    averaged = checker.quantity.kind == "gradient" and OBJECTIVES.get(checker.quantity.of, (False,))[0]
+    if all(abs(c + 1) < 1e-6 for c in ratios):
+        return "sign", "The sign is wrong: the claim is the negative of the right answer."
+    if all(abs(c - N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1:
+        if averaged:
+            return "missing-1/N", "The factor 1/N is missing (J averages the loss over the N samples)."
+        return "extra-N", "There is an extra factor N: this quantity is for one sample, with no average."
+    if all(abs(c - 1 / N) < 1e-6 for c, N in zip(ratios, Ns)) and max(Ns) > 1:
+        if averaged:
+            return "extra-1/N", "There is an extra factor 1/N."
+        return "extra-1/N", (
+            "There is an extra factor 1/N: this is the derivative of one sample's loss, which is not averaged."
+        )
+    if all(abs(c + N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1 and averaged:
+        return "sign", "The sign is wrong and the factor 1/N is missing."
+    if not decisive_only and np.ptp(ratios) < 1e-6 and abs(ratios[0] - 1) > 1e-6:
+        return "coefficient", f"The claim is {ratios[0]:.4g} times the right answer: a coefficient is wrong."
+    return None
 
 
 def _rename_indices(node: Node, mapping: dict[str, str]) -> Node:
