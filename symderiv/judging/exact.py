@@ -10,7 +10,8 @@ from dataclasses import replace
 
 import sympy as sp
 
-from symderiv.core.tree import Node, Product, map_children
+from symderiv.core.errors import SymderivError
+from symderiv.core.tree import ENTRY, Call, Node, Product, Sum, Sym, map_children
 from symderiv.judging.cases import decide_by_cases
 from symderiv.judging.matcher import Checker, uses_quantity_indices
 from symderiv.judging.verdict import SymbolicResult
@@ -88,12 +89,45 @@ _MEMO: dict = {}
 DEFINITIVE = ("equal", "different")  # the only results memoised and cached
 
 
+OBJECT_KINDS = ("X", "Y", "W", "b", "Z", "A")  # objects whose value is their Ref's, whatever the spelling
+
+
 def _canonical_ops(node: Node) -> Node:
     """\\cdot, \\times, * and juxtaposition multiply alike; \\circ is \\odot: one spelling for the memo."""
     node = map_children(node, _canonical_ops)
     if isinstance(node, Product):
         node = replace(node, ops=tuple("odot" if op in ("odot", "circ") else "juxt" for op in node.ops))
     return node
+
+
+def memo_tree(problem: Problem, quantity: Quantity, tree: Node) -> Node:
+    """The exact check's memo key for a normalised claim. Products are spelt one way; and in a
+    matrix-form claim (no index, no sum) of a network key with one layer binding, every object
+    and function is spelt by what it resolves to (z^{(3)} and Z^{(3)} are one Ref, ψ, Ψ and
+    softmax one function): the exact check evaluates exactly that, so the result is the same.
+    A tree for the memo only, never evaluated."""
+    tree = _canonical_ops(tree)
+    bindings = layer_bindings(quantity)
+    if problem.model is not None or quantity.indices or len(bindings) != 1:
+        return tree
+    if any(isinstance(n, Sum) or getattr(n, "indices", ()) for n in tree.walk()):
+        return tree
+    interp = Interpreter(problem, dict(bindings[0]))
+
+    def spell(node: Node) -> Node:
+        node = map_children(node, spell)
+        try:
+            if isinstance(node, Sym):
+                ref = interp.resolve(node)
+                return Sym(f"@{ref.kind}:{ref.layer}") if ref.kind in OBJECT_KINDS else node
+            if isinstance(node, Call) and len(node.args) == 1 and node.func not in ("max", "min", ENTRY):
+                fref = interp.function(node)
+                return Call(f"@{fref.name}:{fref.layer}:{fref.derivative}", node.args, node.primes)
+        except SymderivError:
+            pass
+        return node
+
+    return spell(tree)
 
 
 def symbolic_check(
@@ -111,7 +145,7 @@ def symbolic_check(
         tree = Interpreter(problem, dict(layer_bindings(quantity)[0])).normalize(tree)
     except Exception:  # normalisation problems surface in the check itself
         pass
-    key = (problem, quantity, _canonical_ops(tree), reading, final_transpose)
+    key = (problem, quantity, memo_tree(problem, quantity, tree), reading, final_transpose)
     if key in _MEMO:
         return _MEMO[key]
     stored = cache.load(problem, key)
