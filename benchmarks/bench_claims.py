@@ -9,8 +9,12 @@ systematic variants of every answer-key claim (notation spellings, transposes, s
 missing 1/N, layout slips), each once.
 
 Phases, each in a new process:
-1. cold: an empty SYMDERIV_CACHE_DIR. The per-key set-up (truth/prepared.py) is built first,
-   once per key, and timed on its own; then every claim is checked once (no result is cached).
+1. cold: an empty SYMDERIV_CACHE_DIR. The per-key set-up (judging/check.prepare_problem: the
+   symbolic set-up of truth/prepared.py and the exact check of the key's own claims) is built
+   first, once per key, and timed on its own; then every claim is checked once.
+   Then "decision only" (check_claim(..., explain=False), `check --decide-only`), again from an
+   empty cache: accepts are checked exactly as ever, a rejection is not explained. Math-Verify
+   gives a decision, so this is the like-for-like figure; the explained one is shown next to it.
 2. Math-Verify on the same claims: ``verify(parse(key claim), parse(claim))`` per claim, the
    key claim parsed once per quantity (its per-key work). Math-Verify needs another ANTLR than
    latex2sympy2, so it runs in its own interpreter:
@@ -38,7 +42,7 @@ sys.path.insert(0, str(HERE))
 from loadinfo import load, max_rss_mib, percentile, stamp  # noqa: E402
 
 from symderiv import check_claim  # noqa: E402
-from symderiv.truth.prepared import ensure_prepared  # noqa: E402
+from symderiv.judging.check import prepare_problem  # noqa: E402
 from symderiv.truth.problem import derivation_files, load_problem, load_problem_file  # noqa: E402
 
 VARIANTS = [
@@ -120,17 +124,17 @@ def claims(limit: int | None = None) -> list[dict]:
     return out[:limit] if limit else out
 
 
-def measure(rows: list[dict]) -> dict:
+def measure(rows: list[dict], explain: bool = True) -> dict:
     """In this (new) process: the per-key set-up, then each claim once."""
     setups = {}
     for problem_id in dict.fromkeys(r["problem"] for r in rows):
         start = time.perf_counter()
-        ensure_prepared(load_problem(problem_id))
+        prepare_problem(load_problem(problem_id))
         setups[problem_id] = time.perf_counter() - start
     out = []
     for r in rows:
         start = time.perf_counter()
-        v = check_claim(r["problem"], r["quantity"], r["claim"])
+        v = check_claim(r["problem"], r["quantity"], r["claim"], explain=explain)
         out.append(
             {
                 "seconds": time.perf_counter() - start,
@@ -141,7 +145,7 @@ def measure(rows: list[dict]) -> dict:
     return {"setups": setups, "claims": out, "max_rss_mib": max_rss_mib()}
 
 
-def run_phase(rows_file: Path, cache_dir: Path) -> dict:
+def run_phase(rows_file: Path, cache_dir: Path, explain: bool = True) -> dict:
     env = {
         **os.environ,
         "SYMDERIV_CACHE_DIR": str(cache_dir),
@@ -149,7 +153,11 @@ def run_phase(rows_file: Path, cache_dir: Path) -> dict:
         "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
     proc = subprocess.run(
-        [sys.executable, __file__, "--measure", str(rows_file)], env=env, capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--measure", str(rows_file)] + ([] if explain else ["--decide-only"]),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(proc.stdout)
 
@@ -182,9 +190,10 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, help="only the first N claims")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--decide-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.measure:
-        json.dump(measure(json.loads(args.measure.read_text())), sys.stdout)
+        json.dump(measure(json.loads(args.measure.read_text()), explain=not args.decide_only), sys.stdout)
         return 0
 
     rows = claims(args.limit)
@@ -200,6 +209,8 @@ def main(argv=None) -> int:
         phases = {}
         print(f"cold ({load()}) ...", flush=True)
         phases["cold"] = (load(), run_phase(rows_file, cache))
+        print(f"cold, decision only ({load()}) ...", flush=True)
+        phases["decide"] = (load(), run_phase(rows_file, Path(tmp) / "cache-decide", explain=False))
         print(f"Math-Verify ({load()}) ...", flush=True)
         mv_load, mv = load(), run_math_verify(args.math_verify_python, rows_file)
         print(f"warm ({load()}) ...", flush=True)
@@ -212,10 +223,10 @@ def main(argv=None) -> int:
         undecided = sum(c["symbolic"] in ("timeout", "error") for c in result["claims"])
         setup = ", ".join(f"{k} {v:.1f} s" for k, v in result["setups"].items())
         print(
-            f"symderiv {name:4} ({at}): {summary(times)}; symbolic timeouts {timeouts}, undecided {undecided}; "
+            f"symderiv {name:6} ({at}): {summary(times)}; symbolic timeouts {timeouts}, undecided {undecided}; "
             f"peak memory {result['max_rss_mib']:.0f} MiB"
         )
-        print(f"    per-key set-up before the claims ({'built' if name == 'cold' else 'read from disk'}): {setup}")
+        print(f"    per-key set-up before the claims ({'read from disk' if name == 'warm' else 'built'}): {setup}")
         report[name] = {
             "load": at,
             "median_ms": 1000 * percentile(times, 50),
@@ -236,12 +247,13 @@ def main(argv=None) -> int:
     if mv is not None:
         times = [m["seconds"] for m in mv]
         print(f"Math-Verify   ({mv_load}): {summary(times)}")
-        ours = percentile([c["seconds"] for c in cold], 50)
         theirs = percentile(times, 50)
-        print(
-            f"median per claim, cold: symderiv {1000 * ours:.1f} ms = {ours / theirs:.2f} x Math-Verify's "
-            f"{1000 * theirs:.1f} ms (target: at most 0.5 x)"
-        )
+        for name, what in (("decide", "a decision (what Math-Verify gives)"), ("cold", "an explained verdict")):
+            ours = percentile([c["seconds"] for c in phases[name][1]["claims"]], 50)
+            print(
+                f"median per claim, cold, to {what}: symderiv {1000 * ours:.1f} ms = {ours / theirs:.2f} x "
+                f"Math-Verify's {1000 * theirs:.1f} ms (target: at most 0.5 x)"
+            )
         report["math_verify"] = {
             "load": mv_load,
             "median_ms": 1000 * theirs,
@@ -251,6 +263,9 @@ def main(argv=None) -> int:
         labelled = [(r, c, m) for r, c, m in zip(rows, cold, mv) if r["label"]]
         accept = {"correct", "correct-up-to-layout"}
         ours_agree = sum((c["verdict"] in accept) == (r["label"] in accept) for r, c, _ in labelled)
+        decided = phases["decide"][1]["claims"]
+        same = sum((a["verdict"] in accept) == (b["verdict"] in accept) for a, b in zip(cold, decided))
+        print(f"decisions the same with and without explanation: {same} of {len(cold)}")
         theirs_agree = sum(m["accepted"] == (r["label"] in accept) for r, _, m in labelled)
         print(
             f"accept/reject agreement with the TA labels ({len(labelled)} claims): symderiv {ours_agree}, "

@@ -31,11 +31,11 @@ FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
 FAST = GradeConfig(symbolic=False)
 SMALL = 4.0  # the small --timeout of the batch in which slow.md overruns (its other file needs no grading)
 GOOD = r"$$\frac{\partial J}{\partial z^{(3)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)$$" + "\n"
-# 60 claims that each take the numeric check about a second: far over SMALL, wherever it runs
+# 400 claims that take the numeric check about 60 ms each (some 20 s): far over SMALL, wherever it runs
 SLOW = "\n\n".join(
     rf"$$\frac{{\partial J}}{{\partial z^{{(3)}}}} = \frac{{1}}{{N}}(\psi(z^{{(3)}}) - \Delta)"
     rf" + {i}\lambda W^{{(2)}} a^{{(2)T}}$$"
-    for i in range(60)
+    for i in range(400)
 )
 
 

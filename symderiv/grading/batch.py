@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Protocol
 
+from symderiv.core.errors import SymderivError
 from symderiv.grading.grade import grade_file, grade_submission
 from symderiv.grading.results import DEFAULT_CONFIG, GradeConfig, Report
+from symderiv.judging.check import prepare_problem
 from symderiv.reading.collect import Submission
 from symderiv.truth.limits import die_with_parent
 from symderiv.truth.problem import Problem
@@ -221,6 +223,11 @@ def run_batch(
         for i, p in enumerate(paths)
     ]
     executor = executor or ProcessExecutor(jobs)
+    if batch and config.symbolic:
+        try:  # the key's work once, here, before the workers fork: not once per worker or per file
+            prepare_problem(problem)
+        except SymderivError:
+            pass  # an unknown or broken key is each file's error entry, as without this
     done: dict[int, Report] = {}
 
     def collect(job: Job, report: Report) -> None:

@@ -34,6 +34,7 @@ from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse_lenient
 from symderiv.truth.evaluate import Evaluator
 from symderiv.truth.interpret import Interpreter
+from symderiv.truth.prepared import ensure_prepared
 from symderiv.truth.problem import Problem, Quantity, layer_brackets, load_problem
 from symderiv.truth.reference import build_points, layer_bindings, readings_for, target_ref
 
@@ -52,13 +53,44 @@ def resolve_quantity(problem: Problem, quantity: str) -> Quantity:
     return ids[found]
 
 
+def prepare_problem(problem: str | Problem, *, timeout: float = 20.0) -> int:
+    """Per-key work done once, before any student's claim: the key's symbolic set-up
+    (truth/prepared.py), the random points of every reading with their reference values, then
+    the exact check of the key's own claims. Those results are
+    memoised like any claim's (judging/exact.py, in memory and on disk), so a student's claim
+    that normalises to the key's closed form under the same reading is decided by that proof
+    instead of a SymPy run of its own. Returns how many of the key's claims were proven equal.
+    """
+    problem = load_problem(problem) if isinstance(problem, str) else problem
+    ensure_prepared(problem)
+    proven = 0
+    for q in problem.quantities:
+        if q.kind != "value":
+            for reading in readings_for(problem, q):  # the random points and their references
+                for bindings in layer_bindings(q):
+                    build_points(problem, q, reading, bindings)
+            verdict = check_claim(problem, q.id, q.claim, timeout=timeout)
+            proven += verdict.symbolic is not None and verdict.symbolic.status == "equal"
+    return proven
+
+
 def check_claim(
-    problem: str | Problem, quantity: str, claim: str, *, symbolic: bool = True, timeout: float = 5.0
+    problem: str | Problem,
+    quantity: str,
+    claim: str,
+    *,
+    symbolic: bool = True,
+    timeout: float = 5.0,
+    explain: bool = True,
 ) -> Verdict:
     """Check a student's claim for a quantity of a problem. Never raises for any claim string:
     unreadable LaTeX is an `unparseable` verdict, an internal failure an `undecided` one that
     names the reason (flagged for review). An unknown problem or quantity raises a
-    SymderivError naming it."""
+    SymderivError naming it.
+
+    ``explain=False`` decides only: an accepted claim is checked exactly as always, but a
+    rejected one is not explained (no named mistake, no exact check of the difference, which
+    never changes a rejection): the cheap path for a pass/fail answer."""
     start = time.perf_counter()
     problem = load_problem(problem) if isinstance(problem, str) else problem
     q = resolve_quantity(problem, quantity)
@@ -84,7 +116,7 @@ def check_claim(
     except Exception as exc:  # never raises for a claim: an internal failure is named in the verdict
         return _internal_error(base, "reading", exc, start)
     try:
-        verdict = judge(problem, q, parsed.tree, symbolic=symbolic, timeout=timeout)
+        verdict = judge(problem, q, parsed.tree, symbolic=symbolic, timeout=timeout, explain=explain)
     except RecursionError:
         return Verdict(
             **base,
@@ -136,14 +168,16 @@ def free_index_names(tree: Node, bound: frozenset = frozenset()) -> list[str]:
     return out
 
 
-def judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, timeout: float = 5.0) -> Verdict:
+def judge(
+    problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, timeout: float = 5.0, explain: bool = True
+) -> Verdict:
     """The verdict for a parsed claim; an entrywise claim (∂J/∂W_ij = ... with free i, j) is judged
     entry by entry first, then as a whole."""
     with latex_style(layer_brackets=layer_brackets(problem)):  # feedback in the problem's own brackets
         if q.indices:
-            return _judge_indexed(problem, q, tree, q.indices, symbolic=symbolic, timeout=timeout)
+            return _judge_indexed(problem, q, tree, q.indices, symbolic=symbolic, timeout=timeout, explain=explain)
         entrywise = _entrywise(problem, q, tree, symbolic=symbolic, timeout=timeout)
-        return entrywise or _judge(problem, q, tree, symbolic=symbolic, timeout=timeout)
+        return entrywise or _judge(problem, q, tree, symbolic=symbolic, timeout=timeout, explain=explain)
 
 
 def _entrywise(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, timeout: float) -> Verdict | None:
@@ -165,8 +199,14 @@ def _entrywise(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, tim
             continue
         # which letter is the row is the student's choice; a letter beyond the entry's is summed
         for names in itertools.permutations(free, rank):
-            verdict = _judge_indexed(
-                problem, replace(q, indices=tuple(names)), tree, tuple(names), symbolic=symbolic, timeout=timeout
+            verdict = _judge_indexed(  # only an acceptance is used: a rejection here needs no explanation
+                problem,
+                replace(q, indices=tuple(names)),
+                tree,
+                tuple(names),
+                symbolic=symbolic,
+                timeout=timeout,
+                explain=False,
             )
             if verdict.accepted:
                 return replace(
@@ -178,7 +218,14 @@ def _entrywise(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, tim
 
 
 def _judge_indexed(
-    problem: Problem, q: Quantity, tree: Node, names: tuple[str, ...], *, symbolic: bool, timeout: float
+    problem: Problem,
+    q: Quantity,
+    tree: Node,
+    names: tuple[str, ...],
+    *,
+    symbolic: bool,
+    timeout: float,
+    explain: bool = True,
 ) -> Verdict:
     """Index notation: the student's own letters for the quantity's, and the summation convention."""
     reserved = {name for name, _ in q.layers} | {"L"}
@@ -188,7 +235,9 @@ def _judge_indexed(
         # which of the student's letters is the row cannot be told without their left side:
         # the claim must hold both ways (a_k(δ_kl − a_l) does)
         swapped = dict(zip(mapping, reversed(mapping.values())))
-        other = _judge_indexed(problem, q, rename_letters(tree, swapped), names, symbolic=False, timeout=timeout)
+        other = _judge_indexed(
+            problem, q, rename_letters(tree, swapped), names, symbolic=False, timeout=timeout, explain=False
+        )
         if not other.accepted:
             mapping = {}
     if mapping:
@@ -202,13 +251,15 @@ def _judge_indexed(
             + (" is" if len(summed) == 1 else " are")
             + " summed"
         )
-    verdict = _judge(problem, q, tree, symbolic=symbolic, timeout=timeout)
+    verdict = _judge(problem, q, tree, symbolic=symbolic, timeout=timeout, explain=explain)
     if not notes:
         return verdict
     return replace(verdict, feedback=f"{verdict.feedback} ({'; '.join(notes).capitalize()}.)")
 
 
-def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, timeout: float = 5.0) -> Verdict:
+def _judge(
+    problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, timeout: float = 5.0, explain: bool = True
+) -> Verdict:
     base = dict(problem=problem.id, quantity=q.id, claim=to_latex(tree))
     if q.kind == "value":
         return _judge_value(problem, q, tree, base, symbolic, timeout)
@@ -276,7 +327,7 @@ def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, 
             normalized=to_latex(match.tree),
             review=review,
         )
-    code, message = diagnose_mistake(checker, typechecked)
+    code, message = diagnose_mistake(checker, typechecked) if explain else (None, "")
     if not typechecked and checker.errors:
         reason = (checker.notation_errors or [checker.errors[0].split(": ", 1)[-1]])[0]
         feedback = message or f"The claim does not hold: {reason}."
@@ -291,7 +342,11 @@ def _judge(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool = True, 
             detail="; ".join(dict.fromkeys(checker.errors)),
         )
     feedback = in_problem_sizes(problem, feedback)
-    sym = _symbolic_for_incorrect(problem, q, typechecked, symbolic, timeout)
+    if explain:
+        sym = _symbolic_for_incorrect(problem, q, typechecked, symbolic, timeout)
+    else:
+        sym = SymbolicResult("skipped", "a rejection is not explained when only a decision is asked for")
+        feedback += " (Only a decision was asked for: the mistake is not named.)"
     if sym.status == "equal":
         feedback += " But the symbolic check finds the claim equal to the truth: the two checks disagree."
     return Verdict(**base, verdict="incorrect", feedback=feedback, diagnosis=code, numeric=numeric, symbolic=sym)
