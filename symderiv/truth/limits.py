@@ -36,7 +36,17 @@ import warnings
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe
 
-__all__ = ["TimedOut", "WorkerLost", "run_limited", "die_with_parent", "fork_serving", "WALL_FACTOR", "WALL_GRACE"]
+__all__ = [
+    "TimedOut",
+    "WorkerLost",
+    "Pending",
+    "run_limited",
+    "start_limited",
+    "die_with_parent",
+    "fork_serving",
+    "WALL_FACTOR",
+    "WALL_GRACE",
+]
 
 WALL_FACTOR = 4.0  # wall-clock backstop: this many times the CPU limit ...
 WALL_GRACE = 10.0  # ... plus this many seconds
@@ -218,30 +228,74 @@ os.register_at_fork(after_in_child=_forget_in_child)
 atexit.register(_discard_all)
 
 
-def run_limited(fn, args: tuple, timeout: float):
-    """fn(*args) in a worker of this call's own: its value, TimedOut or WorkerLost."""
-    for attempt in (1, 2):
-        worker = _checkout()
-        try:
-            worker.conn.send((fn, args, timeout))
-            if not worker.conn.poll(WALL_FACTOR * timeout + WALL_GRACE):
+class Pending:
+    """A call started in a worker of its own (``start_limited``); ``result()`` waits for it."""
+
+    def __init__(self, fn, args: tuple, timeout: float):
+        self.fn, self.args, self.timeout = fn, args, timeout
+        self.outcome = None  # set once, by result()
+        self.attempts = 0
+        self.worker: _Worker | None = None
+        self._send()
+
+    def _send(self) -> None:
+        """To a worker; a second try when the first fails (an idle worker may have died meanwhile,
+        e.g. when the thread that made it ended)."""
+        self.worker = None
+        while self.attempts < 2 and self.worker is None:
+            self.attempts += 1
+            self.started = time.monotonic()
+            worker = _checkout()
+            try:
+                worker.conn.send((self.fn, self.args, self.timeout))
+                self.worker = worker
+            except (EOFError, OSError):
                 worker.kill()
-                return TimedOut(
-                    timeout,
-                    f"did not finish within {WALL_FACTOR * timeout + WALL_GRACE:g} s "
-                    f"of wall-clock time (the CPU limit is {timeout:g} s)",
-                )
-            status, value = worker.conn.recv()
-        except (EOFError, OSError):
-            how = worker.kill()
-            if attempt == 1:  # an idle worker that died meanwhile (e.g. its creating thread ended)
-                continue
-            return WorkerLost(f"the worker process {how}")
-        if status == "timeout":
-            worker.kill()
-            return TimedOut(timeout)
-        _checkin(worker)
+
+    def result(self):
+        """fn(*args): its value, TimedOut or WorkerLost (an exception fn raised is raised here)."""
+        if self.outcome is None:
+            self.outcome = self._wait()
+        status, value = self.outcome
         if status == "raised":
             raise value
         return value
-    return WorkerLost("no worker process could be started")
+
+    def _wait(self) -> tuple[str, object]:
+        timeout, wall = self.timeout, WALL_FACTOR * self.timeout + WALL_GRACE
+        while True:
+            worker = self.worker
+            if worker is None:
+                return "value", WorkerLost("no worker process could be started")
+            try:
+                if not worker.conn.poll(max(0.0, wall - (time.monotonic() - self.started))):
+                    worker.kill()
+                    reason = f"did not finish within {wall:g} s of wall-clock time (the CPU limit is {timeout:g} s)"
+                    return "value", TimedOut(timeout, reason)
+                status, value = worker.conn.recv()
+            except (EOFError, OSError):
+                how = worker.kill()
+                if self.attempts < 2:  # as at send: the worker may have died before it began
+                    self._send()
+                    continue
+                return "value", WorkerLost(f"the worker process {how}")
+            if status == "timeout":
+                worker.kill()
+                return "value", TimedOut(timeout)
+            _checkin(worker)
+            return status, value
+
+
+def start_limited(fn, args: tuple, timeout: float) -> Pending:
+    """fn(*args) started in a worker, as run_limited runs it; this process goes on meanwhile
+    (the exact check of a rejected claim runs while its mistake is being named).
+
+    >>> start_limited(pow, (2, 10), timeout=30).result()
+    1024
+    """
+    return Pending(fn, args, timeout)
+
+
+def run_limited(fn, args: tuple, timeout: float):
+    """fn(*args) in a worker of this call's own: its value, TimedOut or WorkerLost."""
+    return start_limited(fn, args, timeout).result()
