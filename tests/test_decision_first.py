@@ -90,8 +90,8 @@ def test_prepare_problem_proves_every_key_claim(fresh_cache):
 def test_a_claim_that_normalises_to_the_keys_is_decided_by_the_keys_proof(fresh_cache, monkeypatch, claim):
     prepare_problem(SM)
     ran = []
-    original = exact.run_symbolic_check
-    monkeypatch.setattr(exact, "run_symbolic_check", lambda *a: ran.append(a) or original(*a))
+    original = exact.start_worker_check
+    monkeypatch.setattr(exact, "start_worker_check", lambda *a: ran.append(a) or original(*a))
     v = check_claim(SM, "dJ/dz3", claim)
     assert v.verdict == "correct" and v.symbolic.status == "equal"
     assert ran == []
@@ -100,8 +100,8 @@ def test_a_claim_that_normalises_to_the_keys_is_decided_by_the_keys_proof(fresh_
 def test_a_claim_that_does_not_normalise_to_the_keys_still_runs_sympy(fresh_cache, monkeypatch):
     prepare_problem(SM)
     ran = []
-    original = exact.run_symbolic_check
-    monkeypatch.setattr(exact, "run_symbolic_check", lambda *a: ran.append(a) or original(*a))
+    original = exact.start_worker_check
+    monkeypatch.setattr(exact, "start_worker_check", lambda *a: ran.append(a) or original(*a))
     v = check_claim(SM, "dJ/dz3", r"\frac{1}{N}\psi(z^{(3)}) - \frac{1}{N}\Delta")
     assert v.verdict == "correct" and v.symbolic.status == "equal"
     assert len(ran) == 1
@@ -144,3 +144,41 @@ def test_a_remembered_parse_is_the_same_tree_and_an_error_is_raised_every_time()
     for _ in range(2):
         with pytest.raises(ParseError):
             parse(r"\frac{1}{")
+
+
+def test_the_exact_check_of_a_rejection_runs_while_its_mistake_is_named(fresh_cache, monkeypatch):
+    from symderiv.judging import check
+
+    order = []
+    original_start, original_diagnose = exact.start_worker_check, check.diagnose_mistake
+
+    def start(*args):
+        order.append("started")
+        finish = original_start(*args)
+        return lambda: order.append("finished") or finish()
+
+    monkeypatch.setattr(exact, "start_worker_check", start)
+    monkeypatch.setattr(check, "diagnose_mistake", lambda *a: order.append("diagnosed") or original_diagnose(*a))
+    v = check_claim(SM, "dJ/dz3", r"\frac{1}{N}(\Delta - \psi(z^{(3)}))")
+    assert (v.diagnosis, v.symbolic.status) == ("sign", "different")
+    assert order == ["started", "diagnosed", "finished"]
+
+
+def test_a_failing_diagnosis_still_collects_the_started_check(fresh_cache, monkeypatch):
+    from symderiv.judging import check
+
+    finished = []
+    original_start = exact.start_worker_check
+
+    def start(*args):
+        finish = original_start(*args)
+        return lambda: finished.append(True) or finish()
+
+    def broken(*args):
+        raise RuntimeError("a bug in a diagnosis")
+
+    monkeypatch.setattr(exact, "start_worker_check", start)
+    monkeypatch.setattr(check, "diagnose_mistake", broken)
+    v = check_claim(SM, "dJ/dz3", r"\frac{1}{N}(\Delta - \psi(z^{(3)}))")
+    assert v.verdict == "undecided" and "a bug in a diagnosis" in v.review
+    assert finished == [True]

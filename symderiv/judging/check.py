@@ -16,7 +16,7 @@ import numpy as np
 from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
 from symderiv.core.tree import Call, Node, Sum, Sym
 from symderiv.judging.diagnose import diagnose_mistake
-from symderiv.judging.exact import symbolic_check, value_check
+from symderiv.judging.exact import start_symbolic_check, symbolic_check, value_check
 from symderiv.judging.identify import identify_quantity
 from symderiv.judging.indices import own_letters, rename_letters, summation_convention
 from symderiv.judging.matcher import (  # noqa: F401
@@ -327,7 +327,12 @@ def _judge(
             normalized=to_latex(match.tree),
             review=review,
         )
-    code, message = diagnose_mistake(checker, typechecked) if explain else (None, "")
+    # the exact check of the difference runs in its worker while the mistake is being named
+    finish_symbolic = _start_symbolic_for_incorrect(problem, q, typechecked, symbolic, timeout) if explain else None
+    try:
+        code, message = diagnose_mistake(checker, typechecked) if explain else (None, "")
+    finally:
+        sym = finish_symbolic() if finish_symbolic else None
     if not typechecked and checker.errors:
         reason = (checker.notation_errors or [checker.errors[0].split(": ", 1)[-1]])[0]
         feedback = message or f"The claim does not hold: {reason}."
@@ -342,9 +347,7 @@ def _judge(
             detail="; ".join(dict.fromkeys(checker.errors)),
         )
     feedback = in_problem_sizes(problem, feedback)
-    if explain:
-        sym = _symbolic_for_incorrect(problem, q, typechecked, symbolic, timeout)
-    else:
+    if sym is None:
         sym = SymbolicResult("skipped", "a rejection is not explained when only a decision is asked for")
         feedback += " (Only a decision was asked for: the mistake is not named.)"
     if sym.status == "equal":
@@ -352,18 +355,23 @@ def _judge(
     return Verdict(**base, verdict="incorrect", feedback=feedback, diagnosis=code, numeric=numeric, symbolic=sym)
 
 
-def _symbolic_for_incorrect(problem, q, typechecked, enabled: bool, timeout: float) -> SymbolicResult:
-    """The symbolic side of a rejection, under the first reading where the claim has the right size."""
+def _start_symbolic_for_incorrect(problem, q, typechecked, enabled: bool, timeout: float):
+    """The symbolic side of a rejection, under the first reading where the claim has the right
+    size, started; the function returned gives its result."""
     if not enabled:
-        return SymbolicResult("skipped", "symbolic check not requested")
+        skipped = SymbolicResult("skipped", "symbolic check not requested")
+        return lambda: skipped
     for reading, tree, points, index_mode in typechecked:
         try:
             value = evaluate_at(tree, points[0], q, index_mode)
         except (ShapeError, NotationError, ValueError):
             continue
         if np.shape(value) == points[0].reference.shape:
-            return _symbolic(problem, q, Match(reading, tree, (), float("inf"), 0), True, min(timeout, 3.0))
-    return SymbolicResult("skipped", "the claim has the wrong size under every reading: nothing to compare entrywise")
+            return start_symbolic_check(problem, q, tree, reading, timeout=min(timeout, 3.0), rejected=True)
+    wrong_size = SymbolicResult(
+        "skipped", "the claim has the wrong size under every reading: nothing to compare entrywise"
+    )
+    return lambda: wrong_size
 
 
 def _symbolic(problem, q, match: Match, enabled: bool, timeout: float) -> SymbolicResult:

@@ -6,6 +6,7 @@ a worker process under a time limit (truth/limits.py) and is memoised (truth/cac
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import sympy as sp
@@ -20,7 +21,7 @@ from symderiv.notation.scalar import exact_scalar
 from symderiv.truth import cache
 from symderiv.truth.evaluate import Env, Evaluator
 from symderiv.truth.interpret import Interpreter, Ref
-from symderiv.truth.limits import TimedOut, WorkerLost, run_limited
+from symderiv.truth.limits import TimedOut, WorkerLost, run_limited, start_limited
 from symderiv.truth.model_reference import is_column_quantity
 from symderiv.truth.model_symbolic import model_value
 from symderiv.truth.prepared import ensure_prepared, setup
@@ -29,7 +30,9 @@ from symderiv.truth.reference import layer_bindings, target_ref
 from symderiv.truth.symbolic import add_deltas, is_zero, sympy_backend, witness
 
 
-def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, final_transpose: bool):
+def _worker(
+    problem: Problem, quantity: Quantity, tree: Node, reading: str, final_transpose: bool, rejected: bool = False
+):
     sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
     by_cases = ""
     usable = [b for b in layer_bindings(quantity) if Checker(problem, quantity, tree).layers_exist(b)]
@@ -64,7 +67,7 @@ def _worker(problem: Problem, quantity: Quantity, tree: Node, reading: str, fina
             ((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),
             zip(list(value), list(reference)),
         ):
-            if not is_zero(v - r, net.generic):
+            if not is_zero(v - r, net.generic, likely_nonzero=rejected):
                 where = f" (layer {', '.join(f'{k} = {v}' for k, v in bindings.items())})" if bindings else ""
                 w = None if net.generic else witness(v - r)
                 at = f"; at a rational point claim − truth = {w.real:.6g}" if w is not None else ""
@@ -141,37 +144,75 @@ def symbolic_check(
 ) -> SymbolicResult:
     """Memoised on the normalized claim (in memory and on disk, see cache.py): a class writes the
     same claim many times, in many spellings, and `grade --jobs` runs several processes."""
+    return start_symbolic_check(problem, quantity, tree, reading, final_transpose=final_transpose, timeout=timeout)()
+
+
+def start_symbolic_check(
+    problem: Problem,
+    quantity: Quantity,
+    tree: Node,
+    reading: str,
+    *,
+    final_transpose: bool = False,
+    timeout: float = 5.0,
+    rejected: bool = False,
+) -> Callable[[], SymbolicResult]:
+    """symbolic_check, started: its worker runs while this process goes on; the function returned
+    waits for the result (call it exactly once, also when what came between failed).
+    ``rejected``: the numeric check rejected the claim, so each entry is tried at a rational
+    point before it is expanded (the same result, sooner)."""
     try:
         tree = Interpreter(problem, dict(layer_bindings(quantity)[0])).normalize(tree)
     except Exception:  # normalisation problems surface in the check itself
         pass
     key = (problem, quantity, memo_tree(problem, quantity, tree), reading, final_transpose)
     if key in _MEMO:
-        return _MEMO[key]
+        known = _MEMO[key]
+        return lambda: known
     stored = cache.load(problem, key)
     if stored is not None:
-        result = SymbolicResult(*stored)
-    else:
-        result = run_symbolic_check(problem, quantity, tree, reading, final_transpose, timeout)
-        if result.status not in DEFINITIVE:  # a timeout, a lost worker or an error may not recur
-            return result
-        cache.store(problem, key, (result.status, result.detail, result.sizes, result.seconds))
-    _MEMO[key] = result
+        _MEMO[key] = SymbolicResult(*stored)
+        return lambda: _MEMO[key]
+    finish = start_worker_check(problem, quantity, tree, reading, final_transpose, timeout, rejected)
+
+    def result() -> SymbolicResult:
+        outcome = finish()
+        if outcome.status in DEFINITIVE:  # a timeout, a lost worker or an error may not recur
+            cache.store(problem, key, (outcome.status, outcome.detail, outcome.sizes, outcome.seconds))
+            _MEMO[key] = outcome
+        return outcome
+
     return result
 
 
 def run_symbolic_check(problem, quantity, tree, reading, final_transpose, timeout) -> SymbolicResult:
+    """The exact check of a normalised claim in a worker under the time limit (no memo)."""
+    return start_worker_check(problem, quantity, tree, reading, final_transpose, timeout)()
+
+
+def start_worker_check(
+    problem, quantity, tree, reading, final_transpose, timeout, rejected: bool = False
+) -> Callable[[], SymbolicResult]:
     ensure_prepared(problem)  # the key's set-up: built once, outside the claim's time limit
     start = time.perf_counter()
     sizes = ", ".join(f"{k}={v}" for k, v in problem.symbolic_sizes)
     try:
-        result = run_limited(_worker, (problem, quantity, tree, reading, final_transpose), timeout)
-    except Exception as exc:  # a SymPy failure is reported, never raised
-        return SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], sizes, time.perf_counter() - start)
-    if isinstance(result, (TimedOut, WorkerLost)):
-        return _undecided(result, sizes, start)
-    status, detail, sizes = result
-    return SymbolicResult(status, detail, sizes, time.perf_counter() - start)
+        pending = start_limited(_worker, (problem, quantity, tree, reading, final_transpose, rejected), timeout)
+    except Exception as exc:  # e.g. a claim that cannot be sent: reported, never raised
+        failed = SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], sizes, time.perf_counter() - start)
+        return lambda: failed
+
+    def result() -> SymbolicResult:
+        try:
+            outcome = pending.result()
+        except Exception as exc:  # a SymPy failure is reported, never raised
+            return SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], sizes, time.perf_counter() - start)
+        if isinstance(outcome, (TimedOut, WorkerLost)):
+            return _undecided(outcome, sizes, start)
+        status, detail, sizes_used = outcome
+        return SymbolicResult(status, detail, sizes_used, time.perf_counter() - start)
+
+    return result
 
 
 def _undecided(outcome, sizes: str, start: float) -> SymbolicResult:

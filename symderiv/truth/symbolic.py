@@ -343,13 +343,16 @@ def _idempotent_masks(expr):
     return expr.xreplace(powers) if powers else expr
 
 
-def is_zero(expr, generic: bool = False) -> bool:
+def is_zero(expr, generic: bool = False, likely_nonzero: bool = False) -> bool:
     """Whether claim − truth is identically 0, by the cheapest decisive test first: expanding
     decides most equal entries in milliseconds (claim and truth are built on the same symbols),
-    a rational point decides most different ones; cancelling and simplify are the last resort."""
+    a rational point decides most different ones; cancelling and simplify are the last resort.
+    ``likely_nonzero`` (a claim the numeric check rejected): the rational point first."""
     expr = _idempotent_masks(sp.sympify(expr))
     if expr == 0:
         return True
+    if likely_nonzero and not generic and _nonzero_somewhere(expr):
+        return False
     if generic:
         # each application of an undefined function becomes one symbol: what is left is a polynomial
         if atoms_of(expr, sp.Subs, sp.Derivative):
