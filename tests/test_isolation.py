@@ -14,6 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -201,7 +202,7 @@ def test_symbolic_check_inside_a_daemonic_pool(monkeypatch):
 def test_an_undecided_exact_check_never_accepts_and_is_not_remembered(monkeypatch, tmp_path, outcome):
     monkeypatch.setenv("SYMDERIV_CACHE_DIR", str(tmp_path))
     exact._MEMO.clear()
-    monkeypatch.setattr(exact, "run_limited", lambda fn, args, timeout: outcome)
+    monkeypatch.setattr(exact, "start_limited", lambda fn, args, timeout: SimpleNamespace(result=lambda: outcome))
     v = check_claim("softmax-2layer", "dJ/dz3", TINY)
     assert (v.verdict, v.accepted, v.symbolic.status) == (
         "undecided",
@@ -232,6 +233,7 @@ cli.main(["grade", "--key", "softmax-2layer", "--jobs", "2", "--timeout", "600",
 
 CHECK_SCRIPT = """
 import time
+from types import SimpleNamespace
 from symderiv.truth.limits import run_limited
 def spin():
     while True:
