@@ -93,6 +93,7 @@ class Checker:
         self.errors: list[str] = []  # "reading: reason" for every reading that failed
         self.notation_errors: list[str] = []  # the undefined-symbol kind, which explains best
         self.normalized: dict = {}  # the claim normalised per layer binding (tree_for)
+        self.existing: dict = {}  # layers_exist per layer binding
 
     def plans(self):
         """(reading, [points per layer binding]) for every reading the quantity admits."""
@@ -108,6 +109,12 @@ class Checker:
 
     def layers_exist(self, bindings: dict) -> bool:
         """Every layer the claim names exists at this binding (δ^{(l+1)} has no meaning at l = L)."""
+        key = tuple(sorted(bindings.items()))
+        if key not in self.existing:
+            self.existing[key] = self._layers_exist(bindings)
+        return self.existing[key]
+
+    def _layers_exist(self, bindings: dict) -> bool:
         interp = Interpreter(self.problem, bindings)
         for n in self.tree_for(bindings).walk():
             if isinstance(n, Sym) and n.layer is not None and (n.name in LAYER_LETTERS or n.name == "delta"):

@@ -159,7 +159,8 @@ class ProductRules:
             return cands[:MAX_CANDIDATES]
         seen, out = set(), []
         for c in cands:
-            key = (c.value.shape, np.round(np.nan_to_num(c.value), 9).tobytes())
+            value = c.value if np.isfinite(c.value).all() else np.nan_to_num(c.value)
+            key = (value.shape, np.round(value, 9).tobytes())
             if key not in seen:
                 seen.add(key)
                 out.append(c)
