@@ -263,3 +263,14 @@ def test_the_grading_process_is_kept_between_jobs_and_stopped_on_request():
     assert cluster.current_grader() is first and first.alive()
     stop_grader()
     assert cluster.current_grader() is None and not first.alive()
+
+
+def test_the_exact_check_runs_on_the_cluster_as_locally(scheduler, tmp_path, monkeypatch):
+    # symbolic on: the grading process on a worker forks SymPy workers of its own (it deadlocked once)
+    monkeypatch.setenv("SYMDERIV_CACHE_DIR", str(tmp_path))
+    files = [str(ROOT / "examples" / "softmax-bob.md")]
+    local = run_batch(files, "softmax-2layer", GradeConfig(), timeout=60, executor=ProcessExecutor(1))
+    remote = run_batch(files, "softmax-2layer", GradeConfig(), timeout=60, executor=DaskExecutor(scheduler))
+    assert remote[0].error is None
+    assert {p.check["symbolic"]["status"] for p in remote[0].parts if p.check} >= {"equal", "different"}
+    assert _without_timings(local[0].to_dict()) == _without_timings(remote[0].to_dict())

@@ -24,7 +24,7 @@ from symderiv.grading.batch import InlineExecutor, ProcessExecutor, run_batch
 from symderiv.grading.results import GradeConfig
 from symderiv.judging import exact
 from symderiv.judging.check import check_claim
-from symderiv.truth.limits import TimedOut, WorkerLost, run_limited
+from symderiv.truth.limits import TimedOut, WorkerLost, fork_serving, run_limited
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = r"$$\frac{\partial J}{\partial z^{(3)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)$$" + "\n"
@@ -187,6 +187,21 @@ def test_symbolic_check_in_threads(tmp_path, monkeypatch):
     exact._MEMO.clear()
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(_check_in_pool, [c for c, _ in CLAIMS])) == [e for _, e in CLAIMS]
+
+
+def _serve_a_limited_call(conn, parent):
+    conn.send(run_limited(pow, (2, 5), 5))
+
+
+def test_a_process_made_by_fork_serving_can_fork_workers_of_its_own():
+    # a cluster's grading process is such a process, and its exact checks fork SymPy workers
+    pid, conn = fork_serving(_serve_a_limited_call)
+    try:
+        assert conn.poll(20), "the forked process hung (a lock inherited held?)"
+        assert conn.recv() == 32
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
 
 
 def test_symbolic_check_inside_a_daemonic_pool(monkeypatch):

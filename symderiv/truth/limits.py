@@ -213,9 +213,11 @@ def _discard_all() -> None:
 
 
 def _forget_in_child() -> None:
-    """A forked process does not own its parent's workers."""
-    global _lock
+    """A forked process does not own its parent's workers, nor its locks: a child of fork_serving
+    is forked while _FORK_LOCK is held, and must be able to fork workers of its own."""
+    global _lock, _FORK_LOCK
     _lock = threading.Lock()
+    _FORK_LOCK = threading.Lock()
     for worker in _idle:
         try:
             worker.conn.close()
