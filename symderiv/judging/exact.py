@@ -27,7 +27,7 @@ from symderiv.truth.model_symbolic import model_value
 from symderiv.truth.prepared import ensure_prepared, setup
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import layer_bindings, target_ref
-from symderiv.truth.symbolic import add_deltas, is_zero, sympy_backend, witness
+from symderiv.truth.symbolic import NONZERO, add_deltas, is_zero, sympy_backend, witness
 
 
 def _worker(
@@ -67,9 +67,11 @@ def _worker(
             ((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),
             zip(list(value), list(reference)),
         ):
-            if not is_zero(v - r, net.generic, likely_nonzero=rejected):
+            # a rejected claim: the rational point first, and its value is the message's witness
+            w = witness(v - r) if rejected and not net.generic else None
+            if (w is not None and abs(w) > NONZERO) or not is_zero(v - r, net.generic):
                 where = f" (layer {', '.join(f'{k} = {v}' for k, v in bindings.items())})" if bindings else ""
-                w = None if net.generic else witness(v - r)
+                w = w if w is not None or net.generic else witness(v - r)
                 at = f"; at a rational point claim − truth = {w.real:.6g}" if w is not None else ""
                 return "different", f"entry ({i + 1},{j + 1}) differs{where}: claim − truth is not 0{at}", sizes
     return "equal", by_cases or "claim − truth simplifies to 0 in every entry", sizes

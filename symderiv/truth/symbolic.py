@@ -281,6 +281,9 @@ def _canonical_atoms(expr):
     return expr.xreplace(mapping)
 
 
+NONZERO = 1e-12  # |claim − truth| at a rational point (30 digits) above this: not identically 0
+
+
 def witness(expr, points: int = 4) -> complex | None:
     """The expression's value at the first of a few fixed random rational points where it is not
     0 (all symbols; 0/1 for the mask symbols, which stand for indicators), else at the last, or
@@ -305,7 +308,7 @@ def witness(expr, points: int = 4) -> complex | None:
                 except Unsupported:
                     compiled = compiled or sp.lambdify(free, expr, "mpmath")
                     value = complex(compiled(*point))
-            if abs(value) > 1e-12:
+            if abs(value) > NONZERO:
                 return value
     except (TypeError, ValueError, ZeroDivisionError, NameError, SyntaxError, RecursionError):
         return value
@@ -315,7 +318,7 @@ def witness(expr, points: int = 4) -> complex | None:
 def _nonzero_somewhere(expr) -> bool:
     """True when the expression is clearly non-zero at a rational point (so not identically 0)."""
     value = witness(expr)
-    return value is not None and abs(value) > 1e-12
+    return value is not None and abs(value) > NONZERO
 
 
 def atoms_of(expr, *types) -> set:
@@ -343,16 +346,13 @@ def _idempotent_masks(expr):
     return expr.xreplace(powers) if powers else expr
 
 
-def is_zero(expr, generic: bool = False, likely_nonzero: bool = False) -> bool:
+def is_zero(expr, generic: bool = False) -> bool:
     """Whether claim − truth is identically 0, by the cheapest decisive test first: expanding
     decides most equal entries in milliseconds (claim and truth are built on the same symbols),
-    a rational point decides most different ones; cancelling and simplify are the last resort.
-    ``likely_nonzero`` (a claim the numeric check rejected): the rational point first."""
+    a rational point decides most different ones; cancelling and simplify are the last resort."""
     expr = _idempotent_masks(sp.sympify(expr))
     if expr == 0:
         return True
-    if likely_nonzero and not generic and _nonzero_somewhere(expr):
-        return False
     if generic:
         # each application of an undefined function becomes one symbol: what is left is a polynomial
         if atoms_of(expr, sp.Subs, sp.Derivative):
