@@ -182,3 +182,21 @@ def test_a_failing_diagnosis_still_collects_the_started_check(fresh_cache, monke
     v = check_claim(SM, "dJ/dz3", r"\frac{1}{N}(\Delta - \psi(z^{(3)}))")
     assert v.verdict == "undecided" and "a bug in a diagnosis" in v.review
     assert finished == [True]
+
+
+def _spin(problem):
+    while True:
+        pass
+
+
+def test_a_key_whose_set_up_does_not_finish_gets_no_proofs_and_no_hang(fresh_cache, monkeypatch):
+    import time
+
+    from symderiv.truth import limits
+
+    # the set-up's worker runs a set-up that never ends (an idle worker may predate any patch of
+    # prepare itself, so the function sent is replaced)
+    monkeypatch.setattr(prepared, "run_limited", lambda fn, args, timeout: limits.run_limited(_spin, args, timeout))
+    start = time.monotonic()
+    assert prepare_problem("sigmoid-bce-1hidden", timeout=0.5) == 0
+    assert time.monotonic() - start < 15

@@ -225,7 +225,7 @@ def run_batch(
     executor = executor or ProcessExecutor(jobs)
     if batch and config.symbolic:
         try:  # the key's work once, here, before the workers fork: not once per worker or per file
-            prepare_problem(problem)
+            prepare_problem(problem, timeout=timeout)
         except SymderivError:
             pass  # an unknown or broken key is each file's error entry, as without this
     done: dict[int, Report] = {}

@@ -53,23 +53,26 @@ def resolve_quantity(problem: Problem, quantity: str) -> Quantity:
     return ids[found]
 
 
-def prepare_problem(problem: str | Problem, *, timeout: float = 20.0) -> int:
+def prepare_problem(problem: str | Problem, *, timeout: float = 60.0) -> int:
     """Per-key work done once, before any student's claim: the key's symbolic set-up
     (truth/prepared.py), the random points of every reading with their reference values, then
-    the exact check of the key's own claims. Those results are
-    memoised like any claim's (judging/exact.py, in memory and on disk), so a student's claim
-    that normalises to the key's closed form under the same reading is decided by that proof
-    instead of a SymPy run of its own. Returns how many of the key's claims were proven equal.
+    the exact check of the key's own claims. Those results are memoised like any claim's
+    (judging/exact.py, in memory and on disk), so a student's claim that normalises to the key's
+    closed form under the same reading is decided by that proof instead of a SymPy run of its
+    own. ``timeout`` bounds the set-up's CPU time; a key whose set-up does not finish in it gets
+    no proofs here (each claim's check then works as without this). Returns how many of the
+    key's claims were proven equal.
     """
     problem = load_problem(problem) if isinstance(problem, str) else problem
-    ensure_prepared(problem)
+    if not ensure_prepared(problem, timeout=timeout):
+        return 0
     proven = 0
     for q in problem.quantities:
         if q.kind != "value":
             for reading in readings_for(problem, q):  # the random points and their references
                 for bindings in layer_bindings(q):
                     build_points(problem, q, reading, bindings)
-            verdict = check_claim(problem, q.id, q.claim, timeout=timeout)
+            verdict = check_claim(problem, q.id, q.claim, timeout=min(timeout, 20.0))
             proven += verdict.symbolic is not None and verdict.symbolic.status == "equal"
     return proven
 

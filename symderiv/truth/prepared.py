@@ -37,7 +37,7 @@ from symderiv.core.errors import SymderivError
 from symderiv.core.tree import Deriv, Sym
 from symderiv.notation.parse import parse, parse_lenient
 from symderiv.truth.backends import SympyBackend
-from symderiv.truth.limits import run_limited
+from symderiv.truth.limits import TimedOut, WorkerLost, run_limited
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import layer_bindings, readings_for
 from symderiv.truth.symbolic import add_deltas, symbolic_setup, sympy_backend
@@ -276,18 +276,21 @@ def _prepare_in_worker(problem: Problem) -> None:
     prepare(problem)
 
 
-def ensure_prepared(problem: Problem) -> None:
-    """Before a claim's time limit: the key's set-up exists on disk (or in the worker's memory)."""
+def ensure_prepared(problem: Problem, timeout: float = PREPARE_TIMEOUT) -> bool:
+    """Before a claim's time limit: the key's set-up exists on disk (or in the worker's memory).
+    False when it could not be built within ``timeout`` seconds of CPU time (or failed): each
+    claim's own check then builds what it needs, under its own limit, and reports any failure."""
     key = fingerprint(problem)
     if key in _complete:
-        return
+        return True
     path = prepared_path(problem)
     if path is not None and path.exists():
-        return
+        return True
     try:
-        run_limited(_prepare_in_worker, (problem,), PREPARE_TIMEOUT)
-    except Exception:  # the claim's own check builds what it needs and reports any failure
-        pass
+        outcome = run_limited(_prepare_in_worker, (problem,), timeout)
+    except Exception:
+        return False
+    return not isinstance(outcome, (TimedOut, WorkerLost))
 
 
 def setup(problem: Problem, quantity: Quantity, reading: str, bindings_items: tuple):
