@@ -24,7 +24,7 @@ from symderiv.truth.interpret import Interpreter, Ref
 from symderiv.truth.limits import TimedOut, WorkerLost, run_limited, start_limited
 from symderiv.truth.model_reference import is_column_quantity
 from symderiv.truth.model_symbolic import model_value
-from symderiv.truth.prepared import ensure_prepared, setup
+from symderiv.truth.prepared import ensure_prepared, fingerprint, setup
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import layer_bindings, target_ref
 from symderiv.truth.symbolic import NONZERO, add_deltas, is_zero, sympy_backend, witness
@@ -223,11 +223,21 @@ def _undecided(outcome, sizes: str, start: float) -> SymbolicResult:
     return SymbolicResult("error", f"the exact check could not run: {outcome}", sizes, time.perf_counter() - start)
 
 
+_VALUE_SETUPS: dict = {}  # (key fingerprint, quantity id) -> (env, exact truth, tolerance), per worker
+
+
 def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
+    key = (fingerprint(problem), quantity.id)
+    if key not in _VALUE_SETUPS:  # the key's numbers made exact once per worker, not per claim
+        _VALUE_SETUPS[key] = _value_setup(problem, quantity)
+    env, truth, tolerance = _VALUE_SETUPS[key]
+    return _compare_value(env, truth, tree, quantity, tolerance)
+
+
+def _value_setup(problem: Problem, quantity: Quantity):
     if problem.model is not None:
         env, truth = model_value(problem, quantity)
-        tolerance = problem.forward.tolerance if problem.forward else 1e-3
-        return _compare_value(env, truth, tree, quantity, tolerance)
+        return env, truth, problem.forward.tolerance if problem.forward else 1e-3
     f = problem.forward
     backend = sympy_backend()
     A = sp.Matrix([[sp.nsimplify(v)] for v in f.x])
@@ -246,8 +256,7 @@ def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
         activations=dict(enumerate(f.activations, start=1)),
         reading="single",
     )
-    truth = objects[target_ref(problem, quantity, {})]
-    return _compare_value(env, truth, tree, quantity, f.tolerance)
+    return env, objects[target_ref(problem, quantity, {})], f.tolerance
 
 
 def _compare_value(env, truth, tree: Node, quantity: Quantity, tolerance: float):

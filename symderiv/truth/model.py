@@ -16,6 +16,7 @@ itself. A subscript beyond the declared spelling is an entry (\\hat y_i, w_j, X_
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from symderiv.core.errors import DerivationFileError, NotationError, ParseError
 from symderiv.core.tree import Add, Call, Deriv, Neg, Node, Num, Product, Sym, Transpose, map_children
@@ -77,6 +78,15 @@ class Model:
     values: tuple[tuple[str, object], ...] = ()
 
     # ---- lookups ---------------------------------------------------------------
+    @cached_property
+    def spelling_table(self) -> dict:
+        """spellings as a dict, built once (every symbol of every claim is looked up in it)."""
+        return dict(self.spellings)
+
+    @cached_property
+    def form_table(self) -> dict:
+        return dict(self.forms)
+
     def symbol(self, sid: str) -> Symbol:
         for s in self.symbols:
             if s.id == sid:
@@ -89,7 +99,7 @@ class Model:
 
     def index_label_names(self) -> dict[str, str]:
         """id -> the written name of each class-index label (o in \\hat y_o)."""
-        forms = dict(self.forms)
+        forms = self.form_table
         return {s.id: forms[s.id].name for s in self.symbols if s.labels == "index"}
 
     def column_family(self, sid: str) -> str | None:
@@ -117,7 +127,7 @@ class Model:
     def resolve_name(self, sym: Sym, swap: bool = True) -> str | None:
         """The id a written (or canonical) symbol names, its remaining subscripts being entries; or None.
         swap: also in the other letter case."""
-        table = dict(self.spellings)
+        table = self.spelling_table
         for full in (True, False):
             for key in _spelling_keys(sym, with_indices=full, swap=swap):
                 if key in table:
@@ -127,8 +137,8 @@ class Model:
     def canonical(self, sym: Sym) -> Sym | None:
         """The written symbol in the declared spelling, entry subscripts kept (a size name N, V is
         never read as a symbol in the other letter case)."""
-        table = dict(self.spellings)
-        forms = dict(self.forms)
+        table = self.spelling_table
+        forms = self.form_table
         swap = sym.name not in self.sizes and sym.name != self.batch
         for full in (True, False):
             for key in _spelling_keys(sym, with_indices=full, swap=swap):
@@ -192,7 +202,7 @@ class Model:
                     and tuple(_key_of(f) for f in run[:-1]) == keys[:-1]
                     and _key_of(replace(last, indices=(), layer=None)) == keys[-1]
                 ):
-                    joined = replace(dict(self.forms)[sid], indices=last.indices)
+                    joined = replace(self.form_table[sid], indices=last.indices)
                     factors[i : i + n] = [Transpose(joined) if isinstance(run[-1], Transpose) else joined]
                     ops[i : i + n - 1] = []
                 i += 1
