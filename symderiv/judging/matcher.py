@@ -7,6 +7,8 @@ transposes or reorders factors and then matches everywhere is `correct-up-to-lay
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from symderiv.core.errors import NotationError, ShapeError
@@ -39,14 +41,19 @@ def _matches(value, point: Point) -> float:
 
 
 def uses_quantity_indices(tree: Node, quantity: Quantity) -> bool:
-    names = {
+    return bool(quantity.indices) and bool(index_names(tree) & set(quantity.indices))
+
+
+@lru_cache(maxsize=4096)
+def index_names(tree: Node) -> frozenset:
+    """The letters a tree writes as subscripts (asked for every evaluation of a claim)."""
+    return frozenset(
         i.name
         for n in tree.walk()
         if isinstance(n, (Sym, Call))
         for i in getattr(n, "indices", ())
         if isinstance(i, Sym)
-    }
-    return bool(names & set(quantity.indices))
+    )
 
 
 def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):

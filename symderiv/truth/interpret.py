@@ -63,24 +63,32 @@ class Interpreter:
     # ---- layer labels -----------------------------------------------------------
     def layer_value(self, node: Node) -> int:
         """The integer a layer expression (3, l, l+1, L-1) stands for."""
-        if isinstance(node, Num) and Fraction(node.value).denominator == 1:  # never float(): big integers
-            return int(node.value)
-        if isinstance(node, Sym) and not node.indices and node.name in self.bindings:
-            return self.bindings[node.name]
+        value = self.layer_value_or_none(node)
+        if value is None:
+            raise NotationError(f"cannot read {node!r} as a layer index")
+        return value
+
+    def layer_value_or_none(self, node: Node) -> int | None:
+        """layer_value, or None where the node is no layer expression (asked very often: no exception)."""
+        if isinstance(node, Num):
+            return int(node.value) if Fraction(node.value).denominator == 1 else None  # never float()
+        if isinstance(node, Sym):
+            return self.bindings.get(node.name) if not node.indices else None
         if isinstance(node, Add):
-            return sum(self.layer_value(t) for t in node.terms)
+            total = 0
+            for term in node.terms:
+                value = self.layer_value_or_none(term)
+                if value is None:
+                    return None
+                total += value
+            return total
         if isinstance(node, Neg):
-            return -self.layer_value(node.operand)
-        raise NotationError(f"cannot read {node!r} as a layer index")
+            value = self.layer_value_or_none(node.operand)
+            return None if value is None else -value
+        return None
 
     def layer_like(self, node: Node) -> bool:
-        if self.model is not None:
-            return False
-        try:
-            self.layer_value(node)
-            return True
-        except NotationError:
-            return False
+        return self.model is None and self.layer_value_or_none(node) is not None
 
     def _valid_activation_label(self, label: int) -> bool:
         k = self.notation.layer_of_activation_label(label)
