@@ -16,7 +16,7 @@ import numpy as np
 from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
 from symderiv.core.tree import Call, Node, Sum, Sym
 from symderiv.judging.diagnose import diagnose_mistake
-from symderiv.judging.exact import start_symbolic_check, symbolic_check, value_check
+from symderiv.judging.exact import start_symbolic_check, value_check
 from symderiv.judging.identify import identify_quantity
 from symderiv.judging.indices import own_letters, rename_letters, summation_convention
 from symderiv.judging.matcher import (  # noqa: F401
@@ -380,7 +380,7 @@ def _start_symbolic_for_incorrect(problem, q, typechecked, enabled: bool, timeou
 def _symbolic(problem, q, match: Match, enabled: bool, timeout: float) -> SymbolicResult:
     if not enabled:
         return SymbolicResult("skipped", "symbolic check not requested")
-    return symbolic_check(
+    finish = start_symbolic_check(
         problem,
         q,
         match.tree,
@@ -388,6 +388,7 @@ def _symbolic(problem, q, match: Match, enabled: bool, timeout: float) -> Symbol
         final_transpose="transpose the whole result" in match.fixes,
         timeout=timeout,
     )
+    return finish()
 
 
 def _judge_value(

@@ -71,7 +71,8 @@ def _worker(
             w = witness(v - r) if rejected and not net.generic else None
             if (w is not None and abs(w) > NONZERO) or not is_zero(v - r, net.generic):
                 where = f" (layer {', '.join(f'{k} = {v}' for k, v in bindings.items())})" if bindings else ""
-                w = w if w is not None or net.generic else witness(v - r)
+                if w is None and not net.generic:
+                    w = witness(v - r)
                 at = f"; at a rational point claim − truth = {w.real:.6g}" if w is not None else ""
                 return "different", f"entry ({i + 1},{j + 1}) differs{where}: claim − truth is not 0{at}", sizes
     return "equal", by_cases or "claim − truth simplifies to 0 in every entry", sizes
@@ -135,20 +136,6 @@ def memo_tree(problem: Problem, quantity: Quantity, tree: Node) -> Node:
     return spell(tree)
 
 
-def symbolic_check(
-    problem: Problem,
-    quantity: Quantity,
-    tree: Node,
-    reading: str,
-    *,
-    final_transpose: bool = False,
-    timeout: float = 5.0,
-) -> SymbolicResult:
-    """Memoised on the normalized claim (in memory and on disk, see cache.py): a class writes the
-    same claim many times, in many spellings, and `grade --jobs` runs several processes."""
-    return start_symbolic_check(problem, quantity, tree, reading, final_transpose=final_transpose, timeout=timeout)()
-
-
 def start_symbolic_check(
     problem: Problem,
     quantity: Quantity,
@@ -159,8 +146,10 @@ def start_symbolic_check(
     timeout: float = 5.0,
     rejected: bool = False,
 ) -> Callable[[], SymbolicResult]:
-    """symbolic_check, started: its worker runs while this process goes on; the function returned
-    waits for the result (call it exactly once, also when what came between failed).
+    """The exact check of a claim, started: its worker runs while this process goes on; the
+    function returned waits for the result (call it exactly once, also when what came between
+    failed). Memoised on the normalized claim (in memory and on disk, see cache.py): a class
+    writes the same claim many times, in many spellings, and `grade --jobs` runs several processes.
     ``rejected``: the numeric check rejected the claim, so each entry is tried at a rational
     point before it is expanded (the same result, sooner)."""
     try:
