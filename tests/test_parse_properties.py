@@ -1,6 +1,5 @@
 """Whatever it is given, parse() returns a tree or raises ParseError, quickly."""
 
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
