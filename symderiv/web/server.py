@@ -12,7 +12,7 @@ import uvicorn
 
 from symderiv.web.app import create_app, loopback_hosts
 from symderiv.web.config import ServeConfig
-from symderiv.web.library import SymderivError, load_keys
+from symderiv.web.library import SymderivError, key_fault, load_keys
 
 
 def check_port(host: str, port: int) -> None:
@@ -26,10 +26,24 @@ def check_port(host: str, port: int) -> None:
         raise SymderivError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})") from None
 
 
+def verify_keys(problems: dict) -> None:
+    """Refuse to serve a key that `symderiv verify` would reject: students would be judged against it."""
+    print(
+        f"symderiv serve: verifying {len(problems)} answer key{'s' if len(problems) != 1 else ''}…",
+        file=sys.stderr,
+        flush=True,
+    )
+    for problem in problems.values():
+        fault = key_fault(problem)
+        if fault is not None:
+            raise SymderivError(f"{fault}; not serving it (fix the key, or leave it out of --keys)")
+
+
 def serve(config: ServeConfig | None = None) -> None:
     config = config or ServeConfig()
     problems = load_keys(config.keys)  # a broken key fails here, before the port is taken
     check_port(config.host, config.port)
+    verify_keys(problems)
     where = f"[{config.host}]" if ":" in config.host else config.host
 
     def ready():
