@@ -38,7 +38,7 @@ from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
 from symderiv.reading.identity import load_roster
 from symderiv.truth.problem import available_keys, derivation_files, load_problem, load_problem_file
-from symderiv.web import ConfigError, ServeConfig, parse_rate_limit, serve
+from symderiv.web import ConfigError, ServeConfig, parse_forwarded_allow_ips, parse_rate_limit, serve
 
 
 def _bounded(kind, low: float, high: float, what: str, *, low_open: bool = False):
@@ -259,6 +259,10 @@ def cmd_serve(args) -> int:
             rate_limit=parse_rate_limit(args.rate_limit),
             time_limit=args.time_limit,
             symbolic=not args.no_symbolic,
+            max_connections=args.max_connections,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            forwarded_allow_ips=parse_forwarded_allow_ips(args.forwarded_allow_ips),
         )
     except ConfigError as exc:
         return _fail(str(exc))
@@ -399,6 +403,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds one check may take before it is stopped (default 30, at most 600)",
     )
     p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=512,
+        help="open connections at most; past it the one waiting longest on its client is closed (default 512)",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a request's headers may take to arrive (default 10, at most 300)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a request's body may take after its headers (default 30, at most 600)",
+    )
+    p.add_argument(
+        "--forwarded-allow-ips",
+        default="",
+        metavar="ADDRESSES",
+        help="the reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
+        "names the client; default: none, the connection's own address is the client's",
+    )
     p.set_defaults(func=cmd_serve)
 
     for platform, folder, results in (

@@ -8,7 +8,15 @@ graded text in `view`; everything taken from the rest of symderiv comes through 
 """
 
 from symderiv.web.app import create_app
-from symderiv.web.config import ConfigError, RateLimit, ServeConfig, parse_rate_limit
+from symderiv.web.config import ConfigError, RateLimit, ServeConfig, parse_forwarded_allow_ips, parse_rate_limit
 from symderiv.web.server import serve
 
-__all__ = ["create_app", "serve", "ServeConfig", "RateLimit", "ConfigError", "parse_rate_limit"]
+__all__ = [
+    "create_app",
+    "serve",
+    "ServeConfig",
+    "RateLimit",
+    "ConfigError",
+    "parse_rate_limit",
+    "parse_forwarded_allow_ips",
+]
