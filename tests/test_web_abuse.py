@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from symderiv.cli import main
+from symderiv.core.errors import SymderivError
 from symderiv.truth.problem import load_problem
 from symderiv.web import ConfigError, RateLimit, ServeConfig, create_app, parse_forwarded_allow_ips
 from symderiv.web.app import AnswerCache, host_name, loopback_hosts
 from symderiv.web.config import is_loopback
 from symderiv.web.pool import WorkerPool
+from symderiv.web.server import check_files
 from symderiv.web.view import build_view
 
 CHECK = {"problem": "softmax-2layer", "quantity": "dJ/dz3", "claim": r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)"}
@@ -293,3 +295,27 @@ def test_the_view_reads_each_step_and_part_a_bounded_number_of_times():
     # Before, each line scanned every step: 4k/8k/16k lines took 0.5/1.7/5.2 s. Counted, not timed.
     small, large = view_reads(200), view_reads(800)
     assert large <= 4.4 * small, (small, large)
+
+
+# ---- the open-files limit -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "soft, hard, raised_to, refused",
+    [
+        pytest.param(1024, 1024, None, False, id="enough"),
+        pytest.param(256, 1_048_576, 512 + 256 + 32 + 64, False, id="raised-as-far-as-needed"),
+        pytest.param(256, 300, 300, True, id="hard-limit-too-low"),
+    ],
+)
+def test_the_connection_cap_fits_the_open_files_limit(monkeypatch, soft, hard, raised_to, refused):
+    calls = []
+    monkeypatch.setattr("symderiv.web.server.resource.getrlimit", lambda which: (soft, hard))
+    monkeypatch.setattr("symderiv.web.server.resource.setrlimit", lambda which, limits: calls.append(limits))
+    config = ServeConfig(max_connections=512, workers=2)
+    if refused:
+        with pytest.raises(SymderivError, match=r"--max-connections 512: this process may open only 300 files"):
+            check_files(config)
+    else:
+        check_files(config)
+    assert calls == ([] if raised_to is None else [(raised_to, hard)])

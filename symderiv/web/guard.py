@@ -100,7 +100,7 @@ class GuardedH11(H11Protocol):
                     b"retry-after: 5\r\n",
                 )
             )
-            transport.close()
+            transport.close()  # its file is released on the loop's next turn
             return
         super().connection_made(transport)
         self._arm(self.table.limits.header_timeout)

@@ -25,6 +25,7 @@ from symderiv.web.logs import configure_logging
 KEEP_ALIVE = 5  # seconds an idle connection is kept open between requests
 FILES_PER_WORKER = 16  # pipes and the SymPy process of each worker, with room to spare
 SPARE_FILES = 64  # the listening socket, the keys, the log, the interpreter's own
+BACKLOG = 128  # connections waiting to be accepted, and accepted at most in one turn of the event loop
 
 
 def check_port(host: str, port: int) -> None:
@@ -42,7 +43,9 @@ def check_files(config: ServeConfig) -> None:
     """Raise the limit on open files as far as allowed, and refuse a --max-connections the process
     could not hold open (each connection is a file; running out of them is what stops a server)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = config.max_connections + config.workers * FILES_PER_WORKER + SPARE_FILES
+    # a turn of the event loop may accept BACKLOG connections before those past the cap are closed,
+    # and the closing ones of the turn before may not be released yet
+    need = config.max_connections + 2 * BACKLOG + config.workers * FILES_PER_WORKER + SPARE_FILES
     if soft != resource.RLIM_INFINITY and soft < need:
         target = need if hard == resource.RLIM_INFINITY else min(need, hard)
         try:
@@ -51,7 +54,7 @@ def check_files(config: ServeConfig) -> None:
         except (ValueError, OSError):
             pass
     if soft != resource.RLIM_INFINITY and soft < need:
-        most = max(1, soft - config.workers * FILES_PER_WORKER - SPARE_FILES)
+        most = max(1, soft - 2 * BACKLOG - config.workers * FILES_PER_WORKER - SPARE_FILES)
         raise SymderivError(
             f"--max-connections {config.max_connections}: this process may open only {soft} files "
             f"(ulimit -n); give at most {most}, or raise the limit"
@@ -95,6 +98,7 @@ def serve(config: ServeConfig | None = None) -> None:
         http=guarded_protocol(Limits(config.max_connections, config.header_timeout, config.body_timeout)),
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         timeout_keep_alive=KEEP_ALIVE,
+        backlog=BACKLOG,
         proxy_headers=False,  # the app reads X-Forwarded-For itself, from --forwarded-allow-ips only
         log_config=None,  # configure_logging's: one line per cause per minute
         log_level="warning",
