@@ -232,3 +232,13 @@ def test_serve_refuses_to_start_on_a_key_that_would_not_verify(tmp_path, capsys,
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
     assert [line for line in err.splitlines() if line.startswith("symderiv:")] == [err.splitlines()[-1]]
+
+
+def test_a_model_whose_latex_the_notation_cannot_use_is_one_line(tmp_path):
+    text = (ROOT / "derivations" / "leaky-relu-mlp.toml").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("'\\alpha' = {"))
+    key = tmp_path / "key.toml"
+    key.write_text(text.replace(line + "\n", ""), encoding="utf-8")  # the leaky ReLU's slope undeclared
+    with pytest.raises(DerivationFileError) as info:
+        load_problem_file(key)
+    assert str(info.value).startswith(f"{key}:") and "slope" in str(info.value) and "\n" not in str(info.value)

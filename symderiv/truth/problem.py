@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from symderiv.core.errors import DerivationFileError, UnknownProblemError, UnknownQuantityError
+from symderiv.core.errors import DerivationFileError, SymderivError, UnknownProblemError, UnknownQuantityError
 from symderiv.truth.model import Model, build_model, check_quantity
 from symderiv.truth.network import ACTIVATIONS, LOSSES, Layer, Network
 from symderiv.truth.schema import KeySpec, line_of, validate_key
@@ -156,7 +156,13 @@ def load_problem_file(path: str | os.PathLike) -> Problem:
         where = text.count("\n", 0, deep.start()) + 1 if deep else None
         raise DerivationFileError(path, "not valid TOML: arrays or tables nested too deeply", where) from None
     spec = validate_key(data, path, text)
-    return problem_from_spec(spec, path, text)
+    try:
+        return problem_from_spec(spec, path, text)
+    except DerivationFileError:
+        raise
+    except SymderivError as exc:  # a key's LaTeX the notation cannot use: still one line naming the file
+        section = "[model]" if spec.model is not None else "[network]"
+        raise DerivationFileError(path, f"{section.strip('[]')}: {exc}", line_of(text, section)) from None
 
 
 def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
