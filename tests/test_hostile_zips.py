@@ -155,7 +155,12 @@ CASES = [
     pytest.param(b"PK\x03\x04garbage", [(None, "not a readable zip")], id="corrupt-zip"),
     pytest.param(truncated(), [(None, "not a readable zip")], id="truncated-zip"),
     pytest.param(b"", [(None, "not a readable zip")], id="empty-file"),
-    pytest.param(bytes(zip_bytes([])), [], id="empty-zip"),
+    pytest.param(bytes(zip_bytes([])), [(None, "no submission files in it")], id="empty-zip"),
+    pytest.param(
+        bytes(zip_bytes([("__MACOSX/._a.md", b"x"), (".DS_Store", b"x")])),
+        [(None, "no submission files")],
+        id="only-hidden",
+    ),
 ]
 
 
@@ -185,6 +190,20 @@ def test_the_bomb_limit_is_the_total_unpacked(tmp_path, monkeypatch):
     assert [m.error is None for m in members] == [True, True, True, False, False]
     assert all("zip bomb" in m.error for m in members[3:])
     assert MAX_RATIO < 1000  # deflate reaches ~1000x: a member past 2 MB at that ratio is named a bomb
+
+
+def test_a_table_of_contents_of_4_gb_is_not_read(tmp_path):
+    """The end record says the central directory is 4 GB (zipfile would read it all into memory);
+    the file is 5 GB of holes before a small zip, so the claim is not impossible on its face."""
+    data = zip_bytes([("a_1_2_hw.md", OTHER)])
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 12 : end + 16] = struct.pack("<L", 0xFFFFFFF0)
+    path = tmp_path / "huge.zip"
+    with open(path, "wb") as f:
+        f.seek(5 * 2**30)  # a sparse file: no disk used
+        f.write(bytes(data))
+    (entry,) = extract_zip(path, tmp_path / "work")
+    assert "table of contents claims 4294967280 bytes" in entry.error
 
 
 def test_too_many_members_is_one_entry_for_the_zip(tmp_path):
@@ -260,5 +279,6 @@ def test_collect_lists_each_zip_under_its_own_folder(tmp_path):
     (tmp_path / "empty.zip").write_bytes(bytes(zip_bytes([])))
     (tmp_path / "a.zip").write_bytes(bytes(zip_bytes([("a_1_2_hw.md", OTHER)])))
     (tmp_path / "b.zip").write_bytes(bytes(zip_bytes([("b_3_4_hw.md", GOOD)])))
-    subs = collect([str(tmp_path / n) for n in ("empty.zip", "a.zip", "b.zip")], tmp_path / "work")
+    empty, *subs = collect([str(tmp_path / n) for n in ("empty.zip", "a.zip", "b.zip")], tmp_path / "work")
+    assert "no submission files" in empty.error
     assert [Path(s.path).read_bytes() for s in subs] == [OTHER, GOOD]

@@ -6,8 +6,8 @@
     members[0].error     # None, or "<display>: <reason>" for a member that is listed but not graded
 
 `extract_zip` never raises for anything in the archive. A zip that cannot be opened at all
-(not a zip, truncated, a central directory that cannot be read, more than MAX_MEMBERS files) is
-one entry with the reason. Within a readable zip, each of these is an entry with an error and the
+(not a zip, truncated, a central directory that cannot be read or is over MAX_DIRECTORY bytes,
+more than MAX_MEMBERS files) is one entry with the reason, and so is a zip with nothing to grade in it. Within a readable zip, each of these is an entry with an error and the
 other members are extracted as usual:
 
 - a name that is absolute, climbs out (``..``), is a link or a device, or is encrypted;
@@ -47,6 +47,7 @@ __all__ = ["Member", "extract_zip", "hidden", "MAX_MEMBERS", "MAX_TOTAL", "MAX_R
 MAX_MEMBERS = 5000
 MAX_TOTAL = 256 * 1024 * 1024
 MAX_RATIO = 200
+MAX_DIRECTORY = 16 * 1024 * 1024  # the central directory of 5,000 members is well under 1 MB
 CHUNK = 64 * 1024
 MB = 1024 * 1024
 
@@ -71,6 +72,14 @@ def extract_zip(path: Path, target: Path) -> list[Member]:
     with raw:
         try:
             directory = read_directory(raw)
+            if directory.size > MAX_DIRECTORY:
+                return [
+                    Member(
+                        "",
+                        str(path),
+                        f"{path}: its table of contents claims {directory.size} bytes; not a class download",
+                    )
+                ]
             if directory.entries > MAX_MEMBERS:
                 return [
                     Member(
@@ -85,7 +94,8 @@ def extract_zip(path: Path, target: Path) -> list[Member]:
         except Exception as exc:  # ZipDirError, BadZipFile, or whatever else zipfile raises on a hostile directory
             return [Member("", str(path), f"{path}: not a readable zip file ({_reason(exc)})")]
         with archive:
-            return _members(archive, path, target, set(bad.values()))
+            members = _members(archive, path, target, set(bad.values()))
+    return members or [Member("", str(path), f"{path}: a zip with no submission files in it")]
 
 
 def _members(archive: zipfile.ZipFile, path: Path, target: Path, bad_names: set[bytes]) -> list[Member]:
