@@ -4,7 +4,8 @@
     serve(ServeConfig(host="127.0.0.1", port=8000, workers=2))
 
 The page and its JSON API are in `app`, the worker processes in `pool`, the per-line layout of a
-graded text in `view`; everything taken from the rest of symderiv comes through `library`.
+graded text in `view`; the defences below HTTP (deadlines, the connection cap) in `guard` and the
+one-line-per-cause log in `logs`; everything taken from the rest of symderiv comes through `library`.
 """
 
 from symderiv.web.app import create_app
