@@ -9,7 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from symderiv.core.errors import SymderivError
+from symderiv.core.errors import OutputError, SymderivError
+from symderiv.core.files import check_output_dir, check_output_file, same_path, write_atomic
 from symderiv.grading.batch import DEFAULT_TIMEOUT, run_batch
 from symderiv.grading.cluster import DaskExecutor
 from symderiv.grading.overrides import apply_overrides, load_overrides
@@ -37,7 +38,7 @@ from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
 from symderiv.reading.identity import load_roster
 from symderiv.truth.problem import available_keys, derivation_files, load_problem, load_problem_file
-from symderiv.web import ConfigError, ServeConfig, parse_rate_limit, serve
+from symderiv.web import ConfigError, ServeConfig, parse_forwarded_allow_ips, parse_rate_limit, serve
 
 
 def _bounded(kind, low: float, high: float, what: str, *, low_open: bool = False):
@@ -103,6 +104,7 @@ def cmd_verify(args) -> int:
 def cmd_export(args) -> int:
     files = [Path(f) for f in args.files] or derivation_files()
     try:
+        _check_outputs([("-o", args.output, "file")], [str(f) for f in files])
         total = sum(len(load_problem_file(f).quantities) for f in files)
     except SymderivError as exc:
         return _fail(str(exc))
@@ -115,7 +117,7 @@ def cmd_export(args) -> int:
         return _fail(str(exc), 1 if args.strict else 2)
     finally:
         progress.close()
-    Path(args.output).write_text(text, encoding="utf-8")
+    write_atomic(args.output, text)
     print(f"wrote {args.output}: {summary}")
     return 0
 
@@ -135,7 +137,62 @@ def cmd_grade(args) -> int:
         return _grade(args, Path(work))
 
 
+def _check_outputs(outputs: list[tuple[str, str | None, str]], inputs: list[str]) -> None:
+    """Every output path usable before any work starts: (flag, path, "file" | "dir"); parents are made.
+    Two outputs at one path, or an output over an input, is refused too. OutputError names the flag."""
+    named = [(flag, path, kind) for flag, path, kind in outputs if path]
+    for i, (flag, path, _) in enumerate(named):
+        for other, other_path, _ in named[i + 1 :]:
+            if same_path(path, other_path):
+                raise OutputError(f"{flag} {path} and {other} {other_path}: the same path; give each output its own")
+        for given in inputs:
+            if given and os.path.lexists(given) and same_path(path, given):
+                raise OutputError(f"{flag} {path}: is also an input ({given}); it would be overwritten")
+    for flag, path, kind in named:
+        (check_output_file if kind == "file" else check_output_dir)(flag, path)
+
+
+def _grade_outputs(args) -> list[tuple[str, str | None, str]]:
+    return [
+        ("--summary-json", args.summary_json, "file"),
+        ("--feedback", args.feedback, "dir"),
+        ("--html", args.html, "dir"),
+        ("--export-latex", args.export_latex, "dir"),
+    ]
+
+
+def _write_outputs(args, reports, problem, view) -> bool:
+    """The files `grade` was asked for; one that fails is a line on stderr and the others are still written."""
+    ok = True
+    writers = [
+        (
+            args.summary_json,
+            lambda: [write_atomic(args.summary_json, json.dumps(view.to_dict(), indent=2, ensure_ascii=False))],
+        ),
+        (args.feedback, lambda: write_feedback(reports, problem, Path(args.feedback))),
+        (args.html, lambda: [write_html(reports, problem, Path(args.html))]),
+        (args.export_latex, lambda: export_submissions(reports, problem, Path(args.export_latex))),
+    ]
+    for target, write in writers:
+        if not target:
+            continue
+        try:
+            written = write()
+        except OutputError as exc:
+            _fail(str(exc))
+            ok = False
+            continue
+        if target == args.feedback:
+            print(f"wrote {len(written)} feedback files in {terminal_text(target)}", file=sys.stderr)
+        else:
+            for path in written:
+                print(f"wrote {terminal_text(str(path))}", file=sys.stderr)
+    return ok
+
+
 def _grade(args, work: Path) -> int:
+    inputs = [*args.submissions, args.key, args.roster, args.overrides]
+    _check_outputs(_grade_outputs(args), inputs)
     problem = load_problem(args.key)
     config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
     roster = load_roster(args.roster) if args.roster else None
@@ -183,21 +240,12 @@ def _grade(args, work: Path) -> int:
         if len(reports) > 1:
             print()
             print(class_summary(view))
-    if args.summary_json:
-        Path(args.summary_json).write_text(json.dumps(view.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
-        print(f"wrote {args.summary_json}", file=sys.stderr)
-    if args.feedback:
-        written = write_feedback(reports, problem, Path(args.feedback))
-        print(f"wrote {len(written)} feedback files in {args.feedback}", file=sys.stderr)
-    if args.html:
-        index = write_html(reports, problem, Path(args.html))
-        print(f"wrote {terminal_text(index)}", file=sys.stderr)
-    if args.export_latex:
-        for written in export_submissions(reports, problem, Path(args.export_latex)):
-            print(f"wrote {terminal_text(written)}", file=sys.stderr)
+    written = _write_outputs(args, reports, problem, view)
     for r in reports:
         if r.error:
             print(f"symderiv: {terminal_text(r.error)}", file=sys.stderr)
+    if not written:
+        return 2
     return 1 if any(r.error for r in reports) else 0
 
 
@@ -211,6 +259,10 @@ def cmd_serve(args) -> int:
             rate_limit=parse_rate_limit(args.rate_limit),
             time_limit=args.time_limit,
             symbolic=not args.no_symbolic,
+            max_connections=args.max_connections,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            forwarded_allow_ips=parse_forwarded_allow_ips(args.forwarded_allow_ips),
         )
     except ConfigError as exc:
         return _fail(str(exc))
@@ -219,6 +271,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_autograder(args) -> int:
+    _check_outputs([("--results", args.results, "file")], [args.submission])
     problem = load_problem(args.key)
     config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
     data = run_autograder(
@@ -350,6 +403,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds one check may take before it is stopped (default 30, at most 600)",
     )
     p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=512,
+        help="open connections at most; past it the one waiting longest on its client is closed (default 512)",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a request's headers may take to arrive (default 10, at most 300)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a request's body may take after its headers (default 30, at most 600)",
+    )
+    p.add_argument(
+        "--forwarded-allow-ips",
+        default="",
+        metavar="ADDRESSES",
+        help="the reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
+        "names the client; default: none, the connection's own address is the client's",
+    )
     p.set_defaults(func=cmd_serve)
 
     for platform, folder, results in (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from symderiv.core.files import write_atomic
 from symderiv.notation.mathtext import feedback_unicode
 from symderiv.notation.unicode import to_unicode
 from symderiv.output.html import page_names, short_names, submission_page, who
@@ -75,7 +76,7 @@ def write_feedback(reports, problem, out_dir) -> list[Path]:
     for report, name, short in zip(reports, names, short_names(files)):
         stem = name.removesuffix(".html")
         md, html = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
-        md.write_text(feedback_markdown(report, problem, short), encoding="utf-8")
-        html.write_text(submission_page(report, problem, back=None, short=short), encoding="utf-8")
+        write_atomic(md, feedback_markdown(report, problem, short))
+        write_atomic(html, submission_page(report, problem, back=None, short=short))
         written += [md, html]
     return written

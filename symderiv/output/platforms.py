@@ -19,9 +19,9 @@ even when nothing could be graded, and say why in it.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from symderiv.core.files import write_atomic
 from symderiv.grading.grade import grade_file
 from symderiv.grading.results import GradeConfig, Report
 from symderiv.output.feedback import feedback_text, part_feedback
@@ -129,7 +129,5 @@ def run_autograder(
     )
     results = Path(results)
     results.parent.mkdir(parents=True, exist_ok=True)
-    tmp = results.with_name(results.name + ".part")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, results)
+    write_atomic(results, json.dumps(data, indent=2, ensure_ascii=False))
     return data
