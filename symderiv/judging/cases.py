@@ -24,11 +24,10 @@ import random
 from dataclasses import dataclass
 from functools import lru_cache
 
-import mpmath
 import numpy as np
 import sympy as sp
 
-from symderiv.truth.symbolic import is_zero
+from symderiv.truth.symbolic import evaluate_at, is_zero
 
 MAX_FLAGS = 10  # 0/1 symbols in one decision by cases (2^10 assignments)
 WITNESS_TRIES = 60  # real points tried for a refutation
@@ -65,11 +64,12 @@ def real_point(rng: random.Random, symbols, kinks: dict, scale: int = 1) -> dict
     while pending:
         progress = False
         for expr, flag in list(pending.items()):
-            value = expr.xreplace(point)
-            if value.free_symbols:
+            if not expr.free_symbols <= point.keys():
                 continue
-            with mpmath.workdps(30):
-                number = complex(sp.N(value, 30))
+            try:
+                number = evaluate_at(expr, point)
+            except (TypeError, ValueError, ZeroDivisionError, KeyError, NameError, RecursionError):
+                return None
             if abs(number.real) < KINK_GAP:
                 return None
             point[flag] = sp.Integer(1 if number.real > 0 else 0)
@@ -81,13 +81,12 @@ def real_point(rng: random.Random, symbols, kinks: dict, scale: int = 1) -> dict
 
 
 def confirmed(difference, point: dict, exact: complex) -> bool:
-    """The difference at the point, again in float64 (NumPy): nonzero there too, and close to the exact value."""
-    symbols = sorted(difference.free_symbols, key=str)
+    """The difference at the point, again at the precision of float64 (the point's values rounded
+    to doubles): nonzero there too, and close to the exact value."""
+    rounded = {s: float(v) for s, v in point.items()}
     try:
-        f = sp.lambdify(symbols, difference, "numpy")
-        with np.errstate(all="ignore"):
-            value = complex(f(*[float(point[s]) for s in symbols]))
-    except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError, NameError, SyntaxError):
+        value = evaluate_at(difference, rounded, digits=15)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError, NameError, SyntaxError, RecursionError):
         return False
     if not np.isfinite(value.real):
         return False
@@ -112,9 +111,8 @@ def refute(differences: list, masks: dict, cases: dict, tries: int = WITNESS_TRI
             continue
         for k, d in enumerate(differences):
             try:
-                with mpmath.workdps(30):
-                    value = complex(sp.N(d.xreplace(point), 30))
-            except (TypeError, ValueError, ZeroDivisionError):
+                value = evaluate_at(d, point)
+            except (TypeError, ValueError, ZeroDivisionError, KeyError, NameError, RecursionError):
                 continue
             if abs(value) > NONZERO and confirmed(d, point, value):
                 shown = tuple(
