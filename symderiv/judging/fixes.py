@@ -124,9 +124,11 @@ class FixFinder:
             return False
         return strict is not None or layout is not None
 
-    def find(self) -> tuple[str | None, str]:
+    def find(self, late: bool = False) -> tuple[str | None, str]:
+        """The first edit under which the claim holds; `late`: the edits tried after every other
+        diagnosis (a term added or taken away says least about the mistake)."""
         tried = 0
-        for edit in self.edits():
+        for edit in self.late_edits() if late else self.edits():
             tried += 1
             if tried > MAX_EDITS:
                 break
@@ -145,9 +147,11 @@ class FixFinder:
         yield from self.dropped_factors()
         yield from self.missing_derivative()
         yield from self.term_signs()
+        yield from self.missing_weight()
+
+    def late_edits(self) -> Iterator[Edit]:
         yield from self.extra_terms()
         yield from self.missing_terms()
-        yield from self.missing_weight()
 
     # ---- the model's stages, as the student writes them ---------------------------------------
     def resolve(self, node: Node) -> str | None:
@@ -538,6 +542,20 @@ class FixFinder:
                 out.append(node)
         return out
 
+    def key_factors(self) -> list[Sym]:
+        """The given masks the key's own closed form multiplies by (inverted dropout's m)."""
+        try:
+            tree = parse(self.quantity.claim)
+        except SymderivError:
+            return []
+        model, out = self.problem.model, []
+        for n in tree.walk():
+            if isinstance(n, Sym) and not n.indices and n not in out:
+                found = model.symbol_table.get(self.resolve(n) or "")
+                if found is not None and found.role == "mask":
+                    out.append(n)
+        return out
+
     def missing_weight(self) -> Iterator[Edit]:
         """A weight (or its transpose) left out of a product: w^{[2]T} missing from (a^{[2]} − y) 1[z^{[1]} > 0]."""
         if self.quantity.indices:
@@ -546,8 +564,8 @@ class FixFinder:
             if not isinstance(node, Product):
                 continue
             for k in range(len(node.factors) + 1):
-                for weight in self.weights():
-                    for factor in (Transpose(weight), weight):
+                for weight in self.weights() + self.key_factors():
+                    for factor in (Transpose(weight), weight) if weight in self.weights() else (weight,):
                         factors = node.factors[:k] + (factor,) + node.factors[k:]
                         ops = node.ops[:k] + ("juxt",) + node.ops[k:]
                         yield Edit(
@@ -668,8 +686,8 @@ def _sigmoid_derivative_pattern(node: Node) -> bool:
     )
 
 
-def verified_fix(problem: Problem, quantity: Quantity, tree: Node) -> tuple[str | None, str]:
-    return FixFinder(problem, quantity, tree).find()
+def verified_fix(problem: Problem, quantity: Quantity, tree: Node, late: bool = False) -> tuple[str | None, str]:
+    return FixFinder(problem, quantity, tree).find(late)
 
 
 def other_quantity(problem: Problem, quantity: Quantity, tree: Node) -> tuple[str | None, str]:

@@ -65,7 +65,8 @@ class NotationSpec(Strict):
 
 class SymbolSpec(Strict):
     shape: list[StrictStr | StrictInt] = []
-    role: Literal["input", "parameter", "label", "hyperparameter"] | None = None
+    # mask: a given 0/1 matrix (inverted dropout's m), drawn with both values
+    role: Literal["input", "parameter", "label", "hyperparameter", "mask"] | None = None
     labels: Literal["one-hot", "binary", "real", "index"] | None = None
     columns: StrictStr | None = None  # the name of the matrix's columns: columns = "u" makes u_w column w
     aliases: list[StrictStr] = []

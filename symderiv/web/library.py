@@ -13,6 +13,7 @@ from symderiv.grading.verify import problem_gradcheck, verify_quantity
 from symderiv.output.html import math_html
 from symderiv.output.report import MARKS
 from symderiv.reading.extract import extract
+from symderiv.truth.prepared import record, recorded
 
 __all__ = [
     "SymderivError",
@@ -53,7 +54,18 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 def key_fault(problem: Problem) -> str | None:
     """Why a key must not be served: the first of its quantities that does not verify (both ways,
-    as `symderiv verify`), or why it cannot be set up at all; None when it verifies."""
+    as `symderiv verify`), or why it cannot be set up at all; None when it verifies. The outcome is
+    kept for this version of the key and of symderiv when it verifies, so a restart does not verify
+    it again."""
+    if recorded(problem, "verified") == "ok":
+        return None
+    fault = _key_fault(problem)
+    if fault is None:  # only a success is kept: a fault is worked out again, and said again
+        record(problem, "verified", "ok")
+    return fault
+
+
+def _key_fault(problem: Problem) -> str | None:
     try:
         grad_err = problem_gradcheck(problem)
         for q in problem.quantities:
