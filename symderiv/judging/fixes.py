@@ -168,6 +168,15 @@ class FixFinder:
             node = node.args[0] if isinstance(node, Call) and node.args else getattr(node, "operand", None)
             if node is None:
                 return None
+        if node is None:
+            return None
+        if not isinstance(node, Sym):  # σ(U^T v_c) written out: the stage whose u is computed as that
+            try:
+                written = self.interp.normalize(node)
+            except SymderivError:
+                return None
+            model = self.problem.model
+            return next((s for s in self.stages if model.defined(s.u) and model.equation(s.u).rhs == written), None)
         sid = self.resolve(node)
         return next((s for s in self.stages if sid in (s.t, s.u)), None)
 
