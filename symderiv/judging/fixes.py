@@ -114,27 +114,32 @@ class FixFinder:
         with latex_style(layer_brackets=self.brackets):
             return to_latex(node)
 
-    def holds(self, tree: Node) -> bool:
+    def holds(self, tree: Node) -> str | None:
+        """ "strict" when the edited claim is right as written, "layout" when only up to layout."""
         try:
             checker = Checker(self.problem, self.quantity, tree)
             if not checker.could_hold():
-                return False
+                return None
             strict, layout, _ = checker.find()
         except (SymderivError, RecursionError, ValueError, ZeroDivisionError, OverflowError):
-            return False
-        return strict is not None or layout is not None
+            return None
+        return "strict" if strict is not None else "layout" if layout is not None else None
 
     def find(self, late: bool = False) -> tuple[str | None, str]:
-        """The first edit under which the claim holds; `late`: the edits tried after every other
-        diagnosis (a term added or taken away says least about the mistake)."""
-        tried = 0
+        """The first edit under which the claim is right, else the first under which it is right up
+        to layout; `late`: the edits tried after every other diagnosis (a term added or taken away
+        says least about the mistake)."""
+        tried, layout_only = 0, None
         for edit in self.late_edits() if late else self.edits():
             tried += 1
             if tried > MAX_EDITS:
                 break
-            if self.holds(edit.tree):
+            held = self.holds(edit.tree)
+            if held == "strict":
                 return edit.code, edit.message
-        return None, ""
+            if held == "layout" and layout_only is None:
+                layout_only = edit
+        return (layout_only.code, layout_only.message) if layout_only else (None, "")
 
     # ---- the catalogue, in order ------------------------------------------------------------
     def edits(self) -> Iterator[Edit]:
@@ -344,12 +349,15 @@ class FixFinder:
                     and 1 in found.shape
                     for n in cond.lhs.walk()
                 )
+                other_stage = any(self.resolve(n) in {s.u for s in self.stages} for n in cond.lhs.walk())
                 what = (
-                    "the bias is missing inside the indicator" if not has_bias else "the indicator's argument is wrong"
+                    "the bias is missing inside the indicator"
+                    if not (has_bias or other_stage)
+                    else "the indicator's argument is wrong"
                 )
                 yield Edit(
                     _put(self.tree, path, right),
-                    "indicator-argument" if has_bias else "bias-missing-in-indicator",
+                    "indicator-argument" if has_bias or other_stage else "bias-missing-in-indicator",
                     f"In {self.tex(node)} {what}: it should be {self.tex(right)}.",
                 )
 

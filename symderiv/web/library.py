@@ -10,6 +10,7 @@ from pathlib import Path
 
 from symderiv import GradeConfig, Problem, SymderivError, check_claim, derivation_files, grade_text, load_problem_file
 from symderiv.grading.verify import problem_gradcheck, verify_quantity
+from symderiv.notation.mathtext import feedback_unicode
 from symderiv.output.html import math_html
 from symderiv.output.report import MARKS
 from symderiv.reading.extract import extract
@@ -20,6 +21,7 @@ __all__ = [
     "Problem",
     "MARKS",
     "math_html",
+    "feedback_unicode",
     "extract",
     "load_keys",
     "key_fault",
@@ -98,4 +100,5 @@ def grade_report(problem: Problem, text: str, symbolic: bool) -> dict:
 
 def check_verdict(problem: Problem, quantity: str, claim: str, symbolic: bool) -> dict:
     """What `check --json` prints. An unknown quantity raises SymderivError naming it."""
-    return check_claim(problem, quantity, claim, symbolic=symbolic).to_dict()
+    verdict = check_claim(problem, quantity, claim, symbolic=symbolic).to_dict()
+    return {**verdict, "feedback_text": feedback_unicode(verdict["feedback"])}

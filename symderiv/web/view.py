@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from symderiv.web.library import extract, math_html
+from symderiv.web.library import extract, feedback_unicode, math_html
 
 _INLINE_MATH = re.compile(r"\$([^$]+)\$")
 
@@ -43,7 +43,7 @@ def _messages(steps: list[dict], parts: list[dict]) -> list[dict]:
     """What to say under a line: each final answer's feedback, then the wrong steps it does not repeat."""
     out, said = [], set()
     for p in parts:
-        out.append({"text": f"{p['quantity']}: {p['feedback']}", "math": ""})
+        out.append({"text": f"{p['quantity']}: {feedback_unicode(p['feedback'])}", "math": ""})
         said.add(f"{p['quantity']}: {p['feedback']}")
     for s in steps:
         if s["ok"] or s["message"] in said:
@@ -52,7 +52,7 @@ def _messages(steps: list[dict], parts: list[dict]) -> list[dict]:
         if s["message"].strip() == f"{s['left'].strip()} ≠ {s['right'].strip()}":
             out.append({"text": "This step does not hold:", "math": math_html(f"{s['left']} \\neq {s['right']}")})
         else:
-            out.append({"text": s["message"], "math": ""})
+            out.append({"text": feedback_unicode(s["message"]), "math": ""})
     return out
 
 
@@ -109,6 +109,7 @@ def build_view(report: dict, text: str) -> dict:
                 "line": p["line"],
                 "first_wrong_line": p.get("first_wrong_line"),
                 "feedback": p["feedback"],
+                "feedback_text": feedback_unicode(p["feedback"]),
                 "points": p["points"],
                 "max_points": p["max_points"],
                 "scored": p["max_points"] > 0,

@@ -104,7 +104,7 @@ function renderParts(parts) {
       el("th", {scope: "row"}, name),
       el("td", {}, el("span", {class: "verdict m-" + p.status}, `${p.mark} ${p.words}`)),
       el("td", {}, p.line ? lineButton(p.line, String(p.line)) : el("span", {class: "none"}, "—")),
-      el("td", {}, p.verdict === "missing" ? "Not found in your text yet." : p.feedback),
+      el("td", {}, p.verdict === "missing" ? "Not found in your text yet." : p.feedback_text),
       el("td", {}, p.first_wrong_line ? lineButton(p.first_wrong_line, String(p.first_wrong_line))
                                       : el("span", {class: "none"}, "—"))));
   }
@@ -294,7 +294,7 @@ async function checkOne(event) {
                   "unparseable": "unreadable"}[v.verdict] || "unchecked";
   const mark = {"right": "✓", "layout": "~", "wrong": "✗", "unreadable": "?"}[status] || "·";
   out.replaceChildren(el("p", {class: "verdict m-" + status}, `${mark} ${v.verdict}`),
-                      el("p", {}, v.feedback));
+                      el("p", {}, v.feedback_text));
 }
 
 async function start() {
