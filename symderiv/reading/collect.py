@@ -5,6 +5,7 @@
         subs[0].path      # a file on disk to grade (inside `work` for a zip member)
         subs[0].display   # how outputs name it: "hw2.zip/smithjane_123456_7890123_hw2.md"
         subs[0].student   # Student(name="smithjane", id="123456", ...) from the file name
+        subs[0].files     # all of a student's files when there are several (by_student)
 
 Zips are extracted member by member, never with ``extractall``: a member whose name is
 absolute, climbs out (``..``), is a link or a device, or is encrypted is refused (it becomes an
@@ -26,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from symderiv.core.errors import SubmissionError
-from symderiv.reading.identity import Roster, Student, identify
+from symderiv.reading.identity import GRADABLE_ORDER, Student, identify, resubmission
 from symderiv.reading.submission import MAX_BYTES
 
-__all__ = ["Submission", "collect", "MAX_MEMBERS", "MAX_TOTAL", "MAX_RATIO"]
+__all__ = ["Submission", "collect", "by_student", "MAX_MEMBERS", "MAX_TOTAL", "MAX_RATIO"]
 
 MAX_MEMBERS = 5000
 MAX_TOTAL = 256 * 1024 * 1024
@@ -43,10 +44,12 @@ class Submission:
     display: str  # the name outputs show
     student: Student | None = None
     error: str | None = None  # a zip member that was not extracted, and why
+    files: tuple[Submission, ...] = ()  # a student's files when there are several (by_student): graded together
 
 
-def collect(names: list[str], workdir: Path, roster: Roster | None = None) -> list[Submission]:
-    """Every submission under `names`, in order (folders sorted), with its student."""
+def collect(names: list[str], workdir: Path, roster=None) -> list[Submission]:
+    """Every submission under `names`, in order (folders sorted), one per student (by_student), with
+    its student (matched to `roster`, a reading.roster.Roster, when given)."""
     out: list[Submission] = []
     for name in names:
         path = Path(name)
@@ -59,14 +62,7 @@ def collect(names: list[str], workdir: Path, roster: Roster | None = None) -> li
             out.extend(_unzip(path, workdir / f"zip{len(out)}"))
         else:
             out.append(Submission(name, name))
-    return [_with_student(s, roster) for s in out]
-
-
-def _with_student(sub: Submission, roster: Roster | None) -> Submission:
-    student = identify(sub.display)
-    if roster is not None:
-        student = roster.find(student, sub.display) or student
-    return Submission(sub.path, sub.display, student, sub.error)
+    return by_student(out, roster)
 
 
 def _hidden(part: str) -> bool:
@@ -152,3 +148,48 @@ def _extract(archive: zipfile.ZipFile, member: zipfile.ZipInfo, dest: Path, path
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
         raise SubmissionError(f"{path}: {member.filename} cannot be extracted ({exc})") from None
     return written
+
+
+# ---- one student, one submission ------------------------------------------------------------
+
+
+def by_student(files: list[Submission], roster=None) -> list[Submission]:
+    """The files as submissions, one per student: every file is identified from the LMS's part of
+    its name (identity.py); the files of one student (the same platform and LMS id) become one
+    Submission holding them all in `files` (grading finds the derivation in whichever holds it),
+    in the place of the student's first file. With a roster, each student is its row (roster.find)
+    or stays as the file names say, unmatched (row 0)."""
+    groups: dict[tuple[str, str], list[Submission]] = {}
+    order: list[tuple[str, str] | int] = []
+    for k, sub in enumerate(files):
+        student = identify(sub.display)
+        sub = Submission(sub.path, sub.display, student, sub.error)
+        if student is None or not student.id:
+            order.append(k)
+            groups[("", str(k))] = [sub]
+            continue
+        key = (student.source, student.id)
+        if key not in groups:
+            order.append(key)
+            groups[key] = []
+        groups[key].append(sub)
+    out = []
+    for key in order:
+        members = groups[("", str(key))] if isinstance(key, int) else groups[key]
+        out.append(_merged(sorted(members, key=_preference), roster))
+    return out
+
+
+def _preference(sub: Submission):
+    """A student's files, the likeliest derivation first: readable, latest resubmission, by kind, by name."""
+    own = sub.student.file if sub.student else sub.display
+    suffix = PurePosixPath(own.lower()).suffix
+    kind = GRADABLE_ORDER.index(suffix) if suffix in GRADABLE_ORDER else len(GRADABLE_ORDER)
+    return (sub.error is not None, -resubmission(own), kind, own)
+
+
+def _merged(members: list[Submission], roster) -> Submission:
+    if roster is not None:
+        members = [Submission(m.path, m.display, roster.find(m.student) or m.student, m.error) for m in members]
+    first = members[0]
+    return Submission(first.path, first.display, first.student, first.error, tuple(members) if len(members) > 1 else ())
