@@ -68,6 +68,7 @@ class Quantity:
     layers: tuple[tuple[str, tuple[int, ...]], ...] = ()
     steps: tuple[str, ...] = ()
     line: int = 0
+    name: str = ""  # the key's display name (LaTeX) for students; "" derives it from of/wrt
 
     @property
     def objective(self) -> str:
@@ -102,6 +103,12 @@ class Problem:
     optional: tuple[str, ...] = ()
     generic_symbolic: bool = False  # symbolic check with undefined g_l and C (the problem's g and C are generic)
     model: Model | None = None  # a [model] key: the forward equations the truth is derived from
+    points: tuple[tuple[str, float], ...] = ()  # [grading] points: a scored part's points (default 1)
+    hide_feedback: bool = False  # [grading] hide_feedback: `serve` shows only ✓/✗ per line
+
+    def part_points(self, qid: str) -> float:
+        """A part's points in the key: its [grading] points, 1 for a scored part, 0 for an optional one."""
+        return dict(self.points).get(qid, 1.0) if qid in self.parts else 0.0
 
     @property
     def depth(self) -> int:
@@ -189,6 +196,7 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
                 layers=tuple((k, _tuple(v)) for k, v in raw.layers.items()),
                 steps=tuple(raw.steps),
                 line=line,
+                name=raw.name,
             )
         )
     forward = None
@@ -206,6 +214,11 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
     for part in parts + tuple(spec.grading.optional):
         if part not in ids:
             fail(f"grading: {part!r} is not a quantity of this key (quantities: {', '.join(ids)})", f'"{part}"')
+    for part, value in spec.grading.points.items():
+        if part not in parts:
+            fail(f"grading.points: {part!r} is not a scored part (parts: {', '.join(parts)})", f'"{part}"')
+        if not 0 < value <= 1e6:
+            fail(f"grading.points: {part!r} = {value!r}; points are a number above 0 and at most 1e6", f'"{part}"')
     sizes = spec.sizes
     problem = Problem(
         id=spec.problem.id,
@@ -225,6 +238,8 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
         optional=tuple(spec.grading.optional),
         generic_symbolic=bool(net and net.symbolic == "generic"),
         model=model,
+        points=tuple((part, float(value)) for part, value in spec.grading.points.items()),
+        hide_feedback=spec.grading.hide_feedback,
     )
     return problem
 
