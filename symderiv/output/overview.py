@@ -20,6 +20,7 @@ from symderiv.output.html import (
     VERDICTS,
     document,
     feedback_html,
+    name_html,
     num_text,
     page_names,
     score_text,
@@ -37,7 +38,7 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
     """The class overview: a row per submission, a coloured cell per part, verdict counts, the class view."""
     shorts = shorts or short_names([r.file for r in reports])
     parts = list(problem.parts)
-    head = "".join(f"<th>{escape(q)}</th>" for q in parts)
+    head = "".join(f"<th>{name_html(problem, q)}</th>" for q in parts)
     out = [
         f"<h1>{escape(problem.title)}</h1>",
         f'<p class="sub">{escape(problem.id)} · {len(reports)} submission{"s" if len(reports) != 1 else ""}</p>',
@@ -108,7 +109,7 @@ def class_view_html(reports, problem, shorts: list[str]) -> list[str]:
             if p.mistakes
             else '<span class="none">—</span>'
         )
-        label = escape(p.quantity) + ("" if p.scored else ' <small class="sub">(optional)</small>')
+        label = name_html(problem, p.quantity) + ("" if p.scored else ' <small class="sub">(optional)</small>')
         out.append(f"<tr><td>{label}</td><td>{counts}</td><td>{mistakes}</td></tr>")
     out.append("</tbody></table>")
     out.append(f'<h2>For review <small class="sub">({len(view.flagged)})</small></h2>')
@@ -120,7 +121,7 @@ def class_view_html(reports, problem, shorts: list[str]) -> list[str]:
         for f in view.flagged:
             name = f.student or short_of.get(f.file, f.file)
             out.append(
-                f"<tr><td>{escape(name)}</td><td>{escape(f.quantity)}</td>"
+                f"<tr><td>{escape(name)}</td><td>{name_html(problem, f.quantity)}</td>"
                 f'<td class="num">{num_text(f.line)}</td><td>{escape(f.reason)}</td></tr>'
             )
         out.append("</tbody></table>")
