@@ -12,7 +12,7 @@ from pathlib import Path
 from symderiv.core.errors import SymderivError
 from symderiv.grading.batch import DEFAULT_TIMEOUT, run_batch
 from symderiv.grading.cluster import DaskExecutor
-from symderiv.grading.overrides import apply_overrides, load_overrides
+from symderiv.grading.overrides import apply_late_penalty, apply_overrides, load_overrides
 from symderiv.grading.results import GradeConfig
 from symderiv.grading.verify import verify_file
 from symderiv.judging.check import check_claim
@@ -21,9 +21,9 @@ from symderiv.output.escape import terminal_text
 from symderiv.output.export import export_submissions
 from symderiv.output.feedback import write_feedback
 from symderiv.output.handout import export_document
-from symderiv.output.lms import canvas_csv, moodle_csv, unidentified
+from symderiv.output.lms import canvas_gradebook, moodle_worksheet
 from symderiv.output.overview import write_html
-from symderiv.output.platforms import GRADESCOPE_VISIBILITY, run_autograder
+from symderiv.output.platforms import DEADLINES, GRADESCOPE_VISIBILITY, run_autograder, score_line, started_at
 from symderiv.output.report import (
     Progress,
     grade_csv,
@@ -35,7 +35,7 @@ from symderiv.output.report import (
 )
 from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
-from symderiv.reading.identity import load_roster
+from symderiv.reading.roster import load_roster
 from symderiv.truth.problem import available_keys, derivation_files, load_problem, load_problem_file
 from symderiv.web import ConfigError, ServeConfig, parse_rate_limit, serve
 
@@ -58,6 +58,7 @@ def _bounded(kind, low: float, high: float, what: str, *, low_open: bool = False
 SECONDS = _bounded(float, 0, 86_400, "a number of seconds above 0 and at most 86400", low_open=True)
 JOBS = _bounded(int, 1, 256, "a number of processes from 1 to 256")
 SHARE = _bounded(float, 0, 1, "a share from 0 to 1")
+POINTS = _bounded(float, 0, 1_000_000, "a number of points above 0 and at most 1000000", low_open=True)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -135,10 +136,39 @@ def cmd_grade(args) -> int:
         return _grade(args, Path(work))
 
 
+def _lms_target(args, problem, roster) -> tuple[str | None, float | None]:
+    """The Canvas assignment column and the assignment's points, checked against the roster
+    (SymderivError naming what does not fit)."""
+    column, listed = None, None
+    if args.format == "moodle":
+        if roster is None or roster.platform != "moodle":
+            what = f"{roster.path} is a {roster.platform} file" if roster is not None else "no --roster was given"
+            raise SymderivError(
+                f"--format moodle needs --roster WORKSHEET.csv, the assignment's grading worksheet "
+                f"(Assignment → Download grading worksheet); {what}"
+            )
+        listed = roster.maximum_grade()
+    elif args.format == "canvas":
+        if roster is not None and roster.platform != "canvas":
+            raise SymderivError(
+                f"--format canvas needs the Canvas gradebook export as --roster (Grades → Export); "
+                f"{roster.path} is a {'Moodle grading worksheet' if roster.platform == 'moodle' else 'CSV of names'}"
+            )
+        if roster is not None:
+            column = roster.assignment_column(args.assignment)
+            listed = roster.points_possible(column)
+        else:
+            column = args.assignment or problem.title
+    if args.points is not None and listed is not None and abs(args.points - listed) > 1e-9:
+        raise SymderivError(f"--points {args.points:g}, but {roster.path} says the assignment is out of {listed:g}")
+    return column, args.points if args.points is not None else listed
+
+
 def _grade(args, work: Path) -> int:
     problem = load_problem(args.key)
-    config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
     roster = load_roster(args.roster) if args.roster else None
+    column, total = _lms_target(args, problem, roster)
+    config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic, total=total)
     overrides = load_overrides(args.overrides) if args.overrides else []
     submissions = collect(args.submissions, work, roster)
     progress = Progress(len(submissions), "grading")
@@ -161,34 +191,51 @@ def _grade(args, work: Path) -> int:
         )
     finally:
         progress.close()
-    reports = apply_overrides(reports, overrides, args.layout_credit, str(args.overrides))
+    most = sum(config.part_points(problem).values())
+    reports = apply_overrides(reports, overrides, args.layout_credit, str(args.overrides), total=most)
+    reports = apply_late_penalty(reports, args.late_penalty)
     view = class_view(reports, problem)
+    left_out: list[str] = []
     if args.json:
         print(grade_json(reports))
     elif args.csv:
         print(grade_csv(reports, list(problem.parts)), end="")
     elif args.format in ("canvas", "moodle"):
-        total = float(len(problem.parts))
-        print(
-            canvas_csv(reports, args.assignment or problem.title, total)
+        book = (
+            canvas_gradebook(reports, column, most, roster)
             if args.format == "canvas"
-            else moodle_csv(reports, total),
-            end="",
+            else moodle_worksheet(reports, roster, most)
         )
-        for file in unidentified(reports, args.format):
-            print(f"symderiv: {file}: no student id for {args.format} (give --roster FILE)", file=sys.stderr)
+        print(book.text, end="")
+        left_out = list(book.left_out)
+        for note in book.notes:
+            print(f"symderiv: note: {terminal_text(note)}", file=sys.stderr)
+        if args.format == "canvas" and roster is None and not args.assignment:
+            print(
+                f"symderiv: note: the column is named {column!r}; Canvas creates a new assignment for a name it "
+                "does not know (give --roster gradebook.csv and --assignment as the export names it)",
+                file=sys.stderr,
+            )
     elif not args.jsonl:  # --jsonl printed each report as it finished
         for r in reports:
             print(grade_table(r))
         if len(reports) > 1:
             print()
             print(class_summary(view))
+    if roster is not None and args.format not in ("canvas", "moodle"):
+        left_out = [
+            f"{r.file}: not in {roster.path} ({roster.why_unmatched(r.student)})" for r in reports if not _matched(r)
+        ]
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps(view.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
         print(f"wrote {args.summary_json}", file=sys.stderr)
     if args.feedback:
         written = write_feedback(reports, problem, Path(args.feedback))
-        print(f"wrote {len(written)} feedback files in {args.feedback}", file=sys.stderr)
+        print(f"wrote {len(written.files)} feedback files in {args.feedback}", file=sys.stderr)
+        for archive in written.zips:
+            print(f"wrote {terminal_text(archive)} (upload it as the platform's bulk feedback)", file=sys.stderr)
+        for item in written.by_hand:
+            print(f"symderiv: note: paste by hand: {terminal_text(item)}", file=sys.stderr)
     if args.html:
         index = write_html(reports, problem, Path(args.html))
         print(f"wrote {terminal_text(index)}", file=sys.stderr)
@@ -196,9 +243,16 @@ def _grade(args, work: Path) -> int:
         for written in export_submissions(reports, problem, Path(args.export_latex)):
             print(f"wrote {terminal_text(written)}", file=sys.stderr)
     for r in reports:
-        if r.error:
+        if r.error and not r.by_hand:
             print(f"symderiv: {terminal_text(r.error)}", file=sys.stderr)
-    return 1 if any(r.error for r in reports) else 0
+    for line in left_out:
+        if "not graded (" not in line:
+            print(f"symderiv: unmatched: {terminal_text(line)}", file=sys.stderr)
+    return 1 if any(not r.graded for r in reports) or any("not graded (" not in x for x in left_out) else 0
+
+
+def _matched(report) -> bool:
+    return report.student is not None and report.student.row > 0
 
 
 def cmd_serve(args) -> int:
@@ -211,6 +265,7 @@ def cmd_serve(args) -> int:
             rate_limit=parse_rate_limit(args.rate_limit),
             time_limit=args.time_limit,
             symbolic=not args.no_symbolic,
+            hide_feedback=args.hide_feedback,
         )
     except ConfigError as exc:
         return _fail(str(exc))
@@ -220,11 +275,17 @@ def cmd_serve(args) -> int:
 
 def cmd_autograder(args) -> int:
     problem = load_problem(args.key)
-    config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
+    config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic, total=args.points)
     data = run_autograder(
-        args.command, problem, Path(args.submission), Path(args.results), config, getattr(args, "visibility", "visible")
+        args.command,
+        problem,
+        Path(args.submission),
+        Path(args.results),
+        config,
+        getattr(args, "visibility", "visible"),
+        deadline=started_at() + args.timeout,
     )
-    print(f"wrote {args.results}: score {data['score']}", file=sys.stderr)
+    print(f"wrote {args.results}: {score_line(data, args.command)}", file=sys.stderr)
     return 0
 
 
@@ -329,6 +390,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.75,
         help="share of a part's points for correct-up-to-layout (default 0.75)",
     )
+    p.add_argument(
+        "--points",
+        type=POINTS,
+        metavar="TOTAL",
+        help="the assignment's total points: the key's part points scaled to add up to TOTAL "
+        "(default: the roster's Points Possible / Maximum Grade, else the key's)",
+    )
+    p.add_argument(
+        "--late-penalty",
+        type=SHARE,
+        default=0.0,
+        metavar="SHARE",
+        help="share of the score taken off a late submission (Canvas's LATE in the file name); default 0",
+    )
     p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
     p.set_defaults(func=cmd_grade)
 
@@ -350,6 +425,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds one check may take before it is stopped (default 30, at most 600)",
     )
     p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
+    p.add_argument(
+        "--hide-feedback",
+        action="store_true",
+        help="before a deadline: show only ✓/✗ per line (no feedback, fixes or scores; a key can ask the same)",
+    )
     p.set_defaults(func=cmd_serve)
 
     for platform, folder, results in (
@@ -362,6 +442,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--results", default=results, help=f"where to write results.json (default {results})")
         p.add_argument("--layout-credit", type=SHARE, default=0.75)
         p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
+        p.add_argument("--points", type=POINTS, help="the assignment's total points (the key's points scaled to it)")
+        p.add_argument(
+            "--timeout",
+            type=SECONDS,
+            default=DEADLINES[platform],
+            metavar="SECONDS",
+            help=f"write the results within SECONDS of starting, graded or not (default {DEADLINES[platform]:g}, "
+            f"below {platform}'s own limit)",
+        )
         if platform == "gradescope":
             p.add_argument(
                 "--visibility",

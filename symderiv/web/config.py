@@ -45,6 +45,7 @@ class ServeConfig:
     rate_limit: RateLimit | None = field(default_factory=lambda: RateLimit(60, 60.0))  # per client address
     time_limit: float = 30.0  # seconds one check or grade may take (a timeout is a 504)
     symbolic: bool = True  # False: numeric checks only (faster, for a large class)
+    hide_feedback: bool = False  # before a deadline: marks per line only, no feedback, fixes or scores
 
     def __post_init__(self):
         if not 1 <= self.workers <= MAX_WORKERS:

@@ -9,11 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from symderiv import GradeConfig, Problem, SymderivError, check_claim, derivation_files, grade_text, load_problem_file
+from symderiv.grading.names import quantity_name
 from symderiv.output.html import math_html
 from symderiv.output.report import MARKS
 from symderiv.reading.extract import extract
 
-__all__ = ["SymderivError", "Problem", "MARKS", "math_html", "extract", "load_keys", "grade_report", "check_verdict"]
+__all__ = [
+    "SymderivError",
+    "Problem",
+    "MARKS",
+    "math_html",
+    "extract",
+    "load_keys",
+    "grade_report",
+    "check_verdict",
+    "quantity_name",
+]
 
 
 def load_keys(directory: Path | None = None) -> dict[str, Problem]:

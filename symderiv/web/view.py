@@ -43,7 +43,7 @@ def _messages(steps: list[dict], parts: list[dict]) -> list[dict]:
     """What to say under a line: each final answer's feedback, then the wrong steps it does not repeat."""
     out, said = [], set()
     for p in parts:
-        out.append({"text": f"{p['quantity']}: {p['feedback']}", "math": ""})
+        out.append({"text": f"{p.get('name') or p['quantity']}: {p['feedback']}", "math": ""})
         said.add(f"{p['quantity']}: {p['feedback']}")
     for s in steps:
         if s["ok"] or s["message"] in said:
@@ -82,7 +82,9 @@ def build_view(report: dict, text: str) -> dict:
                 "math": [math_html(_row_latex(r)) for r in rows[number]],
                 "preface": " ".join(r.preface for r in rows[number] if r.preface),
                 "messages": _messages(line_steps, line_parts),
-                "first_wrong_of": [p["quantity"] for p in parts if p.get("first_wrong_line") == number],
+                "first_wrong_of": [
+                    p.get("name") or p["quantity"] for p in parts if p.get("first_wrong_line") == number
+                ],
             }
         )
     summary = []
@@ -92,6 +94,7 @@ def build_view(report: dict, text: str) -> dict:
         summary.append(
             {
                 "quantity": p["quantity"],
+                "name": p.get("name") or p["quantity"],
                 "verdict": p["verdict"],
                 "status": status,
                 "mark": mark,
@@ -106,6 +109,50 @@ def build_view(report: dict, text: str) -> dict:
             }
         )
     return {"report": report, "lines": lines, "parts": summary}
+
+
+# ---- before the deadline: marks only (`serve --hide-feedback`, a key's [grading] hide_feedback) ----
+
+HIDDEN_NOTE = "Feedback and scores are released after the deadline; each line shows only whether it holds."
+
+
+def hidden_report(report: dict) -> dict:
+    """A grade report with only its verdicts: no feedback, fixes, points or score."""
+    if "parts" not in report:
+        return report
+    return {
+        "problem": report.get("problem"),
+        "hidden": True,
+        "note": HIDDEN_NOTE,
+        "parts": [
+            {
+                "quantity": p["quantity"],
+                "name": p.get("name") or p["quantity"],
+                "verdict": p["verdict"],
+                "line": p["line"],
+            }
+            for p in report["parts"]
+        ],
+        "steps": [{"line": s["line"], "ok": s["ok"]} for s in report.get("steps", [])],
+        **({"error": report["error"]} if report.get("error") else {}),
+    }
+
+
+def hidden_view(view: dict) -> dict:
+    """The page's view with the marks per line and per part only."""
+    if "lines" not in view:
+        return view
+    lines = [{**line, "messages": [], "first_wrong_of": []} for line in view["lines"]]
+    keep = ("quantity", "name", "verdict", "status", "mark", "words", "line", "scored", "claim")
+    parts = [{k: p[k] for k in keep if k in p} for p in view["parts"]]
+    return {"report": hidden_report(view["report"]), "lines": lines, "parts": parts, "hidden": True}
+
+
+def hidden_verdict(verdict: dict) -> dict:
+    """A single claim's verdict without its feedback or evidence."""
+    if "verdict" not in verdict:
+        return verdict
+    return {"verdict": verdict["verdict"], "accepted": verdict.get("accepted"), "hidden": True, "note": HIDDEN_NOTE}
 
 
 def prose_html(text: str) -> str:
