@@ -12,7 +12,7 @@ from pathlib import Path
 from symderiv.core.errors import SymderivError
 from symderiv.grading.batch import DEFAULT_TIMEOUT, run_batch
 from symderiv.grading.cluster import DaskExecutor
-from symderiv.grading.overrides import apply_late_penalty, apply_overrides, load_overrides
+from symderiv.grading.overrides import apply_late_penalty, apply_overrides, check_targets, load_overrides
 from symderiv.grading.results import GradeConfig
 from symderiv.grading.verify import verify_file
 from symderiv.judging.check import check_claim
@@ -138,27 +138,28 @@ def cmd_grade(args) -> int:
 
 def _lms_target(args, problem, roster) -> tuple[str | None, float | None]:
     """The Canvas assignment column and the assignment's points, checked against the roster
-    (SymderivError naming what does not fit)."""
+    (SymderivError naming what does not fit). The roster's points (Canvas's Points Possible,
+    Moodle's Maximum Grade) are the assignment's total in every output, not only the LMS file."""
     column, listed = None, None
-    if args.format == "moodle":
-        if roster is None or roster.platform != "moodle":
-            what = f"{roster.path} is a {roster.platform} file" if roster is not None else "no --roster was given"
-            raise SymderivError(
-                f"--format moodle needs --roster WORKSHEET.csv, the assignment's grading worksheet "
-                f"(Assignment → Download grading worksheet); {what}"
-            )
+    if args.format == "moodle" and (roster is None or roster.platform != "moodle"):
+        what = f"{roster.path} is a {roster.platform} file" if roster is not None else "no --roster was given"
+        raise SymderivError(
+            f"--format moodle needs --roster WORKSHEET.csv, the assignment's grading worksheet "
+            f"(Assignment → Download grading worksheet); {what}"
+        )
+    if args.format == "canvas" and roster is not None and roster.platform != "canvas":
+        raise SymderivError(
+            f"--format canvas needs the Canvas gradebook export as --roster (Grades → Export); "
+            f"{roster.path} is a {'Moodle grading worksheet' if roster.platform == 'moodle' else 'CSV of names'}"
+        )
+    if roster is not None and roster.platform == "moodle":
         listed = roster.maximum_grade()
-    elif args.format == "canvas":
-        if roster is not None and roster.platform != "canvas":
-            raise SymderivError(
-                f"--format canvas needs the Canvas gradebook export as --roster (Grades → Export); "
-                f"{roster.path} is a {'Moodle grading worksheet' if roster.platform == 'moodle' else 'CSV of names'}"
-            )
-        if roster is not None:
+    elif roster is not None and roster.platform == "canvas":
+        if args.format == "canvas" or args.assignment or len(roster.assignments()) == 1:
             column = roster.assignment_column(args.assignment)
             listed = roster.points_possible(column)
-        else:
-            column = args.assignment or problem.title
+    elif args.format == "canvas":
+        column = args.assignment or problem.title
     if args.points is not None and listed is not None and abs(args.points - listed) > 1e-9:
         raise SymderivError(f"--points {args.points:g}, but {roster.path} says the assignment is out of {listed:g}")
     return column, args.points if args.points is not None else listed
@@ -171,6 +172,7 @@ def _grade(args, work: Path) -> int:
     config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic, total=total)
     overrides = load_overrides(args.overrides) if args.overrides else []
     submissions = collect(args.submissions, work, roster)
+    check_targets(submissions, overrides, str(args.overrides))  # a typo in the overrides costs no graded class
     progress = Progress(len(submissions), "grading")
 
     def finished(job, report) -> None:

@@ -330,7 +330,8 @@ def moodle_worksheet(path: Path, class_: list[Student]) -> Path:
                 f"Participant {s.moodle_id}",
                 s.full,
                 s.email or f"{s.key}@example.edu",
-                "Submitted for grading - Graded" if graded_before else "Submitted for grading - Not graded",
+                ("Submitted for grading - Graded" if graded_before else "Submitted for grading - Not graded")
+                + (" - Assignment was submitted 1 day 2 hours late" if s.late else ""),
                 "12.00" if graded_before else "",
                 "20.00",
                 "Yes",

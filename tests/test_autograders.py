@@ -231,7 +231,7 @@ def test_the_commands_write_results_and_exit_0(tmp_path, platform):
     text = data.get("output", "") + data.get("message", "")
     assert (
         "Graded hw2-1.md" in text
-        and "hw2.md: another file holds more" in text
+        and "hw2.md: hw2-1.md was graded instead (the later upload)" in text
         and "scan.pdf: .pdf files are not graded" in text
     )
 

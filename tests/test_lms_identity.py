@@ -268,10 +268,19 @@ def test_a_canvas_and_a_moodle_id_that_agree_are_two_students():
             "hw2.md",
             ["references.txt: no part"],
         ),
-        ([("hw2.md", BOB.read_bytes()), ("hw2-1.md", ALICE.read_bytes())], "hw2-1.md", ["hw2.md: another file"]),
+        (
+            [("hw2.md", ALICE.read_bytes()), ("hw2-1.md", ALICE.read_bytes())],
+            "hw2-1.md",
+            ["hw2.md: hw2-1.md was graded instead (the later upload)"],
+        ),
+        (
+            [("hw2.md", ALICE.read_bytes()), ("hw2-1.md", BOB.read_bytes())],
+            "hw2.md",
+            ["hw2-1.md: hw2.md holds more of the derivation and was graded"],
+        ),
         ([("scan.pdf", b"%PDF-1.4\n\x00\x01"), ("hw2.txt", BOB.read_bytes())], "hw2.txt", ["scan.pdf: is binary"]),
     ],
-    ids=["references", "resubmission", "scan-and-text"],
+    ids=["references", "resubmission", "more-of-the-derivation", "scan-and-text"],
 )
 def test_the_derivation_is_found_in_whichever_file_holds_it(tmp_path, files, chosen, ignored):
     archive = tmp_path / "s.zip"

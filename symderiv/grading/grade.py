@@ -25,6 +25,7 @@ from symderiv.judging.check import judge
 from symderiv.notation.unicode import to_unicode
 from symderiv.reading.collect import Submission
 from symderiv.reading.extract import extract
+from symderiv.reading.identity import resubmission
 from symderiv.reading.submission import read_source
 from symderiv.truth.evaluate import Evaluator
 from symderiv.truth.problem import Problem, Quantity, load_problem
@@ -263,8 +264,19 @@ def choose_file(files: list[Submission], reports: list[Report]) -> Report:
     if found[best] == 0 and any(r.error for r in reports):
         reasons = "; ".join(_own_reason(f, r) for f, r in zip(files, reports))
         return replace(reports[0], error=f"{files[0].display}: none of the files could be graded ({reasons})")
-    ignored = tuple(_own_reason(f, r) for k, (f, r) in enumerate(zip(files, reports)) if k != best)
-    return replace(reports[best], ignored=ignored)
+    chosen = _own_name(files[best])
+    ignored = []
+    for k, (f, r) in enumerate(zip(files, reports)):
+        if k == best:
+            continue
+        if r.error or not found[k]:
+            ignored.append(_own_reason(f, r))
+        elif found[k] < found[best]:
+            ignored.append(f"{_own_name(f)}: {chosen} holds more of the derivation and was graded")
+        else:
+            why = "the later upload" if resubmission(chosen) > resubmission(_own_name(f)) else "tried first"
+            ignored.append(f"{_own_name(f)}: {chosen} was graded instead ({why})")
+    return replace(reports[best], ignored=tuple(ignored))
 
 
 def _own_name(sub: Submission) -> str:
@@ -277,9 +289,7 @@ def _own_reason(sub: Submission, report: Report) -> str:
         shown = report.file + ": "
         reason = report.error[len(shown) :] if report.error.startswith(shown) else report.error
         return f"{_own_name(sub)}: {reason}"
-    if not any(p.verdict != "missing" for p in report.parts):
-        return f"{_own_name(sub)}: no part of the derivation in it"
-    return f"{_own_name(sub)}: another file holds more of the derivation"
+    return f"{_own_name(sub)}: no part of the derivation in it"
 
 
 def as_shown(report: Report, sub: Submission) -> Report:

@@ -33,8 +33,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 
 from symderiv.core.errors import SymderivError
+from symderiv.grading.results import Report
 
-__all__ = ["Override", "load_overrides", "apply_overrides", "apply_late_penalty", "VERDICTS"]
+__all__ = ["Override", "load_overrides", "check_targets", "apply_overrides", "apply_late_penalty", "VERDICTS"]
 
 VERDICTS = ("correct", "correct-up-to-layout", "incorrect", "unparseable", "missing")
 
@@ -134,6 +135,27 @@ def _part_index(report, wanted: str, names: dict[str, str]) -> int | None:
     return None
 
 
+def _target(reports, o: Override, source: str) -> int:
+    hits = [i for i, r in enumerate(reports) if _matches(r, o.file)]
+    if not hits:
+        raise SymderivError(f"{source}:{o.line}: no submission matches {o.file!r}")
+    if len(hits) > 1:
+        raise SymderivError(
+            f"{source}:{o.line}: {o.file!r} matches {len(hits)} submissions; give the file name or the LMS id"
+        )
+    return hits[0]
+
+
+def check_targets(submissions, overrides: list[Override], source: str = "overrides") -> None:
+    """Before grading: every row names exactly one of the collected submissions (anything with
+    `.display` or `.file` and `.student`), so a typo costs no graded class. SymderivError naming the line."""
+    shown = [
+        Report(getattr(s, "display", getattr(s, "file", "")), "", 0.0, 0.0, student=s.student) for s in submissions
+    ]
+    for o in overrides:
+        _target(shown, o, source)
+
+
 def apply_overrides(
     reports, overrides: list[Override], layout_credit: float = 0.75, source: str = "overrides", total: float = 0.0
 ):
@@ -142,13 +164,7 @@ def apply_overrides(
     reports = list(reports)
     plan: dict[tuple[int, str], Override] = {}
     for o in overrides:
-        hits = [i for i, r in enumerate(reports) if _matches(r, o.file)]
-        if not hits:
-            raise SymderivError(f"{source}:{o.line}: no submission matches {o.file!r}")
-        if len(hits) > 1:
-            raise SymderivError(
-                f"{source}:{o.line}: {o.file!r} matches {len(hits)} submissions; give the file name or the LMS id"
-            )
+        hits = [_target(reports, o, source)]
         report = reports[hits[0]]
         key = o.part
         if o.part:

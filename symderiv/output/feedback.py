@@ -64,7 +64,7 @@ def part_feedback(report, part, student: bool = True) -> str:
         if student:
             text = f"Your TA: {comment}" if comment else "Your TA set the grade of this part."
         else:
-            text = (f"TA: {comment}. " if comment else "Grade set by a TA. ") + f"(Checker: {text})"
+            text = (f"TA: {comment.rstrip('.')}. " if comment else "Grade set by a TA. ") + f"(Checker: {text})"
     if part.line:
         text = f"{report.where(part.line)}: {text}"
     return strip_controls(text)
@@ -129,7 +129,8 @@ def feedback_markdown(report, problem, short: str | None = None) -> str:
             markdown_text(part_feedback(report, p)),
         ]
         out.append("| " + " | ".join(cells) + " |")
-    bad = [s for s in report.steps if not s.ok]
+    overridden = {p.quantity for p in report.parts if p.override}
+    bad = [s for s in report.steps if not s.ok and s.quantity not in overridden]
     if bad:
         out += ["", "## Steps that do not hold", ""]
         out += [f"- {markdown_text(report.where(s.line))}: {markdown_text(feedback_unicode(s.message))}" for s in bad]

@@ -198,11 +198,16 @@ def who(report, short: str | None = None) -> str:
     return student.label if student is not None and student.label else (short or PurePath(report.file).name)
 
 
+ENTRIES = {("canvas", "text.html"): "online text entry", ("canvas", "link.html"): "website URL entry"}
+ENTRIES[("moodle", "onlinetext.html")] = "online text entry"
+
+
 def own_file(report) -> str:
-    """The submission's file as its student named it ("hw2.md"), never a zip path or a download folder."""
+    """The submission's file as its student named it ("hw2.md"; "online text entry" for what the
+    student typed in the LMS), never a zip path or a download folder."""
     student = getattr(report, "student", None)
     if student is not None and student.file:
-        return PurePath(student.file).name
+        return ENTRIES.get((student.source, student.file), PurePath(student.file).name)
     return PurePath(str(report.file).replace("\\", "/")).name
 
 
@@ -357,7 +362,7 @@ def submission_page(
     if optional:
         out.append('<h2 class="optional">Optional parts <small class="sub">(checked, not scored)</small></h2>')
         out += _parts_table(report, problem, optional, wrong_lines, student)
-    out += _steps_table(report, problem)
+    out += _steps_table(report, problem, student)
     if report.ignored:
         out.append("<h2>Also received, not graded</h2><ul>")
         out += [f"<li>{escape(item)}</li>" for item in report.ignored]
@@ -365,17 +370,21 @@ def submission_page(
     return document(f"{title} — {score_text(report)}", "\n".join(x for x in out if x))
 
 
-def _steps_table(report, problem) -> list[str]:
-    bad = sum(1 for s in report.steps if not s.ok)
-    out = [f'<h2>Checked steps <small class="sub">({len(report.steps)} checked, {bad} wrong)</small></h2>']
-    if not report.steps:
+def _steps_table(report, problem, student: bool = False) -> list[str]:
+    steps = report.steps
+    if student:  # a part a TA has graded: the checker's word on its steps is not the student's feedback
+        overridden = {p.quantity for p in report.parts if p.override}
+        steps = tuple(s for s in steps if s.quantity not in overridden)
+    bad = sum(1 for s in steps if not s.ok)
+    out = [f'<h2>Checked steps <small class="sub">({len(steps)} checked, {bad} wrong)</small></h2>']
+    if not steps:
         return out + ['<p class="none">No step could be checked.</p>']
     out.append(
         '<table class="steps"><thead><tr><th class="num">Line</th><th></th><th>Part</th>'
         "<th>Left</th><th></th><th>Right</th><th>Message</th></tr></thead><tbody>"
     )
     anchored: set[int] = set()
-    for s in report.steps:
+    for s in steps:
         anchor = ""
         if not s.ok and s.line not in anchored:
             anchored.add(s.line)

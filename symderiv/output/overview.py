@@ -52,10 +52,16 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
         if label != short:
             link += f'<div class="sub">{escape(short)}</div>'
         if report.error:
+            by_hand = ""
+            if report.by_hand:
+                comment = report.override.get("comment")
+                by_hand = (
+                    '<span class="override">graded by a TA' + (f": {escape(comment)}" if comment else "") + ".</span> "
+                )
             out.append(
-                f'<tr class="errored"><td>{link}</td><td colspan="{max(len(parts), 1)}" class="error">'
+                f'<tr class="errored"><td>{link}</td><td colspan="{max(len(parts), 1)}" class="error">{by_hand}'
                 f"not graded: {escape(report.error.replace(report.file, short))}</td>"
-                f'<td class="num">—</td></tr>'
+                f'<td class="num">{score_text(report)}</td></tr>'
             )
             continue
         by_q = {p.quantity: p for p in report.parts}
@@ -75,12 +81,12 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
     for v in VERDICTS:
         cells = "".join(f'<td class="num">{counts[q][v]}</td>' for q in parts)
         out.append(f"<tr><th>{verdict_badge(v)}</th>{cells}<td></td></tr>")
-    graded = [r for r in reports if not r.error]
+    graded = [r for r in reports if r.graded]
     if graded:
         mean = sum(r.score for r in graded) / len(graded)
         out.append(
             f'<tr><th>mean of {len(graded)} graded</th><td colspan="{len(parts)}"></td>'
-            f'<td class="num">{num_text(mean)}/{num_text(graded[0].max_score)}</td></tr>'
+            f'<td class="num">{num_text(mean)}/{num_text(max(r.max_score for r in graded))}</td></tr>'
         )
     out.append("</tfoot></table>")
     if any(p.override for r in graded for p in r.parts):

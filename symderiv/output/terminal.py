@@ -56,7 +56,7 @@ def _part_line(report, p, width: int) -> str:
         was = p.override.get("automatic", {})
         verdict = f"{p.verdict} (overridden; was {was.get('verdict', '?')})"
         comment = p.override.get("comment")
-        text = (f"TA: {terminal_text(comment)}. " if comment else "TA override. ") + f"Checker: {text}"
+        text = (f"TA: {terminal_text(comment).rstrip('.')}. " if comment else "TA override. ") + f"Checker: {text}"
     return f"  {MARKS.get(p.verdict, '?')} {_padded(_label(p), width)} {verdict:21} {points:>6}  {where:15} {text}"
 
 

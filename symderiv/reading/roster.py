@@ -7,7 +7,8 @@
   first cell is ``Points Possible`` gives each assignment's maximum.
 - Moodle: the grading worksheet (Assignment → Download grading worksheet), whose upload
   (``assignfeedback_offline``) needs ``Identifier`` (``Participant 4101``), ``Grade`` and
-  ``Last modified (grade)``; ``Maximum Grade`` is the assignment's maximum.
+  ``Last modified (grade)``; ``Maximum Grade`` is the assignment's maximum; a ``Status`` saying
+  the assignment was submitted late marks the student late (Moodle's file names do not).
 - Any other CSV with a name (or email) column and an id column: names and ids only.
 
 A submission is matched to a roster row only by the LMS id its file name carries, exactly and
@@ -91,7 +92,9 @@ class Roster:
         if len(hits) != 1:
             return None
         row = self.students[hits[0]]
-        return replace(row, attachment=student.attachment, file=student.file, late=student.late, source=student.source)
+        return replace(
+            row, attachment=student.attachment, file=student.file, late=student.late or row.late, source=student.source
+        )
 
     def why_unmatched(self, student: Student | None) -> str:
         """Why find() gave nothing, in words for the TA."""
@@ -260,6 +263,7 @@ def _moodle(path: Path, header: tuple[str, ...], body) -> Roster:
                 id=m[1],
                 email=cell.get("Email address", ""),
                 sis_id=cell.get("ID number", ""),
+                late=bool(re.search(r"\blate\b", cell.get("Status", ""), re.I)),  # "… submitted 2 days late"
                 row=line,
             )
         )
