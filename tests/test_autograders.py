@@ -19,6 +19,7 @@ from lms_validators import Refused, gradescope_results, prairielearn_results
 
 import symderiv.grading.deadline as deadline_module
 import symderiv.output.platforms as platforms
+from symderiv.cli import build_parser
 from symderiv.grading.deadline import grade_by
 from symderiv.grading.grade import grade_file
 from symderiv.grading.results import GradeConfig
@@ -239,3 +240,19 @@ def test_the_commands_write_results_and_exit_0(tmp_path, platform):
 def test_the_default_deadline_is_below_each_platforms_limit():
     assert platforms.DEADLINES == {"gradescope": 540.0, "prairielearn": 25.0}
     assert "default 540" in cli("gradescope", "--help").stdout.replace("\n", " ")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        (ROOT / "examples" / "gradescope" / "run_autograder").read_text().split("exec ", 1)[1].split(),
+        json.loads((ROOT / "examples" / "prairielearn" / "info.json").read_text())["externalGradingOptions"][
+            "entrypoint"
+        ].split(),
+    ],
+    ids=["gradescope-run_autograder", "prairielearn-entrypoint"],
+)
+def test_the_example_set_ups_call_real_options(command):
+    args = build_parser().parse_args(command[1:])
+    assert args.command in ("gradescope", "prairielearn") and args.key.endswith("key.toml")
+    assert args.timeout < {"gradescope": 600, "prairielearn": 30}[args.command]

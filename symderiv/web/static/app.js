@@ -267,7 +267,6 @@ function fillQuantities() {
   const select = $("quantity");
   select.replaceChildren();
   for (const q of (p ? p.quantities : [])) select.append(el("option", {value: q.id}, q.name || q.id));
-  $("problem-title").textContent = p ? p.title : "";
   $("statement-text").innerHTML = p ? p.statement_html : "";   // the key's prose, escaped, with MathML
   $("statement").hidden = !(p && p.statement_html);
 }
