@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from symderiv.notation.mathtext import feedback_unicode
@@ -143,13 +144,13 @@ def feedback_markdown(report, problem, short: str | None = None) -> str:
 # ---- files --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class FeedbackFiles:
     """What write_feedback wrote: the files, the platform zips, and the feedback to paste by hand."""
 
-    def __init__(self):
-        self.files: list[Path] = []
-        self.zips: list[Path] = []
-        self.by_hand: list[str] = []
+    files: tuple[Path, ...]
+    zips: tuple[Path, ...]
+    by_hand: tuple[str, ...]
 
 
 def _canvas_member(student) -> str | None:
@@ -171,7 +172,7 @@ def write_feedback(reports, problem, out_dir) -> FeedbackFiles:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = page_names([r.file for r in reports], [getattr(r, "student", None) for r in reports])
-    done = FeedbackFiles()
+    files, zips, by_hand = [], [], []
     members: dict[str, list[tuple[str, str]]] = {"canvas": [], "moodle": []}
     for report, name in zip(reports, names):
         stem = name.removesuffix(".html")
@@ -179,13 +180,13 @@ def write_feedback(reports, problem, out_dir) -> FeedbackFiles:
         page = submission_page(report, problem, back=None, audience="student")
         md.write_text(feedback_markdown(report, problem), encoding="utf-8")
         html.write_text(page, encoding="utf-8")
-        done.files += [md, html]
+        files += [md, html]
         s = report.student
         if s is None or not s.id or s.source not in members:
             continue
         member = _canvas_member(s) if s.source == "canvas" else _moodle_member(s)
         if member is None:
-            done.by_hand.append(f"{html.name} ({s.label}: a text entry, no file to attach the feedback to)")
+            by_hand.append(f"{html.name} ({s.label}: a text entry, no file to attach the feedback to)")
         else:
             members[s.source].append((member, page))
     for platform, entries in members.items():
@@ -194,5 +195,5 @@ def write_feedback(reports, problem, out_dir) -> FeedbackFiles:
             with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
                 for member, page in entries:
                     archive.writestr(str(PurePosixPath(member)), page)
-            done.zips.append(target)
-    return done
+            zips.append(target)
+    return FeedbackFiles(tuple(files), tuple(zips), tuple(by_hand))

@@ -198,8 +198,11 @@ def who(report, short: str | None = None) -> str:
     return student.label if student is not None and student.label else (short or PurePath(report.file).name)
 
 
-ENTRIES = {("canvas", "text.html"): "online text entry", ("canvas", "link.html"): "website URL entry"}
-ENTRIES[("moodle", "onlinetext.html")] = "online text entry"
+ENTRIES = {  # what the student typed into the LMS, which the download names for them
+    ("canvas", "text.html"): "online text entry",
+    ("canvas", "link.html"): "website URL entry",
+    ("moodle", "onlinetext.html"): "online text entry",
+}
 
 
 def own_file(report) -> str:

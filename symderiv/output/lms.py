@@ -188,6 +188,4 @@ def _moodle_cell(column: str, cell: str, path: str, line: int) -> str:
         if not _MODIFIED.fullmatch(cell) or cell[:1] in "=+@":
             raise SymderivError(f"{path}:{line}: Last modified (grade) {cell!r} is not a date Moodle wrote")
         return cell
-    if column == FEEDBACK_COLUMN:
-        return csv_cell(cell)
     return csv_cell(cell)

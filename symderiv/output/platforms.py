@@ -29,7 +29,7 @@ import json
 import os
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from symderiv.grading.deadline import grade_by
@@ -61,22 +61,21 @@ DEADLINES = {"gradescope": 540.0, "prairielearn": 25.0}  # seconds, below the pl
 MAX_TEXT = 8000  # characters of one message (PrairieLearn refuses a results file over 1 MB)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Folder:
     """A submission folder: the files to try, in order, and the others with why they are not read."""
 
-    candidates: list[Submission] = field(default_factory=list)
-    others: list[str] = field(default_factory=list)
+    candidates: tuple[Submission, ...] = ()
+    others: tuple[str, ...] = ()
 
 
 def read_folder(folder: Path) -> Folder:
     """The student's files: gradable ones (notebook, Markdown, LaTeX, text, HTML, then by name);
     hidden files skipped; a link pointing outside the folder refused."""
-    found = Folder()
     if not folder.is_dir():
-        return found
+        return Folder(others=("no submission folder was mounted",))
     root = os.path.realpath(folder)
-    entries = []
+    entries, candidates, others = [], [], []
     for base, dirs, files in os.walk(folder):  # links to folders are not followed
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
         for name in sorted(files):
@@ -85,16 +84,16 @@ def read_folder(folder: Path) -> Folder:
             path = Path(base) / name
             own = path.relative_to(folder).as_posix()
             if path.is_symlink() and os.path.commonpath([root, os.path.realpath(path)]) != root:
-                found.others.append(f"{own}: a link to a file outside the submission; not read")
+                others.append(f"{own}: a link to a file outside the submission; not read")
                 continue
             entries.append((path, own))
     for path, own in sorted(entries, key=lambda e: _rank(e[1])):
         if Path(own).suffix.lower() in GRADABLE_ORDER:
-            found.candidates.append(Submission(str(path), own, Student(file=own)))
+            candidates.append(Submission(str(path), own, Student(file=own)))
         else:
             kind = Path(own).suffix.lower() or "a file without an extension"
-            found.others.append(f"{own}: {kind} files are not graded")
-    return found
+            others.append(f"{own}: {kind} files are not graded")
+    return Folder(tuple(candidates), tuple(others))
 
 
 def _rank(own: str):
@@ -131,7 +130,7 @@ def _summary(report: Report | None, folder: Folder, stopped: str | None) -> list
                     f"Optional (not scored): {MARKS.get(p.verdict, '?')} {part_name(p)}: {part_feedback(report, p)}"
                 )
         if report.ignored or folder.others:
-            lines.append("Also received, not graded: " + "; ".join(report.ignored + tuple(folder.others)) + ".")
+            lines.append("Also received, not graded: " + "; ".join(report.ignored + folder.others) + ".")
     return [_text(line) for line in lines]
 
 
@@ -261,15 +260,13 @@ def run_autograder(
     results = Path(results)
     _write(results, _not_finished(platform, deadline - started, visibility))
     folder = read_folder(Path(submission))
-    if not Path(submission).is_dir():
-        folder.others.append("no submission folder was mounted")
     report, stopped = None, None
     if folder.candidates:
         terminated = []
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: terminated.append(signum))
         try:
             report, stopped = grade_by(
-                folder.candidates,
+                list(folder.candidates),
                 problem,
                 config,
                 deadline,

@@ -159,25 +159,12 @@ def by_student(files: list[Submission], roster=None) -> list[Submission]:
     Submission holding them all in `files` (grading finds the derivation in whichever holds it),
     in the place of the student's first file. With a roster, each student is its row (roster.find)
     or stays as the file names say, unmatched (row 0)."""
-    groups: dict[tuple[str, str], list[Submission]] = {}
-    order: list[tuple[str, str] | int] = []
+    groups: dict[tuple[str, str], list[Submission]] = {}  # insertion order: each student's first file
     for k, sub in enumerate(files):
         student = identify(sub.display)
-        sub = Submission(sub.path, sub.display, student, sub.error)
-        if student is None or not student.id:
-            order.append(k)
-            groups[("", str(k))] = [sub]
-            continue
-        key = (student.source, student.id)
-        if key not in groups:
-            order.append(key)
-            groups[key] = []
-        groups[key].append(sub)
-    out = []
-    for key in order:
-        members = groups[("", str(key))] if isinstance(key, int) else groups[key]
-        out.append(_merged(sorted(members, key=_preference), roster))
-    return out
+        key = (student.source, student.id) if student is not None and student.id else ("", f"#{k}")
+        groups.setdefault(key, []).append(Submission(sub.path, sub.display, student, sub.error))
+    return [_merged(sorted(members, key=_preference), roster) for members in groups.values()]
 
 
 def _preference(sub: Submission):
