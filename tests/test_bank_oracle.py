@@ -15,7 +15,7 @@ import pytest
 from bank_oracle import ENGINE_NAMES, ORACLES, PENDING, central_difference, relative_error
 
 from symderiv.truth.forward import Sample, gradient, run_equations
-from symderiv.truth.model_reference import target
+from symderiv.truth.reference import target
 from symderiv.truth.problem import load_problem_file
 
 CASES = [

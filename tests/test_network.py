@@ -1,9 +1,10 @@
-"""The NumPy reference backprop against float64 central differences."""
+"""The hand-written NumPy backprop (tests/network_oracle.py) against float64 central differences, and the
+shipped [network] keys, expanded into models, against it."""
 
 import numpy as np
 import pytest
 
-from symderiv.truth.network import (
+from network_oracle import (
     KINK_MARGIN,
     Layer,
     Network,
@@ -72,3 +73,78 @@ def test_mistake_switches_change_the_gradient():
     assert not np.allclose(backprop(net, inst, skip_activation_derivative=True).dW[1], truth.dW[1])
     assert not np.allclose(backprop(net, inst, reg_factor=1.0).dW[2], truth.dW[2])
     assert np.allclose(backprop(net, inst, regularised=False).dW[2] + 2 * inst.lam * inst.W[1], truth.dW[2])
+
+
+# ---- the shipped [network] keys, expanded into models, against this oracle -----------------
+
+from symderiv.truth import forward as model_forward  # noqa: E402
+from symderiv.truth.expand import OBJECTIVE_KEYS  # noqa: E402
+from symderiv.truth.problem import load_problem  # noqa: E402
+from symderiv.truth.reference import target  # noqa: E402
+
+
+def _oracle_network(problem):
+    sh = problem.shorthand
+    sizes = dict(problem.numeric_sizes)
+
+    def size(s):
+        return s if isinstance(s, int) else sizes[s]
+
+    return Network(
+        input_size=size(sh.input_size),
+        layers=tuple(Layer(size(s), act) for s, act in sh.layers),
+        loss=sh.loss,
+        regularised=sh.regulariser is not None,
+        reg_scale=0.5 if sh.regulariser == "lambda/2" else 1.0,
+    )
+
+
+def _model_sample(problem, inst, n_samples, N):
+    """The oracle's instance as the expanded model's free symbols (W transposed for z = Σ_i a_i w_ij)."""
+    model, nota = problem.model, problem.shorthand.notation
+    free = {"X": inst.X, model.labels()[0].id: inst.Y}
+    for k in range(1, len(inst.W) + 1):
+        label = nota.weight_label(k)
+        W = inst.W[k - 1].T if nota.weight_layout == "in-out" else inst.W[k - 1]
+        free[model.family("W")[label]] = W
+        free[model.family("b")[label]] = inst.b[k - 1]
+    if "\\lambda" in model.symbol_table:
+        free["\\lambda"] = np.array([[inst.lam]])
+    values = model_forward.run_equations(problem, free, N, n_samples)
+    return model_forward.Sample(free, values, N, n_samples, np.inf)
+
+
+EXPANDED = ["softmax-2layer", "sigmoid-bce-1hidden", "mlp-general"]
+
+
+@pytest.mark.parametrize("key", EXPANDED)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_expanded_key_has_the_oracles_gradients(key, seed):
+    """Every gradient the expanded model gives (autograd of its equations) is the hand-written
+    backprop's, for every weight, bias, pre-activation and activation, for each objective."""
+    problem = load_problem(key)
+    net = _oracle_network(problem)
+    nota = problem.shorthand.notation
+    n = int(dict(problem.numeric_sizes).get("N", 1))
+    checked = 0
+    for objective, _ in nota.objectives:
+        name, averaged, regularised = OBJECTIVE_KEYS[objective]
+        inst = random_instance(net, n, np.random.default_rng(seed), scale=1.0 / n if averaged else 1.0)
+        truth = backprop(net, inst, regularised=regularised and net.regularised)
+        sample = _model_sample(problem, inst, n, float(n))
+        of = target(problem, name)
+        for k in range(1, net.depth + 1):
+            wanted = {
+                problem.model.family("W")[nota.weight_label(k)]: truth.dW[k].T
+                if nota.weight_layout == "in-out"
+                else truth.dW[k],
+                problem.model.family("b")[nota.weight_label(k)]: truth.db[k],
+                problem.model.family("z")[nota.pre_label(k)]: truth.dZ[k],
+            }
+            if k < net.depth:
+                wanted[problem.model.family("a")[nota.pre_label(k)]] = truth.dA[k]
+            for sid, value in wanted.items():
+                got = model_forward.gradient(problem, sample, of, sid)
+                assert np.allclose(got, value, rtol=1e-9, atol=1e-12), (objective, sid)
+                checked += 1
+    assert checked >= 6

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from symderiv.core.errors import ParseError, SymderivError
 from symderiv.core.tree import ENTRY, Call, Deriv, Node, Num, Sym, map_children
-from symderiv.judging.identify import LhsMatch, defines_delta, identify
+from symderiv.judging.identify import LhsMatch, defines_delta, identify, objective_of
 from symderiv.notation.parse import parse_lenient
 from symderiv.reading.extract import MathRow
-from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.interpret import DELTA_PREFIX, Interpreter
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import layer_bindings
 
@@ -36,12 +36,14 @@ def parse_claim(latex: str):
 
 
 def is_closed(problem: Problem, tree: Node, quantity: Quantity) -> bool:
+    """A closed form: no unevaluated derivative (but the open derivatives a key allows, ∂C/∂a_j^{(L)}),
+    no softmax Jacobian written as ψ'(z), not δ^{(l)} restating ∂C/∂z^{(l)}; a forward value is a number."""
     interp = Interpreter(problem, dict(layer_bindings(quantity)[0]))
     norm = interp.normalize(tree)
     if isinstance(norm, Sym) and norm.name == "delta" and norm.layer is not None and quantity.wrt:
         try:  # δ^(l) for ∂C/∂z^(l) restates the definition
             target = interp.normalize(parse_claim(quantity.wrt)[0])
-            if interp.resolve(_bare(target)) == Ref("Z", interp.resolve(_bare(norm)).layer):
+            if interp.resolve(_bare(norm)).kind == DELTA_PREFIX + interp.resolve(_bare(target)).kind:
                 return False
         except (SymderivError, AttributeError, TypeError):
             pass
@@ -51,27 +53,28 @@ def is_closed(problem: Problem, tree: Node, quantity: Quantity) -> bool:
                 f = interp.function(n)
             except SymderivError:
                 continue
-            if f.name == "softmax" or (f.name == "act" and problem.layers[f.layer - 1][1] == "softmax"):
+            if f.name == "softmax":
                 return False  # ∂a/∂z of a softmax is a Jacobian: a step of working, not an answer
         if isinstance(n, Deriv):
-            if problem.loss == "generic" and isinstance(n.num, Sym) and n.num.name in ("C", "c", "J"):
-                wrt = n.wrt
-                if isinstance(wrt, Sym) and wrt.name in ("a", "A") and _is_last_layer(problem, wrt):
-                    continue
+            if _open_derivative(interp, n):
+                continue
             return False
     if quantity.kind == "value":  # a forward-pass answer is a number, not a restated definition
         return not any(isinstance(n, Sym) for n in tree.walk())
     return True
 
 
-def _is_last_layer(problem: Problem, sym: Sym) -> bool:
-    layer = sym.layer
-    if isinstance(layer, Sym) and layer.name == "L":
-        return True
+def _open_derivative(interp: Interpreter, node: Deriv) -> bool:
+    """∂C/∂a_j^{(L)} where the key leaves C generic: a derivative a closed form may keep."""
+    model = interp.model
+    if not model.open_derivatives or not isinstance(node.num, Sym) or not isinstance(node.wrt, Sym):
+        return False
     try:
-        return Interpreter(problem).resolve(Sym(sym.name, layer)).layer == problem.depth
+        of = interp.resolve(_bare(node.num)).kind
+        wrt = interp.resolve(_bare(node.wrt)).kind
     except SymderivError:
         return False
+    return of in model.open_derivatives and wrt in model.ids_in(model.equation(of).rhs)
 
 
 def _retarget(problem: Problem, match: LhsMatch, first_rhs: Node | None, latex_lhs: str) -> LhsMatch:
@@ -99,9 +102,11 @@ def _retarget(problem: Problem, match: LhsMatch, first_rhs: Node | None, latex_l
     if not wrts or own in wrts or len(wrts) != 1:
         return match
     (other,) = wrts
-    objective = "Jt" if q.of in ("Jt", "J") and ("\\tilde" in latex_lhs or "J̃" in latex_lhs) else q.of
+    lhs = parse_claim(latex_lhs)[0]
+    objective = objective_of(problem, lhs.num, latex_lhs) if isinstance(lhs, Deriv) else None
+    objective = objective or _objective_id(problem, q)
     for candidate in problem.quantities:
-        if candidate.kind == "gradient" and candidate.of == objective:
+        if candidate.kind == "gradient" and _objective_id(problem, candidate) == objective:
             try:
                 if interp.resolve(_bare(interp.normalize(parse_claim(candidate.wrt)[0]))) == other:
                     return LhsMatch(
@@ -110,6 +115,13 @@ def _retarget(problem: Problem, match: LhsMatch, first_rhs: Node | None, latex_l
             except (SymderivError, AttributeError, TypeError):
                 continue
     return match
+
+
+def _objective_id(problem: Problem, q: Quantity) -> str | None:
+    try:
+        return Interpreter(problem).resolve(_bare(parse_claim(q.of)[0])).kind
+    except (SymderivError, AttributeError, TypeError):
+        return None
 
 
 def _is_objective(node: Node) -> bool:
@@ -145,7 +157,7 @@ def _definable(problem: Problem, node: Node | None) -> bool:
     if node.indices and _subscript_layer(node) is None:
         return False
     if node.name == "delta" and not defines_delta(problem):
-        return True
+        return True  # δ^{(3)} = …: the student's own δ
     try:
         Interpreter(problem).resolve(node)
         return False

@@ -153,7 +153,7 @@ def _grade_value(problem: Problem, q: Quantity, claims: list[Claim], max_points:
         return Part(q.id, "missing", "", None, f"No value for {q.id} was found.", 0.0, max_points)
     point = build_points(problem, q, "single", {})[0]
     ref = point.reference.ravel()
-    tol = problem.forward.tolerance if problem.forward else 1e-3
+    tol = problem.value_tolerance
     wrong, shown, last = [], [], None
     for comp, c in sorted(finals.items(), key=lambda kv: kv[1].line):
         last = c

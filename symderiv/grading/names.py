@@ -20,6 +20,7 @@ from symderiv.core.tree import Deriv, Node, Sym
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse_lenient
 from symderiv.notation.unicode import to_unicode
+from symderiv.truth.expand import OBJECTIVE_KEYS
 from symderiv.truth.problem import Problem, Quantity, layer_brackets, load_problem  # noqa: F401  (doctest)
 
 __all__ = ["objective_symbol", "quantity_lhs", "quantity_latex", "quantity_name", "part_names", "with_names"]
@@ -30,8 +31,11 @@ def _tree(latex: str) -> Node:
 
 
 def objective_symbol(problem: Problem, key: str) -> Node:
-    """How the problem writes an objective: J, L, C, or \\tilde J for "Jt" (notation.objectives)."""
-    written = dict(problem.notation.objectives).get(key, "tilde J" if key == "Jt" else key)
+    """How the problem writes an objective: the model's symbol (J, \\tilde J, L), or for a network
+    key's objective key (Jt) what its notation table says."""
+    notation = problem.shorthand.notation if problem.shorthand is not None else None
+    written = dict(notation.objectives).get(key) if notation is not None else None
+    written = written or (OBJECTIVE_KEYS[key][0] if key in OBJECTIVE_KEYS else key)
     try:
         return _tree(written)
     except ParseError:

@@ -34,8 +34,8 @@ STEP_ERRORS = (
 def _step_envs(problem: Problem, q: Quantity | None):
     """Families of points (one per reading) on which both sides of a step are compared."""
     families = []
-    if problem.forward is not None and (q is None or q.kind == "value"):
-        value_q = next(x for x in problem.quantities if x.kind == "value")
+    value_q = next((x for x in problem.quantities if x.kind == "value"), None)
+    if value_q is not None and (q is None or q.kind == "value"):
         families.append(("forward", build_points(problem, value_q, "single", {})[:1], True))
     base = (
         q
@@ -96,7 +96,7 @@ def _sides_agree(problem, left, right, q, component, families) -> bool | None:
         for subscript_layers in (True, False):
             try:
                 interp = Interpreter(
-                    problem,
+                    points[0].env.interp.problem,  # a forward value's own network, where the key has one
                     dict(points[0].bindings),
                     subscript_layers=subscript_layers,
                     default_label=_context_label(problem, left, right),
@@ -111,7 +111,7 @@ def _sides_agree(problem, left, right, q, component, families) -> bool | None:
                     if lv is None or rv is None:
                         raise ShapeError("one side does not typecheck")
                     evaluated = True
-                    if not _values_equal(lv, rv, problem.forward.tolerance if is_forward else None):
+                    if not _values_equal(lv, rv, problem.value_tolerance if is_forward else None):
                         ok = False
                         break
                 if ok:
@@ -143,7 +143,7 @@ def _context_label(problem: Problem, *trees: Node) -> int | None:
     interp = Interpreter(problem)
     for tree in trees:
         for n in tree.walk():
-            if isinstance(n, Sym) and n.layer is not None and n.name in ("W", "w", "b", "z", "Z", "a", "A"):
+            if isinstance(n, Sym) and n.layer is not None and problem.model.family(n.name):
                 try:
                     labels.add(interp.layer_value(n.layer))
                 except SymderivError:

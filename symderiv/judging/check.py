@@ -190,13 +190,9 @@ def _entrywise(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, tim
     free = free_index_names(tree)
     if not free:
         return None
-    try:
-        target = target_ref(problem, q, dict(layer_bindings(q)[0]))
-    except SymderivError:
+    ranks = _entry_ranks(problem, q)
+    if not ranks:
         return None
-    if target.kind not in ("W", "b", "Z", "A"):
-        return None
-    ranks = (2,) if target.kind == "W" else (1,) if target.kind == "b" else (2, 1)
     for rank in ranks:
         if len(free) < rank or len(free) > rank + 1:
             continue
@@ -218,6 +214,24 @@ def _entrywise(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, tim
                     feedback=verdict.feedback.replace("Correct (", f"Correct entry by entry over {', '.join(names)} ("),
                 )
     return None
+
+
+def _entry_ranks(problem: Problem, q: Quantity) -> tuple[int, ...]:
+    """How many free letters an entry of the quantity takes: a matrix 2, a vector 1, an object
+    that carries the batch either (a batch matrix, or one sample's vector)."""
+    try:
+        bindings = dict(layer_bindings(q)[0])
+        target = target_ref(problem, q, bindings)
+        reading = readings_for(problem, q)[0]
+        point = build_points(problem, q, reading, bindings)[0]
+    except (SymderivError, ValueError):
+        return ()
+    if target.kind in point.env.batch_kinds:
+        return (2, 1)
+    rows, cols = point.reference.shape
+    if rows > 1 and cols > 1:
+        return (2,)
+    return (1,) if max(rows, cols) > 1 else ()
 
 
 def _judge_indexed(
@@ -396,7 +410,7 @@ def _judge_value(
 ) -> Verdict:
     points = build_points(problem, q, "single", {})
     point = points[0]
-    tol = problem.forward.tolerance if problem.forward else 1e-3
+    tol = problem.value_tolerance
     try:
         value = Evaluator(point.env).value(tree)
     except (ShapeError, NotationError, ValueError, ZeroDivisionError) as exc:

@@ -15,7 +15,6 @@ import numpy as np
 from symderiv.core.errors import NotationError, ShapeError
 from symderiv.core.tree import Add, Call, Indicator, Neg, Node, Num, Sum
 from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.interpret import Ref
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import Point, build_points
 
@@ -72,11 +71,10 @@ def _is_kink(evaluator: Evaluator, node: Call) -> bool:
     if node.func.removeprefix("bold:") in ("max", "min"):
         return True
     try:
-        fref = evaluator.env.interp.function(node)
+        name = evaluator.env.interp.function(node).name
     except NotationError:
         return False
-    name = evaluator.env.activations.get(fref.layer) if fref.name == "act" else fref.name
-    return name in KINK_FUNCS
+    return name in KINK_FUNCS or name.startswith("leaky_relu:")
 
 
 def _record(records: list, key, compute) -> None:
@@ -88,9 +86,7 @@ def _record(records: list, key, compute) -> None:
 
 
 def _samples(point: Point) -> int:
-    X = point.env.objects[Ref("X")]
-    axis = point.env.sample_axis
-    return 1 if axis is None else X.shape[axis]
+    return 1 if point.env.sample_axis is None else point.env.n_samples
 
 
 def _signs(key, value: np.ndarray, point: Point) -> set:
@@ -122,12 +118,10 @@ def has_kinks(tree: Node, point: Point) -> bool:
 
 
 def truth_signs(point: Point) -> frozenset:
-    """Which side of the truth's own kinks (its ReLU pre-activations) this point shows."""
+    """Which side of the truth's own kinks (every ReLU, leaky ReLU, max or |u| of the model) this point shows."""
     signs = set()
-    for k, act in point.env.activations.items():
-        ref = Ref("Z", k)
-        if act == "relu" and ref in point.env.objects:
-            signs |= _signs(("truth", k), np.asarray(point.env.objects[ref], dtype=float), point)
+    for target, k, value in point.truth_kinks:
+        signs |= _signs(("truth", target, k), np.asarray(value, dtype=float), point)
     return frozenset(signs)
 
 

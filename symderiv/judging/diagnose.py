@@ -8,16 +8,17 @@ from dataclasses import replace
 
 import numpy as np
 
-from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError
-from symderiv.core.tree import Add, Call, Neg, Node, Num, Sym, map_children
+from symderiv.core.errors import NotationError, ShapeError, SymderivError
+from symderiv.core.tree import Add, Call, Neg, Node, Num, Sym, Transpose, map_children
 from symderiv.judging.fixes import other_quantity, verified_fix
 from symderiv.judging.matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, evaluate_at, rel_err
 from symderiv.notation.latex import latex_style, to_latex
-from symderiv.notation.parse import parse
+from symderiv.notation.unicode import to_unicode
 from symderiv.truth.evaluate import Evaluator
 from symderiv.truth.interpret import Interpreter
-from symderiv.truth.problem import OBJECTIVES, Problem, Quantity, layer_brackets
-from symderiv.truth.reference import layer_bindings, target_ref
+from symderiv.truth.mutants import regulariser_gradient, regulariser_hyperparameters, regulariser_terms
+from symderiv.truth.problem import Problem, layer_brackets
+from symderiv.truth.reference import is_averaged, layer_bindings, target
 
 
 def diagnose_mistake(checker: Checker, typechecked) -> tuple[str | None, str]:
@@ -86,7 +87,7 @@ def _known_mistake(checker: Checker, typechecked, *, decisive_only: bool) -> tup
 
 def _ratio_mistake(checker: Checker, points, ratios: list[float], decisive_only: bool) -> tuple[str, str] | None:
     Ns = [p.N for p in points]
-    averaged = checker.quantity.kind == "gradient" and OBJECTIVES.get(checker.quantity.of, (False,))[0]
+    averaged = is_averaged(checker.problem, checker.quantity)
     if all(abs(c + 1) < 1e-6 for c in ratios):
         return "sign", "The sign is wrong: the claim is the negative of the right answer."
     if all(abs(c - N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1:
@@ -114,8 +115,11 @@ def _rename_indices(node: Node, mapping: dict[str, str]) -> Node:
 
 def _swapped_weight_indices(checker: Checker) -> tuple[str | None, str]:
     """w_{kj} where w_{jk} belongs (z_j = Σ_i a_i w_ij fixes which index is which)."""
-    tree = checker.tree_for(dict(layer_bindings(checker.quantity)[0]))
-    weights = [n for n in tree.walk() if isinstance(n, Sym) and n.name in ("w", "W") and len(n.indices) == 2]
+    bindings = dict(layer_bindings(checker.quantity)[0])
+    interp = Interpreter(checker.problem, bindings)
+    tree = interp.reader.layer_forms(checker.raw_tree)  # w^{l+1}_{jk} carries its layer, as written
+    model = checker.problem.model
+    weights = [n for n in tree.walk() if isinstance(n, Sym) and len(n.indices) == 2 and _is_parameter(interp, n)]
     for w in weights:
         fixed = replace(w, indices=w.indices[::-1])
         try:
@@ -124,14 +128,33 @@ def _swapped_weight_indices(checker: Checker) -> tuple[str | None, str]:
             continue
         if strict is not None:
             rule = (
-                "z_j = Σ_i a_i w_ij: the first index is the unit below"
-                if checker.problem.notation.weight_layout == "in-out"
-                else "z_i = Σ_j W_ij a_j: the first index is the unit above"
+                " (z_j = Σ_i a_i w_ij: the first index is the unit below)"
+                if _used_transposed(model, interp.resolve(interp.normalize(replace(w, indices=()))).kind)
+                else " (z_i = Σ_j W_ij a_j: the first index is the unit above)"
             )
-            return "swapped-indices", (
-                f"The weight's indices are swapped: {to_latex(w)} should be {to_latex(fixed)} ({rule})."
-            )
+            return "swapped-indices", f"The weight's indices are swapped: {to_latex(w)} should be {to_latex(fixed)}{rule}."
     return None, ""
+
+
+def _is_parameter(interp: Interpreter, sym: Sym) -> bool:
+    try:
+        bare = interp.normalize(replace(sym, indices=()))
+        ref = interp.resolve(bare) if isinstance(bare, Sym) else None
+        if ref is None:
+            return False
+    except SymderivError:
+        return False
+    found = interp.model.symbol_table.get(ref.kind)
+    return found is not None and found.role == "parameter"
+
+
+def _used_transposed(model, sid: str) -> bool:
+    """The model multiplies by the parameter's transpose (z = Wᵀa: W's first index is the input's)."""
+    return any(
+        isinstance(n, Transpose) and isinstance(n.operand, Sym) and model.resolve_name(n.operand) == sid
+        for e in model.equations
+        for n in e.rhs.walk()
+    )
 
 
 def _swapped_indices(checker: Checker) -> tuple[str | None, str]:
@@ -177,13 +200,14 @@ def _case_match(values, refs):
     return None
 
 
-def _layer_slots(tree: Node) -> list[Node]:
+def _layer_slots(problem: Problem, tree: Node) -> list[Node]:
     """Nodes that carry a layer: Sym with a layer, Call with a layer subscript (g_l)."""
+    model = problem.model
     return [
         n
         for n in tree.walk()
         if (isinstance(n, Sym) and n.layer is not None)
-        or (isinstance(n, Call) and n.indices and n.func in ("g", "phi", "psi", "sigma"))
+        or (isinstance(n, Call) and n.indices and model.function_family(n.func.removeprefix("bold:")))
     ]
 
 
@@ -218,21 +242,24 @@ def _wrong_layer_message(problem: Problem, written: Node, meant: Node) -> str:
     """In the problem's own notation: W^{[1]} with square brackets where the problem uses them, x for the input."""
     with latex_style(layer_brackets=layer_brackets(problem)):
         shown = to_latex(written)
-        try:
-            is_input = (
-                isinstance(meant, Sym)
-                and Interpreter(problem).resolve(Sym(meant.name, meant.layer, (), meant.decor)).kind == "X"
-            )
-        except SymderivError:
-            is_input = False
-        should = to_latex(Sym("x", None, meant.indices)) if is_input else to_latex(meant)
+        should = to_latex(meant)
+        if isinstance(meant, Sym) and meant.layer is not None:
+            try:
+                ref = Interpreter(problem).resolve(Sym(meant.name, meant.layer, (), meant.decor))
+                found = problem.model.symbol_table.get(ref.kind)
+            except SymderivError:
+                found = None
+            if found is not None and found.role == "input":  # a^{(1)} is the input: say x
+                name = problem.model.form_table[found.id].name
+                should = to_latex(Sym(name.lower() if meant.name.islower() else name, None, meant.indices))
     return f"Wrong layer: {shown} should be {should} (with that change the claim is right)."
 
 
 def _wrong_layer(checker: Checker) -> tuple[str | None, str]:
     """A claim that becomes right when one layer index moves by one: name that index."""
-    tree = checker.tree_for(dict(layer_bindings(checker.quantity)[0]))  # w^{l+1}_{jk} carries its layer
-    slots = _layer_slots(tree)
+    bindings = dict(layer_bindings(checker.quantity)[0])
+    tree = Interpreter(checker.problem, bindings).reader.layer_forms(checker.raw_tree)  # w^{l+1} carries its layer
+    slots = _layer_slots(checker.problem, tree)
     if not slots or len(slots) > 12:
         return None, ""
     for node in slots:
@@ -266,47 +293,76 @@ def _mutant_code(text: str) -> str:
 
 
 def _structural(checker: Checker) -> tuple[str | None, str] | None:
+    """The regulariser's gradient missing, on another layer's weight, or where the objective has none."""
     q, problem = checker.quantity, checker.problem
-    if q.kind != "gradient" or problem.model is not None:
+    if q.kind != "gradient":
         return None
-    tree = checker.tree_for(dict(layer_bindings(q)[0]))
+    bindings = dict(layer_bindings(q)[0])
+    tree = checker.tree_for(bindings)
+    model = problem.model
     try:
-        target = target_ref(problem, q, dict(layer_bindings(q)[0]))
+        of, wrt = target(problem, q.of, bindings), target(problem, q.wrt, bindings)
     except SymderivError:
         return None
-    interp = Interpreter(problem, dict(layer_bindings(q)[0]))
-    reg, grad = ("(λ/2)‖W‖²", "λ") if problem.regulariser == "lambda/2" else ("λ‖W‖²", "2λ")
+    interp = Interpreter(problem, bindings)
+    regularising = regulariser_hyperparameters(problem)
     terms = tree.terms if isinstance(tree, Add) else (tree,)
-    reg_terms = [t for t in terms if any(isinstance(n, Sym) and n.name == "lambda" for n in t.walk())]
-    if target.kind == "W" and q.of == "Jt":
-        if not reg_terms:
+    reg_terms = [t for t in terms if _ids(interp, t) & regularising]
+    own = [(eq, term) for eq, _, term in regulariser_terms(problem, of) if wrt in model.ids_in(term)]
+    with latex_style(layer_brackets=layer_brackets(problem)):
+        if own and not reg_terms:
+            eq, term = own[0]
+            grad = regulariser_gradient(problem, of, wrt, eq, term)
+            adds = f"adds {to_latex(grad)}" if grad is not None else f"adds its gradient with respect to {model.show(wrt)}"
             return "missing-regularisation", (
-                f"The regularisation term is missing: the derivative of {reg} adds {grad}{to_latex(_weight_sym(q))}."
+                f"The regularisation term is missing: the derivative of {to_latex(term)} {adds}."
             )
-        for t in reg_terms:
-            for n in t.walk():
-                if isinstance(n, Sym) and n.name in ("W", "w"):
+        if own:
+            family = _family_of(model, wrt)
+            for t in reg_terms:
+                for n in t.walk():
+                    if not isinstance(n, Sym):
+                        continue
                     try:
-                        ref = interp.resolve(n)
+                        sid = interp.resolve(replace(n, indices=())).kind
                     except SymderivError:
                         continue
-                    if ref.kind == "W" and ref.layer != target.layer:
+                    if sid != wrt and family and sid in family.values():
+                        eq, term = own[0]
+                        grad = regulariser_gradient(problem, of, wrt, eq, term)
+                        should = f": it should be {to_latex(grad)}" if grad is not None else ""
                         return "wrong-weight", (
-                            f"The regularisation term uses {to_latex(n)}, a different layer's weight: "
-                            f"it should be {grad}{to_latex(_weight_sym(q))}."
+                            f"The regularisation term uses {to_latex(n)}, a different layer's weight{should}."
                         )
-    if target.kind == "W" and q.of == "J" and reg_terms:
-        return "extra-regularisation", "J is the unregularised cost: its gradient has no λ term."
-    if target.kind == "b" and reg_terms:
-        return (
-            "extra-regularisation",
-            "Biases are not regularised: λ Σ‖W‖² does not depend on b, so there is no λ term.",
-        )
+        if reg_terms and not own:
+            regs = list(regulariser_terms(problem, of))
+            shown = ", ".join(
+                sorted({to_unicode(model.show(h)) for h in _ids(interp, reg_terms[0]) & regularising})
+            )
+            if regs:
+                return "extra-regularisation", (
+                    f"{to_latex(regs[0][2])} does not depend on {model.show(wrt)}, so its gradient has no {shown} term "
+                    "(biases are not regularised)."
+                )
+            return "extra-regularisation", (
+                f"{model.show(of)} is the unregularised cost: its gradient has no {shown} term."
+            )
     return None
 
 
-def _weight_sym(q: Quantity) -> Node:
-    try:
-        return parse(q.wrt)
-    except ParseError:
-        return Sym("W")
+def _ids(interp: Interpreter, node: Node) -> set[str]:
+    out = set()
+    for n in node.walk():
+        if isinstance(n, Sym):
+            try:
+                out.add(interp.resolve(replace(n, indices=())).kind)
+            except SymderivError:
+                continue
+    return out
+
+
+def _family_of(model, sid: str) -> dict:
+    for members in model.family_table.values():
+        if sid in members.values():
+            return members
+    return {}

@@ -19,15 +19,14 @@ from symderiv.judging.verdict import SymbolicResult
 from symderiv.notation.latex import to_latex
 from symderiv.notation.scalar import exact_scalar
 from symderiv.truth import cache
-from symderiv.truth.evaluate import Env, Evaluator
-from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.evaluate import Evaluator
+from symderiv.truth.interpret import Interpreter
 from symderiv.truth.limits import TimedOut, WorkerLost, run_limited, start_limited
-from symderiv.truth.model_reference import is_column_quantity
 from symderiv.truth.model_symbolic import model_value
 from symderiv.truth.prepared import ensure_prepared, fingerprint, setup
 from symderiv.truth.problem import Problem, Quantity
-from symderiv.truth.reference import layer_bindings, target_ref
-from symderiv.truth.symbolic import NONZERO, add_deltas, is_zero, sympy_backend, witness
+from symderiv.truth.reference import is_column_quantity, layer_bindings
+from symderiv.truth.symbolic import NONZERO, is_zero, witness
 
 
 def _worker(
@@ -39,7 +38,6 @@ def _worker(
     for bindings in usable or layer_bindings(quantity):
         net, env, reference, flip = setup(problem, quantity, reading, tuple(sorted(bindings.items())))
         normalized = env.interp.normalize(tree)
-        add_deltas(net, env, normalized, flip)
         env.cases = {}
         if uses_quantity_indices(normalized, quantity):
             value = _indexed(env, normalized, quantity, reference, is_column_quantity(problem, quantity))
@@ -95,9 +93,6 @@ _MEMO: dict = {}
 DEFINITIVE = ("equal", "different")  # the only results memoised and cached
 
 
-OBJECT_KINDS = ("X", "Y", "W", "b", "Z", "A")  # objects whose value is their Ref's, whatever the spelling
-
-
 def _canonical_ops(node: Node) -> Node:
     """\\cdot, \\times, * and juxtaposition multiply alike; \\circ is \\odot: one spelling for the memo."""
     node = map_children(node, _canonical_ops)
@@ -108,13 +103,12 @@ def _canonical_ops(node: Node) -> Node:
 
 def memo_tree(problem: Problem, quantity: Quantity, tree: Node) -> Node:
     """The exact check's memo key for a normalised claim. Products are spelt one way; and in a
-    matrix-form claim (no index, no sum) of a network key with one layer binding, every object
-    and function is spelt by what it resolves to (z^{(3)} and Z^{(3)} are one Ref, ψ, Ψ and
-    softmax one function): the exact check evaluates exactly that, so the result is the same.
-    A tree for the memo only, never evaluated."""
+    matrix-form claim (no index, no sum) of a quantity with one layer binding, every declared
+    object is spelt by what it resolves to (z^{(3)} and Z^{(3)} are one object): the exact check
+    evaluates exactly that, so the result is the same. A tree for the memo only, never evaluated."""
     tree = _canonical_ops(tree)
     bindings = layer_bindings(quantity)
-    if problem.model is not None or quantity.indices or len(bindings) != 1:
+    if quantity.indices or len(bindings) != 1:
         return tree
     if any(isinstance(n, Sum) or getattr(n, "indices", ()) for n in tree.walk()):
         return tree
@@ -125,7 +119,7 @@ def memo_tree(problem: Problem, quantity: Quantity, tree: Node) -> Node:
         try:
             if isinstance(node, Sym):
                 ref = interp.resolve(node)
-                return Sym(f"@{ref.kind}:{ref.layer}") if ref.kind in OBJECT_KINDS else node
+                return Sym(f"@{ref.kind}") if ref.kind in problem.model.symbol_table else node
             if isinstance(node, Call) and len(node.args) == 1 and node.func not in ("max", "min", ENTRY):
                 fref = interp.function(node)
                 return Call(f"@{fref.name}:{fref.layer}:{fref.derivative}", node.args, node.primes)
@@ -224,28 +218,8 @@ def _value_worker(problem: Problem, quantity: Quantity, tree: Node):
 
 
 def _value_setup(problem: Problem, quantity: Quantity):
-    if problem.model is not None:
-        env, truth = model_value(problem, quantity)
-        return env, truth, problem.forward.tolerance if problem.forward else 1e-3
-    f = problem.forward
-    backend = sympy_backend()
-    A = sp.Matrix([[sp.nsimplify(v)] for v in f.x])
-    objects = {Ref("X"): A, Ref("N"): sp.Matrix([[7]])}  # as in the numeric check: never 1
-    for k, (W, b, act) in enumerate(zip(f.W, f.b, f.activations), start=1):
-        Wm = sp.Matrix([[sp.nsimplify(v) for v in row] for row in W])
-        bm = sp.Matrix([[sp.nsimplify(v)] for v in b])
-        Z = Wm * A + bm
-        A = backend.elementwise(act, Z, None)
-        objects.update({Ref("W", k): Wm, Ref("b", k): bm, Ref("Z", k): Z, Ref("A", k): A})
-    interp = Interpreter(problem)
-    env = Env(
-        backend=backend,
-        interp=interp,
-        objects=objects,
-        activations=dict(enumerate(f.activations, start=1)),
-        reading="single",
-    )
-    return env, objects[target_ref(problem, quantity, {})], f.tolerance
+    env, truth = model_value(problem.for_quantity(quantity), quantity)
+    return env, truth, problem.value_tolerance
 
 
 def _compare_value(env, truth, tree: Node, quantity: Quantity, tolerance: float):

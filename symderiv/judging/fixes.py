@@ -31,7 +31,9 @@ from symderiv.judging.matcher import Checker
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse
 from symderiv.truth.interpret import Interpreter
+from symderiv.truth.mutants import regulariser_gradient, regulariser_hyperparameters, regulariser_terms
 from symderiv.truth.problem import Problem, Quantity, layer_brackets
+from symderiv.truth.reference import layer_bindings, target
 
 MAX_EDITS = 60
 FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
@@ -81,11 +83,32 @@ def _is_derivative_like(node: Node) -> bool:
     return isinstance(node, (Indicator, Piecewise)) or (isinstance(node, Call) and node.primes > 0)
 
 
+@dataclass(frozen=True)
+class Stage:
+    """An equation t = f(u) of the model with f applied entrywise (a = ReLU(z), ŷ = σ(z), h = tanh(u))."""
+
+    t: str
+    u: str
+    f: str
+    output: bool  # the last such equation: what the loss is taken of
+
+
+def stages(problem: Problem) -> list[Stage]:
+    model = problem.model
+    found = []
+    for e in model.equations:
+        pair = model.activation(e.target)
+        if pair is not None:
+            found.append((e.target, pair[1], pair[0]))
+    return [Stage(t, u, f, k == len(found) - 1) for k, (t, u, f) in enumerate(found)]
+
+
 class FixFinder:
     def __init__(self, problem: Problem, quantity: Quantity, tree: Node):
         self.problem, self.quantity, self.tree = problem, quantity, tree
         self.interp = Interpreter(problem)
         self.brackets = layer_brackets(problem)
+        self.stages = stages(problem)
 
     def tex(self, node: Node) -> str:
         with latex_style(layer_brackets=self.brackets):
@@ -123,51 +146,63 @@ class FixFinder:
         yield from self.term_signs()
         yield from self.missing_weight()
 
-    def layer_of(self, node: Node) -> int | None:
-        """The internal layer a z/a symbol (or a call on one) belongs to."""
+    # ---- the model's stages, as the student writes them ---------------------------------------
+    def resolve(self, node: Node) -> str | None:
+        if not isinstance(node, Sym):
+            return None
+        try:
+            return self.interp.resolve(Sym(node.name, node.layer, (), node.decor)).kind
+        except SymderivError:
+            return None
+
+    def stage_of(self, node: Node) -> Stage | None:
+        """The stage a written symbol (or a call on one) belongs to: its u or its t."""
         while isinstance(node, (Call, Transpose)):
             node = node.args[0] if isinstance(node, Call) and node.args else getattr(node, "operand", None)
             if node is None:
                 return None
-        if not isinstance(node, Sym):
+        sid = self.resolve(node)
+        return next((s for s in self.stages if sid in (s.t, s.u)), None)
+
+    def written(self, sid: str, like: Sym | None) -> Sym:
+        """The model's symbol in the student's letter case, with the student's entry subscripts."""
+        form = self.problem.model.form_table[sid]
+        name = form.name
+        if like is not None and len(name) == 1 and like.name.isupper() != name.isupper():
+            name = name.swapcase()
+        return Sym(name, form.layer, like.indices if like is not None else (), form.decor)
+
+    def pre_activation(self, stage: Stage, like: Sym | None = None) -> Sym:
+        return self.written(stage.u, like)
+
+    def activation(self, stage: Stage, like: Sym | None = None) -> Sym:
+        return self.written(stage.t, like)
+
+    def right_derivative(self, stage: Stage | None, z: Node) -> Node | None:
+        if stage is None:
             return None
-        try:
-            ref = self.interp.resolve(Sym(node.name, node.layer, (), node.decor))
-        except SymderivError:
-            return None
-        return ref.layer if ref.kind in ("Z", "A") else None
-
-    def pre_activation(self, k: int, like: Sym | None = None) -> Sym:
-        name = "Z" if like is not None and like.name.isupper() else "z"
-        return Sym(name, Num(self.problem.notation.pre_label(k)), like.indices if like is not None else ())
-
-    def activation(self, k: int, like: Sym) -> Sym:
-        return Sym("A" if like.name.isupper() else "a", Num(self.problem.notation.pre_label(k)), like.indices)
-
-    def right_derivative(self, k: int, z: Sym) -> Node | None:
-        act = self.problem.layers[k - 1][1] if 1 <= k <= self.problem.depth else None
-        if act == "relu":
+        if stage.f == "relu":
             return Indicator(Compare(z, ">", Num(0)))
-        if act in ("sigmoid", "tanh"):
-            return Call("sigma" if act == "sigmoid" else "tanh", (z,), 1)
+        if stage.f in ("sigmoid", "tanh"):
+            return Call("sigma" if stage.f == "sigmoid" else "tanh", (z,), 1)
         return None
+
+    def regularising(self, node: Node) -> bool:
+        """The term holds a hyperparameter that weighs a regulariser (λ)."""
+        hypers = regulariser_hyperparameters(self.problem)
+        return any(isinstance(n, Sym) and self.resolve(n) in hypers for n in node.walk())
 
     def regulariser_edits(self) -> Iterator[Edit]:
         q = self.quantity
         if q.kind != "gradient" or not q.wrt:
             return
-        try:
-            weight = parse(q.wrt)
-        except SymderivError:
-            return
-        right = Product((Num(2), Sym("lambda"), weight), ("juxt", "juxt"))
         for path, node in _paths(self.tree):
             if not isinstance(node, Product) or not any(isinstance(f, Add) for f in node.factors):
                 continue
             for k, factor in enumerate(node.factors):
                 if not isinstance(factor, Add):
                     continue
-                reg = [t for t in factor.terms if any(isinstance(n, Sym) and n.name == "lambda" for n in t.walk())]
+                reg = [t for t in factor.terms if self.regularising(t)]
                 rest = [t for t in factor.terms if t not in reg]
                 if len(reg) == 1 and rest:
                     inner = rest[0] if len(rest) == 1 else Add(tuple(rest))
@@ -178,53 +213,68 @@ class FixFinder:
                         f"The regularisation term {self.tex(reg[0])} is inside the bracket, so it is scaled "
                         f"too; it belongs outside: … + {self.tex(reg[0])}.",
                     )
+        right = self.right_regulariser()
+        batch = self.problem.model.batch
         terms = self.tree.terms if isinstance(self.tree, Add) else ()
         for k, term in enumerate(terms):
-            if any(isinstance(n, Sym) and n.name == "lambda" for n in term.walk()):
+            if right is not None and batch and self.regularising(term):
                 fixed = Add(terms[:k] + (right,) + terms[k + 1 :])
-                if any(isinstance(n, Sym) and n.name == "N" for n in term.walk()):
+                if any(isinstance(n, Sym) and n.name == batch for n in term.walk()):
                     yield Edit(
                         fixed,
                         "regularisation-over-N",
-                        f"The regularisation term is divided by N ({self.tex(term)}): λ‖W‖² is not averaged "
-                        f"over the samples, so its gradient is {self.tex(right)}.",
+                        f"The regularisation term is divided by {batch} ({self.tex(term)}): the regulariser is "
+                        f"not averaged over the samples, so its gradient is {self.tex(right)}.",
                     )
 
+    def right_regulariser(self) -> Node | None:
+        """The regulariser's gradient with respect to the quantity's parameter (2λW^{(2)})."""
+        bindings = dict(layer_bindings(self.quantity)[0])
+        try:
+            of, wrt = target(self.problem, self.quantity.of, bindings), target(self.problem, self.quantity.wrt, bindings)
+        except SymderivError:
+            return None
+        for eq, _, term in regulariser_terms(self.problem, of):
+            if wrt in self.problem.model.ids_in(term):
+                return regulariser_gradient(self.problem, of, wrt, eq, term)
+        return None
+
     def one_over_n_edits(self) -> Iterator[Edit]:
-        tree = self.tree
-        if not isinstance(tree, Add):
+        tree, batch = self.tree, self.problem.model.batch
+        if not isinstance(tree, Add) or not batch:
             return
+        one_over_n = Div(Num(1), Sym(batch))
         for k, term in enumerate(tree.terms):
-            if (
-                isinstance(term, Product)
-                and isinstance(term.factors[0], Div)
-                and term.factors[0] == Div(Num(1), Sym("N"))
-            ):
+            if isinstance(term, Product) and isinstance(term.factors[0], Div) and term.factors[0] == one_over_n:
                 rest = term.factors[1:]
                 inner = rest[0] if len(rest) == 1 else Product(rest, term.ops[1:])
                 whole = Product((term.factors[0], Add(tree.terms[:k] + (inner,) + tree.terms[k + 1 :])), ("juxt",))
                 yield Edit(
-                    whole, "1/N-on-one-term", f"The 1/N applies to the whole bracket, not only to {self.tex(inner)}."
+                    whole,
+                    "1/N-on-one-term",
+                    f"The 1/{batch} applies to the whole bracket, not only to {self.tex(inner)}.",
                 )
         yield from self.missing_one_over_n()
 
     def missing_one_over_n(self) -> Iterator[Edit]:
         """The data term without its 1/N beside a regulariser (X^T(ŷ − y) + λw): the whole claim
         off by a factor N is named by the numeric comparison, one term of a sum only here."""
-        if not isinstance(self.tree, Add) or "N" not in dict(self.problem.symbolic_sizes):
+        batch = self.problem.model.batch
+        if not isinstance(self.tree, Add) or not batch:
             return
-        one_over_n = Div(Num(1), Sym("N"))
+        one_over_n = Div(Num(1), Sym(batch))
         for k, term in enumerate(self.tree.terms):
-            if any(n == Sym("N") for n in term.walk()):
+            if any(n == Sym(batch) for n in term.walk()):
                 continue
             negated = isinstance(term, Neg)
             inner = term.operand if negated else term
             scaled = Product((one_over_n, inner), ("juxt",))
             edited = Add(self.tree.terms[:k] + (Neg(scaled) if negated else scaled,) + self.tree.terms[k + 1 :])
-            yield Edit(edited, "missing-1/N", f"The factor 1/N is missing on {self.tex(inner)}.")
+            yield Edit(edited, "missing-1/N", f"The factor 1/{batch} is missing on {self.tex(inner)}.")
 
     def indicator_edits(self) -> Iterator[Edit]:
-        relu_layers = [k for k, (_, act) in enumerate(self.problem.layers, start=1) if act == "relu"]
+        relu = [s for s in self.stages if s.f == "relu"]
+        model = self.problem.model
         for path, node in _paths(self.tree):
             if not isinstance(node, Indicator) or node.condition.op not in FLIP:
                 continue
@@ -235,15 +285,20 @@ class FixFinder:
                 "reversed-indicator",
                 f"The indicator is reversed: {self.tex(node)} should be {self.tex(flipped)}.",
             )
-            if isinstance(cond.lhs, Sym) and cond.lhs.name in ("z", "Z") or not relu_layers:
+            if (isinstance(cond.lhs, Sym) and any(self.resolve(cond.lhs) == s.u for s in relu)) or not relu:
                 continue
-            like = next(
-                (n for n in cond.lhs.walk() if isinstance(n, Sym) and n.name in ("z", "Z", "x", "X", "a", "A")), None
-            )
-            for k in relu_layers:
-                z = self.pre_activation(k, Sym("Z" if like is not None and like.name.isupper() else "z"))
+            like = next((n for n in cond.lhs.walk() if isinstance(n, Sym) and self.resolve(n) is not None), None)
+            for stage in relu:
+                z = self.pre_activation(stage, Sym("Z" if like is not None and like.name.isupper() else "z"))
                 right = Indicator(Compare(z, cond.op, Num(0)))
-                has_bias = any(isinstance(n, Sym) and n.name == "b" for n in cond.lhs.walk())
+                has_bias = any(
+                    isinstance(n, Sym)
+                    and (found := model.symbol_table.get(self.resolve(n) or "")) is not None
+                    and found.role == "parameter"
+                    and len(found.shape) == 2
+                    and 1 in found.shape
+                    for n in cond.lhs.walk()
+                )
                 what = (
                     "the bias is missing inside the indicator" if not has_bias else "the indicator's argument is wrong"
                 )
@@ -253,39 +308,40 @@ class FixFinder:
                     f"In {self.tex(node)} {what}: it should be {self.tex(right)}.",
                 )
 
+    def output_names(self) -> tuple[str, ...]:
+        """The names a claim may call the output's softmax by (ψ, Ψ, softmax)."""
+        own = [f.name for f in self.problem.model.functions if f.builtin == "softmax" and f.index is None]
+        return tuple(own) + ("softmax",)
+
     def activation_edits(self) -> Iterator[Edit]:
-        out = self.problem.depth
         in_indicator = {
             id(n) for ind in self.tree.walk() if isinstance(ind, (Indicator, Piecewise)) for n in ind.walk()
         }
+        model = self.problem.model
+        inputs = {s.id for s in model.free() if s.role == "input"}
+        first = self.stages[0] if len(self.stages) > 1 else None
         for path, node in _paths(self.tree):
             base = node.operand if isinstance(node, Transpose) else node
-            if (
-                isinstance(base, Sym)
-                and base.name in ("z", "Z")
-                and base.layer is not None
-                and id(base) not in in_indicator
-            ):
-                k = self.layer_of(base)
-                if k is not None:
-                    act = self.activation(k, base)
-                    fixed = Transpose(act) if isinstance(node, Transpose) else act
-                    yield Edit(
-                        _put(self.tree, path, fixed),
-                        "pre-activation-for-activation",
-                        f"{self.tex(base)} is the pre-activation where the activation {self.tex(act)} belongs.",
-                    )
-            if isinstance(base, Sym) and base.name in ("a", "A") and base.layer is not None:
-                k = self.layer_of(base)
-                deriv = self.right_derivative(k, self.pre_activation(k, base)) if k is not None and k < out else None
+            stage = self.stage_of(base) if isinstance(base, Sym) else None
+            sid = self.resolve(base)
+            if stage is not None and sid == stage.u and base.layer is not None and id(base) not in in_indicator:
+                act = self.activation(stage, base)
+                fixed = Transpose(act) if isinstance(node, Transpose) else act
+                yield Edit(
+                    _put(self.tree, path, fixed),
+                    "pre-activation-for-activation",
+                    f"{self.tex(base)} is the pre-activation where the activation {self.tex(act)} belongs.",
+                )
+            if stage is not None and sid == stage.t and base.layer is not None and not stage.output:
+                deriv = self.right_derivative(stage, self.pre_activation(stage, base))
                 if deriv is not None:
                     yield Edit(
                         _put(self.tree, path, deriv),
                         "activation-for-derivative",
                         f"{self.tex(base)} is the activation where its derivative {self.tex(deriv)} belongs.",
                     )
-            if isinstance(base, Sym) and base.name in ("x", "X") and self.problem.depth > 1:
-                act = self.activation(1, Sym("A" if base.name == "X" else "a", None, base.indices))
+            if isinstance(base, Sym) and sid in inputs and first is not None:
+                act = self.activation(first, Sym("A" if base.name.isupper() else "a", None, base.indices))
                 fixed = Transpose(act) if isinstance(node, Transpose) else act
                 yield Edit(
                     _put(self.tree, path, fixed),
@@ -293,23 +349,24 @@ class FixFinder:
                     f"{self.tex(base)} is the input where the hidden activation {self.tex(act)} belongs.",
                 )
             if isinstance(node, Call) and node.args and node.primes == 0 and node.func not in ("exp", "log", "diag"):
-                k = self.layer_of(node.args[0])
-                if k is not None and (k < out or self.quantity.kind == "jacobian"):
-                    deriv = self.right_derivative(k, node.args[0])
+                stage = self.stage_of(node.args[0])
+                if stage is not None and (not stage.output or self.quantity.kind == "jacobian"):
+                    deriv = self.right_derivative(stage, node.args[0])
                     if deriv is not None:
                         yield Edit(
                             _put(self.tree, path, deriv),
                             "activation-for-derivative",
                             f"{self.tex(node)} is the activation where its derivative {self.tex(deriv)} belongs.",
                         )
-                if k == out and self.problem.layers[-1][1] == "softmax" and node.func not in ("psi", "Psi", "softmax"):
-                    fixed = Call("psi", node.args)
+                names = self.output_names()
+                if stage is not None and stage.output and stage.f == "softmax" and node.func not in names:
+                    fixed = Call(names[0], node.args)
                     yield Edit(
                         _put(self.tree, path, fixed),
                         "wrong-activation",
                         f"{self.tex(node)} is not the output activation: it should be {self.tex(fixed)}.",
                     )
-                if k is not None and node.indices:  # g_L(z) where g_L'(z) belongs
+                if stage is not None and node.indices:  # g_L(z) where g_L'(z) belongs
                     fixed = replace(node, primes=1)
                     yield Edit(
                         _put(self.tree, path, fixed),
@@ -317,51 +374,51 @@ class FixFinder:
                         f"{self.tex(node)} is the activation where its derivative {self.tex(fixed)} belongs.",
                     )
             if _is_derivative_like(node) or _sigmoid_derivative_pattern(node):
-                k = self.layer_of(_argument(node)) if _argument(node) is not None else None
-                if k is not None and k < out:
+                stage = self.stage_of(_argument(node)) if _argument(node) is not None else None
+                if stage is not None and not stage.output:
                     z = _argument(node)
-                    z = self.pre_activation(k, z) if isinstance(z, Sym) else z
-                    right = self.right_derivative(k, z)
+                    z = self.pre_activation(stage, z) if isinstance(z, Sym) else z
+                    right = self.right_derivative(stage, z)
                     if right is not None and right != node:
-                        act = self.problem.layers[k - 1][1]
                         yield Edit(
                             _put(self.tree, path, right),
                             "wrong-activation-derivative",
-                            f"{self.tex(node)} is not the derivative of this layer's activation ({act}): "
+                            f"{self.tex(node)} is not the derivative of this layer's activation ({stage.f}): "
                             f"it should be {self.tex(right)}.",
                         )
 
     def pattern_edits(self) -> Iterator[Edit]:
         """a(1 − a) among a product's factors on a layer whose activation is not the sigmoid; Δ_ij for δ_ij."""
-        out = self.problem.depth
+        model = self.problem.model
         for path, node in _paths(self.tree):
-            if isinstance(node, Sym) and node.name == "Delta" and len(node.indices) == 2:
-                fixed = Sym("delta", None, node.indices)
-                yield Edit(
-                    _put(self.tree, path, fixed),
-                    "labels-for-kronecker",
-                    f"{self.tex(node)} is the label matrix Δ; the Kronecker delta is {self.tex(fixed)}.",
-                )
+            if isinstance(node, Sym) and len(node.indices) == 2 and node.name != "delta":
+                found = model.symbol_table.get(self.resolve(node) or "")
+                if found is not None and found.role == "label" and node.name in ("Delta", "delta"):
+                    fixed = Sym("delta", None, node.indices)
+                    yield Edit(
+                        _put(self.tree, path, fixed),
+                        "labels-for-kronecker",
+                        f"{self.tex(node)} is the label matrix Δ; the Kronecker delta is {self.tex(fixed)}.",
+                    )
             if not isinstance(node, Product):
                 continue
             for k in range(len(node.factors) - 1):
                 pair = Product(node.factors[k : k + 2], node.ops[k : k + 1])
                 if not _sigmoid_derivative_pattern(pair):
                     continue
-                layer = self.layer_of(_argument(pair))
-                if layer is None or layer >= out:
+                stage = self.stage_of(_argument(pair))
+                if stage is None or stage.output:
                     continue
-                right = self.right_derivative(layer, self.pre_activation(layer, _as_sym(_argument(pair))))
+                right = self.right_derivative(stage, self.pre_activation(stage, _as_sym(_argument(pair))))
                 if right is None:
                     continue
                 factors = node.factors[:k] + (right,) + node.factors[k + 2 :]
                 ops = node.ops[:k] + node.ops[k + 1 :]
                 fixed = factors[0] if len(factors) == 1 else Product(factors, ops)
-                act = self.problem.layers[layer - 1][1]
                 yield Edit(
                     _put(self.tree, path, fixed),
                     "wrong-activation-derivative",
-                    f"{self.tex(pair)} is the sigmoid's derivative, but this layer's activation is the {act}: "
+                    f"{self.tex(pair)} is the sigmoid's derivative, but this layer's activation is the {stage.f}: "
                     f"its derivative is {self.tex(right)}.",
                 )
 
@@ -374,9 +431,12 @@ class FixFinder:
             z = parse(q.wrt)
         except SymderivError:
             return
-        if not (isinstance(z, Sym) and z.name in ("z", "Z") and z.layer is not None):
+        stage = self.stage_of(z) if isinstance(z, Sym) else None
+        if stage is None or self.resolve(z) != stage.u or z.layer is None:
             return
-        deriv = Call("g", (z,), 1, (z.layer,))
+        model = self.problem.model
+        family = next((f.name for f in model.functions if f.index is not None and f.generic), None)
+        deriv = Call(family, (z,), 1, (z.layer,)) if family else Call(stage.f, (z,), 1)
         yield Edit(
             Product((self.tree, deriv), ("juxt",)),
             "missing-activation-derivative",
@@ -426,14 +486,23 @@ class FixFinder:
                 )
 
     def weights(self) -> list[Sym]:
-        """The problem's weights as its own keys write them (W^{[1]}, w^{[2]})."""
+        """The problem's weight matrices as its own keys write them (W^{[1]}, w^{[2]})."""
         out = []
+        model = self.problem.model
         for q in self.problem.quantities:
             try:
                 node = parse(q.wrt) if q.wrt else None
             except SymderivError:
                 continue
-            if isinstance(node, Sym) and node.name in ("W", "w") and not node.indices and node not in out:
+            found = model.symbol_table.get(self.resolve(node) or "") if isinstance(node, Sym) else None
+            if (
+                found is not None
+                and found.role == "parameter"
+                and len(found.shape) == 2
+                and found.shape[1] != 1
+                and not node.indices
+                and node not in out
+            ):
                 out.append(node)
         return out
 

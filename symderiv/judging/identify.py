@@ -1,21 +1,27 @@
 """Which quantity a left-hand side names: ∂J̃/∂W^{(1)} -> dJt/dW1, δ_j^{(l)} -> delta-l,
-z_1^{[1]} -> component 1 of z1, ∂a_i/∂z_j -> softmax-jacobian.
+z_1^{[1]} -> component 1 of z1, ∂a_i/∂z_j -> softmax-jacobian, ∂L/∂S_{ij} -> dL/dS.
 
-J and J̃ stay distinct (except where they agree: J̃ and J have the same gradient with
-respect to everything but the weights).
+Read against the key's model, the same for every key: the numerator names an objective (a
+declared scalar the equations define: J, \\tilde J, L, \\mathcal{L}), the denominator a
+declared symbol, in any of its spellings and layers. J and J̃ stay distinct except where they
+agree: two objectives that differ by terms not depending on the variable have the same gradient
+with respect to it (J̃ and J with respect to everything but the weights).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from symderiv.core.errors import ParseError, SymderivError
 from symderiv.core.tree import Call, Deriv, Node, Num, Sym
 from symderiv.notation.parse import parse, parse_lenient
-from symderiv.truth.interpret import Interpreter, Ref
+from symderiv.truth.interpret import Interpreter
 from symderiv.truth.problem import Problem, Quantity
+from symderiv.truth.reference import layer_bindings
 
-OBJECTIVE_LETTERS = {"J": "J", "L": "L", "C": "C", "c": "C", "E": "J"}
+# letters students use for an objective the key names otherwise (E for J, c for C)
+OBJECTIVE_FALLBACKS = {"E": ("J", "L"), "c": ("C",), "J": ("C", "L"), "L": ("J",), "C": ("J",)}
+FUNCTIONS = ("softmax", "log", "exp", "tanh", "sigma", "relu")
 
 
 @dataclass(frozen=True)
@@ -26,209 +32,173 @@ class LhsMatch:
     layers: tuple[tuple[str, tuple[int, ...]], ...] = ()  # δ^{(L-1)}: the general δ^{(l)} at l = L-1 only
 
 
-def _objective(num: Node, latex: str) -> str | None:
-    name, decor = None, ""
-    if isinstance(num, Sym):
-        name, decor = num.name, num.decor
-        parts = [i.name for i in num.indices if isinstance(i, Sym)]
-        if any(p.startswith("reg") for p in parts):
-            return None  # J_reg: only the regulariser, no quantity of its own
-    elif isinstance(num, Call) and not num.args[1:]:
-        decor, _, name = num.func.rpartition(":")  # the parser spells \tilde{J}(θ) "tilde:J"
-    if name not in OBJECTIVE_LETTERS:
-        return None
-    key = OBJECTIVE_LETTERS[name]
-    if key == "J" and (decor == "tilde" or "\\tilde" in latex.split("}{")[0] or "J̃" in latex):
-        return "Jt"
-    return key
+def _bare(node: Sym) -> Sym:
+    return Sym(node.name, node.layer, (), node.decor)
 
 
-def _object(interp: Interpreter, node: Node) -> tuple[Ref, Node | None] | None:
-    node = interp.normalize(node)
-    if not isinstance(node, Sym):
-        return None
-    try:
-        return interp.resolve(Sym(node.name, node.layer, (), node.decor)), node.layer
-    except SymderivError:
-        return None
-
-
-def _same_layer(a: Node | None, b: Node | None) -> bool:
-    return a == b or (isinstance(a, Num) and isinstance(b, Num) and a.value == b.value)
-
-
-def _quantity_target(problem: Problem, q: Quantity, text: str, interp: Interpreter):
-    try:
-        return _object(interp, parse(text))
-    except (ParseError, SymderivError):
-        return None
-
-
-def identify(problem: Problem, lhs: Node, latex: str = "") -> LhsMatch | None:
-    """The quantity a parsed left-hand side names, or None."""
-    if problem.model is not None:
-        return _identify_model(problem, lhs)
-    symbolic_layers = dict(problem.notation.layer_symbols)
-    interp = Interpreter(problem, {name: 1 for name in ("l", "k")} | symbolic_layers)
-    try:
-        normalized = interp.normalize(lhs)
-    except SymderivError:
-        normalized = lhs
-    if isinstance(normalized, Sym) and normalized.name == "delta":
-        lhs = normalized  # δ^L_j is δ_j^{(L)}
-    if isinstance(lhs, Sym) and lhs.name == "delta" and lhs.layer is not None and defines_delta(problem):
-        lhs = Deriv(Sym(_default_objective(problem)), Sym("z", lhs.layer, lhs.indices))
-    if isinstance(lhs, Deriv):
-        return _identify_derivative(problem, lhs, latex, interp)
-    target = _object(interp, lhs)
-    if target is None:
-        return None
-    ref, _ = target
-    for q in problem.quantities:
-        if q.kind == "value":
-            qt = _quantity_target(problem, q, q.of, interp)
-            if qt and qt[0] == ref:
-                norm = interp.normalize(lhs)
-                comps = [i for i in getattr(norm, "indices", ()) if isinstance(i, Num)]
-                comp = int(comps[0].value) - 1 if comps else None
-                return LhsMatch(q.id, comp)
-    return None
-
-
-def _model_target(interp: Interpreter, node: Node) -> str | None:
-    """The declared symbol a side names: J, \\tilde J, \\mathcal{L}, \\tilde{J}(w) (a call of its parameters)."""
-    if isinstance(node, Call) and node.func not in ("softmax", "log", "exp", "tanh", "sigma"):
-        decor, _, name = node.func.removeprefix("bold:").rpartition(":")
+def _symbol(interp: Interpreter, node: Node) -> str | None:
+    """The id of the declared symbol a side names (its entry subscripts aside), or None."""
+    if isinstance(node, Call) and node.func not in FUNCTIONS and len(node.args) <= 1:
+        decor, _, name = node.func.removeprefix("bold:").rpartition(":")  # \\tilde{J}(w): tilde:J
         node = Sym(name, None, node.indices, decor)
     try:
         node = interp.normalize(node)
         if not isinstance(node, Sym):
             return None
-        return interp.resolve(Sym(node.name, node.layer, (), node.decor)).kind
+        return interp.resolve(_bare(node)).kind
     except SymderivError:
         return None
 
 
-def _identify_model(problem: Problem, lhs: Node) -> LhsMatch | None:
-    """A [model] key: the quantity whose `of` and `wrt` name the same declared symbols as the left side."""
-    interp = Interpreter(problem, {})
-    if isinstance(lhs, Deriv):
-        of, wrt = _model_target(interp, lhs.num), _model_target(interp, lhs.wrt)
-        if of is None or wrt is None:
-            return None
-        for q in problem.quantities:
-            if (
-                q.kind != "value"
-                and q.wrt
-                and _quantity_model_target(interp, q.wrt) == wrt
-                and _quantity_model_target(interp, q.of) == of
-            ):
-                return LhsMatch(q.id)
+def objective_of(problem: Problem, num: Node, latex: str = "") -> str | None:
+    """The objective a derivative's numerator names (J_reg, only a regulariser, names none)."""
+    if isinstance(num, Sym) and any(isinstance(i, Sym) and i.name.startswith("reg") for i in num.indices):
         return None
-    target = _model_target(interp, lhs)
-    for q in problem.quantities:
-        if q.kind == "value" and target is not None and _quantity_model_target(interp, q.of) == target:
-            return LhsMatch(q.id)
+    interp = Interpreter(problem)
+    objectives = {q.of for q in problem.quantities if q.kind == "gradient"}
+    targets = {t for t in (_symbol(interp, parse(o)) for o in objectives if _parses(o)) if t}
+    if isinstance(num, Sym) and num.name == "J" and not num.decor and ("\\tilde" in latex.split("}{")[0] or "J̃" in latex):
+        num = replace(num, decor="tilde")
+    found = _symbol(interp, num)
+    if found is not None and found in targets:
+        return found
+    name = num.name if isinstance(num, Sym) else None
+    for other in OBJECTIVE_FALLBACKS.get(name or "", ()):
+        found = _symbol(interp, Sym(other, None, (), num.decor if isinstance(num, Sym) else ""))
+        if found in targets:
+            return found
     return None
 
 
-def _quantity_model_target(interp: Interpreter, text: str) -> str | None:
+def _parses(text: str) -> bool:
     try:
-        return _model_target(interp, parse(text))
+        parse(text)
+        return True
     except ParseError:
+        return False
+
+
+def same_gradient(problem: Problem, of: str, other: str, wrt: str) -> bool:
+    """Two objectives whose equations differ by terms that do not depend on wrt (J̃ = J + λ‖W‖²
+    and J, with respect to a bias or a pre-activation)."""
+    model = problem.model
+    for a, b in ((of, other), (other, of)):
+        if not model.defined(a):
+            continue
+        rhs = model.equation(a).rhs
+        terms = rhs.terms if hasattr(rhs, "terms") else (rhs,)
+        base = [t for t in terms if isinstance(t, Sym) and model.resolve_name(t) == b]
+        rest = [t for t in terms if t not in base]
+        if base and not any(wrt in model.dependencies(i) for t in rest for i in model.ids_in(t)):
+            return True
+    return False
+
+
+def _wrt_bindings(problem: Problem, q: Quantity, wrt: Node) -> list[dict]:
+    """The layer bindings of q under which its wrt and the student's name the same object."""
+    try:
+        own = parse(q.wrt)
+    except ParseError:
+        return []
+    out = []
+    for bindings in layer_bindings(q):
+        interp = Interpreter(problem, bindings)
+        mine, theirs = _symbol(interp, own), _symbol(interp, wrt)
+        if mine is not None and mine == theirs:
+            out.append(bindings)
+    return out
+
+
+def _uses_layer_symbol(node: Node, q: Quantity) -> bool:
+    names = {name for name, _ in q.layers}
+    return any(isinstance(n, Sym) and n.name in names for n in node.walk())
+
+
+def _gradient(problem: Problem, lhs: Deriv, latex: str) -> LhsMatch | None:
+    of = objective_of(problem, lhs.num, latex)
+    interp = Interpreter(problem)
+    if of is None:
+        return _jacobian(problem, lhs, interp)
+    found = []
+    for q in problem.quantities:
+        if q.kind != "gradient" or not q.wrt:
+            continue
+        bindings = _wrt_bindings(problem, q, lhs.wrt)
+        if not bindings:
+            continue
+        q_of = _symbol(Interpreter(problem, bindings[0]), parse(q.of)) if _parses(q.of) else None
+        layers = ()
+        if q.layers and len(bindings) < len(layer_bindings(q)) and not _uses_layer_symbol(lhs.wrt, q):
+            name = q.layers[0][0]
+            layers = ((name, tuple(sorted({b[name] for b in bindings}))),)
+        found.append((q, q_of, layers, bindings[0]))
+    for q, q_of, layers, _ in found:
+        if q_of == of:
+            return LhsMatch(q.id, layers=layers)
+    for q, q_of, layers, bindings in found:
+        wrt = _symbol(Interpreter(problem, bindings), parse(q.wrt))
+        if q_of is not None and wrt is not None and same_gradient(problem, of, q_of, wrt):
+            return LhsMatch(q.id, layers=layers)
+    return None
+
+
+def _jacobian(problem: Problem, lhs: Deriv, interp: Interpreter) -> LhsMatch | None:
+    num = _symbol(interp, lhs.num)
+    if num is None:
         return None
+    wrt = _symbol(interp, lhs.wrt)
+    fallback = None
+    for q in problem.quantities:
+        if q.kind != "jacobian":
+            continue
+        of, by = _symbol(interp, parse(q.of)), _symbol(interp, parse(q.wrt))
+        if of == num and by == wrt:
+            return LhsMatch(q.id)
+        if of == num:
+            fallback = LhsMatch(q.id, note=f"read as the derivative of {q.of} with respect to {q.wrt}")
+    return fallback
 
 
 def defines_delta(problem: Problem) -> bool:
-    """δ^(l) = ∂C/∂z^(l) is part of the problem's statement (index-notation problems with a cost C)."""
-    return "C" in dict(problem.notation.objectives)
+    """δ^(l) = ∂C/∂z^(l) is part of the problem's statement (a key that declares deltas)."""
+    model = problem.model
+    return bool(model.deltas) and not model.delta_fallback
 
 
-def _default_objective(problem: Problem) -> str:
-    keys = [k for k, _ in problem.notation.objectives]
-    return "C" if "C" in keys else keys[0]
-
-
-def _identify_derivative(problem: Problem, lhs: Deriv, latex: str, interp: Interpreter) -> LhsMatch | None:
-    objective = _objective(lhs.num, latex)
-    wrt = _object(interp, lhs.wrt)
-    if wrt is None:
-        return None
-    wrt_ref, wrt_layer = wrt
-    if objective is None:
-        num = _object(interp, lhs.num)
-        if num is None:
-            return None
-        fallback = None
-        for q in problem.quantities:
-            if q.kind != "jacobian":
-                continue
-            of, by = _quantity_target(problem, q, q.of, interp), _quantity_target(problem, q, q.wrt, interp)
-            if of and by and of[0] == num[0] and by[0] == wrt_ref:
-                return LhsMatch(q.id)
-            if of and of[0] == num[0]:
-                fallback = LhsMatch(q.id, note=f"read as the derivative of {q.of} with respect to {q.wrt}")
-        return fallback
-    keys = [k for k, _ in problem.notation.objectives]
-    if objective == "J" and "J" not in keys and "C" in keys:
-        objective = "C"
-    candidates = []
+def _delta_objective(problem: Problem) -> str:
     for q in problem.quantities:
-        if q.kind != "gradient":
+        if q.kind == "gradient":
+            return q.of
+    return "J"
+
+
+def identify(problem: Problem, lhs: Node, latex: str = "") -> LhsMatch | None:
+    """The quantity a parsed left-hand side names, or None."""
+    model = problem.model
+    if defines_delta(problem):
+        layered = Interpreter(problem).reader.layer_forms(lhs)  # δ^L_j is δ_j^{(L)}
+        letter = model.delta_letter("delta")
+        if isinstance(layered, Sym) and layered.name == "delta" and layered.layer is not None and letter:
+            family = model.family(letter)
+            name = model.form_table[next(iter(family.values()))].name if family else letter
+            lhs = Deriv(parse(_delta_objective(problem)), Sym(name, layered.layer, layered.indices))
+    if isinstance(lhs, Deriv):
+        return _gradient(problem, lhs, latex)
+    return _value(problem, lhs)
+
+
+def _value(problem: Problem, lhs: Node) -> LhsMatch | None:
+    for q in problem.quantities:
+        if q.kind != "value":
             continue
-        qt = _quantity_target(problem, q, q.wrt, interp)
-        if not qt or qt[0].kind != wrt_ref.kind:
-            continue
-        if qt[0] != wrt_ref and not _symbolic_layer_match(qt[1], wrt_layer):
-            continue
-        if qt[1] is not None and wrt_layer is not None and not _layer_compatible(qt[1], wrt_layer):
-            continue
-        candidates.append(q)
-    exact = [q for q in candidates if q.of == objective]
-    if exact:
-        return LhsMatch(exact[0].id, layers=_instance_layers(problem, exact[0], wrt_layer, interp))
-    if objective == "Jt" and wrt_ref.kind != "W":
-        same = [q for q in candidates if q.of == "J"]
-        if same:
-            return LhsMatch(same[0].id)
-    if objective == "J" and wrt_ref.kind != "W":
-        same = [q for q in candidates if q.of == "Jt"]
-        if same:
-            return LhsMatch(same[0].id)
+        own = problem.for_quantity(q)
+        interp = Interpreter(own)
+        target = _symbol(interp, parse(q.of))
+        if target is not None and _symbol(interp, lhs) == target:
+            norm = interp.normalize(lhs)
+            comps = [i for i in getattr(norm, "indices", ()) if isinstance(i, Num)]
+            return LhsMatch(q.id, int(comps[0].value) - 1 if comps else None)
     return None
-
-
-def _instance_layers(problem: Problem, q: Quantity, wrt_layer: Node | None, interp: Interpreter):
-    """For a quantity stated for a general layer l, the layer the left side pins down (L-1 -> l = 2)."""
-    if not q.layers or wrt_layer is None:
-        return ()
-    if any(isinstance(n, Sym) and n.name in dict(q.layers) for n in wrt_layer.walk()):
-        return ()
-    try:
-        value = interp.layer_value(wrt_layer)
-    except SymderivError:
-        return ()
-    ((name, allowed),) = q.layers[:1]
-    return ((name, (value,)),) if value in allowed else ()
-
-
-def _has_symbol(node: Node | None) -> bool:
-    return node is not None and any(isinstance(n, Sym) for n in node.walk())
-
-
-def _symbolic_layer_match(a: Node | None, b: Node | None) -> bool:
-    return _has_symbol(a) and _has_symbol(b)
-
-
-def _layer_compatible(q_layer: Node, wrt_layer: Node) -> bool:
-    """z^{(L)} is delta-L, z^{(l)} (or L-1, l+1...) is delta-l; numbers must agree."""
-    if not _has_symbol(q_layer) and not _has_symbol(wrt_layer):
-        return True
-    q_is_last = isinstance(q_layer, Sym) and q_layer.name == "L"
-    w_is_last = isinstance(wrt_layer, Sym) and wrt_layer.name == "L"
-    if q_is_last or w_is_last:
-        return q_is_last == w_is_last
-    return True
 
 
 def identify_quantity(problem: Problem, latex: str) -> str | None:

@@ -16,7 +16,7 @@ from symderiv.core.tree import Call, Node, Sym
 from symderiv.judging.coverage import with_both_sides
 from symderiv.judging.verdict import Match
 from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.interpret import LAYER_LETTERS, Interpreter
+from symderiv.truth.interpret import Interpreter
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import Point, build_points, layer_bindings, readings_for
 
@@ -123,9 +123,11 @@ class Checker:
 
     def _layers_exist(self, bindings: dict) -> bool:
         interp = Interpreter(self.problem, bindings)
+        model = self.problem.model
         for n in self.tree_for(bindings).walk():
-            if isinstance(n, Sym) and n.layer is not None and (n.name in LAYER_LETTERS or n.name == "delta"):
-                if interp.layer_like(n.layer) and not interp.is_layer_label(n.name, n.layer):
+            if isinstance(n, Sym) and n.layer is not None and interp.layer_like(n.layer):
+                letter = model.delta_letter(n.name) or n.name
+                if model.family(letter) and not interp.is_layer_label(n.name, n.layer):
                     return False
         return True
 

@@ -42,7 +42,8 @@ from symderiv.notation.mathtext import MATH, informal_to_latex, split_math
 from symderiv.notation.parse import parse_lenient
 from symderiv.notation.unicode import to_unicode
 from symderiv.output.escape import escape_text, latex_comment
-from symderiv.truth.problem import OBJECTIVES, Problem, Quantity, layer_brackets
+from symderiv.truth.expand import OBJECTIVE_KEYS
+from symderiv.truth.problem import Problem, Quantity, layer_brackets
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath}
@@ -119,21 +120,23 @@ def size_node(size) -> Node:
 
 def _activation(problem: Problem, k: int) -> Node:
     """The function symbol of layer k (1..L) in the problem's notation, e.g. \\phi, \\psi, g_2."""
-    n = problem.notation
-    names = n.output_activation if k == problem.depth else n.hidden_activation
-    name = names[0] if names else problem.layers[k - 1][1]
+    sh = problem.shorthand
+    n = sh.notation
+    names = n.output_activation if k == sh.depth else n.hidden_activation
+    name = names[0] if names else sh.layers[k - 1][1]
     indices = (Num(n.pre_label(k)),) if set(n.hidden_activation) & set(n.output_activation) else ()
     return Call(name, (), 0, indices)
 
 
 def network_items(problem: Problem) -> list[str]:
-    """The network as itemize entries, every formula built as a tree from the Problem's fields."""
-    n = problem.notation
+    """A [network] key's network as itemize entries, every formula built as a tree from its declaration."""
+    sh = problem.shorthand
+    n = sh.notation
     items = [
         f"Input: {inline_math(Sym('a', layer=Num(n.pre_label(0))))} with "
-        f"{inline_math(size_node(problem.input_size))} features."
+        f"{inline_math(size_node(sh.input_size))} features."
     ]
-    for k, (size, act) in enumerate(problem.layers, start=1):
+    for k, (size, act) in enumerate(sh.layers, start=1):
         out, inp, wl = Num(n.pre_label(k)), Num(n.pre_label(k - 1)), Num(n.weight_label(k))
         b = Sym("b", layer=wl)
         if n.weight_layout == "in-out":
@@ -155,23 +158,19 @@ def network_items(problem: Problem) -> list[str]:
         g = _activation(problem, k)
         applied = replace(g, args=(z,))
         # a generic key's activations (tanh, softplus, …) are only the test instances, not the problem
-        named = "" if g.func == act or problem.generic_symbolic else f", {escape_text(ACTIVATION_NAMES.get(act, act))}"
+        named = "" if g.func == act or sh.generic else f", {escape_text(ACTIVATION_NAMES.get(act, act))}"
         items.append(
             f"Layer {k}: {inline_math(Compare(z, '=', rhs))}, {inline_math(Compare(a, '=', applied))}{named}; "
             f"{inline_math(size_node(size))} {'unit' if size == 1 else 'units'}."
         )
     labels = inline_math(Sym(n.labels[0])) if n.labels else "$y$"
-    items.append("Loss: " + LOSS_TEXT.get(problem.loss, escape_text(problem.loss)).format(labels=labels) + ".")
+    items.append("Loss: " + LOSS_TEXT.get(sh.loss, escape_text(sh.loss)).format(labels=labels) + ".")
     for key, _ in n.objectives:
-        averaged, regularised = OBJECTIVES.get(key, (False, False))
+        _, averaged, regularised = OBJECTIVE_KEYS.get(key, (key, False, False))
         sym = objective_symbol(problem, key)
-        if regularised and problem.regulariser:
-            norms = tuple(
-                Pow(Norm(Sym("W", layer=Num(n.weight_label(k))), "F"), Num(2)) for k in range(1, problem.depth + 1)
-            )
-            coefficient = (
-                problem.regulariser if problem.regulariser in GREEK or len(problem.regulariser) == 1 else "lambda"
-            )
+        if regularised and sh.regulariser:
+            norms = tuple(Pow(Norm(Sym("W", layer=Num(n.weight_label(k))), "F"), Num(2)) for k in range(1, sh.depth + 1))
+            coefficient = sh.regulariser if sh.regulariser in GREEK or len(sh.regulariser) == 1 else "lambda"
             reg = Product((Sym(coefficient), Add(norms) if len(norms) > 1 else norms[0]), ("juxt",))
             what = f"{inline_math(Compare(sym, '=', Add((objective_symbol(problem, 'J'), reg))))} (regularised)"
         elif averaged:

@@ -123,7 +123,7 @@ def problem_section(problem: Problem, verified, labels: set[str]) -> tuple[str, 
     ]
     if problem.statement:
         body += [problem.statement, ""]
-    if problem.model is None:  # a [model] key's statement is its description; it declares no layers
+    if problem.shorthand is not None:  # a [network] key's layers; a [model] key's statement is its description
         body += ["\\noindent The network:", "\\begin{itemize}"]
         body += [f"  \\item {item}" for item in network_items(problem)]
         body += ["\\end{itemize}", ""]

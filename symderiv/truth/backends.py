@@ -155,9 +155,6 @@ class SympyBackend(NumpyBackend):
 
     def elementwise(self, fname, a, env):
         sp = self.sp
-        if fname.startswith("generic:"):  # an undefined g_k of a generic problem
-            g = sp.Function("g" + fname.split(":")[1])
-            return a.applyfunc(lambda v: g(v))
         if fname.startswith("leaky_relu:"):
             slope = slope_of(fname, env)
             return a.applyfunc(lambda v: env.mask(v, ">") * v + slope * (1 - env.mask(v, ">")) * v)
@@ -180,9 +177,6 @@ class SympyBackend(NumpyBackend):
 
     def derivative(self, fname, a, env):
         sp = self.sp
-        if fname.startswith("generic:"):  # canonical name of g_k' (see symbolic.canonical)
-            g = sp.Function("g" + fname.split(":")[1] + "_d0")
-            return a.applyfunc(lambda v: g(v))
         if fname == "relu":
             return a.applyfunc(lambda v: env.mask(v, ">"))
         if fname.startswith("leaky_relu:"):
@@ -192,6 +186,20 @@ class SympyBackend(NumpyBackend):
         expr = self.elementwise(fname, sp.Matrix([[x]]), env)[0, 0]
         d = sp.diff(expr, x)
         return a.applyfunc(lambda v: d.subs(x, v))
+
+    def undefined(self, function, a, derivative: int = 0):
+        """A generic function of the key as an undefined SymPy function: elementwise (g_l, named
+        g1, its derivative g1_d0 as symbolic.canonical names it) or of all entries (a cost C(a))."""
+        sp = self.sp
+        name = function.name + ("" if function.index is None else str(function.index))
+        if function.builtin is not None:
+            if derivative > 1:
+                raise NotationError("higher derivatives are not supported")
+            f = sp.Function(name + ("_d0" if derivative else ""))
+            return a.applyfunc(lambda v: f(v))
+        if derivative:
+            raise NotationError(f"the derivative of {function.name} is not known here")
+        return sp.Matrix([[sp.Function(name)(*list(a))]])
 
     def softmax(self, a, axis):
         sp = self.sp

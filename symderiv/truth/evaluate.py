@@ -52,22 +52,29 @@ class Env:
     backend: Any
     interp: Interpreter
     objects: dict[Ref, Any]
-    activations: dict[int, str]
     reading: str  # columns | rows | single
-    weight_layout: str = "out-in"
-    masks: dict = field(default_factory=dict)  # SymPy: pre-activation entry -> 0/1 symbol
-    allow_cost_derivative: bool = False
-    n_samples: int | None = None  # [model] keys: the batch size (else read off X)
-    batch_kinds: frozenset = frozenset(("X", "Y", "Z", "A"))  # objects that carry the batch axis
+    n_samples: int = 1  # the batch size of this point (1 in the one-sample reading)
+    masks: dict = field(default_factory=dict)  # SymPy: kink argument -> 0/1 symbol
+    batch_kinds: frozenset = frozenset()  # objects that carry the batch axis
     cases: dict | None = None  # SymPy: an undecided sign's expression -> its 0/1 case symbol
-    index_labels: dict = field(default_factory=dict)  # [model] keys: a class-index label o -> its 0-based value
-    column_kinds: frozenset = frozenset()  # [model] keys: objects whose one subscript picks a column (u_w of U)
+    index_labels: dict = field(default_factory=dict)  # a class-index label o -> its 0-based value
+    column_kinds: frozenset = frozenset()  # objects whose one subscript picks a column (u_w of U)
+    objective: str | None = None  # the quantity's objective: what a backprop delta δ^{(l)} differentiates
+    atoms: Any = None  # computes a δ or an open ∂C/∂a at this point when a claim uses one (AtomSource)
     # NumPy: the key of this point's candidates in MEMO; a diagnosis evaluates dozens of rewrites of
     # one claim that share most of their subtrees, and a class writes the same subtrees again and again
     token: int = field(default_factory=lambda: next(NEXT_TOKEN), init=False, compare=False, repr=False)
 
     def __setstate__(self, state):
         self.__dict__.update(state, token=next(NEXT_TOKEN))  # a copy from another process is another point
+
+    def atom(self, ref: Ref):
+        """The value of a δ or an open derivative at this point, computed once when first used."""
+        if ref not in self.objects:
+            if self.atoms is None:
+                raise NotationError(f"{ref.kind} has no value in this check")
+            self.objects[ref] = self.atoms.value(ref, self.objective)
+        return self.objects[ref]
 
     @property
     def sample_axis(self):
@@ -100,7 +107,7 @@ class Env:
         if s is None and (v.is_positive or v.is_negative):  # 1[σ(z) > 0] is 1 whatever z is
             positive = bool(v.is_positive)
             return sp.Integer(int(positive if op in (">", ">=") else not positive if op in ("<", "<=") else op == "!="))
-        if s is None and self.n_samples is not None:  # [model] keys: a 0/1 symbol per kink argument
+        if s is None and self.cases is None:  # the truth's own kinks: a 0/1 symbol per kink argument
             s = self.masks[v] = sp.Symbol(f"s0_{len(self.masks) + 1}", integer=True)
         if s is None and self.cases is not None and op in (">", ">=", "<", "<="):
             # decided later by cases (judging/cases.py): a 0/1 symbol per undecided sign
@@ -193,16 +200,16 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
         if basis is not None:
             return basis
         ref = self.env.interp.resolve(node)
-        if ref.kind == "n":
-            return self.b.const(self.layer_width(ref.layer))
         if ref.kind == "kron":
             i, j = (self.index_position(ix) for ix in node.indices)
             if i is None or j is None:
                 raise NotationError("the Kronecker δ needs both indices bound")
             return self.b.const(1 if i == j else 0)
-        if ref not in self.env.objects:
+        if ref not in self.env.objects and not ref.kind.startswith(("delta:", "grad:")):
             raise NotationError(f"{to_latex(node)} has no value in this check")
-        value = self.env.objects[ref]
+        value = self.env.atom(ref)
+        if ref.kind in self.env.interp.problem.size_names:  # n_l: a size, its subscript is its layer
+            return value
         try:
             return self.select(value, ref, node.indices)
         except ShapeError as exc:
@@ -254,10 +261,6 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
             raise ShapeError(f"the subscript {i + 1} is outside 1..{cols}")
         return self.b.col(value, i)
 
-    def layer_width(self, k: int) -> int:
-        layer = self.env.objects[Ref("X") if k == 0 else Ref("A", k)]
-        return self.b.shape(layer)[self.env.class_axis]
-
     def rule_ones(self, node):
         if node.size is not None and not (isinstance(node.size, Sym) and node.size.name == "N"):
             try:
@@ -268,7 +271,7 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
                 raise ShapeError(f"a ones vector of size {size:g} (sizes here are whole numbers up to {MAX_ONES})")
             return self.single(node, self.b.ones(int(size), 1))
         model = self.env.interp.model
-        if self.env.sample_axis is None and model is not None and model.batch is None:
+        if self.env.sample_axis is None and model.batch is None:
             return self.single(node, self.b.ones(1, 1))  # no batch at all: \mathbf{1} - h is 1 - h
         if self.env.sample_axis is None:
             # 1_N sums over the samples of a batch: one sample has none to sum
@@ -276,8 +279,4 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
         return self.single(node, self.b.ones(self.samples(), 1))
 
     def samples(self) -> int:
-        axis = self.env.sample_axis
-        if self.env.n_samples is not None:
-            return 1 if axis is None else self.env.n_samples
-        X = self.env.objects[Ref("X")]
-        return 1 if axis is None else self.b.shape(X)[axis]
+        return 1 if self.env.sample_axis is None else self.env.n_samples

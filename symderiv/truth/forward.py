@@ -37,11 +37,14 @@ class AutogradBackend(NumpyBackend):
 
     def __init__(self):
         self.kink_gap = np.inf
+        self.current = None  # the equation being evaluated
+        self.kinks: list = []  # (equation target, kink argument) in the order evaluated
 
     def _kink(self, a):
         raw = np.asarray(getval(a), dtype=float)
         if raw.size:
             self.kink_gap = min(self.kink_gap, float(np.min(np.abs(raw))))
+            self.kinks.append((self.current, raw))
 
     def const(self, x):
         return np.array([[float(x)]])
@@ -136,6 +139,7 @@ class Sample:
     N: float
     n_samples: int
     kink_gap: float
+    kinks: tuple = ()  # (equation target, kink argument): the truth's own kinks at this instance
 
 
 def _env(problem, backend, objects, reading, n_samples, batch_kinds, masks):
@@ -143,7 +147,6 @@ def _env(problem, backend, objects, reading, n_samples, batch_kinds, masks):
         backend=backend,
         interp=Interpreter(problem, {}),
         objects=objects,
-        activations={},
         reading=reading,
         n_samples=n_samples,
         batch_kinds=frozenset(batch_kinds),
@@ -198,6 +201,8 @@ def run_equations(
         if cut and eq.target in cut:
             value = cut[eq.target]
         else:
+            if isinstance(backend, AutogradBackend):
+                backend.current = eq.target
             env = _env(problem, backend, objects, layout, n_samples, batch_kinds, masks)
             rhs = (scaled or {}).get(eq.target, eq.rhs)
             value = Evaluator(env).value(rhs)
@@ -292,7 +297,7 @@ def sample(problem, rng, n_samples: int, N: float, point: int, tries: int = 50) 
         free = draw_free(problem, rng, n_samples, point)
         backend = AutogradBackend()
         values = run_equations(problem, free, N, n_samples, backend)
-        s = Sample(free, values, N, n_samples, backend.kink_gap)
+        s = Sample(free, values, N, n_samples, backend.kink_gap, tuple(backend.kinks))
         if s.kink_gap >= KINK_MARGIN:
             return s
         if best is None or s.kink_gap > best.kink_gap:

@@ -35,12 +35,13 @@ from pathlib import Path
 
 from symderiv.core.errors import SymderivError
 from symderiv.core.tree import Deriv, Sym
-from symderiv.notation.parse import parse, parse_lenient
+from symderiv.notation.parse import parse_lenient
 from symderiv.truth.backends import SympyBackend
+from symderiv.truth.interpret import DELTA_PREFIX, GRADIENT_PREFIX, Ref
 from symderiv.truth.limits import TimedOut, WorkerLost, run_limited
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import layer_bindings, readings_for
-from symderiv.truth.symbolic import add_deltas, symbolic_setup, sympy_backend
+from symderiv.truth.symbolic import symbolic_setup, sympy_backend
 
 __all__ = ["PREPARE_TIMEOUT", "Preparation", "ensure_prepared", "prepare", "setup", "prepared_path", "forget"]
 
@@ -208,30 +209,31 @@ def _probe():
     return sympy_backend().sp.Matrix([[1, 2]])
 
 
-def _atom_trees(problem: Problem) -> list:
-    """The key's claims, and δ^(k), ∂C/∂a^(k) of every layer when the key uses such atoms:
-    a student may write them for any layer."""
+def _atom_refs(problem: Problem) -> list[Ref]:
+    """The δ^{(l)} of every layer and the open derivatives (∂C/∂a^{(L)}) when the key's own claims
+    use such atoms: a student may write them for any layer, so they are worked out once here."""
     trees = []
     for quantity in problem.quantities:
         try:
             trees.append(parse_lenient(quantity.claim).tree)
         except (SymderivError, RecursionError):
             continue
-    uses_delta = any(isinstance(n, Sym) and n.name == "delta" for t in trees for n in t.walk())
-    uses_cost = any(isinstance(n, Deriv) for t in trees for n in t.walk())
-    for k in range(1, problem.depth + 1):
-        if uses_delta:
-            trees.append(parse(rf"\delta^{{({k})}}"))
-        if uses_cost:
-            trees.append(parse(rf"\frac{{\partial J}}{{\partial a^{{({k})}}}}"))
-    return trees
+    model = problem.model
+    refs = []
+    letter = model.delta_letter("delta")
+    if letter is not None and any(isinstance(n, Sym) and n.name == "delta" for t in trees for n in t.walk()):
+        refs += [Ref(DELTA_PREFIX + sid) for sid in model.family(letter).values() if model.defined(sid)]
+    if any(isinstance(n, Deriv) for t in trees for n in t.walk()):
+        for of in model.open_derivatives:
+            refs += [Ref(f"{GRADIENT_PREFIX}{of}:{v}") for v in sorted(model.ids_in(model.equation(of).rhs))]
+    return refs
 
 
-def _with_atoms(entry, trees) -> None:
-    net, env, _, flip = entry
-    for tree in trees:
+def _with_atoms(entry, refs) -> None:
+    _truth, env, _, _flip = entry
+    for ref in refs:
         try:
-            add_deltas(net, env, env.interp.normalize(tree), flip)
+            env.atom(ref)
         except (SymderivError, KeyError, ValueError):
             continue  # an atom this reading or layer does not have
 
@@ -252,13 +254,13 @@ def prepare(problem: Problem) -> Preparation:
         source = "disk"
         if table is None:
             source = "built"
-            trees = _atom_trees(problem)
+            refs = _atom_refs(problem)
             table = dict(_tables.get(key, {}))
             for quantity, reading, bindings in _entries(problem):
                 entry = (quantity.id, reading, bindings)
                 if entry not in table:
                     table[entry] = _build(problem, quantity, reading, bindings)
-                _with_atoms(table[entry], trees)
+                _with_atoms(table[entry], refs)
             if path is not None:
                 try:
                     _write(path, table)

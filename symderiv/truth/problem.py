@@ -4,8 +4,8 @@ A new problem of the same family is a new file, not new Python. See README,
 "Derivation files", for the format.
 
 >>> p = load_problem("softmax-2layer")
->>> p.quantity("dJt/dW2").objective, p.notation.pre_label(2)
-('Jt', 3)
+>>> p.quantity("dJt/dW2").of, [e.target for e in p.model.equations][:2]
+('\\tilde J', ['z^{(2)}', 'a^{(2)}'])
 """
 
 from __future__ import annotations
@@ -13,27 +13,24 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 from symderiv.core.errors import DerivationFileError, UnknownProblemError, UnknownQuantityError
-from symderiv.truth.model import Model, build_model, check_quantity
-from symderiv.truth.network import ACTIVATIONS, LOSSES, Layer, Network
+from symderiv.truth.expand import ACTIVATIONS, LOSSES, OBJECTIVE_KEYS, expand_network
+from symderiv.truth.model import Model
+from symderiv.truth.model_build import build_model, check_quantity
 from symderiv.truth.schema import KeySpec, line_of, validate_key
 
-OBJECTIVES = {
-    # key: (averaged over the batch, regularised)
-    "J": (True, False),
-    "Jt": (True, True),
-    "L": (False, False),
-    "C": (False, False),
-}
 KINDS = ("gradient", "jacobian", "value")
 
 
 @dataclass(frozen=True)
 class Notation:
+    """A [network] key's notation table: how its layers are numbered and named (the shorthand's
+    own; the model it expands into reads the student's symbols)."""
+
     input_number: int = 1
     weight_number: str = "input"  # "input": W^(l) maps a^(l) -> z^(l+1); "output": W^[l] maps a^[l-1] -> z^[l]
     weight_layout: str = "out-in"  # "in-out": w_ij with i in the layer below (z = sum_i a_i w_ij)
@@ -50,18 +47,29 @@ class Notation:
     def weight_label(self, k: int) -> int:
         return k - 1 + self.input_number if self.weight_number == "input" else k + self.input_number
 
-    def layer_of_activation_label(self, label: int) -> int:
-        return label - self.input_number
 
-    def layer_of_weight_label(self, label: int) -> int:
-        return label + 1 - self.input_number if self.weight_number == "input" else label - self.input_number
+@dataclass(frozen=True)
+class Shorthand:
+    """A [network] block as declared: what the solutions handout describes. Nothing judges from it:
+    the block is expanded into the key's model at load (expand.py)."""
+
+    input_size: str | int
+    layers: tuple[tuple[str | int, str], ...]  # (size name or number, activation)
+    loss: str
+    regulariser: str | None
+    notation: Notation
+    generic: bool = False  # the problem's g and C are generic (the activations are test instances)
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
 
 
 @dataclass(frozen=True)
 class Quantity:
     id: str
     kind: str  # gradient | jacobian | value
-    of: str  # objective key (J, Jt, L, C) or, for jacobian/value, LaTeX of an object
+    of: str  # LaTeX of the model's symbol (an objective J, \tilde J, L, C, or a variable)
     wrt: str | None  # LaTeX of the object differentiated against
     claim: str  # the answer key's closed form
     indices: tuple[str, ...] = ()
@@ -76,33 +84,20 @@ class Quantity:
 
 
 @dataclass(frozen=True)
-class ForwardPart:
-    activations: tuple[str, ...]
-    W: tuple[tuple[tuple[float, ...], ...], ...]
-    b: tuple[tuple[float, ...], ...]
-    x: tuple[float, ...]
-    tolerance: float = 1e-3
-
-
-@dataclass(frozen=True)
 class Problem:
     id: str
     title: str
     statement: str
     path: str
-    input_size: str | int
-    layers: tuple[tuple[str | int, str], ...]  # (size name or number, activation)
-    loss: str
-    regulariser: str | None
-    notation: Notation
+    model: Model  # the forward equations every truth, reading and check is derived from
     numeric_sizes: tuple[tuple[str, int], ...]
     symbolic_sizes: tuple[tuple[str, int], ...]
     quantities: tuple[Quantity, ...]
-    forward: ForwardPart | None = None
     parts: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
-    generic_symbolic: bool = False  # symbolic check with undefined g_l and C (the problem's g and C are generic)
-    model: Model | None = None  # a [model] key: the forward equations the truth is derived from
+    value_model: Model | None = None  # the forward-pass part's own network ([forward]), if it has one
+    value_tolerance: float = 1e-3  # a forward value counts as right within this (absolute or relative)
+    shorthand: Shorthand | None = None  # the [network] block as declared, for the handout
     points: tuple[tuple[str, float], ...] = ()  # [grading] points: a scored part's points (default 1)
     hide_feedback: bool = False  # [grading] hide_feedback: `serve` shows only ✓/✗ per line
 
@@ -111,8 +106,8 @@ class Problem:
         return dict(self.points).get(qid, 1.0) if qid in self.parts else 0.0
 
     @property
-    def depth(self) -> int:
-        return len(self.layers)
+    def size_names(self) -> frozenset:
+        return frozenset(k for k, _ in self.numeric_sizes) | ({self.model.batch} if self.model.batch else set())
 
     def quantity(self, qid: str) -> Quantity:
         for q in self.quantities:
@@ -121,17 +116,12 @@ class Problem:
         known = ", ".join(q.id for q in self.quantities)
         raise UnknownQuantityError(f"problem {self.id!r} has no quantity {qid!r} (it has: {known})")
 
-    def network(self, sizes: dict[str, int]) -> Network:
-        def size(s):
-            return s if isinstance(s, int) else sizes[s]
-
-        return Network(
-            input_size=size(self.input_size),
-            layers=tuple(Layer(size(s), act) for s, act in self.layers),
-            loss=self.loss,
-            regularised=self.regulariser is not None,
-            reg_scale=0.5 if self.regulariser == "lambda/2" else 1.0,
-        )
+    def for_quantity(self, quantity: Quantity) -> Problem:
+        """The problem whose model a quantity is computed in: a forward value of a key with a
+        [forward] part is computed in that part's network."""
+        if quantity.kind == "value" and self.value_model is not None:
+            return replace(self, model=self.value_model, value_model=None)
+        return self
 
 
 def _tuple(value) -> tuple:
@@ -160,54 +150,73 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
         raise DerivationFileError(path, reason, line_of(text, needle) if needle else None)
 
     net, nota = spec.network, spec.notation
-    model = build_model(spec.model, path, text, set(spec.sizes.numeric)) if spec.model is not None else None
+    sizes = set(spec.sizes.numeric)
+    shorthand, value_model, objectives = None, None, {}
     if net is not None:
-        layers = tuple((layer.size, layer.activation) for layer in net.layers)
-        for _, act in layers:
-            if act not in ACTIVATIONS:
-                fail(f"network.layers: unknown activation {act!r} (known: {', '.join(ACTIVATIONS)})", f'"{act}"')
+        for layer in net.layers:
+            if layer.activation not in ACTIVATIONS:
+                fail(
+                    f"network.layers: unknown activation {layer.activation!r} (known: {', '.join(ACTIVATIONS)})",
+                    f'"{layer.activation}"',
+                )
         if net.loss not in LOSSES:
             fail(f"network.loss: unknown loss {net.loss!r} (known: {', '.join(LOSSES)})", "loss")
-    notation = Notation(
-        input_number=nota.input_number,
-        weight_number=nota.weight_number,
-        weight_layout=nota.weight_layout,
-        labels=tuple(nota.labels),
-        hidden_activation=tuple(nota.hidden_activation),
-        output_activation=tuple(nota.output_activation),
-        objectives=tuple(nota.objectives.items()),
-        layer_symbols=tuple(nota.layer_symbols.items()),
-    )
+        unknown = [k for k in nota.objectives if k not in OBJECTIVE_KEYS]
+        if unknown:
+            fail(f"notation.objectives: {unknown[0]!r} is not one of {', '.join(OBJECTIVE_KEYS)}", "objectives")
+        if any(k in ("J", "Jt") for k in nota.objectives) and "N" not in sizes:
+            fail("sizes.numeric: N is required for the batch objectives J and Jt", "numeric")
+        expansion = expand_network(net, nota, spec.sizes, spec.forward)
+        model_spec, objectives = expansion.model, expansion.objectives
+        shorthand = Shorthand(
+            input_size=net.input,
+            layers=tuple((layer.size, layer.activation) for layer in net.layers),
+            loss=net.loss,
+            regulariser=net.regulariser or None,
+            notation=Notation(
+                input_number=nota.input_number,
+                weight_number=nota.weight_number,
+                weight_layout=nota.weight_layout,
+                labels=tuple(nota.labels),
+                hidden_activation=tuple(nota.hidden_activation),
+                output_activation=tuple(nota.output_activation),
+                objectives=tuple(nota.objectives.items()),
+                layer_symbols=tuple(nota.layer_symbols.items()),
+            ),
+            generic=net.symbolic == "generic",
+        )
+        if expansion.values is not None:
+            value_model = build_model(expansion.values, path, text, set())
+    else:
+        model_spec = spec.model
+    model = build_model(model_spec, path, text, sizes)
+    if net is not None and "C" not in nota.objectives:
+        model = replace(model, delta_fallback=True)  # δ is the student's to define; else the backprop delta
     quantities = []
     for raw in spec.quantity:
         line = line_of(text, f'"{raw.id}"') or 0
-        if model is not None:
-            check_quantity(model, raw.id, raw.kind, raw.of, raw.wrt, path, line)
-        if model is None and raw.kind == "gradient" and raw.of not in OBJECTIVES:
-            fail(f"quantity {raw.id!r}: 'of' must be one of {', '.join(OBJECTIVES)}", f'"{raw.id}"')
+        of = raw.of
+        if net is not None and raw.kind == "gradient":
+            if raw.of not in objectives:
+                fail(f"quantity {raw.id!r}: 'of' must be one of {', '.join(objectives)}", f'"{raw.id}"')
+            of = objectives[raw.of]
+        layers = tuple((k, _tuple(v)) for k, v in raw.layers.items())
+        bindings = {name: values[0] for name, values in layers}
+        own = value_model if raw.kind == "value" and value_model is not None else model
+        check_quantity(own, raw.id, raw.kind, of, raw.wrt, path, line, bindings)
         quantities.append(
             Quantity(
                 id=raw.id,
                 kind=raw.kind,
-                of=raw.of,
+                of=of,
                 wrt=raw.wrt,
                 claim=raw.claim,
                 indices=tuple(raw.indices),
-                layers=tuple((k, _tuple(v)) for k, v in raw.layers.items()),
+                layers=layers,
                 steps=tuple(raw.steps),
                 line=line,
                 name=raw.name,
             )
-        )
-    forward = None
-    if spec.forward is not None:
-        f = spec.forward
-        forward = ForwardPart(
-            activations=tuple(f.activations),
-            W=tuple(tuple(tuple(map(float, row)) for row in M) for M in f.W),
-            b=tuple(tuple(map(float, v)) for v in f.b),
-            x=tuple(map(float, f.x)),
-            tolerance=float(f.tolerance),
         )
     ids = [q.id for q in quantities]
     parts = tuple(spec.grading.parts) if spec.grading.parts is not None else tuple(ids)
@@ -219,29 +228,24 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
             fail(f"grading.points: {part!r} is not a scored part (parts: {', '.join(parts)})", f'"{part}"')
         if not 0 < value <= 1e6:
             fail(f"grading.points: {part!r} = {value!r}; points are a number above 0 and at most 1e6", f'"{part}"')
-    sizes = spec.sizes
-    problem = Problem(
+    sizes_spec = spec.sizes
+    return Problem(
         id=spec.problem.id,
         title=spec.problem.title,
         statement=spec.problem.statement.strip(),
         path=path,
-        input_size=net.input if net else 0,
-        layers=layers if net else (),
-        loss=net.loss if net else "model",
-        regulariser=(net.regulariser or None) if net else None,
-        notation=notation,
-        numeric_sizes=tuple(sizes.numeric.items()),
-        symbolic_sizes=tuple((sizes.symbolic if sizes.symbolic is not None else sizes.numeric).items()),
+        model=model,
+        numeric_sizes=tuple(sizes_spec.numeric.items()),
+        symbolic_sizes=tuple((sizes_spec.symbolic if sizes_spec.symbolic is not None else sizes_spec.numeric).items()),
         quantities=tuple(quantities),
-        forward=forward,
         parts=parts,
         optional=tuple(spec.grading.optional),
-        generic_symbolic=bool(net and net.symbolic == "generic"),
-        model=model,
+        value_model=value_model,
+        value_tolerance=float(spec.forward.tolerance) if spec.forward is not None else 1e-3,
+        shorthand=shorthand,
         points=tuple((part, float(value)) for part, value in spec.grading.points.items()),
         hide_feedback=spec.grading.hide_feedback,
     )
-    return problem
 
 
 PACKAGE = Path(__file__).resolve().parent.parent

@@ -1,32 +1,37 @@
-"""Numeric ground truth for one quantity under one reading, at random points.
+"""Numeric ground truth for one quantity under one reading, at random points: the key's model
+evaluated in NumPy and differentiated by autograd (forward.py), the same for every key.
 
 A reading says how the student's symbols are laid out:
 
-- ``columns``: samples as columns, Z = W A + b 1ᵀ (the problem's own layout);
-- ``rows``:    samples as rows, Z = A Wᵀ + 1 bᵀ, W unchanged;
-- ``single``:  one sample, vectors; a 1/N-scaled term is that sample's share of
-  the batch sum (N is then a free number, not the sample count).
+- the declared layout (``columns`` when the batch is the second axis of the declared symbols,
+  ``rows`` when the first);
+- the batch transposed (every object carrying the batch axis transposed, parameters unchanged);
+- ``single``: one sample, vectors; a 1/N-scaled term is that sample's share of the batch sum
+  (N is then a free number, not the sample count, so a stray 1/N or N shows).
 
-Sizes are all different (D, H, C and N), so a transpose or a swapped index
-cannot pass by accident; N changes from point to point so that a missing 1/N
-is recognised as such.
+Sizes are all different, so a transpose or a swapped index cannot pass by accident; N changes
+from point to point so that a missing 1/N is recognised as such.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import itertools
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from symderiv.core.errors import NotationError
-from symderiv.core.tree import Sym
+from symderiv.core.tree import Div, Sym
 from symderiv.notation.parse import parse
-from symderiv.truth import model_reference
-from symderiv.truth.evaluate import Env, NumpyBackend
-from symderiv.truth.interpret import Interpreter, Ref
-from symderiv.truth.network import Instance, Pass, activate, activation_derivative, backprop, random_instance
-from symderiv.truth.problem import OBJECTIVES, Problem, Quantity
+from symderiv.truth import forward
+from symderiv.truth.backends import NumpyBackend
+from symderiv.truth.evaluate import Env
+from symderiv.truth.forward import column_kinds, declared_layout, index_labels
+from symderiv.truth.interpret import DELTA_PREFIX, GRADIENT_PREFIX, Interpreter, Ref
+from symderiv.truth.model_build import written_name
+from symderiv.truth.mutants import mutants
+from symderiv.truth.problem import Problem, Quantity
 
 READINGS = ("columns", "rows", "single")
 SAMPLE_COUNTS = (7, 6, 9)
@@ -38,64 +43,248 @@ NUMPY = NumpyBackend()
 class Point:
     env: Env
     reference: np.ndarray  # laid out as the reading lays it out
-    also_correct: tuple[np.ndarray, ...] = ()  # e.g. a bias gradient as a row under the rows reading
-    mutants: tuple[tuple[str, np.ndarray], ...] = ()
+    also_correct: tuple[np.ndarray, ...] = ()
+    mutants: tuple[tuple[str, np.ndarray], ...] = ()  # (name, value): the usual mistakes, for diagnosis
     N: float = 1.0
     index_shape: tuple[int, ...] = ()  # for index notation: the ranges of the quantity's indices
     bindings: tuple[tuple[str, int], ...] = ()
-    columns: bool = False  # [model] keys: the index names a column (u_w); the claim is that column
-
-
-def readings_for(problem: Problem, quantity: Quantity) -> tuple[str, ...]:
-    if problem.model is not None:
-        return model_reference.readings(problem, quantity)
-    if quantity.kind == "value":
-        return ("single",)
-    if quantity.kind == "jacobian" or OBJECTIVES.get(quantity.of, (True,))[0] is False:
-        return ("single",)
-    return READINGS
-
-
-def target_ref(problem: Problem, quantity: Quantity, bindings: dict[str, int]) -> Ref:
-    interp = Interpreter(problem, bindings)
-    tree = interp.normalize(parse(quantity.wrt if quantity.kind != "value" else quantity.of))
-    if not isinstance(tree, Sym):
-        raise NotationError(f"{quantity.id}: cannot read {quantity.wrt!r} as an object")
-    return interp.resolve(Sym(tree.name, tree.layer, (), tree.decor))
+    columns: bool = False  # the index names a column (u_w): the claim is that column
+    truth_kinks: tuple = ()  # (equation target, k-th kink, argument in the reading's layout)
 
 
 def layer_bindings(quantity: Quantity) -> list[dict[str, int]]:
     if not quantity.layers:
         return [{}]
     names = [n for n, _ in quantity.layers]
-    return [dict(zip(names, values)) for values in __import__("itertools").product(*(v for _, v in quantity.layers))]
+    return [dict(zip(names, values)) for values in itertools.product(*(v for _, v in quantity.layers))]
 
 
-def _gradient(p: Pass, ref: Ref) -> np.ndarray:
-    table = {"W": p.dW, "b": p.db, "Z": p.dZ, "A": p.dA}
-    if ref.kind == "X":
-        return p.dA[0]
-    if ref.kind not in table or ref.layer not in table[ref.kind]:
-        raise NotationError(f"no gradient with respect to {ref.kind}{ref.layer or ''}")
-    return table[ref.kind][ref.layer]
+def target(problem: Problem, text: str, bindings=None) -> str:
+    """The id of the declared symbol a quantity's `of`/`wrt` names (u_w: the column family's id)."""
+    interp = Interpreter(problem, bindings or {})
+    tree = interp.normalize(parse(written_name(text)))
+    if isinstance(tree, Sym) and len(tree.indices) == 1:
+        found = problem.model.resolve_name(tree)  # u_w: a column of a matrix
+        if found is not None and problem.model.column_family(found):
+            return found
+    if not isinstance(tree, Sym):
+        raise NotationError(f"cannot read {text!r} as a declared symbol")
+    return interp.resolve(Sym(tree.name, tree.layer, (), tree.decor)).kind
 
 
-def student_weight(problem: Problem, M):
-    """W as the problem's notation lays it out: (in x out) when z_j = sum_i a_i w_ij."""
-    return M.T if problem.notation.weight_layout == "in-out" else M
+def target_ref(problem: Problem, quantity: Quantity, bindings: dict[str, int]) -> Ref:
+    """The object a quantity differentiates against (a forward value: the object it is)."""
+    own = problem.for_quantity(quantity)
+    return Ref(target(own, quantity.wrt if quantity.kind != "value" else quantity.of, bindings))
 
 
-def _objects(problem: Problem, inst: Instance, p: Pass, reading: str, N: float, lam: float) -> dict:
-    flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
-    objs = {Ref("X"): flip(inst.X), Ref("Y"): flip(inst.Y), Ref("N"): np.array([[N]]), Ref("lambda"): np.array([[lam]])}
-    for k in range(1, problem.depth + 1):
-        objs[Ref("W", k)] = student_weight(problem, inst.W[k - 1])
-        objs[Ref("b", k)] = inst.b[k - 1]
-        objs[Ref("Z", k)] = flip(p.Z[k])
-        objs[Ref("A", k)] = flip(p.A[k])
-        objs[Ref("dZ", k)] = flip(p.dZ[k])
-        objs[Ref("dA", k)] = flip(p.dA[k])
-    return objs
+def is_column_quantity(problem: Problem, quantity: Quantity) -> bool:
+    """A quantity with respect to one column u_w of a matrix (its claim a column, for every w)."""
+    if not quantity.wrt or quantity.kind == "value":
+        return False
+    try:
+        return problem.model.column_family(target(problem, quantity.wrt)) is not None
+    except NotationError:
+        return False
+
+
+def is_averaged(problem: Problem, quantity: Quantity) -> bool:
+    """The quantity differentiates a mean over the batch (J = (1/N) Σ ...): its answer carries 1/N."""
+    model = problem.model
+    if quantity.kind != "gradient" or not model.batch:
+        return False
+    try:
+        of = target(problem, quantity.of)
+    except NotationError:
+        return False
+    if of in model.per_sample:
+        return False
+    return any(
+        isinstance(n, Div) and any(isinstance(m, Sym) and m.name == model.batch for m in n.denominator.walk())
+        for sid in model.dependencies(of)
+        if model.defined(sid)
+        for n in model.equation(sid).rhs.walk()
+    )
+
+
+def readings_for(problem: Problem, quantity: Quantity) -> tuple[str, ...]:
+    problem = problem.for_quantity(quantity)
+    layout = declared_layout(problem.model)
+    if layout == "single" or quantity.kind in ("jacobian", "value"):
+        return ("single",)
+    try:
+        if target(problem, quantity.of) in problem.model.per_sample:
+            return ("single",)
+    except NotationError:
+        pass
+    return (layout, "rows" if layout == "columns" else "columns", "single")
+
+
+def flip_for(reading: str, layout: str):
+    """How an object carrying the batch axis is shown under a reading."""
+    if reading == "single":
+        return transposed if layout == "rows" else unchanged
+    return transposed if reading != layout else unchanged
+
+
+def transposed(M):
+    return M.T
+
+
+def unchanged(M):
+    return M
+
+
+def objects_for(values: dict, batch_kinds: set, flip) -> dict:
+    out = {}
+    for k, v in values.items():
+        v = np.asarray(v, dtype=float) if not hasattr(v, "free_symbols") else v
+        out[Ref(k)] = flip(v) if k in batch_kinds else v
+    return out
+
+
+def batch_kinds_of(problem: Problem, values: dict, n_samples: int) -> set:
+    model = problem.model
+    if not model.batch:
+        return set()
+    layout = declared_layout(model)
+    axis = 1 if layout == "columns" else 0
+    kinds = {s.id for s in model.free() if model.batch in s.shape}
+    for e in model.equations:
+        shape = getattr(values[e.target], "shape", ())
+        if len(shape) == 2 and shape[axis] == n_samples and n_samples > 1:
+            kinds.add(e.target)
+    return kinds
+
+
+@lru_cache(maxsize=64)
+def batch_kinds_at_numeric_sizes(problem: Problem) -> frozenset:
+    """The objects that carry the batch axis, learnt at a batch size where it is recognisable."""
+    n = int(dict(problem.numeric_sizes).get(problem.model.batch, 7)) if problem.model.batch else 1
+    if n <= 1:
+        return frozenset()
+    s = forward.sample(problem, np.random.default_rng(0), n, float(n), 0, tries=1)
+    return frozenset(batch_kinds_of(problem, s.values, n))
+
+
+class NumericAtoms:
+    """δ^{(l)} and open derivatives ∂C/∂a at one instance, computed when a claim uses them."""
+
+    def __init__(self, problem: Problem, sample: forward.Sample, kinds: frozenset, flip):
+        self.problem, self.sample, self.kinds, self.flip = problem, sample, kinds, flip
+
+    def value(self, ref: Ref, objective: str | None):
+        if ref.kind.startswith(DELTA_PREFIX):
+            of, var = objective, ref.kind[len(DELTA_PREFIX) :]
+        elif ref.kind.startswith(GRADIENT_PREFIX):
+            of, var = ref.kind[len(GRADIENT_PREFIX) :].split(":", 1)
+        else:
+            raise NotationError(f"{ref.kind} has no value in this check")
+        if of is None:
+            raise NotationError("a backprop delta needs the quantity's objective")
+        g = forward.gradient(self.problem, self.sample, of, var)
+        return self.flip(g) if var in self.kinds else g
+
+
+def point_fields(problem: Problem, quantity: Quantity, reading: str, bindings: dict, count: int, seed: int):
+    """The fields of each reference Point."""
+    model = problem.model
+    layout = declared_layout(model)
+    sizes = dict(problem.numeric_sizes)
+    of = target(problem, quantity.of, bindings)
+    wrt = target(problem, quantity.wrt, bindings) if quantity.wrt else None
+    columns = wrt is not None and model.column_family(wrt) is not None
+    if columns:
+        wrt = model.column_family(wrt)  # the claim is one column; checked against every column
+    rng = np.random.default_rng(2000 + seed + 17 * READINGS.index(reading))
+    flip = flip_for(reading, layout)
+    interp = Interpreter(problem, bindings)
+    out = []
+    for n in range(count):
+        if reading == "single" or layout == "single":
+            n_samples, N = 1, forward.SINGLE_N[n % len(forward.SINGLE_N)]
+        else:
+            N = float(sizes.get(model.batch, SAMPLE_COUNTS[n % 3]) + (n and n + 1))
+            n_samples = int(N)
+        s = forward.sample(problem, rng, n_samples, N, n)
+        kinds = (
+            frozenset(batch_kinds_of(problem, s.values, n_samples))
+            if n_samples > 1
+            else batch_kinds_at_numeric_sizes(problem)
+        )
+        env = Env(
+            backend=NUMPY,
+            interp=interp,
+            objects=objects_for(s.values, kinds, flip),
+            reading=reading if layout != "single" else "single",
+            n_samples=n_samples,
+            batch_kinds=kinds,
+            index_labels=index_labels(problem, s.values),
+            column_kinds=column_kinds(problem),
+            objective=of,
+            atoms=NumericAtoms(problem, s, kinds, flip),
+        )
+        found = ()
+        if quantity.kind == "jacobian":
+            reference = forward.jacobian(problem, s, of, wrt)
+        else:
+            raw = forward.gradient(problem, s, of, wrt)
+            reference = flip(raw) if wrt in kinds else raw
+            found = tuple((name, flip(m) if wrt in kinds else m) for name, m in mutants(problem, s, of, wrt))
+        index_shape = ()
+        if columns:
+            index_shape = (reference.shape[1],)
+        elif quantity.indices:
+            index_shape = reference.shape if len(quantity.indices) == 2 else (reference.shape[0],)
+        kinks = tuple(
+            (target_id, k, flip(v) if _carries_batch(v, n_samples, layout) else v)
+            for k, (target_id, v) in enumerate(s.kinks)
+        )
+        out.append(
+            Point(
+                env=env,
+                reference=reference,
+                mutants=found,
+                N=N,
+                index_shape=index_shape,
+                bindings=tuple(bindings.items()),
+                columns=columns,
+                truth_kinks=kinks,
+            )
+        )
+    return out
+
+
+def _carries_batch(value, n_samples: int, layout: str) -> bool:
+    shape = np.shape(value)
+    if n_samples <= 1 or len(shape) != 2:
+        return False
+    return shape[1 if layout == "columns" else 0] == n_samples
+
+
+def given(problem: Problem, quantity: Quantity, convert=np.array) -> dict:
+    """The free symbols' values a forward-value quantity is computed from ([model.values])."""
+    values = {sid: convert([list(row) for row in rows]) for sid, rows in problem.model.values}
+    missing = [s.id for s in problem.model.free() if s.id not in values]
+    if missing:
+        raise NotationError(f"{quantity.id}: the key gives no value for {', '.join(missing)}")
+    return values
+
+
+def value_point(problem: Problem, quantity: Quantity) -> Point:
+    """A forward value with the given numbers (N, where the equations use it, is 7: never 1)."""
+    values = forward.run_equations(problem, given(problem, quantity), 7.0, 1, NUMPY)
+    env = Env(
+        backend=NUMPY,
+        interp=Interpreter(problem, {}),
+        objects={Ref(k): v for k, v in values.items()},
+        reading="single",
+        n_samples=1,
+        index_labels=index_labels(problem, values),
+        column_kinds=column_kinds(problem),
+    )
+    of = target(problem, quantity.of)
+    return Point(env=env, reference=np.asarray(values[of], dtype=float), N=7.0)
 
 
 def build_points(
@@ -107,147 +296,29 @@ def build_points(
 
 @lru_cache(maxsize=512)
 def _build_points(problem, quantity, reading, bindings_items, count, seed):
-    bindings = dict(bindings_items)
-    if problem.model is not None:
-        return tuple(
-            Point(**fields, bindings=tuple(bindings.items()))
-            for fields in model_reference.point_fields(problem, quantity, reading, count, seed)
-        )
+    own = problem.for_quantity(quantity)
     if quantity.kind == "value":
-        return (_value_point(problem, quantity),)
-    sizes = dict(problem.numeric_sizes)
-    net = problem.network(sizes)
-    interp = Interpreter(problem, bindings)
-    ref = target_ref(problem, quantity, bindings)
-    averaged, regularised = OBJECTIVES.get(quantity.of, (False, False))
-    regularised = regularised and problem.regulariser is not None  # regulariser = false: none in the truth either
-    rng = np.random.default_rng(1000 + seed + 17 * READINGS.index(reading))
-    points = []
-    for n in range(count):
-        if reading == "single":
-            # N is a free number here, never 1, so a stray 1/N or N is seen even in L's derivatives
-            N = float(SAMPLE_COUNTS[n % len(SAMPLE_COUNTS)] + 3)
-            inst = random_instance(net, 1, rng, scale=1.0 / N if averaged else 1.0)
-        else:
-            N = float(sizes.get("N", SAMPLE_COUNTS[n % len(SAMPLE_COUNTS)]) + (n and n + 1))
-            inst = random_instance(net, int(N), rng)
-        inst = _both_labels(net, inst, n)
-        lam = inst.lam
-        p = backprop(net, inst, regularised=regularised)
-        env = Env(
-            backend=NUMPY,
-            interp=interp,
-            objects=_objects(problem, inst, p, reading, N, lam),
-            activations={k: net.layers[k - 1].activation for k in range(1, net.depth + 1)},
-            reading=reading,
-            weight_layout=problem.notation.weight_layout,
-            allow_cost_derivative=problem.loss == "generic",
-        )
-        flip = (lambda M: M.T) if reading == "rows" else (lambda M: M)
-        if quantity.kind == "jacobian":
-            reference = _jacobian(p, ref, net)
-            mutants = ()
-        else:
-            raw = _gradient(p, ref)
-            reference = student_weight(problem, raw) if ref.kind == "W" else raw if ref.kind == "b" else flip(raw)
-            mutants = tuple(
-                (name, student_weight(problem, m) if ref.kind == "W" else m)
-                for name, m in _mutants(net, inst, ref, regularised, flip)
-            )
-        also = ()  # samples as rows: Z = A Wᵀ + 1 bᵀ keeps b a column, so a row answer is transposed
-        index_shape = ()
-        if quantity.indices:
-            index_shape = reference.shape if len(quantity.indices) == 2 else (reference.shape[0],)
-        points.append(
-            Point(
-                env=env,
-                reference=reference,
-                also_correct=also,
-                mutants=mutants,
-                N=N,
-                index_shape=index_shape,
-                bindings=tuple(bindings.items()),
-            )
-        )
-    return tuple(points)
+        return (value_point(own, quantity),)
+    return tuple(point_fields(own, quantity, reading, dict(bindings_items), count, seed))
 
 
-def _both_labels(net, inst: Instance, point: int) -> Instance:
-    """Binary labels that exercise both terms of the BCE: a one-sample point alternates y = 1, 0, 1;
-    a batch always holds both classes (random labels could all be 1 and hide a (1 − y) term)."""
-    if net.loss != "bce":
-        return inst
-    Y = inst.Y.copy()
-    if Y.shape[1] == 1:
-        Y[:] = (point + 1) % 2
-    else:
-        Y[:, 0], Y[:, 1] = 1.0, 0.0
-    return replace(inst, Y=Y)
-
-
-def _jacobian(p: Pass, ref: Ref, net) -> np.ndarray:
-    """∂A_k/∂Z_k for the one sample of p (ref names Z_k or A_k of the same layer)."""
-    k = ref.layer
-    act = net.layers[k - 1].activation
-    a, z = p.A[k][:, 0], p.Z[k][:, 0]
-    if act == "softmax":
-        return np.diag(a) - np.outer(a, a)
-    return np.diag(activation_derivative(act, z))
-
-
-def _mutants(net, inst, ref, regularised, flip):
-    """The usual mistakes, computed from the network: for diagnosis only."""
-
-    def grad(**kw):
-        g = _gradient(backprop(net, inst, **kw), ref)
-        return g if ref.kind in ("W", "b") else flip(g)
-
-    if any(layer.activation != "softmax" for layer in net.layers[:-1]):
-        yield (
-            "the activation derivative (e.g. 1[z > 0] for the ReLU) is missing",
-            grad(regularised=regularised, skip_activation_derivative=True),
-        )
-    if ref.kind == "W":
-        if regularised:
-            yield "the regularisation term is missing", grad(regularised=False)
-            if net.reg_scale == 1.0:
-                yield "the regularisation term should be 2λW, not λW", grad(regularised=True, reg_factor=1.0)
-                yield "the regularisation term has the wrong sign (it is +2λW)", grad(regularised=True, reg_factor=-2.0)
-            else:  # (λ/2)‖W‖²: the gradient is λW
-                yield (
-                    "the regularisation term should be λW, not 2λW (the regulariser is (λ/2)‖W‖²)",
-                    grad(regularised=True, reg_factor=2.0),
-                )
-                yield "the regularisation term has the wrong sign (it is +λW)", grad(regularised=True, reg_factor=-1.0)
-            if inst.scale != 1.0:
-                g = _gradient(backprop(net, replace(inst, scale=1.0), regularised=True), ref)
-                yield (
-                    f"the factor 1/N is missing on the data term (the {'2' if net.reg_scale == 1.0 else ''}λW term has none)",
-                    g,
-                )
-        elif net.regularised:
-            yield "this is the unregularised J: it has no regularisation term", grad(regularised=True)
-
-
-def _value_point(problem: Problem, quantity: Quantity) -> Point:
-    f = problem.forward
-    if f is None:
-        raise NotationError(f"problem {problem.id} has no forward-pass part")
-    interp = Interpreter(problem, {})
-    A = np.array(f.x, dtype=float).reshape(-1, 1)
-    objs = {Ref("X"): A, Ref("N"): np.array([[7.0]])}  # not 1: a stray N in a number shows
-    for k, (W, b, act) in enumerate(zip(f.W, f.b, f.activations), start=1):
-        Wm, bm = np.array(W, dtype=float), np.array(b, dtype=float).reshape(-1, 1)
-        Z = Wm @ A + bm
-        A = activate(act, Z)
-        objs.update({Ref("W", k): Wm, Ref("b", k): bm, Ref("Z", k): Z, Ref("A", k): A})
-    env = Env(
-        backend=NUMPY,
-        interp=interp,
-        objects=objs,
-        activations={k: act for k, act in enumerate(f.activations, start=1)},
-        reading="single",
-        weight_layout=problem.notation.weight_layout,
-    )
-    ref = target_ref(problem, quantity, {})
-    return Point(env=env, reference=objs[ref])
+def gradcheck(problem: Problem, seed: int = 0) -> float:
+    """Worst relative error of autograd against central differences, for every (objective,
+    variable) pair the key's quantities ask about, at points away from the kinks."""
+    model = problem.model
+    rng = np.random.default_rng(seed)
+    pairs = set()
+    for q in problem.quantities:
+        if q.kind == "gradient" and q.wrt:
+            for bindings in layer_bindings(q):
+                wrt = target(problem, q.wrt, bindings)
+                pairs.add((target(problem, q.of, bindings), model.column_family(wrt) or wrt))
+    worst = 0.0
+    layout = declared_layout(model)
+    for point in range(2):
+        n = 1 if layout == "single" else int(dict(problem.numeric_sizes).get(model.batch, 5))
+        s = forward.sample(problem, rng, n, float(n if n > 1 else forward.SINGLE_N[0]), point)
+        for of, wrt in sorted(pairs):
+            auto = forward.gradient(problem, s, of, wrt)
+            worst = max(worst, forward.relative_error(auto, forward.central_difference(problem, s, of, wrt)))
+    return worst

@@ -20,6 +20,7 @@ from symderiv.core.tree import (
 from symderiv.notation.latex import to_latex
 from symderiv.truth.candidates import Candidate
 from symderiv.truth.interpret import FuncRef, Ref
+from symderiv.truth.model_functions import substitute
 
 
 class FunctionRules:
@@ -29,8 +30,7 @@ class FunctionRules:
             return self.single(node, self.select(whole, Ref("A", None), node.indices))
         if node.func in ("max", "min") and len(node.args) == 2 and not node.indices and not node.primes:
             return self.single(node, self.extremum(node.func, *(self.value(a) for a in node.args)))
-        if node.indices and not self.env.interp.layer_like(node.indices[0]):
-            # ψ(z)_i: the call, then its entry i
+        if node.indices and not node.func.startswith("family:"):  # ψ(z)_i: the call, then its entry i
             whole = type(self)(self.env, self.bind).value(replace(node, indices=()))
             return self.single(node, self.select(whole, Ref("A", None), node.indices))
         fref = self.env.interp.function(node)
@@ -63,12 +63,12 @@ class FunctionRules:
         return self.b.add(self.b.hadamard(m, a), self.b.hadamard(rest, b))
 
     def is_softmax(self, fref: FuncRef) -> bool:
-        return fref.name == "softmax" or (fref.name == "act" and self.env.activations.get(fref.layer) == "softmax")
+        return fref.name == "softmax"
 
     def apply(self, fref: FuncRef, v):
         name = fref.name
-        if name == "act":
-            name = self.env.activations[fref.layer]
+        if name.startswith("generic:"):
+            return self.generic(fref, v)
         if name == "softmax":
             if fref.derivative:
                 raise NotationError("the softmax has no elementwise derivative: its Jacobian is full")
@@ -163,16 +163,32 @@ class FunctionRules:
             raise ShapeError("matrix rows of different lengths")
         return self.single(node, self.b.from_entries(rows))
 
+    def generic(self, fref: FuncRef, v):
+        """A generic function of the key: undefined for the exact check, its stand-in numerically."""
+        function = self.env.interp.model.generic_function(fref.name)
+        if self.b.name == "sympy":
+            return self.b.undefined(function, v, fref.derivative)
+        builtin = function.builtin
+        if builtin is not None:
+            stand_in = FuncRef(self.env.interp.model.function(Call(builtin, ())), None, fref.derivative)
+            return self.apply(stand_in, v)
+        if fref.derivative:
+            raise NotationError(f"the derivative of {function.name} is not known here")
+        placeholder = Sym("__argument__")
+        body = substitute(function.body, {function.params[0]: placeholder})
+        env = replace(self.env, objects={**self.env.objects, Ref("__argument__"): v})
+        return type(self)(env, self.bind).value(self.env.interp.normalize(body))
+
     def rule_deriv(self, node):
         num, wrt = node.num, node.wrt
-        if (
-            self.env.allow_cost_derivative
-            and isinstance(num, Sym)
-            and num.name in ("C", "J", "L")
-            and isinstance(wrt, Sym)
-        ):
-            ref = self.env.interp.resolve(wrt)
-            key = Ref("d" + ref.kind, ref.layer)
-            if key in self.env.objects:
-                return self.single(node, self.select(self.env.objects[key], ref, wrt.indices))
+        model = self.env.interp.model
+        if isinstance(num, Sym) and isinstance(wrt, Sym) and model.open_derivatives:
+            try:
+                of = self.env.interp.resolve(num).kind
+                ref = self.env.interp.resolve(replace(wrt, indices=()))
+            except NotationError:
+                of, ref = None, None
+            if of in model.open_derivatives and ref is not None and model.defined(ref.kind):
+                value = self.env.atom(Ref(f"grad:{of}:{ref.kind}"))
+                return self.single(node, self.select(value, ref, wrt.indices))
         raise NotationError(f"{to_latex(node)} is an unevaluated derivative, not a closed form")

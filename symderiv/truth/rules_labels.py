@@ -12,13 +12,19 @@ from symderiv.truth.interpret import Ref
 
 
 class LabelRules:
-    def is_label(self, node: Node) -> bool:
+    def label_ref(self, node: Node) -> Ref | None:
+        """The one-hot label a symbol written as a class (y_i) names, or None."""
         if not (isinstance(node, Sym) and len(node.indices) <= 1 and node.layer is None and node.decor != "hat"):
-            return False
+            return None
         try:
-            return self.env.interp.resolve(Sym(node.name)).kind == "Y"
+            ref = self.env.interp.resolve(Sym(node.name))
         except NotationError:
-            return False
+            return None
+        found = self.env.interp.model.symbol_table.get(ref.kind)
+        return ref if found is not None and found.labels == "one-hot" else None
+
+    def is_label(self, node: Node) -> bool:
+        return self.label_ref(node) is not None
 
     def label_sample(self, label: Sym) -> int | None:
         """Which sample y_i names: the sample of an enclosing Σ over i, a bound index, or the one sample."""
@@ -30,8 +36,8 @@ class LabelRules:
         pos = self.index_position(ix)
         return 0 if pos is None and self.env.sample_axis is None else pos
 
-    def label_column(self, sample: int):
-        Y = self.env.objects[Ref("Y")]
+    def label_column(self, sample: int, ref: Ref):
+        Y = self.env.objects[ref]
         axis = self.env.sample_axis
         if axis is None:
             return Y
@@ -46,7 +52,7 @@ class LabelRules:
                 sample, k = self.label_sample(label), self.index_position(other)
                 if sample is None or k is None:
                     raise ShapeError(f"1[{label.name} = {other.name}] needs its sample and class indices bound")
-                column = self.label_column(sample)
+                column = self.label_column(sample, self.label_ref(label))
                 rows, cols = self.b.shape(column)
                 value = self.b.entry(column, k, 0) if cols == 1 else self.b.entry(column, 0, k)
                 if cond.op == "!=":
@@ -63,4 +69,4 @@ class LabelRules:
             raise ShapeError(
                 f"e_{{{node.indices[0].name}}} needs its sample index bound (inside a sum over the samples)"
             )
-        return self.label_column(sample)
+        return self.label_column(sample, self.label_ref(node.indices[0]))

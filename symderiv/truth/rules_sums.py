@@ -49,14 +49,16 @@ class SumRules:
         return self.single(node, total)
 
     def size_name_width(self, node) -> int | None:
-        """A size name of the problem (C, H, D) as a sum bound: that layer's width here."""
-        if not isinstance(node, Sym) or node.indices or node.layer is not None or node.name == "N":
+        """A size name of the problem (C, H, D, n_l) as a sum bound: its value here."""
+        if not isinstance(node, Sym) or node.layer is not None or node.name == self.env.interp.model.batch:
             return None
-        problem = self.env.interp.problem
-        names = [problem.input_size] + [size for size, _ in problem.layers]
-        if node.name not in names:
+        try:
+            ref = self.env.interp.resolve(node)
+        except NotationError:
             return None
-        return self.layer_width(names.index(node.name))
+        if ref.kind not in dict(self.env.interp.problem.numeric_sizes) or ref not in self.env.objects:
+            return None
+        return int(self.env.objects[ref][0, 0])
 
     def nested_terms(self, index: str, extent: int) -> int:
         """Terms evaluated one by one by this sum and the sums around it: refused beyond MAX_SUM_TERMS."""
@@ -95,7 +97,7 @@ class SumRules:
         return any(isinstance(n, Sym) and n.name == index for n in body.walk())
 
     def is_sample_bound(self, node: Sum) -> bool:
-        if isinstance(node.upper, Sym) and node.upper.name == "N":
+        if isinstance(node.upper, Sym) and node.upper.name == self.env.interp.model.batch:
             return True
         if self.env.sample_axis is None or node.upper is not None or node.index in self.bind:
             return False

@@ -72,6 +72,18 @@ class ModelSpec(Strict):
     symbols: dict[StrictStr, SymbolSpec]
     functions: dict[StrictStr, StrictStr] = {}
     values: dict[StrictStr, Number | list[Number] | list[list[Number]]] = {}
+    # objectives of one sample (L, C): their quantities are read in the one-sample reading only
+    per_sample: list[StrictStr] = []
+    # backprop deltas: {'\delta' = 'z'} makes δ^{(l)} the gradient of the quantity's objective
+    # with respect to z^{(l)} (δ_t with respect to h_t for {'\delta' = 'h'})
+    deltas: dict[StrictStr, StrictStr] = {}
+    # functions of [model.functions] the exact check keeps undefined (g_l, C of a generic problem);
+    # their bodies are the numeric stand-ins
+    generic: list[StrictStr] = []
+    # objectives whose derivatives a claim may leave unevaluated (∂C/∂a_j^{(L)} of a generic cost)
+    open_derivatives: list[StrictStr] = []
+    # symbols that stand for a layer number in claims (L = 3: the last layer)
+    layer_symbols: dict[StrictStr, StrictInt] = {}
 
 
 class SizesSpec(Strict):

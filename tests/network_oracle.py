@@ -1,6 +1,9 @@
-"""Ground truth, numerically: a feed-forward network's forward and backward pass in NumPy.
+"""An independent oracle for the three original keys: a feed-forward network's forward and backward pass
+hand-written in NumPy (it was the product's ground truth before every key became a model; the expanded
+keys are checked against it in tests/test_network.py).
 
-The network is the one a derivation file declares (``problem.Network``); nothing
+
+The network is the one a [network] key declares; nothing
 here reads the file's claimed formulas. Internally layers are numbered k = 1..L:
 
     A_0 = X (features x samples),  Z_k = W_k A_{k-1} + b_k,  A_k = g_k(Z_k)
@@ -11,7 +14,7 @@ share of a batch of N. The backward pass is checked against float64 central
 differences by :func:`gradcheck`.
 
 >>> import numpy as np
->>> from symderiv.truth.network import Network, Layer, random_instance, backprop, gradcheck
+>>> from network_oracle import Network, Layer, random_instance, backprop, gradcheck
 >>> net = Network(input_size=3, layers=(Layer(4, "relu"), Layer(5, "softmax")), loss="cross-entropy")
 >>> inst = random_instance(net, n_samples=6, rng=np.random.default_rng(0))
 >>> gradcheck(net, inst) < 1e-7
