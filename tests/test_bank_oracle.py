@@ -15,8 +15,8 @@ import pytest
 from bank_oracle import ENGINE_NAMES, ORACLES, PENDING, central_difference, relative_error
 
 from symderiv.truth.forward import Sample, gradient, run_equations
-from symderiv.truth.reference import target
 from symderiv.truth.problem import load_problem_file
+from symderiv.truth.reference import target
 
 CASES = [
     pytest.param(pid, qid, seed, id=f"{pid}:{qid}:{seed}")

@@ -3,7 +3,6 @@ shipped [network] keys, expanded into models, against it."""
 
 import numpy as np
 import pytest
-
 from network_oracle import (
     KINK_MARGIN,
     Layer,

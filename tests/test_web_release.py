@@ -64,7 +64,7 @@ def test_before_the_deadline_only_marks_leave_the_server(request, which, route, 
     data = got.json()
     assert not keys(data) & set(WITHHELD), keys(data) & set(WITHHELD)
     text = json.dumps(data, ensure_ascii=False)
-    assert "2λW" not in text and "regularisation" not in text and "sign is wrong" not in text
+    assert "regularisation" not in text and "sign is wrong" not in text and "Correct" not in text
     if route == "/api/view":
         marks = {line["line"]: line["mark"] for line in data["lines"]}
         assert marks[7] == "✗" and marks[4] == "✓"  # each line still says whether it holds
@@ -85,6 +85,7 @@ def test_after_the_deadline_everything_is_shown():
         data = c.post("/api/view", json={"problem": "softmax-2layer", "text": BOB}).json()
     assert data["report"]["score"] == 2.0
     w2 = next(p for p in data["parts"] if p["quantity"] == "dJt/dW2")
-    assert w2["name"] == "∂J̃/∂W⁽²⁾" and "2λW" in w2["feedback"]
+    shown = next(p for p in data["report"]["parts"] if p["quantity"] == "dJt/dW2")
+    assert w2["name"] == "∂J̃/∂W⁽²⁾" and w2["feedback"] == shown["feedback"] and "regularisation" in w2["feedback"]
     (line7,) = [line for line in data["lines"] if line["line"] == 7]
     assert line7["messages"][0]["text"].startswith("∂J̃/∂W⁽²⁾: ")
