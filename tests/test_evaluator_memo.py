@@ -15,7 +15,7 @@ from symderiv.truth.evaluate import Env
 
 
 def test_a_point_made_from_another_has_its_own_memo_key():
-    env = Env(backend=None, interp=None, objects={}, activations={}, reading="single")
+    env = Env(backend=None, interp=None, objects={}, reading="single")
     assert len({env.token, replace(env, reading="rows").token, pickle.loads(pickle.dumps(env)).token}) == 3
 
 

@@ -154,7 +154,7 @@ ROWS_STEPS = [
     (7, False, r"\frac{1}{N}(A^{(3)} - \Delta)$$", None),
     (9, True, r"$$= \frac{1}{N}(\psi - 1)$$", r"\psi - 1"),
     (15, True, r"\frac{1}{N}(\Delta - \psi(Z^{(3)}))", "sign"),
-    (21, True, r"+ \lambda W^{(2)} \\", "2λW"),
+    (21, True, r"+ \lambda W^{(2)} \\", r"2\lambda W^{(2)}"),
     (25, False, r"\mathbf{1}_N", None),
     (33, False, r"2\lambda W^{(1)}", None),
     (35, False, r"\mathbf{1}_N", None),

@@ -64,10 +64,12 @@ def test_shipped_files_are_found():
     ids=["softmax-layer1", "softmax-layer2", "sigmoid-layer1", "mlp-layer3"],
 )
 def test_layer_numbering(problem_id, k, pre_label, weight_label):
-    notation = load_problem(problem_id).notation
+    """The [network] block's numbering, and the expanded model's equation z^{(pre)} = W^{(weight)} … that it means."""
+    problem = load_problem(problem_id)
+    notation, model = problem.shorthand.notation, problem.model
     assert (notation.pre_label(k), notation.weight_label(k)) == (pre_label, weight_label)
-    assert notation.layer_of_activation_label(pre_label) == k
-    assert notation.layer_of_weight_label(weight_label) == k
+    z, W = model.family("z")[pre_label], model.family("W")[weight_label]
+    assert W in model.ids_in(model.equation(z).rhs)
 
 
 def test_numeric_sizes_are_all_different():

@@ -75,9 +75,9 @@ def _known_mistake(checker: Checker, typechecked, *, decisive_only: bool) -> tup
             found = _ratio_mistake(checker, points, ratios, decisive_only)
             if found:
                 return found
-        for name, _ in () if decisive_only else points[0].mutants:
-            if all(rel_err(v, dict(p.mutants)[name]) <= 1e-6 for v, p in zip(values, points)):
-                return _mutant_code(name), f"Wrong: {name}."
+        for k, (code, message, _) in enumerate(() if decisive_only else points[0].mutants):
+            if all(len(p.mutants) > k and rel_err(v, p.mutants[k][2]) <= 1e-6 for v, p in zip(values, points)):
+                return code, f"Wrong: {message}."
         if not decisive_only and index_mode and refs[0].ndim == 2 and refs[0].shape[0] == refs[0].shape[1] > 1:
             case = _case_match(values, refs)
             if case:
@@ -132,7 +132,10 @@ def _swapped_weight_indices(checker: Checker) -> tuple[str | None, str]:
                 if _used_transposed(model, interp.resolve(interp.normalize(replace(w, indices=()))).kind)
                 else " (z_i = Σ_j W_ij a_j: the first index is the unit above)"
             )
-            return "swapped-indices", f"The weight's indices are swapped: {to_latex(w)} should be {to_latex(fixed)}{rule}."
+            return (
+                "swapped-indices",
+                f"The weight's indices are swapped: {to_latex(w)} should be {to_latex(fixed)}{rule}.",
+            )
     return None, ""
 
 
@@ -276,22 +279,6 @@ def _wrong_layer(checker: Checker) -> tuple[str | None, str]:
     return None, ""
 
 
-def _mutant_code(text: str) -> str:
-    if "activation derivative" in text:
-        return "missing-activation-derivative"
-    if "wrong sign" in text:
-        return "regularisation-sign"
-    if "coefficient" in text:
-        return "regularisation-coefficient"
-    if "1/N" in text:
-        return "missing-1/N"
-    if "2λW" in text:
-        return "regularisation-coefficient"
-    if "missing" in text:
-        return "missing-regularisation"
-    return "extra-regularisation"
-
-
 def _structural(checker: Checker) -> tuple[str | None, str] | None:
     """The regulariser's gradient missing, on another layer's weight, or where the objective has none."""
     q, problem = checker.quantity, checker.problem
@@ -313,7 +300,9 @@ def _structural(checker: Checker) -> tuple[str | None, str] | None:
         if own and not reg_terms:
             eq, term = own[0]
             grad = regulariser_gradient(problem, of, wrt, eq, term)
-            adds = f"adds {to_latex(grad)}" if grad is not None else f"adds its gradient with respect to {model.show(wrt)}"
+            adds = (
+                f"adds {to_latex(grad)}" if grad is not None else f"adds its gradient with respect to {model.show(wrt)}"
+            )
             return "missing-regularisation", (
                 f"The regularisation term is missing: the derivative of {to_latex(term)} {adds}."
             )
@@ -334,11 +323,10 @@ def _structural(checker: Checker) -> tuple[str | None, str] | None:
                         return "wrong-weight", (
                             f"The regularisation term uses {to_latex(n)}, a different layer's weight{should}."
                         )
-        if reg_terms and not own:
+        found = model.symbol_table.get(wrt)
+        if reg_terms and not own and found is not None and found.role == "parameter":
             regs = list(regulariser_terms(problem, of))
-            shown = ", ".join(
-                sorted({to_unicode(model.show(h)) for h in _ids(interp, reg_terms[0]) & regularising})
-            )
+            shown = ", ".join(sorted({to_unicode(model.show(h)) for h in _ids(interp, reg_terms[0]) & regularising}))
             if regs:
                 return "extra-regularisation", (
                     f"{to_latex(regs[0][2])} does not depend on {model.show(wrt)}, so its gradient has no {shown} term "

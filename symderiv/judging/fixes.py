@@ -106,7 +106,7 @@ def stages(problem: Problem) -> list[Stage]:
 class FixFinder:
     def __init__(self, problem: Problem, quantity: Quantity, tree: Node):
         self.problem, self.quantity, self.tree = problem, quantity, tree
-        self.interp = Interpreter(problem)
+        self.interp = Interpreter(problem, dict(layer_bindings(quantity)[0]))
         self.brackets = layer_brackets(problem)
         self.stages = stages(problem)
 
@@ -231,7 +231,10 @@ class FixFinder:
         """The regulariser's gradient with respect to the quantity's parameter (2λW^{(2)})."""
         bindings = dict(layer_bindings(self.quantity)[0])
         try:
-            of, wrt = target(self.problem, self.quantity.of, bindings), target(self.problem, self.quantity.wrt, bindings)
+            of, wrt = (
+                target(self.problem, self.quantity.of, bindings),
+                target(self.problem, self.quantity.wrt, bindings),
+            )
         except SymderivError:
             return None
         for eq, _, term in regulariser_terms(self.problem, of):
@@ -340,7 +343,7 @@ class FixFinder:
                         "activation-for-derivative",
                         f"{self.tex(base)} is the activation where its derivative {self.tex(deriv)} belongs.",
                     )
-            if isinstance(base, Sym) and sid in inputs and first is not None:
+            if isinstance(base, Sym) and base.layer is None and sid in inputs and first is not None:
                 act = self.activation(first, Sym("A" if base.name.isupper() else "a", None, base.indices))
                 fixed = Transpose(act) if isinstance(node, Transpose) else act
                 yield Edit(

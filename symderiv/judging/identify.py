@@ -57,7 +57,12 @@ def objective_of(problem: Problem, num: Node, latex: str = "") -> str | None:
     interp = Interpreter(problem)
     objectives = {q.of for q in problem.quantities if q.kind == "gradient"}
     targets = {t for t in (_symbol(interp, parse(o)) for o in objectives if _parses(o)) if t}
-    if isinstance(num, Sym) and num.name == "J" and not num.decor and ("\\tilde" in latex.split("}{")[0] or "J̃" in latex):
+    if (
+        isinstance(num, Sym)
+        and num.name == "J"
+        and not num.decor
+        and ("\\tilde" in latex.split("}{")[0] or "J̃" in latex)
+    ):
         num = replace(num, decor="tilde")
     found = _symbol(interp, num)
     if found is not None and found in targets:
@@ -95,10 +100,15 @@ def same_gradient(problem: Problem, of: str, other: str, wrt: str) -> bool:
 
 
 def _wrt_bindings(problem: Problem, q: Quantity, wrt: Node) -> list[dict]:
-    """The layer bindings of q under which its wrt and the student's name the same object."""
+    """The layer bindings of q under which its wrt and the student's name the same object (a
+    side written for a general layer l names only a quantity stated for a general l)."""
     try:
         own = parse(q.wrt)
     except ParseError:
+        return []
+    general = {name for other in problem.quantities for name, _ in other.layers}
+    written = {n.name for n in wrt.walk() if isinstance(n, Sym)} & general
+    if written - {name for name, _ in q.layers}:
         return []
     out = []
     for bindings in layer_bindings(q):
@@ -176,7 +186,8 @@ def identify(problem: Problem, lhs: Node, latex: str = "") -> LhsMatch | None:
     """The quantity a parsed left-hand side names, or None."""
     model = problem.model
     if defines_delta(problem):
-        layered = Interpreter(problem).reader.layer_forms(lhs)  # δ^L_j is δ_j^{(L)}
+        general = {name: values[0] for q in problem.quantities for name, values in q.layers}
+        layered = Interpreter(problem, general).reader.layer_forms(lhs)  # δ^L_j, δ^l_j: δ_j^{(L)}, δ_j^{(l)}
         letter = model.delta_letter("delta")
         if isinstance(layered, Sym) and layered.name == "delta" and layered.layer is not None and letter:
             family = model.family(letter)

@@ -169,7 +169,9 @@ def network_items(problem: Problem) -> list[str]:
         _, averaged, regularised = OBJECTIVE_KEYS.get(key, (key, False, False))
         sym = objective_symbol(problem, key)
         if regularised and sh.regulariser:
-            norms = tuple(Pow(Norm(Sym("W", layer=Num(n.weight_label(k))), "F"), Num(2)) for k in range(1, sh.depth + 1))
+            norms = tuple(
+                Pow(Norm(Sym("W", layer=Num(n.weight_label(k))), "F"), Num(2)) for k in range(1, sh.depth + 1)
+            )
             coefficient = sh.regulariser if sh.regulariser in GREEK or len(sh.regulariser) == 1 else "lambda"
             reg = Product((Sym(coefficient), Add(norms) if len(norms) > 1 else norms[0]), ("juxt",))
             what = f"{inline_math(Compare(sym, '=', Add((objective_symbol(problem, 'J'), reg))))} (regularised)"

@@ -205,7 +205,7 @@ class Model:
         if isinstance(rhs, Call) and len(rhs.args) == 1 and isinstance(rhs.args[0], Sym) and not rhs.args[0].indices:
             arg = self.resolve_name(rhs.args[0])
             if arg is not None and not rhs.primes:
-                return rhs.func, arg
+                return BUILTINS.get(rhs.func, rhs.func), arg
         return None
 
     def delta_letter(self, name: str) -> str | None:

@@ -182,6 +182,10 @@ class ModelReader:
             value = self.layer_value(exponent)
             if value is not None and self.is_member(base.name, value) and not self.full_member(base):
                 return replace(base, layer=exponent)
+        if isinstance(node, Sym) and node.layer is None and len(node.indices) == 1 and self.full_member(node):
+            value = self.layer_value(node.indices[0])
+            if value is not None and self.is_member(node.name, value):
+                return replace(node, layer=node.indices[0], indices=())  # h_1: layer 1 of h
         return map_children(node, self.layer_forms)
 
     def transpose(self, node: Transpose) -> Node:
@@ -225,12 +229,12 @@ class ModelReader:
         name = node.func.removeprefix("bold:")
         model = self.model
         family = model.function_family(name)
-        if len(node.indices) == 1 and node.args:
-            layer = self.layer_value(node.indices[0])
+        if node.indices and node.args:
+            layer = self.layer_value(node.indices[0]) if len(node.indices) == 1 else None
             if layer is not None and family:
                 return self.member_call(node, name, node.indices[0])
-            if layer is None and not node.primes and len(node.args) == 1 and name != "leaky_relu":
-                return self.entry_call(node, name)
+            if not node.primes and len(node.args) == 1 and name != "leaky_relu":
+                return self.entry_call(node, name)  # ψ(z)_{in}, ψ_i(z): an entry
         own = model.key_function(name)
         if own is not None:
             return self.apply(own, node)

@@ -13,7 +13,7 @@ from symderiv.core.tree import Add, Call, Div, Node, Num, Product
 from symderiv.notation.latex import to_latex
 from symderiv.truth import forward
 from symderiv.truth.forward import declared_layout
-from symderiv.truth.model import ELEMENTWISE
+from symderiv.truth.model import BUILTINS, ELEMENTWISE
 
 
 def regulariser_terms(problem, of: str):
@@ -42,12 +42,12 @@ def regulariser_hyperparameters(problem) -> set[str]:
     return out
 
 
-def regulariser_gradient(problem, of: str, wrt: str, eq, term) -> Node | None:
-    """The gradient of a regulariser term with respect to a parameter, as the key writes it (2λW^{(2)}),
-    when it is a number times a hyperparameter times the parameter (a squared norm); else None."""
+def regulariser_coefficient(problem, wrt: str, eq, term) -> tuple[Fraction, str] | None:
+    """(k, hyperparameter) when the term's gradient with respect to the parameter is k·λ·W (a squared
+    norm), else None: worked out numerically at one instance, whatever the key's spelling."""
     model = problem.model
     hyper = sorted(model.ids_in(term) & {s.id for s in model.free() if s.role == "hyperparameter"})
-    if len(hyper) != 1:
+    if len(hyper) != 1 or wrt not in model.ids_in(term):
         return None
     n = 1 if declared_layout(model) == "single" else int(dict(problem.numeric_sizes).get(model.batch, 3))
     try:
@@ -65,15 +65,28 @@ def regulariser_gradient(problem, of: str, wrt: str, eq, term) -> Node | None:
     k = Fraction(float(ratios[0])).limit_denominator(12)
     if abs(float(k) - ratios[0]) > 1e-8 or k == 0:
         return None
-    forms = model.form_table
-    factors: tuple = (forms[hyper[0]], forms[wrt])
-    if k.denominator != 1:
-        factors = (Div(Num(k.numerator) if k.numerator != 1 else forms[hyper[0]], Num(k.denominator)),) + (
-            (forms[wrt],) if k.numerator == 1 else (forms[hyper[0]], forms[wrt])
-        )
-    elif k != 1:
-        factors = (Num(int(k)),) + factors
+    return k, hyper[0]
+
+
+def scaled_parameter(problem, k: Fraction, hyper: str, wrt: str) -> Node:
+    """k λ W as the key writes it: 2λW^{(2)}, λW, \frac{λ}{2}W."""
+    forms = problem.model.form_table
+    h, W = forms[hyper], forms[wrt]
+    if k == 1:
+        factors: tuple = (h, W)
+    elif k.denominator == 1:
+        factors = (Num(int(k)), h, W) if k > 0 else (Num(int(k)), h, W)
+    else:
+        top = h if k.numerator == 1 else Product((Num(k.numerator), h), ("juxt",))
+        factors = (Div(top, Num(k.denominator)), W)
     return Product(factors, ("juxt",) * (len(factors) - 1))
+
+
+def regulariser_gradient(problem, of: str, wrt: str, eq, term) -> Node | None:
+    """The gradient of a regulariser term with respect to a parameter, as the key writes it (2λW^{(2)}),
+    when it is a number times a hyperparameter times the parameter (a squared norm); else None."""
+    found = regulariser_coefficient(problem, wrt, eq, term)
+    return scaled_parameter(problem, *found, wrt) if found is not None else None
 
 
 def activation_equations(problem, of: str, wrt: str):
@@ -84,36 +97,56 @@ def activation_equations(problem, of: str, wrt: str):
         rhs = eq.rhs
         if not (isinstance(rhs, Call) and len(rhs.args) == 1):
             continue
-        if rhs.func not in ELEMENTWISE and not rhs.func.startswith(("leaky_relu:", "generic:")):
+        func = BUILTINS.get(rhs.func, rhs.func)
+        if func not in ELEMENTWISE and not func.startswith(("leaky_relu:", "generic:")):
             continue
-        if rhs.func in ("exp", "log", "abs", "identity"):
+        if func in ("exp", "log", "abs", "identity"):
             continue
         if eq.target != wrt and model.depends_on(of, eq.target) and model.depends_on(eq.target, wrt):
             yield eq
 
 
+DERIVATIVES = {  # f'(u) as a student writes it, for the message naming a missing one
+    "relu": r"\mathbb{{1}}[{u} > 0]",
+    "sigmoid": r"\sigma({u})(1 - \sigma({u}))",
+    "tanh": r"1 - \tanh^2({u})",
+    "softplus": r"\sigma({u})",
+}
+
+
+def derivative_tex(problem, eq) -> str:
+    """f'(u) of an equation t = f(u), in the key's notation (1[z^{(2)} > 0], g_2'(z^{(2)}))."""
+    rhs = eq.rhs
+    u = to_latex(rhs.args[0])
+    func = BUILTINS.get(rhs.func, rhs.func)
+    if func in DERIVATIVES:
+        return DERIVATIVES[func].format(u=u)
+    if rhs.func.startswith("leaky_relu:"):
+        slope = problem.model.show(rhs.func.split(":", 1)[1])
+        return rf"\mathbb{{1}}[{u} > 0] + {slope}\,\mathbb{{1}}[{u} \le 0]"
+    if rhs.func.startswith("generic:"):
+        _, name, index = rhs.func.split(":", 2)
+        return f"{name}_{{{index}}}'({u})" if index else f"{name}'({u})"
+    return f"{rhs.func}'({u})"
+
+
 def mutants(problem, s, of: str, wrt: str):
+    """(code, message, value) for each usual mistake of ∂of/∂wrt at the instance s."""
     for eq in activation_equations(problem, of, wrt):
         try:
             g = forward.gradient(problem, s, of, wrt, straight=frozenset((eq.target,)))
         except Exception:  # noqa: BLE001 - a mutant that cannot be built is simply not offered
             continue
-        yield f"the activation derivative of {to_latex(eq.rhs)} (for {eq.target}) is missing", g
+        message = f"the activation derivative {derivative_tex(problem, eq)} is missing (from {eq.latex})"
+        yield "missing-activation-derivative", message, g
     for eq, i, term in regulariser_terms(problem, of):
+        found = regulariser_coefficient(problem, wrt, eq, term)
         shown = to_latex(term)
-        for factor, what in (
-            (0, f"the regularisation term {shown} of {eq.target} is missing"),
-            (
-                2,
-                f"the coefficient of the regularisation term {shown} of {eq.target} is doubled "
-                "(the gradient of c‖w‖² is 2cw: for c = λ/2 it is λw)",
-            ),
-            (
-                0.5,
-                f"the coefficient of the regularisation term {shown} of {eq.target} is halved "
-                "(the gradient of c‖w‖² is 2cw: for c = λ it is 2λw)",
-            ),
-            (-1, f"the regularisation term {shown} of {eq.target} has the wrong sign"),
+        for factor, code in (
+            (0, "missing-regularisation"),
+            (2, "regularisation-coefficient"),
+            (Fraction(1, 2), "regularisation-coefficient"),
+            (-1, "regularisation-sign"),
         ):
             terms = list(eq.rhs.terms)
             terms[i] = Product((Num(factor), term), ("juxt",)) if factor else Num(0)
@@ -121,4 +154,18 @@ def mutants(problem, s, of: str, wrt: str):
                 g = forward.gradient(problem, s, of, wrt, scaled={eq.target: Add(tuple(terms))})
             except Exception:  # noqa: BLE001 - a mutant that cannot be built is simply not offered
                 continue
-            yield what, g
+            yield code, _regulariser_message(problem, factor, found, wrt, shown), g
+
+
+def _regulariser_message(problem, factor, found, wrt: str, shown: str) -> str:
+    if found is None:
+        words = {0: "is missing", 2: "has its coefficient doubled", -1: "has the wrong sign"}
+        return f"the gradient of the regularisation term {shown} {words.get(factor, 'has its coefficient halved')}"
+    k, hyper = found
+    right = to_latex(scaled_parameter(problem, k, hyper, wrt))
+    if factor == 0:
+        return f"the regularisation term is missing: the derivative of {shown} adds {right}"
+    if factor == -1:
+        return f"the regularisation term has the wrong sign: the derivative of {shown} is +{right}"
+    wrong = to_latex(scaled_parameter(problem, k * factor, hyper, wrt))
+    return f"the regularisation term should be {right}, not {wrong} (the derivative of {shown})"

@@ -44,7 +44,7 @@ class Point:
     env: Env
     reference: np.ndarray  # laid out as the reading lays it out
     also_correct: tuple[np.ndarray, ...] = ()
-    mutants: tuple[tuple[str, np.ndarray], ...] = ()  # (name, value): the usual mistakes, for diagnosis
+    mutants: tuple[tuple[str, str, np.ndarray], ...] = ()  # (code, message, value): the usual mistakes
     N: float = 1.0
     index_shape: tuple[int, ...] = ()  # for index notation: the ranges of the quantity's indices
     bindings: tuple[tuple[str, int], ...] = ()
@@ -230,7 +230,7 @@ def point_fields(problem: Problem, quantity: Quantity, reading: str, bindings: d
         else:
             raw = forward.gradient(problem, s, of, wrt)
             reference = flip(raw) if wrt in kinds else raw
-            found = tuple((name, flip(m) if wrt in kinds else m) for name, m in mutants(problem, s, of, wrt))
+            found = tuple((c, text, flip(m) if wrt in kinds else m) for c, text, m in mutants(problem, s, of, wrt))
         index_shape = ()
         if columns:
             index_shape = (reference.shape[1],)
