@@ -111,3 +111,29 @@ def test_ruff_format_leaves_the_tree_unchanged():
         [ruff, "format", "--check", "symderiv", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+# A [network] block is read where it is expanded into the key's model, and described in the handout;
+# nothing that derives the truth, reads a claim, checks it or names its mistake may look at it.
+SHORTHAND_READERS = {"truth/problem.py", "truth/expand.py", "output/export.py", "output/handout.py"}
+
+
+def _attributes(path: Path, name: str) -> list[int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == name]
+
+
+def test_one_engine_for_every_key():
+    readers = {str(p.relative_to(PACKAGE)) for p in _modules() if _attributes(p, "shorthand")}
+    assert readers <= SHORTHAND_READERS, sorted(readers - SHORTHAND_READERS)
+    branches = [
+        f"{p.relative_to(PACKAGE)}:{n.lineno}"
+        for p in _modules()
+        if p.name != "schema.py"  # the key's schema: a file declares [network] or [model], exactly one
+        for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        if isinstance(n, ast.Compare)
+        and isinstance(n.left, ast.Attribute)
+        and n.left.attr == "model"
+        and any(isinstance(c, ast.Constant) and c.value is None for c in n.comparators)
+    ]
+    assert not branches, branches  # `problem.model is None`: every key has a model

@@ -100,7 +100,12 @@ WRONG_KEYS = [
         id="linreg-sign",
     ),
     pending(
-        "svm-hinge", r"X^T + 2\lambda W'", r"X^T + \lambda W'", "dJt/dW", r"2\lambda W, not \lambda W", id="svm-lambda-not-2lambda"
+        "svm-hinge",
+        r"X^T + 2\lambda W'",
+        r"X^T + \lambda W'",
+        "dJt/dW",
+        r"2\lambda W, not \lambda W",
+        id="svm-lambda-not-2lambda",
     ),
     pending(
         "svm-hinge",

@@ -160,7 +160,14 @@ DIAGNOSES = [
         "missing-1/N",
         "1/N is missing",
     ),
-    ("lambda-not-2lambda", SM, "dJt/dW2", DZ3 + r"a^{(2)T} + \lambda W^{(2)}", "regularisation-coefficient", "2λ"),
+    (
+        "lambda-not-2lambda",
+        SM,
+        "dJt/dW2",
+        DZ3 + r"a^{(2)T} + \lambda W^{(2)}",
+        "regularisation-coefficient",
+        r"should be 2\lambda W^{(2)}, not \lambda W^{(2)}",
+    ),
     ("missing-regulariser", SM, "dJt/dW2", DZ3 + r"a^{(2)T}", "missing-regularisation", "regularisation"),
     (
         "wrong-weight",

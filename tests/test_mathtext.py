@@ -21,7 +21,7 @@ from symderiv.output.html import feedback_html
         (r"w_{jk}^{(l + 1)}", "wⱼₖ⁽ˡ⁺¹⁾"),
         (r"\frac{\partial \tilde J}{\partial W^{(2)}}", "∂J̃/∂W⁽²⁾"),
         (r"\mathbb{1}\left[Z^{(2)} > 0\right]", "𝟙[Z⁽²⁾ > 0]"),
-        (r"2 \lambda W^{(2)\top}", "2 λ W⁽²⁾ᵀ"),
+        (r"2 \lambda W^{(2)\top}", "2 λW⁽²⁾ᵀ"),  # a space after \lambda only ends the control word
         (r"\mathbf{1}_N", "𝟏_N"),
         (r"a^{[2]}", "a^[2]"),
         (r"\|W\|_F^2", "‖W‖_F²"),

@@ -42,7 +42,7 @@ WRONG = [
         "dJ/dW2",
         "1/N",
     ),
-    ("softmax-2layer", r"A^{(2)T} + 2\lambda W^{(2)}'", r"A^{(2)T} + \lambda W^{(2)}'", "dJt/dW2", "2λ"),
+    ("softmax-2layer", r"A^{(2)T} + 2\lambda W^{(2)}'", r"A^{(2)T} + \lambda W^{(2)}'", "dJt/dW2", r"2\lambda W^{(2)}"),
     (
         "softmax-2layer",
         r"claim = '\frac{1}{N} W^{(2)T}(\psi(Z^{(3)}) - \Delta)'",

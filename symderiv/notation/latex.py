@@ -312,7 +312,7 @@ def _product(node: Product) -> str:
         gap = OPS.get(op, " ")
         if op == "juxt" and left[-1:].isdigit() and part[:1].isdigit():
             gap = " \\, "  # 2 \, 3, not 23
-        elif op == "juxt" and left[-1:].isdigit() and (part[:1].isalpha() or part.startswith("\\") and part[1:2].isalpha()):
+        elif op == "juxt" and left.isdigit() and (part[:1].isalpha() or part.startswith("\\") and part[1:2].isalpha()):
             gap = ""  # 2\lambda W, 2W: a coefficient written against its factor
         text += gap + part
     return text

@@ -203,6 +203,7 @@ SUPERSCRIPT = dict(
 )
 SUBSCRIPT = dict(zip("0123456789+-−=()aehijklmnoprstuvxβγρφχ", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ"))
 UNICODE_OPERATORS = {"-": "−", "*": "∗"}
+GREEK_LETTERS = frozenset(k for k, v in SYMBOLS.items() if len(v) == 1 and "\u0370" <= v <= "\u03ff")
 _TOKEN = re.compile(r"\\([A-Za-z]+|.)|(\s+)|(.)", re.S)
 MAX_DEPTH = 60
 
@@ -210,10 +211,31 @@ MAX_DEPTH = 60
 def to_unicode(latex: str) -> str:
     """The Unicode text of a LaTeX math fragment."""
     tokens = [(m.group(1), m.group(2), m.group(3)) for m in _TOKEN.finditer(latex or "")]
+    tokens = _tight_after_letters(tokens)
     reader = _Reader(tokens)
     out = reader.sequence(stop=None).replace("\x00", " ")
     out = re.sub(r"∂ +", "∂", out)
     return unicodedata.normalize("NFC", re.sub(r" {2,}", " ", out).strip())
+
+
+def _tight_after_letters(tokens: list) -> list:
+    """A space after a Greek letter's control word only ends the word (TeX prints \\lambda W as λW):
+    dropped before a letter."""
+    out = []
+    for k, tok in enumerate(tokens):
+        previous = tokens[k - 1] if k else None
+        following = tokens[k + 1] if k + 1 < len(tokens) else None
+        if (
+            tok[1] is not None
+            and previous is not None
+            and previous[0] in GREEK_LETTERS
+            and following is not None
+            and following[2] is not None
+            and following[2].isalpha()
+        ):
+            continue
+        out.append(tok)
+    return out
 
 
 class _Reader:
