@@ -23,26 +23,21 @@ from symderiv.notation.unicode import to_unicode
 from symderiv.truth.expand import OBJECTIVE_KEYS
 from symderiv.truth.problem import Problem, Quantity, layer_brackets, load_problem  # noqa: F401  (doctest)
 
-__all__ = ["objective_symbol", "quantity_lhs", "quantity_latex", "quantity_name", "part_names", "with_names"]
+__all__ = ["quantity_lhs", "quantity_latex", "quantity_name", "part_names", "with_names"]
 
 
 def _tree(latex: str) -> Node:
     return parse_lenient(latex).tree
 
 
-def objective_symbol(problem: Problem, key: str) -> Node:
-    """How the problem writes an objective: the model's symbol (J, \\tilde J, L), or for a network
-    key's objective key (Jt) what its notation table says."""
-    notation = problem.shorthand.notation if problem.shorthand is not None else None
-    written = dict(notation.objectives).get(key) if notation is not None else None
-    written = written or (OBJECTIVE_KEYS[key][0] if key in OBJECTIVE_KEYS else key)
+def _objective(of: str) -> Node:
+    """The objective a gradient is of, as the model writes it (its `of`: J, \\tilde J, L; an
+    objective key such as Jt read through OBJECTIVE_KEYS)."""
+    written = OBJECTIVE_KEYS[of][0] if of in OBJECTIVE_KEYS else of
     try:
         return _tree(written)
     except ParseError:
-        words = written.replace("\\", " ").split()
-        if len(words) == 2 and words[0] in ("hat", "tilde", "bar"):
-            return Sym(words[1], decor=words[0])
-        return Sym(key)
+        return Sym(of)
 
 
 def quantity_lhs(problem: Problem, q: Quantity) -> Node:
@@ -57,7 +52,7 @@ def quantity_lhs(problem: Problem, q: Quantity) -> Node:
         ):  # entry (i, j) = d of_i / d wrt_j
             of, wrt = replace(of, indices=(Sym(q.indices[0]),)), replace(wrt, indices=(Sym(q.indices[1]),))
         return Deriv(of, wrt)
-    return Deriv(objective_symbol(problem, q.of), wrt)
+    return Deriv(_objective(q.of), wrt)
 
 
 def quantity_latex(problem: Problem, q: Quantity) -> str:

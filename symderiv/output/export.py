@@ -36,7 +36,7 @@ from pathlib import Path
 
 from symderiv.core.errors import ParseError
 from symderiv.core.tree import Add, Call, Compare, Neg, Node, Norm, Num, Pow, Product, Sum, Sym
-from symderiv.grading.names import objective_symbol, quantity_lhs
+from symderiv.grading.names import quantity_lhs
 from symderiv.notation.latex import GREEK, latex_style, to_latex
 from symderiv.notation.mathtext import MATH, informal_to_latex, split_math
 from symderiv.notation.parse import parse_lenient
@@ -116,6 +116,21 @@ def size_node(size) -> Node:
         return Num(size)
     m = re.fullmatch(r"([A-Za-z])(\d+)", size)  # n0 -> n_0
     return Sym(m.group(1), indices=(Num(int(m.group(2))),)) if m else Sym(size)
+
+
+def objective_symbol(problem: Problem, key: str) -> Node:
+    """How the problem writes an objective: the model's symbol (J, \\tilde J, L), or for a network
+    key's objective key (Jt) what its notation table says."""
+    notation = problem.shorthand.notation if problem.shorthand is not None else None
+    written = dict(notation.objectives).get(key) if notation is not None else None
+    written = written or (OBJECTIVE_KEYS[key][0] if key in OBJECTIVE_KEYS else key)
+    try:
+        return parse_tree(written)
+    except ParseError:
+        words = written.replace("\\", " ").split()
+        if len(words) == 2 and words[0] in ("hat", "tilde", "bar"):
+            return Sym(words[1], decor=words[0])
+        return Sym(key)
 
 
 def _activation(problem: Problem, k: int) -> Node:
