@@ -9,7 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from symderiv.core.errors import SymderivError
+from symderiv.core.errors import OutputError, SymderivError
+from symderiv.core.files import check_output_dir, check_output_file, same_path, write_atomic
 from symderiv.grading.batch import DEFAULT_TIMEOUT, run_batch
 from symderiv.grading.cluster import DaskExecutor
 from symderiv.grading.overrides import apply_late_penalty, apply_overrides, check_targets, load_overrides
@@ -37,7 +38,7 @@ from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
 from symderiv.reading.roster import load_roster
 from symderiv.truth.problem import available_keys, derivation_files, load_problem, load_problem_file
-from symderiv.web import ConfigError, ServeConfig, parse_rate_limit, serve
+from symderiv.web import ConfigError, ServeConfig, parse_forwarded_allow_ips, parse_rate_limit, serve
 
 
 def _bounded(kind, low: float, high: float, what: str, *, low_open: bool = False):
@@ -104,6 +105,7 @@ def cmd_verify(args) -> int:
 def cmd_export(args) -> int:
     files = [Path(f) for f in args.files] or derivation_files()
     try:
+        _check_outputs([("-o", args.output, "file")], [str(f) for f in files])
         total = sum(len(load_problem_file(f).quantities) for f in files)
     except SymderivError as exc:
         return _fail(str(exc))
@@ -116,7 +118,7 @@ def cmd_export(args) -> int:
         return _fail(str(exc), 1 if args.strict else 2)
     finally:
         progress.close()
-    Path(args.output).write_text(text, encoding="utf-8")
+    write_atomic(args.output, text)
     print(f"wrote {args.output}: {summary}")
     return 0
 
@@ -165,7 +167,66 @@ def _lms_target(args, problem, roster) -> tuple[str | None, float | None]:
     return column, args.points if args.points is not None else listed
 
 
+def _check_outputs(outputs: list[tuple[str, str | None, str]], inputs: list[str]) -> None:
+    """Every output path usable before any work starts: (flag, path, "file" | "dir"); parents are made.
+    Two outputs at one path, or an output over an input, is refused too. OutputError names the flag."""
+    named = [(flag, path, kind) for flag, path, kind in outputs if path]
+    for i, (flag, path, _) in enumerate(named):
+        for other, other_path, _ in named[i + 1 :]:
+            if same_path(path, other_path):
+                raise OutputError(f"{flag} {path} and {other} {other_path}: the same path; give each output its own")
+        for given in inputs:
+            if given and os.path.lexists(given) and same_path(path, given):
+                raise OutputError(f"{flag} {path}: is also an input ({given}); it would be overwritten")
+    for flag, path, kind in named:
+        (check_output_file if kind == "file" else check_output_dir)(flag, path)
+
+
+def _grade_outputs(args) -> list[tuple[str, str | None, str]]:
+    return [
+        ("--summary-json", args.summary_json, "file"),
+        ("--feedback", args.feedback, "dir"),
+        ("--html", args.html, "dir"),
+        ("--export-latex", args.export_latex, "dir"),
+    ]
+
+
+def _write_outputs(args, reports, problem, view) -> bool:
+    """The files `grade` was asked for; one that fails is a line on stderr and the others are still written."""
+    ok = True
+    writers = [
+        (
+            args.summary_json,
+            lambda: [write_atomic(args.summary_json, json.dumps(view.to_dict(), indent=2, ensure_ascii=False))],
+        ),
+        (args.feedback, lambda: write_feedback(reports, problem, Path(args.feedback))),
+        (args.html, lambda: [write_html(reports, problem, Path(args.html))]),
+        (args.export_latex, lambda: export_submissions(reports, problem, Path(args.export_latex))),
+    ]
+    for target, write in writers:
+        if not target:
+            continue
+        try:
+            written = write()
+        except OutputError as exc:
+            _fail(str(exc))
+            ok = False
+            continue
+        if target == args.feedback:
+            print(f"wrote {len(written.files)} feedback files in {terminal_text(target)}", file=sys.stderr)
+            for archive in written.zips:
+                print(f"wrote {terminal_text(archive)} (upload it as the platform's bulk feedback)", file=sys.stderr)
+            for item in written.by_hand:
+                print(f"symderiv: note: paste by hand: {terminal_text(item)}", file=sys.stderr)
+        else:
+            for path in written:
+                print(f"wrote {terminal_text(str(path))}", file=sys.stderr)
+    return ok
+
+
 def _grade(args, work: Path) -> int:
+    inputs = [*args.submissions, args.key, args.roster, args.overrides]
+    _check_outputs(_grade_outputs(args), inputs)
     problem = load_problem(args.key)
     roster = load_roster(args.roster) if args.roster else None
     column, total = _lms_target(args, problem, roster)
@@ -197,7 +258,20 @@ def _grade(args, work: Path) -> int:
     reports = apply_overrides(reports, overrides, args.layout_credit, str(args.overrides), total=most)
     reports = apply_late_penalty(reports, args.late_penalty)
     view = class_view(reports, problem)
-    left_out: list[str] = []
+    left_out = _print_grades(args, reports, problem, view, roster, column, most)
+    written = _write_outputs(args, reports, problem, view)
+    for r in reports:
+        if r.error and not r.by_hand:
+            print(f"symderiv: {terminal_text(r.error)}", file=sys.stderr)
+    for line in left_out:
+        print(f"symderiv: unmatched: {terminal_text(line)}", file=sys.stderr)
+    if not written:
+        return 2
+    return 1 if any(not r.graded for r in reports) or left_out else 0
+
+
+def _print_grades(args, reports, problem, view, roster, column, most) -> list[str]:
+    """The grades on stdout in the format asked for; returns the submissions no row matched (one line each)."""
     if args.json:
         print(grade_json(reports))
     elif args.csv:
@@ -209,7 +283,6 @@ def _grade(args, work: Path) -> int:
             else moodle_worksheet(reports, roster, most)
         )
         print(book.text, end="")
-        left_out = list(book.left_out)
         for note in book.notes:
             print(f"symderiv: note: {terminal_text(note)}", file=sys.stderr)
         if args.format == "canvas" and roster is None and not args.assignment:
@@ -218,39 +291,16 @@ def _grade(args, work: Path) -> int:
                 "does not know (give --roster gradebook.csv and --assignment as the export names it)",
                 file=sys.stderr,
             )
+        return [line for line in book.left_out if "not graded (" not in line]
     elif not args.jsonl:  # --jsonl printed each report as it finished
         for r in reports:
             print(grade_table(r))
         if len(reports) > 1:
             print()
             print(class_summary(view))
-    if roster is not None and args.format not in ("canvas", "moodle"):
-        left_out = [
-            f"{r.file}: not in {roster.path} ({roster.why_unmatched(r.student)})" for r in reports if not _matched(r)
-        ]
-    if args.summary_json:
-        Path(args.summary_json).write_text(json.dumps(view.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
-        print(f"wrote {args.summary_json}", file=sys.stderr)
-    if args.feedback:
-        written = write_feedback(reports, problem, Path(args.feedback))
-        print(f"wrote {len(written.files)} feedback files in {args.feedback}", file=sys.stderr)
-        for archive in written.zips:
-            print(f"wrote {terminal_text(archive)} (upload it as the platform's bulk feedback)", file=sys.stderr)
-        for item in written.by_hand:
-            print(f"symderiv: note: paste by hand: {terminal_text(item)}", file=sys.stderr)
-    if args.html:
-        index = write_html(reports, problem, Path(args.html))
-        print(f"wrote {terminal_text(index)}", file=sys.stderr)
-    if args.export_latex:
-        for written in export_submissions(reports, problem, Path(args.export_latex)):
-            print(f"wrote {terminal_text(written)}", file=sys.stderr)
-    for r in reports:
-        if r.error and not r.by_hand:
-            print(f"symderiv: {terminal_text(r.error)}", file=sys.stderr)
-    for line in left_out:
-        if "not graded (" not in line:
-            print(f"symderiv: unmatched: {terminal_text(line)}", file=sys.stderr)
-    return 1 if any(not r.graded for r in reports) or any("not graded (" not in x for x in left_out) else 0
+    if roster is None:
+        return []
+    return [f"{r.file}: not in {roster.path} ({roster.why_unmatched(r.student)})" for r in reports if not _matched(r)]
 
 
 def _matched(report) -> bool:
@@ -267,6 +317,10 @@ def cmd_serve(args) -> int:
             rate_limit=parse_rate_limit(args.rate_limit),
             time_limit=args.time_limit,
             symbolic=not args.no_symbolic,
+            max_connections=args.max_connections,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            forwarded_allow_ips=parse_forwarded_allow_ips(args.forwarded_allow_ips),
             hide_feedback=args.hide_feedback,
         )
     except ConfigError as exc:
@@ -276,6 +330,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_autograder(args) -> int:
+    _check_outputs([("--results", args.results, "file")], [args.submission])
     problem = load_problem(args.key)
     config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic, total=args.points)
     data = run_autograder(
@@ -427,6 +482,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds one check may take before it is stopped (default 30, at most 600)",
     )
     p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=512,
+        help="open connections at most; past it the one waiting longest on its client is closed (default 512)",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a request's headers may take to arrive (default 10, at most 300)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a request's body may take after its headers (default 30, at most 600)",
+    )
+    p.add_argument(
+        "--forwarded-allow-ips",
+        default="",
+        metavar="ADDRESSES",
+        help="the reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
+        "names the client; default: none, the connection's own address is the client's",
+    )
     p.add_argument(
         "--hide-feedback",
         action="store_true",

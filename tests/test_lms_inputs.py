@@ -158,13 +158,15 @@ def test_symlink_in_zip_is_not_followed(tmp_path):
     assert "link" in sub.error
 
 
-def test_zip_bomb_is_refused(tmp_path):
+def test_zip_bomb_member_is_listed_not_extracted(tmp_path):
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("a_1_2_hw.md", b"0" * (2 * 1024 * 1024))  # 2 MB of zeros: ~2 KB packed
+        z.writestr("a_1_2_hw.md", b"0" * (8 * 1024 * 1024))  # 8 MB of zeros: ~8 KB packed
+        z.writestr("b_3_4_hw.md", ALICE.read_bytes())
     assert MAX_RATIO < 1000
-    with pytest.raises(SubmissionError, match="zip bomb"):
-        collect([str(archive)], tmp_path / "work")
+    bomb, good = collect([str(archive)], tmp_path / "work")  # issue 22: the bomb costs only itself
+    assert "zip bomb" in bomb.error and not bomb.path
+    assert good.error is None and Path(good.path).read_bytes() == ALICE.read_bytes()
 
 
 def test_oversized_member_is_listed_not_extracted(tmp_path):
@@ -175,11 +177,11 @@ def test_oversized_member_is_listed_not_extracted(tmp_path):
     assert "too large" in sub.error and not list((tmp_path / "work").rglob("*.md"))
 
 
-def test_not_a_zip_is_a_one_line_error(tmp_path):
+def test_not_a_zip_is_an_entry_with_a_one_line_error(tmp_path):
     fake = tmp_path / "s.zip"
     fake.write_bytes(b"not a zip")
-    with pytest.raises(SubmissionError, match="not a readable zip"):
-        collect([str(fake)], tmp_path / "work")
+    (sub,) = collect([str(fake)], tmp_path / "work")
+    assert sub.display == str(fake) and "not a readable zip" in sub.error and "\n" not in sub.error
 
 
 def test_a_folder_is_read_recursively_without_hidden_files(tmp_path):

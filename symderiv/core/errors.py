@@ -45,3 +45,7 @@ class UnknownQuantityError(SymderivError):
 
 class SubmissionError(SymderivError):
     """A submission file that cannot be graded (missing, unreadable, empty, binary)."""
+
+
+class OutputError(SymderivError):
+    """An output path that cannot be written (a file where a folder is wanted, read-only, a link)."""

@@ -1,86 +1,211 @@
-"""Deciding an exact check whose claim has a sign SymPy cannot decide: by cases, then a witness.
+"""Deciding claim − truth where kinks make it piecewise: by real points and by the sign patterns
+that can occur.
 
-An indicator on something that is not a ReLU pre-activation (1[z^{[2]} > 0] on a sigmoid
-output, 1[max(z, 0) > 0]) gets a 0/1 case symbol c_k (truth/evaluate.py, Env.cases). The claim
-equals the truth if claim − truth is 0 under every assignment of the c_k: each sign pattern,
-reachable or not, so that is sound. Otherwise a witness is sought: a rational point of the
-network's symbols with every ReLU mask and case symbol set from the signs it gives; a nonzero
-claim − truth there proves the claim wrong. With neither, the check is undecided (and says so).
+Every kink (a ReLU, a leaky ReLU, |u|, max, min, an indicator, a `cases` condition) is a 0/1
+symbol standing for [u > 0] of its argument u: the truth's own kinks in ``masks``, the claim's
+other ones in ``cases``. Such a symbol is not free: at a real point it is whatever the point's
+values make it. So:
+
+- **a refutation is a real point**: rationals for the inputs, parameters and labels (positive
+  where a symbol is positive, 0/1 for binary labels), every 0/1 symbol set from the sign its own
+  argument takes there (nested kinks in order), claim − truth nonzero there at 30 digits, and the
+  difference confirmed in floating point at the same point;
+- **equality by cases**: claim − truth is 0 for every assignment of the 0/1 symbols it holds, or
+  for every assignment that can occur. An assignment cannot occur when one of its conditions is
+  impossible (u > 0 for u = −2δ with δ > 0) or two of them contradict each other (r − δ > 0 and
+  −r − δ > 0, since their sum −2δ is not positive);
+- failing both, the check is **undecided**, and says which sign patterns it could not decide.
 """
 
 from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import dataclass
 
+import mpmath
+import numpy as np
 import sympy as sp
 
 from symderiv.truth.symbolic import is_zero
 
-MAX_CASES = 6
-WITNESS_TRIES = 40
+MAX_FLAGS = 10  # 0/1 symbols in one decision by cases (2^10 assignments)
+WITNESS_TRIES = 60  # real points tried for a refutation
+KINK_GAP = 1e-9  # a kink argument this close to 0 at a point: the point sits on the kink, not used
+NONZERO = 1e-9
 
 
-def _sign_point(rng: random.Random, symbols, masks: dict, cases: dict) -> dict | None:
-    """Signed rationals for the free symbols, then masks and cases from the signs they give."""
-    point = {}
-    for s in symbols:
-        point[s] = (
-            sp.Integer(rng.randint(0, 1))
-            if s.name.startswith("y")
-            else sp.Rational(rng.choice((-1, 1)) * rng.randint(1, 9), rng.randint(1, 7))
-        )
-    pending = dict(masks) | {expr: c for expr, c in cases.items()}
-    for _ in range(len(pending) + 1):
+@dataclass(frozen=True)
+class Witness:
+    entry: int
+    value: float  # claim − truth at the point (exact, 30 digits)
+    flags: tuple[tuple[str, int], ...]  # the 0/1 symbols as the point sets them
+    point: tuple[tuple[str, float], ...] = ()  # every symbol's value there
+
+
+def flag_symbols(masks: dict, cases: dict) -> set:
+    return set(masks.values()) | set(cases.values())
+
+
+def _value_for(rng: random.Random, s: sp.Symbol, scale: int):
+    if s.is_integer and s.is_nonnegative:  # a binary label
+        return sp.Integer(rng.randint(0, 1))
+    magnitude = sp.Rational(rng.randint(1, 9 * scale), rng.randint(1, 7))
+    if s.is_positive:
+        return magnitude
+    return magnitude * rng.choice((-1, 1))
+
+
+def real_point(rng: random.Random, symbols, kinks: dict, scale: int = 1) -> dict | None:
+    """A point: the free symbols drawn, then every 0/1 symbol set from its argument's sign there
+    (in dependency order); None when the point falls on a kink."""
+    point = {s: _value_for(rng, s, scale) for s in symbols}
+    pending = dict(kinks)
+    while pending:
         progress = False
         for expr, flag in list(pending.items()):
             value = expr.xreplace(point)
             if value.free_symbols:
                 continue
-            number = complex(value.evalf(30))
-            if abs(number.real) < 1e-12:
-                return None  # on a kink: not a usable witness
+            with mpmath.workdps(30):
+                number = complex(sp.N(value, 30))
+            if abs(number.real) < KINK_GAP:
+                return None
             point[flag] = sp.Integer(1 if number.real > 0 else 0)
             del pending[expr]
             progress = True
-        if not pending or not progress:
-            break
-    return None if pending else point
+        if not progress:
+            return None
+    return point
 
 
-def decide_by_cases(differences: list, masks: dict, cases: dict, generic: bool) -> tuple[str, str]:
-    """('equal' | 'different' | 'undecided', detail) for claim − truth entries with case symbols."""
-    flags = list(cases.values())
-    shown = ", ".join(f"[{expr} > 0]" for expr in list(cases)[:2]) + (" …" if len(cases) > 2 else "")
-    if len(flags) <= MAX_CASES:
-        failing = None
-        for values in itertools.product((0, 1), repeat=len(flags)):
-            assignment = dict(zip(flags, map(sp.Integer, values)))
-            if not all(is_zero(d.xreplace(assignment), generic) for d in differences):
-                failing = assignment
-                break
-        if failing is None:
-            return "equal", f"claim − truth is 0 in every entry, for each sign of {shown} (decided by cases)"
-    flag_set = set(flags) | set(masks.values())
-    symbols = sorted(
-        set().union(*(d.free_symbols for d in differences), *(e.free_symbols for e in list(masks) + list(cases)))
-        - flag_set,
-        key=str,
-    )
-    rng = random.Random(11)
-    for _ in range(WITNESS_TRIES):
-        point = _sign_point(rng, symbols, masks, cases)
-        if point is None:
+def confirmed(difference, point: dict, exact: complex) -> bool:
+    """The difference at the point, again in float64 (NumPy): nonzero there too, and close to the exact value."""
+    symbols = sorted(difference.free_symbols, key=str)
+    try:
+        f = sp.lambdify(symbols, difference, "numpy")
+        with np.errstate(all="ignore"):
+            value = complex(f(*[float(point[s]) for s in symbols]))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError, NameError, SyntaxError):
+        return False
+    if not np.isfinite(value.real):
+        return False
+    return abs(value.real) > NONZERO and abs(value.real - exact.real) <= 1e-6 * (abs(exact.real) + 1.0)
+
+
+def _symbols(differences, kinks: dict, flags: set) -> list:
+    found = set().union(*(d.free_symbols for d in differences), *(e.free_symbols for e in kinks))
+    return sorted(found - flags, key=str)
+
+
+def refute(differences: list, masks: dict, cases: dict, tries: int = WITNESS_TRIES, seed: int = 11, want=None):
+    """A real point where some entry of claim − truth is nonzero (confirmed in floating point),
+    or None. ``want``: only points whose 0/1 symbols take these values."""
+    kinks = dict(masks) | dict(cases)
+    flags = flag_symbols(masks, cases)
+    symbols = _symbols(differences, kinks, flags)
+    rng = random.Random(seed)
+    for attempt in range(tries):
+        point = real_point(rng, symbols, kinks, scale=1 + attempt % 3)
+        if point is None or (want and any(point.get(f) != v for f, v in want.items())):
             continue
         for k, d in enumerate(differences):
             try:
-                value = complex(d.xreplace(point).evalf(30))
+                with mpmath.workdps(30):
+                    value = complex(sp.N(d.xreplace(point), 30))
             except (TypeError, ValueError, ZeroDivisionError):
                 continue
-            if abs(value) > 1e-9:
-                signs = ", ".join(f"{c} = {point[c]}" for c in flags)
-                return "different", (
-                    f"entry {k + 1} differs where the sign SymPy could not decide "
-                    f"changes ({signs}): claim − truth = {value.real:.6g} at a rational point"
+            if abs(value) > NONZERO and confirmed(d, point, value):
+                shown = tuple(
+                    (str(f), int(point[f])) for f in sorted(flags & set(point), key=str) if f in d.free_symbols
                 )
-    return "undecided", f"cannot decide the sign of {shown}: neither every case holds nor a witness was found"
+                return Witness(
+                    k, value.real, shown, tuple((str(s), float(v)) for s, v in sorted(point.items(), key=str))
+                )
+    return None
+
+
+# ---- the sign patterns that can occur ------------------------------------------------------
+
+
+def _conditions(kinks: dict, assignment: dict) -> list:
+    """Each 0/1 symbol's condition as `e > 0` under the assignment: u for a 1, −u for a 0."""
+    out = []
+    for expr, flag in kinks.items():
+        if flag not in assignment:
+            continue
+        u = sp.expand(expr.xreplace(assignment))
+        out.append(u if assignment[flag] else -u)
+    return out
+
+
+def _never_positive(e) -> bool:
+    return bool(e.is_nonpositive) or (e.is_number and e <= 0)
+
+
+def impossible(kinks: dict, assignment: dict) -> bool:
+    """The assignment asks for a sign its argument cannot have, or for two that contradict."""
+    conditions = [c for c in _conditions(kinks, assignment) if not c.free_symbols or len(c.free_symbols) < 40]
+    if any(_never_positive(c) for c in conditions):
+        return True
+    for a, b in itertools.combinations(conditions, 2):
+        if _never_positive(sp.expand(a + b)):
+            return True
+    return False
+
+
+def decide_by_cases(differences: list, masks: dict, cases: dict, generic: bool) -> tuple[str, str, Witness | None]:
+    """('equal' | 'different' | 'undecided', detail, the refuting point) for claim − truth entries with 0/1 symbols."""
+    kinks = dict(masks) | dict(cases)
+    used = set().union(*(d.free_symbols for d in differences)) & flag_symbols(masks, cases)
+    witness = refute(differences, masks, cases, tries=12)
+    if witness is not None:
+        return "different", _witness_detail(witness), witness
+    flags = sorted(_closure(used, kinks), key=str)
+    if len(flags) > MAX_FLAGS:
+        return "undecided", f"the claim depends on {len(flags)} signs: too many to decide by cases", None
+    undecided = []
+    for values in itertools.product((0, 1), repeat=len(flags)):
+        assignment = dict(zip(flags, map(sp.Integer, values)))
+        if all(is_zero(d.xreplace(assignment), generic) for d in differences):
+            continue
+        if impossible(kinks, assignment):
+            continue
+        witness = refute(differences, masks, cases, want=assignment)
+        if witness is not None:
+            return "different", _witness_detail(witness), witness
+        undecided.append(", ".join(f"{f} = {v}" for f, v in assignment.items()))
+    if undecided:
+        return (
+            "undecided",
+            f"claim − truth is not 0 where {undecided[0]}, and no real point with those signs was found "
+            f"({len(undecided)} sign pattern{'s' if len(undecided) > 1 else ''} left undecided)",
+            None,
+        )
+    return (
+        "equal",
+        f"claim − truth is 0 in every entry for every sign pattern of its {len(flags)} kinks that can occur "
+        "(decided by cases)",
+        None,
+    )
+
+
+def _closure(used: set, kinks: dict) -> set:
+    """The 0/1 symbols the entries use, and those their arguments use (a kink of a kink)."""
+    by_flag = {flag: expr for expr, flag in kinks.items()}
+    out, todo = set(), list(used)
+    while todo:
+        flag = todo.pop()
+        if flag in out:
+            continue
+        out.add(flag)
+        expr = by_flag.get(flag)
+        if expr is not None:
+            todo.extend(s for s in expr.free_symbols if s in by_flag)
+    return out
+
+
+def _witness_detail(w: Witness) -> str:
+    signs = ", ".join(f"{f} = {v}" for f, v in w.flags)
+    where = f" (signs there: {signs})" if signs else ""
+    return f"entry {w.entry + 1} differs: at a real point{where} claim − truth = {w.value:.6g}, also in floating point"

@@ -22,7 +22,7 @@ POOL = 24  # further points drawn per (quantity, reading, layer binding)
 MAX_EXTRA = 6  # at most this many of them are added
 POOL_SEED = 500
 MARGIN = 1e-6  # a kink argument this close to 0 shows neither side
-KINK_FUNCS = ("relu", "abs", "max")
+KINK_FUNCS = ("relu", "abs", "max", "sign")
 
 
 def _watching(records: list):

@@ -13,7 +13,7 @@ import sympy as sp
 
 from symderiv.core.errors import SymderivError
 from symderiv.core.tree import ENTRY, Call, Node, Product, Sum, Sym, map_children
-from symderiv.judging.cases import decide_by_cases
+from symderiv.judging.cases import decide_by_cases, flag_symbols
 from symderiv.judging.matcher import Checker, uses_quantity_indices
 from symderiv.judging.verdict import SymbolicResult
 from symderiv.notation.latex import to_latex
@@ -26,7 +26,7 @@ from symderiv.truth.model_symbolic import model_value
 from symderiv.truth.prepared import ensure_prepared, fingerprint, setup
 from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import is_column_quantity, layer_bindings
-from symderiv.truth.symbolic import NONZERO, is_zero, witness
+from symderiv.truth.symbolic import is_zero, witness_at
 
 
 def _worker(
@@ -36,13 +36,16 @@ def _worker(
     by_cases = ""
     usable = [b for b in layer_bindings(quantity) if Checker(problem, quantity, tree).layers_exist(b)]
     for bindings in usable or layer_bindings(quantity):
-        net, env, reference, flip = setup(problem, quantity, reading, tuple(sorted(bindings.items())))
+        truth, env, reference, flip = setup(problem, quantity, reading, tuple(sorted(bindings.items())))
         normalized = env.interp.normalize(tree)
         env.cases = {}
-        if uses_quantity_indices(normalized, quantity):
-            value = _indexed(env, normalized, quantity, reference, is_column_quantity(problem, quantity))
-        else:
-            value = Evaluator(env).value(normalized)
+        try:
+            if uses_quantity_indices(normalized, quantity):
+                value = _indexed(env, normalized, quantity, reference, is_column_quantity(problem, quantity))
+            else:
+                value = Evaluator(env).value(normalized)
+        finally:
+            cases, env.cases = env.cases, None
         if final_transpose:
             value = value.T
         if value.shape != reference.shape:
@@ -50,30 +53,34 @@ def _worker(
                 "different",
                 f"the claim is {value.shape[0]}x{value.shape[1]}, the quantity {reference.shape[0]}x{reference.shape[1]}",
                 sizes,
+                (),
             )
-        if env.cases:
-            status, detail = decide_by_cases(
-                [v - r for v, r in zip(list(value), list(reference))], env.masks, env.cases, net.generic
-            )
-            env.cases = None
-            if status != "equal":
-                return status, detail, sizes
-            by_cases = detail
-            continue
-        env.cases = None
+        where = f" (layer {', '.join(f'{k} = {v}' for k, v in bindings.items())})" if bindings else ""
+        flags = flag_symbols(env.masks, cases)
+        piecewise = []
         for (i, j), (v, r) in zip(
             ((i, j) for i in range(reference.shape[0]) for j in range(reference.shape[1])),
             zip(list(value), list(reference)),
         ):
-            # a rejected claim: the rational point first, and its value is the message's witness
-            w = witness(v - r) if rejected and not net.generic else None
-            if (w is not None and abs(w) > NONZERO) or not is_zero(v - r, net.generic):
-                where = f" (layer {', '.join(f'{k} = {v}' for k, v in bindings.items())})" if bindings else ""
-                if w is None and not net.generic:
-                    w = witness(v - r)
-                at = f"; at a rational point claim − truth = {w.real:.6g}" if w is not None else ""
-                return "different", f"entry ({i + 1},{j + 1}) differs{where}: claim − truth is not 0{at}", sizes
-    return "equal", by_cases or "claim − truth simplifies to 0 in every entry", sizes
+            d = v - r
+            if d.free_symbols & flags:
+                if not is_zero(d, truth.generic):  # identically 0 whatever the signs: equal; else by the signs
+                    piecewise.append(d)
+                continue
+            # no kink in this entry: a rational point is a real one, and decides a rejection at once
+            found = witness_at(d) if rejected and not truth.generic else None
+            if found is not None or not is_zero(d, truth.generic):
+                if found is None and not truth.generic:
+                    found = witness_at(d)
+                at = f"; at a rational point claim − truth = {found[0].real:.6g}" if found is not None else ""
+                point = tuple((str(k), float(v)) for k, v in sorted(found[1].items(), key=str)) if found else ()
+                return "different", f"entry ({i + 1},{j + 1}) differs{where}: claim − truth is not 0{at}", sizes, point
+        if piecewise:
+            status, detail, refuted = decide_by_cases(piecewise, env.masks, cases, truth.generic)
+            if status != "equal":
+                return status, detail + where, sizes, refuted.point if refuted is not None else ()
+            by_cases = detail
+    return "equal", by_cases or "claim − truth simplifies to 0 in every entry", sizes, ()
 
 
 def _indexed(env, tree, quantity, reference, columns: bool = False):
@@ -156,14 +163,17 @@ def start_symbolic_check(
         return lambda: known
     stored = cache.load(problem, key)
     if stored is not None:
-        _MEMO[key] = SymbolicResult(*stored)
+        status, detail, sizes, seconds, point = stored
+        _MEMO[key] = SymbolicResult(
+            status, detail, sizes, seconds, tuple((str(k), float(v)) for k, v in point), reading
+        )
         return lambda: _MEMO[key]
     finish = start_worker_check(problem, quantity, tree, reading, final_transpose, timeout, rejected)
 
     def result() -> SymbolicResult:
         outcome = finish()
         if outcome.status in DEFINITIVE:  # a timeout, a lost worker or an error may not recur
-            cache.store(problem, key, (outcome.status, outcome.detail, outcome.sizes, outcome.seconds))
+            cache.store(problem, key, (outcome.status, outcome.detail, outcome.sizes, outcome.seconds, outcome.witness))
             _MEMO[key] = outcome
         return outcome
 
@@ -194,8 +204,8 @@ def start_worker_check(
             return SymbolicResult("error", f"{type(exc).__name__}: {exc}"[:300], sizes, time.perf_counter() - start)
         if isinstance(outcome, (TimedOut, WorkerLost)):
             return _undecided(outcome, sizes, start)
-        status, detail, sizes_used = outcome
-        return SymbolicResult(status, detail, sizes_used, time.perf_counter() - start)
+        status, detail, sizes_used, point = outcome
+        return SymbolicResult(status, detail, sizes_used, time.perf_counter() - start, point, reading)
 
     return result
 

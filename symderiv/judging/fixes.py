@@ -138,6 +138,7 @@ class FixFinder:
     def edits(self) -> Iterator[Edit]:
         yield from self.regulariser_edits()
         yield from self.one_over_n_edits()
+        yield from self.transposed_factors()
         yield from self.indicator_edits()
         yield from self.activation_edits()
         yield from self.pattern_edits()
@@ -241,6 +242,32 @@ class FixFinder:
             if wrt in self.problem.model.ids_in(term):
                 return regulariser_gradient(self.problem, of, wrt, eq, term)
         return None
+
+    def square(self, node: Node) -> bool:
+        """A declared matrix with as many rows as columns (W of a recurrence, H×H)."""
+        found = self.problem.model.symbol_table.get(self.resolve(node) or "")
+        if found is None or len(found.shape) != 2:
+            return False
+        sizes = dict(self.problem.numeric_sizes)
+        rows, cols = (sizes.get(e, e) for e in found.shape)
+        return rows == cols and rows != 1
+
+    def transposed_factors(self) -> Iterator[Edit]:
+        """A square factor transposed (W where Wᵀ belongs): the claim typechecks either way, so this
+        is a mistake, not a matter of layout; named when transposing it back makes the claim right."""
+        for path, node in _paths(self.tree):
+            if isinstance(node, Transpose) and isinstance(node.operand, Sym) and self.square(node.operand):
+                fixed: Node = node.operand
+            elif isinstance(node, Sym) and not node.indices and self.square(node):
+                fixed = Transpose(node)
+            else:
+                continue
+            yield Edit(
+                _put(self.tree, path, fixed),
+                "transposed-factor",
+                f"{self.tex(node)} should be {self.tex(fixed)} here (the claim typechecks either way, since "
+                f"{self.tex(fixed.operand if isinstance(fixed, Transpose) else fixed)} is square).",
+            )
 
     def one_over_n_edits(self) -> Iterator[Edit]:
         tree, batch = self.tree, self.problem.model.batch

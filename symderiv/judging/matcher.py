@@ -79,15 +79,19 @@ def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
 
 
 def _strict(tree, points, quantity, index_mode) -> tuple[float, str]:
-    worst, transposed = 0.0, True
+    """The worst relative error over the points, and a note: "transposed" (the whole result is
+    the answer transposed at every point), "shaped" (the claim has the answer's shape: it
+    typechecks as the quantity, so no reordering or transposing of its factors is layout)."""
+    worst, transposed, shaped = 0.0, True, True
     for point in points:
         value = evaluate_at(tree, point, quantity, index_mode)
         err = _matches(value, point)
         transposed = transposed and np.shape(value)[::-1] == point.reference.shape and _matches(value.T, point) <= RTOL
+        shaped = shaped and np.shape(value) == point.reference.shape
         worst = max(worst, err)
     if worst > RTOL and transposed:  # transposed at every point, not only at the first that differs
         return -1.0, "transposed"
-    return worst, ""
+    return worst, "shaped" if shaped else ""
 
 
 # ---- the check ------------------------------------------------------------------------
@@ -167,7 +171,7 @@ class Checker:
                     f" Checked for {name} = {held}: at the other layers the claim names a layer that "
                     "does not exist, so it holds below the last layer only."
                 )
-            total_points, worst, strict_ok, transposed = 0, 0.0, True, False
+            total_points, worst, strict_ok, transposed, shaped = 0, 0.0, True, False, False
             covered = []
             for points in groups:
                 tree = self.tree_for(dict(points[0].bindings))
@@ -191,10 +195,13 @@ class Checker:
                     transposed, strict_ok = True, False
                 elif err > RTOL:
                     strict_ok = False
+                    shaped = shaped or note == "shaped"
                 worst = max(worst, err)
                 total_points += len(points)
             if strict_ok:
                 return Match(reading, self.raw_tree, (), worst, total_points, layer_note), None, typechecked
+            if shaped and not transposed:
+                continue  # it typechecks as the quantity and is wrong: a square factor transposed is a mistake
             if layout is None or len(layout.fixes) > 1:  # the reading with the shortest fix
                 if transposed:
                     found = Match(reading, self.raw_tree, ("transpose the whole result",), 0.0, total_points)

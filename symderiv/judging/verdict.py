@@ -22,6 +22,9 @@ class SymbolicResult:
     detail: str = ""
     sizes: str = ""
     seconds: float = 0.0
+    # a refutation's real point: (SymPy symbol, value) for the key's symbols and the kinks' 0/1 signs
+    witness: tuple[tuple[str, float], ...] = ()
+    reading: str | None = None  # the reading the claim was compared under (the witness's layout)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from symderiv.core.tree import (
 )
 
 GREEK = {
+    "ell",
     "psi",
     "Psi",
     "Delta",

@@ -28,7 +28,7 @@ class Reject(Exception):
 GREEK = set(
     """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda
 mu nu xi omicron pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega
-Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega""".split()
+Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell""".split()
 )
 CONSTANT_GREEK = set(
     """alpha beta gamma delta epsilon varepsilon eta theta vartheta iota kappa
@@ -49,7 +49,7 @@ FUNCTION_WORDS = {
     "max": "max",
     "min": "min",
 }
-TEXT_FUNCTION_WORDS = {**FUNCTION_WORDS, "ln": "log", "sin": "sin", "cos": "cos", "sign": "sign"}
+TEXT_FUNCTION_WORDS = {**FUNCTION_WORDS, "ln": "log", "sin": "sin", "cos": "cos", "sign": "sign", "sgn": "sign"}
 FUNCTION_COMMANDS = {
     "log": "log",
     "ln": "log",

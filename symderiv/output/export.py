@@ -35,6 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from symderiv.core.errors import ParseError
+from symderiv.core.files import write_atomic
 from symderiv.core.tree import Add, Call, Compare, Neg, Node, Norm, Num, Pow, Product, Sum, Sym
 from symderiv.grading.names import quantity_lhs
 from symderiv.notation.latex import GREEK, latex_style, to_latex
@@ -287,13 +288,13 @@ def export_submissions(reports, problem: Problem, out_dir) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written, used = [], set()
     for report in reports:
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(report.file).stem).strip(".-") or "submission"
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(report.file).stem).strip(".-")[:100] or "submission"
         name, k = stem, 1
         while name in used:
             k += 1
             name = f"{stem}-{k}"
         used.add(name)
         path = out_dir / f"{name}.tex"
-        path.write_text(submission_document(report, problem), encoding="utf-8")
+        write_atomic(path, submission_document(report, problem))
         written.append(path)
     return written

@@ -22,11 +22,13 @@ for the staff; and, for submissions that came from an LMS bulk download, a zip t
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from symderiv.core.files import write_atomic
 from symderiv.notation.mathtext import feedback_unicode
 from symderiv.notation.unicode import to_unicode
 from symderiv.output.escape import markdown_code, markdown_text, strip_controls
@@ -178,8 +180,8 @@ def write_feedback(reports, problem, out_dir) -> FeedbackFiles:
         stem = name.removesuffix(".html")
         md, html = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
         page = submission_page(report, problem, back=None, audience="student")
-        md.write_text(feedback_markdown(report, problem), encoding="utf-8")
-        html.write_text(page, encoding="utf-8")
+        write_atomic(md, feedback_markdown(report, problem))
+        write_atomic(html, page)
         files += [md, html]
         s = report.student
         if s is None or not s.id or s.source not in members:
@@ -191,9 +193,9 @@ def write_feedback(reports, problem, out_dir) -> FeedbackFiles:
             members[s.source].append((member, page))
     for platform, entries in members.items():
         if entries:
-            target = out_dir / f"{platform}-feedback.zip"
-            with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            packed = io.BytesIO()
+            with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
                 for member, page in entries:
                     archive.writestr(str(PurePosixPath(member)), page)
-            zips.append(target)
+            zips.append(write_atomic(out_dir / f"{platform}-feedback.zip", packed.getvalue()))
     return FeedbackFiles(tuple(files), tuple(zips), tuple(by_hand))

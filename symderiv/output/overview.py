@@ -14,6 +14,7 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
+from symderiv.core.files import write_atomic
 from symderiv.output.classview import class_view
 from symderiv.output.html import (
     COLOURS,
@@ -149,7 +150,7 @@ def write_html(reports, problem, out_dir: Path) -> Path:
     names = page_names(files, [getattr(r, "student", None) for r in reports])
     shorts = short_names(files)
     for report, name, short in zip(reports, names, shorts):
-        (out_dir / name).write_text(submission_page(report, problem, short=short), encoding="utf-8")
-    index = out_dir / "index.html"
-    index.write_text(index_page(reports, problem, names, shorts), encoding="utf-8")
+        write_atomic(out_dir / name, submission_page(report, problem, short=short))
+    index = out_dir / "index.html"  # a link planted here is replaced, never followed
+    write_atomic(index, index_page(reports, problem, names, shorts))
     return index

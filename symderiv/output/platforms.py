@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from symderiv.core.files import write_atomic
 from symderiv.grading.deadline import grade_by
 from symderiv.grading.names import quantity_name
 from symderiv.grading.results import GradeConfig, Report
@@ -228,9 +229,7 @@ def started_at() -> float:
 
 def _write(results: Path, data: dict) -> None:
     results.parent.mkdir(parents=True, exist_ok=True)
-    tmp = results.with_name(f".{results.name}.{os.getpid()}.part")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, results)
+    write_atomic(results, json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _not_finished(platform: str, seconds: float, visibility: str) -> dict:

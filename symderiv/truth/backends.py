@@ -64,6 +64,7 @@ class NumpyBackend:
                 "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
                 "softplus": lambda v: np.logaddexp(0, v),
                 "relu": lambda v: np.maximum(v, 0),
+                "sign": np.sign,
             }[fname](a)
 
     def derivative(self, fname, a, env):
@@ -71,6 +72,8 @@ class NumpyBackend:
             return np.where(a > 0, 1.0, slope_of(fname, env))
         if fname == "abs":
             return np.sign(a)
+        if fname == "sign":
+            return np.zeros_like(a)
         with np.errstate(all="ignore"):
             if fname == "relu":
                 return (a > 0).astype(float)
@@ -168,7 +171,8 @@ class SympyBackend(NumpyBackend):
             "exp": sp.exp,
             "log": sp.log,
             "tanh": sp.tanh,
-            "abs": sp.Abs,
+            "abs": lambda v: (2 * env.mask(v, ">") - 1) * v,  # |v| = ±v with the sign a 0/1 mask: no sign()
+            "sign": lambda v: 2 * env.mask(v, ">") - 1,
             "sigmoid": lambda v: 1 / (1 + sp.exp(-v)),
             "softplus": lambda v: sp.log(1 + sp.exp(v)),
             "relu": lambda v: env.mask(v, ">") * v,
@@ -179,6 +183,10 @@ class SympyBackend(NumpyBackend):
         sp = self.sp
         if fname == "relu":
             return a.applyfunc(lambda v: env.mask(v, ">"))
+        if fname == "abs":
+            return a.applyfunc(lambda v: 2 * env.mask(v, ">") - 1)
+        if fname == "sign":
+            return a.applyfunc(lambda v: sp.Integer(0))
         if fname.startswith("leaky_relu:"):
             slope = slope_of(fname, env)
             return a.applyfunc(lambda v: env.mask(v, ">") + slope * (1 - env.mask(v, ">")))

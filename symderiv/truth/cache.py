@@ -104,15 +104,25 @@ def _key(problem, key) -> str:
 
 
 def valid(value) -> bool:
-    """The shape of a stored result: (status, detail, sizes, seconds) with a definitive status."""
+    """The shape of a stored result: (status, detail, sizes, seconds, witness) with a definitive
+    status, the witness a list of (symbol, number) pairs."""
     return (
         isinstance(value, (list, tuple))
-        and len(value) == 4
+        and len(value) == 5
         and value[0] in STATUSES
         and isinstance(value[1], str)
         and isinstance(value[2], str)
         and isinstance(value[3], (int, float))
         and not isinstance(value[3], bool)
+        and isinstance(value[4], (list, tuple))
+        and all(
+            isinstance(pair, (list, tuple))
+            and len(pair) == 2
+            and isinstance(pair[0], str)
+            and isinstance(pair[1], (int, float))
+            and not isinstance(pair[1], bool)
+            for pair in value[4]
+        )
     )
 
 

@@ -104,17 +104,21 @@ class Env:
                         if op != "=" and op != "!="
                         else _raise(ShapeError("equality with a ReLU output"))
                     )
+        if s is None:  # a leaky ReLU's output has its input's sign: [a > 0] is z's mask
+            s, same = self.same_sign(v)
+            if s is not None and not same:
+                op = {">": "<", ">=": "<=", "<": ">", "<=": ">="}.get(op, op)
         if s is None and (v.is_positive or v.is_negative):  # 1[σ(z) > 0] is 1 whatever z is
             positive = bool(v.is_positive)
             return sp.Integer(int(positive if op in (">", ">=") else not positive if op in ("<", "<=") else op == "!="))
         if s is None and self.cases is None:  # the truth's own kinks: a 0/1 symbol per kink argument
-            s = self.masks[v] = sp.Symbol(f"s0_{len(self.masks) + 1}", integer=True)
+            s = self.masks[v] = sp.Symbol(f"s0_{len(self.masks) + 1}", integer=True, nonnegative=True)
         if s is None and self.cases is not None and op in (">", ">=", "<", "<="):
             # decided later by cases (judging/cases.py): a 0/1 symbol per undecided sign
             if -v in self.cases:
                 s, op = self.cases[-v], {">": "<", ">=": "<=", "<": ">", "<=": ">="}[op]
             else:
-                s = self.cases.setdefault(v, sp.Symbol(f"c{len(self.cases) + 1}", nonnegative=True))
+                s = self.cases.setdefault(v, sp.Symbol(f"c{len(self.cases) + 1}", integer=True, nonnegative=True))
         if s is None:
             raise ShapeError(f"cannot decide the sign of {v} symbolically")
         return (
@@ -122,6 +126,25 @@ class Env:
             if op in (">", ">=", "<", "<=")
             else (_raise(ShapeError("equality with a pre-activation")))
         )
+
+    def same_sign(self, v):
+        """(the 0/1 symbol of a kink argument e, True) when v = q·e with q positive whichever sign
+        e has (False when q is negative), else (None, None)."""
+        sp = self.backend.sp
+        known = list(self.masks.items()) + list((self.cases or {}).items())
+        flags = {flag for _, flag in known}
+        for e, flag in known:
+            if not e.free_symbols or not (e.free_symbols - flags) <= v.free_symbols:
+                continue
+            q = sp.cancel(v / e)
+            if q.free_symbols - flags - {x for x in q.free_symbols if x.is_positive}:
+                continue
+            at = [q.xreplace({flag: value}) for value in (0, 1)]
+            if all(x.is_positive for x in at):
+                return flag, True
+            if all(x.is_negative for x in at):
+                return flag, False
+        return None, None
 
 
 def _raise(exc):

@@ -27,7 +27,7 @@ from symderiv.truth.model import Model
 
 KINK_MARGIN = 1e-3
 SINGLE_N = (10.0, 9.0, 12.0)  # N in the one-sample reading: free, never 1
-KINKED = ("relu", "abs")
+KINKED = ("relu", "abs", "sign")
 
 
 class AutogradBackend(NumpyBackend):
@@ -75,6 +75,7 @@ class AutogradBackend(NumpyBackend):
             "sigmoid": lambda v: 1 / (1 + anp.exp(-v)),
             "softplus": lambda v: anp.logaddexp(0, v),
             "relu": lambda v: anp.maximum(v, 0),
+            "sign": anp.sign,
         }[fname](a)
 
     def derivative(self, fname, a, env):

@@ -42,9 +42,10 @@ BUILTINS = {
     "identity": "identity",
     "diag": "diag",
     "leaky_relu": "leaky_relu",
+    "sign": "sign",
 }
-ELEMENTWISE = ("tanh", "sigmoid", "relu", "exp", "softplus", "log", "abs", "identity")
-KINKED = ("relu", "abs")  # and every leaky_relu:<slope>
+ELEMENTWISE = ("tanh", "sigmoid", "relu", "exp", "softplus", "log", "abs", "identity", "sign")
+KINKED = ("relu", "abs", "sign")  # and every leaky_relu:<slope>
 TYPOGRAPHY = ("bold",)
 
 

@@ -84,8 +84,9 @@ def _safe(sid: str) -> str:
     return "".join(c for c in sid if c.isalnum()) or "v"
 
 
-def _matrix(name: str, rows: int, cols: int):
-    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
+def _matrix(name: str, rows: int, cols: int, **assumptions):
+    assumptions = assumptions or {"real": True}
+    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", **assumptions))
 
 
 def free_symbols(problem, n_samples: int) -> dict:
@@ -110,6 +111,8 @@ def free_symbols(problem, n_samples: int) -> dict:
                 c = (2 * j + 1) % shape[axis]
                 Y[(c, j) if axis == 0 else (j, c)] = 1
             out[s.id] = Y
+        elif s.role == "label" and s.labels == "binary":  # 0 or 1: y² is y, and a real point draws 0 or 1
+            out[s.id] = _matrix("m" + _safe(s.id), *shape, integer=True, nonnegative=True)
         else:
             out[s.id] = _matrix("m" + _safe(s.id), *shape)
     return agree_with_index(model, out, sizes)
@@ -136,10 +139,10 @@ class SymbolicInstance:
             cut = run_equations(self.problem, self.free, self.N, self.n, backend, cut={wrt: fresh}, masks=self.masks)
             back = dict(zip(list(fresh), list(self.values[wrt])))
             rename = {}
-            for v, s in list(self.masks.items()):
+            for v, s in list(self.masks.items()):  # in the order made: a kink's argument holds earlier ones
                 if v in before:
                     continue
-                actual = sp.sympify(v).xreplace(back)
+                actual = sp.sympify(v).xreplace(back).xreplace(rename)
                 if actual in self.masks and self.masks[actual] != s:
                     rename[s] = self.masks[actual]
                 else:

@@ -100,7 +100,7 @@ def activation_equations(problem, of: str, wrt: str):
         func = BUILTINS.get(rhs.func, rhs.func)
         if func not in ELEMENTWISE and not func.startswith(("leaky_relu:", "generic:")):
             continue
-        if func in ("exp", "log", "abs", "identity"):
+        if func in ("exp", "log", "abs", "identity", "sign"):
             continue
         if eq.target != wrt and model.depends_on(of, eq.target) and model.depends_on(eq.target, wrt):
             yield eq

@@ -17,13 +17,14 @@ from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
-from symderiv.core.errors import DerivationFileError, UnknownProblemError, UnknownQuantityError
+from symderiv.core.errors import DerivationFileError, SymderivError, UnknownProblemError, UnknownQuantityError
 from symderiv.truth.expand import ACTIVATIONS, LOSSES, OBJECTIVE_KEYS, expand_network
 from symderiv.truth.model import Model
 from symderiv.truth.model_build import build_model, check_quantity
 from symderiv.truth.schema import KeySpec, line_of, validate_key
 
 KINDS = ("gradient", "jacobian", "value")
+MAX_KEY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,13 @@ def _tuple(value) -> tuple:
 def load_problem_file(path: str | os.PathLike) -> Problem:
     path = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_KEY_BYTES + 1)
+        if len(raw) > MAX_KEY_BYTES:
+            raise DerivationFileError(
+                path, f"larger than {MAX_KEY_BYTES // 1024} KB; an answer key is a short text file"
+            )
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise DerivationFileError(path, "no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -141,8 +148,18 @@ def load_problem_file(path: str | os.PathLike) -> Problem:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise DerivationFileError(path, f"not valid TOML: {exc}", int(m.group(1)) if m else None) from None
+    except RecursionError:
+        deep = re.search(r"([\[{]\s*([\w\"\'.-]+\s*=\s*)?){100,}", text)
+        where = text.count("\n", 0, deep.start()) + 1 if deep else None
+        raise DerivationFileError(path, "not valid TOML: arrays or tables nested too deeply", where) from None
     spec = validate_key(data, path, text)
-    return problem_from_spec(spec, path, text)
+    try:
+        return problem_from_spec(spec, path, text)
+    except DerivationFileError:
+        raise
+    except SymderivError as exc:  # a key's LaTeX the notation cannot use: still one line naming the file
+        section = "[model]" if spec.model is not None else "[network]"
+        raise DerivationFileError(path, f"{section.strip('[]')}: {exc}", line_of(text, section)) from None
 
 
 def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:

@@ -10,6 +10,7 @@ import numpy as np
 from symderiv.core.errors import ShapeError
 from symderiv.core.tree import (
     Node,
+    Ones,
     Product,
     Transpose,
 )
@@ -62,7 +63,7 @@ class ProductRules:
             return self.b.scale(b, a)
         return self.b.hadamard(a, b)
 
-    def multiply(self, a, b, a_elem, b_elem, as_written=True):
+    def multiply(self, a, b, a_elem, b_elem, as_written=True, ones=False):
         sa, sb = self.b.shape(a), self.b.shape(b)
         if sa == (1, 1):
             return self.b.scale(a, b)
@@ -72,15 +73,19 @@ class ProductRules:
             return self.b.hadamard(a, b)
         if sa[1] == sb[0]:
             return self.b.matmul(a, b)
-        if sa == sb and as_written:  # a(1 - a) for vectors, as written; never invented by a reordering
+        if sa == sb and as_written and not ones:
+            # a(1 - a) for vectors, as written; never invented by a reordering, and never with a ones
+            # vector (G 1_D sums G's rows: in one sample it is no elementwise product)
             return self.b.hadamard(a, b)
         raise ShapeError(f"a {sa[0]}x{sa[1]} matrix times a {sb[0]}x{sb[1]} matrix")
 
-    def chain(self, values, elems, as_written=True):
-        value, elem = values[0], elems[0]
-        for v, e in zip(values[1:], elems[1:]):
-            value = self.multiply(value, v, elem, e, as_written)
+    def chain(self, values, elems, as_written=True, ones=None):
+        ones = ones or [False] * len(values)
+        value, elem, has_ones = values[0], elems[0], ones[0]
+        for v, e, o in zip(values[1:], elems[1:], ones[1:]):
+            value = self.multiply(value, v, elem, e, as_written, has_ones or o)
             elem = elem and e
+            has_ones = o
         return value
 
     def group(self, factors: list[Node]) -> list[Candidate]:
@@ -89,11 +94,14 @@ class ProductRules:
         for combo in self.combinations(lists):
             values = [c.value for c in combo]
             elems = [is_elementwise_natured(c.tree) for c in combo]
+            ones = [is_ones(c.tree) for c in combo]
             base_fixes = tuple(fx for c in combo for fx in c.fixes)
             try:
                 out.append(
                     Candidate(
-                        self.chain(values, elems), base_fixes, self.rebuild_product(factors, [c.tree for c in combo])
+                        self.chain(values, elems, ones=ones),
+                        base_fixes,
+                        self.rebuild_product(factors, [c.tree for c in combo]),
                     )
                 )
                 if not self.lenient:
@@ -165,6 +173,13 @@ class ProductRules:
                 seen.add(key)
                 out.append(c)
         return out[:MAX_CANDIDATES]
+
+
+def is_ones(tree: Node) -> bool:
+    """A ones vector, or its transpose."""
+    while isinstance(tree, Transpose):
+        tree = tree.operand
+    return isinstance(tree, Ones)
 
 
 @cache

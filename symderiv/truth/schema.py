@@ -11,6 +11,7 @@ symderiv.core.errors.DerivationFileError: k.toml: netwrk: unknown field (a missp
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Literal
 
@@ -19,6 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from symderiv.core.errors import DerivationFileError
 
 Number = StrictInt | StrictFloat
+
+# The documented bounds of a key (README, "Derivation files"), checked before anything is built.
+MAX_NUMERIC_SIZE = 100  # a size in [sizes].numeric: random arrays of at most this many rows or columns
+MAX_SYMBOLIC_SIZE = 10  # a size in [sizes].symbolic, or a number in a shape or a layer: explicit SymPy matrices
+MAX_LAYERS = 20
+MAX_MAGNITUDE = 1e6  # a number given in a key (a range, a value, a forward pass)
 
 
 class Strict(BaseModel):
@@ -188,6 +195,105 @@ def _error_line(text: str, loc: tuple, data: dict) -> int | None:
     return None
 
 
+def _in_section(text: str, section: str, needle: str) -> int | None:
+    """The line of needle after the header [section] (or anywhere if there is no such header)."""
+    m = re.search(r"(?m)^\s*\[\s*" + re.escape(section) + r"\s*\]", text)
+    return find_line(text, needle, m.start() if m else 0) or line_of(text, section)
+
+
+def _numbers(value) -> list:
+    return [x for v in value for x in _numbers(v)] if isinstance(value, (list, tuple)) else [value]
+
+
+def check_bounds(spec: KeySpec, path: str, text: str) -> None:
+    """Sizes, layer counts and numbers within the documented bounds, and every size name declared
+    in [sizes], before any array or matrix is built (a size of 10^9 would allocate gigabytes)."""
+
+    def fail(field: str, reason: str, line: int | None) -> None:
+        raise DerivationFileError(path, f"{field}: {reason}", line)
+
+    symbolic = spec.sizes.symbolic if spec.sizes.symbolic is not None else spec.sizes.numeric
+    tables = [("numeric", spec.sizes.numeric, MAX_NUMERIC_SIZE, "")]
+    if spec.sizes.symbolic is not None:
+        tables.append(("symbolic", spec.sizes.symbolic, MAX_SYMBOLIC_SIZE, ""))
+    else:
+        tables.append(
+            ("numeric", spec.sizes.numeric, MAX_SYMBOLIC_SIZE, " (with no [sizes] symbolic, used for both checks)")
+        )
+    for table, sizes, high, note in tables:
+        for name, value in sizes.items():
+            if not 1 <= value <= high:
+                reason = f"{value} is not a size from 1 to {high}{note}"
+                fail(f"sizes.{table}.{name}", reason, _in_section(text, "sizes", table))
+
+    def size(field: str, value, line: int | None) -> None:
+        if isinstance(value, int) and not 1 <= value <= MAX_SYMBOLIC_SIZE:
+            fail(field, f"{value} is not a size from 1 to {MAX_SYMBOLIC_SIZE}", line)
+        for table, sizes in (("numeric", spec.sizes.numeric), ("symbolic", symbolic)):
+            if isinstance(value, str) and value not in sizes:
+                fail(field, f"the size {value!r} is not declared in [sizes] {table}", line)
+
+    if spec.network is not None:
+        net = spec.network
+        size("network.input", net.input, _in_section(text, "network", "input"))
+        if not 1 <= len(net.layers) <= MAX_LAYERS:
+            fail(
+                "network.layers", f"{len(net.layers)} layers; a network has 1 to {MAX_LAYERS}", line_of(text, "layers")
+            )
+        for i, layer in enumerate(net.layers):
+            size(f"network.layers[{i + 1}].size", layer.size, _in_section(text, "network", "layers"))
+    for name, value in spec.notation.layer_symbols.items():
+        if not 1 <= value <= MAX_LAYERS:
+            fail(
+                f"notation.layer_symbols.{name}",
+                f"{value} is not a layer from 1 to {MAX_LAYERS}",
+                line_of(text, "layer_symbols"),
+            )
+    if spec.model is not None:
+        model = spec.model
+        for name, value in model.layer_symbols.items():
+            if not 1 <= value <= MAX_LAYERS:
+                fail(
+                    f"model.layer_symbols.{name}",
+                    f"{value} is not a layer from 1 to {MAX_LAYERS}",
+                    line_of(text, "layer_symbols"),
+                )
+        if model.batch is not None:
+            size("model.batch", model.batch, _in_section(text, "model", "batch"))
+        for spelling, symbol in model.symbols.items():
+            line = _in_section(text, "model.symbols", spelling)
+            for axis in symbol.shape:
+                size(f"model.symbols.{spelling}.shape", axis, line)
+            for field, given in (("range", symbol.range), ("value", symbol.value)):
+                if given is not None:
+                    _finite(fail, f"model.symbols.{spelling}.{field}", given, line)
+            if symbol.range is not None and not symbol.range[0] <= symbol.range[1]:
+                fail(
+                    f"model.symbols.{spelling}.range", f"{list(symbol.range)}: the low end is above the high end", line
+                )
+        for name, given in model.values.items():
+            _finite(fail, f"model.values.{name}", given, _in_section(text, "model.values", name))
+    if spec.forward is not None:
+        f = spec.forward
+        for field, given in (("W", f.W), ("b", f.b), ("x", f.x), ("tolerance", f.tolerance)):
+            _finite(fail, f"forward.{field}", given, _in_section(text, "forward", field))
+    for q in spec.quantity:
+        for letter, layers in q.layers.items():
+            for layer in _numbers(layers):
+                if not -MAX_LAYERS <= layer <= MAX_LAYERS:
+                    fail(
+                        f"quantity {q.id!r}: layers.{letter}",
+                        f"{layer} is not a layer from 1 to {MAX_LAYERS}",
+                        line_of(text, f'"{q.id}"'),
+                    )
+
+
+def _finite(fail, field: str, given, line: int | None) -> None:
+    for x in _numbers(given):
+        if not (math.isfinite(x) and abs(x) <= MAX_MAGNITUDE):
+            fail(field, f"{x} is not a finite number of magnitude at most {MAX_MAGNITUDE:g}", line)
+
+
 def validate_key(data: dict, path: str, text: str) -> KeySpec:
     """The validated key, or a one-line DerivationFileError for its first problem."""
     try:
@@ -214,7 +320,21 @@ def validate_key(data: dict, path: str, text: str) -> KeySpec:
             "a key declares exactly one of [network] (the layered shorthand) or [model] (forward equations)",
             line_of(text, "[model]"),
         )
+    check_bounds(spec, path, text)
     return spec
 
 
-__all__ = ["KeySpec", "ModelSpec", "SymbolSpec", "QuantitySpec", "validate_key", "line_of", "StrictBool"]
+__all__ = [
+    "KeySpec",
+    "ModelSpec",
+    "SymbolSpec",
+    "QuantitySpec",
+    "validate_key",
+    "check_bounds",
+    "line_of",
+    "StrictBool",
+    "MAX_NUMERIC_SIZE",
+    "MAX_SYMBOLIC_SIZE",
+    "MAX_LAYERS",
+    "MAX_MAGNITUDE",
+]

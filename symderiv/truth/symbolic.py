@@ -11,7 +11,6 @@ time limit (limits.py).
 from __future__ import annotations
 
 import random
-import re
 from functools import lru_cache
 
 import mpmath
@@ -61,6 +60,11 @@ def _canonical_atoms(expr):
 NONZERO = 1e-12  # |claim − truth| at a rational point (30 digits) above this: not identically 0
 
 
+def zero_one(s) -> bool:
+    """A 0/1 symbol: a kink's mask or case, or a binary label (integer and nonnegative)."""
+    return bool(s.is_integer) and bool(s.is_nonnegative)
+
+
 def witness(expr, points: int = 4) -> complex | None:
     """The expression's value at the first of a few fixed random rational points where it is not
     0 (all symbols; 0/1 for the mask symbols, which stand for indicators), else at the last, or
@@ -75,7 +79,7 @@ def witness(expr, points: int = 4) -> complex | None:
             # the masks all 1, then all 0, then at random: each sign pattern of the kinks is a case
             point = [
                 (1 if attempt == 0 else 0 if attempt == 1 else rng.randint(0, 1))
-                if re.fullmatch(r"s\d+_\d+", s.name)
+                if zero_one(s)
                 else mpmath.mpf(rng.randint(1, 9)) / rng.randint(2, 11)
                 for s in free
             ]
@@ -90,6 +94,26 @@ def witness(expr, points: int = 4) -> complex | None:
     except (TypeError, ValueError, ZeroDivisionError, NameError, SyntaxError, RecursionError):
         return value
     return value
+
+
+def witness_at(expr, tries: int = 4) -> tuple[complex, dict] | None:
+    """A real point (no kink symbol in expr: rationals, 0/1 for binary labels) where expr is not 0,
+    with expr's value there; None when every point tried gives 0."""
+    rng = random.Random(7)
+    free = sorted(expr.free_symbols, key=str)
+    for _ in range(tries):
+        point = {
+            s: sp.Integer(rng.randint(0, 1)) if zero_one(s) else sp.Rational(rng.randint(1, 9), rng.randint(2, 11))
+            for s in free
+        }
+        try:
+            with mpmath.workdps(30):
+                value = complex(sp.N(expr.xreplace(point), 30))
+        except (TypeError, ValueError, ZeroDivisionError):
+            return None
+        if abs(value) > NONZERO:
+            return value, point
+    return None
 
 
 def _nonzero_somewhere(expr) -> bool:
@@ -118,7 +142,7 @@ def _idempotent_masks(expr):
     powers = {
         p: p.base
         for p in atoms_of(expr, sp.Pow)
-        if p.base.is_Symbol and re.fullmatch(r"s\d+_\d+", p.base.name) and p.exp.is_Integer and p.exp > 0
+        if p.base.is_Symbol and zero_one(p.base) and p.exp.is_Integer and p.exp > 0
     }
     return expr.xreplace(powers) if powers else expr
 

@@ -8,34 +8,42 @@
 Nothing from the client names a file: a problem id is looked up among the keys loaded at start-up.
 Bodies are read up to a cap and the fields have limits (413 beyond them); a client that sends too
 many requests gets 429 with Retry-After; a check over the time limit 504. Every error is a JSON
-object {"error": "<one line>"}. Non-finite floats (an infinite relative error) become null, since
-JSON has no Infinity.
+object {"error": "<one line>"}, an unexpected failure included (500). Non-finite floats (an
+infinite relative error) become null, since JSON has no Infinity; text that is not valid Unicode
+(a lone surrogate) is refused with 400. Answers are kept in memory up to CACHE_BYTES of JSON.
+The client's address comes from X-Forwarded-For only when the connection comes from one of
+`config.forwarded_allow_ips`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import logging
 import math
 from collections import OrderedDict
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from symderiv.web import jobs
 from symderiv.web.config import (
+    CACHE_BYTES,
     LOOPBACK_HOSTS,
     MAX_BODY_BYTES,
     MAX_CLAIM_CHARS,
     MAX_QUANTITY_CHARS,
     MAX_TEXT_BYTES,
     ServeConfig,
+    is_loopback,
 )
 from symderiv.web.library import Problem, load_keys, quantity_name
 from symderiv.web.pool import JobTimeout, PoolBusy, PoolError, WorkerPool
@@ -44,7 +52,7 @@ from symderiv.web.view import hidden_report, hidden_verdict, hidden_view, prose_
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_PROBLEM_CHARS = 200
-CACHE_SIZE = 256
+log = logging.getLogger("symderiv.serve")
 SECURITY_HEADERS = [
     (
         b"content-security-policy",
@@ -77,7 +85,8 @@ def _finite(value):
 
 class ApiResponse(JSONResponse):
     def render(self, content) -> bytes:
-        return json.dumps(_finite(content), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # "replace": a lone surrogate that got this far becomes "?" rather than a text/plain 500
+        return json.dumps(_finite(content), ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
 
 
 def _error(status: int, message: str, headers: dict | None = None) -> ApiResponse:
@@ -107,6 +116,32 @@ def _shown(value: str, limit: int = 80) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def host_name(host: str) -> str:
+    """The name in a Host header, without its port: "[::1]:8000" -> "::1", "localhost:80" -> "localhost"."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.split(":", 1)[0] if host.count(":") == 1 else host
+
+
+class LoopbackHostOnly:
+    """On a loopback server, a request whose Host is not a loopback name (localhost, any 127.x.y.z,
+    ::1) is refused with 400, so a page on another site cannot reach it by DNS rebinding."""
+
+    def __init__(self, app, names: list[str] | None = None):
+        self.app, self.names = app, {n.strip("[]").lower() for n in names or ()}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        host = Headers(scope=scope).get("host", "")
+        name = host_name(host)
+        if name in self.names or is_loopback(name):
+            return await self.app(scope, receive, send)
+        response = _error(400, f"this server answers on this machine only (Host {_shown(host, 60)!r} is not local)")
+        return await response(scope, receive, send)
+
+
 async def read_json(request: Request) -> dict:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/json":
@@ -115,10 +150,13 @@ async def read_json(request: Request) -> dict:
     if length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise ApiError(413, f"the request is {int(length):,} bytes; the limit is {MAX_BODY_BYTES:,}")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"the request is over the limit of {MAX_BODY_BYTES:,} bytes")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise ApiError(413, f"the request is over the limit of {MAX_BODY_BYTES:,} bytes")
+    except ClientDisconnect:
+        raise ApiError(400, "the client went away before sending the whole request") from None
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -140,6 +178,10 @@ def text_field(data: dict, name: str, *, max_chars: int | None = None, max_bytes
         raise ApiError(413, f"{name} is over the limit of {max_bytes // 1024} KB")
     if "\x00" in value:
         raise ApiError(400, f"{name} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, f"{name} is not valid Unicode (a lone surrogate, such as \\ud800)") from None
     return value
 
 
@@ -157,12 +199,44 @@ def problem_summary(p: Problem, hide_feedback: bool = False) -> dict:
     }
 
 
+class AnswerCache:
+    """The last answers, bounded by the bytes of their JSON (and of their keys), least recently used out.
+    Keys are kept as hashes, so a 256 KB text costs 32 bytes of key."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes, self.bytes = max_bytes, 0
+        self.entries: OrderedDict[bytes, tuple[dict, int]] = OrderedDict()
+
+    @staticmethod
+    def _key(key: tuple) -> bytes:
+        return hashlib.sha256(json.dumps(key, ensure_ascii=True).encode("ascii")).digest()
+
+    def get(self, key: tuple) -> dict | None:
+        digest = self._key(key)
+        if digest not in self.entries:
+            return None
+        self.entries.move_to_end(digest)
+        return self.entries[digest][0]
+
+    def put(self, key: tuple, value: dict) -> None:
+        size = len(json.dumps(_finite(value), ensure_ascii=False).encode("utf-8", "replace")) + 100
+        if size > self.max_bytes // 8:  # one huge answer would push out hundreds of small ones
+            return
+        digest = self._key(key)
+        if digest in self.entries:
+            self.bytes -= self.entries.pop(digest)[1]
+        self.entries[digest] = (value, size)
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            self.bytes -= self.entries.popitem(last=False)[1][1]
+
+
 class Api:
     def __init__(self, config: ServeConfig, problems: dict[str, Problem]):
         self.config, self.problems = config, problems
         self.pool = WorkerPool(config.workers, config.time_limit)
         self.limiter = RateLimiter(config.rate_limit) if config.rate_limit else None
-        self.cache: OrderedDict = OrderedDict()
+        self.cache = AnswerCache(CACHE_BYTES)
         self.listing = {  # rendered once
             "problems": [problem_summary(p, config.hide_feedback) for p in problems.values()]
         }
@@ -192,12 +266,12 @@ class Api:
                 {"Retry-After": str(seconds)},
             )
 
-    async def run(self, key: tuple, fn, *args) -> dict:
-        if key in self.cache:
-            self.cache.move_to_end(key)
-            return self.cache[key]
+    async def run(self, key: tuple, fn, *args, heavy: bool = False) -> dict:
+        found = self.cache.get(key)
+        if found is not None:
+            return found
         try:
-            result = await self.pool.run(fn, *args)
+            result = await self.pool.run(fn, *args, heavy=heavy)
         except JobTimeout as exc:
             raise ApiError(504, str(exc)) from None
         except PoolBusy as exc:
@@ -206,9 +280,7 @@ class Api:
             raise ApiError(500, str(exc)) from None
         if "error" in result and "parts" not in result:
             raise ApiError(400, result["error"])
-        self.cache[key] = result
-        if len(self.cache) > CACHE_SIZE:
-            self.cache.popitem(last=False)
+        self.cache.put(key, result)
         return result
 
     async def problems_list(self, request: Request):
@@ -230,7 +302,9 @@ class Api:
         data = await read_json(request)
         problem = self.problem(data)
         text = text_field(data, "text", max_bytes=MAX_TEXT_BYTES)
-        result = await self.run(("grade", problem.id, text), jobs.grade_job, problem, text, self.config.symbolic)
+        result = await self.run(
+            ("grade", problem.id, text), jobs.grade_job, problem, text, self.config.symbolic, heavy=True
+        )
         return ApiResponse(hidden_report(result) if self.hidden(problem) else result)
 
     async def view(self, request: Request):
@@ -238,7 +312,9 @@ class Api:
         data = await read_json(request)
         problem = self.problem(data)
         text = text_field(data, "text", max_bytes=MAX_TEXT_BYTES)
-        result = await self.run(("view", problem.id, text), jobs.view_job, problem, text, self.config.symbolic)
+        result = await self.run(
+            ("view", problem.id, text), jobs.view_job, problem, text, self.config.symbolic, heavy=True
+        )
         return ApiResponse(hidden_view(result) if self.hidden(problem) else result)
 
 
@@ -250,6 +326,11 @@ def _guarded(handler):
             return _error(exc.status, exc.message, exc.headers)
 
     return endpoint
+
+
+async def _failed(request: Request, exc: Exception):
+    """Anything unexpected: a JSON 500 naming the kind of failure (the log has one line for it)."""
+    return _error(500, f"the server failed on this request ({type(exc).__name__}); it has been logged")
 
 
 async def index(request: Request):
@@ -292,10 +373,15 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [Middleware(SecurityHeaders)]
+    if config.forwarded_allow_ips:  # X-Forwarded-For believed from these proxies only (uvicorn's own is off)
+        middleware.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=list(config.forwarded_allow_ips)))
     if allowed_hosts:
-        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
+        middleware.append(Middleware(LoopbackHostOnly, names=allowed_hosts))
     app = Starlette(
-        routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found}
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={404: not_found, 405: not_found, Exception: _failed},
     )
     app.state.api = api
     return app

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from symderiv import GradeConfig, Problem, SymderivError, check_claim, derivation_files, grade_text, load_problem_file
 from symderiv.grading.names import quantity_name
+from symderiv.grading.verify import problem_gradcheck, verify_quantity
 from symderiv.output.html import math_html
 from symderiv.output.report import MARKS
 from symderiv.reading.extract import extract
@@ -21,6 +22,7 @@ __all__ = [
     "math_html",
     "extract",
     "load_keys",
+    "key_fault",
     "grade_report",
     "check_verdict",
     "quantity_name",
@@ -44,6 +46,27 @@ def load_keys(directory: Path | None = None) -> dict[str, Problem]:
     if not problems:
         raise SymderivError(f"no answer keys (*.toml) in {directory or 'the shipped derivations'}")
     return problems
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def key_fault(problem: Problem) -> str | None:
+    """Why a key must not be served: the first of its quantities that does not verify (both ways,
+    as `symderiv verify`), or why it cannot be set up at all; None when it verifies."""
+    try:
+        grad_err = problem_gradcheck(problem)
+        for q in problem.quantities:
+            result = verify_quantity(problem, q, grad_err)
+            if not result.ok:
+                return _one_line(f"{problem.path}:{q.line}: quantity {q.id!r} does not verify: {result.message}")
+    except SymderivError as exc:
+        return _one_line(str(exc))
+    except Exception as exc:  # a key that cannot even be set up; what it raised is the reason
+        return _one_line(f"{problem.path}: the key cannot be set up ({type(exc).__name__}: {exc})")
+    return None
 
 
 def grade_report(problem: Problem, text: str, symbolic: bool) -> dict:

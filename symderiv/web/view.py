@@ -56,6 +56,13 @@ def _messages(steps: list[dict], parts: list[dict]) -> list[dict]:
     return out
 
 
+def _by_line(items: list[dict], field: str) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    for item in items:
+        out.setdefault(item[field], []).append(item)
+    return out
+
+
 def build_view(report: dict, text: str) -> dict:
     """{"report": the grade report, "lines": [...], "parts": [...]} for the page.
 
@@ -67,10 +74,13 @@ def build_view(report: dict, text: str) -> dict:
     if not report.get("error"):
         for row in extract(text):
             rows.setdefault(row.line, []).append(row)
+    steps_at, parts_at, first_wrong_at = _by_line(steps, "line"), _by_line(parts, "line"), {}
+    for p in parts:  # linear in the text: each line looks up its own steps and parts
+        if p.get("first_wrong_line") is not None:
+            first_wrong_at.setdefault(p["first_wrong_line"], []).append(p.get("name") or p["quantity"])
     lines = []
     for number in sorted(rows):
-        line_steps = [s for s in steps if s["line"] == number]
-        line_parts = [p for p in parts if p["line"] == number]
+        line_steps, line_parts = steps_at.get(number, []), parts_at.get(number, [])
         status = line_status(line_steps, line_parts)
         mark, words = STATUS[status]
         lines.append(
@@ -82,9 +92,7 @@ def build_view(report: dict, text: str) -> dict:
                 "math": [math_html(_row_latex(r)) for r in rows[number]],
                 "preface": " ".join(r.preface for r in rows[number] if r.preface),
                 "messages": _messages(line_steps, line_parts),
-                "first_wrong_of": [
-                    p.get("name") or p["quantity"] for p in parts if p.get("first_wrong_line") == number
-                ],
+                "first_wrong_of": first_wrong_at.get(number, []),
             }
         )
     summary = []
