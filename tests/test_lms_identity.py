@@ -359,3 +359,16 @@ def test_a_canvas_text_entry_grades_like_the_text(tmp_path):
     empty.write_text("<html><body><img src='x.png'></body></html>")
     with pytest.raises(SubmissionError, match="no text"):
         read_source(empty)
+
+
+def test_files_are_grouped_within_one_download_and_among_loose_files(tmp_path):
+    for name in ("a.zip", "b.zip"):
+        with zipfile.ZipFile(tmp_path / name, "w") as z:
+            z.writestr("smithjane_123456_1_hw2.md", ALICE.read_bytes())
+            z.writestr("smithjane_123456_2_refs.txt", b"notes\n")
+    for loose in ("smithjane_123456_3_x.md", "smithjane_123456_4_y.md"):
+        (tmp_path / loose).write_bytes(BOB.read_bytes())
+    names = [str(tmp_path / n) for n in ("a.zip", "smithjane_123456_3_x.md", "b.zip", "smithjane_123456_4_y.md")]
+    subs = collect(names, tmp_path / "work")
+    assert [len(s.files) for s in subs] == [2, 2, 2]  # a.zip's, the loose files (where the first was), b.zip's
+    assert [Path(s.display).parent.name for s in subs] == ["a.zip", tmp_path.name, "b.zip"]

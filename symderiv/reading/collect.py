@@ -36,21 +36,27 @@ class Submission:
 
 
 def collect(names: list[str], workdir: Path, roster=None) -> list[Submission]:
-    """Every submission under `names`, in order (folders sorted), one per student (by_student), with
-    its student (matched to `roster`, a reading.roster.Roster, when given)."""
-    out: list[Submission] = []
+    """Every submission under `names`, in order (folders sorted), one per student (by_student) within
+    each download given (a zip or a folder) and among the files named one by one, with its student
+    (matched to `roster`, a reading.roster.Roster, when given). The same LMS id in two downloads
+    stays two submissions: an LMS file then refuses to give that student two rows."""
+    batches: list[list[Submission]] = []
+    loose: list[Submission] = []
     for number, name in enumerate(names):
         path = Path(name)
         if path.is_dir():
             files = sorted(_walk(path))
-            out += [Submission(str(file), str(file)) for file in files]
+            batch = [Submission(str(file), str(file)) for file in files]
             if not files:
-                out.append(Submission("", name, error=f"{name}: is a directory with no submission files in it"))
+                batch.append(Submission("", name, error=f"{name}: is a directory with no submission files in it"))
+            batches.append(batch)
         elif path.suffix.lower() == ".zip" and path.is_file():
-            out.extend(_from_zip(path, workdir / f"zip{number}"))
+            batches.append(_from_zip(path, workdir / f"zip{number}"))
         else:
-            out.append(Submission(name, name))
-    return by_student(out, roster)
+            if not loose:
+                batches.append(loose)  # the files named one by one, in the place of the first
+            loose.append(Submission(name, name))
+    return [sub for batch in batches for sub in by_student(batch, roster)]
 
 
 def _walk(folder: Path):
