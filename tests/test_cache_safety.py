@@ -18,7 +18,7 @@ from symderiv.truth.problem import load_problem
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = load_problem("softmax-2layer")
 KEY = ("a claim", "columns")
-GOOD = ("different", "entry (1,1) differs", "N=2, D=3, H=4, C=5", 0.5)
+GOOD = ("different", "entry (1,1) differs", "N=2, D=3, H=4, C=5", 0.5, (("mW1_11", 0.5), ("s0_1", 1.0)))
 
 
 @pytest.fixture
@@ -32,11 +32,15 @@ def store_dir(tmp_path, monkeypatch):
     "value, kept",
     [
         pytest.param(GOOD, True, id="different"),
-        pytest.param(("equal", "simplifies to 0", "", 1.0), True, id="equal"),
-        pytest.param(("error", "BrokenProcessPool: daemonic processes are not allowed", "", 0.1), False, id="error"),
-        pytest.param(("timeout", "SymPy did not finish within 5 s", "", 5.0), False, id="timeout"),
-        pytest.param(("skipped", "", "", 0.0), False, id="skipped"),
+        pytest.param(("equal", "simplifies to 0", "", 1.0, ()), True, id="equal"),
+        pytest.param(
+            ("error", "BrokenProcessPool: daemonic processes are not allowed", "", 0.1, ()), False, id="error"
+        ),
+        pytest.param(("timeout", "SymPy did not finish within 5 s", "", 5.0, ()), False, id="timeout"),
+        pytest.param(("skipped", "", "", 0.0, ()), False, id="skipped"),
         pytest.param(("equal", "x", ""), False, id="short"),
+        pytest.param(("equal", "x", "", 1.0), False, id="no-witness-field"),
+        pytest.param(("different", "x", "", 1.0, (("a", "b"),)), False, id="witness-not-numbers"),
     ],
 )
 def test_only_definitive_results_are_stored(store_dir, value, kept):
@@ -80,7 +84,7 @@ USE_CACHE = """
 from symderiv.truth import cache
 from symderiv.truth.problem import load_problem
 p = load_problem("softmax-2layer")
-cache.store(p, ("k",), ("equal", "d", "s", 1.0))
+cache.store(p, ("k",), ("equal", "d", "s", 1.0, ()))
 print(cache.load(p, ("k",)))
 """
 
@@ -101,7 +105,7 @@ def test_tampered_files_are_a_miss_and_never_followed(tmp_path, name, kind):
         entry.write_bytes(b"\x00garbage" * 100)
     done = _fresh_process(USE_CACHE, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() in ("None", "('equal', 'd', 's', 1.0)")
+    assert done.stdout.strip() in ("None", "('equal', 'd', 's', 1.0, ())")
     assert victim.read_text() == "do not touch"
 
 

@@ -20,7 +20,7 @@ SOFTMAX = ROOT / "derivations" / "softmax-2layer.toml"
 
 CLAIMS = [
     ("dJt/dw", r"\frac{1}{N} X (\hat y - y)^T + \lambda w", "correct", ""),
-    ("dJt/dw", r"\frac{1}{N} X (\hat y - y)^T + 2\lambda w", "incorrect", r"should be \lambda w, not 2 \lambda w"),
+    ("dJt/dw", r"\frac{1}{N} X (\hat y - y)^T + 2\lambda w", "incorrect", r"should be \lambda w, not 2\lambda w"),
     ("dJt/dw", r"\frac{1}{N} X (\hat y - y)^T", "incorrect", "is missing"),
     ("dJ/dw", r"\frac{1}{N} X^T (\hat y - y)", "correct", ""),  # samples as rows
     ("dJ/dw", r"\frac{1}{N} (\sigma(\mathbf{w}^T x + b) - y) x", "correct", ""),  # one sample, bold alias
@@ -55,7 +55,7 @@ WRONG_KEYS = [
         r"claim = '\frac{1}{N} X (\hat y - y)^T + \lambda w'",
         r"claim = '\frac{1}{N} X (\hat y - y)^T + 2\lambda w'",
         "dJt/dw",
-        r"should be \lambda w, not 2 \lambda w",
+        r"should be \lambda w, not 2\lambda w",
     ),
     (
         LOGREG,
@@ -69,7 +69,7 @@ WRONG_KEYS = [
         'regulariser = "lambda"',
         'regulariser = "lambda/2"',
         "dJt/dW2",
-        r"should be \lambda W^{(2)}, not 2 \lambda W^{(2)}",
+        r"should be \lambda W^{(2)}, not 2\lambda W^{(2)}",
     ),
 ]
 

@@ -22,12 +22,12 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
-import mpmath
 import numpy as np
 import sympy as sp
 
-from symderiv.truth.symbolic import is_zero
+from symderiv.truth.symbolic import evaluate_at, is_zero
 
 MAX_FLAGS = 10  # 0/1 symbols in one decision by cases (2^10 assignments)
 WITNESS_TRIES = 60  # real points tried for a refutation
@@ -64,11 +64,12 @@ def real_point(rng: random.Random, symbols, kinks: dict, scale: int = 1) -> dict
     while pending:
         progress = False
         for expr, flag in list(pending.items()):
-            value = expr.xreplace(point)
-            if value.free_symbols:
+            if not expr.free_symbols <= point.keys():
                 continue
-            with mpmath.workdps(30):
-                number = complex(sp.N(value, 30))
+            try:
+                number = evaluate_at(expr, point)
+            except (TypeError, ValueError, ZeroDivisionError, KeyError, NameError, RecursionError):
+                return None
             if abs(number.real) < KINK_GAP:
                 return None
             point[flag] = sp.Integer(1 if number.real > 0 else 0)
@@ -80,13 +81,12 @@ def real_point(rng: random.Random, symbols, kinks: dict, scale: int = 1) -> dict
 
 
 def confirmed(difference, point: dict, exact: complex) -> bool:
-    """The difference at the point, again in float64 (NumPy): nonzero there too, and close to the exact value."""
-    symbols = sorted(difference.free_symbols, key=str)
+    """The difference at the point, again at the precision of float64 (the point's values rounded
+    to doubles): nonzero there too, and close to the exact value."""
+    rounded = {s: float(v) for s, v in point.items()}
     try:
-        f = sp.lambdify(symbols, difference, "numpy")
-        with np.errstate(all="ignore"):
-            value = complex(f(*[float(point[s]) for s in symbols]))
-    except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError, NameError, SyntaxError):
+        value = evaluate_at(difference, rounded, digits=15)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError, NameError, SyntaxError, RecursionError):
         return False
     if not np.isfinite(value.real):
         return False
@@ -111,9 +111,8 @@ def refute(differences: list, masks: dict, cases: dict, tries: int = WITNESS_TRI
             continue
         for k, d in enumerate(differences):
             try:
-                with mpmath.workdps(30):
-                    value = complex(sp.N(d.xreplace(point), 30))
-            except (TypeError, ValueError, ZeroDivisionError):
+                value = evaluate_at(d, point)
+            except (TypeError, ValueError, ZeroDivisionError, KeyError, NameError, RecursionError):
                 continue
             if abs(value) > NONZERO and confirmed(d, point, value):
                 shown = tuple(
@@ -134,24 +133,165 @@ def _conditions(kinks: dict, assignment: dict) -> list:
     for expr, flag in kinks.items():
         if flag not in assignment:
             continue
-        u = sp.expand(expr.xreplace(assignment))
+        u = expr.xreplace(assignment)  # not expanded: a residual inside stays one subexpression
         out.append(u if assignment[flag] else -u)
     return out
 
 
 def _never_positive(e) -> bool:
+    """e ≤ 0 whatever its symbols (only asked of expressions in positive parameters: a sum of
+    unknowns is never sign-definite here)."""
+    if any(not s.is_positive for s in e.free_symbols):
+        return False
+    e = sp.expand(e)
     return bool(e.is_nonpositive) or (e.is_number and e <= 0)
 
 
+def _plainly_impossible(kinks: dict, assignment: dict) -> bool:
+    """A condition that cannot hold on its own (u > 0 for u = −2δ): the cheap test, first."""
+    return any(_never_positive(c) for c in _conditions(kinks, assignment))
+
+
 def impossible(kinks: dict, assignment: dict) -> bool:
-    """The assignment asks for a sign its argument cannot have, or for two that contradict."""
+    """The assignment asks for a sign its argument cannot have, for two that contradict, or for
+    conditions on one quantity (a residual r) whose solution sets do not meet (r² < κ and |r| > √κ)."""
     conditions = [c for c in _conditions(kinks, assignment) if not c.free_symbols or len(c.free_symbols) < 40]
     if any(_never_positive(c) for c in conditions):
         return True
     for a, b in itertools.combinations(conditions, 2):
-        if _never_positive(sp.expand(a + b)):
+        if _never_positive_sum(a, b):
+            return True
+    return _no_common_value(kinks, conditions)
+
+
+RHO = sp.Symbol("rho", real=True)
+
+
+def _bases(kinks: dict) -> list:
+    """The kinks' innermost arguments (no kink inside): the quantities other kinks' conditions are
+    often conditions on (a residual r, inside |r|, r² − κ, r − δ)."""
+    flags = set(kinks.values())
+    return [expr for expr in kinks if expr.free_symbols and not expr.free_symbols & flags and expr.is_Add]
+
+
+def _no_common_value(kinks: dict, conditions: list) -> bool:
+    for base in _bases(kinks):
+        on_base = []
+        for c in conditions:
+            replaced = _on(c, base)
+            if replaced is not None:
+                on_base.append(replaced)
+        if len(on_base) >= 2 and _empty_meet(on_base):
             return True
     return False
+
+
+@lru_cache(maxsize=8192)
+def _on(condition, base):
+    """The condition as one of ρ = base alone (its other symbols positive parameters), or None."""
+    replaced = condition.subs(base, RHO)
+    if RHO in replaced.free_symbols and all(s.is_positive for s in replaced.free_symbols - {RHO}):
+        return replaced
+    return None
+
+
+def _empty_meet(conditions: list) -> bool:
+    """The conditions e(ρ) > 0 (their parameters positive) hold for no common ρ."""
+    region = [(-sp.oo, sp.oo)]
+    for c in conditions:
+        intervals = _solution(c)
+        if intervals is None:
+            return False
+        region = [meet for a in region for b in intervals if (meet := _meet(a, b)) is not None]
+        if not region:
+            return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _solution(condition) -> list | None:
+    """Where condition(ρ) > 0, as open intervals; None when it cannot be said. A polynomial of
+    degree 1 or 2 in ρ (a kink on a residual) is solved by its roots; anything else by SymPy."""
+    try:
+        poly = sp.Poly(sp.expand(condition), RHO)
+    except sp.PolynomialError:
+        poly = None
+    if poly is not None and poly.degree() in (1, 2):
+        solved = _polynomial_solution(poly)
+        if solved is not None:
+            return solved
+    try:
+        return _as_intervals(sp.solveset(condition > 0, RHO, sp.S.Reals))
+    except (NotImplementedError, TypeError, ValueError):
+        return None
+
+
+def _polynomial_solution(poly) -> list | None:
+    coefficients = poly.all_coeffs()
+    lead = coefficients[0]
+    up = True if lead.is_positive else False if lead.is_negative else None
+    if up is None:
+        return None
+    if poly.degree() == 1:
+        root = -coefficients[1] / lead
+        return [(root, sp.oo)] if up else [(-sp.oo, root)]
+    a, b, c = coefficients
+    discriminant = sp.expand(b * b - 4 * a * c)
+    if discriminant.is_negative:
+        return [(-sp.oo, sp.oo)] if up else []
+    if not discriminant.is_nonnegative:
+        return None
+    root = sp.sqrt(discriminant)
+    low, high = (-b - root) / (2 * a), (-b + root) / (2 * a)
+    if not up:
+        low, high = high, low
+    if not (high - low).is_nonnegative:
+        return None
+    return [(-sp.oo, low), (high, sp.oo)] if up else [(low, high)]
+
+
+@lru_cache(maxsize=8192)
+def _never_positive_sum(a, b) -> bool:
+    return _never_positive(a + b)
+
+
+def _as_intervals(solution) -> list | None:
+    if solution == sp.S.EmptySet or isinstance(solution, sp.FiniteSet):
+        return []  # no interval (a finite set of points is a kink itself)
+    if isinstance(solution, sp.Interval):
+        return [(solution.start, solution.end)]
+    if isinstance(solution, sp.Union):
+        parts = [_as_intervals(part) for part in solution.args]
+        return None if any(p is None for p in parts) else [i for p in parts for i in p]
+    return None
+
+
+def _meet(a: tuple, b: tuple) -> tuple | None:
+    """The intersection of two open intervals, None when provably empty; unknown order keeps it."""
+    lo = _larger(a[0], b[0])
+    hi = _smaller(a[1], b[1])
+    if lo is None or hi is None:
+        return a  # cannot tell which bound binds: not provably empty
+    gap = hi - lo
+    return None if gap.is_nonpositive else (lo, hi)
+
+
+def _larger(x, y):
+    if x == -sp.oo:
+        return y
+    if y == -sp.oo:
+        return x
+    diff = x - y
+    return x if diff.is_nonnegative else y if diff.is_nonpositive else None
+
+
+def _smaller(x, y):
+    if x == sp.oo:
+        return y
+    if y == sp.oo:
+        return x
+    diff = x - y
+    return x if diff.is_nonpositive else y if diff.is_nonnegative else None
 
 
 def decide_by_cases(differences: list, masks: dict, cases: dict, generic: bool) -> tuple[str, str, Witness | None]:
@@ -167,6 +307,8 @@ def decide_by_cases(differences: list, masks: dict, cases: dict, generic: bool) 
     undecided = []
     for values in itertools.product((0, 1), repeat=len(flags)):
         assignment = dict(zip(flags, map(sp.Integer, values)))
+        if _plainly_impossible(kinks, assignment):
+            continue
         if all(is_zero(d.xreplace(assignment), generic) for d in differences):
             continue
         if impossible(kinks, assignment):

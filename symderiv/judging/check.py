@@ -179,11 +179,13 @@ def judge(
     with latex_style(layer_brackets=layer_brackets(problem)):  # feedback in the problem's own brackets
         if q.indices:
             return _judge_indexed(problem, q, tree, q.indices, symbolic=symbolic, timeout=timeout, explain=explain)
-        entrywise = _entrywise(problem, q, tree, symbolic=symbolic, timeout=timeout)
+        entrywise = _entrywise(problem, q, tree, symbolic=symbolic, timeout=timeout, explain=explain)
         return entrywise or _judge(problem, q, tree, symbolic=symbolic, timeout=timeout, explain=explain)
 
 
-def _entrywise(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, timeout: float) -> Verdict | None:
+def _entrywise(
+    problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, timeout: float, explain: bool = True
+) -> Verdict | None:
     """Free letters that name an entry (W_ij, z_kn, b_j): the claim judged entry by entry, or None."""
     if q.kind != "gradient":
         return None
@@ -193,6 +195,7 @@ def _entrywise(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, tim
     ranks = _entry_ranks(problem, q)
     if not ranks:
         return None
+    typed = None  # an entrywise reading that typechecks: the one to explain a wrong entrywise claim by
     for rank in ranks:
         if len(free) < rank or len(free) > rank + 1:
             continue
@@ -213,6 +216,14 @@ def _entrywise(problem: Problem, q: Quantity, tree: Node, *, symbolic: bool, tim
                     quantity=q.id,
                     feedback=verdict.feedback.replace("Correct (", f"Correct entry by entry over {', '.join(names)} ("),
                 )
+            if typed is None and verdict.numeric is not None and verdict.numeric.status == "different":
+                typed = names
+    if typed is not None and explain:
+        # well typed entry by entry and wrong: explained entry by entry, never as a matrix that does not typecheck
+        verdict = _judge_indexed(
+            problem, replace(q, indices=typed), tree, typed, symbolic=symbolic, timeout=timeout, explain=True
+        )
+        return replace(verdict, quantity=q.id)
     return None
 
 

@@ -10,6 +10,8 @@ sign not yet seen for some kink entry are added to the points the claim is check
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from symderiv.core.errors import NotationError, ShapeError
@@ -93,20 +95,22 @@ def _signs(key, value: np.ndarray, point: Point) -> set:
     """(key, position, sign) for each entry; sample columns (or rows) pool into one position."""
     if value.ndim != 2:
         value = np.atleast_2d(value)
-    n, axis = _samples(point), point.env.sample_axis
     out = set()
     for (i, j), v in np.ndenumerate(value):
         if not np.isfinite(v) or abs(v) <= MARGIN:
             continue
-        pos = (
-            (i, None)
-            if axis == 1 and n > 1 and value.shape[1] == n
-            else (None, j)
-            if axis == 0 and n > 1 and value.shape[0] == n
-            else (i, j)
-        )
-        out.add((key, pos, v > 0))
+        out.add((key, _position(value, i, j, point), v > 0))
     return out
+
+
+def _position(value: np.ndarray, i: int, j: int, point: Point) -> tuple:
+    """An entry's position, the samples of a batch pooled into one (each unit's kink, whatever the sample)."""
+    n, axis = _samples(point), point.env.sample_axis
+    if axis == 1 and n > 1 and value.shape[1] == n:
+        return (i, None)
+    if axis == 0 and n > 1 and value.shape[0] == n:
+        return (None, j)
+    return (i, j)
 
 
 def has_kinks(tree: Node, point: Point) -> bool:
@@ -149,11 +153,47 @@ def kink_signs(problem: Problem, quantity: Quantity, tree: Node, point: Point, i
     signs = set(truth_signs(point))
     for key, value in records:
         signs |= _signs(key, value, point)
-    return signs
+    arrays = [(("truth", t, k), np.asarray(v, dtype=float)) for t, k, v in point.truth_kinks] + [
+        (key, np.asarray(v, dtype=float)) for key, v in records
+    ]
+    return signs | shifted_pairs(arrays, point)
+
+
+def shifted_pairs(arrays: list, point: Point) -> set:
+    """Two kinks on one quantity at two thresholds (r > δ and r > 2δ, |r| ≤ δ and |r| ≤ 1): their
+    arguments differ by a constant, and the band between the thresholds is a region of its own,
+    which seeing each kink from both sides does not guarantee to visit."""
+    out = set()
+    for (k1, v1), (k2, v2) in itertools.combinations(arrays, 2):
+        if k1 == k2 or v1.shape != v2.shape or not v1.size:
+            continue
+        shift = v1 - v2
+        c = float(shift.flat[0])
+        if not np.all(np.isfinite(shift)) or abs(c) <= MARGIN or np.ptp(shift) > 1e-9 * (1 + abs(c)):
+            continue
+        key = ("pair", k1, k2, c > 0)
+        for (i, j), a in np.ndenumerate(v1):
+            b = v2[i, j]
+            if abs(a) <= MARGIN or abs(b) <= MARGIN:
+                continue
+            out.add((key, _position(v1, i, j, point), (a > 0, b > 0)))
+    return out
 
 
 def _missing(seen: set) -> set:
-    return {(key, pos, not side) for key, pos, side in seen} - seen
+    """The sides of each kink not seen yet, and the combinations of two shifted kinks (the band
+    between their thresholds) that can occur and were not seen."""
+    out = set()
+    for key, pos, side in seen:
+        if isinstance(key, tuple) and key[:1] == ("pair",):
+            up = key[3]  # v1 > v2 everywhere: v1 ≤ 0 < v2 cannot occur
+            feasible = (
+                {(True, True), (True, False), (False, False)} if up else {(True, True), (False, True), (False, False)}
+            )
+            out |= {(key, pos, combo) for combo in feasible}
+        else:
+            out.add((key, pos, not side))
+    return out - seen
 
 
 def with_both_sides(

@@ -82,6 +82,32 @@ def _known_mistake(checker: Checker, typechecked, *, decisive_only: bool) -> tup
             case = _case_match(values, refs)
             if case:
                 return case
+        if not decisive_only and index_mode and points[0].columns:
+            case = _column_case(checker, values, points)
+            if case:
+                return case
+    return None
+
+
+def _column_case(checker: Checker, values, points):
+    """u_w of word2vec: a formula right for every column but the label's (w ≠ o), or only for it (w = o)."""
+    labels = points[0].env.index_labels
+    if len(labels) != 1:
+        return None
+    name = next(iter(labels))
+    letter = checker.quantity.indices[0]
+    right = [np.isclose(v, p.reference, rtol=1e-6, atol=1e-9).all(axis=0) for v, p in zip(values, points)]
+    cols = [p.env.index_labels[name] for p in points]
+    if all(not r[c] and np.delete(r, c).all() for r, c in zip(right, cols)):
+        return "only-one-case", (
+            f"This holds only for {letter} ≠ {name}; for {letter} = {name} the answer differs "
+            f"(the case {letter} = {name} is missing or wrong)."
+        )
+    if all(r[c] and not np.delete(r, c).any() for r, c in zip(right, cols)):
+        return (
+            "only-one-case",
+            f"This holds only for {letter} = {name}; the case {letter} ≠ {name} is missing or wrong.",
+        )
     return None
 
 
@@ -252,9 +278,15 @@ def _wrong_layer_message(problem: Problem, written: Node, meant: Node) -> str:
                 found = problem.model.symbol_table.get(ref.kind)
             except SymderivError:
                 found = None
-            if found is not None and found.role == "input":  # a^{(1)} is the input: say x
-                name = problem.model.form_table[found.id].name
-                should = to_latex(Sym(name.lower() if meant.name.islower() else name, None, meant.indices))
+            form = problem.model.form_table.get(found.id) if found is not None else None
+            if (
+                found is not None
+                and found.role == "input"
+                and form.layer is None
+                and form.name.lower() != meant.name.lower()
+            ):
+                # a^{(1)} is the input x: say x
+                should = to_latex(Sym(form.name.lower() if meant.name.islower() else form.name, None, meant.indices))
     return f"Wrong layer: {shown} should be {should} (with that change the claim is right)."
 
 

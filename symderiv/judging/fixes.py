@@ -145,6 +145,8 @@ class FixFinder:
         yield from self.dropped_factors()
         yield from self.missing_derivative()
         yield from self.term_signs()
+        yield from self.extra_terms()
+        yield from self.missing_terms()
         yield from self.missing_weight()
 
     # ---- the model's stages, as the student writes them ---------------------------------------
@@ -554,6 +556,32 @@ class FixFinder:
                             f"A factor is missing: {self.tex(factor)} (with it the claim is right).",
                         )
 
+    def extra_terms(self) -> Iterator[Edit]:
+        """A term that does not belong (an extra recurrent term): the claim is right without it."""
+        for path, node in _paths(self.tree):
+            if isinstance(node, Add) and 1 < len(node.terms) <= 6:
+                for k, term in enumerate(node.terms):
+                    rest = node.terms[:k] + node.terms[k + 1 :]
+                    fixed = rest[0] if len(rest) == 1 else Add(rest)
+                    shown = term.operand if isinstance(term, Neg) else term
+                    yield Edit(
+                        _put(self.tree, path, fixed),
+                        "extra-term",
+                        f"The term {self.tex(shown)} does not belong here (without it the claim is right).",
+                    )
+
+    def missing_terms(self) -> Iterator[Edit]:
+        """A term of the answer left out (word2vec's −u_o, BCE's (1 − y) term): the key's own closed
+        form, its products spread over its sums, gives the terms; one of them added makes it right."""
+        for term in key_terms(self.problem, self.quantity):
+            negated = isinstance(term, Neg)
+            shown = term.operand if negated else term
+            yield Edit(
+                Add((self.tree, term)),
+                "missing-term",
+                f"A term is missing: {'−' if negated else '+'} {self.tex(shown)} (with it the claim is right).",
+            )
+
     def term_signs(self) -> Iterator[Edit]:
         for path, node in _paths(self.tree):
             if isinstance(node, Add) and len(node.terms) > 1:
@@ -564,6 +592,48 @@ class FixFinder:
                         "sign-of-term",
                         f"The sign of the term {self.tex(flipped if isinstance(term, Neg) else term)} is wrong.",
                     )
+
+
+MAX_TERMS = 8
+
+
+def key_terms(problem: Problem, quantity: Quantity) -> list[Node]:
+    """The additive terms of the key's closed form for the quantity, products spread over sums:
+    U(ŷ − y) gives Uŷ and −Uy."""
+    try:
+        tree = parse(quantity.claim)
+    except SymderivError:
+        return []
+    terms = spread(tree)
+    return terms if 1 < len(terms) <= MAX_TERMS else []
+
+
+def spread(node: Node) -> list[Node]:
+    """Additive terms of a tree with products (and quotients) spread over the sums they hold."""
+    if isinstance(node, Add):
+        return [t for term in node.terms for t in spread(term)]
+    if isinstance(node, Neg):
+        return [t.operand if isinstance(t, Neg) else Neg(t) for t in spread(node.operand)]
+    if isinstance(node, Product):
+        for k, factor in enumerate(node.factors):
+            inner = spread(factor)
+            if len(inner) > 1:
+                out = []
+                for t in inner:
+                    negated = isinstance(t, Neg)
+                    factors = node.factors[:k] + (t.operand if negated else t,) + node.factors[k + 1 :]
+                    for part in spread(Product(factors, node.ops)):
+                        out.append(
+                            part.operand if negated and isinstance(part, Neg) else Neg(part) if negated else part
+                        )
+                return out
+    if isinstance(node, Div):
+        inner = spread(node.numerator)
+        if len(inner) > 1:
+            return [
+                Neg(Div(t.operand, node.denominator)) if isinstance(t, Neg) else Div(t, node.denominator) for t in inner
+            ]
+    return [node]
 
 
 def _argument(node: Node) -> Node | None:

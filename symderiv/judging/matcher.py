@@ -78,20 +78,58 @@ def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
     return out.reshape(-1, 1) if len(point.index_shape) == 1 else out
 
 
+class ShapeWatcher(Evaluator):
+    """The strict evaluator, noting whether a sum stretched a product of matrices that came out a
+    number (aᵀa in diag(a) − aᵀa) or a vector over a matrix: then the claim only typechecks loosely."""
+
+    stretched: list = []
+
+    def rule_add(self, node):
+        out = super().rule_add(node)
+        shapes = [self.b.shape(self.value(t)) for t in node.terms]
+        widest = max(shapes, key=lambda sh: sh[0] * sh[1])
+        for term, shape in zip(node.terms, shapes):
+            if shape != widest and (shape != (1, 1) or self.made_of_matrices(term)):
+                ShapeWatcher.stretched.append(term)
+        return out
+
+    def made_of_matrices(self, term) -> bool:
+        """A number that is a product of vectors or matrices (an inner product), not a scalar expression."""
+        for n in term.walk():
+            if isinstance(n, Sym):
+                try:
+                    if self.b.shape(self.value(n)) != (1, 1):
+                        return True
+                except (ShapeError, NotationError):
+                    continue
+        return False
+
+
+def typechecks_as_the_quantity(tree, point, quantity, index_mode) -> bool:
+    """The claim, as written, is a matrix of the quantity's size with no number or vector stretched
+    over a matrix in a sum (W v for Wᵀ v): wrong there is a mistake, not a matter of layout."""
+    if index_mode:
+        return False
+    ShapeWatcher.stretched = []
+    try:
+        value = ShapeWatcher(point.env).value(tree)
+    except (ShapeError, NotationError, ValueError, ZeroDivisionError, OverflowError):
+        return False
+    return np.shape(value) == point.reference.shape and not ShapeWatcher.stretched
+
+
 def _strict(tree, points, quantity, index_mode) -> tuple[float, str]:
-    """The worst relative error over the points, and a note: "transposed" (the whole result is
-    the answer transposed at every point), "shaped" (the claim has the answer's shape: it
-    typechecks as the quantity, so no reordering or transposing of its factors is layout)."""
-    worst, transposed, shaped = 0.0, True, True
+    """The worst relative error over the points, and "transposed" when the whole result is the
+    answer transposed at every point."""
+    worst, transposed = 0.0, True
     for point in points:
         value = evaluate_at(tree, point, quantity, index_mode)
         err = _matches(value, point)
         transposed = transposed and np.shape(value)[::-1] == point.reference.shape and _matches(value.T, point) <= RTOL
-        shaped = shaped and np.shape(value) == point.reference.shape
         worst = max(worst, err)
     if worst > RTOL and transposed:  # transposed at every point, not only at the first that differs
         return -1.0, "transposed"
-    return worst, "shaped" if shaped else ""
+    return worst, ""
 
 
 # ---- the check ------------------------------------------------------------------------
@@ -171,7 +209,7 @@ class Checker:
                     f" Checked for {name} = {held}: at the other layers the claim names a layer that "
                     "does not exist, so it holds below the last layer only."
                 )
-            total_points, worst, strict_ok, transposed, shaped = 0, 0.0, True, False, False
+            total_points, worst, strict_ok, transposed = 0, 0.0, True, False
             covered = []
             for points in groups:
                 tree = self.tree_for(dict(points[0].bindings))
@@ -195,12 +233,17 @@ class Checker:
                     transposed, strict_ok = True, False
                 elif err > RTOL:
                     strict_ok = False
-                    shaped = shaped or note == "shaped"
                 worst = max(worst, err)
                 total_points += len(points)
             if strict_ok:
                 return Match(reading, self.raw_tree, (), worst, total_points, layer_note), None, typechecked
-            if shaped and not transposed:
+            if (
+                not transposed
+                and covered
+                and typechecks_as_the_quantity(
+                    self.tree_for(dict(covered[0][0].bindings)), covered[0][0], self.quantity, False
+                )
+            ):
                 continue  # it typechecks as the quantity and is wrong: a square factor transposed is a mistake
             if layout is None or len(layout.fixes) > 1:  # the reading with the shortest fix
                 if transposed:

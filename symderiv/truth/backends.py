@@ -65,6 +65,7 @@ class NumpyBackend:
                 "softplus": lambda v: np.logaddexp(0, v),
                 "relu": lambda v: np.maximum(v, 0),
                 "sign": np.sign,
+                "stop": lambda v: v,
             }[fname](a)
 
     def derivative(self, fname, a, env):
@@ -173,6 +174,7 @@ class SympyBackend(NumpyBackend):
             "tanh": sp.tanh,
             "abs": lambda v: (2 * env.mask(v, ">") - 1) * v,  # |v| = ±v with the sign a 0/1 mask: no sign()
             "sign": lambda v: 2 * env.mask(v, ">") - 1,
+            "stop": lambda v: v,
             "sigmoid": lambda v: 1 / (1 + sp.exp(-v)),
             "softplus": lambda v: sp.log(1 + sp.exp(v)),
             "relu": lambda v: env.mask(v, ">") * v,

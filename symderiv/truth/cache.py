@@ -135,7 +135,9 @@ def load(problem, key) -> tuple | None:
         value = handle.get(_key(problem, key), default=None, retry=False)
     except Exception:  # whatever is wrong with the store, the answer is "not known"
         return None
-    return tuple(value) if valid(value) else None
+    if not valid(value):
+        return None
+    return tuple(value[:4]) + (tuple((str(name), float(x)) for name, x in value[4]),)
 
 
 def store(problem, key, value) -> None:

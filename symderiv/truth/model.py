@@ -43,6 +43,7 @@ BUILTINS = {
     "diag": "diag",
     "leaky_relu": "leaky_relu",
     "sign": "sign",
+    "stop": "stop",  # the value, with no derivative (the usual mistakes cut a path with it)
 }
 ELEMENTWISE = ("tanh", "sigmoid", "relu", "exp", "softplus", "log", "abs", "identity", "sign")
 KINKED = ("relu", "abs", "sign")  # and every leaky_relu:<slope>

@@ -5,11 +5,12 @@ rejected claim with."""
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import numpy as np
 
-from symderiv.core.tree import Add, Call, Div, Node, Num, Product
+from symderiv.core.tree import Add, Call, Compare, Div, Indicator, Neg, Node, Num, Pow, Product, Sym, map_children
 from symderiv.notation.latex import to_latex
 from symderiv.truth import forward
 from symderiv.truth.forward import declared_layout
@@ -130,15 +131,131 @@ def derivative_tex(problem, eq) -> str:
     return f"{rhs.func}'({u})"
 
 
+def stop(node: Node) -> Node:
+    return Call("stop", (node,))
+
+
+def with_derivative(rhs: Call, u: Node, derivative: Node) -> Node:
+    """f(u) with its value kept and `derivative` in place of f′(u): stop(f(u)) + u ⊙ stop(G) − stop(u ⊙ G)."""
+    product = Product((u, derivative), ("odot",))
+    return Add((stop(rhs), Product((u, stop(derivative)), ("odot",)), Neg(stop(product))))
+
+
+def derivative_swaps(problem, eq):
+    """(written derivative, its tree) for the derivatives students put in place of f′(u): another
+    function's (ReLU′ for the leaky ReLU′, σ′ for tanh′, 1 − h for 1 − h²), f′ taken at the
+    activation instead of the pre-activation, the leaky slope on the wrong side."""
+    model = problem.model
+    rhs = eq.rhs
+    u = rhs.args[0]
+    t = model.form_table[eq.target]
+    func = BUILTINS.get(rhs.func, rhs.func)
+    one = Num(1)
+    if func.startswith("leaky_relu:"):
+        slope = model.form_table[func.split(":", 1)[1]]
+        above, below = Indicator(Compare(u, ">", Num(0))), Indicator(Compare(u, "<=", Num(0)))
+        yield above
+        yield Add((Product((slope, above), ("juxt",)), below))
+    if func == "tanh":
+        yield Add((one, Neg(t)))
+        yield Call("sigma", (u,), 1)
+        yield Call("tanh", (t,), 1)
+    if func == "sigmoid":
+        yield Add((one, Neg(Pow(t, Num(2)))))
+        yield Call("sigma", (t,), 1)
+        yield t
+    if func == "softplus":
+        yield Call("softplus", (u,))
+    if func == "relu":
+        yield t
+
+
+def paths_through(problem, of: str, wrt: str):
+    """(message, replaced equations) for each path from wrt to of a student may leave out: one
+    term of an equation, every use of one variable in an equation (batch norm's mean), one use of
+    a parameter used in several equations (a time step of BPTT, one use of a tied weight)."""
+    model = problem.model
+    forms = model.form_table
+    on_path = [e for e in model.equations if model.depends_on(of, e.target) and model.depends_on(e.target, wrt)]
+    hyper = {s.id for s in model.free() if s.role == "hyperparameter"}
+    for eq in on_path:
+        rhs = eq.rhs
+        if isinstance(rhs, Add) and 2 <= len(rhs.terms) <= 6:
+            for i, term in enumerate(rhs.terms):
+                ids = model.ids_in(term)
+                if ids & hyper or not any(model.depends_on(v, wrt) for v in ids):
+                    continue
+                terms = list(rhs.terms)
+                terms[i] = stop(term)
+                yield (
+                    f"the part of the gradient through the term {to_latex(term)} of {eq.latex} is missing",
+                    {eq.target: Add(tuple(terms))},
+                )
+        for v in sorted(model.ids_in(rhs)):
+            if v == wrt or not model.defined(v) or not model.depends_on(v, wrt):
+                continue
+            yield (
+                f"the path through {to_latex(forms[v])} is missing ({to_latex(forms[v])} depends on "
+                f"{to_latex(forms[wrt])} too, in {eq.latex})",
+                {eq.target: replace_symbol(model, rhs, v, stop(forms[v]))},
+            )
+    uses = [e for e in model.equations if wrt in model.ids_in(e.rhs)]
+    if len(uses) >= 2 and not model.defined(wrt):
+        for eq in uses:
+            yield (
+                f"the contribution of {to_latex(forms[wrt])} through {eq.latex} is missing "
+                f"({to_latex(forms[wrt])} is used in {len(uses)} equations: each use adds a term)",
+                {eq.target: replace_symbol(model, eq.rhs, wrt, stop(forms[wrt]))},
+            )
+
+
+def replace_symbol(model, tree: Node, sid: str, new: Node) -> Node:
+    if isinstance(tree, Sym) and not tree.indices and model.resolve_name(tree) == sid:
+        return new
+    return map_children(tree, lambda child: replace_symbol(model, child, sid, new))
+
+
 def mutants(problem, s, of: str, wrt: str):
-    """(code, message, value) for each usual mistake of ∂of/∂wrt at the instance s."""
-    for eq in activation_equations(problem, of, wrt):
+    """(code, message, value) for each usual mistake of ∂of/∂wrt at the instance s, computed from
+    the key's own equations by the automatic differentiation that gives the truth."""
+
+    truth = forward.gradient(problem, s, of, wrt)
+    scale = max(float(np.max(np.abs(truth))), 1e-12) if truth.size else 1.0
+    seen = [truth]
+
+    def grad(**changes):
+        """The mutant's gradient, or None: not built, zero (named elsewhere), or the value of the
+        truth or of a mutant named before it (the first, most specific name stands)."""
         try:
-            g = forward.gradient(problem, s, of, wrt, straight=frozenset((eq.target,)))
+            g = forward.gradient(problem, s, of, wrt, **changes)
         except Exception:  # noqa: BLE001 - a mutant that cannot be built is simply not offered
-            continue
-        message = f"the activation derivative {derivative_tex(problem, eq)} is missing (from {eq.latex})"
-        yield "missing-activation-derivative", message, g
+            return None
+        if np.max(np.abs(g)) <= 1e-12 or any(np.max(np.abs(g - v)) <= 1e-9 * scale for v in seen):
+            return None
+        seen.append(g)
+        return g
+
+    for eq in activation_equations(problem, of, wrt):
+        right = derivative_tex(problem, eq)
+        g = grad(straight=frozenset((eq.target,)))
+        if g is not None:
+            yield "missing-activation-derivative", f"the activation derivative {right} is missing (from {eq.latex})", g
+        for swapped in derivative_swaps(problem, eq):
+            g = grad(scaled={eq.target: with_derivative(eq.rhs, eq.rhs.args[0], swapped)})
+            if g is not None:
+                yield (
+                    "wrong-activation-derivative",
+                    f"{to_latex(swapped)} is not the derivative of {eq.latex}: it is {right}",
+                    g,
+                )
+    yield from _regulariser_mutants(problem, of, wrt, grad)
+    for message, scaled in itertools.islice(paths_through(problem, of, wrt), 16):
+        g = grad(scaled=scaled)
+        if g is not None:
+            yield "missing-path", message, g
+
+
+def _regulariser_mutants(problem, of: str, wrt: str, grad):
     for eq, i, term in regulariser_terms(problem, of):
         found = regulariser_coefficient(problem, wrt, eq, term)
         shown = to_latex(term)
@@ -150,11 +267,9 @@ def mutants(problem, s, of: str, wrt: str):
         ):
             terms = list(eq.rhs.terms)
             terms[i] = Product((Num(factor), term), ("juxt",)) if factor else Num(0)
-            try:
-                g = forward.gradient(problem, s, of, wrt, scaled={eq.target: Add(tuple(terms))})
-            except Exception:  # noqa: BLE001 - a mutant that cannot be built is simply not offered
-                continue
-            yield code, _regulariser_message(problem, factor, found, wrt, shown), g
+            g = grad(scaled={eq.target: Add(tuple(terms))})
+            if g is not None:
+                yield code, _regulariser_message(problem, factor, found, wrt, shown), g
 
 
 def _regulariser_message(problem, factor, found, wrt: str, shown: str) -> str:

@@ -158,7 +158,7 @@ def load_problem_file(path: str | os.PathLike) -> Problem:
     except DerivationFileError:
         raise
     except SymderivError as exc:  # a key's LaTeX the notation cannot use: still one line naming the file
-        section = "[model]" if spec.model is not None else "[network]"
+        section = "[network]" if spec.network is not None else "[model]"
         raise DerivationFileError(path, f"{section.strip('[]')}: {exc}", line_of(text, section)) from None
 
 

@@ -44,12 +44,32 @@ class Point:
     env: Env
     reference: np.ndarray  # laid out as the reading lays it out
     also_correct: tuple[np.ndarray, ...] = ()
-    mutants: tuple[tuple[str, str, np.ndarray], ...] = ()  # (code, message, value): the usual mistakes
+    mistakes: object = None  # Mistakes: the usual mistakes at this point, worked out when first asked
     N: float = 1.0
     index_shape: tuple[int, ...] = ()  # for index notation: the ranges of the quantity's indices
     bindings: tuple[tuple[str, int], ...] = ()
     columns: bool = False  # the index names a column (u_w): the claim is that column
     truth_kinks: tuple = ()  # (equation target, k-th kink, argument in the reading's layout)
+
+    @property
+    def mutants(self) -> tuple[tuple[str, str, np.ndarray], ...]:
+        """(code, message, value) of each usual mistake, laid out as the reference is."""
+        return self.mistakes.values() if self.mistakes is not None else ()
+
+
+class Mistakes:
+    """The usual mistakes at one instance (truth/mutants.py), computed once when a diagnosis first
+    needs them: a claim judged right never pays for them."""
+
+    def __init__(self, problem, sample, of: str, wrt: str, flip):
+        self.args = (problem, sample, of, wrt, flip)
+        self.found = None
+
+    def values(self):
+        if self.found is None:
+            problem, sample, of, wrt, flip = self.args
+            self.found = tuple((c, text, flip(m)) for c, text, m in mutants(problem, sample, of, wrt))
+        return self.found
 
 
 def layer_bindings(quantity: Quantity) -> list[dict[str, int]]:
@@ -224,13 +244,13 @@ def point_fields(problem: Problem, quantity: Quantity, reading: str, bindings: d
             objective=of,
             atoms=NumericAtoms(problem, s, kinds, flip),
         )
-        found = ()
+        found = None
         if quantity.kind == "jacobian":
             reference = forward.jacobian(problem, s, of, wrt)
         else:
             raw = forward.gradient(problem, s, of, wrt)
             reference = flip(raw) if wrt in kinds else raw
-            found = tuple((c, text, flip(m) if wrt in kinds else m) for c, text, m in mutants(problem, s, of, wrt))
+            found = Mistakes(problem, s, of, wrt, flip if wrt in kinds else unchanged)
         index_shape = ()
         if columns:
             index_shape = (reference.shape[1],)
@@ -244,7 +264,7 @@ def point_fields(problem: Problem, quantity: Quantity, reading: str, bindings: d
             Point(
                 env=env,
                 reference=reference,
-                mutants=found,
+                mistakes=found,
                 N=N,
                 index_shape=index_shape,
                 bindings=tuple(bindings.items()),

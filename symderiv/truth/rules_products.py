@@ -131,7 +131,10 @@ class ProductRules:
         elems_of = [is_elementwise_natured(c.tree) for c in rest]
         latex_of = {}  # written only for the reorderings that typecheck: most do not
         found = []
+        square = [shapes[k][0] == shapes[k][1] != 1 for k in range(n)]
         for order, mask, moved in reordering_plan(n):
+            if any(mask >> pos & 1 and square[idx] for pos, idx in enumerate(order)):
+                continue  # transposing a square factor fixes no size: W for Wᵀ is a mistake, not layout
             elems = [elems_of[idx] for idx in order]
             trial = [shapes[idx][::-1] if mask >> pos & 1 else shapes[idx] for pos, idx in enumerate(order)]
             if chain_shape(trial, elems) is None:

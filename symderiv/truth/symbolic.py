@@ -96,6 +96,27 @@ def witness(expr, points: int = 4) -> complex | None:
     return value
 
 
+def evaluate_at(expr, point: dict, digits: int = 30) -> complex:
+    """expr's value at a point, over its DAG (pointvalue.py), at `digits` significant digits
+    (15: the precision of float64); lambdify only for what that evaluator does not know."""
+    with mpmath.workdps(digits):
+        point = {s: _mp(v) for s, v in point.items()}
+        try:
+            return complex(value_at(expr, point))
+        except Unsupported:
+            free = sorted(expr.free_symbols, key=str)
+            return complex(sp.lambdify(free, expr, "mpmath")(*[point[s] for s in free]))
+
+
+def _mp(value):
+    """A point's value as an mpmath number at the working precision (a Rational exactly divided)."""
+    if isinstance(value, sp.Rational):
+        return mpmath.mpf(int(value.p)) / int(value.q)
+    if isinstance(value, sp.Basic):
+        return mpmath.mpf(str(sp.N(value, mpmath.mp.dps)))
+    return mpmath.mpf(value)
+
+
 def witness_at(expr, tries: int = 4) -> tuple[complex, dict] | None:
     """A real point (no kink symbol in expr: rationals, 0/1 for binary labels) where expr is not 0,
     with expr's value there; None when every point tried gives 0."""
@@ -107,9 +128,8 @@ def witness_at(expr, tries: int = 4) -> tuple[complex, dict] | None:
             for s in free
         }
         try:
-            with mpmath.workdps(30):
-                value = complex(sp.N(expr.xreplace(point), 30))
-        except (TypeError, ValueError, ZeroDivisionError):
+            value = evaluate_at(expr, point)
+        except (TypeError, ValueError, ZeroDivisionError, KeyError, NameError, SyntaxError, RecursionError):
             return None
         if abs(value) > NONZERO:
             return value, point
