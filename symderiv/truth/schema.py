@@ -108,6 +108,7 @@ class QuantitySpec(Strict):
     indices: list[StrictStr] = []
     layers: dict[StrictStr, StrictInt | list[StrictInt]] = {}
     steps: list[StrictStr] = []
+    name: StrictStr = ""  # how students see the quantity (LaTeX); default: ∂of/∂wrt in the key's notation
 
 
 class ForwardSpec(Strict):
@@ -121,6 +122,8 @@ class ForwardSpec(Strict):
 class GradingSpec(Strict):
     parts: list[StrictStr] | None = None
     optional: list[StrictStr] = []
+    points: dict[StrictStr, Number] = {}  # a scored part's points (default 1 each)
+    hide_feedback: StrictBool = False  # `serve` shows only ✓/✗ per line (as `serve --hide-feedback`)
 
 
 class KeySpec(Strict):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from symderiv import GradeConfig, Problem, SymderivError, check_claim, derivation_files, grade_text, load_problem_file
+from symderiv.grading.names import quantity_name
 from symderiv.grading.verify import problem_gradcheck, verify_quantity
 from symderiv.notation.mathtext import feedback_unicode
 from symderiv.output.html import math_html
@@ -27,6 +28,7 @@ __all__ = [
     "key_fault",
     "grade_report",
     "check_verdict",
+    "quantity_name",
 ]
 
 
