@@ -19,12 +19,12 @@ from lms_validators import Refused, gradescope_results, prairielearn_results
 
 import symderiv.grading.deadline as deadline_module
 import symderiv.output.platforms as platforms
+from symderiv.answerkey.problem import load_problem
 from symderiv.cli import build_parser
 from symderiv.grading.deadline import grade_by
 from symderiv.grading.grade import grade_file
 from symderiv.grading.results import GradeConfig
 from symderiv.output.platforms import read_folder, run_autograder
-from symderiv.truth.problem import load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEM = load_problem("softmax-2layer")

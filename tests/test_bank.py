@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from bank_oracle import PENDING
 
+from symderiv.answerkey.problem import load_problem_file
 from symderiv.grading.grade import GradeConfig, grade_text
 from symderiv.grading.verify import verify_file
 from symderiv.judging.check import check_claim
-from symderiv.truth.problem import load_problem_file
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ROOT / "derivations"

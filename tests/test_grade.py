@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from symderiv.answerkey.problem import load_problem
 from symderiv.grading.grade import grade_text
 from symderiv.grading.names import quantity_name
 from symderiv.grading.results import GradeConfig
-from symderiv.truth.problem import load_problem
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 NUMERIC = GradeConfig(symbolic=False)  # fast: the numeric check only

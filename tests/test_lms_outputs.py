@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from symderiv.answerkey.problem import load_problem
 from symderiv.core.errors import SymderivError
 from symderiv.grading.grade import grade_submission
 from symderiv.grading.overrides import apply_late_penalty, apply_overrides, load_overrides
@@ -28,7 +29,6 @@ from symderiv.output.lms import CANVAS_COLUMNS, canvas_gradebook, moodle_workshe
 from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
 from symderiv.reading.roster import load_roster
-from symderiv.truth.problem import load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 LMS = ROOT / "tests" / "fixtures" / "lms"

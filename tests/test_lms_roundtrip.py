@@ -19,9 +19,9 @@ import pytest
 from lms_class import ASSIGNMENT, POINTS, build, students
 from lms_validators import canvas_import, html_tags, moodle_upload
 
+from symderiv.answerkey.problem import load_problem
 from symderiv.grading.grade import grade_file
 from symderiv.grading.results import GradeConfig
-from symderiv.truth.problem import load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEM = load_problem("softmax-2layer")

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symderiv import check_claim
+from symderiv.answerkey.problem import load_problem
 from symderiv.grading.grade import grade_text
 from symderiv.judging.check import resolve_quantity
 from symderiv.judging.exact import run_symbolic_check
 from symderiv.notation.parse import parse
 from symderiv.notation.rewrites import rewrite
-from symderiv.truth.problem import load_problem
 
 SIG, SM, MLP = "sigmoid-bce-1hidden", "softmax-2layer", "mlp-general"
 

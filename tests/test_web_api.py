@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from symderiv import check_claim, grade_text
+from symderiv.answerkey.problem import load_problem
 from symderiv.cli import main
 from symderiv.notation.mathtext import feedback_unicode
-from symderiv.truth.problem import load_problem
 from symderiv.web import ConfigError, RateLimit, ServeConfig, create_app, parse_rate_limit
 from symderiv.web.app import ApiResponse, loopback_hosts
 from symderiv.web.config import MAX_CLAIM_CHARS, MAX_TEXT_BYTES

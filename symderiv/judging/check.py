@@ -13,8 +13,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from symderiv.answerkey.problem import Problem, Quantity, layer_brackets, load_problem
 from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
 from symderiv.core.tree import Call, Node, Sum, Sym
+from symderiv.evaluation.evaluate import Evaluator
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.judging.diagnose import diagnose_mistake
 from symderiv.judging.exact import start_symbolic_check, value_check
 from symderiv.judging.identify import identify_quantity
@@ -32,10 +35,7 @@ from symderiv.judging.sizes import in_problem_sizes
 from symderiv.judging.verdict import Match, NumericResult, SymbolicResult, Verdict  # noqa: F401
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse_lenient
-from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.interpret import Interpreter
 from symderiv.truth.prepared import ensure_prepared
-from symderiv.truth.problem import Problem, Quantity, layer_brackets, load_problem
 from symderiv.truth.reference import build_points, layer_bindings, readings_for, target_ref
 
 

@@ -11,20 +11,20 @@ from dataclasses import replace
 
 import sympy as sp
 
+from symderiv.answerkey.problem import Problem, Quantity
 from symderiv.core.errors import SymderivError
 from symderiv.core.tree import ENTRY, Call, Node, Product, Sum, Sym, map_children
+from symderiv.evaluation.evaluate import Evaluator
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.judging.cases import decide_by_cases, flag_symbols
 from symderiv.judging.matcher import Checker, uses_quantity_indices
 from symderiv.judging.verdict import SymbolicResult
 from symderiv.notation.latex import to_latex
 from symderiv.notation.scalar import exact_scalar
-from symderiv.truth import cache
-from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.interpret import Interpreter
-from symderiv.truth.limits import TimedOut, WorkerLost, run_limited, start_limited
+from symderiv.runtime import cache
+from symderiv.runtime.limits import TimedOut, WorkerLost, run_limited, start_limited
 from symderiv.truth.model_symbolic import model_value
 from symderiv.truth.prepared import ensure_prepared, fingerprint, setup
-from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import is_column_quantity, layer_bindings
 from symderiv.truth.symbolic import is_zero, witness_at
 

@@ -11,13 +11,13 @@ from functools import lru_cache
 
 import numpy as np
 
+from symderiv.answerkey.problem import Problem, Quantity
 from symderiv.core.errors import NotationError, ShapeError
 from symderiv.core.tree import Call, Node, Sym
+from symderiv.evaluation.evaluate import Evaluator
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.judging.coverage import with_both_sides
 from symderiv.judging.verdict import Match
-from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.interpret import Interpreter
-from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import Point, build_points, layer_bindings, readings_for
 
 RTOL = 1e-6

@@ -11,7 +11,7 @@ convert (`\\frac{1}{`) is shown as its escaped source in a <code> element instea
 
     page = submission_page(report, problem)   # the class overview and write_html are in overview.py
 
-`problem` needs only `.id`, `.title` and `.parts` (a `symderiv.truth.problem.Problem`).
+`problem` needs only `.id`, `.title` and `.parts` (a `symderiv.answerkey.problem.Problem`).
 """
 
 from __future__ import annotations

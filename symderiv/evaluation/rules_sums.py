@@ -12,7 +12,7 @@ from symderiv.core.tree import (
     Sum,
     Sym,
 )
-from symderiv.truth.candidates import Candidate
+from symderiv.evaluation.candidates import Candidate
 
 MAX_SUM_COUNT = 10**15  # terms of a sum whose body does not use its index (K c, no loop)
 MAX_SUM_TERMS = 2000  # terms evaluated one by one, over all sums nested in each other

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from symderiv.core.errors import NotationError, ShapeError
 from symderiv.core.tree import Compare, Node, Sym
-from symderiv.truth.interpret import Ref
+from symderiv.evaluation.interpret import Ref
 
 
 class LabelRules:

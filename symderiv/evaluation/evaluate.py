@@ -29,15 +29,15 @@ from symderiv.core.tree import (
     Num,
     Sym,
 )
+from symderiv.evaluation.backends import NumpyBackend, SympyBackend  # noqa: F401  (re-exported for callers)
+from symderiv.evaluation.candidates import MAX_CANDIDATES, Candidate
+from symderiv.evaluation.interpret import Interpreter, Ref
+from symderiv.evaluation.rules_arithmetic import ArithmeticRules
+from symderiv.evaluation.rules_functions import FunctionRules
+from symderiv.evaluation.rules_labels import LabelRules
+from symderiv.evaluation.rules_products import ProductRules
+from symderiv.evaluation.rules_sums import SumRules
 from symderiv.notation.latex import to_latex
-from symderiv.truth.backends import NumpyBackend, SympyBackend  # noqa: F401  (re-exported for callers)
-from symderiv.truth.candidates import MAX_CANDIDATES, Candidate
-from symderiv.truth.interpret import Interpreter, Ref
-from symderiv.truth.rules_arithmetic import ArithmeticRules
-from symderiv.truth.rules_functions import FunctionRules
-from symderiv.truth.rules_labels import LabelRules
-from symderiv.truth.rules_products import ProductRules
-from symderiv.truth.rules_sums import SumRules
 
 MAX_MEMO = 30_000  # memoised candidates in all (about 100 MiB) before the memo starts again
 MEMO: dict = {}  # (the point's token, subtree, leniency, bindings) -> candidates or the error raised
