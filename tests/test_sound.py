@@ -350,6 +350,31 @@ def test_graded_definitions(problem, text, quantity, expected):
         assert "not defined" not in part.feedback
 
 
+# ---- a claim symderiv cannot evaluate as written is undecided and flagged, never "incorrect" ----
+SVM_ROW = r"\frac{\partial J}{\partial w_j} = \frac{1}{N}\sum_{i=1}^N \mathbb{1}[j = y_i] x_i^T"
+UNBOUND = [
+    # a row w_j of W on the left: j binds nothing symderiv reads (no `rows` in the key), and the claim
+    # may be right, so a TA decides
+    pytest.param("svm-hinge", f"$${SVM_ROW}$$", "dJ/dW", "undecided", id="row-of-W-unbound-class-index"),
+    # the same letter bound by a sum: evaluated, and this claim is wrong (the margin mask is missing)
+    pytest.param(
+        "svm-hinge",
+        r"$$\frac{\partial J}{\partial W} = \frac{1}{N}\sum_{i=1}^N e_{y_i} x_i^T$$",
+        "dJ/dW",
+        "incorrect",
+        id="bound-basis-vector-evaluated",
+    ),
+]
+
+
+@pytest.mark.parametrize("problem, text, quantity, expected", UNBOUND)
+def test_unbound_index_is_flagged_not_rejected(problem, text, quantity, expected):
+    part = {p.quantity: p for p in grade_text(text, problem).parts}[quantity]
+    assert part.verdict == expected, part.feedback
+    if expected == "undecided":
+        assert part.review and "flagged for review" in part.feedback
+
+
 # ---- named mistakes, verified: the fix named makes the claim right ---------------------------
 DZ2 = r"W^{(2)T}(\psi(Z^{(3)}) - \Delta)"
 NAMED = [

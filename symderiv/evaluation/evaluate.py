@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.errors import NotationError, ShapeError, UnboundIndexError
 from symderiv.core.tree import (
     Add,
     Neg,
@@ -228,7 +228,7 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
         if ref.kind == "kron":
             i, j = (self.index_position(ix) for ix in node.indices)
             if i is None or j is None:
-                raise NotationError("the Kronecker δ needs both indices bound")
+                raise UnboundIndexError("the Kronecker δ needs both indices bound")
             return self.b.const(1 if i == j else 0)
         if ref not in self.env.objects and not ref.kind.startswith(("delta:", "grad:")):
             raise NotationError(f"{to_latex(node)} has no value in this check")

@@ -6,7 +6,7 @@ e_{y_i} is the one-hot column Δ_{:, i}, laid out as the reading lays out the la
 
 from __future__ import annotations
 
-from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.errors import NotationError, UnboundIndexError
 from symderiv.core.tree import Compare, Node, Sym
 from symderiv.evaluation.interpret import Ref
 
@@ -50,8 +50,12 @@ class LabelRules:
         for label, other in ((cond.lhs, cond.rhs), (cond.rhs, cond.lhs)):
             if self.is_label(label) and isinstance(other, Sym) and not other.indices and not self.is_label(other):
                 sample, k = self.label_sample(label), self.index_position(other)
-                if sample is None or k is None:
-                    raise ShapeError(f"1[{label.name} = {other.name}] needs its sample and class indices bound")
+                if k is None:
+                    raise UnboundIndexError(
+                        f"the class index {other.name} of an indicator of the label is bound by nothing"
+                    )
+                if sample is None:
+                    raise UnboundIndexError("the sample index of a label in an indicator is bound by nothing")
                 column = self.label_column(sample, self.label_ref(label))
                 rows, cols = self.b.shape(column)
                 value = self.b.entry(column, k, 0) if cols == 1 else self.b.entry(column, 0, k)
@@ -69,7 +73,7 @@ class LabelRules:
             return self.index_basis_vector(node.indices[0])
         sample = self.label_sample(node.indices[0])
         if sample is None:
-            raise ShapeError(
+            raise UnboundIndexError(
                 f"e_{{{node.indices[0].name}}} needs its sample index bound (inside a sum over the samples)"
             )
         return self.label_column(sample, self.label_ref(node.indices[0]))

@@ -361,6 +361,19 @@ def _judge(
         code, message = diagnose_mistake(checker, typechecked) if explain else (None, "")
     finally:
         sym = finish_symbolic() if finish_symbolic else None
+    if not typechecked and checker.unbound and code is None:
+        # no reading could bind the claim's index letters: not a mistake of the student's, a TA decides
+        return Verdict(
+            **base,
+            verdict="undecided",
+            feedback=(
+                f"The claim could not be evaluated as written: {checker.unbound[0]}; flagged for review "
+                "(write the sums with their bounds, or the answer as a whole matrix)."
+            ),
+            review=f"index letters bound by nothing symderiv reads: {checker.unbound[0]}",
+            numeric=NumericResult("no-typecheck", detail="; ".join(dict.fromkeys(checker.errors))),
+            symbolic=sym or SymbolicResult("skipped", "nothing to compare"),
+        )
     if not typechecked and checker.errors:
         reason = (checker.notation_errors or [checker.errors[0].split(": ", 1)[-1]])[0]
         feedback = message or f"The claim does not hold: {reason}."

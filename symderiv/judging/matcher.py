@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from symderiv.answerkey.problem import Problem, Quantity
-from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.errors import NotationError, ShapeError, UnboundIndexError
 from symderiv.core.tree import Call, Node, Sym
 from symderiv.evaluation.evaluate import Evaluator
 from symderiv.evaluation.interpret import Interpreter
@@ -142,6 +142,7 @@ class Checker:
         self.raw_tree = tree
         self.errors: list[str] = []  # "reading: reason" for every reading that failed
         self.notation_errors: list[str] = []  # the undefined-symbol kind, which explains best
+        self.unbound: list[str] = []  # readings where an index letter was bound by nothing
         self.normalized: dict = {}  # the claim normalised per layer binding (tree_for)
         self.existing: dict = {}  # layers_exist per layer binding
 
@@ -224,6 +225,8 @@ class Checker:
                     self.errors.append(f"{READING_NAMES[reading]}: {exc}")
                     if isinstance(exc, NotationError):
                         self.notation_errors.append(str(exc))
+                    if isinstance(exc, UnboundIndexError):
+                        self.unbound.append(str(exc))
                     strict_ok = False
                     continue
                 except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError) as exc:
