@@ -350,25 +350,42 @@ def test_graded_definitions(problem, text, quantity, expected):
         assert "not defined" not in part.feedback
 
 
-# ---- a claim symderiv cannot evaluate as written is undecided and flagged, never "incorrect" ----
-SVM_ROW = r"\frac{\partial J}{\partial w_j} = \frac{1}{N}\sum_{i=1}^N \mathbb{1}[j = y_i] x_i^T"
+# ---- a matrix one row at a time (CS231n's SVM), and a claim that cannot be evaluated as written ----
+SVM_ROW = (
+    r"\frac{\partial J}{\partial w_j} = \frac{1}{N}\sum_{i=1}^N \left(\mathbb{1}[j \neq y_i]"
+    r"\mathbb{1}[s_{ji}-s_{y_i i}+1>0] - \mathbb{1}[j = y_i]\sum_{k\neq y_i}\mathbb{1}[s_{ki}-s_{y_i i}+1>0]\right) "
+)
 UNBOUND = [
-    # a row w_j of W on the left: j binds nothing symderiv reads (no `rows` in the key), and the claim
-    # may be right, so a TA decides
-    pytest.param("svm-hinge", f"$${SVM_ROW}$$", "dJ/dW", "undecided", id="row-of-W-unbound-class-index"),
-    # the same letter bound by a sum: evaluated, and this claim is wrong (the margin mask is missing)
-    pytest.param(
+    # w_j, the j-th row of W: j bound to each row in turn, s_{y_i i} the correct class's score
+    pytest.param("svm-hinge", f"$${SVM_ROW} x_i$$", "dJ/dW", "correct", id="svm-row-by-row"),
+    pytest.param("svm-hinge", f"$${SVM_ROW} x_i^T$$", "dJ/dW", "correct", id="svm-row-by-row-as-a-row"),
+    pytest.param(  # the correct class's term left out
         "svm-hinge",
-        r"$$\frac{\partial J}{\partial W} = \frac{1}{N}\sum_{i=1}^N e_{y_i} x_i^T$$",
+        r"$$\frac{\partial J}{\partial w_j} = \frac{1}{N}\sum_{i=1}^N \mathbb{1}[j \neq y_i]\mathbb{1}[s_{ji}-s_{y_i i}+1>0] x_i$$",
         "dJ/dW",
         "incorrect",
-        id="bound-basis-vector-evaluated",
+        id="svm-row-missing-correct-class-term",
+    ),
+    pytest.param(  # j only in the indicator is still the row's index
+        "svm-hinge",
+        r"$$\frac{\partial J}{\partial w_j} = \frac{1}{N}\sum_{i=1}^N \mathbb{1}[j = y_i] x_i$$",
+        "dJ/dW",
+        "incorrect",
+        id="svm-row-index-only-in-indicator",
+    ),
+    # a Σ whose range nothing tells: not evaluable as written, so a TA decides (it may be right)
+    pytest.param(
+        "batchnorm",
+        r"$$\frac{\partial L}{\partial \gamma} = \sum_i (G\odot \hat X)_{i}$$",
+        "dL/dgamma",
+        "undecided",
+        id="sum-range-unknown",
     ),
 ]
 
 
 @pytest.mark.parametrize("problem, text, quantity, expected", UNBOUND)
-def test_unbound_index_is_flagged_not_rejected(problem, text, quantity, expected):
+def test_rows_at_a_time_and_unbound_indices(problem, text, quantity, expected):
     part = {p.quantity: p for p in grade_text(text, problem).parts}[quantity]
     assert part.verdict == expected, part.feedback
     if expected == "undecided":

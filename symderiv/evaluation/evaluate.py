@@ -250,6 +250,8 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
             return self.bind[ix.name]
         if isinstance(ix, Sym) and not ix.indices and ix.name in self.env.index_labels:
             return self.env.index_labels[ix.name]
+        if isinstance(ix, Sym) and self.is_label(ix):  # s_{y_i i}: the class of sample i
+            return self.label_class(ix)
         if isinstance(ix, (Add, Neg)):  # x_{i+k-1}: index arithmetic, in 1-based numbers
             value = self.index_number(ix)
             return None if value is None else value - 1

@@ -36,6 +36,22 @@ class LabelRules:
         pos = self.index_position(ix)
         return 0 if pos is None and self.env.sample_axis is None else pos
 
+    def label_class(self, label: Sym) -> int | None:
+        """The 0-based class y_i stands for as a subscript (s_{y_i i}): where sample i's one-hot label
+        has its 1; None when the sample is not bound or the label is not a known 0/1 column."""
+        sample = self.label_sample(label)
+        if sample is None:
+            return None
+        column = self.label_column(sample, self.label_ref(label))
+        rows, cols = self.b.shape(column)
+        entries = [
+            self.b.entry(column, k, 0) if cols == 1 else self.b.entry(column, 0, k) for k in range(max(rows, cols))
+        ]
+        ones = [k for k, e in enumerate(entries) if e[0, 0] == 1]
+        if len(ones) != 1 or any(e[0, 0] not in (0, 1) for e in entries):
+            return None
+        return ones[0]
+
     def label_column(self, sample: int, ref: Ref):
         Y = self.env.objects[ref]
         axis = self.env.sample_axis

@@ -13,9 +13,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from symderiv.answerkey.model import spelling_keys
 from symderiv.answerkey.problem import Problem, Quantity, layer_brackets, load_problem
 from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
-from symderiv.core.tree import Call, Node, Sum, Sym
+from symderiv.core.tree import Call, Compare, Indicator, Node, Sum, Sym
 from symderiv.evaluation.evaluate import Evaluator
 from symderiv.evaluation.interpret import Interpreter
 from symderiv.judging.diagnose import diagnose_mistake
@@ -190,6 +191,7 @@ def _entrywise(
     if q.kind != "gradient":
         return None
     free = free_index_names(tree)
+    free += [name for name in _compared_letters(problem, tree) if name not in free]
     if not free:
         return None
     ranks = _entry_ranks(problem, q)
@@ -214,7 +216,11 @@ def _entrywise(
                 return replace(
                     verdict,
                     quantity=q.id,
-                    feedback=verdict.feedback.replace("Correct (", f"Correct entry by entry over {', '.join(names)} ("),
+                    feedback=verdict.feedback.replace(
+                        "Correct (",
+                        f"Correct {'row by row' if isinstance(rank, RowAtATime) else 'entry by entry'} "
+                        f"over {', '.join(names)} (",
+                    ),
                 )
             if typed is None and verdict.numeric is not None and verdict.numeric.status == "different":
                 typed = names
@@ -225,6 +231,42 @@ def _entrywise(
         )
         return replace(verdict, quantity=q.id)
     return None
+
+
+def _compared_letters(problem: Problem, tree: Node, bound: frozenset = frozenset()) -> list[str]:
+    """Letters only compared in an indicator (j in 1[j = y_i]), bound by no Σ and naming no symbol
+    of the key: free indices like a subscript's."""
+    if isinstance(tree, Sum) and tree.index:
+        bound = bound | {tree.index}
+    out = []
+    if isinstance(tree, Indicator) and isinstance(tree.condition, Compare) and tree.condition.op in ("=", "!="):
+        interp = Interpreter(problem)
+        for side in (tree.condition.lhs, tree.condition.rhs):
+            if (
+                isinstance(side, Sym)
+                and not side.indices
+                and side.layer is None
+                and len(side.name) == 1
+                and side.name not in bound
+                and not _names_symbol(interp, side)
+            ):
+                out.append(side.name)
+    for child in tree.children():
+        out.extend(n for n in _compared_letters(problem, child, bound) if n not in out)
+    return out
+
+
+def _names_symbol(interp: Interpreter, node: Sym) -> bool:
+    """Whether the letter is a symbol of the key as spelt (j is no J)."""
+    table = interp.model.spelling_table
+    return any(key in table for key in spelling_keys(node, with_indices=False, swap=False))
+
+
+class RowAtATime(int):
+    """Rank 1 of a matrix quantity: the claim is one row (or column) w_j, for each j."""
+
+
+ROW_AT_A_TIME = RowAtATime(1)
 
 
 def _entry_ranks(problem: Problem, q: Quantity) -> tuple[int, ...]:
@@ -241,7 +283,7 @@ def _entry_ranks(problem: Problem, q: Quantity) -> tuple[int, ...]:
         return (2, 1)
     rows, cols = point.reference.shape
     if rows > 1 and cols > 1:
-        return (2,)
+        return (2, ROW_AT_A_TIME)  # an entry W_ij, or a row w_j at a time
     return (1,) if max(rows, cols) > 1 else ()
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 import sympy as sp
 
 from symderiv.answerkey.problem import Problem, Quantity
-from symderiv.core.errors import SymderivError
+from symderiv.core.errors import ShapeError, SymderivError
 from symderiv.core.tree import ENTRY, Call, Node, Product, Sum, Sym, map_children
 from symderiv.evaluation.evaluate import Evaluator
 from symderiv.evaluation.interpret import Interpreter
@@ -88,6 +88,14 @@ def _indexed(env, tree, quantity, reference, columns: bool = False):
     rows, cols = reference.shape
     if columns:  # u_w: the claim for column w, for every w, side by side
         return sp.Matrix.hstack(*[Evaluator(env, {names[0]: w}).value(tree) for w in range(cols)])
+    if len(names) == 1 and min(rows, cols) > 1:  # one row (or column) at a time, as judging/matcher.py
+        for count, length, by_rows in ((rows, cols, True), (cols, rows, False)):
+            values = [Evaluator(env, {names[0]: k}).value(tree) for k in range(count)]
+            if all(min(v.shape) == 1 and max(v.shape) == length for v in values):
+                if by_rows:
+                    return sp.Matrix.vstack(*[v.reshape(1, length) for v in values])
+                return sp.Matrix.hstack(*[v.reshape(length, 1) for v in values])
+        raise ShapeError(f"with {names[0]} bound, the claim is neither a row nor a column of the quantity")
     out = sp.zeros(rows, cols if len(names) == 2 else 1)
     for i in range(rows):
         for j in range(cols if len(names) == 2 else 1):
