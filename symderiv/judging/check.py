@@ -301,15 +301,15 @@ def _judge_indexed(
     reserved = {name for name, _ in q.layers} | {"L"}
     notes = []
     mapping = own_letters(tree, names, reserved)
+    one_way = False
     if mapping and len(mapping) == 2:
         # which of the student's letters is the row cannot be told without their left side:
-        # the claim must hold both ways (a_k(δ_kl − a_l) does)
+        # the claim must hold both ways (a_k(δ_kl − a_l) does) to be accepted
         swapped = dict(zip(mapping, reversed(mapping.values())))
         other = _judge_indexed(
             problem, q, rename_letters(tree, swapped), names, symbolic=False, timeout=timeout, explain=False
         )
-        if not other.accepted:
-            mapping = {}
+        one_way = not other.accepted
     if mapping:
         tree = rename_letters(tree, mapping)
         notes.append("read with " + ", ".join(f"{k} for {v}" for k, v in mapping.items()))
@@ -322,6 +322,17 @@ def _judge_indexed(
             + " summed"
         )
     verdict = _judge(problem, q, tree, symbolic=symbolic, timeout=timeout, explain=explain)
+    if one_way and verdict.accepted:
+        letters = ", ".join(f"{k} for {v}" for k, v in mapping.items())
+        return replace(
+            verdict,
+            verdict="undecided",
+            feedback=(
+                f"The claim holds with {letters} but not the other way round, and which of your letters "
+                "is the row only your left-hand side says; flagged for review."
+            ),
+            review=f"holds entry by entry with {letters} only",
+        )
     if not notes:
         return verdict
     return replace(verdict, feedback=f"{verdict.feedback} ({'; '.join(notes).capitalize()}.)")
