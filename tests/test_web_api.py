@@ -177,6 +177,10 @@ BAD_REQUESTS = [
     ),
     pytest.param("/api/view", {"problem": "softmax-2layer", "text": "$$x = 1$$\x00"}, 400, "NUL", id="nul-byte"),
     pytest.param("/api/check", {**GOOD_CHECK, "problem": "p" * 10_000}, 413, "problem is", id="huge-problem-id"),
+    pytest.param("/api/check", {**GOOD_CHECK, "problem": "p" * 201}, 413, "problem is", id="problem-id-201"),
+    pytest.param("/api/check", {**GOOD_CHECK, "problem": "p" * 200}, 404, "no problem", id="problem-id-200"),
+    pytest.param("/api/check", {**GOOD_CHECK, "quantity": "q" * 2_001}, 413, "quantity is", id="quantity-2001"),
+    pytest.param("/api/check", {**GOOD_CHECK, "quantity": "q" * 2_000}, 400, "no quantity", id="quantity-2000"),
 ]
 
 
