@@ -112,7 +112,7 @@ def test_canvas_imports_as_is_with_every_students_grade(course, tmp_path):
         elif s.key == "raj":
             assert grades[s.canvas_id] == "15"  # unreadable, graded by hand through --overrides
         elif want[s.key] is None:
-            assert s.canvas_id not in grades  # not graded: no row, so no grade is erased
+            assert s.canvas_id not in grades  # not graded, or nothing handed in: no row, so no grade is erased
         else:
             penalty = 0.9 if s.late else 1.0
             assert float(grades[s.canvas_id]) == pytest.approx(round(want[s.key] * penalty, 2)), s.key
@@ -131,7 +131,7 @@ def test_moodle_uploads_as_is_with_every_students_grade(course, tmp_path):
         elif s.key == "raj":
             assert updates[s.moodle_id][0] == "15"
         elif want[s.key] is None:
-            assert s.moodle_id not in updates
+            assert s.moodle_id not in updates  # Priya's 18.00, entered by hand, stays as it was
         else:
             grade, comment = updates[s.moodle_id]
             penalty = 0.9 if s.late else 1.0  # Moodle says late in the worksheet's Status
@@ -157,8 +157,8 @@ def test_the_feedback_zips_attach_to_the_right_students(course):
             got.add(user)
             page = z.read(name).decode("utf-8")
             assert "<math" in page or "could not be graded" in page or "Your TA: graded by hand" in page
-    assert got == {s.canvas_id for s in CLASS if not s.text_entry}
-    participants = {s.moodle_id for s in CLASS}
+    assert got == {s.canvas_id for s in CLASS if s.files and not s.text_entry}
+    participants = {s.moodle_id for s in CLASS if s.files}
     with zipfile.ZipFile(root / "moodle-fb" / "moodle-feedback.zip") as z:
         ids = set()
         for name in z.namelist():  # Moodle: a path part fullname_participant_plugintype_pluginname[_...]
@@ -193,6 +193,18 @@ def test_nothing_a_student_sees_carries_an_internal_detail(course, platform):
             text = re.sub(r"\s+", " ", text)
         for pattern in INTERNAL:
             assert not pattern.search(text), (page.name, pattern.pattern, pattern.search(text))
+
+
+def test_a_student_who_handed_in_nothing_keeps_the_grade_entered_by_hand(course):
+    """Priya is in both gradebooks with 18 entered by hand and has no file in either download."""
+    root, files, canvas, moodle = course
+    (priya,) = [s for s in CLASS if s.key == "priya"]
+    assert priya.canvas_id not in {row[1] for row in csv.reader(io.StringIO(canvas.stdout))}
+    before = {r[0]: r for r in csv.reader(io.StringIO(files["moodle_worksheet"].read_text(encoding="utf-8")))}
+    after = {r[0]: r for r in csv.reader(io.StringIO(moodle.stdout))}
+    assert after[f"Participant {priya.moodle_id}"] == before[f"Participant {priya.moodle_id}"]
+    assert before[f"Participant {priya.moodle_id}"][4] == "18.00"
+    assert "Nair" not in canvas.stderr + moodle.stderr  # nothing handed in is not an error of the batch
 
 
 def test_a_roster_csv_with_every_column_still_reads(course):
