@@ -160,8 +160,9 @@ class FeedbackFiles:
 def _canvas_member(student) -> str | None:
     if not student.attachment:
         return None
-    name = re.sub(r"[^\w]", "", student.name.lower()) if student.source == "canvas" else ""
-    name = re.sub(r"_(\d+)_", r"\1", name) or "student"
+    # Canvas reads only the first two all-digit pieces between underscores: the name keeps none
+    name = re.sub(r"[\W_]", "", student.name.lower()) if student.source == "canvas" else ""
+    name = name if name and not name.isdigit() else "student"
     return f"{name}_{'LATE_' if student.late else ''}{student.id}_{student.attachment}_feedback.html"
 
 
