@@ -217,9 +217,9 @@ def canvas_feedback_upload(feedback: zipfile.ZipFile, submissions: zipfile.ZipFi
     would ignore (no user, or an attachment that is not one of the user's) is refused."""
     submitted: dict[str, set[str]] = {}
     for name in submissions.namelist():
-        user, *attachment = [p for p in name.rsplit("/", 1)[-1].split("_") if re.fullmatch(r"\d+", p)][:2]
-        if attachment:
-            submitted.setdefault(user, set()).add(attachment[0])
+        numbers = [p for p in name.rsplit("/", 1)[-1].split("_") if re.fullmatch(r"\d+", p)][:2]
+        if len(numbers) == 2:  # a file a student uploaded (not a text entry, not __MACOSX/._x)
+            submitted.setdefault(numbers[0], set()).add(numbers[1])
     out: dict[str, list[str]] = {}
     for name in feedback.namelist():
         base = name.rsplit("/", 1)[-1]

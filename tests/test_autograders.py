@@ -50,7 +50,9 @@ def graded(tmp_path: Path, platform: str, key: str, **kw) -> dict:
     return data
 
 
-@pytest.mark.parametrize("key", ["jane", "chidi", "juergen", "ana", "hua", "siobhan", "min", "mei", "omar"])
+@pytest.mark.parametrize(
+    "key", ["jane", "chidi", "juergen", "bao", "ana", "hua", "siobhan", "min", "lena", "mei", "omar"]
+)
 def test_gradescope_results_follow_the_spec_with_the_right_score(tmp_path, key):
     data = graded(tmp_path, "gradescope", key)
     shown = gradescope_results(data)
@@ -62,7 +64,9 @@ def test_gradescope_results_follow_the_spec_with_the_right_score(tmp_path, key):
     assert not any(x in text for x in INTERNAL) and str(tmp_path) not in text
 
 
-@pytest.mark.parametrize("key", ["jane", "chidi", "juergen", "ana", "hua", "siobhan", "min", "mei", "omar"])
+@pytest.mark.parametrize(
+    "key", ["jane", "chidi", "juergen", "bao", "ana", "hua", "siobhan", "min", "lena", "mei", "omar"]
+)
 def test_prairielearn_results_follow_the_spec_with_the_right_score(tmp_path, key):
     data = graded(tmp_path, "prairielearn", key)
     prairielearn_results(data)
