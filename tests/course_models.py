@@ -88,9 +88,7 @@ def _ln_forward(v):
     return dict(D=d, mu=mu, var=var, s=s, xh=xh, y=v["gamma"] * xh + v["beta"], gg=v["g"] * v["gamma"])
 
 
-LAYERNORM = Model(
-    "layernorm", _ln_sample, _ln_forward, lambda v: float(np.sum(v["g"] * _ln_forward(v)["y"]))
-)
+LAYERNORM = Model("layernorm", _ln_sample, _ln_forward, lambda v: float(np.sum(v["g"] * _ln_forward(v)["y"])))
 
 
 # --- 2. one GRU step -------------------------------------------------------------------------------
@@ -123,7 +121,9 @@ GRU = Model("gru", _gru_sample, _gru_forward, lambda v: float(np.sum(v["g"] * _g
 
 def _att_sample(rng, one):
     d, n, m = 3, 5, 4
-    return dict(q=rng.normal(size=(d, 1)), K=rng.normal(size=(n, d)), V=rng.normal(size=(n, m)), g=rng.normal(size=(m, 1)))
+    return dict(
+        q=rng.normal(size=(d, 1)), K=rng.normal(size=(n, d)), V=rng.normal(size=(n, m)), g=rng.normal(size=(m, 1))
+    )
 
 
 def _att_forward(v):
@@ -210,7 +210,9 @@ LABEL_SMOOTHING = Model("label-smoothing", _ls_sample, _ls_forward, _ls_loss)
 
 def _ae_sample(rng, one):
     d, h = 5, 3
-    return dict(x=rng.normal(size=(d, 1)), W=rng.normal(size=(h, d)), b=rng.normal(size=(h, 1)), c=rng.normal(size=(d, 1)))
+    return dict(
+        x=rng.normal(size=(d, 1)), W=rng.normal(size=(h, d)), b=rng.normal(size=(h, 1)), c=rng.normal(size=(d, 1))
+    )
 
 
 def _ae_forward(v):
@@ -279,7 +281,12 @@ def toeplitz_of(w, n):
     return T
 
 
-CONV1D = Model("conv1d", _conv_sample, lambda v: dict(y=conv(v["x"], v["w"])), lambda v: float(np.sum(v["g"] * conv(v["x"], v["w"]))))
+CONV1D = Model(
+    "conv1d",
+    _conv_sample,
+    lambda v: dict(y=conv(v["x"], v["w"])),
+    lambda v: float(np.sum(v["g"] * conv(v["x"], v["w"]))),
+)
 
 
 # --- 9. max-pooling after a ReLU (pairs of units; M = 6, P = 3) -------------------------------------
@@ -333,7 +340,9 @@ TRIPLET = Model("triplet", _triplet_sample, _triplet_forward, lambda v: max(0.0,
 
 def _res_sample(rng, one):
     d, h = 3, 5
-    return dict(x=rng.normal(size=(d, 1)), W1=rng.normal(size=(h, d)), W2=rng.normal(size=(d, h)), g=rng.normal(size=(d, 1)))
+    return dict(
+        x=rng.normal(size=(d, 1)), W1=rng.normal(size=(h, d)), W2=rng.normal(size=(d, h)), g=rng.normal(size=(d, 1))
+    )
 
 
 def _res_forward(v):
