@@ -25,6 +25,7 @@ import pytest
 from course_models import MODELS, central_difference, ind, point, toeplitz_of, unfold
 
 from symderiv import check_claim, verify_file
+from symderiv.core.errors import SymderivError
 from symderiv.truth.problem import load_problem_file
 
 KEYS = Path(__file__).parent / "fixtures" / "course"
@@ -1758,3 +1759,52 @@ def test_every_key_has_rows_of_each_kind_and_an_exact_row():
             assert sum(r.label != "wrong" for r in mine) >= 4, (key, q)
             assert sum(r.label == "wrong" for r in mine) >= 4, (key, q)
         assert any(r.exact for r in rows), key
+
+
+def summary() -> list[dict]:
+    """Per key: rows, accept/reject agreement with the labels (right and layout accepted, wrong
+    rejected), verdicts exactly as labelled, wrong claims accepted, and the share of rejected wrong
+    claims that get a specific named mistake. Each row is checked as in the tests (symbolic for the
+    rows marked exact)."""
+    out = []
+    for key in KEY_NAMES:
+        rows = [r for r in ROWS if r.key == key]
+        agree = exact = accepted_wrong = rejected_wrong = named = 0
+        for row in rows:
+            try:
+                v = check_claim(_problem(row.key), row.quantity, row.claim, symbolic=row.exact)
+                verdict, diagnosis = v.verdict, v.diagnosis
+            except SymderivError as exc:  # a left-hand side not understood: the claim is not accepted
+                verdict, diagnosis = type(exc).__name__, None
+            accepted = verdict in ("correct", "correct-up-to-layout")
+            agree += accepted == (row.label != "wrong")
+            exact += verdict == VERDICT[row.label]
+            if row.label == "wrong":
+                accepted_wrong += accepted
+                if not accepted:
+                    rejected_wrong += 1
+                    named += diagnosis is not None
+        out.append(
+            dict(
+                key=key,
+                rows=len(rows),
+                agree=agree,
+                exact=exact,
+                wrong_accepted=accepted_wrong,
+                wrong_rejected=rejected_wrong,
+                named=named,
+            )
+        )
+    return out
+
+
+if __name__ == "__main__":
+    # PYTHONPATH=. python tests/test_course_keys.py
+    results = summary()
+    print(f"{'key':18} {'rows':>4} {'accept/reject':>14} {'verdict':>9} {'wrong acc.':>10} {'named':>11}")
+    for r in [*results, {"key": "all", **{k: sum(x[k] for x in results) for k in results[0] if k != "key"}}]:
+        share = f"{r['named']}/{r['wrong_rejected']}"
+        print(
+            f"{r['key']:18} {r['rows']:>4} {r['agree']:>4}/{r['rows']:<3} {100 * r['agree'] / r['rows']:4.0f}% "
+            f"{r['exact']:>4}/{r['rows']:<3} {r['wrong_accepted']:>10} {share:>7} {100 * r['named'] / max(1, r['wrong_rejected']):3.0f}%"
+        )
