@@ -29,7 +29,7 @@ from symderiv.core.errors import NotationError
 from symderiv.core.tree import ENTRY, Add, Call, Deriv, Neg, Node, Num, Pow, Product, Sym, Transpose, map_children
 from symderiv.notation.latex import to_latex
 from symderiv.truth.model import BUILTINS, ELEMENTWISE, Function, Model, form_of, key_of, spelling_keys
-from symderiv.truth.model_functions import substitute
+from symderiv.truth.model_functions import derivative_of, substitute
 
 ENTRY_FUNCS = frozenset(("psi", "Psi", "sigma", "phi", "varphi"))
 FAMILY_PREFIX = "family:"  # a family's function at a layer given by an expression (g_l): read when evaluated
@@ -307,6 +307,12 @@ class ModelReader:
         if not call.primes:
             return self.normalize(substitute(function.body, dict(zip(function.params, call.args))))
         builtin = function.builtin
+        if builtin is None and len(function.params) == 1:
+            body = function.body
+            for _ in range(call.primes):  # φ'(u) of a body written out: differentiated as a tree
+                body = derivative_of(body, function.params[0]) if body is not None else None
+            if body is not None:
+                return self.normalize(substitute(body, {function.params[0]: call.args[0]}))
         if builtin is None:
             raise NotationError(
                 f"the derivative of {function.name} is not known here: its body is not one built-in function "
