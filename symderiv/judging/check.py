@@ -18,7 +18,7 @@ from symderiv.core.tree import Call, Node, Sum, Sym, map_children
 from symderiv.judging.diagnose import diagnose_mistake
 from symderiv.judging.exact import start_symbolic_check, value_check
 from symderiv.judging.identify import identify_quantity
-from symderiv.judging.indices import own_letters, rename_letters, summation_convention
+from symderiv.judging.indices import index_letters_in, own_letters, rename_letters, summation_convention
 from symderiv.judging.matcher import (  # noqa: F401
     READING_NAMES,
     RTOL,
@@ -156,15 +156,8 @@ def free_index_names(tree: Node, bound: frozenset = frozenset()) -> list[str]:
         bound = bound | {tree.index}
     out = []
     if isinstance(tree, (Sym, Call)):
-        for ix in getattr(tree, "indices", ()):
-            if (
-                isinstance(ix, Sym)
-                and not ix.indices
-                and ix.layer is None
-                and ix.name not in bound
-                and len(ix.name) == 1
-                and ix.name not in out
-            ):
+        for ix in index_letters_in(getattr(tree, "indices", ())):
+            if ix.name not in bound and ix.name not in out:
                 out.append(ix.name)
     for child in tree.children():
         out.extend(n for n in free_index_names(child, bound) if n not in out)

@@ -20,17 +20,22 @@ def _index_letters(node: Node, bound: frozenset = frozenset()) -> list[str]:
         bound = bound | {node.index}
     out = []
     if isinstance(node, (Sym, Call)):
-        for ix in getattr(node, "indices", ()):
-            if (
-                isinstance(ix, Sym)
-                and not ix.indices
-                and ix.layer is None
-                and len(ix.name) == 1
-                and ix.name not in bound
-            ):
-                out.append(ix.name)
+        out.extend(ix.name for ix in index_letters_in(getattr(node, "indices", ())) if ix.name not in bound)
     for child in node.children():
         out.extend(_index_letters(child, bound))
+    return out
+
+
+def index_letters_in(indices) -> list[Sym]:
+    """The one-letter index names of subscripts, those inside index arithmetic too (x_{i+j-1}:
+    i and j), in order, with repeats."""
+    out = []
+    for ix in indices:
+        if isinstance(ix, Sym) and not ix.indices and ix.layer is None and len(ix.name) == 1:
+            out.append(ix)
+        elif isinstance(ix, (Add, Neg)):
+            terms = ix.terms if isinstance(ix, Add) else (ix.operand,)
+            out.extend(index_letters_in(terms))
     return out
 
 
