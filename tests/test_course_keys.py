@@ -165,7 +165,13 @@ ROWS = [
         "x",
         r"\frac{1}{\sqrt{v+\epsilon}}\left(\gamma_i g_i - \frac{1}{D}\gamma_j g_j - \frac{1}{D}\hat x_i \hat x_j \gamma_j g_j\right)",
         ln_dx,
-        xfail="summation convention inside a bracket times a factor: rejected, though the same terms expanded are read",
+    ),
+    wrong(
+        LN,
+        r"\frac{\partial L}{\partial x_i}",
+        "x",
+        r"\frac{1}{\sqrt{v+\epsilon}}\left(\gamma_i g_i - \gamma_j g_j - \hat x_i \hat x_j \gamma_j g_j\right)",
+        lambda v: (v["gg"] - v["gg"].sum() - v["xh"] * (v["xh"].T @ v["gg"]).item()) / v["s"],
     ),
     right(
         LN,
@@ -1575,6 +1581,7 @@ ROWS += [
 
 NAMED = "wrong, and rejected, but no mistake is named: "
 XFAIL = {
+    "layernorm:entry:wrong-1": NAMED + "the 1/D of both means missing, entry by entry",
     "layernorm:dL/dx:wrong-5": NAMED + "\\gamma missing (g where g \\odot \\gamma belongs)",
     "layernorm:dL/dx:wrong-6": NAMED + "1/(v+\\epsilon) where 1/\\sqrt{v+\\epsilon} belongs",
     "gru:dL/dWh:wrong-2": NAMED + "the wrong gate (1 - z_t where z_t belongs)",

@@ -47,6 +47,9 @@ def _convention(node: Node, keep: frozenset, summed: list) -> Node:
     if isinstance(node, Sum) and node.index:
         return Sum(_convention(node.body, keep | {node.index}, summed), node.index, node.lower, node.upper, node.over)
     if isinstance(node, Product):
+        # a bracketed sum among the factors is read term by term first: (γ_i g_i − γ_j g_j / D)
+        # times a number sums j in its own term, never the whole bracket
+        node = map_children(node, lambda child: _convention(child, keep, summed) if isinstance(child, Add) else child)
         counts = Counter(_index_letters(node))
         repeated = [name for name, n in counts.items() if n >= 2 and name not in keep]
         for name in repeated:
