@@ -10,8 +10,12 @@ claim with a planted mistake, a named mistake (`diagnosis` not None).
 Rows symderiv gets wrong today stay, as strict xfails whose reason says what fails. Most rows skip
 the exact check (`symbolic=False`) to keep the file fast; each key has rows with it.
 
-tests/fixtures/course/natural/ holds the spellings a TA writes first that do not load or verify
-(each file's comment says which); `test_natural_spelling_verifies` keeps them visible.
+Where the spelling a TA writes first does not load, the fixture's opening comment says so
+(maxpool.toml: an entrywise equation with index arithmetic in its subscripts).
+
+Run as a script (PYTHONPATH=. python tests/test_course_keys.py) it prints, per key, the rows,
+the accept/reject agreement with the labels, and the share of rejected wrong claims with a
+specific named mistake.
 """
 
 from __future__ import annotations
