@@ -1755,6 +1755,23 @@ def test_key_verifies(key: str):
     assert results and all(r.ok for r in results), [(r.quantity, r.message) for r in results if not r.ok]
 
 
+def test_a_key_whose_equations_cannot_be_evaluated_fails_in_one_line(tmp_path):
+    """maxpool's natural spelling loads but cannot be evaluated (its opening comment says why):
+    verify names the file and the reason in one line, never a traceback."""
+    text = (KEYS / "maxpool.toml").read_text()
+    start, end = text.index("'p = "), text.index("',\n", text.index("'p = ")) + 2
+    natural = text[:start] + "'p_j = \\max(a_{2j-1}, a_{2j})'," + text[end:]
+    natural = natural.replace('a = { aliases = ["h"] }', 'a = { aliases = ["h"] }\np = { shape = ["P"] }')
+    key = tmp_path / "maxpool-natural.toml"
+    key.write_text(natural)
+    try:
+        results = verify_file(key)
+    except SymderivError as exc:
+        assert str(exc).startswith(f"{key}: ") and "\n" not in str(exc), str(exc)
+    else:
+        assert results and all(r.ok for r in results), [(r.quantity, r.message) for r in results if not r.ok]
+
+
 def test_xfail_table_names_real_rows():
     assert set(XFAIL) <= set(ROW_IDS), set(XFAIL) - set(ROW_IDS)
 
