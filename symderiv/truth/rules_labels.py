@@ -61,12 +61,36 @@ class LabelRules:
         return None
 
     def basis_vector(self, node: Sym):
-        """e_{y_i}: the one-hot label of sample i, or None when node is not a basis vector of a label."""
-        if node.name != "e" or len(node.indices) != 1 or node.layer is not None or not self.is_label(node.indices[0]):
+        """e_{y_i}: the one-hot label of sample i; e_o: the unit vector of a class-index label o;
+        None when node is not a basis vector of a label."""
+        if node.name != "e" or len(node.indices) != 1 or node.layer is not None:
             return None
+        if not self.is_label(node.indices[0]):
+            return self.index_basis_vector(node.indices[0])
         sample = self.label_sample(node.indices[0])
         if sample is None:
             raise ShapeError(
                 f"e_{{{node.indices[0].name}}} needs its sample index bound (inside a sum over the samples)"
             )
         return self.label_column(sample, self.label_ref(node.indices[0]))
+
+    def index_basis_vector(self, index: Node):
+        """e_o for a class-index label o in 1..K: the K-vector with a 1 at o, K read off an object of
+        the key sized K (ŷ for word2vec's o), or None."""
+        model = self.env.interp.model
+        if not (isinstance(index, Sym) and not index.indices and index.name in self.env.index_labels):
+            return None
+        try:
+            self.env.interp.resolve(Sym("e"))
+            return None  # the key's own e
+        except NotationError:
+            pass
+        label = next(s for s, name in model.index_label_names().items() if name == index.name)
+        classes = model.symbol_table[label].shape[0]
+        for s in model.symbols:
+            value = self.env.objects.get(Ref(s.id))
+            if s.id != label and value is not None and len(s.shape) == 2 and s.shape[0] == classes and s.shape[1] == 1:
+                rows = self.b.shape(value)[0]
+                k = self.env.index_labels[index.name]
+                return self.b.from_entries([[self.b.const(1 if r == k else 0)] for r in range(rows)])
+        return None
