@@ -296,9 +296,10 @@ def test_witness_over_the_dag_agrees_with_lambdify():
 
 
 def test_key_function_derivative_and_its_limits(tmp_path):
-    """φ'(z) of φ(u) = LeakyReLU_α(u) is the built-in's derivative; a body that is not one built-in
-    of u has no derivative here (undecided, for review, with the reason; never guessed); a body
-    applying a key function is refused when the key loads."""
+    """φ'(z) of φ(u) = LeakyReLU_α(u) is the built-in's derivative; a body written out in u
+    (log(1 + e^u)) is differentiated on its tree, so φ' is σ; a body with no elementwise derivative
+    here (max(u, αu), two arguments) has none (undecided, for review, with the reason; never
+    guessed); a body applying a key function is refused when the key loads."""
     key = ROOT / "derivations" / "leaky-relu-mlp.toml"
     problem = load_problem_file(key)
     claim = r"\frac{1}{N} W^{(2)T}(\psi(z^{(3)}) - \Delta) \odot \phi'(z^{(2)})"
@@ -306,7 +307,15 @@ def test_key_function_derivative_and_its_limits(tmp_path):
     softplus = _mutated(
         tmp_path, key, r"'\phi(u)' = '\mathrm{LeakyReLU}_{\alpha}(u)'", r"'\phi(u)' = '\log(1 + e^{u})'"
     )
+    # the equations still apply the leaky ReLU: φ' = σ is judged, and is the wrong derivative there
     v = check_claim(load_problem_file(softplus), "dJ/dz2", claim, symbolic=False)
+    sigma = check_claim(load_problem_file(softplus), "dJ/dz2", claim.replace(r"\phi'", r"\sigma"), symbolic=False)
+    assert v.verdict == sigma.verdict == "incorrect", (v.feedback, sigma.feedback)
+    assert v.numeric.max_rel_err == pytest.approx(sigma.numeric.max_rel_err), (v.numeric, sigma.numeric)
+    two = _mutated(
+        tmp_path, key, r"'\phi(u)' = '\mathrm{LeakyReLU}_{\alpha}(u)'", r"'\phi(u)' = '\max(u, \alpha u)'", "max.toml"
+    )
+    v = check_claim(load_problem_file(two), "dJ/dz2", claim, symbolic=False)
     assert v.verdict == "undecided" and "derivative of phi is not known" in v.feedback, v.feedback  # for review
     looped = _mutated(
         tmp_path, key, r"'\phi(u)' = '\mathrm{LeakyReLU}_{\alpha}(u)'", r"'\phi(u)' = '\psi(u)'", "loop.toml"

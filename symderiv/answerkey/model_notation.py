@@ -26,7 +26,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from symderiv.answerkey.model import BUILTINS, ELEMENTWISE, Function, Model, form_of, key_of, spelling_keys
-from symderiv.answerkey.model_functions import substitute
+from symderiv.answerkey.model_functions import derivative_of, substitute
 from symderiv.core.errors import NotationError
 from symderiv.core.tree import ENTRY, Add, Call, Deriv, Neg, Node, Num, Pow, Product, Sym, Transpose, map_children
 from symderiv.notation.latex import to_latex
@@ -109,9 +109,16 @@ class ModelReader:
             and not layer.indices
             and layer.layer is None
             and layer.name not in self.bindings
+            and not self.labelled(node)
         ):
             return replace(node, layer=None, indices=node.indices + (layer,))
         return node
+
+    def labelled(self, node: Sym) -> bool:
+        """The letter in the layer slot is the label of a declared symbol (z_t's t, W_h's h): the
+        canonical form of a declared subscripted name, never a sample index."""
+        table = self.model.spelling_table
+        return any(key in table for key in spelling_keys(replace(node, indices=()), with_indices=True, swap=False))
 
     def evaluated(self, node: Sym) -> Sym:
         """The layer as a number where the bindings give one (l + 1 at l = 2 is 3)."""
@@ -145,11 +152,20 @@ class ModelReader:
         # a size name (N, V) and a bare index letter (j, k) are never read in the other letter case
         swap = sym.name not in model.sizes and sym.name != model.batch and not _index_letter(sym)
         component = not self.subscript_layers and sym.layer is None and sym.indices and isinstance(sym.indices[-1], Num)
-        for full in (False,) if component else (True, False):
-            for key in spelling_keys(sym, with_indices=full, swap=swap):
-                if key in table:
-                    form = forms[table[key]]
-                    return replace(form, indices=() if full else tuple(self.index(i) for i in sym.indices))
+        for key in () if component else spelling_keys(sym, with_indices=True, swap=swap):
+            if key in table:
+                return replace(forms[table[key]], indices=())
+        if sym.layer is None and not component:
+            # an entry of a subscripted name, (W_h)_{ij}, (x_t)_j or (c_{t-1})_i: the leading
+            # subscripts name a declared symbol, the rest are its entry's indices
+            for k in range(len(sym.indices) - 1, 0, -1):
+                head = replace(sym, indices=sym.indices[:k])
+                for key in spelling_keys(head, with_indices=True, swap=swap):
+                    if key in table:
+                        return replace(forms[table[key]], indices=tuple(self.index(i) for i in sym.indices[k:]))
+        for key in spelling_keys(sym, with_indices=False, swap=swap):
+            if key in table:
+                return replace(forms[table[key]], indices=tuple(self.index(i) for i in sym.indices))
         return None
 
     def power(self, node: Pow) -> Node:
@@ -291,6 +307,12 @@ class ModelReader:
         if not call.primes:
             return self.normalize(substitute(function.body, dict(zip(function.params, call.args))))
         builtin = function.builtin
+        if builtin is None and len(function.params) == 1:
+            body = function.body
+            for _ in range(call.primes):  # φ'(u) of a body written out: differentiated as a tree
+                body = derivative_of(body, function.params[0]) if body is not None else None
+            if body is not None:
+                return self.normalize(substitute(body, {function.params[0]: call.args[0]}))
         if builtin is None:
             raise NotationError(
                 f"the derivative of {function.name} is not known here: its body is not one built-in function "

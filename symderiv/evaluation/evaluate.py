@@ -268,7 +268,19 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
         if isinstance(ix, Num) and Fraction(ix.value).denominator == 1:
             return int(ix.value)
         position = self.index_position(ix)
+        if position is None and isinstance(ix, Sym) and not ix.indices and ix.layer is None:
+            return self.size_number(ix)  # x_{i-j+k}: a size name in index arithmetic is its size
         return None if position is None else position + 1
+
+    def size_number(self, ix: Sym) -> int | None:
+        try:
+            ref = self.env.interp.resolve(ix)
+        except (NotationError, ShapeError):
+            return None
+        if ref.kind not in self.env.interp.problem.size_names or ref not in self.env.objects:
+            return None
+        value = float(np.asarray(self.env.atom(ref), dtype=float).ravel()[0])
+        return int(value) if value.is_integer() else None
 
     def select(self, value, ref: Ref, indices):
         sample = self.bind.get("__sample__")

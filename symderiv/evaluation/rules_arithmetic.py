@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from symderiv.core.errors import ShapeError
+from symderiv.core.errors import ShapeError, SymderivError
 from symderiv.core.tree import (
     Abs,
     Add,
@@ -10,6 +10,7 @@ from symderiv.core.tree import (
     Neg,
     Norm,
     Pow,
+    Sym,
     Transpose,
 )
 from symderiv.evaluation.candidates import Candidate
@@ -24,6 +25,9 @@ class ArithmeticRules:
         return self.mapped(node, node.operand, self.b.T, Transpose)
 
     def rule_add(self, node):
+        identities = [self.identity_term(t) for t in node.terms]
+        if any(identities) and not all(identities):
+            return self.add_with_identity(node, identities)
         lists = [self.candidates_of(t) for t in node.terms]
         out = []
         for combo in self.combinations(lists):
@@ -51,6 +55,42 @@ class ArithmeticRules:
         if not out:
             raise ShapeError("the terms of the sum have sizes that do not fit")
         return self.dedupe(out)
+
+    def identity_term(self, term) -> tuple[int, object] | None:
+        """(sign, size node or None) for a term that is the identity matrix, I or I_D (−I too),
+        where the key declares no symbol I; else None."""
+        sign = 1
+        if isinstance(term, Neg):
+            sign, term = -1, term.operand
+        if not (isinstance(term, Sym) and term.name == "I" and term.layer is None and len(term.indices) <= 1):
+            return None
+        try:
+            self.env.interp.resolve(Sym("I"))
+            return None
+        except SymderivError:
+            return (sign, term.indices[0] if term.indices else None)
+
+    def add_with_identity(self, node, identities):
+        """A sum with the identity among its terms (I − 1 1^T / D, I + A): the identity takes the
+        size of the other terms, which must be square (or the size its subscript says)."""
+        others = [t for t, ident in zip(node.terms, identities) if not ident]
+        rest = self.candidates_of(others[0] if len(others) == 1 else Add(tuple(others)))
+        out = []
+        for cand in rest:
+            rows, cols = self.b.shape(cand.value)
+            if rows != cols:
+                continue
+            total = cand.value
+            for sign, size in filter(None, identities):
+                if size is not None and self.b.shape(self.value(size)) == (1, 1):
+                    if int(float(self.value(size)[0, 0])) != rows:
+                        raise ShapeError(f"{to_latex(Sym('I', None, (size,)))} added to a {rows}x{cols} matrix")
+                eye = self.b.diag(self.b.ones(rows, 1))
+                total = self.b.add(total, eye if sign > 0 else self.b.scale(self.b.const(-1), eye))
+            out.append(Candidate(total, cand.fixes, node))
+        if not out:
+            raise ShapeError("the identity matrix is added to terms that are not square")
+        return out
 
     @staticmethod
     def broadcastable(a, b):

@@ -118,7 +118,7 @@ class FunctionRules:
         masks = [self.value(Indicator(cond)) for _, cond in node.pieces if cond is not None]
         if not masks:
             raise ShapeError("a cases block with no condition")
-        value, pieces, fixes = None, [], []
+        value, pieces, fixes, terms = None, [], [], []
         for piece, cond in node.pieces:
             if cond is None:
                 mask = self.b.add(
@@ -140,10 +140,15 @@ class FunctionRules:
                     break
             if chosen is None:
                 raise ShapeError(f"a case of {to_latex(piece)} does not fit its condition's size {sm[0]}x{sm[1]}")
-            term = self.elementwise_product(chosen.value, mask)
-            value = term if value is None else self.b.add(value, term)
+            terms.append(self.elementwise_product(chosen.value, mask))
             pieces.append((chosen.tree, cond))
             fixes.extend(chosen.fixes)
+        # a vector case beside a number's (0 otherwise): the number is that vector's size, each entry
+        shape = next((self.b.shape(t) for t in terms if self.b.shape(t) != (1, 1)), (1, 1))
+        for term in terms:
+            if self.b.shape(term) == (1, 1) and shape != (1, 1):
+                term = self.elementwise_product(self.b.ones(*shape), term)
+            value = term if value is None else self.b.add(value, term)
         return [Candidate(value, tuple(fixes), Piecewise(tuple(pieces)))]
 
     def sum_values(self, values):

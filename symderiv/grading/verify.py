@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from symderiv.answerkey.problem import Problem, Quantity, load_problem_file
-from symderiv.core.errors import ParseError, SymderivError
+from symderiv.core.errors import DerivationFileError, NotationError, ParseError, ShapeError, SymderivError
 from symderiv.grading.grade import grade_text
 from symderiv.grading.results import GradeConfig
 from symderiv.judging.check import judge
@@ -131,7 +131,10 @@ def check_steps(problem: Problem, q: Quantity) -> list[str]:
 def verify_file(path, on_result=None) -> list[QuantityResult]:
     """Verify every quantity in one derivation file. Raises DerivationFileError for an unusable file."""
     problem = load_problem_file(path)
-    grad_err = problem_gradcheck(problem)
+    try:
+        grad_err = problem_gradcheck(problem)
+    except (NotationError, ShapeError) as exc:  # equations that load but cannot be evaluated: one line
+        raise DerivationFileError(str(path), f"the model's equations cannot be evaluated: {exc}") from None
     results = []
     for q in problem.quantities:
         r = verify_quantity(problem, q, grad_err)

@@ -16,13 +16,13 @@ import numpy as np
 from symderiv.answerkey.model import spelling_keys
 from symderiv.answerkey.problem import Problem, Quantity, layer_brackets, load_problem
 from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
-from symderiv.core.tree import Call, Compare, Indicator, Node, Sum, Sym
+from symderiv.core.tree import Call, Compare, Indicator, Node, Sum, Sym, map_children
 from symderiv.evaluation.evaluate import Evaluator
 from symderiv.evaluation.interpret import Interpreter
 from symderiv.judging.diagnose import diagnose_mistake
 from symderiv.judging.exact import start_symbolic_check, value_check
 from symderiv.judging.identify import identify_quantity
-from symderiv.judging.indices import own_letters, rename_letters, summation_convention
+from symderiv.judging.indices import index_letters_in, own_letters, rename_letters, summation_convention
 from symderiv.judging.matcher import (  # noqa: F401
     READING_NAMES,
     RTOL,
@@ -157,15 +157,8 @@ def free_index_names(tree: Node, bound: frozenset = frozenset()) -> list[str]:
         bound = bound | {tree.index}
     out = []
     if isinstance(tree, (Sym, Call)):
-        for ix in getattr(tree, "indices", ()):
-            if (
-                isinstance(ix, Sym)
-                and not ix.indices
-                and ix.layer is None
-                and ix.name not in bound
-                and len(ix.name) == 1
-                and ix.name not in out
-            ):
+        for ix in index_letters_in(getattr(tree, "indices", ())):
+            if ix.name not in bound and ix.name not in out:
                 out.append(ix.name)
     for child in tree.children():
         out.extend(n for n in free_index_names(child, bound) if n not in out)
@@ -178,10 +171,31 @@ def judge(
     """The verdict for a parsed claim; an entrywise claim (∂J/∂W_ij = ... with free i, j) is judged
     entry by entry first, then as a whole."""
     with latex_style(layer_brackets=layer_brackets(problem)):  # feedback in the problem's own brackets
+        tree = _labels_apart(problem, q, tree)
         if q.indices:
             return _judge_indexed(problem, q, tree, q.indices, symbolic=symbolic, timeout=timeout, explain=explain)
         entrywise = _entrywise(problem, q, tree, symbolic=symbolic, timeout=timeout, explain=explain)
         return entrywise or _judge(problem, q, tree, symbolic=symbolic, timeout=timeout, explain=explain)
+
+
+def _labels_apart(problem: Problem, q: Quantity, tree: Node) -> Node:
+    """(o_t)_i, (W_h)_{ij}, (c_{t-1})_i: the subscripts that name a declared symbol (o_t) set
+    apart from the entry's indices (i), so that a label (t) is never taken for a free index or
+    summed by the convention; every other subscript stays as written."""
+    reader = Interpreter(problem, dict(layer_bindings(q)[0])).reader
+
+    def visit(node: Node) -> Node:
+        node = map_children(node, visit)
+        if isinstance(node, Sym) and len(node.indices) > 1 and node.layer is None:
+            try:
+                form = reader.canonical(node)
+            except SymderivError:
+                return node
+            if form is not None and form.layer is not None and len(form.indices) < len(node.indices):
+                return form
+        return node
+
+    return visit(tree)
 
 
 def _entrywise(

@@ -153,18 +153,36 @@ def kink_signs(problem: Problem, quantity: Quantity, tree: Node, point: Point, i
     signs = set(truth_signs(point))
     for key, value in records:
         signs |= _signs(key, value, point)
-    arrays = [(("truth", t, k), np.asarray(v, dtype=float)) for t, k, v in point.truth_kinks] + [
-        (key, np.asarray(v, dtype=float)) for key, v in records
-    ]
+    arrays = [(("truth", t, k), np.atleast_2d(np.asarray(v, dtype=float)), 1) for t, k, v in point.truth_kinks]
+    arrays += _by_kink(records)
     return signs | shifted_pairs(arrays, point)
+
+
+def _by_kink(records: list) -> list:
+    """One array per kink of the claim: a kink evaluated once per index binding or per term of a
+    sum (min(r_i, δ) under Σ_i, for each j) is recorded many times, one number each; stacked in
+    the order evaluated, its values are comparable with another kink's, entry by entry (two
+    numbers alone always differ by a constant, so pairing them one by one would see a band between
+    any two kinks, and the pairs grow as the square of the evaluations)."""
+    grouped: dict = {}
+    for key, value in records:
+        grouped.setdefault(key, []).append(np.atleast_2d(np.asarray(value, dtype=float)))
+    out = []
+    for key, values in grouped.items():
+        if len(values) > 1 and len({v.shape for v in values}) == 1:
+            out.append((key, np.vstack(values), len(values)))
+        else:
+            out.extend((key, v, 1) for v in values)
+    return out
 
 
 def shifted_pairs(arrays: list, point: Point) -> set:
     """Two kinks on one quantity at two thresholds (r > δ and r > 2δ, |r| ≤ δ and |r| ≤ 1): their
     arguments differ by a constant, and the band between the thresholds is a region of its own,
-    which seeing each kink from both sides does not guarantee to visit."""
+    which seeing each kink from both sides does not guarantee to visit. Each array is (key, values,
+    stacked): `stacked` evaluations of the kink one above the other, each entry at its own position."""
     out = set()
-    for (k1, v1), (k2, v2) in itertools.combinations(arrays, 2):
+    for (k1, v1, stacked), (k2, v2, _) in itertools.combinations(arrays, 2):
         if k1 == k2 or v1.shape != v2.shape or not v1.size:
             continue
         shift = v1 - v2
@@ -172,11 +190,13 @@ def shifted_pairs(arrays: list, point: Point) -> set:
         if not np.all(np.isfinite(shift)) or abs(c) <= MARGIN or np.ptp(shift) > 1e-9 * (1 + abs(c)):
             continue
         key = ("pair", k1, k2, c > 0)
+        rows = v1.shape[0] // stacked
+        one = v1[:rows]
         for (i, j), a in np.ndenumerate(v1):
             b = v2[i, j]
             if abs(a) <= MARGIN or abs(b) <= MARGIN:
                 continue
-            out.add((key, _position(v1, i, j, point), (a > 0, b > 0)))
+            out.add((key, _position(one, i % rows, j, point), (a > 0, b > 0)))
     return out
 
 

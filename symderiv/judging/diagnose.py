@@ -12,7 +12,7 @@ from symderiv.answerkey.problem import Problem, layer_brackets
 from symderiv.core.errors import NotationError, ShapeError, SymderivError
 from symderiv.core.tree import Add, Call, Neg, Node, Num, Sym, Transpose, map_children
 from symderiv.evaluation.evaluate import Evaluator
-from symderiv.evaluation.interpret import Interpreter
+from symderiv.evaluation.interpret import Interpreter, Ref
 from symderiv.judging.fixes import other_quantity, verified_fix
 from symderiv.judging.matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, evaluate_at, rel_err
 from symderiv.notation.latex import latex_style, to_latex
@@ -73,9 +73,14 @@ def _known_mistake(checker: Checker, typechecked, *, decisive_only: bool) -> tup
             rel_err(v, 0 * r) <= RTOL or np.max(np.abs(v)) < ZERO_LEVEL for v, r in zip(values, refs)
         ):
             return "zero", "The claim is zero at every test point; the quantity is not."
-        ratios = [float(np.vdot(v, r) / np.vdot(r, r)) if np.vdot(r, r) > 0 else np.nan for v, r in zip(values, refs)]
-        if all(rel_err(v, c * r) <= 1e-5 for v, r, c in zip(values, refs, ratios)):
-            found = _ratio_mistake(checker, points, ratios, decisive_only)
+        # a point where the answer is 0 (a hinge off) says nothing of a ratio: the claim must be 0 there too
+        informative = [k for k, r in enumerate(refs) if np.vdot(r, r) > 0]
+        quiet = all(
+            np.max(np.abs(values[k]), initial=0.0) < ZERO_LEVEL for k in range(len(refs)) if k not in informative
+        )
+        ratios = [float(np.vdot(values[k], refs[k]) / np.vdot(refs[k], refs[k])) for k in informative]
+        if informative and quiet and all(rel_err(values[k], c * refs[k]) <= 1e-5 for k, c in zip(informative, ratios)):
+            found = _ratio_mistake(checker, [points[k] for k in informative], ratios, decisive_only)
             if found:
                 return found
         for k, (code, message, _) in enumerate(() if decisive_only else points[0].mutants):
@@ -131,8 +136,45 @@ def _ratio_mistake(checker: Checker, points, ratios: list[float], decisive_only:
         )
     if all(abs(c + N) < 1e-6 * N for c, N in zip(ratios, Ns)) and max(Ns) > 1 and averaged:
         return "sign", "The sign is wrong and the factor 1/N is missing."
+    found = _hyperparameter_ratio(checker, points, ratios)
+    if found:
+        return found
     if not decisive_only and np.ptp(ratios) < 1e-6 and abs(ratios[0] - 1) > 1e-6:
         return "coefficient", f"The claim is {ratios[0]:.4g} times the right answer: a coefficient is wrong."
+    return None
+
+
+def _hyperparameter_ratio(checker: Checker, points, ratios: list[float]) -> tuple[str, str] | None:
+    """The claim is h, 1/h, h² or 1/h² times the answer for a hyperparameter h of the key (the 1/p
+    of inverted dropout missing, p where 1/p belongs), at every point, whose h differ."""
+    model = checker.problem.model
+    for symbol in model.free():
+        if symbol.role != "hyperparameter":
+            continue
+        try:
+            hs = [float(np.asarray(p.env.objects[Ref(symbol.id)], dtype=float).ravel()[0]) for p in points]
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue
+        if min(abs(h) for h in hs) < 1e-9 or np.ptp(hs) < 1e-6:
+            continue
+        name = to_unicode(model.show(symbol.id))
+        for power, text in (
+            (1, f"a factor {name} too many, or its reciprocal 1/{name} missing"),
+            (-1, f"a factor 1/{name} too many, or a factor {name} missing"),
+            (2, f"{name} where 1/{name} belongs"),
+            (-2, f"1/{name} where {name} belongs"),
+        ):
+            if all(abs(c - h**power) <= 1e-6 * max(1.0, abs(h**power)) for c, h in zip(ratios, hs)):
+                shown = (
+                    name
+                    if power == 1
+                    else f"1/{name}"
+                    if power == -1
+                    else f"{name}^{power}"
+                    if power > 0
+                    else f"1/{name}^{-power}"
+                )
+                return "coefficient", f"The claim is {shown} times the right answer: {text}."
     return None
 
 

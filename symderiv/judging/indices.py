@@ -20,17 +20,22 @@ def _index_letters(node: Node, bound: frozenset = frozenset()) -> list[str]:
         bound = bound | {node.index}
     out = []
     if isinstance(node, (Sym, Call)):
-        for ix in getattr(node, "indices", ()):
-            if (
-                isinstance(ix, Sym)
-                and not ix.indices
-                and ix.layer is None
-                and len(ix.name) == 1
-                and ix.name not in bound
-            ):
-                out.append(ix.name)
+        out.extend(ix.name for ix in index_letters_in(getattr(node, "indices", ())) if ix.name not in bound)
     for child in node.children():
         out.extend(_index_letters(child, bound))
+    return out
+
+
+def index_letters_in(indices) -> list[Sym]:
+    """The one-letter index names of subscripts, those inside index arithmetic too (x_{i+j-1}:
+    i and j), in order, with repeats."""
+    out = []
+    for ix in indices:
+        if isinstance(ix, Sym) and not ix.indices and ix.layer is None and len(ix.name) == 1:
+            out.append(ix)
+        elif isinstance(ix, (Add, Neg)):
+            terms = ix.terms if isinstance(ix, Add) else (ix.operand,)
+            out.extend(index_letters_in(terms))
     return out
 
 
@@ -42,6 +47,9 @@ def _convention(node: Node, keep: frozenset, summed: list) -> Node:
     if isinstance(node, Sum) and node.index:
         return Sum(_convention(node.body, keep | {node.index}, summed), node.index, node.lower, node.upper, node.over)
     if isinstance(node, Product):
+        # a bracketed sum among the factors is read term by term first: (γ_i g_i − γ_j g_j / D)
+        # times a number sums j in its own term, never the whole bracket
+        node = map_children(node, lambda child: _convention(child, keep, summed) if isinstance(child, Add) else child)
         counts = Counter(_index_letters(node))
         repeated = [name for name, n in counts.items() if n >= 2 and name not in keep]
         for name in repeated:

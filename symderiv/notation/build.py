@@ -146,6 +146,18 @@ def _apply_scripts(base: Node, scripts) -> Node:
                 rest.append(script)
             elif isinstance(base, Call) and not base.indices:
                 base = Call(base.func, base.args, base.primes, _indices(script[1]))
+            elif (
+                isinstance(base, Call)
+                and len(base.args) == 1
+                and not base.primes
+                and isinstance(base.args[0], Sym)
+                and base.args[0].indices
+            ):
+                # g_i (z_t)_i: a subscripted symbol times an entry of a subscripted name in brackets
+                # (g_l(z)_j, a function with a subscript applied and indexed again, stays refused)
+                name, decor = _split_decor(base.func)
+                entry = _apply_scripts(base.args[0], [script])
+                base = Product((Sym(name, None, base.indices, decor), entry), ("juxt",))
             elif isinstance(base, Call):
                 raise Reject(f"subscripts both on '{base.func}' and after its arguments")
             elif base == Ones():

@@ -44,7 +44,12 @@ class AutogradBackend(NumpyBackend):
     def _kink(self, a):
         raw = np.asarray(getval(a), dtype=float)
         if raw.size:
-            self.kink_gap = min(self.kink_gap, float(np.min(np.abs(raw))))
+            # an argument exactly 0 is a tie that holds on a whole region (max(a_1, a_2) with both
+            # units' ReLUs off), not a point near a kink: such points are kept, since a claim can
+            # differ there (1[a_1 ≥ a_2] is 1, the gradient 0)
+            near = np.abs(raw[raw != 0.0])
+            if near.size:
+                self.kink_gap = min(self.kink_gap, float(np.min(near)))
             self.kinks.append((self.current, raw))
 
     def const(self, x):

@@ -36,24 +36,27 @@ def symbolic_setup(problem: Problem, quantity: Quantity, reading: str, bindings_
 
 def _canonical_atoms(expr):
     """exp(u) -> E, exp(-u) -> 1/E, exp(2u) -> E², tanh(u) -> T, tanh(-u) -> -T: the difference
-    becomes rational (an integer multiple of an exponent is a power of the same symbol)."""
-    mapping, symbols = {}, {}
+    becomes rational (every rational multiple of one exponent is a power of the same symbol, its
+    rational content taken out of a sum too: with exp(u/2) and exp(u) both present, exp(u/2) -> E and
+    exp(u) -> E², as a softmax of K q/√d squares its own entries; exp(2a + 2b) -> E² for exp(a + b))."""
+    found = []
     for atom in sorted(atoms_of(expr, sp.exp, sp.tanh), key=sp.default_sort_key):
         arg = atom.args[0]
-        coeff, base = arg.as_coeff_Mul() if atom.func == sp.exp else (sp.Integer(1), arg)
-        if not coeff.is_Integer:
+        coeff, base = arg.as_content_primitive() if atom.func == sp.exp else (sp.Integer(1), arg)
+        if not coeff.is_Rational:
             coeff, base = sp.Integer(1), arg
-        neg = base.could_extract_minus_sign()
-        if neg:
+        if base.could_extract_minus_sign():
             coeff, base = -coeff, -base
-        key = (atom.func, base)
-        if key not in symbols:
-            symbols[key] = sp.Symbol(f"E{len(symbols)}", positive=True)
-        s = symbols[key]
-        if atom.func == sp.exp:
-            mapping[atom] = s**coeff
-        else:
-            mapping[atom] = -s if neg else s
+        found.append((atom, atom.func, coeff, base))
+    unit: dict = {}  # (func, base) -> the largest rational of which every coefficient is a multiple
+    for _, func, coeff, base in found:
+        key = (func, base)
+        unit[key] = sp.gcd(unit[key], abs(coeff)) if key in unit else abs(coeff)
+    symbols = {key: sp.Symbol(f"E{k}", positive=True) for k, key in enumerate(unit)}
+    mapping = {}
+    for atom, func, coeff, base in found:
+        s = symbols[(func, base)]
+        mapping[atom] = s ** (coeff / unit[(func, base)]) if func == sp.exp else (-s if coeff < 0 else s)
     return expr.xreplace(mapping)
 
 
@@ -198,9 +201,9 @@ def _cancels(expr) -> bool:
     (s² = s) reduced in the expanded numerator."""
     for form in (expr, sp.expand_power_exp(expr)):  # SymPy writes exp(a)/exp(b) as exp(a − b): split it
         together = sp.together(_canonical_atoms(form))
-        if sp.cancel(together) == 0:
+        numerator = sp.expand(sp.fraction(together)[0])  # cheaper than cancelling, and mostly decisive
+        if numerator == 0 or sp.expand(_idempotent_masks(numerator)) == 0:
             return True
-        numerator = sp.expand(sp.fraction(together)[0])
-        if sp.expand(_idempotent_masks(numerator)) == 0:
+        if sp.cancel(together) == 0:
             return True
     return False
