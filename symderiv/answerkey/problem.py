@@ -1,4 +1,4 @@
-"""Derivation files (answer keys): TOML that declares a network and lists quantities.
+r"""Derivation files (answer keys): TOML that declares a model and lists quantities.
 
 A new problem of the same family is a new file, not new Python. See README,
 "Derivation files", for the format.

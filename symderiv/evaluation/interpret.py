@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from symderiv.answerkey.model_notation import FAMILY_PREFIX, ModelReader
+from symderiv.answerkey.model_calls import FAMILY_PREFIX
+from symderiv.answerkey.model_notation import ModelReader
 from symderiv.answerkey.problem import Problem
 from symderiv.core.errors import NotationError
 from symderiv.core.tree import Call, Node, Num, Sym

@@ -6,7 +6,7 @@ replaced, and the rest of the batch is graded. Results are handed to ``on_result
 file finishes, so an interrupted run keeps what it finished (`grade --jsonl`).
 
 >>> from symderiv.grading.batch import run_batch                      # doctest: +SKIP
->>> reports = run_batch(["a.md", "b.md"], "softmax-2layer", jobs=2, timeout=60,
+>>> reports = run_batch(["a.md", "b.md"], "softmax-2layer", jobs=2, timeout=60,  # doctest: +SKIP
 ...                     on_result=lambda job, report: print(report.file, report.score))
 
 The executor is pluggable: anything with ``run(jobs, on_result)`` that calls ``on_result(job,

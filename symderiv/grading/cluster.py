@@ -1,8 +1,8 @@
 """Grade a batch on a Dask distributed cluster, with the isolation and the results of a local run.
 
 >>> from symderiv.grading.cluster import DaskExecutor                        # doctest: +SKIP
->>> run_batch(paths, problem, executor=DaskExecutor("tcp://scheduler:8786"))
->>> run_batch(paths, problem, executor=DaskExecutor("local", workers=2))    # a LocalCluster
+>>> run_batch(paths, problem, executor=DaskExecutor("tcp://scheduler:8786"))  # doctest: +SKIP
+>>> run_batch(paths, problem, executor=DaskExecutor("local", workers=2))  # doctest: +SKIP
 
 - **What travels**: the client reads each file (as grading would: a regular file of at most
   2 MB) and sends its bytes with the job; the key is scattered to the workers once. Workers need
