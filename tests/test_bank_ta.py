@@ -2483,6 +2483,213 @@ table(
 )
 
 
+# ============================================================================ probes
+# Claims that look wrong and are right (identities of the model: Σ_i x̂_ij = 0, the correct class's
+# margin is always 1) and claims that look right and are wrong (a kink moved, a square factor
+# transposed inside a row form, another label convention): where a checker that is not careful errs.
+
+table(
+    LG,
+    "dJ/dw",
+    [
+        (
+            "W",
+            "plus-minus-one-labels",
+            r"-\frac{1}{N}\sum_{i=1}^{N} y_i\, \sigma\left(-y_i (w^T x_i + b)\right) x_i",
+            lambda p: -sum(p.y[0, i] * sigmoid(-p.y[0, i] * p.z[0, i]) * p.X[:, [i]] for i in range(p.N)) / p.N,
+            {"expect": ("wrong-labels", "missing-term")},
+        ),
+    ],
+)
+table(
+    SV,
+    "dJ/dW",
+    [
+        (
+            "R",
+            "count-with-correction",
+            r"\frac{1}{N}\left(\mathbb{1}[M > 0] \odot (\mathbf{1}_C \mathbf{1}_N^T - \Delta) - \Delta \odot \mathbf{1}_C \mathbf{1}_C^T\,\mathbb{1}[M > 0] + \Delta\right) X^T",
+            lambda p: (p.A - p.Delta * (p.M > 0).sum(axis=0, keepdims=True) + p.Delta) @ p.X.T / p.N,
+        ),
+        (
+            "W",
+            "margin-threshold-1",
+            r"\frac{1}{N}\left(\mathbb{1}[M > 1] - \Delta \odot \mathbf{1}_C\mathbf{1}_C^T\,\mathbb{1}[M > 1]\right) X^T",
+            lambda p: ((p.M > 1) - p.Delta * (p.M > 1).sum(axis=0, keepdims=True)) @ p.X.T / p.N,
+            {"expect": ("indicator-argument",)},
+        ),
+    ],
+)
+table(
+    BN,
+    "dL/dgamma",
+    [
+        (
+            "R",
+            "centred-G",
+            r"\left(\left(G - \frac{1}{N}\mathbf{1}_N \mathbf{1}_N^T G\right) \odot \hat X\right)^T \mathbf{1}_N",
+            lambda p: ((p.G - np.ones((p.N, p.N)) @ p.G / p.N) * p.xh).T @ np.ones((p.N, 1)),
+            {"exact": True},
+        ),
+        ("R", "diag-of-product", r"\operatorname{diag}(\hat X^T G)", lambda p: np.diag(p.xh.T @ p.G)[:, None]),
+        (
+            "W",
+            "square-product",
+            r"G^T \hat X \mathbf{1}_D",
+            lambda p: p.G.T @ p.xh @ np.ones((3, 1)),
+            {"expect": ("only-diagonal", "extra-term")},
+        ),
+        (
+            "W",
+            "cross-terms",
+            r"\hat X^T G \mathbf{1}_D",
+            lambda p: p.xh.T @ p.G @ np.ones((3, 1)),
+            {"expect": ("only-diagonal", "extra-term")},
+        ),
+    ],
+)
+table(
+    BN,
+    "dL/dX",
+    [
+        (
+            "W",
+            "epsilon-dropped",
+            r"\frac{1}{N} \mathbf{1}_N \left(\gamma \odot (\sigma^2)^{-1/2}\right)^T \odot \left(N G - \mathbf{1}_N \mathbf{1}_N^T G - \hat X \odot \mathbf{1}_N \mathbf{1}_N^T (G \odot \hat X)\right)",
+            lambda p: _bn_dx(p) * np.sqrt((p.var + p.epsilon) / p.var).T,
+            {"expect": ("missing-term",), "words": (r"\epsilon", "ε")},
+        ),
+        (
+            "R",
+            "zero-term-added",
+            _BN_KEY + r" + \mathbf{1}_N \mathbf{1}_N^T \hat X",
+            _bn_dx,
+        ),
+    ],
+)
+table(
+    RN,
+    "dJ/dh1",
+    [
+        (
+            "R",
+            "sech",
+            r"W^T\left(\operatorname{sech}^2(W h_1 + U x_2 + b) \odot V^T (\hat y - y)\right)",
+            lambda p: p.W.T @ ((1 - np.tanh(p.z2) ** 2) * p.g2),
+        ),
+        (
+            "W",
+            "row-with-W-transposed",
+            r"\left((\hat y - y)^T V \odot (\mathbf{1}_H - h_2 \odot h_2)^T\right) W^T",
+            lambda p: (p.g2.T * (1 - p.h2**2).T) @ p.W.T,
+            {"expect": "transposed-factor"},
+        ),
+        (
+            "W",
+            "row-diag-with-W-transposed",
+            r"(\hat y - y)^T V \operatorname{diag}(\mathbf{1}_H - h_2 \odot h_2)\, W^T",
+            lambda p: (p.yh - p.y).T @ p.V @ np.diag(1 - p.h2[:, 0] ** 2) @ p.W.T,
+            {"expect": "transposed-factor"},
+        ),
+        (
+            "W",
+            "transposed-column-with-W-transposed",
+            r"\left(\operatorname{diag}(\mathbf{1}_H - h_2 \odot h_2)\, V^T (\hat y - y)\right)^T W^T",
+            lambda p: _d2(p).T @ p.W.T,
+            {"expect": "transposed-factor"},
+        ),
+        (
+            "R",
+            "row-diag",
+            r"(\hat y - y)^T V \operatorname{diag}(\mathbf{1}_H - h_2 \odot h_2)\, W",
+            lambda p: (p.yh - p.y).T @ p.V @ np.diag(1 - p.h2[:, 0] ** 2) @ p.W,
+        ),
+    ],
+)
+table(
+    RN,
+    "dJ/dW",
+    [
+        (
+            "W",
+            "transposed-with-W",
+            r"h_1 " + _D2 + r"^T + h_0 \left((\mathbf{1}_H - h_1 \odot h_1) \odot W " + _D2 + r"\right)^T",
+            lambda p: p.h1 @ _d2(p).T + p.h_0 @ _d1(p, Wt=False).T,
+            {"expect": "transposed-factor"},
+        ),
+        (
+            "W",
+            "row-delta-with-W-transposed",
+            _D2
+            + r" h_1^T + \left(\left(\left((\hat y - y)^T V \odot (\mathbf{1}_H - h_2 \odot h_2)^T\right) W^T\right) \odot (\mathbf{1}_H - h_1 \odot h_1)^T\right)^T h_0^T",
+            lambda p: _d2(p) @ p.h1.T + _d1(p, Wt=False) @ p.h_0.T,
+            {"expect": "transposed-factor"},
+        ),
+        (
+            "R",
+            "entry-of-bracket",
+            r"\left(" + _D2 + r" h_1^T + " + _D1 + r" h_0^T\right)_{jk}",
+            lambda p: _d2(p) @ p.h1.T + _d1(p) @ p.h_0.T,
+            {"q": r"\frac{\partial J}{\partial W_{jk}}", "entry": True},
+        ),
+        (
+            "W",
+            "entry-of-bracket-swapped",
+            r"\left(" + _D2 + r" h_1^T + " + _D1 + r" h_0^T\right)_{kj}",
+            lambda p: (_d2(p) @ p.h1.T + _d1(p) @ p.h_0.T).T,
+            {"q": r"\frac{\partial J}{\partial W_{jk}}", "entry": True, "expect": "swapped-indices"},
+        ),
+        (
+            "W",
+            "transposed-row-with-W-transposed",
+            r"h_1 \left((\hat y - y)^T V \odot (\mathbf{1}_H - h_2 \odot h_2)^T\right) + h_0 \left(\left(\left((\hat y - y)^T V \odot (\mathbf{1}_H - h_2 \odot h_2)^T\right) W^T\right) \odot (\mathbf{1}_H - h_1 \odot h_1)^T\right)",
+            lambda p: p.h1 @ _d2(p).T + p.h_0 @ _d1(p, Wt=False).T,
+            {"expect": "transposed-factor"},
+        ),
+        (
+            "R",
+            "transposed-row",
+            r"h_1 \left((\hat y - y)^T V \odot (\mathbf{1}_H - h_2 \odot h_2)^T\right) + h_0 \left(\left(\left((\hat y - y)^T V \odot (\mathbf{1}_H - h_2 \odot h_2)^T\right) W\right) \odot (\mathbf{1}_H - h_1 \odot h_1)^T\right)",
+            lambda p: (_d2(p) @ p.h1.T + _d1(p) @ p.h_0.T).T,
+        ),
+        (
+            "R",
+            "row-delta",
+            _D2
+            + r" h_1^T + \left(\left(\left((\hat y - y)^T V \odot (\mathbf{1}_H - h_2 \odot h_2)^T\right) W\right) \odot (\mathbf{1}_H - h_1 \odot h_1)^T\right)^T h_0^T",
+            lambda p: _d2(p) @ p.h1.T + _d1(p) @ p.h_0.T,
+        ),
+    ],
+)
+table(
+    LK,
+    "dJ/dz2",
+    [
+        (
+            "R",
+            "sign-form",
+            _LK_BACK
+            + r" \odot \left(\frac{1 + \mathrm{sign}(z^{(2)})}{2} + \alpha\,\frac{1 - \mathrm{sign}(z^{(2)})}{2}\right)",
+            _lk_delta,
+        ),
+        (
+            "W",
+            "kink-at-alpha",
+            _LK_BACK + r" \odot \left(\mathbb{1}[z^{(2)} > \alpha] + \alpha\,\mathbb{1}[z^{(2)} \le \alpha]\right)",
+            lambda p: _lk_delta(p, d=np.where(p.z2 > p["alpha"], 1.0, p["alpha"])),
+            {"expect": ("indicator-argument", "wrong-activation-derivative")},
+        ),
+        (
+            "W",
+            "alpha-everywhere",
+            _LK_BACK + r" \odot \left(\mathbb{1}[z^{(2)} > 0] + \alpha\right)",
+            lambda p: _lk_delta(p, d=p.pos + p["alpha"]),
+            {"expect": ("wrong-activation-derivative", "extra-term")},
+        ),
+    ],
+)
+
+
 # ============================================================================ known gaps
 # Rows symderiv gets wrong today (row id -> what fails). They stay strict expected failures: when the
 # engine is fixed the row passes, the xfail turns into an error, and the entry is removed here.
@@ -2496,6 +2703,14 @@ _H_ENTRY = (
 )
 _H_LHS = r"the left-hand side \frac{\partial J}{\partial (h_2)_j} (an entry of a subscripted vector) raises UnknownQuantityError"
 _UNIT = "a unit vector with an index (e_o, e_w, e_k) is 'not defined' in this key"
+_W_REORDER = (
+    "WRONG ANSWER ACCEPTED: a row form δ_2ᵀ W^T (typechecks, = (W δ_2)ᵀ) is 'right up to layout: reorder the product as "
+    "W^T (…)ᵀ' (a reordering that moves the square W^T without transposing it)"
+)
+_SWAPPED = (
+    r"WRONG ANSWER ACCEPTED: \frac{\partial J}{\partial W_{jk}} = (…)_{kj} (square W, letters swapped against the "
+    "left-hand side) is 'Correct entry by entry over k, j': the left-hand side's letters are not used"
+)
 _NONE = "no named mistake (diagnosis None, the generic 'differs under every reading')"
 
 ACCEPT_GAPS: dict[str, str] = {
@@ -2531,6 +2746,13 @@ ACCEPT_GAPS: dict[str, str] = {
     "rnn-2step:dJ/dh2:entry-of-bracket": _H_LHS,
     "rnn-2step:dJ/dh1:entrywise": _H_LHS,
     "rnn-2step:dJ/dh1:summation-convention": _H_LHS,
+    "rnn-2step:dJ/dh1:sech": r"\operatorname{sech}^2 is unparseable: 'prose \operatorname{sech} where a formula was expected'",
+    "batchnorm:dL/dgamma:diag-of-product": "diag of a square matrix (its diagonal as a vector) is read as a 1×1: 'size'",
+    # wrong answers accepted
+    "rnn-2step:dJ/dh1:row-with-W-transposed": _W_REORDER,
+    "rnn-2step:dJ/dh1:row-diag-with-W-transposed": _W_REORDER,
+    "rnn-2step:dJ/dh1:transposed-column-with-W-transposed": _W_REORDER,
+    "rnn-2step:dJ/dW:entry-of-bracket-swapped": _SWAPPED,
 }
 DIAGNOSIS_GAPS: dict[str, str] = {
     "logreg-l2:dJ/dw:sum-without-index": "None: 'a 1×N matrix times a D×N matrix' for a sum whose summand has no i (N times one sample's term)",
@@ -2603,6 +2825,17 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "leaky-relu-mlp:dJ/db1:mask-without-bias": _NONE + "; the mask without the bias, 1[W^{(1)}X > 0]",
     "leaky-relu-mlp:dJ/db1:activation-for-derivative": _NONE + "; φ(z^{(2)}) where φ′(z^{(2)}) belongs",
     "leaky-relu-mlp:dJ/db1:one-minus-alpha": _NONE + "; slope 1 − α for α below the kink",
+    "logreg-l2:dJ/dw:plus-minus-one-labels": _NONE + "; the ±1-label formula −y σ(−y(wᵀx + b)) x for 0/1 labels",
+    "svm-hinge:dJ/dW:margin-threshold-1": _NONE + "; 1[M > 1] for 1[M > 0] (the margin counted twice)",
+    "batchnorm:dL/dgamma:square-product": _NONE + "; Gᵀ X̂ 1_D (every cross term Σ_i G_ij x̂_ik) for the diagonal",
+    "batchnorm:dL/dgamma:cross-terms": _NONE + "; X̂ᵀ G 1_D (every cross term) for the diagonal",
+    "batchnorm:dL/dX:epsilon-dropped": _NONE + "; (σ²)^{-1/2} for (σ² + ε)^{-1/2} (ε dropped)",
+    "leaky-relu-mlp:dJ/dz2:kink-at-alpha": _NONE + "; the kink moved to z = α (1[z > α] + α 1[z ≤ α])",
+    "leaky-relu-mlp:dJ/dz2:alpha-everywhere": _NONE + "; 1[z > 0] + α (α added on both sides of the kink)",
+    "rnn-2step:dJ/dh1:row-with-W-transposed": _W_REORDER,
+    "rnn-2step:dJ/dh1:row-diag-with-W-transposed": _W_REORDER,
+    "rnn-2step:dJ/dh1:transposed-column-with-W-transposed": _W_REORDER,
+    "rnn-2step:dJ/dW:entry-of-bracket-swapped": _SWAPPED,
     "leaky-relu-mlp:dJ/db1:wrong-axis": "misleading: 'extra factor 1_H' (δᵀ is right only as one sample, up to layout) for δᵀ1_H, summed over the hidden units instead of the batch",
 }
 
@@ -2699,6 +2932,45 @@ def test_forward_with_explicit_n_is_the_bank_oracles(pid):
             assert np.isclose(mine["J"], theirs["J"], rtol=1e-12)
             if "Jt" in theirs:
                 assert np.isclose(mine["Jt"], theirs["Jt"], rtol=1e-12)
+
+
+# A non-square entrywise claim whose letters are swapped against its own left-hand side (∂J/∂W_jk =
+# … X_ji …, W being C × D) only makes sense transposed: at best right up to layout, never full credit.
+SWAPPED_LETTERS = [
+    pytest.param(
+        WV,
+        r"\frac{\partial J}{\partial U_{kw}}",
+        r"(v_c)_w (\hat y_k - y_k)",
+        id="word2vec-dJ/dU",
+        marks=pytest.mark.xfail(
+            reason="the left-hand side's letters are not used: 'Correct entry by entry'", strict=True
+        ),
+    ),
+    pytest.param(
+        SV,
+        r"\frac{\partial J}{\partial W_{jk}}",
+        r"\frac{1}{N}\sum_{i=1}^{N}\left(\mathbb{1}[M_{ki} > 0](1 - \Delta_{ki}) - \Delta_{ki}\sum_{c=1}^{C}(1 - \Delta_{ci})\,\mathbb{1}[M_{ci} > 0]\right) X_{ji}",
+        id="svm-dJ/dW",
+        marks=pytest.mark.xfail(
+            reason="the left-hand side's letters are not used: 'Correct entry by entry'", strict=True
+        ),
+    ),
+    pytest.param(
+        LK,
+        r"\frac{\partial J}{\partial W^{(1)}_{kj}}",
+        r"\left(\left(" + _LK_BACK + r" \odot " + _LK_D + r"\right) X^T\right)_{jk}",
+        id="leaky-dJ/dW1",
+        marks=pytest.mark.xfail(
+            reason="the left-hand side's letters are not used: 'Correct entry by entry'", strict=True
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("pid, quantity, claim", SWAPPED_LETTERS)
+def test_swapped_letters_never_earn_full_credit(pid, quantity, claim):
+    v = check_claim(pid, quantity, claim, symbolic=False)
+    assert v.verdict != "correct", v.feedback
 
 
 # ============================================================================ the measures
