@@ -13,7 +13,7 @@ from symderiv.core.errors import OutputError, SymderivError
 from symderiv.core.files import check_output_dir, check_output_file, same_path, write_atomic
 from symderiv.grading.batch import DEFAULT_TIMEOUT, run_batch
 from symderiv.grading.cluster import DaskExecutor
-from symderiv.grading.overrides import apply_overrides, load_overrides
+from symderiv.grading.overrides import apply_late_penalty, apply_overrides, check_targets, load_overrides
 from symderiv.grading.results import GradeConfig
 from symderiv.grading.verify import verify_file
 from symderiv.judging.check import check_claim
@@ -22,9 +22,9 @@ from symderiv.output.escape import terminal_text
 from symderiv.output.export import export_submissions
 from symderiv.output.feedback import write_feedback
 from symderiv.output.handout import export_document
-from symderiv.output.lms import canvas_csv, moodle_csv, unidentified
+from symderiv.output.lms import canvas_gradebook, moodle_worksheet
 from symderiv.output.overview import write_html
-from symderiv.output.platforms import GRADESCOPE_VISIBILITY, run_autograder
+from symderiv.output.platforms import DEADLINES, GRADESCOPE_VISIBILITY, run_autograder, score_line, started_at
 from symderiv.output.report import (
     Progress,
     grade_csv,
@@ -36,7 +36,7 @@ from symderiv.output.report import (
 )
 from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
-from symderiv.reading.identity import load_roster
+from symderiv.reading.roster import load_roster
 from symderiv.truth.problem import available_keys, derivation_files, load_problem, load_problem_file
 from symderiv.web import ConfigError, ServeConfig, parse_forwarded_allow_ips, parse_rate_limit, serve
 
@@ -59,6 +59,7 @@ def _bounded(kind, low: float, high: float, what: str, *, low_open: bool = False
 SECONDS = _bounded(float, 0, 86_400, "a number of seconds above 0 and at most 86400", low_open=True)
 JOBS = _bounded(int, 1, 256, "a number of processes from 1 to 256")
 SHARE = _bounded(float, 0, 1, "a share from 0 to 1")
+POINTS = _bounded(float, 0, 1_000_000, "a number of points above 0 and at most 1000000", low_open=True)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -137,6 +138,35 @@ def cmd_grade(args) -> int:
         return _grade(args, Path(work))
 
 
+def _lms_target(args, problem, roster) -> tuple[str | None, float | None]:
+    """The Canvas assignment column and the assignment's points, checked against the roster
+    (SymderivError naming what does not fit). The roster's points (Canvas's Points Possible,
+    Moodle's Maximum Grade) are the assignment's total in every output, not only the LMS file."""
+    column, listed = None, None
+    if args.format == "moodle" and (roster is None or roster.platform != "moodle"):
+        what = f"{roster.path} is a {roster.platform} file" if roster is not None else "no --roster was given"
+        raise SymderivError(
+            f"--format moodle needs --roster WORKSHEET.csv, the assignment's grading worksheet "
+            f"(Assignment → Download grading worksheet); {what}"
+        )
+    if args.format == "canvas" and roster is not None and roster.platform != "canvas":
+        raise SymderivError(
+            f"--format canvas needs the Canvas gradebook export as --roster (Grades → Export); "
+            f"{roster.path} is a {'Moodle grading worksheet' if roster.platform == 'moodle' else 'CSV of names'}"
+        )
+    if roster is not None and roster.platform == "moodle":
+        listed = roster.maximum_grade()
+    elif roster is not None and roster.platform == "canvas":
+        if args.format == "canvas" or args.assignment or len(roster.assignments()) == 1:
+            column = roster.assignment_column(args.assignment)
+            listed = roster.points_possible(column)
+    elif args.format == "canvas":
+        column = args.assignment or problem.title
+    if args.points is not None and listed is not None and abs(args.points - listed) > 1e-9:
+        raise SymderivError(f"--points {args.points:g}, but {roster.path} says the assignment is out of {listed:g}")
+    return column, args.points if args.points is not None else listed
+
+
 def _check_outputs(outputs: list[tuple[str, str | None, str]], inputs: list[str]) -> None:
     """Every output path usable before any work starts: (flag, path, "file" | "dir"); parents are made.
     Two outputs at one path, or an output over an input, is refused too. OutputError names the flag."""
@@ -183,7 +213,11 @@ def _write_outputs(args, reports, problem, view) -> bool:
             ok = False
             continue
         if target == args.feedback:
-            print(f"wrote {len(written)} feedback files in {terminal_text(target)}", file=sys.stderr)
+            print(f"wrote {len(written.files)} feedback files in {terminal_text(target)}", file=sys.stderr)
+            for archive in written.zips:
+                print(f"wrote {terminal_text(archive)} (upload it as the platform's bulk feedback)", file=sys.stderr)
+            for item in written.by_hand:
+                print(f"symderiv: note: paste by hand: {terminal_text(item)}", file=sys.stderr)
         else:
             for path in written:
                 print(f"wrote {terminal_text(str(path))}", file=sys.stderr)
@@ -194,10 +228,12 @@ def _grade(args, work: Path) -> int:
     inputs = [*args.submissions, args.key, args.roster, args.overrides]
     _check_outputs(_grade_outputs(args), inputs)
     problem = load_problem(args.key)
-    config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
     roster = load_roster(args.roster) if args.roster else None
+    column, total = _lms_target(args, problem, roster)
+    config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic, total=total)
     overrides = load_overrides(args.overrides) if args.overrides else []
     submissions = collect(args.submissions, work, roster)
+    check_targets(submissions, overrides, str(args.overrides))  # a typo in the overrides costs no graded class
     progress = Progress(len(submissions), "grading")
 
     def finished(job, report) -> None:
@@ -218,35 +254,57 @@ def _grade(args, work: Path) -> int:
         )
     finally:
         progress.close()
-    reports = apply_overrides(reports, overrides, args.layout_credit, str(args.overrides))
+    most = sum(config.part_points(problem).values())
+    reports = apply_overrides(reports, overrides, args.layout_credit, str(args.overrides), total=most)
+    reports = apply_late_penalty(reports, args.late_penalty)
     view = class_view(reports, problem)
+    left_out = _print_grades(args, reports, problem, view, roster, column, most)
+    written = _write_outputs(args, reports, problem, view)
+    for r in reports:
+        if r.error and not r.by_hand:
+            print(f"symderiv: {terminal_text(r.error)}", file=sys.stderr)
+    for line in left_out:
+        print(f"symderiv: unmatched: {terminal_text(line)}", file=sys.stderr)
+    if not written:
+        return 2
+    return 1 if any(not r.graded for r in reports) or left_out else 0
+
+
+def _print_grades(args, reports, problem, view, roster, column, most) -> list[str]:
+    """The grades on stdout in the format asked for; returns the submissions no row matched (one line each)."""
     if args.json:
         print(grade_json(reports))
     elif args.csv:
         print(grade_csv(reports, list(problem.parts)), end="")
     elif args.format in ("canvas", "moodle"):
-        total = float(len(problem.parts))
-        print(
-            canvas_csv(reports, args.assignment or problem.title, total)
+        book = (
+            canvas_gradebook(reports, column, most, roster)
             if args.format == "canvas"
-            else moodle_csv(reports, total),
-            end="",
+            else moodle_worksheet(reports, roster, most)
         )
-        for file in unidentified(reports, args.format):
-            print(f"symderiv: {file}: no student id for {args.format} (give --roster FILE)", file=sys.stderr)
+        print(book.text, end="")
+        for note in book.notes:
+            print(f"symderiv: note: {terminal_text(note)}", file=sys.stderr)
+        if args.format == "canvas" and roster is None and not args.assignment:
+            print(
+                f"symderiv: note: the column is named {column!r}; Canvas creates a new assignment for a name it "
+                "does not know (give --roster gradebook.csv and --assignment as the export names it)",
+                file=sys.stderr,
+            )
+        return [line for line in book.left_out if "not graded (" not in line]
     elif not args.jsonl:  # --jsonl printed each report as it finished
         for r in reports:
             print(grade_table(r))
         if len(reports) > 1:
             print()
             print(class_summary(view))
-    written = _write_outputs(args, reports, problem, view)
-    for r in reports:
-        if r.error:
-            print(f"symderiv: {terminal_text(r.error)}", file=sys.stderr)
-    if not written:
-        return 2
-    return 1 if any(r.error for r in reports) else 0
+    if roster is None:
+        return []
+    return [f"{r.file}: not in {roster.path} ({roster.why_unmatched(r.student)})" for r in reports if not _matched(r)]
+
+
+def _matched(report) -> bool:
+    return report.student is not None and report.student.row > 0
 
 
 def cmd_serve(args) -> int:
@@ -263,6 +321,7 @@ def cmd_serve(args) -> int:
             header_timeout=args.header_timeout,
             body_timeout=args.body_timeout,
             forwarded_allow_ips=parse_forwarded_allow_ips(args.forwarded_allow_ips),
+            hide_feedback=args.hide_feedback,
         )
     except ConfigError as exc:
         return _fail(str(exc))
@@ -273,11 +332,17 @@ def cmd_serve(args) -> int:
 def cmd_autograder(args) -> int:
     _check_outputs([("--results", args.results, "file")], [args.submission])
     problem = load_problem(args.key)
-    config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic)
+    config = GradeConfig(layout_credit=args.layout_credit, symbolic=not args.no_symbolic, total=args.points)
     data = run_autograder(
-        args.command, problem, Path(args.submission), Path(args.results), config, getattr(args, "visibility", "visible")
+        args.command,
+        problem,
+        Path(args.submission),
+        Path(args.results),
+        config,
+        getattr(args, "visibility", "visible"),
+        deadline=started_at() + args.timeout,
     )
-    print(f"wrote {args.results}: score {data['score']}", file=sys.stderr)
+    print(f"wrote {args.results}: {score_line(data, args.command)}", file=sys.stderr)
     return 0
 
 
@@ -382,6 +447,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.75,
         help="share of a part's points for correct-up-to-layout (default 0.75)",
     )
+    p.add_argument(
+        "--points",
+        type=POINTS,
+        metavar="TOTAL",
+        help="the assignment's total points: the key's part points scaled to add up to TOTAL "
+        "(default: the roster's Points Possible / Maximum Grade, else the key's)",
+    )
+    p.add_argument(
+        "--late-penalty",
+        type=SHARE,
+        default=0.0,
+        metavar="SHARE",
+        help="share of the score taken off a late submission (Canvas's LATE in the file name); default 0",
+    )
     p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
     p.set_defaults(func=cmd_grade)
 
@@ -428,6 +507,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For "
         "names the client; default: none, the connection's own address is the client's",
     )
+    p.add_argument(
+        "--hide-feedback",
+        action="store_true",
+        help="before a deadline: show only ✓/✗ per line (no feedback, fixes or scores; a key can ask the same)",
+    )
     p.set_defaults(func=cmd_serve)
 
     for platform, folder, results in (
@@ -440,6 +524,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--results", default=results, help=f"where to write results.json (default {results})")
         p.add_argument("--layout-credit", type=SHARE, default=0.75)
         p.add_argument("--no-symbolic", action="store_true", help="numeric checks only (faster)")
+        p.add_argument("--points", type=POINTS, help="the assignment's total points (the key's points scaled to it)")
+        p.add_argument(
+            "--timeout",
+            type=SECONDS,
+            default=DEADLINES[platform],
+            metavar="SECONDS",
+            help=f"write the results within SECONDS of starting, graded or not (default {DEADLINES[platform]:g}, "
+            f"below {platform}'s own limit)",
+        )
         if platform == "gradescope":
             p.add_argument(
                 "--visibility",

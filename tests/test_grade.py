@@ -25,7 +25,9 @@ from pathlib import Path
 import pytest
 
 from symderiv.grading.grade import grade_text
+from symderiv.grading.names import quantity_name
 from symderiv.grading.results import GradeConfig
+from symderiv.truth.problem import load_problem
 
 FIXTURES = Path(__file__).parent / "fixtures" / "submissions"
 NUMERIC = GradeConfig(symbolic=False)  # fast: the numeric check only
@@ -243,7 +245,8 @@ def test_sigmoid_parts(quantity, verdict, line, text):
 
 def test_sigmoid_feedback_names_the_mistakes():
     report = graded(SIGMOID, "sigmoid-bce-1hidden")
-    assert "z2 is 10, not 20" in part(report, "z2")["feedback"]
+    z2 = quantity_name(load_problem("sigmoid-bce-1hidden"), "z2")  # named as the key's notation writes it
+    assert f"{z2} is 10, not 20" in part(report, "z2")["feedback"] and z2 == "z^[2]"
     assert "activation derivative" in part(report, "dJ/db1")["feedback"]
     assert "0.999955" in part(report, "yhat")["feedback"]  # σ(10), within 1e-3 of ≈ 1
 
@@ -314,7 +317,7 @@ def test_missing_and_garbled_parts(quantity, verdict, line):
         assert "unexpected character '@'" in p["feedback"]  # the reason
         assert p["points"] == 0
     if verdict == "missing":
-        assert p["claim"] == "" and p["points"] == 0 and "dJ/db1" in p["feedback"]
+        assert p["claim"] == "" and p["points"] == 0 and "∂J/∂b⁽¹⁾" in p["feedback"] and "dJ/db1" not in p["feedback"]
 
 
 def test_garbled_submission_is_still_scored():

@@ -297,17 +297,29 @@ def test_same_base_name_in_two_folders_gets_two_readable_pages(tmp_path):
         (["../../etc/passwd"], ["passwd.html"]),
         (["C:\\students\\name with spaces.txt"], ["name_with_spaces.html"]),
         (["index.txt", "con.txt"], ["sub-index.html", "sub-con.html"]),
-        ([".hidden", "", "<>.txt", "ünï.txt"], ["hidden.html", "submission.html", "submission-2.html", "n.html"]),
+        ([".hidden", "", "<>.txt", "ünï.txt"], ["hidden.html", "submission.html", "submission-2.html", "ünï.html"]),
+        (["李华.md", "Ødegård Zoë.md"], ["李华.html", "Ødegård_Zoë.html"]),
         (["000_b3977691d49c3cd6.txt"], ["000_b3977691d49c3cd6.html"]),
         (["/abs/hw/a/hw.md", "/abs/hw/b/hw.md"], ["a_hw.html", "b_hw.html"]),
     ],
-    ids=["same-base", "case", "suffix-clash", "traversal", "windows-spaces", "reserved", "odd", "seed", "absolute"],
+    ids=[
+        "same-base",
+        "case",
+        "suffix-clash",
+        "traversal",
+        "windows-spaces",
+        "reserved",
+        "odd",
+        "unicode",
+        "seed",
+        "absolute",
+    ],
 )
 def test_page_names(files, expected):
     names = page_names(files)
     assert names == expected
     assert len({n.lower() for n in names}) == len(names)
-    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*\.html", n) and n != "index.html" for n in names)
+    assert all(re.fullmatch(r"[^\W_][\w-]*\.html", n) and n != "index.html" for n in names)
 
 
 def test_long_names_are_cut():

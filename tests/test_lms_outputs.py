@@ -7,24 +7,27 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
+from dataclasses import replace
+from html import escape
 from pathlib import Path
 
-import nbformat
 import pytest
 
+from symderiv.core.errors import SymderivError
 from symderiv.grading.grade import grade_submission
-from symderiv.grading.overrides import apply_overrides, load_overrides
+from symderiv.grading.overrides import apply_late_penalty, apply_overrides, load_overrides
 from symderiv.grading.results import GradeConfig, Part, Report
+from symderiv.notation.mathtext import feedback_unicode
 from symderiv.output.classview import class_view
-from symderiv.output.feedback import feedback_markdown, write_feedback
-from symderiv.output.lms import CANVAS_COLUMNS, MOODLE_COLUMNS, canvas_csv, moodle_csv
-from symderiv.output.platforms import GRADESCOPE_VISIBILITY, pick_submission
+from symderiv.output.feedback import feedback_markdown, feedback_text, write_feedback
+from symderiv.output.lms import CANVAS_COLUMNS, canvas_gradebook, moodle_worksheet
 from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
-from symderiv.reading.identity import load_roster
+from symderiv.reading.roster import load_roster
 from symderiv.truth.problem import load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,10 +66,11 @@ def canvas_class(tmp_path_factory):
 # ---- Canvas and Moodle ------------------------------------------------------------------------
 
 
-def test_canvas_csv_has_the_gradebook_columns_of_its_export(canvas_class):
+def test_canvas_gradebook_has_the_columns_of_its_export(canvas_class):
     _, reports = canvas_class
-    text = canvas_csv(reports, "HW 2: Backpropagation (98765)", 5)
-    rows = list(csv.reader(io.StringIO(text)))
+    roster = load_roster(LMS / "canvas_gradebook_export.csv")
+    book = canvas_gradebook(reports, "HW 2: Backpropagation (98765)", 5, roster)
+    rows = list(csv.reader(io.StringIO(book.text)))
     export = list(csv.reader((LMS / "canvas_gradebook_export.csv").open(encoding="utf-8")))
     assert tuple(rows[0][:5]) == CANVAS_COLUMNS == tuple(export[0][:5])
     assert rows[0][5] == export[0][5]  # the assignment column, named as exported
@@ -74,12 +78,13 @@ def test_canvas_csv_has_the_gradebook_columns_of_its_export(canvas_class):
     by_id = {r[1]: r for r in rows[2:]}
     assert by_id["123456"] == ["Smith, Jane", "123456", "S0012", "jsmith", "CS 4780 Section 1", "5"]
     assert by_id["123457"][5] == "2"
-    assert by_id["123458"][5] == ""  # not graded: left unchanged in Canvas
+    assert "123458" not in by_id  # not graded: no row (an empty cell would erase a grade entered by hand)
+    assert len(book.left_out) == 1 and book.left_out[0].startswith(reports[2].file)
     exported_ids = {r[1] for r in export[2:]}
     assert set(by_id) <= exported_ids  # every row matches a student of the export
 
 
-def test_moodle_csv_is_the_grading_worksheet(tmp_path):
+def test_moodle_worksheet_is_the_roster_graded(tmp_path):
     folder = tmp_path / "moodle"
     for name, src in (
         ("Jane Smith_4101_assignsubmission_file_", ALICE),
@@ -89,13 +94,52 @@ def test_moodle_csv_is_the_grading_worksheet(tmp_path):
         (folder / name / "hw2.md").write_bytes(src.read_bytes())
     roster = load_roster(LMS / "moodle_grading_worksheet.csv")
     reports = [grade_submission(s, PROBLEM, FAST) for s in collect([str(folder)], tmp_path / "w", roster)]
-    rows = list(csv.DictReader(io.StringIO(moodle_csv(reports, 5))))
+    book = moodle_worksheet(reports, roster, 5)
+    rows = list(csv.DictReader(io.StringIO(book.text)))
     worksheet = list(csv.DictReader((LMS / "moodle_grading_worksheet.csv").open(encoding="utf-8")))
-    assert set(MOODLE_COLUMNS) <= set(worksheet[0])  # every column we write is one Moodle exports
-    assert [r["Identifier"] for r in rows] == [w["Identifier"] for w in reversed(worksheet)]
+    assert list(rows[0]) == list(worksheet[0])  # every column of the worksheet, in its order
+    assert [r["Identifier"] for r in rows] == [w["Identifier"] for w in worksheet]
+    assert all(r["Last modified (grade)"] == w["Last modified (grade)"] for r, w in zip(rows, worksheet))
     bob = next(r for r in rows if r["Identifier"] == "Participant 4102")
-    assert bob["Grade"] == "2" and bob["Maximum Grade"] == "5" and bob["Email address"] == "chidi.okafor@example.edu"
-    assert "2λW" in bob["Feedback comments"] and "\\" not in bob["Feedback comments"]
+    assert bob["Grade"] == "2" and bob["Maximum Grade"] == "5.00" and bob["Email address"] == "chidi.okafor@example.edu"
+    comment = bob["Feedback comments"]
+    assert comment.startswith("<p>Score 2/5.</p><ul><li>") and comment.count("<li>") == 5
+    w2 = next(p for r in reports if r.student.id == "4102" for p in r.parts if p.quantity == "dJt/dW2")
+    assert f"∂J̃/∂W⁽²⁾ 0/1: line 7: {escape(feedback_unicode(w2.feedback))}</li>" in comment  # the checker's words
+    assert "\\" not in comment and "dJt/dW2" not in comment
+
+
+def test_moodle_needs_its_worksheet():
+    with pytest.raises(SymderivError, match="needs --roster"):
+        moodle_worksheet([], None, 5)
+
+
+def test_one_student_is_never_two_rows(canvas_class):
+    _, reports = canvas_class
+    twice = [reports[0], replace(reports[0], file="other.md")]
+    with pytest.raises(SymderivError, match="both the student 123456"):
+        canvas_gradebook(twice, "HW 2 (98765)", 5, load_roster(LMS / "canvas_gradebook_export.csv"))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['=HYPERLINK("http://evil","x")', "@SUM(1+1)", "+cmd", "-2+3", "\t=1+1", "a\x00b\x1b[31m", "rtl\u202eevil"],
+    ids=["hyperlink", "at", "plus", "minus", "tab", "nul-escape", "bidi"],
+)
+def test_lms_files_neutralise_formulas_and_control_characters(tmp_path, name):
+    roster_path = tmp_path / "g.csv"
+    with roster_path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(
+            [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "HW (1)"], [name, "5", name, "x", "S", ""]]
+        )
+    roster = load_roster(roster_path)
+    student = replace(roster.students[0], source="canvas", file="hw.md")
+    report = Report("x.md", "softmax-2layer", 1.0, 5.0, parts=(), student=student)
+    text = canvas_gradebook([report], "HW (1)", 5, roster).text
+    for row in csv.reader(io.StringIO(text)):
+        for cell in row:
+            assert cell.lstrip()[:1] not in ("=", "+", "@") and not (cell[:1] == "-" and cell not in ("-",))
+            assert not any(ch in cell for ch in "\x00\x1b\u202e\t\r")
 
 
 def test_grade_format_canvas_through_the_cli(canvas_class, tmp_path):
@@ -114,109 +158,27 @@ def test_grade_format_canvas_through_the_cli(canvas_class, tmp_path):
         str(archive),
     )
     rows = list(csv.reader(io.StringIO(proc.stdout)))
-    assert rows[0] == [*CANVAS_COLUMNS, "HW 2 (98765)"] and len(rows) == 2 + 3
+    assert rows[0] == [*CANVAS_COLUMNS, "HW 2: Backpropagation (98765)"] and len(rows) == 2 + 2
     assert proc.returncode == 1 and "scan.pdf" in proc.stderr and "Traceback" not in proc.stderr
 
 
-# ---- Gradescope and PrairieLearn ----------------------------------------------------------
-
-GRADESCOPE_TEST_KEYS = {"name", "score", "max_score", "output", "visibility"}
-
-
-@pytest.mark.parametrize("visibility", ["visible", "after_due_date"])
-def test_gradescope_results_json(tmp_path, visibility):
-    sub = tmp_path / "autograder" / "submission"
-    sub.mkdir(parents=True)
-    (sub / "hw2.md").write_bytes(BOB.read_bytes())
-    (sub / "notes.pdf").write_bytes(b"%PDF")
-    results = tmp_path / "autograder" / "results" / "results.json"
-    proc = symderiv(
-        "gradescope",
-        "--key",
-        "softmax-2layer",
-        "--no-symbolic",
-        "--submission",
-        str(sub),
-        "--results",
-        str(results),
-        "--visibility",
-        visibility,
-    )
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(results.read_text(encoding="utf-8"))
-    assert data["score"] == 2.0 and isinstance(data["output"], str) and "notes.pdf" in data["output"]
-    assert len(data["tests"]) >= 5
-    for t in data["tests"]:
-        assert GRADESCOPE_TEST_KEYS <= set(t) and t["visibility"] == visibility in GRADESCOPE_VISIBILITY
-        assert 0 <= t["score"] <= max(t["max_score"], 0) or t["max_score"] == 0
-        assert "\\frac" not in t["output"]
-    scored = [t for t in data["tests"] if t["max_score"]]
-    assert sum(t["score"] for t in scored) == data["score"] and sum(t["max_score"] for t in scored) == 5
-    w2 = next(t for t in data["tests"] if t["name"] == "dJt/dW2")
-    assert w2["score"] == 0 and "2λW" in w2["output"] and "line 7" in w2["output"]
-
-
-def test_gradescope_with_nothing_to_grade_still_writes_results(tmp_path):
-    sub = tmp_path / "submission"
-    sub.mkdir()
-    (sub / "scan.pdf").write_bytes(b"%PDF")
-    results = tmp_path / "results.json"
-    assert (
-        symderiv(
-            "gradescope", "--key", "softmax-2layer", "--submission", str(sub), "--results", str(results)
-        ).returncode
-        == 0
-    )
-    data = json.loads(results.read_text())
-    assert data["score"] == 0 and data["tests"] == [] and "scan.pdf" in data["output"]
-
-
-def test_prairielearn_results_json(tmp_path):
-    sub = tmp_path / "grade" / "student"
-    sub.mkdir(parents=True)
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(BOB.read_text(encoding="utf-8"))]
-    (sub / "hw2.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
-    results = tmp_path / "grade" / "results" / "results.json"
-    proc = symderiv(
-        "prairielearn", "--key", "softmax-2layer", "--no-symbolic", "--submission", str(sub), "--results", str(results)
-    )
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(results.read_text(encoding="utf-8"))
-    assert data["gradable"] is True and data["score"] == pytest.approx(0.4) and 0 <= data["score"] <= 1
-    assert isinstance(data["message"], str) and data["message"]
-    for t in data["tests"]:
-        assert {"name", "points", "max_points", "message"} <= set(t)
-    w2 = next(t for t in data["tests"] if t["name"] == "dJt/dW2")
-    assert w2["points"] == 0 and w2["max_points"] == 1 and "cell 1, line 7" in w2["message"]
-
-
-def test_prairielearn_unreadable_is_not_gradable(tmp_path):
-    sub = tmp_path / "student"
-    sub.mkdir()
-    (sub / "hw.md").write_bytes(b"")
-    results = tmp_path / "results.json"
-    symderiv("prairielearn", "--key", "softmax-2layer", "--submission", str(sub), "--results", str(results))
-    data = json.loads(results.read_text())
-    assert data["gradable"] is False and "empty" in data["message"] and str(tmp_path) not in data["message"]
-
-
 @pytest.mark.parametrize(
-    "files, chosen",
+    "args, message",
     [
-        (["a.txt", "b.md", "c.ipynb"], "c.ipynb"),
-        (["z.md", "a.md"], "a.md"),
-        (["x.pdf"], None),
-        (["sub/hw.tex", ".hidden.md"], "hw.tex"),
+        (["--format", "canvas", "--roster", "MOODLE"], "needs the Canvas gradebook export"),
+        (["--format", "moodle", "--roster", "CANVAS"], "needs --roster WORKSHEET.csv"),
+        (["--format", "moodle"], "needs --roster WORKSHEET.csv"),
+        (["--format", "canvas", "--roster", "CANVAS", "--assignment", "HW 3 (98766)"], "is not a column of"),
+        (["--format", "canvas", "--roster", "CANVAS", "--points", "20"], "out of 5"),
     ],
-    ids=["notebook-first", "by-name", "none", "nested"],
+    ids=["canvas-with-moodle-roster", "moodle-with-canvas-roster", "moodle-without-roster", "assignment", "points"],
 )
-def test_pick_submission(tmp_path, files, chosen):
-    for f in files:
-        (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / f).write_text("x")
-    got, _ = pick_submission(tmp_path)
-    assert (got.name if got else None) == chosen
+def test_lms_format_and_roster_must_agree(canvas_class, args, message):
+    archive, _ = canvas_class
+    files = {"MOODLE": str(LMS / "moodle_grading_worksheet.csv"), "CANVAS": str(LMS / "canvas_gradebook_export.csv")}
+    proc = symderiv("grade", "--key", "softmax-2layer", "--no-symbolic", *[files.get(a, a) for a in args], str(archive))
+    assert proc.returncode == 2 and message in proc.stderr and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 # ---- overrides, class view, feedback files, terminal ---------------------------------------
@@ -244,20 +206,108 @@ def test_overrides_apply_and_show(canvas_class, tmp_path):
 @pytest.mark.parametrize(
     "row, message",
     [
-        ("nobody.md,dJ/dz3,correct,,", "no graded submission matches"),
+        ("nobody.md,dJ/dz3,correct,,", "no submission matches"),
         ("123457,dJ/dz9,correct,,", "has no part"),
         ("123457,dJ/dz3,great,,", "unknown verdict"),
-        ("123457,dJ/dz3,,,", "give a verdict or points"),
+        ("123457,dJ/dz3,,,", "give a verdict, points or a comment"),
+        ("123457,dJ/dz3,,nan,", "finite number"),
+        ("123457,dJ/dz3,,inf,", "finite number"),
+        ("123457,dJ/dz3,,1e400,", "finite number"),
+        ("123457,dJ/dz3,,1.5,", "whose maximum is 1"),
+        ("123457,dJ/dz3,,-0.5,", "whose maximum is 1"),
+        ("123458,dJ/dz3,correct,,", "was not graded"),
+        ("123458,,,,a comment only", "give its points"),
+        ("123457,,,9,", "whole submission, whose maximum is 5"),
+        ("123457,,correct,,", "a verdict needs a part"),
+        (",dJ/dz3,correct,,", "file column is empty"),
+        ('"123457,,,,\x00",dJ/dz3,correct,,', "no submission matches"),
     ],
-    ids=["no-file", "no-part", "bad-verdict", "nothing"],
+    ids=[
+        "no-file",
+        "no-part",
+        "bad-verdict",
+        "nothing",
+        "nan",
+        "inf",
+        "overflow",
+        "above-max",
+        "negative",
+        "part-of-unreadable",
+        "comment-on-unreadable",
+        "whole-above-max",
+        "verdict-without-part",
+        "no-file-column",
+        "control-characters",
+    ],
 )
 def test_bad_overrides_name_the_line(canvas_class, tmp_path, row, message):
     _, reports = canvas_class
     table = tmp_path / "o.csv"
     table.write_text("file,part,verdict,points,comment\n" + row + "\n")
-    with pytest.raises(Exception, match=message) as info:
-        apply_overrides(reports, load_overrides(table), source=str(table))
-    assert ":2:" in str(info.value)
+    with pytest.raises(SymderivError, match=message) as info:
+        apply_overrides(reports, load_overrides(table), source=str(table), total=5)
+    assert ":2:" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_two_rows_for_one_part_name_both_lines(canvas_class, tmp_path):
+    _, reports = canvas_class
+    table = tmp_path / "o.csv"
+    table.write_text(
+        "file,part,verdict,points,comment\n123457,dJ/dz3,correct,,\nChidi Okafor,∂J/∂z⁽³⁾,,0.5,\n", encoding="utf-8"
+    )
+    with pytest.raises(SymderivError, match=r"o.csv:3: a second row for dJ/dz3 .* \(the first is line 2\)"):
+        apply_overrides(reports, load_overrides(table), source=str(table), total=5)
+
+
+@pytest.mark.parametrize(
+    "row, student, check",
+    [
+        ("123457,dJ/dz3,,,see the note on page 2", 1, lambda r: r.score == 2 and r.parts[0].override["comment"]),
+        ("\"Okafor, Chidi\",∂J̃/∂W⁽²⁾,correct,,", 1, lambda r: r.score == 3),
+        ('"okafor,  CHIDI",dJt/dW2,,1,', 1, lambda r: r.score == 3),
+        ("Chidi Okafor,dJt/dW2,,1,", 1, lambda r: r.score == 3),
+        ("123456,dJ/dz2,,0.5,optional", 0, lambda r: r.score == 5 and r.parts[5].points == 0),
+        ("123458,,,4,graded by hand from the scan", 2, lambda r: r.graded and r.by_hand and r.score == 4),
+        ("123457,,,,well organised", 1, lambda r: r.score == 2 and not r.by_hand and r.override["comment"]),
+        ("jsmith,dJ/dz3,incorrect,,", 0, lambda r: r.score == 4),
+    ],
+    ids=[
+        "comment-only",
+        "by-name-and-display-name",
+        "name-any-case",
+        "name-first-last",
+        "optional-clamped",
+        "unreadable",
+        "whole-comment",
+        "login",
+    ],
+)
+def test_overrides_that_apply(canvas_class, tmp_path, row, student, check):
+    _, reports = canvas_class
+    table = tmp_path / "o.csv"
+    table.write_text("file,part,verdict,points,comment\n" + row + "\n", encoding="utf-8")
+    changed = apply_overrides(reports, load_overrides(table), source=str(table), total=5)
+    assert check(changed[student]), changed[student]
+    assert json.loads(json.dumps(changed[student].to_dict(), allow_nan=False))
+
+
+def test_a_students_feedback_shows_the_ta_comment_not_the_checker(canvas_class, tmp_path):
+    _, reports = canvas_class
+    table = tmp_path / "o.csv"
+    table.write_text("file,part,verdict,points,comment\n123457,dJt/dW2,correct,,2λW is on page 2\n", encoding="utf-8")
+    (bob,) = [r for r in apply_overrides(reports, load_overrides(table)) if r.student.id == "123457"]
+    checker = feedback_unicode(next(p for p in reports[1].parts if p.quantity == "dJt/dW2").feedback)
+    text = feedback_text(bob)
+    assert "Your TA: 2λW is on page 2" in text and checker not in text
+    assert checker in grade_table(bob)  # the staff still see what the checker said
+
+
+def test_the_late_policy(canvas_class):
+    _, reports = canvas_class
+    late = apply_late_penalty(reports, 0.1)
+    assert [r.score for r in late[:2]] == [5.0, pytest.approx(1.8)]  # Chidi's file name says LATE
+    assert late[1].to_dict()["late_penalty"] == 0.1 and "10% taken off" in feedback_text(late[1])
+    assert apply_late_penalty(reports, 0.0) == reports
 
 
 def test_class_view_counts_mistakes_and_leaves_out_unreadable(canvas_class):
@@ -303,9 +353,9 @@ def test_flags_for_review():
 
 
 def test_feedback_files_per_student(canvas_class, tmp_path):
-    _, reports = canvas_class
+    archive, reports = canvas_class
     written = write_feedback(reports, PROBLEM, tmp_path / "fb")
-    names = sorted(p.name for p in written)
+    names = sorted(p.name for p in written.files)
     assert names == sorted(
         [
             "Smith_Jane-123456.md",
@@ -317,10 +367,45 @@ def test_feedback_files_per_student(canvas_class, tmp_path):
         ]
     )
     md = (tmp_path / "fb" / "Okafor_Chidi-123457.md").read_text(encoding="utf-8")
-    assert "Okafor, Chidi (123457)" in md and "2λW" in md and "\\frac" not in md and "ψ(Z⁽³⁾)" in md
+    assert "Okafor, Chidi" in md and "| ∂J̃/∂W⁽²⁾ | ✗ incorrect | 0/1 |" in md and "ψ(Z⁽³⁾)" in md
+    assert not re.search(r"\\(frac|lambda|left|right|tilde)\b", md)  # formulas rendered, never LaTeX source
     html = (tmp_path / "fb" / "Okafor_Chidi-123457.html").read_text(encoding="utf-8")
     assert "class overview" not in html and "<math" in html
-    assert "could not be graded" in feedback_markdown(reports[2], PROBLEM)
+    not_graded = feedback_markdown(reports[2], PROBLEM)
+    assert "could not be graded" in not_graded and "scan.pdf" in not_graded
+    for text in (md, html, not_graded):  # what a student sees: no LMS id, problem id, path or internal part id
+        for internal in ("123457", "123458", "softmax-2layer", str(archive), "dJt/dW2", "dJ/dz3", "_LATE_"):
+            assert internal not in text, internal
+    (canvas_zip,) = written.zips
+    with zipfile.ZipFile(canvas_zip) as z:
+        assert sorted(z.namelist()) == sorted(
+            [
+                "smithjane_123456_7890123_feedback.html",
+                "okaforchidi_LATE_123457_7890124_feedback.html",
+                "nguyenbao_123458_7890125_feedback.html",
+            ]
+        )
+
+
+@pytest.mark.parametrize(
+    "claim, feedback",
+    [
+        ("<script>alert(1)</script>", "fine"),
+        ("x", "[click](javascript:alert(1)) <img src=x onerror=alert(1)>"),
+        ("a | b", "cell | break\nnew line"),
+        ("`code`", "**bold** _it_"),
+    ],
+    ids=["script-claim", "link-and-img", "pipes", "markdown"],
+)
+def test_markdown_feedback_escapes_student_text(claim, feedback):
+    part = Part("dJ/dz3", "incorrect", claim, 3, feedback, 0.0, 1.0, name="∂J/∂z⁽³⁾")
+    report = Report("x.md", "softmax-2layer", 0.0, 1.0, parts=(part,))
+    md = feedback_markdown(report, PROBLEM)
+    table = [line for line in md.splitlines() if line.startswith("| ∂J")]
+    assert len(table) == 1 and table[0].count(" | ") == 4  # no cell boundary added
+    outside_code = re.sub(r"(`+) .*? \1|(`+)[^`]*?\2", "", md)  # a code span shows its text, never runs it
+    for active in (r"<script", r"<img", r"(?<!\\)\]\(", r"(?<!\\)\*\*bold"):
+        assert not re.search(active, outside_code), active
 
 
 def test_terminal_table_is_tidy(canvas_class):

@@ -121,7 +121,7 @@ def test_export_checks_its_output_before_verifying(place, monkeypatch, capsys):
 
 @pytest.mark.parametrize("platform", ["gradescope", "prairielearn"])
 def test_an_autograder_results_path_at_a_folder_is_one_line(place, monkeypatch, capsys, platform):
-    monkeypatch.setattr("symderiv.output.platforms.grade_file", no_grading)
+    monkeypatch.setattr("symderiv.output.platforms.grade_by", no_grading)
     (place / "sub").mkdir()
     code = main([platform, "--key", "softmax-2layer", "--submission", "sub", "--results", "adir"])
     err = capsys.readouterr().err

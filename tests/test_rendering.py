@@ -20,7 +20,7 @@ from symderiv.grading.results import GradeConfig
 from symderiv.output.export import export_submissions
 from symderiv.output.overview import write_html
 from symderiv.reading.collect import collect
-from symderiv.reading.identity import load_roster
+from symderiv.reading.roster import load_roster
 from symderiv.truth.problem import load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +78,7 @@ def test_student_page_renders_feedback_math_as_mathml(graded):
     tmp, reports = graded
     index = write_html(reports, PROBLEM, tmp / "html")
     page = (index.parent / "Nguyen_Bao-123458.html").read_text(encoding="utf-8")
-    row = next(r for r in page.split("<tr") if "dJt/dW2" in r and "correct-up-to-layout" in r)
+    row = next(r for r in page.split("<tr") if "transpose" in r and "correct-up-to-layout" in r)
     feedback = row.split("<td>")[-1]
     assert "transpose" in feedback and "<math" in feedback and "a^{(2)}" not in feedback
     assert "<title>Nguyen, Bao (123458) — " in page

@@ -510,7 +510,17 @@ SIZES = [
     pytest.param(
         SM, "dJ/da2", r"\frac{1}{N}(\psi(Z^{(3)}) - \Delta) X", "C×N matrix times a D×N", id="product-of-wrong-sizes"
     ),
-    pytest.param(SM, "dJ/dz3", r"\frac{1}{N}(\psi(Z^{(3)}) - \Delta) + 2\lambda W^{(2)}", "C×H", id="size-mismatch"),
+    pytest.param(
+        SM, "dJ/dz3", r"\frac{1}{N} W^{(2)T} (\psi(Z^{(3)}) - \Delta) + W^{(2)}", "H×N + C×H", id="size-mismatch"
+    ),
+    # a term of another size that the answer has without it is named as such, with the term written out
+    pytest.param(
+        SM,
+        "dJ/dz3",
+        r"\frac{1}{N}(\psi(Z^{(3)}) - \Delta) + 2\lambda W^{(2)}",
+        r"The term 2\lambda W^{(2)} does not belong",
+        id="extra-term-of-another-size",
+    ),
 ]
 
 

@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from symderiv import check_claim, grade_text
 from symderiv.cli import main
+from symderiv.notation.mathtext import feedback_unicode
 from symderiv.truth.problem import load_problem
 from symderiv.web import ConfigError, RateLimit, ServeConfig, create_app, parse_rate_limit
 from symderiv.web.app import ApiResponse, loopback_hosts
@@ -76,7 +77,10 @@ def test_check_answers_what_check_json_prints(client, problem, quantity, claim, 
     assert got.status_code == 200, got.text
     assert got.json()["verdict"] == verdict
     expected = json.loads(json.dumps(check_claim(problem, quantity, claim).to_dict()))
-    assert without_timings(got.json()) == without_timings(expected)
+    answer = got.json()
+    # the page shows the feedback with its formulas in Unicode, never as LaTeX source
+    assert answer.pop("feedback_text") == feedback_unicode(answer["feedback"])
+    assert without_timings(answer) == without_timings(expected)
 
 
 @pytest.mark.parametrize("path", [BOB, PLANTED, ROOT / "examples" / "softmax-alice.md"], ids=lambda p: p.stem)

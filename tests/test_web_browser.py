@@ -68,7 +68,7 @@ def server():
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):  # up to a minute for the workers to start
+        for _ in range(480):  # a hang guard: the keys are verified before the workers start
             if proc.poll() is not None:
                 pytest.fail(f"symderiv serve exited: {proc.stdout.read()}")
             try:
@@ -78,7 +78,7 @@ def server():
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.5)
         else:
-            pytest.fail("symderiv serve did not answer within a minute")
+            pytest.fail("symderiv serve did not answer within four minutes")
         yield url
     finally:
         proc.terminate()

@@ -169,16 +169,29 @@ def _copy_name(name: str) -> str:
     return "submission.ipynb" if name.lower().endswith(".ipynb") else "submission.md"
 
 
-def grade_shipped(job: Job, data: bytes, problem: Problem | None = None) -> Report:
-    """Grade one job whose file travelled as `data` (a Dask task): the bytes are written to a
-    private file, graded in this thread's grading process under job.timeout, and the report names
-    the file as the client does."""
+def _landed(sub: Submission, data: bytes | None, folder: Path, k: int) -> Submission:
+    """A file of the job written where this worker can read it (a refused one stays refused)."""
+    if data is None:
+        return sub
+    copy = folder / f"{k}-{_copy_name(sub.path)}"
+    copy.write_bytes(data)
+    return Submission(str(copy), sub.display, sub.student, sub.error)
+
+
+def grade_shipped(job: Job, data, problem: Problem | None = None) -> Report:
+    """Grade one job whose file travelled as `data` (a Dask task; for a student's several files, a
+    tuple of each one's bytes or None): the bytes are written to private files, graded in this
+    thread's grading process under job.timeout, and the report names the files as the client does."""
     sub = job.submission
     job = replace(job, problem=problem) if problem is not None else job
     with tempfile.TemporaryDirectory(prefix="symderiv-dask-") as tmp:
-        copy = Path(tmp) / _copy_name(sub.path if sub else job.path)
-        copy.write_bytes(data)
-        shipped = Submission(str(copy), sub.display if sub else job.path, sub.student if sub else None)
+        if sub is not None and sub.files:
+            files = tuple(_landed(f, d, Path(tmp), k) for k, (f, d) in enumerate(zip(sub.files, data)))
+            shipped = replace(sub, path=files[0].path, files=files)
+        else:
+            copy = Path(tmp) / _copy_name(sub.path if sub else job.path)
+            copy.write_bytes(data)
+            shipped = Submission(str(copy), sub.display if sub else job.path, sub.student if sub else None)
         grader = _grader()
         report, healthy = grader.grade(replace(job, submission=shipped))
         if not healthy:
@@ -189,12 +202,20 @@ def grade_shipped(job: Job, data: bytes, problem: Problem | None = None) -> Repo
 # ---------------------------------------------------------------------------- on the client
 
 
-def payload(job: Job) -> bytes | None:
-    """The bytes of the job's file if grading would read them, else None (graded on the client)."""
+def payload(job: Job):
+    """The bytes of the job's file if grading would read them, else None (graded on the client);
+    for a student's several files a tuple of each one's bytes (None for one not to be read), or
+    None when none is to be read."""
     sub = job.submission
+    if sub is not None and sub.files:
+        each = tuple(None if f.error or not f.path else _read(f.path) for f in sub.files)
+        return each if any(d is not None for d in each) else None
     if sub is not None and (sub.error or not sub.path):
         return None
-    path = sub.path if sub is not None else job.path
+    return _read(sub.path if sub is not None else job.path)
+
+
+def _read(path: str) -> bytes | None:
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:

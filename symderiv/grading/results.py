@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from symderiv.notation.mathtext import feedback_unicode
 from symderiv.reading.identity import Student
@@ -14,6 +14,13 @@ class GradeConfig:
     layout_credit: float = 0.75  # share of a part's points for correct-up-to-layout
     symbolic: bool = True
     timeout: float = 5.0
+    total: float | None = None  # the assignment's points (--points, the roster's): the key's points scaled to it
+
+    def part_points(self, problem) -> dict[str, float]:
+        """Each part's maximum: the key's [grading] points, scaled so that they add up to `total`."""
+        raw = {q: problem.part_points(q) for q in problem.parts}
+        scale = self.total / sum(raw.values()) if self.total is not None and sum(raw.values()) > 0 else 1.0
+        return {q: value * scale for q, value in raw.items()}
 
 
 DEFAULT_CONFIG = GradeConfig()
@@ -42,6 +49,7 @@ class Part:
     check: dict | None = None
     override: dict | None = None  # a TA's override: {"verdict", "points", "comment", "automatic": {...}}
     review: str | None = None  # set when a person must decide (the grader could not)
+    name: str = ""  # the quantity as students see it (∂J̃/∂W⁽²⁾): grading/names.py
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,9 @@ class Report:
     error: str | None = None
     student: Student | None = None  # who handed it in (file-name pattern or roster)
     cells: tuple[tuple[int, int, str], ...] = ()  # a notebook's cells: (first line, number, kind)
+    ignored: tuple[str, ...] = ()  # the student's other files, not graded ("references.txt: no derivation in it")
+    late_penalty: float = 0.0  # the share of the score taken off for lateness (--late-penalty)
+    override: dict | None = None  # a TA's word on the whole submission: {"points"?, "comment"} (points: the score)
 
     def where(self, line: int | None) -> str:
         """A line as the student sees it: "line 7", or "cell 3, line 2" in a notebook."""
@@ -62,7 +73,19 @@ class Report:
 
     @property
     def graded(self) -> bool:
-        return not self.error
+        """A score exists: the file was graded, or a TA gave it one."""
+        return not self.error or self.by_hand
+
+    @property
+    def by_hand(self) -> bool:
+        """A TA gave the whole submission its score (--overrides with an empty part)."""
+        return self.override is not None and "points" in self.override
+
+    def rescored(self) -> Report:
+        """The report with its score recomputed: the parts' points less the late penalty, or a TA's score."""
+        if self.by_hand:
+            return replace(self, score=float(self.override["points"]))
+        return replace(self, score=sum(p.points for p in self.parts) * (1.0 - self.late_penalty))
 
     def to_dict(self) -> dict:
         d = {
@@ -73,6 +96,7 @@ class Report:
             "parts": [
                 {
                     "quantity": p.quantity,
+                    "name": p.name or p.quantity,
                     "verdict": p.verdict,
                     "claim": p.claim,
                     "line": p.line,
@@ -105,4 +129,10 @@ class Report:
             d["error"] = self.error
         if self.student is not None:
             d["student"] = self.student.to_dict()
+        if self.ignored:
+            d["ignored"] = list(self.ignored)
+        if self.late_penalty:
+            d["late_penalty"] = self.late_penalty
+        if self.override is not None:
+            d["override"] = self.override
         return d

@@ -37,11 +37,13 @@ class QuantityResult:
     symbolic_detail: str = ""
     numeric_max_rel_err: float | None = None
     normalized: str | None = None
+    status: str = "verified"  # verified | wrong | undecided (the exact check did not finish or decide)
 
     def to_dict(self) -> dict:
         keys = ("problem", "quantity", "ok", "symbolic", "numeric", "gradcheck_max_rel_err", "seconds", "message")
         d = asdict(self)
         return {k: d[k] for k in keys} | {
+            "status": self.status,
             "claim": self.claim,
             "verdict": self.verdict,
             "reading": self.reading,
@@ -69,9 +71,25 @@ def verify_quantity(problem: Problem, q: Quantity, grad_err: float, timeout: flo
     gradcheck_ok = grad_err <= GRADCHECK_LIMIT
     step_problems = check_steps(problem, q)
     ok = numeric_ok and symbolic_ok and gradcheck_ok and not step_problems
+    unfinished = (
+        not ok
+        and gradcheck_ok
+        and not step_problems
+        and v.symbolic is not None
+        and v.symbolic.status in ("timeout", "undecided")
+        and v.numeric is not None
+        and v.numeric.status == "equal"
+    )
+    status = "verified" if ok else "undecided" if unfinished else "wrong"
     if ok:
         where = f" on {v.symbolic.sizes}" if v.symbolic and v.symbolic.sizes else ""
         message = f"{v.feedback} Symbolic{where}: {detail}."
+    elif unfinished:
+        smaller = ", ".join(f"{k} = {max(2, n - 1)}" for k, n in problem.symbolic_sizes)
+        message = (
+            f"numerically right; the exact check could not decide on {v.symbolic.sizes or 'the symbolic sizes'} "
+            f"({detail}): try smaller sizes, [sizes] symbolic = {{ {smaller} }}"
+        )
     else:
         reasons = []
         if not numeric_ok:
@@ -97,6 +115,7 @@ def verify_quantity(problem: Problem, q: Quantity, grad_err: float, timeout: flo
         symbolic_detail=detail,
         numeric_max_rel_err=v.numeric.max_rel_err if v.numeric else None,
         normalized=v.normalized,
+        status=status,
     )
 
 

@@ -47,6 +47,9 @@ def diagnose_mistake(checker: Checker, typechecked) -> tuple[str | None, str]:
     code, message = other_quantity(checker.problem, checker.quantity, checker.raw_tree)
     if code:
         return code, message
+    code, message = verified_fix(checker.problem, checker.quantity, checker.raw_tree, late=True)
+    if code:
+        return code, message
     return _size_mismatch(checker, typechecked)
 
 

@@ -114,25 +114,32 @@ class FixFinder:
         with latex_style(layer_brackets=self.brackets):
             return to_latex(node)
 
-    def holds(self, tree: Node) -> bool:
+    def holds(self, tree: Node) -> str | None:
+        """ "strict" when the edited claim is right as written, "layout" when only up to layout."""
         try:
             checker = Checker(self.problem, self.quantity, tree)
             if not checker.could_hold():
-                return False
+                return None
             strict, layout, _ = checker.find()
         except (SymderivError, RecursionError, ValueError, ZeroDivisionError, OverflowError):
-            return False
-        return strict is not None or layout is not None
+            return None
+        return "strict" if strict is not None else "layout" if layout is not None else None
 
-    def find(self) -> tuple[str | None, str]:
-        tried = 0
-        for edit in self.edits():
+    def find(self, late: bool = False) -> tuple[str | None, str]:
+        """The first edit under which the claim is right, else the first under which it is right up
+        to layout; `late`: the edits tried after every other diagnosis (a term added or taken away
+        says least about the mistake)."""
+        tried, layout_only = 0, None
+        for edit in self.late_edits() if late else self.edits():
             tried += 1
             if tried > MAX_EDITS:
                 break
-            if self.holds(edit.tree):
+            held = self.holds(edit.tree)
+            if held == "strict":
                 return edit.code, edit.message
-        return None, ""
+            if held == "layout" and layout_only is None:
+                layout_only = edit
+        return (layout_only.code, layout_only.message) if layout_only else (None, "")
 
     # ---- the catalogue, in order ------------------------------------------------------------
     def edits(self) -> Iterator[Edit]:
@@ -145,9 +152,11 @@ class FixFinder:
         yield from self.dropped_factors()
         yield from self.missing_derivative()
         yield from self.term_signs()
+        yield from self.missing_weight()
+
+    def late_edits(self) -> Iterator[Edit]:
         yield from self.extra_terms()
         yield from self.missing_terms()
-        yield from self.missing_weight()
 
     # ---- the model's stages, as the student writes them ---------------------------------------
     def resolve(self, node: Node) -> str | None:
@@ -164,6 +173,15 @@ class FixFinder:
             node = node.args[0] if isinstance(node, Call) and node.args else getattr(node, "operand", None)
             if node is None:
                 return None
+        if node is None:
+            return None
+        if not isinstance(node, Sym):  # σ(U^T v_c) written out: the stage whose u is computed as that
+            try:
+                written = self.interp.normalize(node)
+            except SymderivError:
+                return None
+            model = self.problem.model
+            return next((s for s in self.stages if model.defined(s.u) and model.equation(s.u).rhs == written), None)
         sid = self.resolve(node)
         return next((s for s in self.stages if sid in (s.t, s.u)), None)
 
@@ -331,12 +349,15 @@ class FixFinder:
                     and 1 in found.shape
                     for n in cond.lhs.walk()
                 )
+                other_stage = any(self.resolve(n) in {s.u for s in self.stages} for n in cond.lhs.walk())
                 what = (
-                    "the bias is missing inside the indicator" if not has_bias else "the indicator's argument is wrong"
+                    "the bias is missing inside the indicator"
+                    if not (has_bias or other_stage)
+                    else "the indicator's argument is wrong"
                 )
                 yield Edit(
                     _put(self.tree, path, right),
-                    "indicator-argument" if has_bias else "bias-missing-in-indicator",
+                    "indicator-argument" if has_bias or other_stage else "bias-missing-in-indicator",
                     f"In {self.tex(node)} {what}: it should be {self.tex(right)}.",
                 )
 
@@ -538,6 +559,20 @@ class FixFinder:
                 out.append(node)
         return out
 
+    def key_factors(self) -> list[Sym]:
+        """The given masks the key's own closed form multiplies by (inverted dropout's m)."""
+        try:
+            tree = parse(self.quantity.claim)
+        except SymderivError:
+            return []
+        model, out = self.problem.model, []
+        for n in tree.walk():
+            if isinstance(n, Sym) and not n.indices and n not in out:
+                found = model.symbol_table.get(self.resolve(n) or "")
+                if found is not None and found.role == "mask":
+                    out.append(n)
+        return out
+
     def missing_weight(self) -> Iterator[Edit]:
         """A weight (or its transpose) left out of a product: w^{[2]T} missing from (a^{[2]} − y) 1[z^{[1]} > 0]."""
         if self.quantity.indices:
@@ -546,8 +581,8 @@ class FixFinder:
             if not isinstance(node, Product):
                 continue
             for k in range(len(node.factors) + 1):
-                for weight in self.weights():
-                    for factor in (Transpose(weight), weight):
+                for weight in self.weights() + self.key_factors():
+                    for factor in (Transpose(weight), weight) if weight in self.weights() else (weight,):
                         factors = node.factors[:k] + (factor,) + node.factors[k:]
                         ops = node.ops[:k] + ("juxt",) + node.ops[k:]
                         yield Edit(
@@ -668,8 +703,8 @@ def _sigmoid_derivative_pattern(node: Node) -> bool:
     )
 
 
-def verified_fix(problem: Problem, quantity: Quantity, tree: Node) -> tuple[str | None, str]:
-    return FixFinder(problem, quantity, tree).find()
+def verified_fix(problem: Problem, quantity: Quantity, tree: Node, late: bool = False) -> tuple[str | None, str]:
+    return FixFinder(problem, quantity, tree).find(late)
 
 
 def other_quantity(problem: Problem, quantity: Quantity, tree: Node) -> tuple[str | None, str]:

@@ -48,11 +48,12 @@ def uses_quantity_indices(tree: Node, quantity: Quantity) -> bool:
 def index_names(tree: Node) -> frozenset:
     """The letters a tree writes as subscripts (asked for every evaluation of a claim)."""
     return frozenset(
-        i.name
+        m.name
         for n in tree.walk()
         if isinstance(n, (Sym, Call))
         for i in getattr(n, "indices", ())
-        if isinstance(i, Sym)
+        for m in i.walk()  # x_{i+k-1}: every letter of an index expression
+        if isinstance(m, Sym) and not m.indices
     )
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from symderiv.grading.names import quantity_name
+
 __all__ = ["ClassView", "PartSummary", "Flag", "class_view", "mistake_name", "review_reason", "VERDICTS"]
 
 VERDICTS = ("correct", "correct-up-to-layout", "incorrect", "unparseable", "missing")
@@ -57,10 +59,12 @@ class PartSummary:
     counts: tuple[tuple[str, int], ...]  # (verdict, students) in VERDICTS order
     mistakes: tuple[tuple[str, str, int, str], ...]  # (code, name, students, one student's feedback)
     mean_points: float | None
+    name: str = ""  # the quantity's display name (∂J̃/∂W⁽²⁾)
 
     def to_dict(self) -> dict:
         return {
             "quantity": self.quantity,
+            "name": self.name or self.quantity,
             "scored": self.scored,
             "counts": dict(self.counts),
             "mistakes": [{"diagnosis": c, "name": n, "students": k, "example": e} for c, n, k, e in self.mistakes],
@@ -139,6 +143,7 @@ def _student(report) -> str:
 def class_view(reports, problem) -> ClassView:
     reports = list(reports)
     graded = [r for r in reports if not r.error]
+    counted = [r for r in reports if r.graded]  # with the submissions a TA scored by hand
     claimed = [q for r in graded for q in (p.quantity for p in r.parts)]
     ids = list(problem.parts) + [q for q in dict.fromkeys(claimed) if q not in problem.parts]
     summaries = []
@@ -166,6 +171,7 @@ def class_view(reports, problem) -> ClassView:
                 + tuple((v, n) for v, n in verdicts.items() if v not in VERDICTS),
                 tuple((code or "", mistake_name(code), n, examples[code]) for code, n in order),
                 sum(points) / len(graded) if scored and graded else None,
+                quantity_name(problem, qid),
             )
         )
     flagged = tuple(
@@ -174,15 +180,18 @@ def class_view(reports, problem) -> ClassView:
         for p in r.parts
         if (reason := review_reason(p))
     )
-    mean = sum(r.score for r in graded) / len(graded) if graded else None
+    mean = sum(r.score for r in counted) / len(counted) if counted else None
+    most = max((r.max_score for r in graded), default=None)
+    if most is None:
+        most = sum(problem.part_points(q) for q in problem.parts) if hasattr(problem, "part_points") else 0.0
     return ClassView(
         problem.id,
         len(reports),
-        len(graded),
+        len(counted),
         mean,
-        float(len(problem.parts)),
+        most,
         tuple(summaries),
         flagged,
-        tuple((r.file, r.error) for r in reports if r.error),
+        tuple((r.file, r.error) for r in reports if r.error and not r.by_hand),
         sum(1 for r in graded for p in r.parts if p.override),
     )

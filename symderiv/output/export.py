@@ -36,7 +36,8 @@ from pathlib import Path
 
 from symderiv.core.errors import ParseError
 from symderiv.core.files import write_atomic
-from symderiv.core.tree import Add, Call, Compare, Deriv, Neg, Node, Norm, Num, Pow, Product, Sum, Sym
+from symderiv.core.tree import Add, Call, Compare, Neg, Node, Norm, Num, Pow, Product, Sum, Sym
+from symderiv.grading.names import quantity_lhs
 from symderiv.notation.latex import GREEK, latex_style, to_latex
 from symderiv.notation.mathtext import MATH, informal_to_latex, split_math
 from symderiv.notation.parse import parse_lenient
@@ -131,21 +132,6 @@ def objective_symbol(problem: Problem, key: str) -> Node:
         if len(words) == 2 and words[0] in ("hat", "tilde", "bar"):
             return Sym(words[1], decor=words[0])
         return Sym(key)
-
-
-def quantity_lhs(problem: Problem, q: Quantity) -> Node:
-    """The left-hand side of a quantity: dObjective/dwrt, d of/d wrt (entry i, j), or the object."""
-    if q.kind == "value":
-        return parse_tree(q.of)
-    wrt = parse_tree(q.wrt)
-    if q.kind == "jacobian":
-        of = parse_tree(q.of)
-        if (
-            len(q.indices) == 2 and isinstance(of, Sym) and isinstance(wrt, Sym) and not of.indices and not wrt.indices
-        ):  # entry (i, j) = d of_i / d wrt_j
-            of, wrt = replace(of, indices=(Sym(q.indices[0]),)), replace(wrt, indices=(Sym(q.indices[1]),))
-        return Deriv(of, wrt)
-    return Deriv(objective_symbol(problem, q.of), wrt)
 
 
 def _activation(problem: Problem, k: int) -> Node:

@@ -17,15 +17,18 @@ convert (`\\frac{1}{`) is shown as its escaped source in a <code> element instea
 from __future__ import annotations
 
 import re
+import unicodedata
 from html import escape
 from pathlib import PurePath
 from xml.etree.ElementTree import Element
 
 from latex2mathml.converter import convert_to_element
 
+from symderiv.core.errors import SymderivError
+from symderiv.grading.names import quantity_latex
 from symderiv.notation.mathtext import MATH, informal_to_latex, split_math
 from symderiv.notation.unicode import to_unicode
-from symderiv.output.escape import display_name
+from symderiv.output.escape import display_name, strip_controls
 from symderiv.output.report import MARKS
 
 VERDICTS = ("correct", "correct-up-to-layout", "incorrect", "unparseable", "missing")
@@ -177,7 +180,7 @@ def page_names(files: list[str], students=None) -> list[str]:
             stem = "-".join(x for x in (student.name, student.id) if x)
         else:
             stem = str(PurePath(short).with_suffix("")) if PurePath(short).suffix else short
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_-")[:80] or "submission"
+        slug = re.sub(r"[^\w-]+", "_", unicodedata.normalize("NFC", stem)).strip("_-")[:80] or "submission"
         if slug.lower() in _RESERVED:
             slug = f"sub-{slug}"
         name, n = slug, 1
@@ -190,9 +193,40 @@ def page_names(files: list[str], students=None) -> list[str]:
 
 
 def who(report, short: str | None = None) -> str:
-    """How a page names the submission: the student, else its path below the shared folder."""
+    """How a staff page names the submission: the student, else its path below the shared folder."""
     student = getattr(report, "student", None)
     return student.label if student is not None and student.label else (short or PurePath(report.file).name)
+
+
+ENTRIES = {  # what the student typed into the LMS, which the download names for them
+    ("canvas", "text.html"): "online text entry",
+    ("canvas", "link.html"): "website URL entry",
+    ("moodle", "onlinetext.html"): "online text entry",
+}
+
+
+def own_file(report) -> str:
+    """The submission's file as its student named it ("hw2.md"; "online text entry" for what the
+    student typed in the LMS), never a zip path or a download folder."""
+    student = getattr(report, "student", None)
+    if student is not None and student.file:
+        return ENTRIES.get((student.source, student.file), PurePath(student.file).name)
+    return PurePath(str(report.file).replace("\\", "/")).name
+
+
+def student_error(report) -> str:
+    """Why a submission could not be graded, for its student: the reason, with the student's own
+    file name in place of the path the staff see."""
+    error = report.error or ""
+    shown = str(report.file)
+    if error.startswith(shown + ": "):
+        error = f"{own_file(report)}: {error[len(shown) + 2 :]}"
+    return error.replace(shown, own_file(report))
+
+
+def part_label(part) -> str:
+    """A part as students see it: its display name (∂J̃/∂W⁽²⁾)."""
+    return getattr(part, "name", "") or part.quantity
 
 
 # ---- pages -----------------------------------------------------------------------------
@@ -200,10 +234,13 @@ def who(report, short: str | None = None) -> str:
 
 def document(title: str, body: str) -> str:
     """The page; a file name that is not UTF-8 is shown with \\x escapes (display_name), never a crash."""
-    return display_name(
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    return strip_controls(
+        display_name(
+            f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+        ),
+        keep="\n\t",
     )
 
 
@@ -217,7 +254,7 @@ def verdict_badge(v: str, text: str | None = None) -> str:
 
 
 def score_text(report) -> str:
-    return "—" if report.error else f"{num_text(report.score)}/{num_text(report.max_score)}"
+    return "—" if report.error and not report.by_hand else f"{num_text(report.score)}/{num_text(report.max_score)}"
 
 
 def _line(report, line: int) -> str:
@@ -225,14 +262,22 @@ def _line(report, line: int) -> str:
     return report.where(line) if report.cells else str(line)
 
 
-def _parts_table(report, parts, wrong_lines) -> list[str]:
+def name_html(problem, qid: str) -> str:
+    """A quantity's display name as inline MathML (its id never shows)."""
+    try:
+        return inline_math_html(quantity_latex(problem, problem.quantity(qid)))
+    except (SymderivError, AttributeError):  # a report of another key, a problem without quantities
+        return escape(qid)
+
+
+def _parts_table(report, problem, parts, wrong_lines, student: bool = False) -> list[str]:
     def first_wrong_of(p):
         fwl = p.first_wrong_line if p.verdict not in ("correct", "correct-up-to-layout") else None
         return None if fwl == p.line else fwl
 
     show_first_wrong = any(first_wrong_of(p) for p in parts)
     out = [
-        '<table class="parts"><thead><tr><th>Quantity</th><th>Verdict</th><th>Final answer</th>'
+        '<table class="parts"><thead><tr><th>Part</th><th>Verdict</th><th>Final answer</th>'
         '<th class="num">Line</th><th class="num">Points</th><th class="feedback">Feedback</th>'
         + ('<th class="num">First wrong step</th>' if show_first_wrong else "")
         + '</tr></thead><tbody>'
@@ -249,7 +294,13 @@ def _parts_table(report, parts, wrong_lines) -> list[str]:
         )
         verdict = verdict_badge(p.verdict)
         feedback = feedback_html(p.feedback)
-        if p.override:
+        if p.override and student:
+            comment = p.override.get("comment")
+            verdict += '<div class="override">set by your TA</div>'
+            feedback = (
+                f'<div class="override">{escape(comment) if comment else "Your TA set the grade of this part."}</div>'
+            )
+        elif p.override:
             was = p.override.get("automatic", {})
             verdict += f'<div class="override">TA override (the checker said {escape(was.get("verdict", "?"))})</div>'
             comment = p.override.get("comment")
@@ -259,7 +310,7 @@ def _parts_table(report, parts, wrong_lines) -> list[str]:
         line = escape(_line(report, p.line)) if p.line else num_text(None)
         points = f"{num_text(p.points)}/{num_text(p.max_points)}" if p.max_points else "—"
         out.append(
-            f'<tr class="part"><td>{escape(p.quantity)}</td><td>{verdict}</td>'
+            f'<tr class="part"><td>{name_html(problem, p.quantity)}</td><td>{verdict}</td>'
             f"<td>{math_html(p.claim)}</td><td class=\"num\">{line}</td>"
             f'<td class="num">{points}</td>'
             f'<td>{feedback}</td>' + (f'<td class="num">{first_wrong}</td>' if show_first_wrong else "") + "</tr>"
@@ -270,58 +321,87 @@ def _parts_table(report, parts, wrong_lines) -> list[str]:
     return out
 
 
-def submission_page(report, problem, back: str | None = "index.html", short: str | None = None) -> str:
-    """The HTML of one submission's page (`back=None`: no link to the class overview, for the student)."""
-    name = who(report, short)
+def submission_page(
+    report, problem, back: str | None = "index.html", short: str | None = None, audience: str = "staff"
+) -> str:
+    """The HTML of one submission's page. `audience="student"` (the feedback sent back): no link to
+    the class overview, no LMS id, problem id or path, a TA's comment in place of the checker's
+    message on an overridden part."""
+    student = audience == "student"
     late = ' <span class="late">late</span>' if getattr(report, "student", None) and report.student.late else ""
-    shown_file = short or PurePath(report.file).name
+    if student:
+        s = getattr(report, "student", None)
+        name = s.shown_name if s is not None and s.name else "Your submission"
+        sub = f"{escape(problem.title)} · {escape(own_file(report))} · score <b>{score_text(report)}</b>"
+    else:
+        name = who(report, short)
+        shown_file = short or PurePath(report.file).name
+        sub = (
+            f"{escape(problem.title)} ({escape(report.problem or problem.id)}) · "
+            + (f"{escape(shown_file)} · " if shown_file != name else "")
+            + f"score <b>{score_text(report)}</b>"
+        )
     out = [
-        f'<p><a href="{escape(back)}">← class overview</a></p>' if back else "",
+        f'<p><a href="{escape(back)}">← class overview</a></p>' if back and not student else "",
         f"<h1>{escape(name)}{late}</h1>",
-        f'<p class="sub">{escape(problem.title)} ({escape(report.problem or problem.id)}) · '
-        + (f"{escape(shown_file)} · " if shown_file != name else "")
-        + f"score <b>{score_text(report)}</b></p>",
+        f'<p class="sub">{sub}</p>',
     ]
     title = f"{name} — {problem.title}"
-    if report.error:
-        out.append(
-            f'<div class="error"><b>This submission could not be graded.</b><br>'
-            f"{escape(report.error.replace(report.file, shown_file))}</div>"
-        )
+    if report.error and not report.by_hand:
+        reason = student_error(report) if student else report.error.replace(report.file, short or own_file(report))
+        out.append(f'<div class="error"><b>This submission could not be graded.</b><br>{escape(reason)}</div>')
         return document(f"{title} — not graded", "\n".join(out))
+    if report.override and report.override.get("comment"):
+        out.append(f'<p class="override">{"Your TA" if student else "TA"}: {escape(report.override["comment"])}</p>')
+    if report.late_penalty:
+        out.append(f'<p class="late">Late: {report.late_penalty:.0%} of the score taken off.</p>')
+    if report.error:  # graded by hand
+        return document(f"{title} — {score_text(report)}", "\n".join(x for x in out if x))
     wrong_lines = {s.line for s in report.steps if not s.ok}
     scored = [p for p in report.parts if p.max_points]
     optional = [p for p in report.parts if not p.max_points]
     out.append("<h2>Parts</h2>")
-    out += _parts_table(report, scored, wrong_lines)
+    out += _parts_table(report, problem, scored, wrong_lines, student)
     if optional:
         out.append('<h2 class="optional">Optional parts <small class="sub">(checked, not scored)</small></h2>')
-        out += _parts_table(report, optional, wrong_lines)
-
-    bad = sum(1 for s in report.steps if not s.ok)
-    out.append(f"<h2>Checked steps <small class=\"sub\">({len(report.steps)} checked, {bad} wrong)</small></h2>")
-    if not report.steps:
-        out.append('<p class="none">No step could be checked.</p>')
-    else:
-        out.append(
-            '<table class="steps"><thead><tr><th class="num">Line</th><th></th><th>Quantity</th>'
-            "<th>Left</th><th></th><th>Right</th><th>Message</th></tr></thead><tbody>"
-        )
-        anchored: set[int] = set()
-        for s in report.steps:
-            anchor = ""
-            if not s.ok and s.line not in anchored:
-                anchored.add(s.line)
-                anchor = f' id="line-{s.line}"'
-            cls, mark, rel = ("ok", "✓", "=") if s.ok else ("wrong", "✗", "≠")
-            # "left ≠ right" only repeats the two sides rendered beside it
-            redundant = s.message in ("ok", f"{s.left.strip()} ≠ {s.right.strip()}")
-            message = "" if redundant else feedback_html(s.message)
-            out.append(
-                f'<tr class="step {cls}"{anchor}><td class="num">{escape(_line(report, s.line))}</td>'
-                f'<td class="mark">{mark}</td>'
-                f"<td>{escape(s.quantity or '')}</td><td>{math_html(s.left)}</td>"
-                f'<td class="mark">{rel}</td><td>{math_html(s.right)}</td><td>{message}</td></tr>'
-            )
-        out.append("</tbody></table>")
+        out += _parts_table(report, problem, optional, wrong_lines, student)
+    out += _steps_table(report, problem, student)
+    if report.ignored:
+        out.append("<h2>Also received, not graded</h2><ul>")
+        out += [f"<li>{escape(item)}</li>" for item in report.ignored]
+        out.append("</ul>")
     return document(f"{title} — {score_text(report)}", "\n".join(x for x in out if x))
+
+
+def _steps_table(report, problem, student: bool = False) -> list[str]:
+    steps = report.steps
+    if student:  # a part a TA has graded: the checker's word on its steps is not the student's feedback
+        overridden = {p.quantity for p in report.parts if p.override}
+        steps = tuple(s for s in steps if s.quantity not in overridden)
+    bad = sum(1 for s in steps if not s.ok)
+    out = [f'<h2>Checked steps <small class="sub">({len(steps)} checked, {bad} wrong)</small></h2>']
+    if not steps:
+        return out + ['<p class="none">No step could be checked.</p>']
+    out.append(
+        '<table class="steps"><thead><tr><th class="num">Line</th><th></th><th>Part</th>'
+        "<th>Left</th><th></th><th>Right</th><th>Message</th></tr></thead><tbody>"
+    )
+    anchored: set[int] = set()
+    for s in steps:
+        anchor = ""
+        if not s.ok and s.line not in anchored:
+            anchored.add(s.line)
+            anchor = f' id="line-{s.line}"'
+        cls, mark, rel = ("ok", "✓", "=") if s.ok else ("wrong", "✗", "≠")
+        # "left ≠ right" only repeats the two sides rendered beside it
+        redundant = s.message in ("ok", f"{s.left.strip()} ≠ {s.right.strip()}")
+        message = "" if redundant else feedback_html(s.message)
+        part = name_html(problem, s.quantity) if s.quantity else ""
+        out.append(
+            f'<tr class="step {cls}"{anchor}><td class="num">{escape(_line(report, s.line))}</td>'
+            f'<td class="mark">{mark}</td>'
+            f"<td>{part}</td><td>{math_html(s.left)}</td>"
+            f'<td class="mark">{rel}</td><td>{math_html(s.right)}</td><td>{message}</td></tr>'
+        )
+    out.append("</tbody></table>")
+    return out

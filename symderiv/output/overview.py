@@ -21,6 +21,7 @@ from symderiv.output.html import (
     VERDICTS,
     document,
     feedback_html,
+    name_html,
     num_text,
     page_names,
     score_text,
@@ -38,7 +39,7 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
     """The class overview: a row per submission, a coloured cell per part, verdict counts, the class view."""
     shorts = shorts or short_names([r.file for r in reports])
     parts = list(problem.parts)
-    head = "".join(f"<th>{escape(q)}</th>" for q in parts)
+    head = "".join(f"<th>{name_html(problem, q)}</th>" for q in parts)
     out = [
         f"<h1>{escape(problem.title)}</h1>",
         f'<p class="sub">{escape(problem.id)} · {len(reports)} submission{"s" if len(reports) != 1 else ""}</p>',
@@ -52,10 +53,16 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
         if label != short:
             link += f'<div class="sub">{escape(short)}</div>'
         if report.error:
+            by_hand = ""
+            if report.by_hand:
+                comment = report.override.get("comment")
+                by_hand = (
+                    '<span class="override">graded by a TA' + (f": {escape(comment)}" if comment else "") + ".</span> "
+                )
             out.append(
-                f'<tr class="errored"><td>{link}</td><td colspan="{max(len(parts), 1)}" class="error">'
+                f'<tr class="errored"><td>{link}</td><td colspan="{max(len(parts), 1)}" class="error">{by_hand}'
                 f"not graded: {escape(report.error.replace(report.file, short))}</td>"
-                f'<td class="num">—</td></tr>'
+                f'<td class="num">{score_text(report)}</td></tr>'
             )
             continue
         by_q = {p.quantity: p for p in report.parts}
@@ -75,12 +82,12 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
     for v in VERDICTS:
         cells = "".join(f'<td class="num">{counts[q][v]}</td>' for q in parts)
         out.append(f"<tr><th>{verdict_badge(v)}</th>{cells}<td></td></tr>")
-    graded = [r for r in reports if not r.error]
+    graded = [r for r in reports if r.graded]
     if graded:
         mean = sum(r.score for r in graded) / len(graded)
         out.append(
             f'<tr><th>mean of {len(graded)} graded</th><td colspan="{len(parts)}"></td>'
-            f'<td class="num">{num_text(mean)}/{num_text(graded[0].max_score)}</td></tr>'
+            f'<td class="num">{num_text(mean)}/{num_text(max(r.max_score for r in graded))}</td></tr>'
         )
     out.append("</tfoot></table>")
     if any(p.override for r in graded for p in r.parts):
@@ -109,7 +116,7 @@ def class_view_html(reports, problem, shorts: list[str]) -> list[str]:
             if p.mistakes
             else '<span class="none">—</span>'
         )
-        label = escape(p.quantity) + ("" if p.scored else ' <small class="sub">(optional)</small>')
+        label = name_html(problem, p.quantity) + ("" if p.scored else ' <small class="sub">(optional)</small>')
         out.append(f"<tr><td>{label}</td><td>{counts}</td><td>{mistakes}</td></tr>")
     out.append("</tbody></table>")
     out.append(f'<h2>For review <small class="sub">({len(view.flagged)})</small></h2>')
@@ -121,7 +128,7 @@ def class_view_html(reports, problem, shorts: list[str]) -> list[str]:
         for f in view.flagged:
             name = f.student or short_of.get(f.file, f.file)
             out.append(
-                f"<tr><td>{escape(name)}</td><td>{escape(f.quantity)}</td>"
+                f"<tr><td>{escape(name)}</td><td>{name_html(problem, f.quantity)}</td>"
                 f'<td class="num">{num_text(f.line)}</td><td>{escape(f.reason)}</td></tr>'
             )
         out.append("</tbody></table>")

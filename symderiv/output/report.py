@@ -77,8 +77,10 @@ def plain_feedback(d: dict) -> dict:
 
 
 def verify_line(r) -> str:
-    mark = "✓" if r.ok else "✗"
-    flags = f"numeric {'ok' if r.numeric else 'FAIL'}, symbolic {'ok' if r.symbolic else 'FAIL'}"
+    undecided = getattr(r, "status", "") == "undecided"
+    mark = "✓" if r.ok else "?" if undecided else "✗"
+    symbolic = "ok" if r.symbolic else "undecided" if undecided else "FAIL"
+    flags = f"numeric {'ok' if r.numeric else 'FAIL'}, symbolic {symbolic}"
     return (
         f"{mark} {r.problem:22} {r.quantity:18} {flags}, gradcheck {r.gradcheck_max_rel_err:.1e}, "
         f"{r.seconds:.2f}s — {r.message}"

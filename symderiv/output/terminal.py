@@ -8,6 +8,8 @@ a TA's override beside the verdict it replaced.
 
 from __future__ import annotations
 
+import unicodedata
+
 from symderiv.notation.mathtext import feedback_unicode
 from symderiv.output.classview import ClassView
 from symderiv.output.escape import terminal_text
@@ -30,6 +32,19 @@ def report_heading(report) -> str:
     return terminal_text(name)
 
 
+def _label(p) -> str:
+    return terminal_text(getattr(p, "name", "") or p.quantity)
+
+
+def _width(text: str) -> int:
+    """Columns on a terminal: a combining mark (the tilde of J̃) takes none."""
+    return sum(0 if unicodedata.combining(ch) else 1 for ch in text)
+
+
+def _padded(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
 def _part_line(report, p, width: int) -> str:
     where = report.where(p.line) if p.line else "—"
     points = points_text(p.points, p.max_points) if p.max_points else ""
@@ -41,15 +56,24 @@ def _part_line(report, p, width: int) -> str:
         was = p.override.get("automatic", {})
         verdict = f"{p.verdict} (overridden; was {was.get('verdict', '?')})"
         comment = p.override.get("comment")
-        text = (f"TA: {terminal_text(comment)}. " if comment else "TA override. ") + f"Checker: {text}"
-    return f"  {MARKS.get(p.verdict, '?')} {p.quantity:{width}} {verdict:21} {points:>6}  {where:15} {text}"
+        text = (f"TA: {terminal_text(comment).rstrip('.')}. " if comment else "TA override. ") + f"Checker: {text}"
+    return f"  {MARKS.get(p.verdict, '?')} {_padded(_label(p), width)} {verdict:21} {points:>6}  {where:15} {text}"
 
 
 def grade_table(report) -> str:
-    if report.error:
+    if report.error and not report.by_hand:
         return f"{report_heading(report)}: ERROR {terminal_text(report.error)}"
-    out = [f"{report_heading(report)}  ({report.problem})  score {points_text(report.score, report.max_score)}"]
-    width = max([len(p.quantity) for p in report.parts] + [10])
+    if report.error:
+        comment = report.override.get("comment") or ""
+        return (
+            f"{report_heading(report)}  score {points_text(report.score, report.max_score or report.score)} "
+            f"(set by a TA{': ' + terminal_text(comment) if comment else ''}; not graded: {terminal_text(report.error)})"
+        )
+    late = f", late: {report.late_penalty:.0%} taken off" if report.late_penalty else ""
+    out = [f"{report_heading(report)}  ({report.problem})  score {points_text(report.score, report.max_score)}{late}"]
+    if report.override and report.override.get("comment"):
+        out.append(f"  TA: {terminal_text(report.override['comment'])}")
+    width = max([_width(_label(p)) for p in report.parts] + [10])
     scored = [p for p in report.parts if p.max_points]
     optional = [p for p in report.parts if not p.max_points]
     out += [_part_line(report, p, width) for p in scored]
@@ -61,6 +85,8 @@ def grade_table(report) -> str:
     if bad:
         out.append("  wrong steps:")
         out.extend(f"    {report.where(s.line)}: {terminal_text(feedback_unicode(s.message))}" for s in bad)
+    if report.ignored:
+        out.append("  not graded: " + terminal_text("; ".join(report.ignored)))
     return "\n".join(out)
 
 
@@ -73,7 +99,7 @@ def class_summary(view: ClassView) -> str:
         + (f"; {len(view.unreadable)} not graded (not counted, listed below)" if view.unreadable else "")
         + (f"; {view.overrides} part{'s' if view.overrides != 1 else ''} overridden" if view.overrides else "")
     ]
-    width = max([len(p.quantity) for p in view.parts] + [10])
+    width = max([_width(_label(p)) for p in view.parts] + [10])
     for heading, parts in (
         ("", [p for p in view.parts if p.scored]),
         ("optional (not scored):", [p for p in view.parts if not p.scored]),
@@ -85,7 +111,7 @@ def class_summary(view: ClassView) -> str:
         for p in parts:
             counts = "  ".join(f"{MARKS.get(v, '?')} {n}" for v, n in p.counts)
             mistakes = "; ".join(f"{name} ({n})" for _, name, n, _ in p.mistakes[:4])
-            out.append(f"  {p.quantity:{width}} {counts}" + (f"   mistakes: {mistakes}" if mistakes else ""))
+            out.append(f"  {_padded(_label(p), width)} {counts}" + (f"   mistakes: {mistakes}" if mistakes else ""))
     if view.flagged:
         out.append("For review:")
         out += [

@@ -1,37 +1,48 @@
-"""Who handed a submission in: from the LMS's file-name pattern, or from its roster export.
+"""Who handed a submission in, from the names an LMS's bulk download gives its files.
 
-Bulk downloads name every file after the student:
+The names follow each platform's own code (never a guess from what a student chose to call a file):
 
-- Canvas: ``smithjane_123456_7890123_hw2.md`` (sortable name, user id, submission id, the
-  student's file name), ``smithjane_LATE_123456_7890123_hw2.md`` (or ``late``) when handed
-  in late.
-- Moodle: ``Jane Smith_12345_assignsubmission_file_hw2.md``, or a folder
-  ``Jane Smith_12345_assignsubmission_file_/hw2.md``; 12345 is the participant number the
-  grading worksheet calls ``Participant 12345``.
+- Canvas (``lib/content_zipper.rb``): ``<name>_<userid>_<fileid>_<the student's file>`` for an
+  upload, ``<name>_<userid>_text.html`` for an online text entry, ``<name>_<userid>_link.html``
+  for a URL; ``<name>_LATE_<userid>_...`` when handed in late. ``<name>`` is the sortable name
+  ("Smith, Jane") lower-cased with every non-word character removed (``smithjane``, Unicode
+  letters kept: ``müllerjürgen``); Canvas removes ``_<digits>_`` from it, so the first
+  ``_<digits>_`` is the user id. A student's resubmitted file is renamed ``hw2-1.md``.
+- Moodle (``mod/assign/locallib.php``): a folder ``<Full name>_<participant>_assignsubmission_file_``
+  (or ``_onlinetext_``) holding the student's files, or (without folders) files named
+  ``<Full name>_<participant>_assignsubmission_file_<the student's file>``. Moodle replaces ``_``
+  in the full name with a space, so the first ``_`` ends the name. ``<participant>`` is the number
+  the grading worksheet calls ``Participant <participant>``.
+
+The LMS's part of a name wins over anything inside the student's own file name: the Moodle folder
+is the outermost folder that has the pattern, and only the start of a file name is read.
 
 >>> identify("subs/smithjane_LATE_123456_7890123_hw2.md").id
 '123456'
-
-A roster (``--roster FILE``) is the LMS's own export: the Canvas gradebook CSV (Student, ID,
-SIS User ID, SIS Login ID, Section), the Moodle grading worksheet (Identifier, Full name,
-Email address) or any CSV with a name and an id or email column. Its row for the id the
-file name carries fills in the rest (name, SIS ids, section, email).
+>>> identify("Jane Smith_4101_assignsubmission_file_/x_999_assignsubmission_file_y.md").id
+'4101'
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from dataclasses import dataclass, fields, replace
-from pathlib import Path, PurePath
+import unicodedata
+from dataclasses import dataclass, fields
+from pathlib import PurePosixPath
 
-from symderiv.core.errors import SubmissionError
+__all__ = ["Student", "identify", "resubmission", "GRADABLE_ORDER"]
 
-__all__ = ["Student", "identify", "Roster", "load_roster"]
+# Canvas: the sortable name has no "_<digits>_" in it (Canvas removes those), so the first one is the id.
+CANVAS = re.compile(
+    r"(?P<name>[^\W_]*(?:_(?!(?:LATE_|late_)?\d+_)[^\W_]+)*)_(?:(?P<late>LATE|late)_)?(?P<id>\d+)_"
+    r"(?:(?P<attachment>\d+)_(?P<file>.+)|(?P<kind>text|link)\.html)"
+)
+# Moodle: the full name has no "_" (Moodle writes a space instead); a file name after the prefix.
+MOODLE_FILE = re.compile(r"(?P<name>[^_/]*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.+)")
+# Moodle's folder per student and plugin (with the trailing "_" before Moodle 4.1, without after).
+MOODLE_FOLDER = re.compile(r"(?P<name>[^_/]*)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?")
 
-CANVAS = re.compile(r"(?P<name>[A-Za-z0-9-]+?)_(?:(?P<late>late|LATE)_)?(?P<id>\d+)_(?P<submission>\d+)_(?P<file>.+)")
-MOODLE = re.compile(r"(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_(?P<file>.*)")
+GRADABLE_ORDER = (".ipynb", ".md", ".markdown", ".tex", ".txt", ".html", ".htm")
 
 
 @dataclass(frozen=True)
@@ -42,122 +53,62 @@ class Student:
     login: str = ""  # Canvas "SIS Login ID" / Moodle username
     section: str = ""
     email: str = ""
-    submission: str = ""  # Canvas submission id
+    attachment: str = ""  # Canvas: the id of the uploaded file (what Canvas's re-upload of feedback matches)
+    file: str = ""  # the student's own name for the file ("hw2.md"; "text.html" for a Canvas text entry)
     late: bool = False
-    source: str = ""  # canvas | moodle | roster
+    source: str = ""  # canvas | moodle: whose file names it came from
+    row: int = 0  # the roster line it was matched to (0: not matched to a roster)
 
     @property
     def label(self) -> str:
-        """How outputs name the student: "Jane Smith (123456)"."""
+        """How staff outputs name the student: "Jane Smith (123456)"."""
         if self.name and self.id:
             return f"{self.name} ({self.id})"
         return self.name or self.id or self.email
 
+    @property
+    def shown_name(self) -> str:
+        """How the student is named in what the student sees: the name, never an id."""
+        return self.name or "your submission"
+
     def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in ("", False)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) not in ("", False, 0)}
+
+
+def _nfc(text: str) -> str:
+    # a zip made on macOS stores decomposed letters (e + combining accent): read them as one letter
+    return unicodedata.normalize("NFC", text)
 
 
 def identify(path: str) -> Student | None:
-    """The student a bulk-download file name names, or None."""
-    parts = PurePath(str(path).replace("\\", "/")).parts
-    for part in reversed(parts[-2:]):
-        if m := MOODLE.fullmatch(part):
-            return Student(name=m["name"].strip(), id=m["id"], source="moodle")
-    name = parts[-1] if parts else ""
+    """The student the LMS's part of a bulk-download name names, or None."""
+    parts = [_nfc(p) for p in PurePosixPath(str(path).replace("\\", "/")).parts]
+    if not parts:
+        return None
+    for k, folder in enumerate(parts[:-1]):  # the outermost Moodle folder: the LMS made it
+        if m := MOODLE_FOLDER.fullmatch(folder):
+            own = "/".join(parts[k + 1 :])
+            return Student(name=m["name"].strip(), id=m["id"], file=own, source="moodle")
+    name = parts[-1]
+    if m := MOODLE_FILE.fullmatch(name):
+        return Student(name=m["name"].strip(), id=m["id"], file=m["file"], source="moodle")
     if m := CANVAS.fullmatch(name):
-        return Student(name=m["name"], id=m["id"], submission=m["submission"], late=bool(m["late"]), source="canvas")
+        own = m["file"] if m["file"] is not None else f"{m['kind']}.html"
+        return Student(
+            name=m["name"],
+            id=m["id"],
+            attachment=m["attachment"] or "",
+            file=own,
+            late=bool(m["late"]),
+            source="canvas",
+        )
     return None
 
 
-# ---- rosters ----------------------------------------------------------------------------
-
-_COLUMNS = {  # normalised header -> Student field
-    "student": "name",
-    "name": "name",
-    "full name": "name",
-    "fullname": "name",
-    "student name": "name",
-    "id": "id",
-    "user id": "id",
-    "userid": "id",
-    "canvas user id": "id",
-    "participant": "id",
-    "identifier": "id",
-    "sis user id": "sis_id",
-    "id number": "sis_id",
-    "student id": "sis_id",
-    "sis id": "sis_id",
-    "sis login id": "login",
-    "username": "login",
-    "login id": "login",
-    "login": "login",
-    "section": "section",
-    "email address": "email",
-    "email": "email",
-    "e-mail": "email",
-}
+_RESUBMITTED = re.compile(r".*-(?P<n>\d{1,4})(?:\.[^.]*)?")
 
 
-@dataclass(frozen=True)
-class Roster:
-    students: tuple[Student, ...]
-
-    def find(self, student: Student | None, file: str = "") -> Student | None:
-        """The roster's row for a file-name identity (by id, then by name); or the row whose login
-        or SIS id appears in the file name; or None."""
-        if student is not None:
-            for s in self.students:
-                if student.id and s.id == student.id:
-                    return replace(s, submission=student.submission, late=student.late, source=student.source)
-            squashed = _squash(student.name)
-            for s in self.students:
-                if squashed and squashed in (_squash(s.name), _squash(_sortable(s.name))):
-                    return replace(s, submission=student.submission, late=student.late, source=student.source)
-        stem = PurePath(file).name.lower()
-        for s in self.students:
-            for key in (s.login, s.sis_id, s.email.split("@")[0]):
-                if key and re.search(rf"(?<![a-z0-9]){re.escape(key.lower())}(?![a-z0-9])", stem):
-                    return s
-        return None
-
-
-def _squash(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def _sortable(name: str) -> str:
-    """Canvas's file names use the sortable name, last name first: "Smith, Jane" or "Jane Smith" -> smithjane."""
-    if "," in name:
-        last, first = name.split(",", 1)
-        return last + first
-    words = name.split()
-    return "".join(words[-1:] + words[:-1])
-
-
-def load_roster(path: str | Path) -> Roster:
-    """Read a roster export; SubmissionError naming the file when it is not one."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SubmissionError(f"{path}: the roster cannot be read ({exc})") from None
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise SubmissionError(f"{path}: the roster is empty")
-    header = [_COLUMNS.get(h.strip().lower()) for h in rows[0]]
-    if "name" not in header and "email" not in header:
-        raise SubmissionError(
-            f"{path}: not a roster (no Student/Name/Full name or Email column in {', '.join(rows[0][:6])})"
-        )
-    students = []
-    for row in rows[1:]:
-        values: dict[str, str] = {}
-        for key, cell in zip(header, row):
-            if key and cell.strip() and key not in values:
-                values[key] = cell.strip()
-        if not values or values.get("name", "").strip().lower() in ("points possible", "test student", "student, test"):
-            continue
-        if values.get("id", "").lower().startswith("participant"):
-            values["id"] = values["id"].split()[-1]
-        students.append(Student(**values, source="roster"))
-    return Roster(tuple(students))
+def resubmission(file: str) -> int:
+    """Canvas's number for a re-uploaded file (``hw2-1.md`` -> 1; ``hw2.md`` -> 0)."""
+    m = _RESUBMITTED.fullmatch(PurePosixPath(file).name)
+    return int(m["n"]) if m else 0

@@ -11,6 +11,7 @@ Code cells' outputs count where they carry ``text/latex`` or ``text/markdown`` (
 
 from __future__ import annotations
 
+import warnings
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -32,7 +33,9 @@ class Source:
 def read_notebook(raw: str, name: str) -> Source:
     """The gradable text of a notebook's JSON; SubmissionError naming the file when it is not one."""
     try:
-        nb = nbformat.reads(raw, as_version=4)
+        with warnings.catch_warnings():  # a notebook without cell ids reads all the same: no warning on stderr
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(raw, as_version=4)
     except Exception as exc:  # nbformat raises JSON, schema, key, type and version errors of its own
         raise SubmissionError(f"{name}: is not a valid Jupyter notebook ({str(exc).splitlines()[0][:120]})") from None
     lines: list[str] = []

@@ -1,7 +1,7 @@
 """Reading a submission file: text or a one-line SubmissionError naming the file and the reason.
 
 Markdown, plain text and LaTeX are read as they are; a Jupyter notebook (.ipynb) as its Markdown
-cells and LaTeX outputs (notebook.py)."""
+cells and LaTeX outputs (notebook.py); an LMS's online-text entry (.html) as its text (webtext.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import stat
 
 from symderiv.core.errors import SubmissionError
 from symderiv.reading.notebook import Source, read_notebook
+from symderiv.reading.webtext import WEB_SUFFIXES, html_text
 
 MAX_BYTES = 2 * 1024 * 1024
 
@@ -81,8 +82,14 @@ def read_submission(path: str | os.PathLike) -> str:
 
 
 def read_source(path: str | os.PathLike) -> Source:
-    """A submission's gradable text and, for a notebook, where each cell starts in it."""
+    """A submission's gradable text and, for a notebook, where each cell starts in it; an
+    online-text entry (.html) as the text the student typed (webtext.py)."""
     text = read_submission(path)
-    if os.fspath(path).lower().endswith(".ipynb"):
+    name = os.fspath(path).lower()
+    if name.endswith(".ipynb"):
         return read_notebook(text, os.fspath(path))
+    if name.endswith(WEB_SUFFIXES):
+        text = html_text(text)
+        if not text:
+            raise SubmissionError(f"{os.fspath(path)}: the page has no text in it")
     return Source(text, ())

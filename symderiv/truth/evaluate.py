@@ -23,6 +23,8 @@ import numpy as np
 
 from symderiv.core.errors import NotationError, ShapeError
 from symderiv.core.tree import (
+    Add,
+    Neg,
     Node,
     Num,
     Sym,
@@ -248,7 +250,23 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
             return self.bind[ix.name]
         if isinstance(ix, Sym) and not ix.indices and ix.name in self.env.index_labels:
             return self.env.index_labels[ix.name]
+        if isinstance(ix, (Add, Neg)):  # x_{i+k-1}: index arithmetic, in 1-based numbers
+            value = self.index_number(ix)
+            return None if value is None else value - 1
         return None
+
+    def index_number(self, ix: Node) -> int | None:
+        """The 1-based number an index expression stands for (i + k − 1 with i, k bound)."""
+        if isinstance(ix, Add):
+            parts = [self.index_number(t) for t in ix.terms]
+            return None if None in parts else sum(parts)
+        if isinstance(ix, Neg):
+            part = self.index_number(ix.operand)
+            return None if part is None else -part
+        if isinstance(ix, Num) and Fraction(ix.value).denominator == 1:
+            return int(ix.value)
+        position = self.index_position(ix)
+        return None if position is None else position + 1
 
     def select(self, value, ref: Ref, indices):
         sample = self.bind.get("__sample__")

@@ -208,7 +208,7 @@ def run_equations(
                 backend.current = eq.target
             env = _env(problem, backend, objects, layout, n_samples, batch_kinds, masks)
             rhs = (scaled or {}).get(eq.target, eq.rhs)
-            value = Evaluator(env).value(rhs)
+            value = entrywise(problem, env, eq, rhs, backend) if eq.indices else Evaluator(env).value(rhs)
             if eq.target in straight and isinstance(rhs, Call) and len(rhs.args) == 1:
                 inner = Evaluator(env).value(rhs.args[0])
                 value = inner + (getval(value) - getval(inner))
@@ -218,6 +218,21 @@ def run_equations(
         if eq.target == until:
             break
     return {ref.kind: v for ref, v in objects.items()}
+
+
+def entrywise(problem, env, eq, rhs, backend):
+    """y_i = Σ_k w_k x_{i+k-1}: each entry with its indices bound, over the declared shape."""
+    sizes = dict(problem.symbolic_sizes if backend.name == "sympy" else problem.numeric_sizes)
+    shape = tuple(size_of(e, sizes) for e in problem.model.symbol(eq.target).shape) or (1, 1)
+    names = eq.indices
+    rows = []
+    for r in range(shape[0]):
+        row = []
+        for c in range(shape[1]):
+            bound = dict(zip(names, (r, c) if len(names) == 2 else (r if shape[0] > 1 else c,)))
+            row.append(Evaluator(env, bound).value(rhs))
+        rows.append(row)
+    return backend.from_entries(rows)
 
 
 def _carries_batch(value, n_samples, layout) -> bool:
@@ -252,7 +267,7 @@ def draw_free(problem, rng, n_samples: int, point: int) -> dict:
             out[s.id] = np.array([[float(1 + (point + int(rng.integers(0, shape[0]))) % shape[0])]])
         elif s.role == "label" and s.labels == "one-hot":
             out[s.id] = _one_hot(shape, s.shape, model.batch, rng)
-        elif s.role == "label" and s.labels == "binary":
+        elif (s.role == "label" and s.labels == "binary") or s.role == "mask":
             Y = (rng.random(shape) < 0.5).astype(float)
             if Y.size >= 2:
                 Y.flat[0], Y.flat[1] = 1.0, 0.0  # both classes, so a missing (1 − y) term shows

@@ -27,7 +27,7 @@ from symderiv.core.errors import NotationError
 from symderiv.core.tree import Call, Node, Sym
 from symderiv.notation.latex import to_latex
 
-ROLES = ("input", "parameter", "label", "hyperparameter")
+ROLES = ("input", "parameter", "label", "hyperparameter", "mask")
 BUILTINS = {
     "sigma": "sigmoid",
     "sigmoid": "sigmoid",
@@ -68,6 +68,7 @@ class Equation:
     rhs: Node  # normalised: every symbol in canonical spelling
     latex: str
     line: int | None = None
+    indices: tuple[str, ...] = ()  # y_i = Σ_k w_k x_{i+k-1}: the target defined entry by entry
 
 
 @dataclass(frozen=True)

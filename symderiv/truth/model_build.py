@@ -104,6 +104,17 @@ class ModelBuilder:
                 self.fail(f"model.equations: {exc}", line)
             if not isinstance(target, Sym):
                 self.fail(f"model.equations: the left side of {eq!r} is not one symbol", line)
+            entry = ()
+            bare = replace(target, indices=())
+            if (
+                target.indices
+                and key_of(target) not in self.spellings
+                and key_of(bare) in self.spellings
+                and all(isinstance(i, Sym) and len(i.name) == 1 and not i.indices for i in target.indices)
+            ):
+                entry, target = tuple(i.name for i in target.indices), bare  # y_i = …: y entry by entry
+                if len(self.declared.get(self.spellings[key_of(bare)], ("", None))[1].shape or ()) == 0:
+                    self.fail(f"model.equations: {lhs} defines entries: declare the shape of {to_latex(bare)}", line)
             tid = to_latex(target)
             key = key_of(target)
             if key in self.spellings and self.spellings[key] != tid:
@@ -113,7 +124,7 @@ class ModelBuilder:
             self.spellings.setdefault(key, tid)
             self.forms.setdefault(tid, form_of(target))
             self.spellings.setdefault(key_of(self.forms[tid]), tid)
-            equations.append((tid, body, eq, line))
+            equations.append((tid, body, eq, line, entry))
         return equations
 
     def check_symbols(self, equations: list):
@@ -122,8 +133,8 @@ class ModelBuilder:
             line = line_of(self.text, spelling)
             if not defined and s.role is None:
                 self.fail(
-                    f"model.symbols.{spelling}: role required (input, parameter, label or "
-                    "hyperparameter): no equation defines it",
+                    f"model.symbols.{spelling}: role required (input, parameter, label, hyperparameter or mask): "
+                    "no equation defines it",
                     line,
                 )
             if defined and s.role is not None:
@@ -195,7 +206,9 @@ class ModelBuilder:
         )
         reader = ModelReader(model)
         try:
-            normalized = tuple(Equation(tid, reader.normalize(body), eq, line) for tid, body, eq, line in equations)
+            normalized = tuple(
+                Equation(tid, reader.normalize(body), eq, line, entry) for tid, body, eq, line, entry in equations
+            )
         except NotationError as exc:
             self.fail(f"model.equations: {exc}", None)
         model = model.with_equations(normalized)
@@ -217,7 +230,7 @@ def index_names(node: Node) -> set[str]:
     out = set()
     for n in node.walk():
         if isinstance(n, Sym):
-            out |= {i.name for i in n.indices if isinstance(i, Sym)}
+            out |= {m.name for i in n.indices for m in i.walk() if isinstance(m, Sym)}  # x_{i+k-1}
             if n.layer is not None:
                 out |= {m.name for m in n.layer.walk() if isinstance(m, Sym)}
         index = getattr(n, "index", None)
@@ -291,7 +304,7 @@ def check_defined(model: Model, path: str, sizes: set[str] = frozenset()):
     known = {s.id for s in model.free()}
     size_letters = {s.rstrip("0123456789") for s in sizes}
     for eq in model.equations:
-        indices = index_names(eq.rhs)
+        indices = index_names(eq.rhs) | set(eq.indices)
         for n in eq.rhs.walk():
             if (
                 isinstance(n, Sym)

@@ -111,7 +111,7 @@ def free_symbols(problem, n_samples: int) -> dict:
                 c = (2 * j + 1) % shape[axis]
                 Y[(c, j) if axis == 0 else (j, c)] = 1
             out[s.id] = Y
-        elif s.role == "label" and s.labels == "binary":  # 0 or 1: y² is y, and a real point draws 0 or 1
+        elif (s.role == "label" and s.labels == "binary") or s.role == "mask":  # 0 or 1: y² is y
             out[s.id] = _matrix("m" + _safe(s.id), *shape, integer=True, nonnegative=True)
         else:
             out[s.id] = _matrix("m" + _safe(s.id), *shape)

@@ -148,7 +148,7 @@ def derivative_swaps(problem, eq):
     model = problem.model
     rhs = eq.rhs
     u = rhs.args[0]
-    t = model.form_table[eq.target]
+    t = rhs  # the activation, as its equation computes it (the target has no value while it is computed)
     func = BUILTINS.get(rhs.func, rhs.func)
     one = Num(1)
     if func.startswith("leaky_relu:"):
@@ -178,8 +178,32 @@ def paths_through(problem, of: str, wrt: str):
     forms = model.form_table
     on_path = [e for e in model.equations if model.depends_on(of, e.target) and model.depends_on(e.target, wrt)]
     hyper = {s.id for s in model.free() if s.role == "hyperparameter"}
+    uses = [e for e in model.equations if wrt in model.ids_in(e.rhs)]
+    if len(uses) >= 2 and not model.defined(wrt):
+        for eq in uses:
+            yield (
+                f"the contribution of {to_latex(forms[wrt])} through {eq.latex} is missing "
+                f"({to_latex(forms[wrt])} is used in {len(uses)} equations: each use adds a term)",
+                {eq.target: replace_symbol(model, eq.rhs, wrt, stop(forms[wrt]))},
+            )
     for eq in on_path:
         rhs = eq.rhs
+        inner = sorted(v for v in model.ids_in(rhs) if v != wrt and model.defined(v) and model.depends_on(v, wrt))
+        if len(inner) >= 2 and wrt in model.ids_in(rhs):
+            cut = rhs
+            for v in inner:
+                cut = replace_symbol(model, cut, v, stop(forms[v]))
+            shown = " and ".join(to_latex(forms[v]) for v in inner)
+            yield (
+                f"the paths through {shown} are missing (they depend on {to_latex(forms[wrt])} too, in {eq.latex})",
+                {eq.target: cut},
+            )
+        for v in inner:
+            yield (
+                f"the path through {to_latex(forms[v])} is missing ({to_latex(forms[v])} depends on "
+                f"{to_latex(forms[wrt])} too, in {eq.latex})",
+                {eq.target: replace_symbol(model, rhs, v, stop(forms[v]))},
+            )
         if isinstance(rhs, Add) and 2 <= len(rhs.terms) <= 6:
             for i, term in enumerate(rhs.terms):
                 ids = model.ids_in(term)
@@ -191,22 +215,6 @@ def paths_through(problem, of: str, wrt: str):
                     f"the part of the gradient through the term {to_latex(term)} of {eq.latex} is missing",
                     {eq.target: Add(tuple(terms))},
                 )
-        for v in sorted(model.ids_in(rhs)):
-            if v == wrt or not model.defined(v) or not model.depends_on(v, wrt):
-                continue
-            yield (
-                f"the path through {to_latex(forms[v])} is missing ({to_latex(forms[v])} depends on "
-                f"{to_latex(forms[wrt])} too, in {eq.latex})",
-                {eq.target: replace_symbol(model, rhs, v, stop(forms[v]))},
-            )
-    uses = [e for e in model.equations if wrt in model.ids_in(e.rhs)]
-    if len(uses) >= 2 and not model.defined(wrt):
-        for eq in uses:
-            yield (
-                f"the contribution of {to_latex(forms[wrt])} through {eq.latex} is missing "
-                f"({to_latex(forms[wrt])} is used in {len(uses)} equations: each use adds a term)",
-                {eq.target: replace_symbol(model, eq.rhs, wrt, stop(forms[wrt]))},
-            )
 
 
 def replace_symbol(model, tree: Node, sid: str, new: Node) -> Node:

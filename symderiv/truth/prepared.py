@@ -43,7 +43,17 @@ from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import layer_bindings, readings_for
 from symderiv.truth.symbolic import symbolic_setup, sympy_backend
 
-__all__ = ["PREPARE_TIMEOUT", "Preparation", "ensure_prepared", "prepare", "setup", "prepared_path", "forget"]
+__all__ = [
+    "PREPARE_TIMEOUT",
+    "Preparation",
+    "ensure_prepared",
+    "prepare",
+    "setup",
+    "prepared_path",
+    "forget",
+    "record",
+    "recorded",
+]
 
 PREPARE_TIMEOUT = 600.0  # seconds for a key's whole set-up (mlp-general: about 10 s)
 FORMAT = 1  # of the file's contents
@@ -122,6 +132,39 @@ def fingerprint(problem: Problem) -> str:
 def prepared_path(problem: Problem) -> Path | None:
     directory = _directory() if _enabled() else None
     return None if directory is None else directory / f"{problem.id}-{fingerprint(problem)}.pickle"
+
+
+def recorded(problem: Problem, what: str) -> str | None:
+    """A one-line note kept for this version of the key and of symderiv (`serve`'s verification of
+    the key): None when there is none."""
+    path = prepared_path(problem)
+    if path is None:
+        return None
+    try:
+        fd = os.open(path.with_suffix(f".{what}"), os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        with os.fdopen(fd, "r", encoding="utf-8") as handle:
+            return handle.read(2000)
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def record(problem: Problem, what: str, text: str) -> None:
+    """Keep a one-line note for this version of the key (written whole, never through a link)."""
+    path = prepared_path(problem)
+    if path is None:
+        return
+    target = path.with_suffix(f".{what}")
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text[:2000])
+        os.replace(tmp, target)
+    except OSError:
+        pass
 
 
 # ------------------------------------------------------------------------------ the file

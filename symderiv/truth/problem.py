@@ -77,6 +77,7 @@ class Quantity:
     layers: tuple[tuple[str, tuple[int, ...]], ...] = ()
     steps: tuple[str, ...] = ()
     line: int = 0
+    name: str = ""  # the key's display name (LaTeX) for students; "" derives it from of/wrt
 
     @property
     def objective(self) -> str:
@@ -98,6 +99,12 @@ class Problem:
     value_model: Model | None = None  # the forward-pass part's own network ([forward]), if it has one
     value_tolerance: float = 1e-3  # a forward value counts as right within this (absolute or relative)
     shorthand: Shorthand | None = None  # the [network] block as declared, for the handout
+    points: tuple[tuple[str, float], ...] = ()  # [grading] points: a scored part's points (default 1)
+    hide_feedback: bool = False  # [grading] hide_feedback: `serve` shows only ✓/✗ per line
+
+    def part_points(self, qid: str) -> float:
+        """A part's points in the key: its [grading] points, 1 for a scored part, 0 for an optional one."""
+        return dict(self.points).get(qid, 1.0) if qid in self.parts else 0.0
 
     @property
     def size_names(self) -> frozenset:
@@ -225,6 +232,7 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
                 layers=layers,
                 steps=tuple(raw.steps),
                 line=line,
+                name=raw.name,
             )
         )
     ids = [q.id for q in quantities]
@@ -232,6 +240,11 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
     for part in parts + tuple(spec.grading.optional):
         if part not in ids:
             fail(f"grading: {part!r} is not a quantity of this key (quantities: {', '.join(ids)})", f'"{part}"')
+    for part, value in spec.grading.points.items():
+        if part not in parts:
+            fail(f"grading.points: {part!r} is not a scored part (parts: {', '.join(parts)})", f'"{part}"')
+        if not 0 < value <= 1e6:
+            fail(f"grading.points: {part!r} = {value!r}; points are a number above 0 and at most 1e6", f'"{part}"')
     sizes_spec = spec.sizes
     return Problem(
         id=spec.problem.id,
@@ -247,6 +260,8 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
         value_model=value_model,
         value_tolerance=float(spec.forward.tolerance) if spec.forward is not None else 1e-3,
         shorthand=shorthand,
+        points=tuple((part, float(value)) for part, value in spec.grading.points.items()),
+        hide_feedback=spec.grading.hide_feedback,
     )
 
 

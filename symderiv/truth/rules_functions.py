@@ -130,7 +130,7 @@ class FunctionRules:
             chosen = None
             for cand in self.candidates_of(piece):
                 sv = self.b.shape(cand.value)
-                if sv == sm or sv == (1, 1):
+                if sv == sm or sv == (1, 1) or sm == (1, 1):  # a vector case under a number's condition
                     chosen = cand
                 elif self.lenient and sv[::-1] == sm:
                     chosen = Candidate(

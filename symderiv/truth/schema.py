@@ -65,7 +65,8 @@ class NotationSpec(Strict):
 
 class SymbolSpec(Strict):
     shape: list[StrictStr | StrictInt] = []
-    role: Literal["input", "parameter", "label", "hyperparameter"] | None = None
+    # mask: a given 0/1 matrix (inverted dropout's m), drawn with both values
+    role: Literal["input", "parameter", "label", "hyperparameter", "mask"] | None = None
     labels: Literal["one-hot", "binary", "real", "index"] | None = None
     columns: StrictStr | None = None  # the name of the matrix's columns: columns = "u" makes u_w column w
     aliases: list[StrictStr] = []
@@ -107,6 +108,7 @@ class QuantitySpec(Strict):
     indices: list[StrictStr] = []
     layers: dict[StrictStr, StrictInt | list[StrictInt]] = {}
     steps: list[StrictStr] = []
+    name: StrictStr = ""  # how students see the quantity (LaTeX); default: ∂of/∂wrt in the key's notation
 
 
 class ForwardSpec(Strict):
@@ -120,6 +122,8 @@ class ForwardSpec(Strict):
 class GradingSpec(Strict):
     parts: list[StrictStr] | None = None
     optional: list[StrictStr] = []
+    points: dict[StrictStr, Number] = {}  # a scored part's points (default 1 each)
+    hide_feedback: StrictBool = False  # `serve` shows only ✓/✗ per line (as `serve --hide-feedback`)
 
 
 class KeySpec(Strict):

@@ -69,19 +69,20 @@ def witness(expr, points: int = 4) -> complex | None:
     """The expression's value at the first of a few fixed random rational points where it is not
     0 (all symbols; 0/1 for the mask symbols, which stand for indicators), else at the last, or
     None. One point can hide a difference (a mask symbol 0 there zeroes the entry); a few rarely
-    do: the mask symbols are all 1 at the first, all 0 at the second, random after that. Evaluated in mpmath at 30 digits over the expression's DAG (pointvalue.py; lambdify,
+    do. Evaluated in mpmath at 30 digits over the expression's DAG (pointvalue.py; lambdify,
     which prints the whole tree first, compiled once for what that does not know)."""
     rng = random.Random(7)
     free = sorted(expr.free_symbols, key=str)
+    masks = [s for s in free if zero_one(s)]
+    # the masks all 1, then all 0, then each one alone 0 (a mask factor the truth lacks is seen
+    # only there), then at random: each sign pattern of the kinks is a case
+    patterns = [{}, dict.fromkeys(masks, 0)] + [{m: 0} for m in masks[:8]]
     value, compiled = None, None
     try:
-        for attempt in range(points):
-            # the masks all 1, then all 0, then at random: each sign pattern of the kinks is a case
+        for attempt in range(points + min(len(masks), 8)):
+            pattern = patterns[attempt] if attempt < len(patterns) else {m: rng.randint(0, 1) for m in masks}
             point = [
-                (1 if attempt == 0 else 0 if attempt == 1 else rng.randint(0, 1))
-                if zero_one(s)
-                else mpmath.mpf(rng.randint(1, 9)) / rng.randint(2, 11)
-                for s in free
+                pattern.get(s, 1) if zero_one(s) else mpmath.mpf(rng.randint(1, 9)) / rng.randint(2, 11) for s in free
             ]
             with mpmath.workdps(30):
                 try:

@@ -45,10 +45,10 @@ from symderiv.web.config import (
     ServeConfig,
     is_loopback,
 )
-from symderiv.web.library import Problem, load_keys
+from symderiv.web.library import Problem, load_keys, quantity_name
 from symderiv.web.pool import JobTimeout, PoolBusy, PoolError, WorkerPool
 from symderiv.web.ratelimit import RateLimiter
-from symderiv.web.view import prose_html
+from symderiv.web.view import hidden_report, hidden_verdict, hidden_view, prose_html
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_PROBLEM_CHARS = 200
@@ -185,14 +185,17 @@ def text_field(data: dict, name: str, *, max_chars: int | None = None, max_bytes
     return value
 
 
-def problem_summary(p: Problem) -> dict:
+def problem_summary(p: Problem, hide_feedback: bool = False) -> dict:
     return {
         "id": p.id,
         "title": p.title,
         "statement_html": prose_html(p.statement),
         "parts": list(p.parts),
         "optional": list(p.optional),
-        "quantities": [{"id": q.id, "kind": q.kind, "of": q.of, "wrt": q.wrt} for q in p.quantities],
+        "hide_feedback": hide_feedback or p.hide_feedback,
+        "quantities": [
+            {"id": q.id, "name": quantity_name(p, q.id), "kind": q.kind, "of": q.of, "wrt": q.wrt} for q in p.quantities
+        ],
     }
 
 
@@ -234,7 +237,9 @@ class Api:
         self.pool = WorkerPool(config.workers, config.time_limit)
         self.limiter = RateLimiter(config.rate_limit) if config.rate_limit else None
         self.cache = AnswerCache(CACHE_BYTES)
-        self.listing = {"problems": [problem_summary(p) for p in problems.values()]}  # rendered once
+        self.listing = {  # rendered once
+            "problems": [problem_summary(p, config.hide_feedback) for p in problems.values()]
+        }
 
     def problem(self, data: dict) -> Problem:
         pid = text_field(data, "problem", max_chars=MAX_PROBLEM_CHARS)
@@ -242,6 +247,10 @@ class Api:
             known = ", ".join(sorted(self.problems))
             raise ApiError(404, f"no problem {_shown(pid)!r} (known: {known})")
         return self.problems[pid]
+
+    def hidden(self, problem: Problem) -> bool:
+        """Marks only (before a deadline): `serve --hide-feedback`, or the key's [grading] hide_feedback."""
+        return self.config.hide_feedback or problem.hide_feedback
 
     def admit(self, request: Request) -> None:
         if self.limiter is None:
@@ -283,29 +292,30 @@ class Api:
         problem = self.problem(data)
         quantity = text_field(data, "quantity", max_chars=MAX_QUANTITY_CHARS)
         claim = text_field(data, "claim", max_chars=MAX_CLAIM_CHARS)
-        return ApiResponse(
-            await self.run(
-                ("check", problem.id, quantity, claim), jobs.check_job, problem, quantity, claim, self.config.symbolic
-            )
+        result = await self.run(
+            ("check", problem.id, quantity, claim), jobs.check_job, problem, quantity, claim, self.config.symbolic
         )
+        return ApiResponse(hidden_verdict(result) if self.hidden(problem) else result)
 
     async def grade(self, request: Request):
         self.admit(request)
         data = await read_json(request)
         problem = self.problem(data)
         text = text_field(data, "text", max_bytes=MAX_TEXT_BYTES)
-        return ApiResponse(
-            await self.run(("grade", problem.id, text), jobs.grade_job, problem, text, self.config.symbolic, heavy=True)
+        result = await self.run(
+            ("grade", problem.id, text), jobs.grade_job, problem, text, self.config.symbolic, heavy=True
         )
+        return ApiResponse(hidden_report(result) if self.hidden(problem) else result)
 
     async def view(self, request: Request):
         self.admit(request)
         data = await read_json(request)
         problem = self.problem(data)
         text = text_field(data, "text", max_bytes=MAX_TEXT_BYTES)
-        return ApiResponse(
-            await self.run(("view", problem.id, text), jobs.view_job, problem, text, self.config.symbolic, heavy=True)
+        result = await self.run(
+            ("view", problem.id, text), jobs.view_job, problem, text, self.config.symbolic, heavy=True
         )
+        return ApiResponse(hidden_view(result) if self.hidden(problem) else result)
 
 
 def _guarded(handler):

@@ -57,6 +57,7 @@ class ServeConfig:
     header_timeout: float = 10.0  # seconds a request's headers may take to arrive
     body_timeout: float = 30.0  # seconds its body may take after the headers
     forwarded_allow_ips: tuple[str, ...] = ()  # proxies whose X-Forwarded-For is believed; () for none
+    hide_feedback: bool = False  # before a deadline: marks per line only, no feedback, fixes or scores
 
     def __post_init__(self):
         if not 1 <= self.workers <= MAX_WORKERS:

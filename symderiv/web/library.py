@@ -9,21 +9,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from symderiv import GradeConfig, Problem, SymderivError, check_claim, derivation_files, grade_text, load_problem_file
+from symderiv.grading.names import quantity_name
 from symderiv.grading.verify import problem_gradcheck, verify_quantity
+from symderiv.notation.mathtext import feedback_unicode
 from symderiv.output.html import math_html
 from symderiv.output.report import MARKS
 from symderiv.reading.extract import extract
+from symderiv.truth.prepared import record, recorded
 
 __all__ = [
     "SymderivError",
     "Problem",
     "MARKS",
     "math_html",
+    "feedback_unicode",
     "extract",
     "load_keys",
     "key_fault",
     "grade_report",
     "check_verdict",
+    "quantity_name",
 ]
 
 
@@ -53,7 +58,18 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 def key_fault(problem: Problem) -> str | None:
     """Why a key must not be served: the first of its quantities that does not verify (both ways,
-    as `symderiv verify`), or why it cannot be set up at all; None when it verifies."""
+    as `symderiv verify`), or why it cannot be set up at all; None when it verifies. The outcome is
+    kept for this version of the key and of symderiv when it verifies, so a restart does not verify
+    it again."""
+    if recorded(problem, "verified") == "ok":
+        return None
+    fault = _key_fault(problem)
+    if fault is None:  # only a success is kept: a fault is worked out again, and said again
+        record(problem, "verified", "ok")
+    return fault
+
+
+def _key_fault(problem: Problem) -> str | None:
     try:
         grad_err = problem_gradcheck(problem)
         for q in problem.quantities:
@@ -86,4 +102,5 @@ def grade_report(problem: Problem, text: str, symbolic: bool) -> dict:
 
 def check_verdict(problem: Problem, quantity: str, claim: str, symbolic: bool) -> dict:
     """What `check --json` prints. An unknown quantity raises SymderivError naming it."""
-    return check_claim(problem, quantity, claim, symbolic=symbolic).to_dict()
+    verdict = check_claim(problem, quantity, claim, symbolic=symbolic).to_dict()
+    return {**verdict, "feedback_text": feedback_unicode(verdict["feedback"])}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from symderiv.web.library import extract, math_html
+from symderiv.web.library import extract, feedback_unicode, math_html
 
 _INLINE_MATH = re.compile(r"\$([^$]+)\$")
 
@@ -43,7 +43,7 @@ def _messages(steps: list[dict], parts: list[dict]) -> list[dict]:
     """What to say under a line: each final answer's feedback, then the wrong steps it does not repeat."""
     out, said = [], set()
     for p in parts:
-        out.append({"text": f"{p['quantity']}: {p['feedback']}", "math": ""})
+        out.append({"text": f"{p.get('name') or p['quantity']}: {feedback_unicode(p['feedback'])}", "math": ""})
         said.add(f"{p['quantity']}: {p['feedback']}")
     for s in steps:
         if s["ok"] or s["message"] in said:
@@ -52,7 +52,7 @@ def _messages(steps: list[dict], parts: list[dict]) -> list[dict]:
         if s["message"].strip() == f"{s['left'].strip()} ≠ {s['right'].strip()}":
             out.append({"text": "This step does not hold:", "math": math_html(f"{s['left']} \\neq {s['right']}")})
         else:
-            out.append({"text": s["message"], "math": ""})
+            out.append({"text": feedback_unicode(s["message"]), "math": ""})
     return out
 
 
@@ -77,7 +77,7 @@ def build_view(report: dict, text: str) -> dict:
     steps_at, parts_at, first_wrong_at = _by_line(steps, "line"), _by_line(parts, "line"), {}
     for p in parts:  # linear in the text: each line looks up its own steps and parts
         if p.get("first_wrong_line") is not None:
-            first_wrong_at.setdefault(p["first_wrong_line"], []).append(p["quantity"])
+            first_wrong_at.setdefault(p["first_wrong_line"], []).append(p.get("name") or p["quantity"])
     lines = []
     for number in sorted(rows):
         line_steps, line_parts = steps_at.get(number, []), parts_at.get(number, [])
@@ -102,6 +102,7 @@ def build_view(report: dict, text: str) -> dict:
         summary.append(
             {
                 "quantity": p["quantity"],
+                "name": p.get("name") or p["quantity"],
                 "verdict": p["verdict"],
                 "status": status,
                 "mark": mark,
@@ -109,6 +110,7 @@ def build_view(report: dict, text: str) -> dict:
                 "line": p["line"],
                 "first_wrong_line": p.get("first_wrong_line"),
                 "feedback": p["feedback"],
+                "feedback_text": feedback_unicode(p["feedback"]),
                 "points": p["points"],
                 "max_points": p["max_points"],
                 "scored": p["max_points"] > 0,
@@ -116,6 +118,50 @@ def build_view(report: dict, text: str) -> dict:
             }
         )
     return {"report": report, "lines": lines, "parts": summary}
+
+
+# ---- before the deadline: marks only (`serve --hide-feedback`, a key's [grading] hide_feedback) ----
+
+HIDDEN_NOTE = "Feedback and scores are released after the deadline; each line shows only whether it holds."
+
+
+def hidden_report(report: dict) -> dict:
+    """A grade report with only its verdicts: no feedback, fixes, points or score."""
+    if "parts" not in report:
+        return report
+    return {
+        "problem": report.get("problem"),
+        "hidden": True,
+        "note": HIDDEN_NOTE,
+        "parts": [
+            {
+                "quantity": p["quantity"],
+                "name": p.get("name") or p["quantity"],
+                "verdict": p["verdict"],
+                "line": p["line"],
+            }
+            for p in report["parts"]
+        ],
+        "steps": [{"line": s["line"], "ok": s["ok"]} for s in report.get("steps", [])],
+        **({"error": report["error"]} if report.get("error") else {}),
+    }
+
+
+def hidden_view(view: dict) -> dict:
+    """The page's view with the marks per line and per part only."""
+    if "lines" not in view:
+        return view
+    lines = [{**line, "messages": [], "first_wrong_of": []} for line in view["lines"]]
+    keep = ("quantity", "name", "verdict", "status", "mark", "words", "line", "scored", "claim")
+    parts = [{k: p[k] for k in keep if k in p} for p in view["parts"]]
+    return {"report": hidden_report(view["report"]), "lines": lines, "parts": parts, "hidden": True}
+
+
+def hidden_verdict(verdict: dict) -> dict:
+    """A single claim's verdict without its feedback or evidence."""
+    if "verdict" not in verdict:
+        return verdict
+    return {"verdict": verdict["verdict"], "accepted": verdict.get("accepted"), "hidden": True, "note": HIDDEN_NOTE}
 
 
 def prose_html(text: str) -> str:

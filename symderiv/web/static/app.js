@@ -99,12 +99,14 @@ function renderParts(parts) {
     return;
   }
   for (const p of parts) {
-    const name = p.scored ? p.quantity : `${p.quantity} (optional)`;
+    const label = p.name || p.quantity;
+    const name = p.scored ? label : `${label} (optional)`;
     body.append(el("tr", {class: "part s-" + p.status, "data-quantity": p.quantity},
       el("th", {scope: "row"}, name),
       el("td", {}, el("span", {class: "verdict m-" + p.status}, `${p.mark} ${p.words}`)),
       el("td", {}, p.line ? lineButton(p.line, String(p.line)) : el("span", {class: "none"}, "—")),
-      el("td", {}, p.verdict === "missing" ? "Not found in your text yet." : p.feedback),
+      el("td", {}, p.verdict === "missing" ? "Not found in your text yet."
+                   : p.feedback === undefined ? "Feedback after the deadline." : p.feedback_text),
       el("td", {}, p.first_wrong_line ? lineButton(p.first_wrong_line, String(p.first_wrong_line))
                                       : el("span", {class: "none"}, "—"))));
   }
@@ -144,6 +146,10 @@ function renderLines(lines) {
 }
 
 function summarise(report) {
+  if (report.hidden) {
+    const wrong = new Set(report.steps.filter((s) => !s.ok).map((s) => s.line)).size;
+    return (wrong ? `${wrong} line${wrong > 1 ? "s" : ""} with a wrong step. ` : "No wrong step found. ") + report.note;
+  }
   const scored = report.parts.filter((p) => p.max_points > 0);
   const right = scored.filter((p) => p.verdict === "correct").length;
   const layout = scored.filter((p) => p.verdict === "correct-up-to-layout").length;
@@ -260,8 +266,7 @@ function fillQuantities() {
   const p = currentProblem();
   const select = $("quantity");
   select.replaceChildren();
-  for (const q of (p ? p.quantities : [])) select.append(el("option", {value: q.id}, q.id));
-  $("problem-title").textContent = p ? p.title : "";
+  for (const q of (p ? p.quantities : [])) select.append(el("option", {value: q.id}, q.name || q.id));
   $("statement-text").innerHTML = p ? p.statement_html : "";   // the key's prose, escaped, with MathML
   $("statement").hidden = !(p && p.statement_html);
 }
@@ -294,7 +299,7 @@ async function checkOne(event) {
                   "unparseable": "unreadable"}[v.verdict] || "unchecked";
   const mark = {"right": "✓", "layout": "~", "wrong": "✗", "unreadable": "?"}[status] || "·";
   out.replaceChildren(el("p", {class: "verdict m-" + status}, `${mark} ${v.verdict}`),
-                      el("p", {}, v.feedback));
+                      el("p", {}, v.hidden ? v.note : v.feedback_text));
 }
 
 async function start() {
@@ -323,7 +328,7 @@ async function start() {
   const result = await api("/api/problems");
   if (result.status !== 200) { setStatus("Could not load the problems: " + result.data.error, "error"); return; }
   problems = result.data.problems;
-  for (const p of problems) $("problem").append(el("option", {value: p.id}, p.id));
+  for (const p of problems) $("problem").append(el("option", {value: p.id}, p.title || p.id));
   let saved = null;
   try { saved = localStorage.getItem("symderiv-problem"); } catch (e) { /* private mode */ }
   if (saved && problems.some((p) => p.id === saved)) $("problem").value = saved;
