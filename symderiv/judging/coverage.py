@@ -151,12 +151,26 @@ def kink_signs(problem: Problem, quantity: Quantity, tree: Node, point: Point, i
     except (ShapeError, NotationError, ValueError, ZeroDivisionError, OverflowError, IndexError):
         pass
     signs = set(truth_signs(point))
+    records = _distinct(records)
     for key, value in records:
         signs |= _signs(key, value, point)
-    arrays = [(("truth", t, k), np.asarray(v, dtype=float)) for t, k, v in point.truth_kinks] + [
-        (key, np.asarray(v, dtype=float)) for key, v in records
-    ]
+    if index_mode:  # one number per binding of the indices: two of them at unrelated bindings are no pair
+        records = [(key, value) for key, value in records if value.size > 1]
+    arrays = [(("truth", t, k), np.asarray(v, dtype=float)) for t, k, v in point.truth_kinks] + records
     return signs | shifted_pairs(arrays, point)
+
+
+def _distinct(records: list) -> list:
+    """The records without repeats: an entrywise claim evaluates one kink once per entry it is summed
+    into (1[s_ci − s_{y_i i} + 1 > 0] for every (j, k)), and the pairs below grow as their square."""
+    seen, out = set(), []
+    for key, value in records:
+        value = np.asarray(value, dtype=float)
+        mark = (key, value.shape, value.tobytes())
+        if mark not in seen:
+            seen.add(mark)
+            out.append((key, value))
+    return out
 
 
 def shifted_pairs(arrays: list, point: Point) -> set:
