@@ -42,8 +42,8 @@ sys.path.insert(0, str(HERE))
 from loadinfo import load, max_rss_mib, percentile, stamp  # noqa: E402
 
 from symderiv import check_claim  # noqa: E402
+from symderiv.answerkey.problem import derivation_files, load_problem, load_problem_file  # noqa: E402
 from symderiv.judging.check import prepare_problem  # noqa: E402
-from symderiv.truth.problem import derivation_files, load_problem, load_problem_file  # noqa: E402
 
 VARIANTS = [
     lambda c: c.replace("^{(", "^{[").replace(")}", "]}") if "^{(" in c else c,

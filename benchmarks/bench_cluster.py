@@ -31,9 +31,9 @@ import distributed  # noqa: E402
 from loadinfo import load, stamp  # noqa: E402
 from make_class import make_class  # noqa: E402
 
+from symderiv.answerkey.problem import load_problem  # noqa: E402
 from symderiv.grading.batch import run_batch  # noqa: E402
 from symderiv.grading.cluster import DaskExecutor  # noqa: E402
-from symderiv.truth.problem import load_problem  # noqa: E402
 
 ACCEPT = {"correct", "correct-up-to-layout"}
 

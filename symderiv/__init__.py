@@ -31,11 +31,11 @@ _PUBLIC = {
     "Step": "symderiv.grading.results",
     "verify_file": "symderiv.grading.verify",
     "QuantityResult": "symderiv.grading.verify",
-    "load_problem": "symderiv.truth.problem",
-    "load_problem_file": "symderiv.truth.problem",
-    "derivation_files": "symderiv.truth.problem",
-    "Problem": "symderiv.truth.problem",
-    "Quantity": "symderiv.truth.problem",
+    "load_problem": "symderiv.answerkey.problem",
+    "load_problem_file": "symderiv.answerkey.problem",
+    "derivation_files": "symderiv.answerkey.problem",
+    "Problem": "symderiv.answerkey.problem",
+    "Quantity": "symderiv.answerkey.problem",
 }
 
 __all__ = sorted(_PUBLIC) + ["SymderivError", "__version__"]

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from symderiv.answerkey.problem import available_keys, derivation_files, load_problem, load_problem_file
 from symderiv.core.errors import OutputError, SymderivError
 from symderiv.core.files import check_output_dir, check_output_file, same_path, write_atomic
 from symderiv.grading.batch import DEFAULT_TIMEOUT, run_batch
@@ -37,7 +38,6 @@ from symderiv.output.report import (
 from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
 from symderiv.reading.roster import load_roster
-from symderiv.truth.problem import available_keys, derivation_files, load_problem, load_problem_file
 from symderiv.web import ConfigError, ServeConfig, parse_forwarded_allow_ips, parse_rate_limit, serve
 
 

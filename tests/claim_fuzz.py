@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from symderiv.truth.problem import derivation_files, load_problem_file
+from symderiv.answerkey.problem import derivation_files, load_problem_file
 
 KEYS = [load_problem_file(f) for f in derivation_files()]
 TARGETS = [(p.id, q.id) for p in KEYS for q in p.quantities]

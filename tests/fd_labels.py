@@ -4,12 +4,12 @@ objective at random points. Independent of the checker's readings, exact check a
 
 import numpy as np
 
+from symderiv.evaluation.backends import NumpyBackend
+from symderiv.evaluation.evaluate import Env, Evaluator
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.notation.parse import parse
 from symderiv.truth import forward
-from symderiv.truth.backends import NumpyBackend
-from symderiv.truth.evaluate import Env, Evaluator
 from symderiv.truth.forward import column_kinds, column_objects, declared_layout, index_labels
-from symderiv.truth.interpret import Interpreter
 from symderiv.truth.reference import batch_kinds_of, objects_for, target
 
 

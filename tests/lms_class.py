@@ -1,6 +1,6 @@
 """A realistic class, packaged exactly as each platform hands it over (for the LMS round-trip tests).
 
-Fourteen students with the awkward cases a real class has: several files per student (the
+Fifteen students with the awkward cases a real class has: several files per student (the
 derivation and a references file; a resubmission ``hw2-1.md`` beside the first ``hw2.md``),
 Unicode names (Müller, Nguyễn, 李华, O'Brien, Ødegård), a notebook, online-text entries (HTML from
 each LMS's editor, with an equation image and entities), an empty file, a binary scan only, a
@@ -101,6 +101,7 @@ class Student:
     login: str = ""
     section: str = "CS 4780 Section 1"
     email: str = ""
+    earlier: str = ""  # a grade already in the gradebook, entered by hand before this round
     extra: dict = field(default_factory=dict)
 
     def canvas_prefix(self) -> str:
@@ -226,6 +227,7 @@ def students(hostile: str = "<script>alert('x')</script>") -> list[Student]:
             "=HYPERLINK(x).md",
             sis="S0024",
         ),
+        Student("priya", "Nair, Priya", "Priya Nair", "123469", "4114", (), None, sis="S0025", earlier="18"),
     ]
 
 
@@ -281,7 +283,9 @@ def canvas_export(path: Path, class_: list[Student]) -> Path:
     ]
     for s in class_:
         if s.in_roster:
-            rows.append([s.sortable, s.canvas_id, s.sis, s.login or s.key, s.section, "", "8", "80", "80", "40", "40"])
+            rows.append(
+                [s.sortable, s.canvas_id, s.sis, s.login or s.key, s.section, s.earlier, "8", "80", "80", "40", "40"]
+            )
     rows.append(["Student, Test", "999999", "", "", "CS 4780 Section 1", "", "", "0", "0", "0", "0"])
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(rows)
@@ -324,7 +328,7 @@ WORKSHEET_HEADER = [
 def moodle_worksheet(path: Path, class_: list[Student]) -> Path:
     rows = [WORKSHEET_HEADER]
     for k, s in enumerate(x for x in class_ if x.in_roster):
-        graded_before = k == 1
+        graded_before = k == 1 or bool(s.earlier)
         rows.append(
             [
                 f"Participant {s.moodle_id}",
@@ -332,7 +336,7 @@ def moodle_worksheet(path: Path, class_: list[Student]) -> Path:
                 s.email or f"{s.key}@example.edu",
                 ("Submitted for grading - Graded" if graded_before else "Submitted for grading - Not graded")
                 + (" - Assignment was submitted 1 day 2 hours late" if s.late else ""),
-                "12.00" if graded_before else "",
+                (f"{float(s.earlier):.2f}" if s.earlier else "12.00") if graded_before else "",
                 "20.00",
                 "Yes",
                 "Monday, 30 November 2026, 9:12 PM",

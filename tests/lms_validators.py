@@ -12,8 +12,17 @@
   ``Grade`` and ``Last modified (grade)`` required; a participant found by the number after
   ``Participant ``; a grade skipped when empty, negative, above the maximum, or stale against
   ``Last modified (grade)``; the ``Feedback comments`` column set as the comment's HTML.
+- ``canvas_feedback_upload``: Canvas's *Upload Submissions* of a zip of comment files
+  (``Assignment#generate_comments_from_files`` / ``infer_comment_context_from_filename``): a file's
+  base name split on ``_``, its first two all-digit pieces the user and an attachment, which must
+  be one of that user's submitted files; ``._`` files and a last piece ``link…`` are ignored.
+- ``moodle_feedback_upload``: Moodle's *Upload multiple feedback files in a zip*
+  (``assignfeedback_file_zip_importer::is_valid_filename_for_import``): hidden files (``.``, ``~``)
+  ignored; the first path part that splits on ``_`` (at most 5 pieces) into at least 4, with a
+  numeric participant and a real plugin type and name, names the participant; the rest is the file.
 - ``gradescope_results`` / ``prairielearn_results``: the results.json each autograder reads
-  (Gradescope's "Autograder Specifications", PrairieLearn's "External Grading" docs).
+  (Gradescope's "Autograder Specifications", PrairieLearn's "External Grading" docs and its grader
+  host, which reads results.json only after exit code 0 and refuses one over 1 MB).
 
 Each returns what the platform would record, or raises ``Refused`` with the reason.
 """
@@ -25,6 +34,7 @@ import io
 import json
 import math
 import re
+import zipfile
 from html.parser import HTMLParser
 
 
@@ -196,6 +206,57 @@ def moodle_upload(text: str, worksheet: str) -> dict[str, tuple[str, str]]:
         if old_grade and float(old_grade) == value and feedback == before[old_col.get("Feedback comments", 0)]:
             continue
         out[pid] = (grade, feedback)
+    return out
+
+
+# ---- bulk feedback uploads -----------------------------------------------------------------
+
+
+def canvas_feedback_upload(feedback: zipfile.ZipFile, submissions: zipfile.ZipFile) -> dict[str, list[str]]:
+    """Canvas's re-upload of a submissions zip: {user id: [files attached as a comment]}; a file Canvas
+    would ignore (no user, or an attachment that is not one of the user's) is refused."""
+    submitted: dict[str, set[str]] = {}
+    for name in submissions.namelist():
+        numbers = [p for p in name.rsplit("/", 1)[-1].split("_") if re.fullmatch(r"\d+", p)][:2]
+        if len(numbers) == 2:  # a file a student uploaded (not a text entry, not __MACOSX/._x)
+            submitted.setdefault(numbers[0], set()).add(numbers[1])
+    out: dict[str, list[str]] = {}
+    for name in feedback.namelist():
+        base = name.rsplit("/", 1)[-1]
+        pieces = base.split("_")
+        user, *attachment = [p for p in pieces if re.fullmatch(r"\d+", p)][:2] or [""]
+        if base.startswith("._") or pieces[-1].startswith("link") or not attachment:
+            raise Refused(f"{name}: Canvas ignores it (no user and attachment in its name)")
+        if attachment[0] not in submitted.get(user, ()):
+            raise Refused(f"{name}: {attachment[0]} is not a file user {user} submitted: Canvas ignores it")
+        out.setdefault(user, []).append(name)
+    return out
+
+
+MOODLE_PLUGINS = {("assignsubmission", "file"), ("assignsubmission", "onlinetext"), ("assignfeedback", "file")}
+
+
+def moodle_feedback_upload(feedback: zipfile.ZipFile, participants: set[str]) -> dict[str, list[str]]:
+    """Moodle's feedback-files zip import: {participant: [file names as stored]}; a file Moodle would
+    skip silently is refused."""
+    out: dict[str, list[str]] = {}
+    for name in feedback.namelist():
+        if name.endswith("/"):
+            continue
+        parts = name.split("/")
+        if parts[-1].startswith((".", "~")):
+            raise Refused(f"{name}: a hidden file, which Moodle skips")
+        for k, part in enumerate(parts):
+            info = part.split("_", 4)
+            if len(info) < 4 or not info[1].isdigit() or (info[2], info[3]) not in MOODLE_PLUGINS:
+                continue
+            if info[1] not in participants:
+                raise Refused(f"{name}: {info[1]} is not a participant: Moodle skips it")
+            stored = "/".join([*(info[4:] if len(info) == 5 and info[4] else []), *parts[k + 1 :]])
+            out.setdefault(info[1], []).append(stored)
+            break
+        else:
+            raise Refused(f"{name}: no fullname_participant_plugintype_pluginname part: Moodle skips it")
     return out
 
 

@@ -11,7 +11,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "symderiv"
-STAGES = ("core", "notation", "reading", "truth", "judging", "grading", "output")
+STAGES = (
+    "core",
+    "runtime",
+    "notation",
+    "reading",
+    "answerkey",
+    "evaluation",
+    "truth",
+    "judging",
+    "grading",
+    "output",
+    "web",
+)
 
 
 def test_import_linter_contract_is_kept():
@@ -65,7 +77,7 @@ def test_no_underscore_name_is_imported_from_another_module(path):
 # Optional heavy dependencies loaded on first use, each with its reason in a comment at the import.
 LAZY_IMPORTS = {
     ("notation/scalar.py", "latex2sympy2"),
-    ("truth/backends.py", "sympy"),
+    ("evaluation/backends.py", "sympy"),
     ("grading/cluster.py", "distributed"),
 }
 
@@ -115,7 +127,7 @@ def test_ruff_format_leaves_the_tree_unchanged():
 
 # A [network] block is read where it is expanded into the key's model, and described in the handout;
 # nothing that derives the truth, reads a claim, checks it or names its mistake may look at it.
-SHORTHAND_READERS = {"truth/problem.py", "truth/expand.py", "output/export.py", "output/handout.py"}
+SHORTHAND_READERS = {"answerkey/problem.py", "answerkey/expand.py", "output/export.py", "output/handout.py"}
 
 
 def _attributes(path: Path, name: str) -> list[int]:

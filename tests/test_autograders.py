@@ -19,12 +19,12 @@ from lms_validators import Refused, gradescope_results, prairielearn_results
 
 import symderiv.grading.deadline as deadline_module
 import symderiv.output.platforms as platforms
+from symderiv.answerkey.problem import load_problem
 from symderiv.cli import build_parser
 from symderiv.grading.deadline import grade_by
 from symderiv.grading.grade import grade_file
 from symderiv.grading.results import GradeConfig
 from symderiv.output.platforms import read_folder, run_autograder
-from symderiv.truth.problem import load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEM = load_problem("softmax-2layer")
@@ -50,7 +50,9 @@ def graded(tmp_path: Path, platform: str, key: str, **kw) -> dict:
     return data
 
 
-@pytest.mark.parametrize("key", ["jane", "chidi", "juergen", "ana", "hua", "siobhan", "min", "mei", "omar"])
+@pytest.mark.parametrize(
+    "key", ["jane", "chidi", "juergen", "bao", "ana", "hua", "siobhan", "min", "lena", "mei", "omar"]
+)
 def test_gradescope_results_follow_the_spec_with_the_right_score(tmp_path, key):
     data = graded(tmp_path, "gradescope", key)
     shown = gradescope_results(data)
@@ -62,7 +64,9 @@ def test_gradescope_results_follow_the_spec_with_the_right_score(tmp_path, key):
     assert not any(x in text for x in INTERNAL) and str(tmp_path) not in text
 
 
-@pytest.mark.parametrize("key", ["jane", "chidi", "juergen", "ana", "hua", "siobhan", "min", "mei", "omar"])
+@pytest.mark.parametrize(
+    "key", ["jane", "chidi", "juergen", "bao", "ana", "hua", "siobhan", "min", "lena", "mei", "omar"]
+)
 def test_prairielearn_results_follow_the_spec_with_the_right_score(tmp_path, key):
     data = graded(tmp_path, "prairielearn", key)
     prairielearn_results(data)
@@ -237,6 +241,23 @@ def test_the_commands_write_results_and_exit_0(tmp_path, platform):
     )
 
 
+@pytest.mark.parametrize("platform", ["gradescope", "prairielearn"])
+def test_an_unreadable_submission_still_exits_0_with_its_results(tmp_path, platform):
+    """PrairieLearn reads results.json only after exit code 0 (grader-host's runJob): a scan-only
+    submission must leave through the results, not through the exit code."""
+    sub = folder(tmp_path / "submission", CLASS["raj"])
+    results = tmp_path / "results" / "results.json"
+    proc = cli(
+        platform, "--key", "softmax-2layer", "--no-symbolic", "--submission", str(sub), "--results", str(results)
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    data = json.loads(results.read_text(encoding="utf-8"))
+    if platform == "gradescope":
+        assert gradescope_results(data)["score"] == 0 and data["tests"][0]["status"] == "failed"
+    else:
+        assert prairielearn_results(data)["gradable"] is False
+
+
 def test_the_default_deadline_is_below_each_platforms_limit():
     assert platforms.DEADLINES == {"gradescope": 540.0, "prairielearn": 25.0}
     assert "default 540" in cli("gradescope", "--help").stdout.replace("\n", " ")
@@ -256,3 +277,18 @@ def test_the_example_set_ups_call_real_options(command):
     args = build_parser().parse_args(command[1:])
     assert args.command in ("gradescope", "prairielearn") and args.key.endswith("key.toml")
     assert args.timeout < {"gradescope": 600, "prairielearn": 30}[args.command]
+    assert command[0].startswith("/") and command[0].endswith("/symderiv")
+
+
+def test_the_prairielearn_entrypoint_is_what_its_grader_host_runs():
+    """PrairieLearn's grader host (apps/grader-host/src/index.ts) starts the container with
+    `Entrypoint: entrypoint.split(' ')` (no shell, no quoting), kills it at the question's `timeout`,
+    and reads results.json only when the exit code is 0; its docs ask for an absolute path."""
+    options = json.loads((ROOT / "examples" / "prairielearn" / "info.json").read_text())["externalGradingOptions"]
+    argv = options["entrypoint"].split(" ")
+    assert all(argv) and not any(c in options["entrypoint"] for c in "\"'$;&|<>")
+    dockerfile = (ROOT / "examples" / "prairielearn" / "Dockerfile").read_text()
+    assert "\nFROM python:3.12-slim\n" in dockerfile and "\nRUN pip install " in dockerfile
+    assert argv[0] == "/usr/local/bin/symderiv"  # where pip puts the command in the official python image
+    args = build_parser().parse_args(argv[1:])
+    assert args.timeout <= options["timeout"] - 5 and options["timeout"] <= 600

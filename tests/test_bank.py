@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from bank_oracle import PENDING
 
+from symderiv.answerkey.problem import load_problem_file
 from symderiv.grading.grade import GradeConfig, grade_text
 from symderiv.grading.verify import verify_file
 from symderiv.judging.check import check_claim
-from symderiv.truth.problem import load_problem_file
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ROOT / "derivations"
@@ -406,6 +406,11 @@ CLAIMS = [
     ),
     ("word2vec-naive-softmax", "dJ/du", r"\hat y_w v_c", "incorrect", ""),
     ("word2vec-naive-softmax", "dJ/du", r"(y_w - \hat y_w) v_c", "incorrect", "sign"),
+    # e_o: the unit vector of the outside word's class index, sized by the vectors over the vocabulary
+    ("word2vec-naive-softmax", "dJ/dvc", r"U(\hat y - e_o)", "correct", ""),
+    ("word2vec-naive-softmax", "dJ/dvc", r"-u_o + U\hat y", "correct", ""),
+    ("word2vec-naive-softmax", "dJ/dU", r"v_c (\hat y - e_o)^T", "correct", ""),
+    ("word2vec-naive-softmax", "dJ/dvc", r"U(e_o - \hat y)", "incorrect", "sign"),
 ]
 
 

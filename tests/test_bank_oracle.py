@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from bank_oracle import ENGINE_NAMES, ORACLES, PENDING, central_difference, relative_error
 
+from symderiv.answerkey.problem import load_problem_file
 from symderiv.truth.forward import Sample, gradient, run_equations
-from symderiv.truth.problem import load_problem_file
 from symderiv.truth.reference import target
 
 CASES = [

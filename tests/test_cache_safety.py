@@ -12,8 +12,8 @@ from pathlib import Path
 import diskcache
 import pytest
 
-from symderiv.truth import cache
-from symderiv.truth.problem import load_problem
+from symderiv.answerkey.problem import load_problem
+from symderiv.runtime import cache
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = load_problem("softmax-2layer")
@@ -81,8 +81,8 @@ def _fresh_process(code: str, env_dir: Path) -> subprocess.CompletedProcess:
 
 
 USE_CACHE = """
-from symderiv.truth import cache
-from symderiv.truth.problem import load_problem
+from symderiv.runtime import cache
+from symderiv.answerkey.problem import load_problem
 p = load_problem("softmax-2layer")
 cache.store(p, ("k",), ("equal", "d", "s", 1.0, ()))
 print(cache.load(p, ("k",)))
@@ -132,7 +132,7 @@ def test_the_store_is_bounded(store_dir):
 PREPARED_FIFO = """
 import os
 from symderiv.truth.prepared import prepared_path
-from symderiv.truth.problem import load_problem
+from symderiv.answerkey.problem import load_problem
 from symderiv.judging.check import check_claim
 path = prepared_path(load_problem("softmax-2layer"))
 os.mkfifo(path)

@@ -232,8 +232,8 @@ def test_swapped_indices_are_rejected():
     ids=["Jt-W2", "Jt-W1", "J-W1", "slash", "brackets", "jacobian"],
 )
 def test_quantity_given_as_left_hand_side(lhs, expected_id):
+    from symderiv.answerkey.problem import load_problem
     from symderiv.judging.check import resolve_quantity
-    from symderiv.truth.problem import load_problem
 
     assert resolve_quantity(load_problem(SM), lhs).id == expected_id
 
@@ -332,9 +332,9 @@ def test_symbolic_and_numeric_agree(problem, quantity, claim):
 
 
 def test_symbolic_timeout_is_a_reported_result():
+    from symderiv.answerkey.problem import load_problem
     from symderiv.judging.exact import run_symbolic_check
     from symderiv.notation.parse import parse
-    from symderiv.truth.problem import load_problem
 
     problem = load_problem(SM)
     q = problem.quantity("dJt/dW1")

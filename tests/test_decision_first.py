@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from symderiv import check_claim
+from symderiv.answerkey.problem import load_problem
 from symderiv.core.errors import ParseError
 from symderiv.core.tree import Num, Product, Sym
 from symderiv.judging import exact
@@ -17,7 +18,6 @@ from symderiv.judging.check import prepare_problem
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse
 from symderiv.truth import prepared
-from symderiv.truth.problem import load_problem
 
 SM = "softmax-2layer"
 DZ3 = r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)"
@@ -192,7 +192,7 @@ def _spin(problem):
 def test_a_key_whose_set_up_does_not_finish_gets_no_proofs_and_no_hang(fresh_cache, monkeypatch):
     import time
 
-    from symderiv.truth import limits
+    from symderiv.runtime import limits
 
     # the set-up's worker runs a set-up that never ends (an idle worker may predate any patch of
     # prepare itself, so the function sent is replaced)

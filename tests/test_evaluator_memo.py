@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 
 from symderiv import check_claim
-from symderiv.truth import evaluate
-from symderiv.truth.evaluate import Env
+from symderiv.evaluation import evaluate
+from symderiv.evaluation.evaluate import Env
 
 
 def test_a_point_made_from_another_has_its_own_memo_key():

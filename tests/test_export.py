@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from symderiv.answerkey.problem import derivation_files, derivations_dir, load_problem, load_problem_file
 from symderiv.cli import main
 from symderiv.core.errors import SymderivError
 from symderiv.grading.results import Part, Report
@@ -28,7 +29,6 @@ from symderiv.output.export import (
     quantity_lhs,
 )
 from symderiv.output.handout import export_document
-from symderiv.truth.problem import derivation_files, derivations_dir, load_problem, load_problem_file
 
 DISPLAY = re.compile(r"\\begin\{equation\}\\label\{(?P<label>[^}]*)\}\n  (?P<body>.*?)\n\\end\{equation\}", re.S)
 NEEDS_PDFLATEX = (

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from symderiv.answerkey.problem import load_problem_file
 from symderiv.cli import main
 from symderiv.core.errors import DerivationFileError
-from symderiv.truth.problem import load_problem_file
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = (ROOT / "derivations" / "logreg-l2.toml").read_text(encoding="utf-8")

@@ -24,7 +24,7 @@ from symderiv.grading.batch import InlineExecutor, ProcessExecutor, run_batch
 from symderiv.grading.results import GradeConfig
 from symderiv.judging import exact
 from symderiv.judging.check import check_claim
-from symderiv.truth.limits import TimedOut, WorkerLost, fork_serving, run_limited
+from symderiv.runtime.limits import TimedOut, WorkerLost, fork_serving, run_limited
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = r"$$\frac{\partial J}{\partial z^{(3)}} = \frac{1}{N}(\psi(z^{(3)}) - \Delta)$$" + "\n"
@@ -249,7 +249,7 @@ cli.main(["grade", "--key", "softmax-2layer", "--jobs", "2", "--timeout", "600",
 CHECK_SCRIPT = """
 import time
 from types import SimpleNamespace
-from symderiv.truth.limits import run_limited
+from symderiv.runtime.limits import run_limited
 def spin():
     while True:
         pass

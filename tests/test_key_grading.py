@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from symderiv.answerkey.problem import available_keys, load_problem, load_problem_file
 from symderiv.core.errors import DerivationFileError
 from symderiv.grading.grade import grade_text
 from symderiv.grading.names import part_names, quantity_name
 from symderiv.grading.results import GradeConfig
-from symderiv.truth.problem import available_keys, load_problem, load_problem_file
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = (ROOT / "derivations" / "softmax-2layer.toml").read_text(encoding="utf-8")

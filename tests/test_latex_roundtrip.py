@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from symderiv.answerkey.problem import derivation_files
 from symderiv.core.errors import ParseError
 from symderiv.core.tree import (
     Abs,
@@ -45,7 +46,6 @@ from symderiv.core.tree import (
 )
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse
-from symderiv.truth.problem import derivation_files
 
 # ---- random trees ------------------------------------------------------------------------
 

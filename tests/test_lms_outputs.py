@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from symderiv.answerkey.problem import load_problem
 from symderiv.core.errors import SymderivError
 from symderiv.grading.grade import grade_submission
 from symderiv.grading.overrides import apply_late_penalty, apply_overrides, load_overrides
@@ -24,11 +25,11 @@ from symderiv.grading.results import GradeConfig, Part, Report
 from symderiv.notation.mathtext import feedback_unicode
 from symderiv.output.classview import class_view
 from symderiv.output.feedback import feedback_markdown, feedback_text, write_feedback
+from symderiv.output.html import submission_page
 from symderiv.output.lms import CANVAS_COLUMNS, canvas_gradebook, moodle_worksheet
 from symderiv.output.terminal import class_summary, grade_table
 from symderiv.reading.collect import collect
 from symderiv.reading.roster import load_roster
-from symderiv.truth.problem import load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 LMS = ROOT / "tests" / "fixtures" / "lms"
@@ -300,6 +301,38 @@ def test_a_students_feedback_shows_the_ta_comment_not_the_checker(canvas_class, 
     text = feedback_text(bob)
     assert "Your TA: 2λW is on page 2" in text and checker not in text
     assert checker in grade_table(bob)  # the staff still see what the checker said
+
+
+@pytest.mark.parametrize(
+    "row, graded",
+    [
+        ("123457,dJt/dW2,correct,,2λW is on page 2", True),
+        ("123457,dJt/dW2,,1,2λW is on page 2", True),
+        ("123457,dJt/dW2,,,2λW is on page 2", False),
+    ],
+    ids=["verdict", "points", "comment-only"],
+)
+def test_a_comment_only_override_keeps_the_checkers_message(canvas_class, tmp_path, row, graded):
+    """A TA who sets a part's grade replaces the checker's message; a TA who only comments adds to
+    it (the grade, the message and the wrong step stand): in every output a student gets."""
+    _, reports = canvas_class
+    table = tmp_path / "o.csv"
+    table.write_text("file,part,verdict,points,comment\n" + row + "\n", encoding="utf-8")
+    (bob,) = [r for r in apply_overrides(reports, load_overrides(table)) if r.student.id == "123457"]
+    part = next(p for p in bob.parts if p.quantity == "dJt/dW2")
+    checker = feedback_unicode(part.override["automatic"]["feedback"])
+    was = part.override["automatic"]
+    assert part.ta_graded is graded and ((part.verdict, part.points) == (was["verdict"], was["points"])) is not graded
+    markdown = feedback_markdown(bob, PROBLEM)
+    page = submission_page(bob, PROBLEM, back=None, audience="student")
+    for text in (feedback_text(bob), markdown, page):
+        assert "2λW is on page 2" in text
+    for text in (markdown, page):
+        assert ("set by your TA" in text) is graded
+    assert (checker in feedback_text(bob)) is not graded
+    assert ("the regularisation term should be 2λW⁽²⁾, not λW⁽²⁾" in markdown) is not graded
+    assert ("line 7: ∂J̃/∂W⁽²⁾" in markdown.split("## Steps that do not hold")[-1]) is not graded
+    assert (class_view([bob], PROBLEM).overrides == 1) is graded
 
 
 def test_the_late_policy(canvas_class):

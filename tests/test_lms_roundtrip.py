@@ -16,12 +16,23 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lms_class import ASSIGNMENT, POINTS, build, students
-from lms_validators import canvas_import, html_tags, moodle_upload
+from lms_validators import (
+    Refused,
+    canvas_feedback_upload,
+    canvas_import,
+    html_tags,
+    moodle_feedback_upload,
+    moodle_upload,
+)
 
+from symderiv.answerkey.problem import load_problem
 from symderiv.grading.grade import grade_file
 from symderiv.grading.results import GradeConfig
-from symderiv.truth.problem import load_problem
+from symderiv.output.feedback import _canvas_member, _moodle_member
+from symderiv.reading.identity import Student
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEM = load_problem("softmax-2layer")
@@ -112,7 +123,7 @@ def test_canvas_imports_as_is_with_every_students_grade(course, tmp_path):
         elif s.key == "raj":
             assert grades[s.canvas_id] == "15"  # unreadable, graded by hand through --overrides
         elif want[s.key] is None:
-            assert s.canvas_id not in grades  # not graded: no row, so no grade is erased
+            assert s.canvas_id not in grades  # not graded, or nothing handed in: no row, so no grade is erased
         else:
             penalty = 0.9 if s.late else 1.0
             assert float(grades[s.canvas_id]) == pytest.approx(round(want[s.key] * penalty, 2)), s.key
@@ -131,7 +142,7 @@ def test_moodle_uploads_as_is_with_every_students_grade(course, tmp_path):
         elif s.key == "raj":
             assert updates[s.moodle_id][0] == "15"
         elif want[s.key] is None:
-            assert s.moodle_id not in updates
+            assert s.moodle_id not in updates  # Priya's 18.00, entered by hand, stays as it was
         else:
             grade, comment = updates[s.moodle_id]
             penalty = 0.9 if s.late else 1.0  # Moodle says late in the worksheet's Status
@@ -142,31 +153,97 @@ def test_moodle_uploads_as_is_with_every_students_grade(course, tmp_path):
 
 
 def test_the_feedback_zips_attach_to_the_right_students(course):
-    root, files, _, _ = course
-    with zipfile.ZipFile(files["canvas_zip"]) as z:
-        attachments = {}
-        for name in z.namelist():
-            numbers = [p for p in name.split("_") if p.isdigit()][:2]
-            if len(numbers) == 2:
-                attachments.setdefault(numbers[0], set()).add(numbers[1])
-    with zipfile.ZipFile(root / "canvas-fb" / "canvas-feedback.zip") as z:
-        got = set()
-        for name in z.namelist():  # Canvas: the first two all-digit pieces are the user and one of their files
-            user, attachment = [p for p in name.split("_") if re.fullmatch(r"\d+", p)][:2]
-            assert attachment in attachments[user], name
-            got.add(user)
-            page = z.read(name).decode("utf-8")
+    root, files, canvas, _ = course
+    (bao,) = [s for s in CLASS if s.text_entry]  # Canvas has no file of hers to attach a comment to
+    (note,) = [line for line in canvas.stderr.splitlines() if "paste by hand" in line]
+    assert (
+        bao.sortable.split(",")[0] in note
+        and (root / "canvas-fb" / note.split("paste by hand: ")[1].split(" (")[0]).is_file()
+    )
+    with zipfile.ZipFile(root / "canvas-fb" / "canvas-feedback.zip") as fb, zipfile.ZipFile(files["canvas_zip"]) as z:
+        attached = canvas_feedback_upload(fb, z)
+        for names in attached.values():
+            assert len(names) == 1
+            page = fb.read(names[0]).decode("utf-8")
             assert "<math" in page or "could not be graded" in page or "Your TA: graded by hand" in page
-    assert got == {s.canvas_id for s in CLASS if not s.text_entry}
-    participants = {s.moodle_id for s in CLASS}
-    with zipfile.ZipFile(root / "moodle-fb" / "moodle-feedback.zip") as z:
-        ids = set()
-        for name in z.namelist():  # Moodle: a path part fullname_participant_plugintype_pluginname[_...]
-            part = next(p for p in name.split("/") if len(p.split("_", 4)) >= 4)
-            _, pid, plugintype, plugin, *_ = part.split("_", 4)
-            assert (plugintype, plugin) == ("assignsubmission", "file") and pid in participants
-            ids.add(pid)
-    assert ids == participants
+    assert set(attached) == {s.canvas_id for s in CLASS if s.files and not s.text_entry}
+    participants = {s.moodle_id for s in CLASS if s.in_roster}
+    with zipfile.ZipFile(root / "moodle-fb" / "moodle-feedback.zip") as fb:
+        stored = moodle_feedback_upload(fb, participants | {"4190"})  # John Doe is in Moodle, not the worksheet
+    assert set(stored) == {s.moodle_id for s in CLASS if s.files}
+    assert all(names == ["feedback.html"] for names in stored.values())
+
+
+def _zip(*names: str) -> zipfile.ZipFile:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name in names:
+            z.writestr(name, b"x")
+    return zipfile.ZipFile(buf)
+
+
+SUBMITTED = _zip("smithjane_123456_7890123_hw2.md", "okaforchidi_LATE_123457_7890124_hw2.md")
+
+
+@pytest.mark.parametrize(
+    "name, refused",
+    [
+        ("smithjane_123456_7890123_feedback.html", None),
+        ("okaforchidi_LATE_123457_7890124_feedback.html", None),
+        ("fb/smithjane_123456_7890123_feedback.html", None),
+        ("smithjane_123456_7890124_feedback.html", "not a file user 123456 submitted"),
+        ("smithjane_123456_feedback.html", "no user and attachment"),
+        ("._smithjane_123456_7890123_feedback.html", "no user and attachment"),
+        ("smithjane_123456_7890123_link.html", "no user and attachment"),
+    ],
+    ids=["plain", "late", "in-a-folder", "someone-elses-file", "no-attachment", "resource-fork", "link"],
+)
+def test_the_canvas_feedback_validator_follows_canvas(name, refused):
+    if refused:
+        with pytest.raises(Refused, match=refused):
+            canvas_feedback_upload(_zip(name), SUBMITTED)
+    else:
+        assert list(canvas_feedback_upload(_zip(name), SUBMITTED)) == [name.rsplit("_", 3)[-3]]
+
+
+@pytest.mark.parametrize(
+    "name, stored, refused",
+    [
+        ("Jane Smith_4101_assignsubmission_file_/feedback.html", "feedback.html", None),
+        ("Jane Smith_4101_assignsubmission_file/feedback.html", "feedback.html", None),
+        ("Jane Smith_4101_assignsubmission_file_feedback.html", "feedback.html", None),
+        ("top/Jane Smith_4101_assignsubmission_file_/a/feedback.html", "a/feedback.html", None),
+        ("Jane Smith_4199_assignsubmission_file_/feedback.html", None, "not a participant"),
+        ("Jane Smith_4101_assignsubmission_pdf_/feedback.html", None, "no fullname_participant"),
+        ("Jane_Smith_4101_assignsubmission_file_/feedback.html", None, "no fullname_participant"),
+        ("Jane Smith_4101_assignsubmission_file_/.feedback.html", None, "hidden"),
+    ],
+    ids=["folder", "folder-4.1", "flat", "nested", "not-participant", "no-such-plugin", "underscore-in-name", "hidden"],
+)
+def test_the_moodle_feedback_validator_follows_moodle(name, stored, refused):
+    if refused:
+        with pytest.raises(Refused, match=refused):
+            moodle_feedback_upload(_zip(name), {"4101"})
+    else:
+        assert moodle_feedback_upload(_zip(name), {"4101"}) == {"4101": [stored]}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(min_size=0, max_size=40),
+    user=st.from_regex(r"[1-9][0-9]{0,8}", fullmatch=True),
+    attachment=st.from_regex(r"[1-9][0-9]{0,9}", fullmatch=True),
+    late=st.booleans(),
+)
+def test_any_students_feedback_file_attaches_to_them(name, user, attachment, late):
+    """Whatever the student's name (digits, underscores, slashes, any script), the feedback file
+    names attach to that student in Canvas and in Moodle, by the platforms' own rules."""
+    canvas = Student(name=name, id=user, attachment=attachment, late=late, source="canvas")
+    submitted = _zip(f"x_{'LATE_' if late else ''}{user}_{attachment}_hw2.md")
+    member = _canvas_member(canvas)
+    assert canvas_feedback_upload(_zip(member), submitted) == {user: [member]}
+    moodle = Student(name=name, id=user, source="moodle")
+    assert moodle_feedback_upload(_zip(_moodle_member(moodle)), {user}) == {user: ["feedback.html"]}
 
 
 INTERNAL = [
@@ -193,6 +270,18 @@ def test_nothing_a_student_sees_carries_an_internal_detail(course, platform):
             text = re.sub(r"\s+", " ", text)
         for pattern in INTERNAL:
             assert not pattern.search(text), (page.name, pattern.pattern, pattern.search(text))
+
+
+def test_a_student_who_handed_in_nothing_keeps_the_grade_entered_by_hand(course):
+    """Priya is in both gradebooks with 18 entered by hand and has no file in either download."""
+    root, files, canvas, moodle = course
+    (priya,) = [s for s in CLASS if s.key == "priya"]
+    assert priya.canvas_id not in {row[1] for row in csv.reader(io.StringIO(canvas.stdout))}
+    before = {r[0]: r for r in csv.reader(io.StringIO(files["moodle_worksheet"].read_text(encoding="utf-8")))}
+    after = {r[0]: r for r in csv.reader(io.StringIO(moodle.stdout))}
+    assert after[f"Participant {priya.moodle_id}"] == before[f"Participant {priya.moodle_id}"]
+    assert before[f"Participant {priya.moodle_id}"][4] == "18.00"
+    assert "Nair" not in canvas.stderr + moodle.stderr  # nothing handed in is not an error of the batch
 
 
 def test_a_roster_csv_with_every_column_still_reads(course):

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from symderiv.answerkey.problem import load_problem, load_problem_file
 from symderiv.core.errors import DerivationFileError
 from symderiv.grading.verify import verify_file
 from symderiv.judging.check import check_claim
-from symderiv.truth.problem import load_problem, load_problem_file
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGREG = ROOT / "derivations" / "logreg-l2.toml"
@@ -280,7 +280,7 @@ def test_witness_over_the_dag_agrees_with_lambdify():
     import mpmath
     import sympy as sp
 
-    from symderiv.truth.pointvalue import value_at
+    from symderiv.evaluation.pointvalue import value_at
 
     a, b, s = sp.symbols("a b s1_1")
     inner = sp.tanh(3 * a - b / 2)

@@ -8,7 +8,7 @@ import pytest
 from fd_labels import labelled_right
 
 from symderiv import check_claim
-from symderiv.truth.problem import load_problem, load_problem_file
+from symderiv.answerkey.problem import load_problem, load_problem_file
 
 MODEL = Path(__file__).parent / "fixtures" / "model"
 

@@ -76,9 +76,9 @@ def test_mistake_switches_change_the_gradient():
 
 # ---- the shipped [network] keys, expanded into models, against this oracle -----------------
 
+from symderiv.answerkey.expand import OBJECTIVE_KEYS  # noqa: E402
+from symderiv.answerkey.problem import load_problem  # noqa: E402
 from symderiv.truth import forward as model_forward  # noqa: E402
-from symderiv.truth.expand import OBJECTIVE_KEYS  # noqa: E402
-from symderiv.truth.problem import load_problem  # noqa: E402
 from symderiv.truth.reference import target  # noqa: E402
 
 

@@ -19,14 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symderiv import check_claim
+from symderiv.answerkey.problem import load_problem, load_problem_file
+from symderiv.evaluation.backends import NumpyBackend
+from symderiv.evaluation.evaluate import Env, Evaluator
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.notation.parse import parse
 from symderiv.truth import forward
-from symderiv.truth.backends import NumpyBackend
-from symderiv.truth.evaluate import Env, Evaluator
 from symderiv.truth.forward import column_kinds, declared_layout, index_labels
-from symderiv.truth.interpret import Interpreter
 from symderiv.truth.model_symbolic import free_symbols
-from symderiv.truth.problem import load_problem, load_problem_file
 from symderiv.truth.reference import batch_kinds_of, flip_for, objects_for, target
 
 KEYS = Path(__file__).parent / "fixtures" / "piecewise"

@@ -8,8 +8,8 @@ import pytest
 import sympy as sp
 
 from symderiv import check_claim
+from symderiv.answerkey.problem import load_problem
 from symderiv.truth import prepared
-from symderiv.truth.problem import load_problem
 from symderiv.truth.symbolic import atoms_of, is_zero
 
 x, y, z = sp.symbols("x y z", real=True)

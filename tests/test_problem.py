@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from symderiv.answerkey.problem import derivation_files, load_problem, load_problem_file
 from symderiv.core.errors import DerivationFileError, UnknownProblemError, UnknownQuantityError
-from symderiv.truth.problem import derivation_files, load_problem, load_problem_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_IDS = {

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from symderiv.answerkey.problem import load_problem
 from symderiv.grading.grade import grade_submission
 from symderiv.grading.results import GradeConfig
 from symderiv.output.export import export_submissions
 from symderiv.output.overview import write_html
 from symderiv.reading.collect import collect
 from symderiv.reading.roster import load_roster
-from symderiv.truth.problem import load_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 LMS = ROOT / "tests" / "fixtures" / "lms"

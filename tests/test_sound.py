@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symderiv import check_claim
+from symderiv.answerkey.problem import load_problem
 from symderiv.grading.grade import grade_text
 from symderiv.judging.check import resolve_quantity
 from symderiv.judging.exact import run_symbolic_check
 from symderiv.notation.parse import parse
 from symderiv.notation.rewrites import rewrite
-from symderiv.truth.problem import load_problem
 
 SIG, SM, MLP = "sigmoid-bce-1hidden", "softmax-2layer", "mlp-general"
 
@@ -348,6 +348,48 @@ def test_graded_definitions(problem, text, quantity, expected):
     assert part.verdict == expected, part.feedback
     if expected == "incorrect":
         assert "not defined" not in part.feedback
+
+
+# ---- a matrix one row at a time (CS231n's SVM), and a claim that cannot be evaluated as written ----
+SVM_ROW = (
+    r"\frac{\partial J}{\partial w_j} = \frac{1}{N}\sum_{i=1}^N \left(\mathbb{1}[j \neq y_i]"
+    r"\mathbb{1}[s_{ji}-s_{y_i i}+1>0] - \mathbb{1}[j = y_i]\sum_{k\neq y_i}\mathbb{1}[s_{ki}-s_{y_i i}+1>0]\right) "
+)
+UNBOUND = [
+    # w_j, the j-th row of W: j bound to each row in turn, s_{y_i i} the correct class's score
+    pytest.param("svm-hinge", f"$${SVM_ROW} x_i$$", "dJ/dW", "correct", id="svm-row-by-row"),
+    pytest.param("svm-hinge", f"$${SVM_ROW} x_i^T$$", "dJ/dW", "correct", id="svm-row-by-row-as-a-row"),
+    pytest.param(  # the correct class's term left out
+        "svm-hinge",
+        r"$$\frac{\partial J}{\partial w_j} = \frac{1}{N}\sum_{i=1}^N \mathbb{1}[j \neq y_i]\mathbb{1}[s_{ji}-s_{y_i i}+1>0] x_i$$",
+        "dJ/dW",
+        "incorrect",
+        id="svm-row-missing-correct-class-term",
+    ),
+    pytest.param(  # j only in the indicator is still the row's index
+        "svm-hinge",
+        r"$$\frac{\partial J}{\partial w_j} = \frac{1}{N}\sum_{i=1}^N \mathbb{1}[j = y_i] x_i$$",
+        "dJ/dW",
+        "incorrect",
+        id="svm-row-index-only-in-indicator",
+    ),
+    # a Σ whose range nothing tells: not evaluable as written, so a TA decides (it may be right)
+    pytest.param(
+        "batchnorm",
+        r"$$\frac{\partial L}{\partial \gamma} = \sum_i (G\odot \hat X)_{i}$$",
+        "dL/dgamma",
+        "undecided",
+        id="sum-range-unknown",
+    ),
+]
+
+
+@pytest.mark.parametrize("problem, text, quantity, expected", UNBOUND)
+def test_rows_at_a_time_and_unbound_indices(problem, text, quantity, expected):
+    part = {p.quantity: p for p in grade_text(text, problem).parts}[quantity]
+    assert part.verdict == expected, part.feedback
+    if expected == "undecided":
+        assert part.review and "flagged for review" in part.feedback
 
 
 # ---- named mistakes, verified: the fix named makes the claim right ---------------------------

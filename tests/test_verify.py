@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from symderiv.answerkey.problem import load_problem_file
 from symderiv.grading.verify import verify_file
-from symderiv.truth.problem import load_problem_file
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ROOT / "derivations"

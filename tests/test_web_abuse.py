@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from symderiv.answerkey.problem import load_problem
 from symderiv.cli import main
 from symderiv.core.errors import SymderivError
-from symderiv.truth.problem import load_problem
 from symderiv.web import ConfigError, RateLimit, ServeConfig, create_app, parse_forwarded_allow_ips
 from symderiv.web.app import AnswerCache, host_name, loopback_hosts
 from symderiv.web.config import is_loopback

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from symderiv import check_claim, grade_text
+from symderiv.answerkey.problem import load_problem
 from symderiv.cli import main
+from symderiv.grading.results import GradeConfig
 from symderiv.notation.mathtext import feedback_unicode
-from symderiv.truth.problem import load_problem
 from symderiv.web import ConfigError, RateLimit, ServeConfig, create_app, parse_rate_limit
 from symderiv.web.app import ApiResponse, loopback_hosts
 from symderiv.web.config import MAX_CLAIM_CHARS, MAX_TEXT_BYTES
@@ -104,6 +105,29 @@ def test_view_marks_the_planted_wrong_step_and_only_it(client):
     assert view["report"] == client.post("/api/grade", json={"problem": "softmax-2layer", "text": text}).json()
 
 
+@pytest.mark.parametrize(
+    "line, texts, math",
+    [
+        (7, ["∂J̃/∂W⁽²⁾: Wrong: the regularisation term should be 2λW⁽²⁾, not λW⁽²⁾"], 0),
+        (12, ["∂J̃/∂W⁽¹⁾: Wrong: the activation derivative 𝟙[z⁽²⁾ > 0] is missing"], 0),
+        (16, ["∂J/∂b⁽¹⁾: The sign is wrong", "This step does not hold:"], 1),
+    ],
+    ids=["regulariser", "activation", "sign-and-chain"],
+)
+def test_the_view_says_each_message_of_a_line_once(line, texts, math):
+    """A wrong final answer's step says what its part says: the page shows it once under the line;
+    a step of a chain that does not hold is shown as math (left ≠ right), never as LaTeX source."""
+    text = BOB.read_text(encoding="utf-8")
+    report = json.loads(
+        json.dumps(grade_text(text, "softmax-2layer", config=GradeConfig(symbolic=False)).to_dict(), default=str)
+    )
+    (shown,) = [entry for entry in build_view(report, text)["lines"] if entry["line"] == line]
+    said = [m["text"] for m in shown["messages"]]
+    assert len(said) == len(texts) and all(s.startswith(t) for s, t in zip(said, texts, strict=True)), said
+    assert sum(1 for m in shown["messages"] if "<math" in m["math"]) == math
+    assert "\\" not in " ".join(said)
+
+
 def test_problems_lists_every_key_with_its_parts(client):
     listed = {p["id"]: p for p in client.get("/api/problems").json()["problems"]}
     assert {"softmax-2layer", "sigmoid-bce-1hidden", "mlp-general"} <= set(listed)
@@ -177,6 +201,10 @@ BAD_REQUESTS = [
     ),
     pytest.param("/api/view", {"problem": "softmax-2layer", "text": "$$x = 1$$\x00"}, 400, "NUL", id="nul-byte"),
     pytest.param("/api/check", {**GOOD_CHECK, "problem": "p" * 10_000}, 413, "problem is", id="huge-problem-id"),
+    pytest.param("/api/check", {**GOOD_CHECK, "problem": "p" * 201}, 413, "problem is", id="problem-id-201"),
+    pytest.param("/api/check", {**GOOD_CHECK, "problem": "p" * 200}, 404, "no problem", id="problem-id-200"),
+    pytest.param("/api/check", {**GOOD_CHECK, "quantity": "q" * 2_001}, 413, "quantity is", id="quantity-2001"),
+    pytest.param("/api/check", {**GOOD_CHECK, "quantity": "q" * 2_000}, 400, "no quantity", id="quantity-2000"),
 ]
 
 

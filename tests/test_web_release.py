@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from symderiv.truth.problem import load_problem, load_problem_file
+from symderiv.answerkey.problem import load_problem, load_problem_file
 from symderiv.web import ServeConfig, create_app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import mpmath
 import pytest
 import sympy as sp
 
-from symderiv.truth.pointvalue import value_at
+from symderiv.evaluation.pointvalue import value_at
 from symderiv.truth.symbolic import is_zero, witness
 
 x, y = sp.symbols("x y", real=True)

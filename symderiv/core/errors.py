@@ -25,6 +25,11 @@ class ShapeError(SymderivError):
     """An expression that does not typecheck (matrix sizes that do not fit)."""
 
 
+class UnboundIndexError(ShapeError):
+    """An index letter nothing binds (1[j = y_i] with no j): the claim cannot be evaluated as
+    written, which says nothing about whether it is right."""
+
+
 class DerivationFileError(SymderivError):
     """A derivation file that cannot be used (unreadable, bad key, unknown activation)."""
 

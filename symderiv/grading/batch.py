@@ -26,13 +26,13 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Protocol
 
+from symderiv.answerkey.problem import Problem
 from symderiv.core.errors import SymderivError
 from symderiv.grading.grade import grade_file, grade_submission
 from symderiv.grading.results import DEFAULT_CONFIG, GradeConfig, Report
 from symderiv.judging.check import prepare_problem
 from symderiv.reading.collect import Submission
-from symderiv.truth.limits import die_with_parent
-from symderiv.truth.problem import Problem
+from symderiv.runtime.limits import die_with_parent
 
 __all__ = [
     "DEFAULT_TIMEOUT",

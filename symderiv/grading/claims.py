@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from symderiv.answerkey.problem import Problem, Quantity
 from symderiv.core.errors import ParseError, SymderivError
 from symderiv.core.tree import ENTRY, Call, Deriv, Node, Num, Sym, map_children
+from symderiv.evaluation.interpret import DELTA_PREFIX, Interpreter
 from symderiv.judging.identify import LhsMatch, defines_delta, identify, objective_of
 from symderiv.notation.parse import parse_lenient
 from symderiv.reading.extract import MathRow
-from symderiv.truth.interpret import DELTA_PREFIX, Interpreter
-from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import layer_bindings
 
 

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from symderiv.answerkey.problem import Problem
 from symderiv.core.errors import SymderivError
 from symderiv.grading.batch import (
     Job,
@@ -45,8 +46,7 @@ from symderiv.grading.batch import (
 from symderiv.grading.results import Report
 from symderiv.reading.collect import Submission
 from symderiv.reading.submission import MAX_BYTES
-from symderiv.truth.limits import fork_serving
-from symderiv.truth.problem import Problem
+from symderiv.runtime.limits import fork_serving
 
 __all__ = [
     "DaskExecutor",

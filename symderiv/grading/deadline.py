@@ -17,13 +17,13 @@ import signal
 import time
 from collections.abc import Callable
 
+from symderiv.answerkey.problem import Problem
 from symderiv.grading.grade import as_shown, choose_file, grade_file
 from symderiv.grading.names import quantity_name
 from symderiv.grading.results import GradeConfig, Part, Report
 from symderiv.reading.collect import Submission
 from symderiv.reading.submission import read_source
-from symderiv.truth.limits import fork_serving
-from symderiv.truth.problem import Problem
+from symderiv.runtime.limits import fork_serving
 
 __all__ = ["grade_by", "POLL"]
 

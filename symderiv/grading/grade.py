@@ -16,7 +16,9 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
+from symderiv.answerkey.problem import Problem, Quantity, load_problem
 from symderiv.core.errors import SubmissionError
+from symderiv.evaluation.evaluate import Evaluator
 from symderiv.grading.claims import Claim, Walker, is_closed
 from symderiv.grading.names import quantity_name, with_names
 from symderiv.grading.results import DEFAULT_CONFIG, GradeConfig, Part, Report, Step
@@ -27,8 +29,6 @@ from symderiv.reading.collect import Submission
 from symderiv.reading.extract import extract
 from symderiv.reading.identity import resubmission
 from symderiv.reading.submission import read_source
-from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.problem import Problem, Quantity, load_problem
 from symderiv.truth.reference import build_points
 
 

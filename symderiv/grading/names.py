@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from symderiv.answerkey.expand import OBJECTIVE_KEYS
+from symderiv.answerkey.problem import Problem, Quantity, layer_brackets, load_problem  # noqa: F401  (doctest)
 from symderiv.core.errors import ParseError
 from symderiv.core.tree import Deriv, Node, Sym
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse_lenient
 from symderiv.notation.unicode import to_unicode
-from symderiv.truth.expand import OBJECTIVE_KEYS
-from symderiv.truth.problem import Problem, Quantity, layer_brackets, load_problem  # noqa: F401  (doctest)
 
 __all__ = ["quantity_lhs", "quantity_latex", "quantity_name", "part_names", "with_names"]
 

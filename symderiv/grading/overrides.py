@@ -229,7 +229,13 @@ def _apply(report, key: str, o: Override, layout_credit: float, total: float):
         part,
         verdict=verdict,
         points=points,
-        override={"verdict": verdict, "points": points, "comment": o.comment, "automatic": automatic},
+        override={
+            "verdict": verdict,
+            "points": points,
+            "comment": o.comment,
+            "automatic": automatic,
+            "graded": o.verdict is not None or o.points is not None,
+        },
     )
     return replace(report, parts=report.parts[:index] + (new,) + report.parts[index + 1 :])
 

@@ -51,6 +51,12 @@ class Part:
     review: str | None = None  # set when a person must decide (the grader could not)
     name: str = ""  # the quantity as students see it (∂J̃/∂W⁽²⁾): grading/names.py
 
+    @property
+    def ta_graded(self) -> bool:
+        """A TA set this part's verdict or points (a row with only a comment leaves the grade, and the
+        checker's message, standing)."""
+        return bool(self.override) and self.override.get("graded", True)
+
 
 @dataclass(frozen=True)
 class Report:

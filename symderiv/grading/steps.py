@@ -7,15 +7,15 @@ from dataclasses import replace
 
 import numpy as np
 
+from symderiv.answerkey.problem import Problem, Quantity
 from symderiv.core.errors import NotationError, ShapeError, SymderivError
 from symderiv.core.tree import Deriv, Node, Num, Sym
+from symderiv.evaluation.evaluate import Evaluator
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.grading.claims import Walker, is_closed
 from symderiv.grading.results import Step
 from symderiv.judging.check import judge
 from symderiv.judging.matcher import RTOL, evaluate_at, uses_quantity_indices
-from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.interpret import Interpreter
-from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import build_points, layer_bindings, readings_for
 
 STEP_ERRORS = (

@@ -10,12 +10,12 @@ import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
+from symderiv.answerkey.problem import Problem, Quantity, load_problem_file
 from symderiv.core.errors import ParseError, SymderivError
 from symderiv.grading.grade import grade_text
 from symderiv.grading.results import GradeConfig
 from symderiv.judging.check import judge
 from symderiv.notation.parse import parse_lenient
-from symderiv.truth.problem import Problem, Quantity, load_problem_file
 from symderiv.truth.reference import gradcheck
 
 GRADCHECK_LIMIT = 1e-7

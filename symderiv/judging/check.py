@@ -13,8 +13,12 @@ from dataclasses import replace
 
 import numpy as np
 
+from symderiv.answerkey.model import spelling_keys
+from symderiv.answerkey.problem import Problem, Quantity, layer_brackets, load_problem
 from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
-from symderiv.core.tree import Call, Node, Sum, Sym
+from symderiv.core.tree import Call, Compare, Indicator, Node, Sum, Sym
+from symderiv.evaluation.evaluate import Evaluator
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.judging.diagnose import diagnose_mistake
 from symderiv.judging.exact import start_symbolic_check, value_check
 from symderiv.judging.identify import identify_quantity
@@ -32,10 +36,7 @@ from symderiv.judging.sizes import in_problem_sizes
 from symderiv.judging.verdict import Match, NumericResult, SymbolicResult, Verdict  # noqa: F401
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse_lenient
-from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.interpret import Interpreter
 from symderiv.truth.prepared import ensure_prepared
-from symderiv.truth.problem import Problem, Quantity, layer_brackets, load_problem
 from symderiv.truth.reference import build_points, layer_bindings, readings_for, target_ref
 
 
@@ -190,6 +191,7 @@ def _entrywise(
     if q.kind != "gradient":
         return None
     free = free_index_names(tree)
+    free += [name for name in _compared_letters(problem, tree) if name not in free]
     if not free:
         return None
     ranks = _entry_ranks(problem, q)
@@ -214,7 +216,11 @@ def _entrywise(
                 return replace(
                     verdict,
                     quantity=q.id,
-                    feedback=verdict.feedback.replace("Correct (", f"Correct entry by entry over {', '.join(names)} ("),
+                    feedback=verdict.feedback.replace(
+                        "Correct (",
+                        f"Correct {'row by row' if isinstance(rank, RowAtATime) else 'entry by entry'} "
+                        f"over {', '.join(names)} (",
+                    ),
                 )
             if typed is None and verdict.numeric is not None and verdict.numeric.status == "different":
                 typed = names
@@ -225,6 +231,42 @@ def _entrywise(
         )
         return replace(verdict, quantity=q.id)
     return None
+
+
+def _compared_letters(problem: Problem, tree: Node, bound: frozenset = frozenset()) -> list[str]:
+    """Letters only compared in an indicator (j in 1[j = y_i]), bound by no Σ and naming no symbol
+    of the key: free indices like a subscript's."""
+    if isinstance(tree, Sum) and tree.index:
+        bound = bound | {tree.index}
+    out = []
+    if isinstance(tree, Indicator) and isinstance(tree.condition, Compare) and tree.condition.op in ("=", "!="):
+        interp = Interpreter(problem)
+        for side in (tree.condition.lhs, tree.condition.rhs):
+            if (
+                isinstance(side, Sym)
+                and not side.indices
+                and side.layer is None
+                and len(side.name) == 1
+                and side.name not in bound
+                and not _names_symbol(interp, side)
+            ):
+                out.append(side.name)
+    for child in tree.children():
+        out.extend(n for n in _compared_letters(problem, child, bound) if n not in out)
+    return out
+
+
+def _names_symbol(interp: Interpreter, node: Sym) -> bool:
+    """Whether the letter is a symbol of the key as spelt (j is no J)."""
+    table = interp.model.spelling_table
+    return any(key in table for key in spelling_keys(node, with_indices=False, swap=False))
+
+
+class RowAtATime(int):
+    """Rank 1 of a matrix quantity: the claim is one row (or column) w_j, for each j."""
+
+
+ROW_AT_A_TIME = RowAtATime(1)
 
 
 def _entry_ranks(problem: Problem, q: Quantity) -> tuple[int, ...]:
@@ -241,7 +283,7 @@ def _entry_ranks(problem: Problem, q: Quantity) -> tuple[int, ...]:
         return (2, 1)
     rows, cols = point.reference.shape
     if rows > 1 and cols > 1:
-        return (2,)
+        return (2, ROW_AT_A_TIME)  # an entry W_ij, or a row w_j at a time
     return (1,) if max(rows, cols) > 1 else ()
 
 
@@ -259,15 +301,15 @@ def _judge_indexed(
     reserved = {name for name, _ in q.layers} | {"L"}
     notes = []
     mapping = own_letters(tree, names, reserved)
+    one_way = False
     if mapping and len(mapping) == 2:
         # which of the student's letters is the row cannot be told without their left side:
-        # the claim must hold both ways (a_k(δ_kl − a_l) does)
+        # the claim must hold both ways (a_k(δ_kl − a_l) does) to be accepted
         swapped = dict(zip(mapping, reversed(mapping.values())))
         other = _judge_indexed(
             problem, q, rename_letters(tree, swapped), names, symbolic=False, timeout=timeout, explain=False
         )
-        if not other.accepted:
-            mapping = {}
+        one_way = not other.accepted
     if mapping:
         tree = rename_letters(tree, mapping)
         notes.append("read with " + ", ".join(f"{k} for {v}" for k, v in mapping.items()))
@@ -280,6 +322,17 @@ def _judge_indexed(
             + " summed"
         )
     verdict = _judge(problem, q, tree, symbolic=symbolic, timeout=timeout, explain=explain)
+    if one_way and verdict.accepted:
+        letters = ", ".join(f"{k} for {v}" for k, v in mapping.items())
+        return replace(
+            verdict,
+            verdict="undecided",
+            feedback=(
+                f"The claim holds with {letters} but not the other way round, and which of your letters "
+                "is the row only your left-hand side says; flagged for review."
+            ),
+            review=f"holds entry by entry with {letters} only",
+        )
     if not notes:
         return verdict
     return replace(verdict, feedback=f"{verdict.feedback} ({'; '.join(notes).capitalize()}.)")
@@ -361,6 +414,19 @@ def _judge(
         code, message = diagnose_mistake(checker, typechecked) if explain else (None, "")
     finally:
         sym = finish_symbolic() if finish_symbolic else None
+    if not typechecked and checker.unbound and code is None:
+        # no reading could bind the claim's index letters: not a mistake of the student's, a TA decides
+        return Verdict(
+            **base,
+            verdict="undecided",
+            feedback=(
+                f"The claim could not be evaluated as written: {checker.unbound[0]}; flagged for review "
+                "(write the sums with their bounds, or the answer as a whole matrix)."
+            ),
+            review=f"index letters bound by nothing symderiv reads: {checker.unbound[0]}",
+            numeric=NumericResult("no-typecheck", detail="; ".join(dict.fromkeys(checker.errors))),
+            symbolic=sym or SymbolicResult("skipped", "nothing to compare"),
+        )
     if not typechecked and checker.errors:
         reason = (checker.notation_errors or [checker.errors[0].split(": ", 1)[-1]])[0]
         feedback = message or f"The claim does not hold: {reason}."

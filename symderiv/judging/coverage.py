@@ -14,10 +14,10 @@ import itertools
 
 import numpy as np
 
+from symderiv.answerkey.problem import Problem, Quantity
 from symderiv.core.errors import NotationError, ShapeError
 from symderiv.core.tree import Add, Call, Indicator, Neg, Node, Num, Sum
-from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.problem import Problem, Quantity
+from symderiv.evaluation.evaluate import Evaluator
 from symderiv.truth.reference import Point, build_points
 
 POOL = 24  # further points drawn per (quantity, reading, layer binding)

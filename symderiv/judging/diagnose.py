@@ -8,16 +8,16 @@ from dataclasses import replace
 
 import numpy as np
 
+from symderiv.answerkey.problem import Problem, layer_brackets
 from symderiv.core.errors import NotationError, ShapeError, SymderivError
 from symderiv.core.tree import Add, Call, Neg, Node, Num, Sym, Transpose, map_children
+from symderiv.evaluation.evaluate import Evaluator
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.judging.fixes import other_quantity, verified_fix
 from symderiv.judging.matcher import READING_NAMES, RTOL, ZERO_LEVEL, Checker, evaluate_at, rel_err
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.unicode import to_unicode
-from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.interpret import Interpreter
 from symderiv.truth.mutants import regulariser_gradient, regulariser_hyperparameters, regulariser_terms
-from symderiv.truth.problem import Problem, layer_brackets
 from symderiv.truth.reference import is_averaged, layer_bindings, target
 
 

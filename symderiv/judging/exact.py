@@ -11,20 +11,20 @@ from dataclasses import replace
 
 import sympy as sp
 
-from symderiv.core.errors import SymderivError
+from symderiv.answerkey.problem import Problem, Quantity
+from symderiv.core.errors import ShapeError, SymderivError
 from symderiv.core.tree import ENTRY, Call, Node, Product, Sum, Sym, map_children
+from symderiv.evaluation.evaluate import Evaluator
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.judging.cases import decide_by_cases, flag_symbols
 from symderiv.judging.matcher import Checker, uses_quantity_indices
 from symderiv.judging.verdict import SymbolicResult
 from symderiv.notation.latex import to_latex
 from symderiv.notation.scalar import exact_scalar
-from symderiv.truth import cache
-from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.interpret import Interpreter
-from symderiv.truth.limits import TimedOut, WorkerLost, run_limited, start_limited
+from symderiv.runtime import cache
+from symderiv.runtime.limits import TimedOut, WorkerLost, run_limited, start_limited
 from symderiv.truth.model_symbolic import model_value
 from symderiv.truth.prepared import ensure_prepared, fingerprint, setup
-from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import is_column_quantity, layer_bindings
 from symderiv.truth.symbolic import is_zero, witness_at
 
@@ -88,6 +88,14 @@ def _indexed(env, tree, quantity, reference, columns: bool = False):
     rows, cols = reference.shape
     if columns:  # u_w: the claim for column w, for every w, side by side
         return sp.Matrix.hstack(*[Evaluator(env, {names[0]: w}).value(tree) for w in range(cols)])
+    if len(names) == 1 and min(rows, cols) > 1:  # one row (or column) at a time, as judging/matcher.py
+        for count, length, by_rows in ((rows, cols, True), (cols, rows, False)):
+            values = [Evaluator(env, {names[0]: k}).value(tree) for k in range(count)]
+            if all(min(v.shape) == 1 and max(v.shape) == length for v in values):
+                if by_rows:
+                    return sp.Matrix.vstack(*[v.reshape(1, length) for v in values])
+                return sp.Matrix.hstack(*[v.reshape(length, 1) for v in values])
+        raise ShapeError(f"with {names[0]} bound, the claim is neither a row nor a column of the quantity")
     out = sp.zeros(rows, cols if len(names) == 2 else 1)
     for i in range(rows):
         for j in range(cols if len(names) == 2 else 1):

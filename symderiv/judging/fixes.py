@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from symderiv.answerkey.problem import Problem, Quantity, layer_brackets
 from symderiv.core.errors import SymderivError
 from symderiv.core.tree import (
     Add,
@@ -27,12 +28,11 @@ from symderiv.core.tree import (
     Transpose,
     map_children,
 )
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.judging.matcher import Checker
 from symderiv.notation.latex import latex_style, to_latex
 from symderiv.notation.parse import parse
-from symderiv.truth.interpret import Interpreter
 from symderiv.truth.mutants import regulariser_gradient, regulariser_hyperparameters, regulariser_terms
-from symderiv.truth.problem import Problem, Quantity, layer_brackets
 from symderiv.truth.reference import layer_bindings, target
 
 MAX_EDITS = 60

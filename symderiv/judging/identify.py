@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from symderiv.answerkey.problem import Problem, Quantity
 from symderiv.core.errors import ParseError, SymderivError
 from symderiv.core.tree import Call, Deriv, Node, Num, Sym
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.notation.parse import parse, parse_lenient
-from symderiv.truth.interpret import Interpreter
-from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import layer_bindings
 
 # letters students use for an objective the key names otherwise (E for J, c for C)

@@ -11,13 +11,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from symderiv.core.errors import NotationError, ShapeError
-from symderiv.core.tree import Call, Node, Sym
+from symderiv.answerkey.problem import Problem, Quantity
+from symderiv.core.errors import NotationError, ShapeError, UnboundIndexError
+from symderiv.core.tree import Call, Compare, Indicator, Node, Sym
+from symderiv.evaluation.evaluate import Evaluator
+from symderiv.evaluation.interpret import Interpreter
 from symderiv.judging.coverage import with_both_sides
 from symderiv.judging.verdict import Match
-from symderiv.truth.evaluate import Evaluator
-from symderiv.truth.interpret import Interpreter
-from symderiv.truth.problem import Problem, Quantity
 from symderiv.truth.reference import Point, build_points, layer_bindings, readings_for
 
 RTOL = 1e-6
@@ -46,8 +46,9 @@ def uses_quantity_indices(tree: Node, quantity: Quantity) -> bool:
 
 @lru_cache(maxsize=4096)
 def index_names(tree: Node) -> frozenset:
-    """The letters a tree writes as subscripts (asked for every evaluation of a claim)."""
-    return frozenset(
+    """The letters a tree writes as subscripts, or compares in an indicator (j in 1[j = y_i]);
+    asked for every evaluation of a claim."""
+    subscripts = frozenset(
         m.name
         for n in tree.walk()
         if isinstance(n, (Sym, Call))
@@ -55,6 +56,14 @@ def index_names(tree: Node) -> frozenset:
         for m in i.walk()  # x_{i+k-1}: every letter of an index expression
         if isinstance(m, Sym) and not m.indices
     )
+    compared = frozenset(
+        side.name
+        for n in tree.walk()
+        if isinstance(n, Indicator) and isinstance(n.condition, Compare) and n.condition.op in ("=", "!=")
+        for side in (n.condition.lhs, n.condition.rhs)
+        if isinstance(side, Sym) and not side.indices and side.layer is None and len(side.name) == 1
+    )
+    return subscripts | compared
 
 
 def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
@@ -70,6 +79,8 @@ def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
                 f"matrix, not a column of {point.reference.shape[0]}"
             )
         return np.hstack(cols)
+    if len(names) == 1 and min(point.reference.shape) > 1:
+        return _slices(tree, point, names[0])
     out = np.zeros(point.index_shape)
     for idx in np.ndindex(point.index_shape):
         v = Evaluator(point.env, dict(zip(names, idx))).value(tree)
@@ -77,6 +88,20 @@ def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
             raise ShapeError(f"with the indices bound, the claim is a {v.shape[0]}x{v.shape[1]} matrix, not a number")
         out[idx] = v[0, 0]
     return out.reshape(-1, 1) if len(point.index_shape) == 1 else out
+
+
+def _slices(tree: Node, point: Point, name: str):
+    """A matrix written one row (or column) at a time, ∂J/∂w_j = … with j free: the claim with j
+    bound to each row, each a vector as long as a row, stacked; else to each column."""
+    rows, cols = point.reference.shape
+    for count, length, stack in ((rows, cols, np.vstack), (cols, rows, np.hstack)):
+        values = [Evaluator(point.env, {name: k}).value(tree) for k in range(count)]
+        if all(min(np.shape(v)) == 1 and max(np.shape(v)) == length for v in values):
+            return stack([v.reshape(1, -1) if stack is np.vstack else v.reshape(-1, 1) for v in values])
+    shape = np.shape(values[0])
+    raise ShapeError(
+        f"with {name} bound, the claim is a {shape[0]}x{shape[1]} matrix, neither a row of {cols} nor a column of {rows}"
+    )
 
 
 class ShapeWatcher(Evaluator):
@@ -142,6 +167,7 @@ class Checker:
         self.raw_tree = tree
         self.errors: list[str] = []  # "reading: reason" for every reading that failed
         self.notation_errors: list[str] = []  # the undefined-symbol kind, which explains best
+        self.unbound: list[str] = []  # readings where an index letter was bound by nothing
         self.normalized: dict = {}  # the claim normalised per layer binding (tree_for)
         self.existing: dict = {}  # layers_exist per layer binding
 
@@ -224,6 +250,8 @@ class Checker:
                     self.errors.append(f"{READING_NAMES[reading]}: {exc}")
                     if isinstance(exc, NotationError):
                         self.notation_errors.append(str(exc))
+                    if isinstance(exc, UnboundIndexError):
+                        self.unbound.append(str(exc))
                     strict_ok = False
                     continue
                 except (ZeroDivisionError, OverflowError, ValueError, FloatingPointError) as exc:

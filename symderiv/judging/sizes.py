@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from symderiv.truth.problem import Problem
+from symderiv.answerkey.problem import Problem
 
 _SHAPE = re.compile(r"\b(\d+)x(\d+)\b")
 

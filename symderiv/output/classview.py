@@ -118,7 +118,7 @@ class ClassView:
 
 def review_reason(part) -> str | None:
     """Why a person should look at this part, or None."""
-    if part.override:
+    if part.ta_graded:
         return "overridden by a TA"
     if getattr(part, "review", None):  # a part whose grading asked for a person itself
         return part.review
@@ -193,5 +193,5 @@ def class_view(reports, problem) -> ClassView:
         tuple(summaries),
         flagged,
         tuple((r.file, r.error) for r in reports if r.error and not r.by_hand),
-        sum(1 for r in graded for p in r.parts if p.override),
+        sum(1 for r in graded for p in r.parts if p.ta_graded),
     )

@@ -34,6 +34,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from symderiv.answerkey.expand import OBJECTIVE_KEYS
+from symderiv.answerkey.problem import Problem, Quantity, layer_brackets
 from symderiv.core.errors import ParseError
 from symderiv.core.files import write_atomic
 from symderiv.core.tree import Add, Call, Compare, Neg, Node, Norm, Num, Pow, Product, Sum, Sym
@@ -43,8 +45,6 @@ from symderiv.notation.mathtext import MATH, informal_to_latex, split_math
 from symderiv.notation.parse import parse_lenient
 from symderiv.notation.unicode import to_unicode
 from symderiv.output.escape import escape_text, latex_comment
-from symderiv.truth.expand import OBJECTIVE_KEYS
-from symderiv.truth.problem import Problem, Quantity, layer_brackets
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath}

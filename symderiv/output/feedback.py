@@ -64,7 +64,9 @@ def part_feedback(report, part, student: bool = True) -> str:
     text = feedback_unicode(part.feedback)
     if part.override:
         comment = part.override.get("comment")
-        if student:
+        if not part.ta_graded:  # only a comment: the checker's message stands beside it
+            text = f"{text} {'Your TA' if student else 'TA'}: {comment}"
+        elif student:
             text = f"Your TA: {comment}" if comment else "Your TA set the grade of this part."
         else:
             text = (f"TA: {comment.rstrip('.')}. " if comment else "Grade set by a TA. ") + f"(Checker: {text})"
@@ -122,7 +124,7 @@ def feedback_markdown(report, problem, short: str | None = None) -> str:
     out += ["| Part | Verdict | Points | Your answer | Feedback |", "|---|---|---|---|---|"]
     for p in report.parts:
         points = points_text(p.points, p.max_points) if p.max_points else "optional"
-        verdict = f"{MARKS.get(p.verdict, '?')} {p.verdict}" + (" (set by your TA)" if p.override else "")
+        verdict = f"{MARKS.get(p.verdict, '?')} {p.verdict}" + (" (set by your TA)" if p.ta_graded else "")
         claim = markdown_code(claim_text(p.claim)) if p.claim else "—"
         cells = [
             markdown_text(part_name(p)),
@@ -132,7 +134,7 @@ def feedback_markdown(report, problem, short: str | None = None) -> str:
             markdown_text(part_feedback(report, p)),
         ]
         out.append("| " + " | ".join(cells) + " |")
-    overridden = {p.quantity for p in report.parts if p.override}
+    overridden = {p.quantity for p in report.parts if p.ta_graded}
     bad = [s for s in report.steps if not s.ok and s.quantity not in overridden]
     if bad:
         out += ["", "## Steps that do not hold", ""]
@@ -158,8 +160,9 @@ class FeedbackFiles:
 def _canvas_member(student) -> str | None:
     if not student.attachment:
         return None
-    name = re.sub(r"[^\w]", "", student.name.lower()) if student.source == "canvas" else ""
-    name = re.sub(r"_(\d+)_", r"\1", name) or "student"
+    # Canvas reads only the first two all-digit pieces between underscores: the name keeps none
+    name = re.sub(r"[\W_]", "", student.name.lower()) if student.source == "canvas" else ""
+    name = name if name and not name.isdigit() else "student"
     return f"{name}_{'LATE_' if student.late else ''}{student.id}_{student.attachment}_feedback.html"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from symderiv.answerkey.problem import Problem, Quantity, layer_brackets, load_problem_file
 from symderiv.core.errors import ParseError, SymderivError
 from symderiv.core.tree import Compare, Num, Sym
 from symderiv.grading.verify import QuantityResult, problem_gradcheck, verify_quantity
@@ -37,7 +38,6 @@ from symderiv.output.export import (
     sci_number,
     size_node,
 )
-from symderiv.truth.problem import Problem, Quantity, layer_brackets, load_problem_file
 
 __all__ = ["export_document", "problem_section", "how_verified", "worked_steps", "describe"]
 

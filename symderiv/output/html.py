@@ -11,7 +11,7 @@ convert (`\\frac{1}{`) is shown as its escaped source in a <code> element instea
 
     page = submission_page(report, problem)   # the class overview and write_html are in overview.py
 
-`problem` needs only `.id`, `.title` and `.parts` (a `symderiv.truth.problem.Problem`).
+`problem` needs only `.id`, `.title` and `.parts` (a `symderiv.answerkey.problem.Problem`).
 """
 
 from __future__ import annotations
@@ -294,7 +294,10 @@ def _parts_table(report, problem, parts, wrong_lines, student: bool = False) -> 
         )
         verdict = verdict_badge(p.verdict)
         feedback = feedback_html(p.feedback)
-        if p.override and student:
+        if p.override and not p.ta_graded:  # only a comment: beside the checker's message
+            who = "Your TA" if student else "TA"
+            feedback += f'<div class="override">{who}: {escape(p.override.get("comment", ""))}</div>'
+        elif p.override and student:
             comment = p.override.get("comment")
             verdict += '<div class="override">set by your TA</div>'
             feedback = (
@@ -376,7 +379,7 @@ def submission_page(
 def _steps_table(report, problem, student: bool = False) -> list[str]:
     steps = report.steps
     if student:  # a part a TA has graded: the checker's word on its steps is not the student's feedback
-        overridden = {p.quantity for p in report.parts if p.override}
+        overridden = {p.quantity for p in report.parts if p.ta_graded}
         steps = tuple(s for s in steps if s.quantity not in overridden)
     bad = sum(1 for s in steps if not s.ok)
     out = [f'<h2>Checked steps <small class="sub">({len(steps)} checked, {bad} wrong)</small></h2>']

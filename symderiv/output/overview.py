@@ -73,7 +73,7 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
             counts[q][v] += 1
             cls = v if v in COLOURS else "unparseable"
             tip = f"{v}: {p.feedback}" if p else "missing"
-            mark = MARKS.get(v, "?") + ("*" if p is not None and p.override else "")
+            mark = MARKS.get(v, "?") + ("*" if p is not None and p.ta_graded else "")
             cells.append(f'<td class="mark v v-{cls}" title="{escape(tip)}">{escape(mark)}</td>')
         out.append(f"<tr><td>{link}</td>{''.join(cells)}<td class=\"num\">{score_text(report)}</td></tr>")
     if not reports:
@@ -90,7 +90,7 @@ def index_page(reports, problem, names: list[str], shorts: list[str] | None = No
             f'<td class="num">{num_text(mean)}/{num_text(max(r.max_score for r in graded))}</td></tr>'
         )
     out.append("</tfoot></table>")
-    if any(p.override for r in graded for p in r.parts):
+    if any(p.ta_graded for r in graded for p in r.parts):
         out.append('<p class="override">* overridden by a TA</p>')
     out += class_view_html(reports, problem, shorts)
     return document(f"{problem.title} — class overview", "\n".join(out))

@@ -52,7 +52,9 @@ def _part_line(report, p, width: int) -> str:
     if p.verdict not in ACCEPTED and p.first_wrong_line and p.first_wrong_line != p.line:
         text += f" First wrong step: {report.where(p.first_wrong_line)}."
     verdict = p.verdict
-    if p.override:
+    if p.override and not p.ta_graded:
+        text += f" TA: {terminal_text(p.override.get('comment', ''))}"
+    elif p.override:
         was = p.override.get("automatic", {})
         verdict = f"{p.verdict} (overridden; was {was.get('verdict', '?')})"
         comment = p.override.get("comment")

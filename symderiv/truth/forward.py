@@ -19,12 +19,12 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.tracer import getval
 
+from symderiv.answerkey.model import Model
 from symderiv.core.errors import NotationError, ShapeError
 from symderiv.core.tree import Call
-from symderiv.truth.backends import NumpyBackend, slope_of
-from symderiv.truth.evaluate import Env, Evaluator
-from symderiv.truth.interpret import Interpreter, Ref
-from symderiv.truth.model import Model
+from symderiv.evaluation.backends import NumpyBackend, slope_of
+from symderiv.evaluation.evaluate import Env, Evaluator
+from symderiv.evaluation.interpret import Interpreter, Ref
 
 KINK_MARGIN = 1e-3
 SINGLE_N = (10.0, 9.0, 12.0)  # N in the one-sample reading: free, never 1

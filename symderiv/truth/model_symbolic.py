@@ -18,10 +18,10 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from symderiv.core.errors import NotationError
-from symderiv.truth.backends import SympyBackend
-from symderiv.truth.evaluate import Env
+from symderiv.evaluation.backends import SympyBackend
+from symderiv.evaluation.evaluate import Env
+from symderiv.evaluation.interpret import DELTA_PREFIX, GRADIENT_PREFIX, Interpreter, Ref
 from symderiv.truth.forward import agree_with_index, column_kinds, declared_layout, index_labels, run_equations, size_of
-from symderiv.truth.interpret import DELTA_PREFIX, GRADIENT_PREFIX, Interpreter, Ref
 from symderiv.truth.reference import (
     batch_kinds_at_numeric_sizes,
     batch_kinds_of,

@@ -10,11 +10,11 @@ from fractions import Fraction
 
 import numpy as np
 
+from symderiv.answerkey.model import BUILTINS, ELEMENTWISE
 from symderiv.core.tree import Add, Call, Compare, Div, Indicator, Neg, Node, Num, Pow, Product, Sym, map_children
 from symderiv.notation.latex import to_latex
 from symderiv.truth import forward
 from symderiv.truth.forward import declared_layout
-from symderiv.truth.model import BUILTINS, ELEMENTWISE
 
 
 def regulariser_terms(problem, of: str):

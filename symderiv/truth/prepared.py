@@ -33,13 +33,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from symderiv.answerkey.problem import Problem, Quantity
 from symderiv.core.errors import SymderivError
 from symderiv.core.tree import Deriv, Sym
+from symderiv.evaluation.backends import SympyBackend
+from symderiv.evaluation.interpret import DELTA_PREFIX, GRADIENT_PREFIX, Ref
 from symderiv.notation.parse import parse_lenient
-from symderiv.truth.backends import SympyBackend
-from symderiv.truth.interpret import DELTA_PREFIX, GRADIENT_PREFIX, Ref
-from symderiv.truth.limits import TimedOut, WorkerLost, run_limited
-from symderiv.truth.problem import Problem, Quantity
+from symderiv.runtime.limits import TimedOut, WorkerLost, run_limited
 from symderiv.truth.reference import layer_bindings, readings_for
 from symderiv.truth.symbolic import symbolic_setup, sympy_backend
 

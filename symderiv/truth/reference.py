@@ -21,17 +21,17 @@ from functools import lru_cache
 
 import numpy as np
 
+from symderiv.answerkey.model_build import written_name
+from symderiv.answerkey.problem import Problem, Quantity
 from symderiv.core.errors import NotationError
 from symderiv.core.tree import Div, Sym
+from symderiv.evaluation.backends import NumpyBackend
+from symderiv.evaluation.evaluate import Env
+from symderiv.evaluation.interpret import DELTA_PREFIX, GRADIENT_PREFIX, Interpreter, Ref
 from symderiv.notation.parse import parse
 from symderiv.truth import forward
-from symderiv.truth.backends import NumpyBackend
-from symderiv.truth.evaluate import Env
 from symderiv.truth.forward import column_kinds, declared_layout, index_labels
-from symderiv.truth.interpret import DELTA_PREFIX, GRADIENT_PREFIX, Interpreter, Ref
-from symderiv.truth.model_build import written_name
 from symderiv.truth.mutants import mutants
-from symderiv.truth.problem import Problem, Quantity
 
 READINGS = ("columns", "rows", "single")
 SAMPLE_COUNTS = (7, 6, 9)

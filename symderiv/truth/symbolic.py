@@ -17,10 +17,10 @@ import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from symderiv.truth.evaluate import SympyBackend
+from symderiv.answerkey.problem import Problem, Quantity
+from symderiv.evaluation.evaluate import SympyBackend
+from symderiv.evaluation.pointvalue import Unsupported, value_at
 from symderiv.truth.model_symbolic import canonical, model_setup
-from symderiv.truth.pointvalue import Unsupported, value_at
-from symderiv.truth.problem import Problem, Quantity
 
 
 @lru_cache(maxsize=1)

@@ -40,19 +40,23 @@ def _row_latex(row) -> str:
 
 
 def _messages(steps: list[dict], parts: list[dict]) -> list[dict]:
-    """What to say under a line: each final answer's feedback, then the wrong steps it does not repeat."""
-    out, said = [], set()
-    for p in parts:
-        out.append({"text": f"{p.get('name') or p['quantity']}: {feedback_unicode(p['feedback'])}", "math": ""})
-        said.add(f"{p['quantity']}: {p['feedback']}")
+    """What to say under a line: each final answer's feedback, then its wrong steps, each said once
+    (a wrong final answer's step says what its part says, naming the part the same way)."""
+    items = [
+        {"text": f"{p.get('name') or p['quantity']}: {feedback_unicode(p['feedback'])}", "math": ""} for p in parts
+    ]
     for s in steps:
-        if s["ok"] or s["message"] in said:
+        if s["ok"]:
             continue
-        said.add(s["message"])
-        if s["message"].strip() == f"{s['left'].strip()} ≠ {s['right'].strip()}":
-            out.append({"text": "This step does not hold:", "math": math_html(f"{s['left']} \\neq {s['right']}")})
+        if s.get("message_latex", s["message"]).strip() == f"{s['left'].strip()} ≠ {s['right'].strip()}":
+            items.append({"text": "This step does not hold:", "math": math_html(f"{s['left']} \\neq {s['right']}")})
         else:
-            out.append({"text": feedback_unicode(s["message"]), "math": ""})
+            items.append({"text": feedback_unicode(s["message"]), "math": ""})
+    out, seen = [], set()
+    for item in items:
+        if (item["text"], item["math"]) not in seen:
+            seen.add((item["text"], item["math"]))
+            out.append(item)
     return out
 
 

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from symderiv.answerkey.model import Equation, Model, Symbol, form_of, key_of
+from symderiv.answerkey.model_functions import read_functions
+from symderiv.answerkey.model_notation import ModelReader
+from symderiv.answerkey.schema import ModelSpec, find_line, line_of
 from symderiv.core.errors import DerivationFileError, NotationError, ParseError
 from symderiv.core.tree import Node, Product, Sym
 from symderiv.notation.latex import to_latex
 from symderiv.notation.normalise import GREEK
 from symderiv.notation.parse import parse
-from symderiv.truth.model import Equation, Model, Symbol, form_of, key_of
-from symderiv.truth.model_functions import read_functions
-from symderiv.truth.model_notation import ModelReader
-from symderiv.truth.schema import ModelSpec, find_line, line_of
 
 
 def written_name(text: str) -> str:

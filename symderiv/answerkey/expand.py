@@ -6,7 +6,7 @@ which objectives the problem uses) become forward equations, declared symbols wi
 aliases and the key's functions. Everything downstream (the truth, the readings, the exact
 check, naming mistakes) sees only the model: there is one engine for every key.
 
->>> from symderiv.truth.schema import NetworkSpec, NotationSpec, SizesSpec
+>>> from symderiv.answerkey.schema import NetworkSpec, NotationSpec, SizesSpec
 >>> spec = expand_network(NetworkSpec(input="D", layers=[{"size": "C", "activation": "softmax"}],
 ...     loss="cross-entropy"), NotationSpec(), SizesSpec(numeric={"N": 4, "D": 3, "C": 2}), None)
 >>> spec.model.equations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from symderiv.truth.schema import ForwardSpec, ModelSpec, NetworkSpec, NotationSpec, SizesSpec
+from symderiv.answerkey.schema import ForwardSpec, ModelSpec, NetworkSpec, NotationSpec, SizesSpec
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "softplus", "identity")
 LOSSES = ("cross-entropy", "bce", "mse", "generic")

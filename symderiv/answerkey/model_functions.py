@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from symderiv.answerkey.model import Function
+from symderiv.answerkey.schema import line_of
 from symderiv.core.errors import DerivationFileError, ParseError
 from symderiv.core.tree import Call, Node, Num, Sym, map_children
 from symderiv.notation.parse import parse
-from symderiv.truth.model import Function
-from symderiv.truth.schema import line_of
 
 
 def read_functions(functions: dict[str, str], generic, path: str, text: str) -> tuple[Function, ...]:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
+from symderiv.answerkey.expand import ACTIVATIONS, LOSSES, OBJECTIVE_KEYS, expand_network
+from symderiv.answerkey.model import Model
+from symderiv.answerkey.model_build import build_model, check_quantity
+from symderiv.answerkey.schema import KeySpec, line_of, validate_key
 from symderiv.core.errors import DerivationFileError, SymderivError, UnknownProblemError, UnknownQuantityError
-from symderiv.truth.expand import ACTIVATIONS, LOSSES, OBJECTIVE_KEYS, expand_network
-from symderiv.truth.model import Model
-from symderiv.truth.model_build import build_model, check_quantity
-from symderiv.truth.schema import KeySpec, line_of, validate_key
 
 KINDS = ("gradient", "jacobian", "value")
 MAX_KEY_BYTES = 1024 * 1024

@@ -12,7 +12,7 @@ The parser keeps the student's spelling; this maps it onto the model's declarati
 - d f(u)/du and ∂t/∂u for an equation t = f(u) with f elementwise are f'(u);
 - w_{kj}^T is the entry w_{jk}; an alias read as juxtaposed letters (dY) is joined.
 
->>> from symderiv.truth.problem import load_problem
+>>> from symderiv.answerkey.problem import load_problem
 >>> from symderiv.notation.parse import parse
 >>> from symderiv.notation.latex import to_latex
 >>> reader = ModelReader(load_problem("softmax-2layer").model)
@@ -25,11 +25,11 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
+from symderiv.answerkey.model import BUILTINS, ELEMENTWISE, Function, Model, form_of, key_of, spelling_keys
+from symderiv.answerkey.model_functions import substitute
 from symderiv.core.errors import NotationError
 from symderiv.core.tree import ENTRY, Add, Call, Deriv, Neg, Node, Num, Pow, Product, Sym, Transpose, map_children
 from symderiv.notation.latex import to_latex
-from symderiv.truth.model import BUILTINS, ELEMENTWISE, Function, Model, form_of, key_of, spelling_keys
-from symderiv.truth.model_functions import substitute
 
 ENTRY_FUNCS = frozenset(("psi", "Psi", "sigma", "phi", "varphi"))
 FAMILY_PREFIX = "family:"  # a family's function at a layer given by an expression (g_l): read when evaluated

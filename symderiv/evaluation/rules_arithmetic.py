@@ -12,8 +12,8 @@ from symderiv.core.tree import (
     Pow,
     Transpose,
 )
+from symderiv.evaluation.candidates import Candidate
 from symderiv.notation.latex import to_latex
-from symderiv.truth.candidates import Candidate
 
 
 class ArithmeticRules:

@@ -9,8 +9,8 @@ itself. A subscript beyond the declared spelling is an entry (\\hat y_i, w_j, X_
 declared subscript or layer (h_1, z^{(2)}) names a member of a family (h, z) whose layer may
 be written ^{(2)}, ^{[2]}, ^2, _2 or as an expression of layer symbols (l + 1).
 
->>> from symderiv.truth.model_build import build_model
->>> from symderiv.truth.schema import ModelSpec
+>>> from symderiv.answerkey.model_build import build_model
+>>> from symderiv.answerkey.schema import ModelSpec
 >>> m = build_model(ModelSpec.model_validate({"batch": "N", "equations": ["z = w^T X + b",
 ...     r"\\hat y = \\sigma(z)"], "symbols": {"X": {"shape": ["D", "N"], "role": "input"},
 ...     "w": {"shape": ["D", 1], "role": "parameter"}, "b": {"role": "parameter"}}}), "k.toml", "")

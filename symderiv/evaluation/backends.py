@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 
 from symderiv.core.errors import NotationError, ShapeError
-from symderiv.truth.interpret import Ref
+from symderiv.evaluation.interpret import Ref
 
 
 def slope_of(fname: str, env):

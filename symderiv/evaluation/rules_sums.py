@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.errors import NotationError, ShapeError, UnboundIndexError
 from symderiv.core.tree import (
     Node,
     Num,
@@ -12,7 +12,7 @@ from symderiv.core.tree import (
     Sum,
     Sym,
 )
-from symderiv.truth.candidates import Candidate
+from symderiv.evaluation.candidates import Candidate
 
 MAX_SUM_COUNT = 10**15  # terms of a sum whose body does not use its index (K c, no loop)
 MAX_SUM_TERMS = 2000  # terms evaluated one by one, over all sums nested in each other
@@ -38,7 +38,7 @@ class SumRules:
                 raise ShapeError(f"the sum over {node.index} runs to {upper} but the index ranges over {extent}")
             extent = upper
         if extent is None:
-            raise ShapeError(f"cannot tell what the index {node.index} of the sum runs over")
+            raise UnboundIndexError(f"cannot tell what the index {node.index} of the sum runs over")
         nested = self.nested_terms(node.index, extent)
         total = None
         for k in range(extent):

@@ -14,8 +14,8 @@ from symderiv.core.tree import (
     Product,
     Transpose,
 )
+from symderiv.evaluation.candidates import HADAMARD_OPS, MAX_CANDIDATES, Candidate, is_elementwise_natured
 from symderiv.notation.latex import to_latex
-from symderiv.truth.candidates import HADAMARD_OPS, MAX_CANDIDATES, Candidate, is_elementwise_natured
 
 
 class ProductRules:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from symderiv.answerkey.model_functions import substitute
 from symderiv.core.errors import NotationError, ShapeError
 from symderiv.core.tree import (
     ENTRY,
@@ -17,10 +18,9 @@ from symderiv.core.tree import (
     Sym,
     Transpose,
 )
+from symderiv.evaluation.candidates import Candidate
+from symderiv.evaluation.interpret import FuncRef, Ref
 from symderiv.notation.latex import to_latex
-from symderiv.truth.candidates import Candidate
-from symderiv.truth.interpret import FuncRef, Ref
-from symderiv.truth.model_functions import substitute
 
 
 class FunctionRules:

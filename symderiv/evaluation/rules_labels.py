@@ -6,9 +6,9 @@ e_{y_i} is the one-hot column Δ_{:, i}, laid out as the reading lays out the la
 
 from __future__ import annotations
 
-from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.errors import NotationError, UnboundIndexError
 from symderiv.core.tree import Compare, Node, Sym
-from symderiv.truth.interpret import Ref
+from symderiv.evaluation.interpret import Ref
 
 
 class LabelRules:
@@ -36,6 +36,22 @@ class LabelRules:
         pos = self.index_position(ix)
         return 0 if pos is None and self.env.sample_axis is None else pos
 
+    def label_class(self, label: Sym) -> int | None:
+        """The 0-based class y_i stands for as a subscript (s_{y_i i}): where sample i's one-hot label
+        has its 1; None when the sample is not bound or the label is not a known 0/1 column."""
+        sample = self.label_sample(label)
+        if sample is None:
+            return None
+        column = self.label_column(sample, self.label_ref(label))
+        rows, cols = self.b.shape(column)
+        entries = [
+            self.b.entry(column, k, 0) if cols == 1 else self.b.entry(column, 0, k) for k in range(max(rows, cols))
+        ]
+        ones = [k for k, e in enumerate(entries) if e[0, 0] == 1]
+        if len(ones) != 1 or any(e[0, 0] not in (0, 1) for e in entries):
+            return None
+        return ones[0]
+
     def label_column(self, sample: int, ref: Ref):
         Y = self.env.objects[ref]
         axis = self.env.sample_axis
@@ -50,8 +66,12 @@ class LabelRules:
         for label, other in ((cond.lhs, cond.rhs), (cond.rhs, cond.lhs)):
             if self.is_label(label) and isinstance(other, Sym) and not other.indices and not self.is_label(other):
                 sample, k = self.label_sample(label), self.index_position(other)
-                if sample is None or k is None:
-                    raise ShapeError(f"1[{label.name} = {other.name}] needs its sample and class indices bound")
+                if k is None:
+                    raise UnboundIndexError(
+                        f"the class index {other.name} of an indicator of the label is bound by nothing"
+                    )
+                if sample is None:
+                    raise UnboundIndexError("the sample index of a label in an indicator is bound by nothing")
                 column = self.label_column(sample, self.label_ref(label))
                 rows, cols = self.b.shape(column)
                 value = self.b.entry(column, k, 0) if cols == 1 else self.b.entry(column, 0, k)
@@ -61,12 +81,36 @@ class LabelRules:
         return None
 
     def basis_vector(self, node: Sym):
-        """e_{y_i}: the one-hot label of sample i, or None when node is not a basis vector of a label."""
-        if node.name != "e" or len(node.indices) != 1 or node.layer is not None or not self.is_label(node.indices[0]):
+        """e_{y_i}: the one-hot label of sample i; e_o: the unit vector of a class-index label o;
+        None when node is not a basis vector of a label."""
+        if node.name != "e" or len(node.indices) != 1 or node.layer is not None:
             return None
+        if not self.is_label(node.indices[0]):
+            return self.index_basis_vector(node.indices[0])
         sample = self.label_sample(node.indices[0])
         if sample is None:
-            raise ShapeError(
+            raise UnboundIndexError(
                 f"e_{{{node.indices[0].name}}} needs its sample index bound (inside a sum over the samples)"
             )
         return self.label_column(sample, self.label_ref(node.indices[0]))
+
+    def index_basis_vector(self, index: Node):
+        """e_o for a class-index label o in 1..K: the K-vector with a 1 at o, K read off an object of
+        the key sized K (ŷ for word2vec's o), or None."""
+        model = self.env.interp.model
+        if not (isinstance(index, Sym) and not index.indices and index.name in self.env.index_labels):
+            return None
+        try:
+            self.env.interp.resolve(Sym("e"))
+            return None  # the key's own e
+        except NotationError:
+            pass
+        label = next(s for s, name in model.index_label_names().items() if name == index.name)
+        classes = model.symbol_table[label].shape[0]
+        for s in model.symbols:
+            value = self.env.objects.get(Ref(s.id))
+            if s.id != label and value is not None and len(s.shape) == 2 and s.shape[0] == classes and s.shape[1] == 1:
+                rows = self.b.shape(value)[0]
+                k = self.env.index_labels[index.name]
+                return self.b.from_entries([[self.b.const(1 if r == k else 0)] for r in range(rows)])
+        return None

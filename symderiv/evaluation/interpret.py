@@ -5,7 +5,7 @@ symbols and functions, and this resolves each symbol to the object it names: a d
 (its id), a size (N, n_l), a backprop delta (δ^{(l)}: the objective's gradient with respect to
 z^{(l)}, where the key declares δ), or the Kronecker delta δ_{ij}. The same for every key.
 
->>> from symderiv.truth.problem import load_problem
+>>> from symderiv.answerkey.problem import load_problem
 >>> from symderiv.core.tree import Sym, Num
 >>> Interpreter(load_problem("softmax-2layer")).resolve(Sym("a", layer=Num(2)))
 Ref(kind='a^{(2)}', layer=None)
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from symderiv.answerkey.model_notation import FAMILY_PREFIX, ModelReader
+from symderiv.answerkey.problem import Problem
 from symderiv.core.errors import NotationError
 from symderiv.core.tree import Call, Node, Num, Sym
 from symderiv.notation.latex import to_latex
-from symderiv.truth.model_notation import FAMILY_PREFIX, ModelReader
-from symderiv.truth.problem import Problem
 
 DELTA_PREFIX = "delta:"  # Ref kind of a backprop delta: "delta:<id of the variable>"
 GRADIENT_PREFIX = "grad:"  # Ref kind of an unevaluated ∂objective/∂variable: "grad:<objective>:<variable>"

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from symderiv.core.errors import NotationError, ShapeError
+from symderiv.core.errors import NotationError, ShapeError, UnboundIndexError
 from symderiv.core.tree import (
     Add,
     Neg,
@@ -29,15 +29,15 @@ from symderiv.core.tree import (
     Num,
     Sym,
 )
+from symderiv.evaluation.backends import NumpyBackend, SympyBackend  # noqa: F401  (re-exported for callers)
+from symderiv.evaluation.candidates import MAX_CANDIDATES, Candidate
+from symderiv.evaluation.interpret import Interpreter, Ref
+from symderiv.evaluation.rules_arithmetic import ArithmeticRules
+from symderiv.evaluation.rules_functions import FunctionRules
+from symderiv.evaluation.rules_labels import LabelRules
+from symderiv.evaluation.rules_products import ProductRules
+from symderiv.evaluation.rules_sums import SumRules
 from symderiv.notation.latex import to_latex
-from symderiv.truth.backends import NumpyBackend, SympyBackend  # noqa: F401  (re-exported for callers)
-from symderiv.truth.candidates import MAX_CANDIDATES, Candidate
-from symderiv.truth.interpret import Interpreter, Ref
-from symderiv.truth.rules_arithmetic import ArithmeticRules
-from symderiv.truth.rules_functions import FunctionRules
-from symderiv.truth.rules_labels import LabelRules
-from symderiv.truth.rules_products import ProductRules
-from symderiv.truth.rules_sums import SumRules
 
 MAX_MEMO = 30_000  # memoised candidates in all (about 100 MiB) before the memo starts again
 MEMO: dict = {}  # (the point's token, subtree, leniency, bindings) -> candidates or the error raised
@@ -228,7 +228,7 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
         if ref.kind == "kron":
             i, j = (self.index_position(ix) for ix in node.indices)
             if i is None or j is None:
-                raise NotationError("the Kronecker δ needs both indices bound")
+                raise UnboundIndexError("the Kronecker δ needs both indices bound")
             return self.b.const(1 if i == j else 0)
         if ref not in self.env.objects and not ref.kind.startswith(("delta:", "grad:")):
             raise NotationError(f"{to_latex(node)} has no value in this check")
@@ -250,6 +250,8 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
             return self.bind[ix.name]
         if isinstance(ix, Sym) and not ix.indices and ix.name in self.env.index_labels:
             return self.env.index_labels[ix.name]
+        if isinstance(ix, Sym) and self.is_label(ix):  # s_{y_i i}: the class of sample i
+            return self.label_class(ix)
         if isinstance(ix, (Add, Neg)):  # x_{i+k-1}: index arithmetic, in 1-based numbers
             value = self.index_number(ix)
             return None if value is None else value - 1

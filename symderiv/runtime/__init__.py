@@ -1,0 +1,1 @@
+"""Process limits (time-limited workers off the main thread) and on-disk caches."""
