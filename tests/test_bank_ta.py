@@ -2732,21 +2732,11 @@ ACCEPT_GAPS: dict[str, str] = {
     "batchnorm:dL/dX:dxhat-first": _DIAG_POWER,
     "batchnorm:dL/dX:entrywise": _LHS_LETTERS + r" of \frac{\partial L}{\partial x_{ij}}",
     "batchnorm:dL/dX:centred-form": _LHS_LETTERS + r" of \frac{\partial L}{\partial x_{ij}}",
-    "rnn-2step:dJ/dV:entrywise": _H_ENTRY,
-    "rnn-2step:dJ/dV:entry-of-bracket": _H_ENTRY,
     "rnn-2step:dJ/dV:unit-vectors": _UNIT,
-    "rnn-2step:dJ/dW:entrywise": _H_ENTRY,
-    "rnn-2step:dJ/dh2:entrywise": _H_LHS,
-    "rnn-2step:dJ/dh2:summation-convention": _H_LHS,
-    "rnn-2step:dJ/dh2:entry-of-bracket": _H_LHS,
-    "rnn-2step:dJ/dh1:entrywise": _H_LHS,
     "rnn-2step:dJ/dh1:summation-convention": _H_LHS,
     "rnn-2step:dJ/dh1:sech": r"\operatorname{sech}^2 is unparseable: 'prose \operatorname{sech} where a formula was expected'",
     "batchnorm:dL/dgamma:diag-of-product": "diag of a square matrix (its diagonal as a vector) is read as a 1×1: 'size'",
     # wrong answers accepted
-    "rnn-2step:dJ/dh1:row-with-W-transposed": _W_REORDER,
-    "rnn-2step:dJ/dh1:row-diag-with-W-transposed": _W_REORDER,
-    "rnn-2step:dJ/dh1:transposed-column-with-W-transposed": _W_REORDER,
     "rnn-2step:dJ/dW:entry-of-bracket-swapped": _SWAPPED,
 }
 DIAGNOSIS_GAPS: dict[str, str] = {
@@ -2799,7 +2789,6 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "rnn-2step:dJ/dW:one-minus-h": _NONE + "; 1 − h for 1 − h² at both steps",
     "rnn-2step:dJ/dW:second-term-transposed": _NONE
     + "; the square second term h_0 δ_1ᵀ transposed (a square factor transposed)",
-    "rnn-2step:dJ/dW:entrywise-swapped": _H_ENTRY,
     "leaky-relu-mlp:dJ/dz2:mask-without-bias": _NONE
     + "; the mask without the bias, 1[W^{(1)}X > 0] (bias-missing-in-indicator is not tried in [model] keys)",
     "leaky-relu-mlp:dJ/dz2:activation-for-derivative": _NONE + "; φ(z^{(2)}) where φ′(z^{(2)}) belongs",
@@ -2817,9 +2806,6 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "batchnorm:dL/dX:epsilon-dropped": _NONE + "; (σ²)^{-1/2} for (σ² + ε)^{-1/2} (ε dropped)",
     "leaky-relu-mlp:dJ/dz2:kink-at-alpha": _NONE + "; the kink moved to z = α (1[z > α] + α 1[z ≤ α])",
     "leaky-relu-mlp:dJ/dz2:alpha-everywhere": _NONE + "; 1[z > 0] + α (α added on both sides of the kink)",
-    "rnn-2step:dJ/dh1:row-with-W-transposed": _W_REORDER,
-    "rnn-2step:dJ/dh1:row-diag-with-W-transposed": _W_REORDER,
-    "rnn-2step:dJ/dh1:transposed-column-with-W-transposed": _W_REORDER,
     "rnn-2step:dJ/dW:entry-of-bracket-swapped": _SWAPPED,
     "leaky-relu-mlp:dJ/db1:wrong-axis": "misleading: 'extra factor 1_H' (δᵀ is right only as one sample, up to layout) for δᵀ1_H, summed over the hidden units instead of the batch",
 }
@@ -2927,27 +2913,18 @@ SWAPPED_LETTERS = [
         r"\frac{\partial J}{\partial U_{kw}}",
         r"(v_c)_w (\hat y_k - y_k)",
         id="word2vec-dJ/dU",
-        marks=pytest.mark.xfail(
-            reason="the left-hand side's letters are not used: 'Correct entry by entry'", strict=True
-        ),
     ),
     pytest.param(
         SV,
         r"\frac{\partial J}{\partial W_{jk}}",
         r"\frac{1}{N}\sum_{i=1}^{N}\left(\mathbb{1}[M_{ki} > 0](1 - \Delta_{ki}) - \Delta_{ki}\sum_{c=1}^{C}(1 - \Delta_{ci})\,\mathbb{1}[M_{ci} > 0]\right) X_{ji}",
         id="svm-dJ/dW",
-        marks=pytest.mark.xfail(
-            reason="the left-hand side's letters are not used: 'Correct entry by entry'", strict=True
-        ),
     ),
     pytest.param(
         LK,
         r"\frac{\partial J}{\partial W^{(1)}_{kj}}",
         r"\left(\left(" + _LK_BACK + r" \odot " + _LK_D + r"\right) X^T\right)_{jk}",
         id="leaky-dJ/dW1",
-        marks=pytest.mark.xfail(
-            reason="the left-hand side's letters are not used: 'Correct entry by entry'", strict=True
-        ),
     ),
 ]
 

@@ -135,6 +135,10 @@ class ProductRules:
         for order, mask, moved in reordering_plan(n):
             if any(mask >> pos & 1 and square[idx] for pos, idx in enumerate(order)):
                 continue  # transposing a square factor fixes no size: W for Wᵀ is a mistake, not layout
+            if any(square[idx] and set(order[:pos]) != set(range(idx)) for pos, idx in enumerate(order)):
+                # moving a square factor past another without transposing it is no layout either:
+                # δᵀWᵀ read as Wᵀδ hides the transpose W needs (δᵀW is the row form of Wᵀδ)
+                continue
             elems = [elems_of[idx] for idx in order]
             trial = [shapes[idx][::-1] if mask >> pos & 1 else shapes[idx] for pos, idx in enumerate(order)]
             if chain_shape(trial, elems) is None:

@@ -16,7 +16,7 @@ import numpy as np
 from symderiv.answerkey.model import spelling_keys
 from symderiv.answerkey.problem import Problem, Quantity, layer_brackets, load_problem
 from symderiv.core.errors import NotationError, ParseError, ShapeError, SymderivError, UnknownQuantityError
-from symderiv.core.tree import Call, Compare, Indicator, Node, Sum, Sym, map_children
+from symderiv.core.tree import Call, Compare, Deriv, Indicator, Node, Sum, Sym, map_children
 from symderiv.evaluation.evaluate import Evaluator
 from symderiv.evaluation.interpret import Interpreter
 from symderiv.judging.diagnose import diagnose_mistake
@@ -51,7 +51,25 @@ def resolve_quantity(problem: Problem, quantity: str) -> Quantity:
             f"problem {problem.id!r} has no quantity {quantity!r} "
             f"(ids: {', '.join(ids)}; or give the left-hand side in LaTeX)"
         )
-    return ids[found]
+    q = ids[found]
+    letters = _entry_letters(quantity)
+    if len(letters) == 2 and not q.indices and 2 in _entry_ranks(problem, q):
+        return replace(q, indices=letters)  # ∂J/∂W_{jk}: j is the row, as the left side says (a vector has one)
+    return q
+
+
+def _entry_letters(latex: str) -> tuple[str, ...]:
+    """The entry letters of a left-hand side's ∂/∂W_{jk} (j, k), or ()."""
+    try:
+        tree = parse_lenient(latex).tree
+    except ParseError:
+        return ()
+    deriv = next((n for n in tree.walk() if isinstance(n, Deriv)), None)
+    wrt = deriv.wrt if deriv is not None else None
+    if not isinstance(wrt, Sym) or not wrt.indices:
+        return ()
+    letters = tuple(i.name for i in wrt.indices if isinstance(i, Sym) and not i.indices and len(i.name) == 1)
+    return letters if len(letters) == len(wrt.indices) else ()
 
 
 def prepare_problem(problem: str | Problem, *, timeout: float = 60.0) -> int:

@@ -267,6 +267,9 @@ def _size_mismatch(checker: Checker, typechecked) -> tuple[str | None, str]:
 def _case_match(values, refs):
     """A formula that is right only on the diagonal (i = j) or only off it is one case of the answer."""
     n = refs[0].shape[0]
+    if all(v.shape == r.T.shape and rel_err(v, r.T) <= 1e-6 for v, r in zip(values, refs)):
+        # right everywhere once its two indices change places (and so on the diagonal too)
+        return "swapped-indices", "The indices are swapped: this is the entry with row and column exchanged."
     diag = np.eye(n, dtype=bool)
     for mask, code, text in ((diag, "only-diagonal", "i = j"), (~diag, "only-off-diagonal", "i ≠ j")):
         if all(rel_err(v[mask], r[mask]) <= 1e-6 for v, r in zip(values, refs)):

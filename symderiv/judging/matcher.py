@@ -258,7 +258,9 @@ class Checker:
                     self.errors.append(f"{READING_NAMES[reading]}: {exc}")
                     strict_ok = False
                     continue
-                if note == "transposed":
+                if note == "transposed" and index_mode:
+                    strict_ok = False  # entry (k, j) for entry (j, k): index letters leave no layout to fix
+                elif note == "transposed":
                     transposed, strict_ok = True, False
                 elif err > RTOL:
                     strict_ok = False
