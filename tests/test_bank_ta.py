@@ -2705,14 +2705,6 @@ _UNIT_SVM = (
     "a unit vector with an index is 'not defined' in this key: 'the symbol e_{j} is not defined in problem svm-hinge'"
 )
 _UNIT = "a unit vector with an index (e_o, e_w, e_k) is 'not defined' in this key"
-_W_REORDER = (
-    "WRONG ANSWER ACCEPTED: a row form δ_2ᵀ W^T (typechecks, = (W δ_2)ᵀ) is 'right up to layout: reorder the product as "
-    "W^T (…)ᵀ' (a reordering that moves the square W^T without transposing it)"
-)
-_SWAPPED = (
-    r"WRONG ANSWER ACCEPTED: \frac{\partial J}{\partial W_{jk}} = (…)_{kj} (square W, letters swapped against the "
-    "left-hand side) is 'Correct entry by entry over k, j': the left-hand side's letters are not used"
-)
 _NONE = "no named mistake (diagnosis None, the generic 'differs under every reading')"
 
 ACCEPT_GAPS: dict[str, str] = {
@@ -2737,7 +2729,6 @@ ACCEPT_GAPS: dict[str, str] = {
     "rnn-2step:dJ/dh1:sech": r"\operatorname{sech}^2 is unparseable: 'prose \operatorname{sech} where a formula was expected'",
     "batchnorm:dL/dgamma:diag-of-product": "diag of a square matrix (its diagonal as a vector) is read as a 1×1: 'size'",
     # wrong answers accepted
-    "rnn-2step:dJ/dW:entry-of-bracket-swapped": _SWAPPED,
 }
 DIAGNOSIS_GAPS: dict[str, str] = {
     "logreg-l2:dJ/dw:sum-without-index": "None: 'a 1×N matrix times a D×N matrix' for a sum whose summand has no i (N times one sample's term)",
@@ -2806,7 +2797,6 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "batchnorm:dL/dX:epsilon-dropped": _NONE + "; (σ²)^{-1/2} for (σ² + ε)^{-1/2} (ε dropped)",
     "leaky-relu-mlp:dJ/dz2:kink-at-alpha": _NONE + "; the kink moved to z = α (1[z > α] + α 1[z ≤ α])",
     "leaky-relu-mlp:dJ/dz2:alpha-everywhere": _NONE + "; 1[z > 0] + α (α added on both sides of the kink)",
-    "rnn-2step:dJ/dW:entry-of-bracket-swapped": _SWAPPED,
     "leaky-relu-mlp:dJ/db1:wrong-axis": "misleading: 'extra factor 1_H' (δᵀ is right only as one sample, up to layout) for δᵀ1_H, summed over the hidden units instead of the batch",
 }
 

@@ -58,7 +58,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, encoding: str = "ut
     return path
 
 
-def _lstat(path: Path) -> os.stat_result | None:
+def _lstat(flag: str, path: Path) -> os.stat_result | None:
     try:
         return path.lstat()
     except FileNotFoundError:
@@ -66,7 +66,7 @@ def _lstat(path: Path) -> os.stat_result | None:
     except NotADirectoryError:
         return None  # a parent is a file: found when the folder is made
     except OSError as exc:
-        raise OutputError(f"{path}: cannot be used ({_reason(exc)})") from None
+        raise OutputError(f"{flag} {path}: cannot be used ({_reason(exc)})") from None
 
 
 def _make_folder(flag: str, folder: Path, shown: Path) -> None:
@@ -103,7 +103,7 @@ def check_output_file(flag: str, path: str | os.PathLike) -> Path:
     _no_nul(flag, path)
     if not path.name or path.name in (".", "..") or given.endswith(os.sep):
         raise OutputError(f"{flag} {given}: names a folder; give a file name")
-    info = _lstat(path)
+    info = _lstat(flag, path)
     if info is not None:
         if stat.S_ISLNK(info.st_mode):
             raise OutputError(f"{flag} {path}: is a symbolic link; symderiv does not write through links")
@@ -123,7 +123,7 @@ def check_output_dir(flag: str, path: str | os.PathLike) -> Path:
     """An output folder, made if need be (with its parents) and checked writable before any work."""
     path = Path(path)
     _no_nul(flag, path)
-    info = _lstat(path)
+    info = _lstat(flag, path)
     if info is not None and not stat.S_ISDIR(info.st_mode) and not path.is_dir():
         raise OutputError(f"{flag} {path}: is a file, not a folder")
     _make_folder(flag, path, path)
