@@ -1,6 +1,8 @@
 """The package's shape: stages depend one way, no import cycles, no private names across modules."""
 
 import ast
+import doctest
+import importlib
 import shutil
 import subprocess
 import sys
@@ -149,3 +151,15 @@ def test_one_engine_for_every_key():
         and any(isinstance(c, ast.Constant) and c.value is None for c in n.comparators)
     ]
     assert not branches, branches  # `problem.model is None`: every key has a model
+
+
+def _modules_with_examples():
+    return [p for p in _modules() if ">>> " in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("path", _modules_with_examples(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_docstring_examples_run(path):
+    """Every runnable example in a docstring gives what it shows (examples that need files say +SKIP)."""
+    name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS, verbose=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} failed"
