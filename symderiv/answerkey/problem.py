@@ -120,8 +120,9 @@ class Problem:
     def for_quantity(self, quantity: Quantity) -> Problem:
         """The problem whose model a quantity is computed in: a forward value of a key with a
         [forward] part is computed in that part's network."""
-        if quantity.kind == "value" and self.value_model is not None:
-            return replace(self, model=self.value_model, value_model=None)
+        own = self.value_model or self.model
+        if quantity.kind == "value" and own is not self.model:
+            return replace(self, model=own, value_model=None)
         return self
 
 
@@ -219,7 +220,7 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
             of = objectives[raw.of]
         layers = tuple((k, _tuple(v)) for k, v in raw.layers.items())
         bindings = {name: values[0] for name, values in layers}
-        own = value_model if raw.kind == "value" and value_model is not None else model
+        own = (value_model or model) if raw.kind == "value" else model
         check_quantity(own, raw.id, raw.kind, of, raw.wrt, path, line, bindings)
         quantities.append(
             Quantity(
