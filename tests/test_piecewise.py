@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
+from fd_labels import labelled_right
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,36 +121,6 @@ def _problem(key: str):
     return load_problem_file(KEYS / key) if key.endswith(".toml") else load_problem(key)
 
 
-def _labelled_right(problem, qid: str, claim: str) -> bool:
-    """The label, by central differences of the key's model at random points (the claim's own
-    value against them), in the declared layout: independent of the checker's readings."""
-    q = problem.quantity(qid)
-    model = problem.model
-    layout = declared_layout(model)
-    rng = np.random.default_rng(3)
-    n = int(dict(problem.numeric_sizes).get(model.batch, 1)) if model.batch else 1
-    of, wrt = target(problem, q.of), target(problem, q.wrt)
-    agree = True
-    for point in range(3):
-        s = forward.sample(problem, rng, n, float(n), point)
-        fd = forward.central_difference(problem, s, of, wrt)
-        kinds = batch_kinds_of(problem, s.values, n) if n > 1 else set()
-        env = Env(
-            backend=NumpyBackend(),
-            interp=Interpreter(problem, {}),
-            objects=objects_for(s.values, kinds, lambda M: M),
-            reading=layout,
-            n_samples=n,
-            batch_kinds=frozenset(kinds),
-            index_labels=index_labels(problem, s.values),
-            column_kinds=column_kinds(problem),
-            objective=of,
-        )
-        value = np.asarray(Evaluator(env).value(env.interp.normalize(parse(claim))), dtype=float)
-        agree = agree and value.shape == fd.shape and np.allclose(value, fd, rtol=1e-6, atol=1e-8)
-    return agree
-
-
 def float_difference_at_witness(problem, qid: str, claim: str, result) -> float:
     """claim − truth at the exact check's witness, in float64 with NumPy and autograd: every kink
     from the point's own values. Nonzero when the witness is a real point that refutes the claim."""
@@ -193,7 +164,7 @@ def float_difference_at_witness(problem, qid: str, claim: str, result) -> float:
 @pytest.mark.parametrize("key, qid, claim", RIGHT)
 def test_right_claims_with_kinks_are_accepted_exactly(key, qid, claim):
     problem = _problem(key)
-    assert _labelled_right(problem, qid, claim), "the table's label: finite differences disagree"
+    assert labelled_right(problem, qid, claim), "the table's label: finite differences disagree"
     v = check_claim(problem, qid, claim)
     assert v.verdict == "correct", v.feedback
     assert v.symbolic.status == "equal", v.symbolic.detail
@@ -203,7 +174,7 @@ def test_right_claims_with_kinks_are_accepted_exactly(key, qid, claim):
 @pytest.mark.parametrize("key, qid, claim", WRONG)
 def test_wrong_claims_with_kinks_are_refuted_at_real_points(key, qid, claim, symbolic):
     problem = _problem(key)
-    assert not _labelled_right(problem, qid, claim), "the table's label: finite differences agree"
+    assert not labelled_right(problem, qid, claim), "the table's label: finite differences agree"
     v = check_claim(problem, qid, claim, symbolic=symbolic)
     assert v.verdict == "incorrect", v.feedback
     if symbolic and v.symbolic.witness:
@@ -242,4 +213,4 @@ def test_every_witness_is_a_real_point(terms):
     if v.symbolic is not None and v.symbolic.status == "different" and v.symbolic.witness:
         assert float_difference_at_witness(problem, "dJ/dw", claim, v.symbolic) > 1e-9, claim
     if v.accepted:
-        assert _labelled_right(problem, "dJ/dw", claim), claim
+        assert labelled_right(problem, "dJ/dw", claim), claim
