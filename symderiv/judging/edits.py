@@ -17,7 +17,9 @@ from symderiv.core.tree import (
     Neg,
     Node,
     Num,
+    Ones,
     Piecewise,
+    Pow,
     Product,
     Sym,
     Transpose,
@@ -40,11 +42,11 @@ class Edit:
 
 def tree_paths(node: Node, path: tuple = ()) -> Iterator[tuple[tuple, Node]]:
     yield path, node
-    for k, child in enumerate(_child_list(node)):
+    for k, child in enumerate(child_nodes(node)):
         yield from tree_paths(child, path + (k,))
 
 
-def _child_list(node: Node) -> list[Node]:
+def child_nodes(node: Node) -> list[Node]:
     out = []
     for value in node.__dict__.values():
         if isinstance(value, Node):
@@ -56,8 +58,15 @@ def _child_list(node: Node) -> list[Node]:
     return out
 
 
+def node_at(node: Node, path: tuple) -> Node:
+    """The node at `path` (child positions as child_nodes numbers them)."""
+    for k in path:
+        node = child_nodes(node)[k]
+    return node
+
+
 def put_at(node: Node, path: tuple, new: Node) -> Node:
-    """The tree with the node at `path` (child positions as _child_list numbers them) replaced."""
+    """The tree with the node at `path` (child positions as child_nodes numbers them) replaced."""
     if not path:
         return new
     counter = iter(range(10_000))
@@ -112,6 +121,26 @@ def as_sym(node: Node) -> Sym | None:
     while isinstance(node, (Call, Transpose)):
         node = node.args[0] if isinstance(node, Call) else node.operand
     return node if isinstance(node, Sym) else None
+
+
+def square_pattern(node: Node) -> bool:
+    """1 − h ⊙ h, 1 − tanh²(z): tanh's derivative written out."""
+    if not (isinstance(node, Add) and len(node.terms) == 2 and isinstance(node.terms[1], Neg)):
+        return False
+    one, square = node.terms[0], node.terms[1].operand
+    if not (one == Num(1) or isinstance(one, Ones)):
+        return False
+    if isinstance(square, Pow):
+        return square.exponent == Num(2)
+    return isinstance(square, Product) and len(square.factors) == 2 and square.factors[0] == square.factors[1]
+
+
+def derivative_form(node: Node) -> bool:
+    """A factor that is an activation's derivative however written: f′(z), an indicator or a sum of
+    them (the leaky ReLU′), a(1 − a), 1 − h²."""
+    if isinstance(node, Add) and all(any(isinstance(n, Indicator) for n in t.walk()) for t in node.terms):
+        return True
+    return is_derivative_like(node) or sigmoid_derivative_pattern(node) or square_pattern(node)
 
 
 def sigmoid_derivative_pattern(node: Node) -> bool:

@@ -16,13 +16,14 @@ from symderiv.core.tree import Node
 from symderiv.judging.edits import Edit
 from symderiv.judging.fixes_activations import ActivationEdits
 from symderiv.judging.fixes_factors import FactorEdits
+from symderiv.judging.fixes_keyform import KeyFormEdits
 from symderiv.judging.fixes_terms import TermEdits
 from symderiv.judging.matcher import Checker
 
 MAX_EDITS = 60
 
 
-class FixFinder(TermEdits, FactorEdits, ActivationEdits):
+class FixFinder(TermEdits, FactorEdits, ActivationEdits, KeyFormEdits):
     """The catalogue of edits, in order, and the first one under which the claim holds."""
 
     def holds(self, tree: Node) -> str | None:
@@ -65,6 +66,7 @@ class FixFinder(TermEdits, FactorEdits, ActivationEdits):
         yield from self.missing_weight()
 
     def late_edits(self) -> Iterator[Edit]:
+        yield from self.key_form_edits()
         yield from self.extra_terms()
         yield from self.missing_terms()
 

@@ -118,10 +118,14 @@ class TermEdits(EditContext):
             if isinstance(node, Add) and len(node.terms) > 1:
                 for k, term in enumerate(node.terms):
                     flipped = term.operand if isinstance(term, Neg) else Neg(term)
+                    shown = self.tex(flipped if isinstance(term, Neg) else term)
+                    regulariser = self.regularising(term)
                     yield Edit(
                         put_at(self.tree, path, replace(node, terms=node.terms[:k] + (flipped,) + node.terms[k + 1 :])),
-                        "sign-of-term",
-                        f"The sign of the term {self.tex(flipped if isinstance(term, Neg) else term)} is wrong.",
+                        "regularisation-sign" if regulariser else "sign-of-term",
+                        f"The regularisation term has the wrong sign: it is + {shown}."
+                        if regulariser
+                        else f"The sign of the term {shown} is wrong.",
                     )
 
     def extra_terms(self) -> Iterator[Edit]:

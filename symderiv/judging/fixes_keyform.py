@@ -1,0 +1,162 @@
+"""Edits from the key's own closed form: a claim written like the key but for one or two parts is
+named by them (X where X̂ belongs, a factor γ missing, (σ² + ε)^{-1} for (σ² + ε)^{-1/2})."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from symderiv.core.errors import SymderivError
+from symderiv.core.tree import Call, Div, Indicator, Neg, Node, Num, Ones, Pow, Sym
+from symderiv.judging.edits import (
+    FLIP,
+    Edit,
+    EditContext,
+    derivative_form,
+    is_derivative_like,
+    node_at,
+    put_at,
+    sigmoid_derivative_pattern,
+)
+from symderiv.judging.keyform import Difference, comparable, differences
+from symderiv.notation.parse import parse
+
+
+class KeyFormEdits(EditContext):
+    """The claim against the key's closed form, part by part."""
+
+    def key_form_edits(self) -> Iterator[Edit]:
+        try:
+            key = parse(self.quantity.claim)
+        except SymderivError:
+            return
+        found = differences(self.tree, key, self.same)
+        if not found:
+            return
+        fixed = self.tree
+        for d in found:
+            fixed = put_at(fixed, d.path, d.key)
+        contexts = [self.derivative_context(key, d) for d in found]
+        if all(contexts):
+            yield Edit(fixed, *self.wrong_derivative(contexts))
+        elif len(found) == 2 and all(self.both_variables(d) for d in found):
+            yield Edit(fixed, *self.two_variables(*found))
+        elif len(found) <= 2:
+            named = [self.name(d, key) for d in found]
+            yield Edit(fixed, named[0][0], " ".join(dict.fromkeys(m for _, m in named)))
+
+    def wrong_derivative(self, contexts: list[tuple[Node, Node]]) -> tuple[str, str]:
+        parts = dict.fromkeys(contexts)
+        if all(isinstance(mine, Call) and mine.primes == 0 for mine, _ in parts):
+            shown = " ".join(
+                f"{self.tex(mine)} is the activation where its derivative {self.tex(theirs)} belongs."
+                for mine, theirs in parts
+            )
+            return "activation-for-derivative", shown
+        shown = " ".join(
+            f"{self.tex(mine)} is not the activation's derivative here: it should be {self.tex(theirs)}."
+            for mine, theirs in parts
+        )
+        return "wrong-activation-derivative", shown
+
+    def derivative_context(self, key: Node, d: Difference) -> tuple[Node, Node] | None:
+        """(the claim's part, the key's) when the difference lies in an activation's derivative
+        (1 − h_1 ⊙ h_1 where 1 − h_2 ⊙ h_2 belongs): named as the wrong derivative, not as a variable."""
+        if self.indicator_context(key, d) is not None:
+            return None  # named by its condition: reversed, or of the wrong argument
+        for depth in range(len(d.path), max(len(d.path) - 4, -1), -1):
+            theirs = node_at(key, d.path[:depth])
+            if derivative_form(theirs):
+                return node_at(self.tree, d.path[:depth]), theirs
+        return None
+
+    def indicator_context(self, key: Node, d: Difference) -> tuple[Indicator, Indicator] | None:
+        """(the claim's indicator, the key's) when the difference lies in an indicator's condition."""
+        for depth in range(len(d.path), max(len(d.path) - 4, -1), -1):
+            mine, theirs = node_at(self.tree, d.path[:depth]), node_at(key, d.path[:depth])
+            if isinstance(mine, Indicator) and isinstance(theirs, Indicator):
+                return mine, theirs
+        return None
+
+    def same(self, a: Node, b: Node) -> bool:
+        """The same part, whatever the spelling: z^{(2)} and Z^{(2)}, \\mathbf{1} and \\mathbf{1}_N."""
+        if a == b:
+            return True
+        if isinstance(a, Sym) and isinstance(b, Sym):
+            ra = self.resolve(a)
+            return ra is not None and ra == self.resolve(b) and a.indices == b.indices
+        if isinstance(a, Ones) and isinstance(b, Ones):
+            return a.size is None or b.size is None
+        return comparable(a, b) and all(self.same(x, y) for x, y in zip(a.children(), b.children()))
+
+    @staticmethod
+    def both_variables(d: Difference) -> bool:
+        return d.kind == "replaced" and isinstance(d.claim, Sym) and isinstance(d.key, Sym)
+
+    def name(self, d: Difference, key: Node) -> tuple[str, str]:
+        inside = self.indicator_context(key, d)
+        if inside is not None:
+            return self.replaced(*inside, self.tex(inside[0]), self.tex(inside[1]))
+        mine, theirs = self.tex(d.claim), self.tex(d.key)
+        if d.kind in ("missing-factor", "extra-factor"):
+            part = self.tex(d.part)
+            derivative = is_derivative_like(d.part) or sigmoid_derivative_pattern(d.part)
+            if d.kind == "missing-factor":
+                code = "missing-activation-derivative" if derivative else "missing-factor"
+                return code, f"A factor is missing: {part} (with it the claim is right)."
+            code = "extra-activation-derivative" if derivative else "extra-factor"
+            return code, f"There is an extra factor: {part} (without it the claim is right)."
+        if d.kind in ("missing-term", "extra-term"):
+            negated = isinstance(d.part, Neg)
+            part = self.tex(d.part.operand if negated else d.part)
+            if d.kind == "missing-term":
+                code = "missing-regularisation" if self.regularising(d.part) else "missing-term"
+                return code, f"A term is missing: {'−' if negated else '+'} {part} (with it the claim is right)."
+            return "extra-term", f"The term {part} does not belong here (without it the claim is right)."
+        if d.kind == "sign":
+            code = "regularisation-sign" if self.regularising(d.claim) else "sign-of-term"
+            return code, f"The sign is wrong: {mine} should be {theirs}."
+        return self.replaced(d.claim, d.key, mine, theirs)
+
+    def replaced(self, a: Node, b: Node, mine: str, theirs: str) -> tuple[str, str]:
+        if isinstance(a, Sym) and isinstance(b, Sym):
+            return self.variable(a, b)
+        if isinstance(a, Indicator) and isinstance(b, Indicator):
+            ca, cb = a.condition, b.condition
+            if FLIP.get(ca.op) == cb.op and self.same(ca.lhs, cb.lhs) and self.same(ca.rhs, cb.rhs):
+                return "reversed-indicator", f"The indicator is reversed: {mine} should be {theirs}."
+            return "indicator-argument", f"The indicator's condition is wrong: {mine} should be {theirs}."
+        if isinstance(a, Pow) and isinstance(b, Pow) and self.same(a.base, b.base):
+            return "wrong-power", f"The power is wrong: {mine} should be {theirs}."
+        if all(isinstance(n, (Num, Div)) and not any(isinstance(x, Sym) for x in n.walk()) for n in (a, b)):
+            return "coefficient", f"The coefficient {mine} should be {theirs}."
+        if isinstance(a, Call) and isinstance(b, Call) and len(a.args) == len(b.args):
+            if all(self.same(x, y) for x, y in zip(a.args, b.args)):
+                if b.primes > a.primes and a.func == b.func:
+                    return (
+                        "activation-for-derivative",
+                        f"{mine} is the activation where its derivative {theirs} belongs.",
+                    )
+                return "wrong-activation", f"{mine} is the wrong function here: it should be {theirs}."
+        return "wrong-part", f"{mine} should be {theirs} (with it the claim is right)."
+
+    def variable(self, a: Sym, b: Sym) -> tuple[str, str]:
+        """z for ŷ, h_1 for h_0, X for X̂: which variable was written where another belongs."""
+        ra, rb = self.resolve(a), self.resolve(b)
+        mine, theirs = self.tex(a), self.tex(b)
+        if any(s.u == ra and s.t == rb for s in self.stages):
+            return (
+                "pre-activation-for-activation",
+                f"{mine} is the pre-activation where the activation {theirs} belongs.",
+            )
+        if a.name == b.name and a.layer != b.layer:
+            return "wrong-layer", f"{mine} is from the wrong layer: {theirs} belongs here."
+        if a.name == b.name and a.indices != b.indices and all(isinstance(i, Num) for i in a.indices + b.indices):
+            return "wrong-time-step", f"{mine} is from the wrong step: {theirs} belongs here."
+        return "wrong-variable", f"{mine} is written where {theirs} belongs."
+
+    def two_variables(self, first: Difference, second: Difference) -> tuple[str, str]:
+        code, message = self.variable(first.claim, first.key)
+        if self.same(first.claim, second.key) and self.same(second.claim, first.key):
+            return code, f"{self.tex(first.claim)} and {self.tex(second.claim)} are swapped."
+        _, other = self.variable(second.claim, second.key)
+        return code, f"{message} {other}"
