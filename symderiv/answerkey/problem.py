@@ -348,8 +348,11 @@ def load_problem(key: str) -> Problem:
 
 
 def layer_brackets(problem: Problem) -> str:
-    """'[]' when the problem's own LaTeX writes layers as ^{[l]}, else '()'."""
+    """'[]' when the problem's own LaTeX writes layers as ^{[l]}, '_' when it writes none but its
+    model has stepped names (h_1, h_2 of a recurrence, read as layers), else '()'."""
     texts = [problem.statement] + [x for q in problem.quantities for x in (q.claim, q.of, q.wrt or "")]
     square = sum(len(re.findall(r"\^\{?\s*\[", t)) for t in texts)
     round_ = sum(len(re.findall(r"\^\{?\s*\(", t)) for t in texts)
+    if square == round_ == 0 and any(form.layer is not None for form in dict(problem.model.form_table).values()):
+        return "_"
     return "[]" if square > round_ else "()"

@@ -135,11 +135,24 @@ def square_pattern(node: Node) -> bool:
     return isinstance(square, Product) and len(square.factors) == 2 and square.factors[0] == square.factors[1]
 
 
+def slope_times_indicator(node: Node) -> bool:
+    """1[z > 0], α 1[z ≤ 0], (1 − α) 1[z ≤ 0]: one side of a piecewise-linear derivative."""
+    if isinstance(node, Indicator):
+        return True
+    if not (isinstance(node, Product) and len(node.factors) == 2):
+        return False
+    indicators = [f for f in node.factors if isinstance(f, Indicator)]
+    others = [f for f in node.factors if not isinstance(f, Indicator)]
+    return len(indicators) == 1 and all(sum(1 for _ in f.walk()) <= 4 for f in others)
+
+
 def derivative_form(node: Node) -> bool:
     """A factor that is an activation's derivative however written: f′(z), an indicator or a sum of
     them (the leaky ReLU′), a(1 − a), 1 − h²."""
-    if isinstance(node, Add) and all(any(isinstance(n, Indicator) for n in t.walk()) for t in node.terms):
+    if isinstance(node, Add) and all(slope_times_indicator(t) for t in node.terms):
         return True
+    if isinstance(node, Piecewise):  # the cases of a Jacobian or of a label, not a derivative
+        return False
     return is_derivative_like(node) or sigmoid_derivative_pattern(node) or square_pattern(node)
 
 

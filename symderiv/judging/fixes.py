@@ -15,6 +15,7 @@ from symderiv.core.errors import SymderivError
 from symderiv.core.tree import Node
 from symderiv.judging.edits import Edit
 from symderiv.judging.fixes_activations import ActivationEdits
+from symderiv.judging.fixes_arguments import ArgumentEdits
 from symderiv.judging.fixes_factors import FactorEdits
 from symderiv.judging.fixes_keyform import KeyFormEdits
 from symderiv.judging.fixes_terms import TermEdits
@@ -23,7 +24,7 @@ from symderiv.judging.matcher import Checker
 MAX_EDITS = 60
 
 
-class FixFinder(TermEdits, FactorEdits, ActivationEdits, KeyFormEdits):
+class FixFinder(TermEdits, FactorEdits, ActivationEdits, ArgumentEdits, KeyFormEdits):
     """The catalogue of edits, in order, and the first one under which the claim holds."""
 
     def holds(self, tree: Node) -> str | None:
@@ -58,12 +59,17 @@ class FixFinder(TermEdits, FactorEdits, ActivationEdits, KeyFormEdits):
         yield from self.one_over_n_edits()
         yield from self.transposed_factors()
         yield from self.indicator_edits()
+        yield from self.bias_edits()
+        yield from self.written_pre_activation()
         yield from self.activation_edits()
         yield from self.pattern_edits()
+        yield from self.key_variable_edits()
+        yield from self.wrong_axis()
         yield from self.dropped_factors()
         yield from self.missing_derivative()
         yield from self.term_signs()
         yield from self.missing_weight()
+        yield from self.power_edits()
 
     def late_edits(self) -> Iterator[Edit]:
         yield from self.key_form_edits()

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from symderiv.core.errors import SymderivError
 from symderiv.core.tree import (
     Div,
+    Indicator,
     Node,
     Num,
+    Ones,
     Product,
     Sym,
     Transpose,
@@ -44,6 +46,30 @@ class FactorEdits(EditContext):
                 f"{self.tex(fixed.operand if isinstance(fixed, Transpose) else fixed)} is square).",
             )
 
+    def wrong_axis(self) -> Iterator[Edit]:
+        """A sum over the wrong axis: G 1_D (over the features) where Gᵀ 1_N (over the samples) belongs."""
+        sizes = [name for name, _ in self.problem.numeric_sizes]
+        for path, node in tree_paths(self.tree):
+            if not isinstance(node, Product) or len(node.factors) != 2:
+                continue
+            first, second = node.factors
+            for ones, other, after in ((second, first, True), (first, second, False)):
+                bare = ones.operand if isinstance(ones, Transpose) else ones
+                if not isinstance(bare, Ones) or isinstance(other, Ones):
+                    continue
+                flipped = other.operand if isinstance(other, Transpose) else Transpose(other)
+                for name in sizes:
+                    if bare.size == Sym(name):
+                        continue
+                    summed = Ones(Sym(name))
+                    summed = Transpose(summed) if isinstance(ones, Transpose) else summed
+                    fixed = Product((flipped, summed) if after else (summed, flipped), node.ops)
+                    yield Edit(
+                        put_at(self.tree, path, fixed),
+                        "wrong-axis",
+                        f"The sum is over the wrong axis: {self.tex(node)} should be {self.tex(fixed)}.",
+                    )
+
     def dropped_factors(self) -> Iterator[Edit]:
         for path, node in tree_paths(self.tree):
             if not isinstance(node, Product):
@@ -63,6 +89,14 @@ class FactorEdits(EditContext):
                 derivative = any(is_derivative_like(f) for f in dropped) or sigmoid_derivative_pattern(
                     Product(dropped, node.ops[lo : hi - 1]) if len(dropped) > 1 else dropped[0]
                 )
+                if len(dropped) == 1 and self.index_condition(dropped[0]):
+                    yield Edit(
+                        put_at(self.tree, path, fixed),
+                        "missing-term",
+                        f"The condition {shown} leaves out a term: the sum runs over every value (with it "
+                        "the claim is right).",
+                    )
+                    continue
                 code = "extra-activation-derivative" if derivative else "extra-factor"
                 what = "an activation derivative" if derivative else "a factor"
                 yield Edit(
@@ -71,6 +105,13 @@ class FactorEdits(EditContext):
                     f"There is an extra factor: {shown} ({what} that does not belong here; without it the "
                     "claim is right).",
                 )
+
+    @staticmethod
+    def index_condition(node: Node) -> bool:
+        """1[w ≠ o]: a condition on index letters (a sum over j ≠ y_i), not on the model's values."""
+        if not isinstance(node, Indicator) or node.condition.op != "!=":
+            return False
+        return all(isinstance(s, Sym) and not s.indices for s in (node.condition.lhs, node.condition.rhs))
 
     def weights(self) -> list[Sym]:
         """The problem's weight matrices as its own keys write them (W^{[1]}, w^{[2]})."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from symderiv.core.errors import SymderivError
-from symderiv.core.tree import Call, Div, Indicator, Neg, Node, Num, Ones, Pow, Sym
+from symderiv.core.tree import Call, Div, Indicator, Neg, Node, Num, Ones, Pow, Sym, map_children
 from symderiv.judging.edits import (
     FLIP,
     Edit,
@@ -17,8 +17,17 @@ from symderiv.judging.edits import (
     put_at,
     sigmoid_derivative_pattern,
 )
+from symderiv.judging.fixes_terms import MAX_TERMS, spread
 from symderiv.judging.keyform import Difference, comparable, differences
 from symderiv.notation.parse import parse
+
+MAX_SWAPS = 6
+
+
+def map_syms(tree: Node, fn) -> Node:
+    if isinstance(tree, Sym):
+        return fn(tree)
+    return map_children(tree, lambda child: map_syms(child, fn))
 
 
 class KeyFormEdits(EditContext):
@@ -44,6 +53,46 @@ class KeyFormEdits(EditContext):
             named = [self.name(d, key) for d in found]
             yield Edit(fixed, named[0][0], " ".join(dict.fromkeys(m for _, m in named)))
 
+    def key_variable_edits(self) -> Iterator[Edit]:
+        """A variable of the claim that the key's answer does not use, where one it uses and the
+        claim does not belongs (u_w where v_c belongs, z_i where ŷ_i belongs), whatever the layout."""
+        try:
+            key = parse(self.quantity.claim)
+        except SymderivError:
+            return
+        table = self.problem.model.symbol_table
+
+        def variables(tree: Node) -> dict:
+            """The model's arrays a tree writes (not a class index such as o, not a hyperparameter)."""
+            out = {}
+            for n in tree.walk():
+                found = table.get(self.resolve(n) or "") if isinstance(n, Sym) else None
+                if (
+                    found is not None
+                    and (found.shape or found.role in ("columns", None))  # u_w (a column of U), a defined z
+                    and found.role != "hyperparameter"
+                    and found.labels != "index"
+                ):
+                    out.setdefault(found.id, (n, found.role))
+            return out
+
+        theirs, mine = variables(key), variables(self.tree)
+        pairs = [
+            (a, ra, b)
+            for ra, (a, role_a) in mine.items()
+            if ra not in theirs
+            for rb, (b, role_b) in theirs.items()
+            if rb not in mine
+        ]
+        pairs.sort(key=lambda p: table[p[1]].role != table[self.resolve(p[2])].role)
+        for a, rid, b in pairs[:MAX_SWAPS]:
+            for new in dict.fromkeys((Sym(b.name, b.layer, a.indices, b.decor), b)):
+                fixed = map_syms(
+                    self.tree,
+                    lambda n, a=a, rid=rid, new=new: new if self.resolve(n) == rid and n.indices == a.indices else n,
+                )
+                yield Edit(fixed, *self.variable(a, new))
+
     def wrong_derivative(self, contexts: list[tuple[Node, Node]]) -> tuple[str, str]:
         parts = dict.fromkeys(contexts)
         if all(isinstance(mine, Call) and mine.primes == 0 for mine, _ in parts):
@@ -68,6 +117,14 @@ class KeyFormEdits(EditContext):
             if derivative_form(theirs):
                 return node_at(self.tree, d.path[:depth]), theirs
         return None
+
+    def whole_term(self, d: Difference, key: Node) -> Node | None:
+        """The term of the whole answer a term missing inside a product stands for (−U y for the y
+        of U(ŷ − y)), when the products spread over the sums give just one more."""
+        fixed = put_at(self.tree, d.path, d.key)
+        mine = spread(self.tree)
+        extra = [t for t in spread(fixed) if not any(self.same(t, m) for m in mine)]
+        return extra[0] if len(extra) == 1 and len(mine) <= MAX_TERMS else None
 
     def indicator_context(self, key: Node, d: Difference) -> tuple[Indicator, Indicator] | None:
         """(the claim's indicator, the key's) when the difference lies in an indicator's condition."""
@@ -110,6 +167,9 @@ class KeyFormEdits(EditContext):
             part = self.tex(d.part.operand if negated else d.part)
             if d.kind == "missing-term":
                 code = "missing-regularisation" if self.regularising(d.part) else "missing-term"
+                whole = self.whole_term(d, key)
+                if whole is not None:
+                    negated, part = isinstance(whole, Neg), self.tex(whole.operand if isinstance(whole, Neg) else whole)
                 return code, f"A term is missing: {'−' if negated else '+'} {part} (with it the claim is right)."
             return "extra-term", f"The term {part} does not belong here (without it the claim is right)."
         if d.kind == "sign":
@@ -120,6 +180,12 @@ class KeyFormEdits(EditContext):
     def replaced(self, a: Node, b: Node, mine: str, theirs: str) -> tuple[str, str]:
         if isinstance(a, Sym) and isinstance(b, Sym):
             return self.variable(a, b)
+        label = self.problem.model.symbol_table.get(self.resolve(b) or "")
+        if (isinstance(a, Ones) or a == Num(1)) and label is not None and label.role == "label":
+            return "only-one-case", (
+                f"{mine} where the label {theirs} belongs: this holds only for the label's own class "
+                f"(where {theirs} is 1), not for the others."
+            )
         if isinstance(a, Indicator) and isinstance(b, Indicator):
             ca, cb = a.condition, b.condition
             if FLIP.get(ca.op) == cb.op and self.same(ca.lhs, cb.lhs) and self.same(ca.rhs, cb.rhs):

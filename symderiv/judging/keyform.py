@@ -67,7 +67,7 @@ def one_part(claim: Node, key: Node, same: Same, path: tuple) -> Difference | No
                 return Difference(path, claim, key, f"{kind}-{what}", part)
     if isinstance(claim, Neg) and same(claim.operand, key) or isinstance(key, Neg) and same(key.operand, claim):
         return Difference(path, claim, key, "sign")
-    if size(claim) <= SMALL and (size(key) <= SMALL or derivative_form(key)):
+    if path and size(claim) <= SMALL and (size(key) <= SMALL or derivative_form(key)):
         return Difference(path, claim, key, "replaced")
     return None
 

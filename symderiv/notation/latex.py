@@ -144,7 +144,7 @@ DECOR = {"hat": "\\hat", "tilde": "\\tilde", "bar": "\\bar", "bold": "\\mathbf"}
 class LatexStyle:
     """Choices that do not change the tree the output parses back to.
 
-    layer_brackets: "()" writes W^{(2)}, "[]" writes W^{[2]}.
+    layer_brackets: "()" writes W^{(2)}, "[]" writes W^{[2]}, "_" writes h_2 (a step of a recurrence).
     indicator:      the indicator's glyph; "\\mathbf{1}" typesets with amssymb alone
                     (amssymb's \\mathbb has no digits), "\\mathbb{1}" suits MathJax/MathML.
     """
@@ -160,8 +160,8 @@ _STYLE: ContextVar[LatexStyle] = ContextVar("symderiv_latex_style", default=Late
 def latex_style(**changes):
     """Use a LatexStyle with `changes` for every to_latex call inside the block."""
     style = replace(_STYLE.get(), **changes)
-    if style.layer_brackets not in ("()", "[]"):
-        raise ValueError(f"layer_brackets must be '()' or '[]', not {style.layer_brackets!r}")
+    if style.layer_brackets not in ("()", "[]", "_"):
+        raise ValueError(f"layer_brackets must be '()', '[]' or '_', not {style.layer_brackets!r}")
     token = _STYLE.set(style)
     try:
         yield style
@@ -197,6 +197,10 @@ def _indices(indices) -> str:
 def _sym(node: Sym, transpose: bool = False) -> str:
     base = _decorated(node.name, node.decor)
     sup = ""
+    if node.layer is not None and _STYLE.get().layer_brackets == "_":  # h_2, (h_2)_j: a step as a subscript
+        stepped = f"{base}_{{{to_latex(node.layer)}}}"
+        entry = f"({stepped}){_indices(node.indices)}" if node.indices else stepped
+        return entry + ("^{\\top}" if transpose else "")
     if node.layer is not None:
         opening, closing = _STYLE.get().layer_brackets
         sup = opening + to_latex(node.layer) + closing

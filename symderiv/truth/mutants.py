@@ -158,6 +158,7 @@ def derivative_swaps(problem, eq):
         yield Add((Product((slope, above), ("juxt",)), below))
     if func == "tanh":
         yield Add((one, Neg(t)))
+        yield Product((t, Add((one, Neg(t)))), ("odot",))
         yield Call("sigma", (u,), 1)
         yield Call("tanh", (t,), 1)
     if func == "sigmoid":
@@ -217,6 +218,13 @@ def paths_through(problem, of: str, wrt: str):
                 )
 
 
+def replace_node(tree: Node, old: Node, new: Node) -> Node:
+    """The tree with every occurrence of `old` put as `new` (an activation shown by its name)."""
+    if tree == old:
+        return new
+    return map_children(tree, lambda child: replace_node(child, old, new))
+
+
 def replace_symbol(model, tree: Node, sid: str, new: Node) -> Node:
     if isinstance(tree, Sym) and not tree.indices and model.resolve_name(tree) == sid:
         return new
@@ -251,11 +259,8 @@ def mutants(problem, s, of: str, wrt: str):
         for swapped in derivative_swaps(problem, eq):
             g = grad(scaled={eq.target: with_derivative(eq.rhs, eq.rhs.args[0], swapped)})
             if g is not None:
-                yield (
-                    "wrong-activation-derivative",
-                    f"{to_latex(swapped)} is not the derivative of {eq.latex}: it is {right}",
-                    g,
-                )
+                shown = to_latex(replace_node(swapped, eq.rhs, problem.model.form_table[eq.target]))
+                yield "wrong-activation-derivative", f"{shown} is not the derivative of {eq.latex}: it is {right}", g
     yield from _regulariser_mutants(problem, of, wrt, grad)
     for message, scaled in itertools.islice(paths_through(problem, of, wrt), 16):
         g = grad(scaled=scaled)

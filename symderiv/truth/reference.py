@@ -119,10 +119,14 @@ def is_averaged(problem: Problem, quantity: Quantity) -> bool:
         return False
     if of in model.per_sample:
         return False
+    if not model.defined(of):
+        return False
+    # the objective's own equation, or an objective it adds to (J̃ = J + λ‖W‖²): a 1/N further down
+    # (batch norm's mean μ) is part of the model, not an average of the loss
+    direct = [of, *(sid for sid in model.ids_in(model.equation(of).rhs) if model.defined(sid))]
     return any(
         isinstance(n, Div) and any(isinstance(m, Sym) and m.name == model.batch for m in n.denominator.walk())
-        for sid in model.dependencies(of)
-        if model.defined(sid)
+        for sid in direct
         for n in model.equation(sid).rhs.walk()
     )
 

@@ -1,0 +1,153 @@
+"""Edits of what a function or an indicator is taken of, and of powers: the bias left out of
+σ(wᵀx_i) or of 1[W^{(1)}X > 0], the pre-activation written out where its activation belongs,
+a power halved or doubled ((σ² + ε)^{-1} for (σ² + ε)^{-1/2})."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+
+from symderiv.core.errors import SymderivError
+from symderiv.core.tree import Add, Call, Div, Indicator, Neg, Node, Num, Ones, Pow, Product, Sym, Transpose
+from symderiv.judging.edits import Edit, EditContext, put_at, tree_paths
+
+MAX_POWERS = 6
+
+
+class ArgumentEdits(EditContext):
+    """Arguments and powers, from the model's own equations."""
+
+    def bias_terms(self) -> list[tuple[Node, frozenset[str]]]:
+        """(term, the ids of the rest of its sum) for each bias of the model's equations: a term
+        of a sum that holds one parameter vector (or number) and nothing else the model declares."""
+        model = self.problem.model
+        vectors = {s.id for s in model.free() if s.role == "parameter" and (len(s.shape) < 2 or 1 in s.shape)}
+        out = []
+        for eq in model.equations:
+            for node in eq.rhs.walk():
+                if not isinstance(node, Add) or len(node.terms) < 2:
+                    continue
+                for k, term in enumerate(node.terms):
+                    ids = model.ids_in(term)
+                    if len(ids) == 1 and ids <= vectors:
+                        rest = model.ids_in(Add(node.terms[:k] + node.terms[k + 1 :]))
+                        if rest and not rest & ids:
+                            out.append((term, frozenset(rest)))
+        return out
+
+    def bias_edits(self) -> Iterator[Edit]:
+        biases = self.bias_terms()
+        if not biases:
+            return
+        for path, node in tree_paths(self.tree):
+            if isinstance(node, Call) and len(node.args) == 1:
+                argument, where = node.args[0], (0,)
+            elif isinstance(node, Indicator):
+                argument, where = node.condition.lhs, (0, 0)
+            else:
+                continue
+            written = self.problem.model.ids_in(argument)
+            for term, rest in biases:
+                if not written or not written <= rest:
+                    continue
+                for bias in dict.fromkeys((without_ones(term), term)):
+                    fixed_argument = (
+                        Add((*argument.terms, bias)) if isinstance(argument, Add) else Add((argument, bias))
+                    )
+                    fixed = put_at(node, where, fixed_argument)
+                    code = "bias-missing-in-indicator" if isinstance(node, Indicator) else "bias-missing"
+                    yield Edit(
+                        put_at(self.tree, path, fixed),
+                        code,
+                        f"The bias {self.tex(bias)} is missing inside {self.tex(node)}: it should be {self.tex(fixed)}.",
+                    )
+
+    def written_pre_activation(self) -> Iterator[Edit]:
+        """W h_1 + U x_2 + b written where h_2 = tanh(W h_1 + U x_2 + b) belongs."""
+        model = self.problem.model
+        arguments = {}
+        for eq in model.equations:
+            rhs = eq.rhs
+            if isinstance(rhs, Call) and len(rhs.args) == 1 and not isinstance(rhs.args[0], Sym) and not rhs.primes:
+                arguments.setdefault(rhs.args[0], eq.target)
+            elif model.defined(eq.target) and (pair := model.activation(eq.target)) is not None:
+                if model.defined(pair[1]):
+                    arguments.setdefault(model.equation(pair[1]).rhs, eq.target)
+        if not arguments:
+            return
+        inside = {id(a) for n in self.tree.walk() if isinstance(n, Call) for a in n.args}
+        for path, node in tree_paths(self.tree):
+            if not isinstance(node, (Add, Product)) or id(node) in inside:
+                continue
+            try:
+                target = arguments.get(self.interp.normalize(node))
+            except SymderivError:
+                continue
+            if target is None:
+                continue
+            activation = self.written(target, None)
+            yield Edit(
+                put_at(self.tree, path, activation),
+                "pre-activation-for-activation",
+                f"{self.tex(node)} is the pre-activation where the activation {self.tex(activation)} belongs.",
+            )
+
+    def power_edits(self) -> Iterator[Edit]:
+        """A power of a sum of symbols halved or doubled: a variance where the standard deviation belongs."""
+        tried = 0
+        for path, node in tree_paths(self.tree):
+            if tried >= MAX_POWERS:
+                return
+            if isinstance(node, Pow) and any(isinstance(n, Sym) for n in node.base.walk()):
+                value = number(node.exponent)
+                if value is None:
+                    continue
+                candidates = [Pow(node.base, exponent(value / 2)), Pow(node.base, exponent(value * 2))]
+            elif isinstance(node, Div) and any(isinstance(n, Sym) for n in node.denominator.walk()):
+                root = Pow(node.denominator, exponent(Fraction(1, 2)))
+                candidates = [Div(node.numerator, root)]
+            else:
+                continue
+            tried += 1
+            for fixed in candidates:
+                yield Edit(
+                    put_at(self.tree, path, fixed),
+                    "wrong-power",
+                    f"The power is wrong: {self.tex(node)} should be {self.tex(fixed)}.",
+                )
+
+
+def without_ones(term: Node) -> Node:
+    """b for b 1_N^T: the bias of one sample."""
+    if not isinstance(term, Product):
+        return term
+    kept = [(f, op) for f, op in zip(term.factors, ("juxt", *term.ops)) if not is_ones(f)]
+    if not kept:
+        return term
+    if len(kept) == 1:
+        return kept[0][0]
+    return Product(tuple(f for f, _ in kept), tuple(op for _, op in kept[1:]))
+
+
+def is_ones(node: Node) -> bool:
+    return isinstance(node.operand if isinstance(node, Transpose) else node, Ones)
+
+
+def number(node: Node) -> Fraction | None:
+    if isinstance(node, Num) and not isinstance(node.value, float):
+        return Fraction(node.value)
+    if isinstance(node, Neg):
+        inner = number(node.operand)
+        return -inner if inner is not None else None
+    if isinstance(node, Div):
+        top, bottom = number(node.numerator), number(node.denominator)
+        return top / bottom if top is not None and bottom else None
+    return None
+
+
+def exponent(value: Fraction) -> Node:
+    if value < 0:
+        return Neg(exponent(-value))
+    if value.denominator == 1:
+        return Num(int(value))
+    return Div(Num(value.numerator), Num(value.denominator))
