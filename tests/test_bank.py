@@ -373,7 +373,7 @@ CLAIMS = [
     ("rnn-2step", "dJ/dV", r"(\hat y - y) h_2^T", "correct", ""),
     ("rnn-2step", "dJ/dV", r"h_2 (\hat y - y)^T", "correct-up-to-layout", "transpose"),
     ("rnn-2step", "dJ/dV", r"(y - \hat y) h_2^T", "incorrect", "sign"),
-    ("rnn-2step", "dJ/dV", r"(\hat y - y) h_1^T", "incorrect", "h^{(2)}"),
+    ("rnn-2step", "dJ/dV", r"(\hat y - y) h_1^T", "incorrect", "h_{2}"),
     ("rnn-2step", "dJ/dh2", r"V^T(\mathrm{softmax}(V h_2 + c) - y)", "correct", ""),
     ("rnn-2step", "dJ/dh2", r"V(\hat y - y)", "correct-up-to-layout", "transpose V"),
     ("rnn-2step", "dJ/dh2", r"W^T V^T(\hat y - y)", "incorrect", "extra factor"),

@@ -189,7 +189,7 @@ DIAGNOSES = [
         "other-quantity",
         "This is dL/dz1",
     ),
-    ("delta-not-Delta", SM, "dJ/dz3", r"\frac{1}{N}(\psi(z^{(3)}) - \delta)", None, "Δ"),
+    ("delta-not-Delta", SM, "dJ/dz3", r"\frac{1}{N}(\psi(z^{(3)}) - \delta)", "wrong-variable", r"\Delta belongs"),
     ("wrong-weight-layer", SM, "dJ/da2", r"\frac{1}{N}W^{(1)T}(\psi(z^{(3)}) - \Delta)", "wrong-layer", "W^{(2)}"),
     (
         "wrong-g-layer",

@@ -42,6 +42,11 @@ class FixFinder(TermEdits, FactorEdits, ActivationEdits, ArgumentEdits, KeyFormE
         """The first edit under which the claim is right, else the first under which it is right up
         to layout; `late`: the edits tried after every other diagnosis (a term added or taken away
         says least about the mistake)."""
+        edit, _ = self.find_edit(late)
+        return (edit.code, edit.message) if edit is not None else (None, "")
+
+    def find_edit(self, late: bool = False) -> tuple[Edit | None, str | None]:
+        """(the edit, "strict" or "layout"): the claim with it applied is right as written, or only up to layout."""
         tried, layout_only = 0, None
         for edit in self.late_edits() if late else self.edits():
             tried += 1
@@ -49,10 +54,10 @@ class FixFinder(TermEdits, FactorEdits, ActivationEdits, ArgumentEdits, KeyFormE
                 break
             held = self.holds(edit.tree)
             if held == "strict":
-                return edit.code, edit.message
+                return edit, held
             if held == "layout" and layout_only is None:
                 layout_only = edit
-        return (layout_only.code, layout_only.message) if layout_only else (None, "")
+        return (layout_only, "layout") if layout_only else (None, None)
 
     def edits(self) -> Iterator[Edit]:
         yield from self.regulariser_edits()
@@ -63,7 +68,6 @@ class FixFinder(TermEdits, FactorEdits, ActivationEdits, ArgumentEdits, KeyFormE
         yield from self.written_pre_activation()
         yield from self.activation_edits()
         yield from self.pattern_edits()
-        yield from self.key_variable_edits()
         yield from self.wrong_axis()
         yield from self.dropped_factors()
         yield from self.missing_derivative()
@@ -73,6 +77,7 @@ class FixFinder(TermEdits, FactorEdits, ActivationEdits, ArgumentEdits, KeyFormE
 
     def late_edits(self) -> Iterator[Edit]:
         yield from self.key_form_edits()
+        yield from self.key_variable_edits()
         yield from self.extra_terms()
         yield from self.missing_terms()
 

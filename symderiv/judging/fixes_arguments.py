@@ -40,27 +40,27 @@ class ArgumentEdits(EditContext):
         if not biases:
             return
         for path, node in tree_paths(self.tree):
-            if isinstance(node, Call) and len(node.args) == 1:
-                argument, where = node.args[0], (0,)
+            if isinstance(node, Call):
+                arguments = [(argument, (k,)) for k, argument in enumerate(node.args)]
             elif isinstance(node, Indicator):
-                argument, where = node.condition.lhs, (0, 0)
+                arguments = [(node.condition.lhs, (0, 0))]
             else:
                 continue
-            written = self.problem.model.ids_in(argument)
-            for term, rest in biases:
-                if not written or not written <= rest:
-                    continue
-                for bias in dict.fromkeys((without_ones(term), term)):
-                    fixed_argument = (
-                        Add((*argument.terms, bias)) if isinstance(argument, Add) else Add((argument, bias))
-                    )
-                    fixed = put_at(node, where, fixed_argument)
-                    code = "bias-missing-in-indicator" if isinstance(node, Indicator) else "bias-missing"
-                    yield Edit(
-                        put_at(self.tree, path, fixed),
-                        code,
-                        f"The bias {self.tex(bias)} is missing inside {self.tex(node)}: it should be {self.tex(fixed)}.",
-                    )
+            for argument, where in arguments:
+                written = self.problem.model.ids_in(argument)
+                for term, rest in biases:
+                    if not written or not written <= rest:
+                        continue
+                    entrywise = any(isinstance(n, Sym) and n.indices for n in argument.walk())  # w^T x_i: b alone
+                    for bias in dict.fromkeys((without_ones(term), term) if entrywise else (term, without_ones(term))):
+                        grown = Add((*argument.terms, bias)) if isinstance(argument, Add) else Add((argument, bias))
+                        fixed = put_at(node, where, grown)
+                        code = "bias-missing-in-indicator" if isinstance(node, Indicator) else "bias-missing"
+                        yield Edit(
+                            put_at(self.tree, path, fixed),
+                            code,
+                            f"The bias {self.tex(bias)} is missing inside {self.tex(node)}: it should be {self.tex(fixed)}.",
+                        )
 
     def written_pre_activation(self) -> Iterator[Edit]:
         """W h_1 + U x_2 + b written where h_2 = tanh(W h_1 + U x_2 + b) belongs."""

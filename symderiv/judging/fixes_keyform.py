@@ -6,16 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from symderiv.core.errors import SymderivError
-from symderiv.core.tree import Call, Div, Indicator, Neg, Node, Num, Ones, Pow, Sym, map_children
+from symderiv.core.tree import Call, Div, Indicator, Neg, Node, Num, Ones, Pow, Sym, Transpose, map_children
 from symderiv.judging.edits import (
     FLIP,
     Edit,
     EditContext,
     derivative_form,
-    is_derivative_like,
     node_at,
     put_at,
-    sigmoid_derivative_pattern,
 )
 from symderiv.judging.fixes_terms import MAX_TERMS, spread
 from symderiv.judging.keyform import Difference, comparable, differences
@@ -156,7 +154,7 @@ class KeyFormEdits(EditContext):
         mine, theirs = self.tex(d.claim), self.tex(d.key)
         if d.kind in ("missing-factor", "extra-factor"):
             part = self.tex(d.part)
-            derivative = is_derivative_like(d.part) or sigmoid_derivative_pattern(d.part)
+            derivative = derivative_form(d.part)
             if d.kind == "missing-factor":
                 code = "missing-activation-derivative" if derivative else "missing-factor"
                 return code, f"A factor is missing: {part} (with it the claim is right)."
@@ -191,6 +189,10 @@ class KeyFormEdits(EditContext):
             if FLIP.get(ca.op) == cb.op and self.same(ca.lhs, cb.lhs) and self.same(ca.rhs, cb.rhs):
                 return "reversed-indicator", f"The indicator is reversed: {mine} should be {theirs}."
             return "indicator-argument", f"The indicator's condition is wrong: {mine} should be {theirs}."
+        if (isinstance(b, Transpose) and self.same(a, b.operand)) or (
+            isinstance(a, Transpose) and self.same(a.operand, b)
+        ):
+            return "transposed-factor", f"{mine} should be {theirs} here (a square factor transposed)."
         if isinstance(a, Pow) and isinstance(b, Pow) and self.same(a.base, b.base):
             return "wrong-power", f"The power is wrong: {mine} should be {theirs}."
         if all(isinstance(n, (Num, Div)) and not any(isinstance(x, Sym) for x in n.walk()) for n in (a, b)):
