@@ -307,7 +307,7 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
                 )
             return self.b.entry(value, i, j)
         (i,) = components[:1]
-        axis = 1 if self.env.reading == "rows" or rows == 1 or ref.kind in self.env.column_kinds else 0
+        axis = self.one_index_axis(ref, rows, cols)
         if axis == 0:
             if not 0 <= i < rows:
                 raise ShapeError(f"the subscript {i + 1} is outside 1..{rows}")
@@ -315,6 +315,16 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
         if not 0 <= i < cols:
             raise ShapeError(f"the subscript {i + 1} is outside 1..{cols}")
         return self.b.col(value, i)
+
+    def one_index_axis(self, ref: Ref, rows: int, cols: int) -> int:
+        """The axis one subscript runs along: a vector's entries (w_k of a D×1 w, in either reading),
+        else a column of a matrix whose subscript picks columns (u_w of U; x_k in the rows reading),
+        else a row."""
+        if ref.kind in self.env.column_kinds:
+            return 1
+        if rows == 1 or cols == 1:
+            return 0 if rows > 1 else 1
+        return 1 if self.env.reading == "rows" else 0
 
     def rule_ones(self, node):
         if node.size is not None and not (isinstance(node.size, Sym) and node.size.name == "N"):

@@ -171,7 +171,7 @@ class SumRules:
                 if len(n.indices) == 2:
                     sizes.add(rows if pos == 0 else cols)
                 else:
-                    sizes.add(cols if self.env.reading == "rows" or ref.kind in self.env.column_kinds else rows)
+                    sizes.add(cols if self.one_index_axis(ref, rows, cols) == 1 else rows)
         if len(sizes) > 1:
             raise ShapeError(
                 f"the index {index} ranges over different sizes ({', '.join(map(str, sorted(sizes)))})"
