@@ -2720,7 +2720,6 @@ table(
 # Rows symderiv gets wrong today (row id -> what fails). They stay strict expected failures: when the
 # engine is fixed the row passes, the xfail turns into an error, and the entry is removed here.
 
-_UNSIZED = "unsized ones (11ᵀ − Δ) inferred as N×N, not C×N: 'terms of different sizes are added (N×N + C×N)'"
 _DIAG_POWER = r"a matrix power of a diagonal matrix, \operatorname{diag}(σ² + ε)^{-1/2}, is misread (diag(v)^{-1} too; diag(v^{-1/2}) passes)"
 _H_ENTRY = (
     "(h_2)_j, an entry of a subscripted vector, is not read: 'h needs a layer index here (which of the 3 layers?)'"
@@ -2729,8 +2728,6 @@ _H_LHS = r"the left-hand side \frac{\partial J}{\partial (h_2)_j} (an entry of a
 _NONE = "no named mistake (diagnosis None, the generic 'differs under every reading')"
 
 ACCEPT_GAPS: dict[str, str] = {
-    "svm-hinge:dJ/dW:unsized-ones": _UNSIZED,
-    "svm-hinge:dJt/dW:unsized-ones": _UNSIZED,
     "word2vec-naive-softmax:dJ/du:softmax-written-out": "v_c's subscript c is read as an index of the per-column claim: 'cannot tell what the index c of the sum runs over'",
     "word2vec-naive-softmax:dJ/du:row": "a row (v_c^T) for one column u_w is a transpose, rejected: 'with w bound, the claim is a 1×d matrix, not a column of 3'",
     "batchnorm:dL/dgamma:diag-power": _DIAG_POWER,
