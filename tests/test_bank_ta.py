@@ -1065,6 +1065,26 @@ table(
         ),
         (
             "R",
+            "unsized-ones-diag-counts",
+            r"\frac{1}{N}\left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta) - \Delta\operatorname{diag}\left(\mathbf{1}^T\left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta)\right)\right)\right) X^T",
+            lambda p: (p.A - p.Delta @ np.diag(p.cnt[0])) @ p.X.T / p.N,
+        ),
+        (
+            "W",
+            "unsized-ones-count-sign",
+            r"\frac{1}{N}\left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta) + \Delta \odot \mathbf{1}\mathbf{1}^T\left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta)\right)\right) X^T",
+            lambda p: (p.A + p.Delta * p.cnt) @ p.X.T / p.N,
+            {"expect": ("sign-of-term", "sign")},
+        ),
+        (
+            "W",
+            "unsized-ones-count-over-samples",
+            r"\frac{1}{N}\left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta) - \Delta \odot \left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta)\right)\mathbf{1}\mathbf{1}^T\right) X^T",
+            lambda p: (p.A - p.Delta * p.A.sum(axis=1, keepdims=True)) @ p.X.T / p.N,
+            {"expect": "wrong-axis"},
+        ),
+        (
+            "R",
             "entrywise-bounded-sums",
             r"\frac{1}{N}\sum_{i=1}^{N}\left(\mathbb{1}[M_{ji} > 0](1 - \Delta_{ji}) - \Delta_{ji}\sum_{c=1}^{C}(1 - \Delta_{ci})\,\mathbb{1}[M_{ci} > 0]\right) X_{ki}",
             lambda p: grid(p.W.shape, lambda j, k: _svm_entry(p, j, k)),
@@ -2752,6 +2772,8 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "svm-hinge:dJ/dW:margin-without-1": _NONE + "; the margin's + 1 missing inside the indicator",
     "svm-hinge:dJ/dW:margin-without-1-units": _NONE
     + "; the margin's + 1 missing inside the indicator (written with unit vectors)",
+    "svm-hinge:dJ/dW:unsized-ones-count-over-samples": _NONE
+    + "; the active margins counted over the samples ((A) 1 1ᵀ) for over the classes (1 1ᵀ A)",
     "svm-hinge:dJ/dW:count-includes-correct-class": "misleading: 'extra factor (1_C 1_N^T − Δ)' in the (right) first term, not the count term's missing exclusion of y_i",
     "svm-hinge:dJ/dW:count-as-indicator": _NONE + "; the count of active margins replaced by 1[count > 0]",
     "svm-hinge:dJ/dW:count-term-no-x": _NONE + "; X^T missing from the correct-class count term",
