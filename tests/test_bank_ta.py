@@ -361,6 +361,12 @@ table(
         ),
         (
             "R",
+            "sample-unit-vectors",
+            r"\frac{1}{N}\sum_{i=1}^{N} (\hat y_i - y_i)\, X e_i",
+            lambda p: sum((p.yh[0, i] - p.y[0, i]) * p.X[:, [i]] for i in range(p.N)) / p.N,
+        ),
+        (
+            "R",
             "sigma-written-out",
             r"-\frac{1}{N}\sum_{i=1}^{N} \left(y_i - \sigma(w^T x_i + b)\right) x_i",
             lambda p: -sum((p.y[0, i] - sigmoid(p.w[:, 0] @ p.X[:, i] + p.b)) * p.X[:, [i]] for i in range(p.N)) / p.N,
@@ -721,6 +727,12 @@ table(
         ),
         ("R", "yhat", r"\frac{1}{N} X^T (\hat y - y)", lambda p: p.X.T @ (p.yh - p.y) / p.N),
         ("R", "broadcast-b", r"\frac{1}{N} X^T (X w + b - y)", lambda p: p.X.T @ p.r / p.N),
+        (
+            "R",
+            "unit-vectors",
+            r"\frac{1}{N}\sum_{k=1}^{D} e_k\, (X e_k)^T (X w + b \mathbf{1}_N - y)",
+            lambda p: sum(np.eye(3)[:, [k]] @ (p.X[:, [k]].T @ p.r) for k in range(3)) / p.N,
+        ),
         ("R", "half-times-two", r"\frac{1}{2N} \cdot 2 X^T (Xw + b\mathbf{1}_N - y)", lambda p: p.X.T @ p.r / p.N),
         (
             "R",
@@ -744,6 +756,13 @@ table(
             r"\frac{1}{N} X^T (X w - y)",
             lambda p: p.X.T @ (p.X @ p.w - p.y) / p.N,
             {"expect": "missing-term", "exact": True},
+        ),
+        (
+            "W",
+            "bias-left-out-unit-vectors",
+            r"\frac{1}{N}\sum_{k=1}^{D} e_k\, (X e_k)^T (X w - y)",
+            lambda p: p.X.T @ (p.X @ p.w - p.y) / p.N,
+            {"expect": "missing-term"},
         ),
         (
             "W",
@@ -1043,6 +1062,26 @@ table(
             "unsized-ones",
             r"\frac{1}{N}\left(\mathbf{1}\{M > 0\} \odot (\mathbf{1}\mathbf{1}^T - Y) - Y \odot \mathbf{1}\mathbf{1}^T\left(\mathbf{1}\{M > 0\} \odot (\mathbf{1}\mathbf{1}^T - Y)\right)\right) X^T",
             lambda p: p.G @ p.X.T / p.N,
+        ),
+        (
+            "R",
+            "unsized-ones-diag-counts",
+            r"\frac{1}{N}\left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta) - \Delta\operatorname{diag}\left(\mathbf{1}^T\left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta)\right)\right)\right) X^T",
+            lambda p: (p.A - p.Delta @ np.diag(p.cnt[0])) @ p.X.T / p.N,
+        ),
+        (
+            "W",
+            "unsized-ones-count-sign",
+            r"\frac{1}{N}\left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta) + \Delta \odot \mathbf{1}\mathbf{1}^T\left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta)\right)\right) X^T",
+            lambda p: (p.A + p.Delta * p.cnt) @ p.X.T / p.N,
+            {"expect": ("sign-of-term", "sign")},
+        ),
+        (
+            "W",
+            "unsized-ones-count-over-samples",
+            r"\frac{1}{N}\left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta) - \Delta \odot \left(\mathbb{1}[M > 0] \odot (\mathbf{1}\mathbf{1}^T - \Delta)\right)\mathbf{1}\mathbf{1}^T\right) X^T",
+            lambda p: (p.A - p.Delta * p.A.sum(axis=1, keepdims=True)) @ p.X.T / p.N,
+            {"expect": "wrong-axis"},
         ),
         (
             "R",
@@ -1401,6 +1440,13 @@ table(
             lambda p: sum((p.yh[w, 0] - p.y[w, 0]) * p.v_c @ np.eye(5)[[w]] for w in range(5)),
         ),
         ("R", "e-o-split", r"v_c \hat y^T - v_c e_o^T", lambda p: p.v_c @ p.yh.T - p.v_c @ p.y.T),
+        (
+            "W",
+            "sign-unit-vectors",
+            r"\sum_{w=1}^{V} (y_w - \hat y_w)\, v_c e_w^T",
+            lambda p: sum((p.y[w, 0] - p.yh[w, 0]) * p.v_c @ np.eye(5)[[w]] for w in range(5)),
+            {"expect": "sign"},
+        ),
         ("W", "sign", r"v_c (y - \hat y)^T", lambda p: p.v_c @ (p.y - p.yh).T, {"expect": "sign"}),
         (
             "W",
@@ -2694,37 +2740,19 @@ table(
 # Rows symderiv gets wrong today (row id -> what fails). They stay strict expected failures: when the
 # engine is fixed the row passes, the xfail turns into an error, and the entry is removed here.
 
-_UNSIZED = "unsized ones (11ᵀ − Δ) inferred as N×N, not C×N: 'terms of different sizes are added (N×N + C×N)'"
 _DIAG_POWER = r"a matrix power of a diagonal matrix, \operatorname{diag}(σ² + ε)^{-1/2}, is misread (diag(v)^{-1} too; diag(v^{-1/2}) passes)"
-_LHS_LETTERS = "the left-hand side's letters are not used: the summation convention sums its free index i"
 _H_ENTRY = (
     "(h_2)_j, an entry of a subscripted vector, is not read: 'h needs a layer index here (which of the 3 layers?)'"
 )
 _H_LHS = r"the left-hand side \frac{\partial J}{\partial (h_2)_j} (an entry of a subscripted vector) raises UnknownQuantityError"
-_UNIT_SVM = (
-    "a unit vector with an index is 'not defined' in this key: 'the symbol e_{j} is not defined in problem svm-hinge'"
-)
-_UNIT = "a unit vector with an index (e_o, e_w, e_k) is 'not defined' in this key"
 _NONE = "no named mistake (diagnosis None, the generic 'differs under every reading')"
 
 ACCEPT_GAPS: dict[str, str] = {
-    "linreg-mse:dJ/dw:entrywise": "Σ_k X_ik w_k (an entry of the column w in an inner sum): 'the index k ranges over different sizes (1, 3)'",
-    "linreg-mse:dJ/db:entries": "Σ_j X_ij w_j (an entry of the column w in an inner sum): 'the index j ranges over different sizes (1, 3)'",
-    "svm-hinge:dJ/dW:unit-vectors": _UNIT_SVM,
-    "svm-hinge:dJ/dW:one-sample": _UNIT_SVM,
-    "svm-hinge:dJ/dW:unsized-ones": _UNSIZED,
-    "svm-hinge:dJt/dW:unit-vectors": _UNIT_SVM,
-    "svm-hinge:dJt/dW:one-sample": _UNIT_SVM,
-    "svm-hinge:dJt/dW:unsized-ones": _UNSIZED,
     "word2vec-naive-softmax:dJ/du:softmax-written-out": "v_c's subscript c is read as an index of the per-column claim: 'cannot tell what the index c of the sum runs over'",
     "word2vec-naive-softmax:dJ/du:row": "a row (v_c^T) for one column u_w is a transpose, rejected: 'with w bound, the claim is a 1×d matrix, not a column of 3'",
-    "word2vec-naive-softmax:dJ/dU:unit-vectors": _UNIT,
     "batchnorm:dL/dgamma:diag-power": _DIAG_POWER,
     "batchnorm:dL/dX:diag-powers": _DIAG_POWER,
     "batchnorm:dL/dX:dxhat-first": _DIAG_POWER,
-    "batchnorm:dL/dX:entrywise": _LHS_LETTERS + r" of \frac{\partial L}{\partial x_{ij}}",
-    "batchnorm:dL/dX:centred-form": _LHS_LETTERS + r" of \frac{\partial L}{\partial x_{ij}}",
-    "rnn-2step:dJ/dV:unit-vectors": _UNIT,
     "rnn-2step:dJ/dh1:summation-convention": _H_LHS,
     "rnn-2step:dJ/dh1:sech": r"\operatorname{sech}^2 is unparseable: 'prose \operatorname{sech} where a formula was expected'",
     "batchnorm:dL/dgamma:diag-of-product": "diag of a square matrix (its diagonal as a vector) is read as a 1×1: 'size'",
@@ -2742,13 +2770,17 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "svm-hinge:dJ/dW:reversed-indicator": _NONE
     + "; 1[M < 0] for 1[M > 0] (reversed-indicator is not tried in [model] keys)",
     "svm-hinge:dJ/dW:margin-without-1": _NONE + "; the margin's + 1 missing inside the indicator",
-    "svm-hinge:dJ/dW:margin-without-1-units": _UNIT_SVM,
+    "svm-hinge:dJ/dW:margin-without-1-units": _NONE
+    + "; the margin's + 1 missing inside the indicator (written with unit vectors)",
+    "svm-hinge:dJ/dW:unsized-ones-count-over-samples": _NONE
+    + "; the active margins counted over the samples ((A) 1 1ᵀ) for over the classes (1 1ᵀ A)",
     "svm-hinge:dJ/dW:count-includes-correct-class": "misleading: 'extra factor (1_C 1_N^T − Δ)' in the (right) first term, not the count term's missing exclusion of y_i",
     "svm-hinge:dJ/dW:count-as-indicator": _NONE + "; the count of active margins replaced by 1[count > 0]",
     "svm-hinge:dJ/dW:count-term-no-x": _NONE + "; X^T missing from the correct-class count term",
     "svm-hinge:dJt/dW:reversed-indicator": _NONE + "; 1[M < 0] for 1[M > 0]",
     "svm-hinge:dJt/dW:margin-without-1": _NONE + "; the margin's + 1 missing inside the indicator",
-    "svm-hinge:dJt/dW:margin-without-1-units": _UNIT_SVM,
+    "svm-hinge:dJt/dW:margin-without-1-units": _NONE
+    + "; the margin's + 1 missing inside the indicator (written with unit vectors)",
     "svm-hinge:dJt/dW:count-includes-correct-class": "misleading: 'extra factor (1_C 1_N^T − Δ)' in the (right) first term, not the count term's missing exclusion of y_i",
     "svm-hinge:dJt/dW:count-as-indicator": _NONE + "; the count of active margins replaced by 1[count > 0]",
     "svm-hinge:dJt/dW:count-term-no-x": _NONE + "; X^T missing from the correct-class count term",

@@ -35,6 +35,7 @@ from symderiv.evaluation.interpret import Interpreter, Ref
 from symderiv.evaluation.rules_arithmetic import ArithmeticRules
 from symderiv.evaluation.rules_functions import FunctionRules
 from symderiv.evaluation.rules_labels import LabelRules
+from symderiv.evaluation.rules_ones import OnesRules
 from symderiv.evaluation.rules_products import ProductRules
 from symderiv.evaluation.rules_sums import SumRules
 from symderiv.notation.latex import to_latex
@@ -42,7 +43,6 @@ from symderiv.notation.latex import to_latex
 MAX_MEMO = 30_000  # memoised candidates in all (about 100 MiB) before the memo starts again
 MEMO: dict = {}  # (the point's token, subtree, leniency, bindings) -> candidates or the error raised
 NEXT_TOKEN = itertools.count()
-MAX_ONES = 10_000  # \mathbf{1}_{10^9} would allocate gigabytes: a clear refusal instead
 
 # ---- environment -----------------------------------------------------------------
 
@@ -153,7 +153,7 @@ def _raise(exc):
     raise exc
 
 
-class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRules):
+class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, OnesRules, SumRules):
     """Evaluates a tree on an Env; one ``rule_<node type>`` method per node type, grouped by kind
     in the rules_* mixins, each shared by the NumPy and SymPy backends."""
 
@@ -307,7 +307,7 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
                 )
             return self.b.entry(value, i, j)
         (i,) = components[:1]
-        axis = 1 if self.env.reading == "rows" or rows == 1 or ref.kind in self.env.column_kinds else 0
+        axis = self.one_index_axis(ref, rows, cols)
         if axis == 0:
             if not 0 <= i < rows:
                 raise ShapeError(f"the subscript {i + 1} is outside 1..{rows}")
@@ -316,22 +316,15 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
             raise ShapeError(f"the subscript {i + 1} is outside 1..{cols}")
         return self.b.col(value, i)
 
-    def rule_ones(self, node):
-        if node.size is not None and not (isinstance(node.size, Sym) and node.size.name == "N"):
-            try:
-                size = float(self.value(node.size)[0, 0])
-            except (TypeError, OverflowError) as exc:
-                raise ShapeError(f"the size of the ones vector is not a number ({exc})") from None
-            if not size.is_integer() or not 1 <= size <= MAX_ONES:
-                raise ShapeError(f"a ones vector of size {size:g} (sizes here are whole numbers up to {MAX_ONES})")
-            return self.single(node, self.b.ones(int(size), 1))
-        model = self.env.interp.model
-        if self.env.sample_axis is None and model.batch is None:
-            return self.single(node, self.b.ones(1, 1))  # no batch at all: \mathbf{1} - h is 1 - h
-        if self.env.sample_axis is None:
-            # 1_N sums over the samples of a batch: one sample has none to sum
-            raise ShapeError("the ones vector 1_N sums over the N samples: there is no batch in one sample")
-        return self.single(node, self.b.ones(self.samples(), 1))
+    def one_index_axis(self, ref: Ref, rows: int, cols: int) -> int:
+        """The axis one subscript runs along: a vector's entries (w_k of a D×1 w, in either reading),
+        else a column of a matrix whose subscript picks columns (u_w of U; x_k in the rows reading),
+        else a row."""
+        if ref.kind in self.env.column_kinds:
+            return 1
+        if rows == 1 or cols == 1:
+            return 0 if rows > 1 else 1
+        return 1 if self.env.reading == "rows" else 0
 
     def samples(self) -> int:
         return 1 if self.env.sample_axis is None else self.env.n_samples

@@ -14,6 +14,7 @@ from symderiv.core.tree import (
     Transpose,
 )
 from symderiv.evaluation.candidates import Candidate
+from symderiv.evaluation.rules_ones import has_free_ones
 from symderiv.notation.latex import to_latex
 
 
@@ -28,7 +29,13 @@ class ArithmeticRules:
         identities = [self.identity_term(t) for t in node.terms]
         if any(identities) and not all(identities):
             return self.add_with_identity(node, identities)
-        lists = [self.candidates_of(t) for t in node.terms]
+        free = [has_free_ones(t) for t in node.terms]  # 1 1ᵀ − Δ: the ones take Δ's size
+        lists = [None if is_free else self.candidates_of(t) for t, is_free in zip(node.terms, free)]
+        if any(free):
+            anchor = self.anchor_shape(lists, free)
+            lists = [
+                self.fitted_or_default(t, anchor) if is_free else c for t, c, is_free in zip(node.terms, lists, free)
+            ]
         out = []
         for combo in self.combinations(lists):
             target = self.b.shape(combo[0].value)

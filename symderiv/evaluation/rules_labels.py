@@ -9,6 +9,7 @@ from __future__ import annotations
 from symderiv.core.errors import NotationError, UnboundIndexError
 from symderiv.core.tree import Compare, Node, Sym
 from symderiv.evaluation.interpret import Ref
+from symderiv.evaluation.rules_sums import EXTENT
 
 
 class LabelRules:
@@ -81,8 +82,8 @@ class LabelRules:
         return None
 
     def basis_vector(self, node: Sym):
-        """e_{y_i}: the one-hot label of sample i; e_o: the unit vector of a class-index label o;
-        None when node is not a basis vector of a label."""
+        """e_{y_i}: the one-hot label of sample i; e_j, e_o: the unit vector at an index's value (see
+        index_range); None when node is not a unit vector."""
         if node.name != "e" or len(node.indices) != 1 or node.layer is not None:
             return None
         if not self.is_label(node.indices[0]):
@@ -95,22 +96,36 @@ class LabelRules:
         return self.label_column(sample, self.label_ref(node.indices[0]))
 
     def index_basis_vector(self, index: Node):
-        """e_o for a class-index label o in 1..K: the K-vector with a 1 at o, K read off an object of
-        the key sized K (ŷ for word2vec's o), or None."""
-        model = self.env.interp.model
-        if not (isinstance(index, Sym) and not index.indices and index.name in self.env.index_labels):
+        """e_j: the vector with a 1 at the index's value, as long as the index's range; None when the
+        key has its own e or the index's range is not known here."""
+        if not (isinstance(index, Sym) and not index.indices):
             return None
         try:
             self.env.interp.resolve(Sym("e"))
             return None  # the key's own e
         except NotationError:
             pass
-        label = next(s for s, name in model.index_label_names().items() if name == index.name)
+        found = self.index_range(index.name)
+        if found is None:
+            return None
+        position, size = found
+        return self.b.from_entries([[self.b.const(1 if r == position else 0)] for r in range(size)])
+
+    def index_range(self, name: str) -> tuple[int, int] | None:
+        """(the 0-based value, how many values) of an index: a sum's index runs over what the sum runs
+        over, the sample index over the samples, a class-index label o over its K classes (K read off
+        an object of the key sized K: ŷ for word2vec's o); None for an index bound otherwise."""
+        if name in self.bind and EXTENT + name in self.bind:
+            return self.bind[name], self.bind[EXTENT + name]
+        if name == self.bind.get("__sample_var__") and self.bind.get("__sample__") is not None:
+            return self.bind["__sample__"], self.samples()
+        if name in self.bind or name not in self.env.index_labels:
+            return None
+        model = self.env.interp.model
+        label = next(s for s, label_name in model.index_label_names().items() if label_name == name)
         classes = model.symbol_table[label].shape[0]
         for s in model.symbols:
             value = self.env.objects.get(Ref(s.id))
             if s.id != label and value is not None and len(s.shape) == 2 and s.shape[0] == classes and s.shape[1] == 1:
-                rows = self.b.shape(value)[0]
-                k = self.env.index_labels[index.name]
-                return self.b.from_entries([[self.b.const(1 if r == k else 0)] for r in range(rows)])
+                return self.env.index_labels[name], self.b.shape(value)[0]
         return None

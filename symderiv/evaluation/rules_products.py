@@ -15,11 +15,13 @@ from symderiv.core.tree import (
     Transpose,
 )
 from symderiv.evaluation.candidates import HADAMARD_OPS, MAX_CANDIDATES, Candidate, is_elementwise_natured
+from symderiv.evaluation.rules_ones import has_free_ones
 from symderiv.notation.latex import to_latex
 
 
 class ProductRules:
-    def rule_product(self, node):
+    def rule_product(self, node, target=None):
+        """target: the size the product must have where an unsized ones vector leaves it open (rules_ones.py)."""
         groups, ops_between = [[node.factors[0]]], []
         for op, f in zip(node.ops, node.factors[1:]):
             if op in HADAMARD_OPS:
@@ -27,7 +29,13 @@ class ProductRules:
                 ops_between.append(op)
             else:
                 groups[-1].append(f)
-        group_cands = [self.group(g) for g in groups]
+        free = [any(has_free_ones(f) for f in g) for g in groups]
+        group_cands = [None if is_free else self.group(g) for g, is_free in zip(groups, free)]
+        if any(free):  # a Hadamard product is one size: the other factors size 1 1ᵀ
+            target = target or self.anchor_shape(group_cands, free)
+            group_cands = [
+                self.fitted_group(g, target) if is_free else c for g, c, is_free in zip(groups, group_cands, free)
+            ]
         out = []
         for combo in self.combinations(group_cands):
             value, fixes, trees = combo[0].value, list(combo[0].fixes), [combo[0].tree]
@@ -88,11 +96,22 @@ class ProductRules:
             has_ones = o
         return value
 
-    def group(self, factors: list[Node]) -> list[Candidate]:
+    def fitted_group(self, factors: list[Node], target) -> list[Candidate]:
+        if target is not None:
+            try:
+                return self.group(factors, target)
+            except ShapeError:
+                pass
+        return self.group(factors)
+
+    def group(self, factors: list[Node], target=None) -> list[Candidate]:
         lists = [self.candidates_of(f)[:3] for f in factors]
         out = []
         for combo in self.combinations(lists):
-            values = [c.value for c in combo]
+            written = [c.value for c in combo]
+            values = self.fit_chain(written, [c.tree for c in combo], target)
+            if values is not written:  # an unsized ones vector, sized here
+                combo = [Candidate(v, c.fixes, c.tree) for v, c in zip(values, combo)]
             elems = [is_elementwise_natured(c.tree) for c in combo]
             ones = [is_ones(c.tree) for c in combo]
             base_fixes = tuple(fx for c in combo for fx in c.fixes)

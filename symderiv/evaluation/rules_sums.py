@@ -17,6 +17,7 @@ from symderiv.evaluation.candidates import Candidate
 MAX_SUM_COUNT = 10**15  # terms of a sum whose body does not use its index (K c, no loop)
 MAX_SUM_TERMS = 2000  # terms evaluated one by one, over all sums nested in each other
 NESTED_TERMS = "__nested_terms__"
+EXTENT = "__extent__:"  # EXTENT + j -> how many values the index j of an enclosing sum runs over (e_j's size)
 
 
 class SumRules:
@@ -42,7 +43,8 @@ class SumRules:
         nested = self.nested_terms(node.index, extent)
         total = None
         for k in range(extent):
-            v = type(self)(self.env, {**self.bind, node.index: k, NESTED_TERMS: nested}, lenient=False).value(node.body)
+            bind = {**self.bind, node.index: k, EXTENT + node.index: extent, NESTED_TERMS: nested}
+            v = type(self)(self.env, bind, lenient=False).value(node.body)
             total = v if total is None else self.add_values(total, v)
         if total is None:
             raise ShapeError(f"the sum over {node.index} has no terms")
@@ -171,7 +173,7 @@ class SumRules:
                 if len(n.indices) == 2:
                     sizes.add(rows if pos == 0 else cols)
                 else:
-                    sizes.add(cols if self.env.reading == "rows" or ref.kind in self.env.column_kinds else rows)
+                    sizes.add(cols if self.one_index_axis(ref, rows, cols) == 1 else rows)
         if len(sizes) > 1:
             raise ShapeError(
                 f"the index {index} ranges over different sizes ({', '.join(map(str, sorted(sizes)))})"
