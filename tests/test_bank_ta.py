@@ -2760,7 +2760,6 @@ ACCEPT_GAPS: dict[str, str] = {
 }
 DIAGNOSIS_GAPS: dict[str, str] = {
     "logreg-l2:dJ/dw:sum-without-index": "None: 'a 1×N matrix times a D×N matrix' for a sum whose summand has no i (N times one sample's term)",
-    "svm-hinge:dJ/dW:margin-without-1": _NONE + "; the margin's + 1 missing inside the indicator",
     "svm-hinge:dJ/dW:margin-without-1-units": _NONE
     + "; the margin's + 1 missing inside the indicator (written with unit vectors)",
     "svm-hinge:dJ/dW:unsized-ones-count-over-samples": _NONE
@@ -2768,7 +2767,6 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "svm-hinge:dJ/dW:count-includes-correct-class": "misleading: 'extra factor (1_C 1_N^T − Δ)' in the (right) first term, not the count term's missing exclusion of y_i",
     "svm-hinge:dJ/dW:count-as-indicator": _NONE + "; the count of active margins replaced by 1[count > 0]",
     "svm-hinge:dJ/dW:count-term-no-x": _NONE + "; X^T missing from the correct-class count term",
-    "svm-hinge:dJt/dW:margin-without-1": _NONE + "; the margin's + 1 missing inside the indicator",
     "svm-hinge:dJt/dW:margin-without-1-units": _NONE
     + "; the margin's + 1 missing inside the indicator (written with unit vectors)",
     "svm-hinge:dJt/dW:count-includes-correct-class": "misleading: 'extra factor (1_C 1_N^T − Δ)' in the (right) first term, not the count term's missing exclusion of y_i",
@@ -2781,7 +2779,6 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "rnn-2step:dJ/dW:second-term-transposed": _NONE
     + "; the square second term h_0 δ_1ᵀ transposed (a square factor transposed)",
     "logreg-l2:dJ/dw:plus-minus-one-labels": _NONE + "; the ±1-label formula −y σ(−y(wᵀx + b)) x for 0/1 labels",
-    "svm-hinge:dJ/dW:margin-threshold-1": _NONE + "; 1[M > 1] for 1[M > 0] (the margin counted twice)",
     "batchnorm:dL/dgamma:square-product": _NONE + "; Gᵀ X̂ 1_D (every cross term Σ_i G_ij x̂_ik) for the diagonal",
     "batchnorm:dL/dgamma:cross-terms": _NONE + "; X̂ᵀ G 1_D (every cross term) for the diagonal",
 }

@@ -612,7 +612,6 @@ ROWS += [
         "w",
         r"\frac{1}{N} X^T \begin{cases} r & |r| \le \delta \\ \delta & \text{otherwise} \end{cases}",
         lambda v: hub_w(v, no_sign),
-        xfail=NO_NAME + " (the sign of r lost outside the band)",
     ),
     wrong(HUB, "dJ/dw", "w", r"-\frac{1}{N} X^T \max(-\delta, \min(r, \delta))", lambda v: -hub_w(v)),
     wrong(
@@ -1582,7 +1581,6 @@ XFAIL = {
     "layernorm:dL/dx:wrong-5": NAMED + "\\gamma missing (g where g \\odot \\gamma belongs)",
     "huber:dJ/dw:layout-2": "graded correct through the one-sample reading (X read as one sample's column x): "
     "the whole result transposed earns full credit in a samples-as-rows key",
-    "huber:dJ/dw:wrong-1": NAMED + "least squares X^T r / N: the clipping missing (right only inside the band)",
     "huber:dJ/dw:wrong-6": NAMED + "the outer branch \\delta\\,\\mathrm{sign}(r) missing",
     "huber:dJ/db:wrong-4": NAMED + "only the outer branch \\delta\\,\\mathrm{sign}(r_i)",
     "lstm:dL/dc_prev:wrong-4": NAMED + "\\sigma'-form \\tanh(c)(1 - \\tanh(c)) written for \\tanh'",

@@ -65,6 +65,7 @@ class FixFinder(TermEdits, FactorEdits, ActivationEdits, ArgumentEdits, KeyFormE
         yield from self.transposed_factors()
         yield from self.indicator_edits()
         yield from self.bias_edits()
+        yield from self.threshold_edits()
         yield from self.written_pre_activation()
         yield from self.activation_edits()
         yield from self.pattern_edits()

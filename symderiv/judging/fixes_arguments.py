@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from symderiv.core.errors import SymderivError
-from symderiv.core.tree import Add, Call, Div, Indicator, Neg, Node, Num, Ones, Pow, Product, Sym, Transpose
+from symderiv.core.tree import Add, Call, Compare, Div, Indicator, Neg, Node, Num, Ones, Pow, Product, Sym, Transpose
 from symderiv.judging.edits import Edit, EditContext, put_at, tree_paths
+from symderiv.truth.mutants import replace_node
 
 MAX_POWERS = 6
 
@@ -22,6 +23,7 @@ class ArgumentEdits(EditContext):
         of a sum that holds one parameter vector (or number) and nothing else the model declares."""
         model = self.problem.model
         vectors = {s.id for s in model.free() if s.role == "parameter" and (len(s.shape) < 2 or 1 in s.shape)}
+        sizes = {name for name, _ in self.problem.numeric_sizes} | {model.batch}
         out = []
         for eq in model.equations:
             for node in eq.rhs.walk():
@@ -29,7 +31,8 @@ class ArgumentEdits(EditContext):
                     continue
                 for k, term in enumerate(node.terms):
                     ids = model.ids_in(term)
-                    if len(ids) == 1 and ids <= vectors:
+                    constant = not ids and not any(isinstance(n, Sym) and n.name not in sizes for n in term.walk())
+                    if (len(ids) == 1 and ids <= vectors) or constant:  # b, or a margin's + 1
                         rest = model.ids_in(Add(node.terms[:k] + node.terms[k + 1 :]))
                         if rest and not rest & ids:
                             out.append((term, frozenset(rest)))
@@ -39,7 +42,11 @@ class ArgumentEdits(EditContext):
         biases = self.bias_terms()
         if not biases:
             return
-        for path, node in tree_paths(self.tree):
+        seen = set()
+        for node in self.tree.walk():
+            if node in seen:
+                continue
+            seen.add(node)
             if isinstance(node, Call):
                 arguments = [(argument, (k,)) for k, argument in enumerate(node.args)]
             elif isinstance(node, Indicator):
@@ -49,18 +56,40 @@ class ArgumentEdits(EditContext):
             for argument, where in arguments:
                 written = self.problem.model.ids_in(argument)
                 for term, rest in biases:
-                    if not written or not written <= rest:
+                    constant = not self.problem.model.ids_in(term)
+                    if not written or not written <= rest or (constant and written != rest):
                         continue
                     entrywise = any(isinstance(n, Sym) and n.indices for n in argument.walk())  # w^T x_i: b alone
                     for bias in dict.fromkeys((without_ones(term), term) if entrywise else (term, without_ones(term))):
                         grown = Add((*argument.terms, bias)) if isinstance(argument, Add) else Add((argument, bias))
                         fixed = put_at(node, where, grown)
-                        code = "bias-missing-in-indicator" if isinstance(node, Indicator) else "bias-missing"
+                        inside = isinstance(node, Indicator)
+                        if constant:
+                            code, what = ("indicator-argument" if inside else "missing-term"), "The term"
+                        else:
+                            code, what = ("bias-missing-in-indicator" if inside else "bias-missing"), "The bias"
                         yield Edit(
-                            put_at(self.tree, path, fixed),
+                            replace_node(self.tree, node, fixed),  # the same slip wherever it is written
                             code,
-                            f"The bias {self.tex(bias)} is missing inside {self.tex(node)}: it should be {self.tex(fixed)}.",
+                            f"{what} {self.tex(bias)} is missing inside {self.tex(node)}: it should be {self.tex(fixed)}.",
                         )
+
+    def threshold_edits(self) -> Iterator[Edit]:
+        """1[M > 1] where 1[M > 0] belongs (the margin's 1 counted twice), in every place it is written."""
+        seen = set()
+        for node in self.tree.walk():
+            if not isinstance(node, Indicator) or node in seen:
+                continue
+            seen.add(node)
+            cond = node.condition
+            if not isinstance(cond.rhs, Num) or cond.rhs.value == 0 or isinstance(cond.lhs, Num):
+                continue
+            right = Indicator(Compare(cond.lhs, cond.op, Num(0)))
+            yield Edit(
+                replace_node(self.tree, node, right),
+                "indicator-argument",
+                f"The indicator's threshold is wrong: {self.tex(node)} should be {self.tex(right)}.",
+            )
 
     def written_pre_activation(self) -> Iterator[Edit]:
         """W h_1 + U x_2 + b written where h_2 = tanh(W h_1 + U x_2 + b) belongs."""

@@ -47,9 +47,13 @@ class KeyFormEdits(EditContext):
             yield Edit(fixed, *self.wrong_derivative(contexts))
         elif len(found) == 2 and all(self.both_variables(d) for d in found):
             yield Edit(fixed, *self.two_variables(*found))
-        elif len(found) <= 2:
+        else:
             named = [self.name(d, key) for d in found]
-            yield Edit(fixed, named[0][0], " ".join(dict.fromkeys(m for _, m in named)))
+            messages = list(dict.fromkeys(m for _, m in named))
+            if len(messages) == 1 and len(found) > 1:  # the same slip in every place: g where g ⊙ γ belongs
+                yield Edit(fixed, named[0][0], f"{messages[0]} (in each of the {len(found)} places)")
+            elif len(found) <= 2:
+                yield Edit(fixed, named[0][0], " ".join(messages))
 
     def key_variable_edits(self) -> Iterator[Edit]:
         """A variable of the claim that the key's answer does not use, where one it uses and the

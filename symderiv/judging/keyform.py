@@ -41,13 +41,22 @@ class Difference:
 
 def differences(claim: Node, key: Node, same: Same, path: tuple = ()) -> list[Difference] | None:
     """The parts where the claim differs from the key (at most MAX_DIFFERENCES), or None when
-    they differ in more places, or in a part too large to be one slip."""
+    they differ in more places, or in a part too large to be one slip (a replaced part is at most
+    half of the claim: more is a different answer, and naming it would only give the answer away)."""
+    found = parts(claim, key, same, path)
+    whole = size(claim)
+    if found is None or any(d.kind == "replaced" and 2 * size(d.claim) > whole for d in found):
+        return None
+    return found
+
+
+def parts(claim: Node, key: Node, same: Same, path: tuple = ()) -> list[Difference] | None:
     if same(claim, key):
         return []
     if comparable(claim, key):
         out: list[Difference] = []
         for k, (mine, theirs) in enumerate(zip(child_nodes(claim), child_nodes(key))):
-            found = differences(mine, theirs, same, path + (k,))
+            found = parts(mine, theirs, same, path + (k,))
             if found is None:
                 return None
             out += found
@@ -67,7 +76,7 @@ def one_part(claim: Node, key: Node, same: Same, path: tuple) -> Difference | No
                 return Difference(path, claim, key, f"{kind}-{what}", part)
     if isinstance(claim, Neg) and same(claim.operand, key) or isinstance(key, Neg) and same(key.operand, claim):
         return Difference(path, claim, key, "sign")
-    if path and size(claim) <= SMALL and (size(key) <= SMALL or derivative_form(key)):
+    if path and size(claim) <= SMALL and (size(key) <= 2 * SMALL or derivative_form(key)):
         return Difference(path, claim, key, "replaced")
     return None
 
@@ -106,9 +115,18 @@ def comparable(a: Node, b: Node) -> bool:
             x, y = [PRODUCT_OPS.get(o, o) for o in x], [PRODUCT_OPS.get(o, o) for o in y]
         if not isinstance(x, (Node, tuple)) and x != y:
             return False
-        if isinstance(x, tuple) and (len(x) != len(y) or not all(isinstance(v, Node) for v in x) and x != y):
+        if isinstance(x, tuple) and shape_of(x) != shape_of(y):
             return False
     return len(child_nodes(a)) == len(child_nodes(b))
+
+
+def shape_of(value) -> object:
+    """A field's layout with its nodes blanked: the cases of two Piecewise compare piece by piece."""
+    if isinstance(value, Node):
+        return "node"
+    if isinstance(value, tuple):
+        return tuple(shape_of(v) for v in value)
+    return value
 
 
 def size(node: Node) -> int:
