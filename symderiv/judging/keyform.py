@@ -45,9 +45,16 @@ def differences(claim: Node, key: Node, same: Same, path: tuple = ()) -> list[Di
     half of the claim: more is a different answer, and naming it would only give the answer away)."""
     found = parts(claim, key, same, path)
     whole = size(claim)
-    if found is None or any(d.kind == "replaced" and 2 * size(d.claim) > whole for d in found):
+    if found is None or any(d.kind == "replaced" and not narrow(d) and 2 * size(d.claim) > whole for d in found):
         return None
     return found
+
+
+def narrow(d: Difference) -> bool:
+    """A variable for another, or a power changed: one slip however much of the claim it is."""
+    if isinstance(d.claim, Sym):
+        return True
+    return isinstance(d.claim, Pow) and isinstance(d.key, Pow) and d.claim.base == d.key.base
 
 
 def parts(claim: Node, key: Node, same: Same, path: tuple = ()) -> list[Difference] | None:
