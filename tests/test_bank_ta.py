@@ -2532,6 +2532,29 @@ table(
             {"exact": True},
         ),
         ("R", "diag-of-product", r"\operatorname{diag}(\hat X^T G)", lambda p: np.diag(p.xh.T @ p.G)[:, None]),
+        ("R", "diag-of-product-swapped", r"\operatorname{diag}(G^T \hat X)", lambda p: np.diag(p.G.T @ p.xh)[:, None]),
+        (
+            "R",
+            "diag-inverse-root",
+            r"\left(\operatorname{diag}(\sigma^2 + \epsilon)^{1/2}\right)^{-1} \left(G \odot (X - \mathbf{1}_N \mu^T)\right)^T \mathbf{1}_N",
+            lambda p: (
+                np.linalg.inv(np.diag(np.sqrt(p.var[:, 0] + p.epsilon))) @ (p.G * (p.X - p.mu.T)).T @ np.ones((p.N, 1))
+            ),
+        ),
+        (
+            "W",
+            "diag-power-variance",
+            r"\operatorname{diag}(\sigma^2 + \epsilon)^{-1} \left(G \odot (X - \mathbf{1}_N \mu^T)\right)^T \mathbf{1}_N",
+            lambda p: np.linalg.inv(np.diag(p.var[:, 0] + p.epsilon)) @ (p.G * (p.X - p.mu.T)).T @ np.ones((p.N, 1)),
+            {"expect": ("wrong-power", "missing-factor")},
+        ),
+        (
+            "W",
+            "diag-of-gram",
+            r"\operatorname{diag}(\hat X^T \hat X)",
+            lambda p: np.diag(p.xh.T @ p.xh)[:, None],
+            {"expect": ("wrong-variable", "size")},
+        ),
         (
             "W",
             "square-product",
@@ -2722,7 +2745,6 @@ ACCEPT_GAPS: dict[str, str] = {
     "batchnorm:dL/dX:centred-form": _LHS_LETTERS + r" of \frac{\partial L}{\partial x_{ij}}",
     "rnn-2step:dJ/dV:unit-vectors": _UNIT,
     "rnn-2step:dJ/dh1:summation-convention": _H_LHS,
-    "batchnorm:dL/dgamma:diag-of-product": "diag of a square matrix (its diagonal as a vector) is read as a 1×1: 'size'",
     # wrong answers accepted
 }
 DIAGNOSIS_GAPS: dict[str, str] = {
@@ -2759,6 +2781,7 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "batchnorm:dL/dgamma:wrong-axis": "misleading: 'extra factor 1_D, without it the claim is right' (G ⊙ X̂ is right only as one sample, up to layout): the sum is over the wrong axis",
     "batchnorm:dL/dgamma:centred-not-scaled": _NONE + "; the factor (σ_j² + ε)^{-1/2} missing",
     "batchnorm:dL/dgamma:variance-not-std": _NONE + "; (σ² + ε)^{-1} for (σ² + ε)^{-1/2}",
+    "batchnorm:dL/dgamma:diag-power-variance": _NONE + "; diag(σ² + ε)^{-1} for diag(σ² + ε)^{-1/2}",
     "batchnorm:dL/dbeta:wrong-axis": "misleading: 'extra factor 1_D, without it the claim is right' (G is right only as one sample): G 1_D sums over the features, not the batch",
     "batchnorm:dL/dbeta:wrong-axis-row": "misleading: 'extra factor 1_D^T' for a sum over the wrong axis",
     "batchnorm:dL/dbeta:extra-N": "wrong name: missing-1/N 'J averages the loss over the N samples' (L is not a mean here): an extra factor N",
