@@ -2588,6 +2588,25 @@ table(
             _BN_KEY + r" + \mathbf{1}_N \mathbf{1}_N^T \hat X",
             _bn_dx,
         ),
+        (
+            "W",
+            "entrywise-variance-path-missing",
+            r"\frac{\gamma_j}{N\sqrt{\sigma_j^2 + \epsilon}}\left(N G_{ij} - \sum_{k=1}^{N} G_{kj}\right)",
+            lambda p: grid(
+                p.X.shape,
+                lambda i, j: (
+                    p.gamma[j, 0] / (p.N * np.sqrt(p.var[j, 0] + p.epsilon)) * (p.N * p.G[i, j] - p.G[:, j].sum())
+                ),
+            ),
+            {"q": r"\frac{\partial L}{\partial x_{ij}}", "expect": ("missing-path", "missing-term")},
+        ),
+        (
+            "W",
+            "entrywise-gamma-missing",
+            r"\frac{1}{N\sqrt{\sigma_j^2 + \epsilon}}\left(N G_{ij} - \sum_{k=1}^{N} G_{kj} - \hat x_{ij}\sum_{k=1}^{N} G_{kj}\hat x_{kj}\right)",
+            lambda p: grid(p.X.shape, lambda i, j: _bn_entry(p, i, j) / p.gamma[j, 0]),
+            {"q": r"\frac{\partial L}{\partial x_{ij}}", "expect": ("missing-factor",)},
+        ),
     ],
 )
 table(
@@ -2718,7 +2737,6 @@ table(
 # engine is fixed the row passes, the xfail turns into an error, and the entry is removed here.
 
 _UNSIZED = "unsized ones (11ᵀ − Δ) inferred as N×N, not C×N: 'terms of different sizes are added (N×N + C×N)'"
-_LHS_LETTERS = "the left-hand side's letters are not used: the summation convention sums its free index i"
 _H_ENTRY = (
     "(h_2)_j, an entry of a subscripted vector, is not read: 'h needs a layer index here (which of the 3 layers?)'"
 )
@@ -2741,8 +2759,6 @@ ACCEPT_GAPS: dict[str, str] = {
     "word2vec-naive-softmax:dJ/du:softmax-written-out": "v_c's subscript c is read as an index of the per-column claim: 'cannot tell what the index c of the sum runs over'",
     "word2vec-naive-softmax:dJ/du:row": "a row (v_c^T) for one column u_w is a transpose, rejected: 'with w bound, the claim is a 1×d matrix, not a column of 3'",
     "word2vec-naive-softmax:dJ/dU:unit-vectors": _UNIT,
-    "batchnorm:dL/dX:entrywise": _LHS_LETTERS + r" of \frac{\partial L}{\partial x_{ij}}",
-    "batchnorm:dL/dX:centred-form": _LHS_LETTERS + r" of \frac{\partial L}{\partial x_{ij}}",
     "rnn-2step:dJ/dV:unit-vectors": _UNIT,
     "rnn-2step:dJ/dh1:summation-convention": _H_LHS,
     # wrong answers accepted
@@ -2786,6 +2802,7 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "batchnorm:dL/dbeta:wrong-axis-row": "misleading: 'extra factor 1_D^T' for a sum over the wrong axis",
     "batchnorm:dL/dbeta:extra-N": "wrong name: missing-1/N 'J averages the loss over the N samples' (L is not a mean here): an extra factor N",
     "batchnorm:dL/dX:gamma-missing": _NONE + "; the factor γ missing",
+    "batchnorm:dL/dX:entrywise-gamma-missing": _NONE + "; the factor γ_j missing",
     "batchnorm:dL/dX:variance-not-std": _NONE + "; (σ² + ε)^{-1} for (σ² + ε)^{-1/2}",
     "batchnorm:dL/dX:mean-term-no-1/N": _NONE + "; 1/N missing on the mean path's term only",
     "batchnorm:dL/dX:xhat-missing-in-variance-term": _NONE + "; X̂ ⊙ missing in front of the variance path's term",

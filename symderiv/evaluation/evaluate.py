@@ -307,7 +307,8 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, SumRul
                 )
             return self.b.entry(value, i, j)
         (i,) = components[:1]
-        axis = 1 if self.env.reading == "rows" or rows == 1 or ref.kind in self.env.column_kinds else 0
+        # a column vector's one subscript is its entry, in any reading (γ_j beside x_{ij})
+        axis = 1 if cols > 1 and (self.env.reading == "rows" or rows == 1 or ref.kind in self.env.column_kinds) else 0
         if axis == 0:
             if not 0 <= i < rows:
                 raise ShapeError(f"the subscript {i + 1} is outside 1..{rows}")
