@@ -2620,6 +2620,32 @@ table(
             lambda p: p.W.T @ ((1 - np.tanh(p.z2) ** 2) * p.g2),
         ),
         (
+            "R",
+            "summation-convention-other-letters",
+            r"W_{lj} (1 - (h_2)_l^2) V_{nl} (\hat y_n - y_n)",
+            lambda p: grid(
+                (3, 1),
+                lambda j, _: sum(
+                    p.W[l, j] * (1 - p.h2[l, 0] ** 2) * sum(p.V[n, l] * (p.yh[n, 0] - p.y[n, 0]) for n in range(4))
+                    for l in range(3)
+                ),
+            ),
+            {"q": r"\frac{\partial J}{\partial (h_1)_j}"},
+        ),
+        (
+            "W",
+            "summation-convention-wrong-step",
+            r"W_{kj} \left(1 - (h_1)_k^2\right) V_{mk} (\hat y_m - y_m)",
+            lambda p: grid(
+                (3, 1),
+                lambda j, _: sum(
+                    p.W[k, j] * (1 - p.h1[k, 0] ** 2) * sum(p.V[m, k] * (p.yh[m, 0] - p.y[m, 0]) for m in range(4))
+                    for k in range(3)
+                ),
+            ),
+            {"q": r"\frac{\partial J}{\partial (h_1)_j}", "expect": ("wrong-layer",)},
+        ),
+        (
             "W",
             "row-with-W-transposed",
             r"\left((\hat y - y)^T V \odot (\mathbf{1}_H - h_2 \odot h_2)^T\right) W^T",
@@ -2740,7 +2766,6 @@ _UNSIZED = "unsized ones (11ᵀ − Δ) inferred as N×N, not C×N: 'terms of di
 _H_ENTRY = (
     "(h_2)_j, an entry of a subscripted vector, is not read: 'h needs a layer index here (which of the 3 layers?)'"
 )
-_H_LHS = r"the left-hand side \frac{\partial J}{\partial (h_2)_j} (an entry of a subscripted vector) raises UnknownQuantityError"
 _UNIT_SVM = (
     "a unit vector with an index is 'not defined' in this key: 'the symbol e_{j} is not defined in problem svm-hinge'"
 )
@@ -2760,7 +2785,6 @@ ACCEPT_GAPS: dict[str, str] = {
     "word2vec-naive-softmax:dJ/du:row": "a row (v_c^T) for one column u_w is a transpose, rejected: 'with w bound, the claim is a 1×d matrix, not a column of 3'",
     "word2vec-naive-softmax:dJ/dU:unit-vectors": _UNIT,
     "rnn-2step:dJ/dV:unit-vectors": _UNIT,
-    "rnn-2step:dJ/dh1:summation-convention": _H_LHS,
     # wrong answers accepted
 }
 DIAGNOSIS_GAPS: dict[str, str] = {
