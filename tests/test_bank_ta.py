@@ -1315,6 +1315,13 @@ table(
         ("R", "row", r"(p_w - y_w)\, v_c^T", lambda p: _cols(p, lambda w: (p.yh[w, 0] - p.y[w, 0]) * p.v_c).T),
         (
             "W",
+            "row-sign",
+            r"(y_w - \hat y_w)\, v_c^T",
+            lambda p: -_cols(p, lambda w: (p.yh[w, 0] - p.y[w, 0]) * p.v_c).T,
+            {"expect": "sign"},
+        ),
+        (
+            "W",
             "only-w-not-o",
             r"\hat y_w v_c",
             lambda p: _cols(p, lambda w: p.yh[w, 0] * p.v_c),
@@ -2781,8 +2788,6 @@ ACCEPT_GAPS: dict[str, str] = {
     "svm-hinge:dJt/dW:unit-vectors": _UNIT_SVM,
     "svm-hinge:dJt/dW:one-sample": _UNIT_SVM,
     "svm-hinge:dJt/dW:unsized-ones": _UNSIZED,
-    "word2vec-naive-softmax:dJ/du:softmax-written-out": "v_c's subscript c is read as an index of the per-column claim: 'cannot tell what the index c of the sum runs over'",
-    "word2vec-naive-softmax:dJ/du:row": "a row (v_c^T) for one column u_w is a transpose, rejected: 'with w bound, the claim is a 1×d matrix, not a column of 3'",
     "word2vec-naive-softmax:dJ/dU:unit-vectors": _UNIT,
     "rnn-2step:dJ/dV:unit-vectors": _UNIT,
     # wrong answers accepted
@@ -2811,9 +2816,9 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "svm-hinge:dJt/dW:count-term-no-x": _NONE + "; X^T missing from the correct-class count term",
     "svm-hinge:dJt/dW:regulariser-sign": "named sign-of-term ('2λW'), not regularisation-sign",
     "word2vec-naive-softmax:dJ/dvc:o-term-dropped": r"\sum_{w \neq o} is unparseable, so the missing ŷ_o u_o term is never named",
-    "word2vec-naive-softmax:dJ/du:sigmoid-for-softmax": "None: v_c's c read as an index ('cannot tell what the index c of the sum runs over'), so σ for softmax is not named",
+    "word2vec-naive-softmax:dJ/du:sigmoid-for-softmax": _NONE
+    + "; σ(u_wᵀ v_c) for one column's softmax entry is not named (wrong-activation is named in the matrix forms)",
     "word2vec-naive-softmax:dJ/du:u-for-v": _NONE + "; u_w where v_c belongs",
-    "word2vec-naive-softmax:dJ/du:uses-o-for-all": "wrong diagnosis: 'size: d×1 but dJ/du is d×V' for (ŷ_o − 1)v_c, which is right only for w = o (only-one-case)",
     "word2vec-naive-softmax:dJ/dU:label-term-missing": _NONE + "; −v_c yᵀ missing (named for dJ/dvc, not for dJ/dU)",
     "word2vec-naive-softmax:dJ/dU:only-w-is-o": _NONE + "; v_c(ŷ − 1)ᵀ is right only for column o",
     "word2vec-naive-softmax:dJ/dU:u-o-for-v": _NONE + "; u_o where v_c belongs",

@@ -200,9 +200,9 @@ def judge(
 
 
 def _labels_apart(problem: Problem, q: Quantity, tree: Node) -> Node:
-    """(o_t)_i, (W_h)_{ij}, (c_{t-1})_i: the subscripts that name a declared symbol (o_t) set
-    apart from the entry's indices (i), so that a label (t) is never taken for a free index or
-    summed by the convention; every other subscript stays as written."""
+    """(o_t)_i, (W_h)_{ij}, (c_{t-1})_i, v_c: the subscripts that name a declared symbol (o_t, v_c)
+    set apart from the entry's indices (i), so that a label (t, c) is never taken for a free index
+    or summed by the convention; every other subscript stays as written."""
     reader = Interpreter(problem, dict(layer_bindings(q)[0])).reader
 
     def visit(node: Node) -> Node:
@@ -212,8 +212,9 @@ def _labels_apart(problem: Problem, q: Quantity, tree: Node) -> Node:
 
 
 def _label_apart(reader, node: Node) -> Node:
-    """(o_t)_i as o with the label t and the one index i; any other node as it is."""
-    if isinstance(node, Sym) and len(node.indices) > 1 and node.layer is None:
+    """(o_t)_i as o with the label t and the one index i, v_c (a declared name) as v with the label c;
+    any other node as it is."""
+    if isinstance(node, Sym) and node.indices and node.layer is None:
         try:
             form = reader.canonical(node)
         except SymderivError:
