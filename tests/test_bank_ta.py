@@ -1354,6 +1354,13 @@ table(
         ("R", "row", r"(p_w - y_w)\, v_c^T", lambda p: _cols(p, lambda w: (p.yh[w, 0] - p.y[w, 0]) * p.v_c).T),
         (
             "W",
+            "row-sign",
+            r"(y_w - \hat y_w)\, v_c^T",
+            lambda p: -_cols(p, lambda w: (p.yh[w, 0] - p.y[w, 0]) * p.v_c).T,
+            {"expect": "sign"},
+        ),
+        (
+            "W",
             "only-w-not-o",
             r"\hat y_w v_c",
             lambda p: _cols(p, lambda w: p.yh[w, 0] * p.v_c),
@@ -2578,6 +2585,29 @@ table(
             {"exact": True},
         ),
         ("R", "diag-of-product", r"\operatorname{diag}(\hat X^T G)", lambda p: np.diag(p.xh.T @ p.G)[:, None]),
+        ("R", "diag-of-product-swapped", r"\operatorname{diag}(G^T \hat X)", lambda p: np.diag(p.G.T @ p.xh)[:, None]),
+        (
+            "R",
+            "diag-inverse-root",
+            r"\left(\operatorname{diag}(\sigma^2 + \epsilon)^{1/2}\right)^{-1} \left(G \odot (X - \mathbf{1}_N \mu^T)\right)^T \mathbf{1}_N",
+            lambda p: (
+                np.linalg.inv(np.diag(np.sqrt(p.var[:, 0] + p.epsilon))) @ (p.G * (p.X - p.mu.T)).T @ np.ones((p.N, 1))
+            ),
+        ),
+        (
+            "W",
+            "diag-power-variance",
+            r"\operatorname{diag}(\sigma^2 + \epsilon)^{-1} \left(G \odot (X - \mathbf{1}_N \mu^T)\right)^T \mathbf{1}_N",
+            lambda p: np.linalg.inv(np.diag(p.var[:, 0] + p.epsilon)) @ (p.G * (p.X - p.mu.T)).T @ np.ones((p.N, 1)),
+            {"expect": ("wrong-power", "missing-factor")},
+        ),
+        (
+            "W",
+            "diag-of-gram",
+            r"\operatorname{diag}(\hat X^T \hat X)",
+            lambda p: np.diag(p.xh.T @ p.xh)[:, None],
+            {"expect": ("wrong-variable", "size")},
+        ),
         (
             "W",
             "square-product",
@@ -2611,6 +2641,25 @@ table(
             _BN_KEY + r" + \mathbf{1}_N \mathbf{1}_N^T \hat X",
             _bn_dx,
         ),
+        (
+            "W",
+            "entrywise-variance-path-missing",
+            r"\frac{\gamma_j}{N\sqrt{\sigma_j^2 + \epsilon}}\left(N G_{ij} - \sum_{k=1}^{N} G_{kj}\right)",
+            lambda p: grid(
+                p.X.shape,
+                lambda i, j: (
+                    p.gamma[j, 0] / (p.N * np.sqrt(p.var[j, 0] + p.epsilon)) * (p.N * p.G[i, j] - p.G[:, j].sum())
+                ),
+            ),
+            {"q": r"\frac{\partial L}{\partial x_{ij}}", "expect": ("missing-path", "missing-term")},
+        ),
+        (
+            "W",
+            "entrywise-gamma-missing",
+            r"\frac{1}{N\sqrt{\sigma_j^2 + \epsilon}}\left(N G_{ij} - \sum_{k=1}^{N} G_{kj} - \hat x_{ij}\sum_{k=1}^{N} G_{kj}\hat x_{kj}\right)",
+            lambda p: grid(p.X.shape, lambda i, j: _bn_entry(p, i, j) / p.gamma[j, 0]),
+            {"q": r"\frac{\partial L}{\partial x_{ij}}", "expect": ("missing-factor",)},
+        ),
     ],
 )
 table(
@@ -2622,6 +2671,32 @@ table(
             "sech",
             r"W^T\left(\operatorname{sech}^2(W h_1 + U x_2 + b) \odot V^T (\hat y - y)\right)",
             lambda p: p.W.T @ ((1 - np.tanh(p.z2) ** 2) * p.g2),
+        ),
+        (
+            "R",
+            "summation-convention-other-letters",
+            r"W_{lj} (1 - (h_2)_l^2) V_{nl} (\hat y_n - y_n)",
+            lambda p: grid(
+                (3, 1),
+                lambda j, _: sum(
+                    p.W[l, j] * (1 - p.h2[l, 0] ** 2) * sum(p.V[n, l] * (p.yh[n, 0] - p.y[n, 0]) for n in range(4))
+                    for l in range(3)
+                ),
+            ),
+            {"q": r"\frac{\partial J}{\partial (h_1)_j}"},
+        ),
+        (
+            "W",
+            "summation-convention-wrong-step",
+            r"W_{kj} \left(1 - (h_1)_k^2\right) V_{mk} (\hat y_m - y_m)",
+            lambda p: grid(
+                (3, 1),
+                lambda j, _: sum(
+                    p.W[k, j] * (1 - p.h1[k, 0] ** 2) * sum(p.V[m, k] * (p.yh[m, 0] - p.y[m, 0]) for m in range(4))
+                    for k in range(3)
+                ),
+            ),
+            {"q": r"\frac{\partial J}{\partial (h_1)_j}", "expect": ("wrong-layer",)},
         ),
         (
             "W",
@@ -2740,22 +2815,9 @@ table(
 # Rows symderiv gets wrong today (row id -> what fails). They stay strict expected failures: when the
 # engine is fixed the row passes, the xfail turns into an error, and the entry is removed here.
 
-_DIAG_POWER = r"a matrix power of a diagonal matrix, \operatorname{diag}(σ² + ε)^{-1/2}, is misread (diag(v)^{-1} too; diag(v^{-1/2}) passes)"
-_H_ENTRY = (
-    "(h_2)_j, an entry of a subscripted vector, is not read: 'h needs a layer index here (which of the 3 layers?)'"
-)
-_H_LHS = r"the left-hand side \frac{\partial J}{\partial (h_2)_j} (an entry of a subscripted vector) raises UnknownQuantityError"
 _NONE = "no named mistake (diagnosis None, the generic 'differs under every reading')"
 
 ACCEPT_GAPS: dict[str, str] = {
-    "word2vec-naive-softmax:dJ/du:softmax-written-out": "v_c's subscript c is read as an index of the per-column claim: 'cannot tell what the index c of the sum runs over'",
-    "word2vec-naive-softmax:dJ/du:row": "a row (v_c^T) for one column u_w is a transpose, rejected: 'with w bound, the claim is a 1×d matrix, not a column of 3'",
-    "batchnorm:dL/dgamma:diag-power": _DIAG_POWER,
-    "batchnorm:dL/dX:diag-powers": _DIAG_POWER,
-    "batchnorm:dL/dX:dxhat-first": _DIAG_POWER,
-    "rnn-2step:dJ/dh1:summation-convention": _H_LHS,
-    "rnn-2step:dJ/dh1:sech": r"\operatorname{sech}^2 is unparseable: 'prose \operatorname{sech} where a formula was expected'",
-    "batchnorm:dL/dgamma:diag-of-product": "diag of a square matrix (its diagonal as a vector) is read as a 1×1: 'size'",
     # wrong answers accepted
 }
 DIAGNOSIS_GAPS: dict[str, str] = {
@@ -2772,9 +2834,10 @@ DIAGNOSIS_GAPS: dict[str, str] = {
     "svm-hinge:dJt/dW:count-includes-correct-class": "misleading: 'extra factor (1_C 1_N^T − Δ)' in the (right) first term, not the count term's missing exclusion of y_i",
     "svm-hinge:dJt/dW:count-as-indicator": _NONE + "; the count of active margins replaced by 1[count > 0]",
     "svm-hinge:dJt/dW:count-term-no-x": _NONE + "; X^T missing from the correct-class count term",
-    "word2vec-naive-softmax:dJ/du:sigmoid-for-softmax": "None: v_c's c read as an index ('cannot tell what the index c of the sum runs over'), so σ for softmax is not named",
-    "word2vec-naive-softmax:dJ/du:uses-o-for-all": "wrong diagnosis: 'size: d×1 but dJ/du is d×V' for (ŷ_o − 1)v_c, which is right only for w = o (only-one-case)",
+    "word2vec-naive-softmax:dJ/du:sigmoid-for-softmax": _NONE
+    + "; σ(u_wᵀ v_c) for one column's softmax entry is not named (wrong-activation is named in the matrix forms)",
     "batchnorm:dL/dgamma:centred-not-scaled": _NONE + "; the factor (σ_j² + ε)^{-1/2} missing",
+    "batchnorm:dL/dX:entrywise-gamma-missing": _NONE + "; the factor γ_j missing",
     "batchnorm:dL/dX:mean-term-no-1/N": _NONE + "; 1/N missing on the mean path's term only",
     "rnn-2step:dJ/dW:second-term-transposed": _NONE
     + "; the square second term h_0 δ_1ᵀ transposed (a square factor transposed)",

@@ -315,6 +315,11 @@ FUNCTIONS = [
     ("\\ln(x)", C("log", "x")),
     ("diag(a)", C("diag", "a")),
     ("\\operatorname{diag}(a) - a a^T", A(C("diag", "a"), Neg(P("a", T("a"))))),
+    # a power of a diagonal matrix is the diagonal of its entries' powers (any power: -1, -1/2, 2)
+    ("\\operatorname{diag}(a)^{-1}", C("diag", Pow(S("a"), Neg(Num(1))))),
+    ("\\operatorname{diag}(a + b)^{-1/2}", C("diag", Pow(A("a", "b"), Neg(D(1, 2))))),
+    ("\\left(\\operatorname{diag}(a)\\right)^2 x", P(C("diag", Pow(S("a"), Num(2))), "x")),
+    ("\\operatorname{diag}(a)^T", T(C("diag", "a"))),
     ("\\max(0, z)", C("max", 0, "z")),
     ("e^{x}", C("exp", "x")),
     ("e^{-z^{[2]}}", C("exp", Neg(S("z", 2)))),
@@ -347,6 +352,12 @@ FUNCTIONS = [
     ("\\Delta(a + b)", P("Delta", A("a", "b"))),
     ("\\sigma(z)(1-\\sigma(z))", P(C("sigma", "z"), A(1, Neg(C("sigma", "z"))))),
     ("\\psi(\\psi(x))", C("psi", C("psi", "x"))),
+    ("\\tanh^2(z)", Pow(C("tanh", "z"), Num(2))),
+    ("\\operatorname{tanh}^{2}(z)", Pow(C("tanh", "z"), Num(2))),
+    # sech u = (1 − tanh² u)^{1/2}: sech > 0 is the root's own sign
+    ("\\operatorname{sech}(z)", Pow(A(1, Neg(Pow(C("tanh", "z"), Num(2)))), Num(Fraction(1, 2)))),
+    ("\\mathrm{sech}^2(z)", Pow(Pow(A(1, Neg(Pow(C("tanh", "z"), Num(2)))), Num(Fraction(1, 2))), Num(2))),
+    ("\\sech^{2}\\left(z\\right)", Pow(Pow(A(1, Neg(Pow(C("tanh", "z"), Num(2)))), Num(Fraction(1, 2))), Num(2))),
     gap(
         "\\psi^{(3)}(z)",
         C("psi", "z"),

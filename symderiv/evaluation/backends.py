@@ -117,9 +117,12 @@ class NumpyBackend:
         return np.array([[float(e[0, 0]) for e in row] for row in rows])
 
     def diag(self, a):
+        """diag(v): the diagonal matrix of a vector; diag(A): the diagonal of a square matrix, a column."""
         if a.shape[1] == 1 or a.shape[0] == 1:
             return np.diag(a.ravel())
-        raise ShapeError("diag of a matrix")
+        if a.shape[0] == a.shape[1]:
+            return np.diag(a)[:, None]
+        raise ShapeError("diag of a matrix that is not square")
 
     def total(self, a):
         return np.array([[a.sum()]])
@@ -238,7 +241,9 @@ class SympyBackend(NumpyBackend):
     def diag(self, a):
         if a.shape[1] == 1 or a.shape[0] == 1:
             return self.sp.diag(*list(a))
-        raise ShapeError("diag of a matrix")
+        if a.shape[0] == a.shape[1]:
+            return self.sp.Matrix([[a[i, i]] for i in range(a.shape[0])])
+        raise ShapeError("diag of a matrix that is not square")
 
     def total(self, a):
         return self.sp.Matrix([[sum(a)]])

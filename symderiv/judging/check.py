@@ -52,20 +52,23 @@ def resolve_quantity(problem: Problem, quantity: str) -> Quantity:
             f"(ids: {', '.join(ids)}; or give the left-hand side in LaTeX)"
         )
     q = ids[found]
-    letters = _entry_letters(quantity)
+    letters = _entry_letters(problem, q, quantity)
     if len(letters) == 2 and not q.indices and 2 in _entry_ranks(problem, q):
         return replace(q, indices=letters)  # ∂J/∂W_{jk}: j is the row, as the left side says (a vector has one)
     return q
 
 
-def _entry_letters(latex: str) -> tuple[str, ...]:
-    """The entry letters of a left-hand side's ∂/∂W_{jk} (j, k), or ()."""
+def _entry_letters(problem: Problem, q: Quantity, latex: str) -> tuple[str, ...]:
+    """The entry letters of a left-hand side's ∂/∂W_{jk} or ∂/∂(W_h)_{jk} (j, k: the label h set
+    apart), or ()."""
     try:
         tree = parse_lenient(latex).tree
     except ParseError:
         return ()
     deriv = next((n for n in tree.walk() if isinstance(n, Deriv)), None)
     wrt = deriv.wrt if deriv is not None else None
+    if isinstance(wrt, Sym):
+        wrt = _label_apart(Interpreter(problem, dict(layer_bindings(q)[0])).reader, wrt)
     if not isinstance(wrt, Sym) or not wrt.indices:
         return ()
     letters = tuple(i.name for i in wrt.indices if isinstance(i, Sym) and not i.indices and len(i.name) == 1)
@@ -197,23 +200,28 @@ def judge(
 
 
 def _labels_apart(problem: Problem, q: Quantity, tree: Node) -> Node:
-    """(o_t)_i, (W_h)_{ij}, (c_{t-1})_i: the subscripts that name a declared symbol (o_t) set
-    apart from the entry's indices (i), so that a label (t) is never taken for a free index or
-    summed by the convention; every other subscript stays as written."""
+    """(o_t)_i, (W_h)_{ij}, (c_{t-1})_i, v_c: the subscripts that name a declared symbol (o_t, v_c)
+    set apart from the entry's indices (i), so that a label (t, c) is never taken for a free index
+    or summed by the convention; every other subscript stays as written."""
     reader = Interpreter(problem, dict(layer_bindings(q)[0])).reader
 
     def visit(node: Node) -> Node:
-        node = map_children(node, visit)
-        if isinstance(node, Sym) and len(node.indices) > 1 and node.layer is None:
-            try:
-                form = reader.canonical(node)
-            except SymderivError:
-                return node
-            if form is not None and form.layer is not None and len(form.indices) < len(node.indices):
-                return form
-        return node
+        return _label_apart(reader, map_children(node, visit))
 
     return visit(tree)
+
+
+def _label_apart(reader, node: Node) -> Node:
+    """(o_t)_i as o with the label t and the one index i, v_c (a declared name) as v with the label c;
+    any other node as it is."""
+    if isinstance(node, Sym) and node.indices and node.layer is None:
+        try:
+            form = reader.canonical(node)
+        except SymderivError:
+            return node
+        if form is not None and form.layer is not None and len(form.indices) < len(node.indices):
+            return form
+    return node
 
 
 def _entrywise(
@@ -231,10 +239,14 @@ def _entrywise(
         return None
     typed = None  # an entrywise reading that typechecks: the one to explain a wrong entrywise claim by
     for rank in ranks:
-        if len(free) < rank or len(free) > rank + 1:
+        if len(free) < rank:
             continue
-        # which letter is the row is the student's choice; a letter beyond the entry's is summed
+        # which letter is the row is the student's choice; a letter beyond the entry's is summed, and
+        # so are more of them when each is repeated (the summation convention sums them)
         for names in itertools.permutations(free, rank):
+            rest = set(free) - set(names)
+            if len(rest) > 1 and not rest <= set(summation_convention(tree, set(names))[1]):
+                continue
             verdict = _judge_indexed(  # only an acceptance is used: a rejection here needs no explanation
                 problem,
                 replace(q, indices=tuple(names)),
@@ -348,7 +360,8 @@ def _judge_indexed(
     tree, summed = summation_convention(tree, set(names) | reserved)
     if summed:
         notes.append(
-            "read with the summation convention: the repeated index "
+            "read with the summation convention: the repeated "
+            + ("index " if len(summed) == 1 else "indices ")
             + ", ".join(summed)
             + (" is" if len(summed) == 1 else " are")
             + " summed"

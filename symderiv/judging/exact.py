@@ -87,7 +87,10 @@ def _indexed(env, tree, quantity, reference, columns: bool = False):
     names = quantity.indices
     rows, cols = reference.shape
     if columns:  # u_w: the claim for column w, for every w, side by side
-        return sp.Matrix.hstack(*[Evaluator(env, {names[0]: w}).value(tree) for w in range(cols)])
+        values = [Evaluator(env, {names[0]: w}).value(tree) for w in range(cols)]
+        if rows > 1 and all(v.shape == (1, rows) for v in values):
+            return sp.Matrix.vstack(*values)  # a row (v_c^T) for each column: the whole transposed, as matcher.py
+        return sp.Matrix.hstack(*values)
     if len(names) == 1 and min(rows, cols) > 1:  # one row (or column) at a time, as judging/matcher.py
         for count, length, by_rows in ((rows, cols, True), (cols, rows, False)):
             values = [Evaluator(env, {names[0]: k}).value(tree) for k in range(count)]

@@ -73,6 +73,8 @@ def evaluate_at(tree: Node, point: Point, quantity: Quantity, index_mode: bool):
     names = quantity.indices
     if point.columns:  # one column u_w per value of the index, side by side
         cols = [Evaluator(point.env, {names[0]: w}).value(tree) for w in range(point.index_shape[0])]
+        if point.reference.shape[0] > 1 and all(np.shape(c) == (1, point.reference.shape[0]) for c in cols):
+            return np.vstack(cols)  # a row (v_c^T) for each column u_w: the whole matrix transposed
         if any(np.shape(c) != (point.reference.shape[0], 1) for c in cols):
             raise ShapeError(
                 f"with {names[0]} bound, the claim is a {cols[0].shape[0]}x{cols[0].shape[1]} "
@@ -258,7 +260,7 @@ class Checker:
                     self.errors.append(f"{READING_NAMES[reading]}: {exc}")
                     strict_ok = False
                     continue
-                if note == "transposed" and index_mode:
+                if note == "transposed" and index_mode and not points[0].columns:
                     strict_ok = False  # entry (k, j) for entry (j, k): index letters leave no layout to fix
                 elif note == "transposed":
                     transposed, strict_ok = True, False

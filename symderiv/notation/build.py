@@ -113,6 +113,9 @@ def _indices(content: Node) -> tuple[Node, ...]:
 
 def _wrap(node: Node, script: tuple) -> Node:
     kind = script[0]
+    if kind == "sup" and isinstance(node, Call) and node.func == "diag" and len(node.args) == 1:
+        # a power of a diagonal matrix is the diagonal of the entries' powers: diag(v)^{-1/2} = diag(v^{-1/2})
+        return Call("diag", (Pow(node.args[0], script[1]),), node.primes, node.indices)
     if kind == "sup":
         return Pow(node, script[1])
     if kind in ("T", "prime"):
@@ -181,7 +184,7 @@ def _apply_scripts(base: Node, scripts) -> Node:
     return base
 
 
-def _make_call(name: str, decor: str, scripts, args) -> Call:
+def _make_call(name: str, decor: str, scripts, args) -> Node:
     indices, primes = [], 0
     for script in scripts:
         if script[0] == "sub":
@@ -190,7 +193,15 @@ def _make_call(name: str, decor: str, scripts, args) -> Call:
             primes += 1
         else:
             raise Reject(f"a superscript on the function name '{name}'")
+    if name == "sech" and len(args) == 1 and not (decor or primes or indices):
+        return _sech(args[0])
     return Call(f"{decor}:{name}" if decor else name, tuple(args), primes, tuple(indices))
+
+
+def _sech(u: Node) -> Node:
+    """sech u as the tanh it is written against: (1 − tanh² u)^{1/2}, the root being sech's own sign
+    (sech > 0), so sech² u is 1 − tanh² u, the exact check's tanh atom."""
+    return Pow(Add((Num(1), Neg(Pow(Call("tanh", (u,)), Num(2))))), Num(Fraction(1, 2)))
 
 
 def _decorate(node: Node, decor: str) -> Node:

@@ -1,6 +1,7 @@
 r"""Text rewrites for spellings the grammar would misread, applied after normalise_latex's.
 
-- a power on a function name: \tanh^2(z) and \sigma^{2}(z) are (\tanh z)^2, not \tanh^2 times z;
+- a power on a function name: \tanh^2(z) is (\tanh z)^2, not \tanh^2 times z (so are \sigma^{2}(z)
+  and \operatorname{sech}^2(z));
 - Ng's layer, sample and transpose in one superscript: a^{[1](i)T} is (a^{[1](i)})^T;
 - a condition under a sum: \sum_{j \neq y_i}, \sum_{k: k \ne c} and \sum_{j=1, j \neq y_i}^{C} sum
   over j with the indicator of the condition: \sum_{j} \mathbb{1}[j \neq y_i] (…).
@@ -11,8 +12,9 @@ from __future__ import annotations
 import re
 
 _FUNC_POWER = re.compile(
-    r"\\(tanh|sigma|sigmoid|exp|log|ln|phi|psi|cosh|sinh)\s*\^\s*(?:\{\s*(\d)\s*\}|(\d))\s*"
-    r"(\\left\s*)?\("
+    r"(?P<head>\\(?:tanh|sigma|sigmoid|exp|log|ln|phi|psi|cosh|sinh|sech)"
+    r"|\\(?:operatorname|mathrm|text|textrm)\s*\{\s*(?:tanh|sigmoid|sech)\s*\})"
+    r"\s*\^\s*(?:\{\s*(?P<p>\d)\s*\}|(?P<q>\d))\s*(\\left\s*)?\("
 )
 _SAMPLE_T = re.compile(r"\^\{\s*([\[(]\s*[^{}\[\]()]+?\s*[\])])\s*(\(\s*[a-z]\s*\))\s*(T|\\top|\\intercal|')\s*\}")
 
@@ -38,8 +40,8 @@ def _function_powers(text: str) -> str:
             return text
         right = text.rfind("\\right", open_pos, close)
         end_arg = right if right != -1 and not text[right + 6 : close].strip() else close
-        power = m.group(2) or m.group(3)
-        new = f"\\left(\\{m.group(1)}({text[open_pos + 1 : end_arg]})\\right)^{{{power}}}"
+        power = m.group("p") or m.group("q")
+        new = f"\\left({m.group('head')}({text[open_pos + 1 : end_arg]})\\right)^{{{power}}}"
         text = text[: m.start()] + new + text[close + 1 :]
         start = m.start() + len(new)
     return text

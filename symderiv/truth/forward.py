@@ -117,7 +117,9 @@ class AutogradBackend(NumpyBackend):
     def diag(self, a):
         if a.shape[1] == 1 or a.shape[0] == 1:
             return anp.diag(anp.ravel(a))
-        raise ShapeError("diag of a matrix")
+        if a.shape[0] == a.shape[1]:
+            return anp.reshape(anp.diag(a), (-1, 1))
+        raise ShapeError("diag of a matrix that is not square")
 
     def total(self, a):
         return anp.reshape(anp.sum(a), (1, 1))
