@@ -105,6 +105,7 @@ class Model:
     spellings: tuple[tuple[tuple, str], ...]  # (spelling key, id)
     forms: tuple[tuple[str, Sym], ...] = ()  # id -> the canonical written form (\\hat y, h^{(1)} for h_1)
     words: tuple[tuple[tuple, str], ...] = ()  # aliases read as a product of letters (dY): keys -> id
+    powers: tuple[tuple[Node, str], ...] = ()  # aliases written as a power of a letter (σ² for a variance v) -> id
     sizes: tuple[str, ...] = ()  # the size names (never read as a symbol of the other case)
     functions: tuple[Function, ...] = ()
     values: tuple[tuple[str, object], ...] = ()

@@ -12,7 +12,7 @@ from symderiv.answerkey.model_functions import read_functions
 from symderiv.answerkey.model_notation import ModelReader
 from symderiv.answerkey.schema import ModelSpec, find_line, line_of
 from symderiv.core.errors import DerivationFileError, NotationError, ParseError
-from symderiv.core.tree import Node, Product, Sym
+from symderiv.core.tree import Node, Num, Pow, Product, Sym
 from symderiv.notation.latex import to_latex
 from symderiv.notation.normalise import GREEK
 from symderiv.notation.parse import parse
@@ -51,6 +51,23 @@ def parse_symbol(spelling: str, path: str, text: str) -> Sym:
     return node
 
 
+def power_alias(spelling: str) -> Pow | None:
+    """\\sigma^2 as an alias: a letter (no layer, no subscript) to a whole-number power."""
+    try:
+        node = parse(spelling)
+    except ParseError:
+        return None
+    if (
+        isinstance(node, Pow)
+        and isinstance(node.base, Sym)
+        and node.base.layer is None
+        and not node.base.indices
+        and isinstance(node.exponent, Num)
+    ):
+        return node
+    return None
+
+
 def split_equation(eq: str, path: str, line: int | None) -> tuple[str, str]:
     depth = 0
     for i, c in enumerate(eq):
@@ -69,6 +86,7 @@ class ModelBuilder:
         self.spellings: dict = {}
         self.forms: dict = {}
         self.words: dict = {}
+        self.powers: dict = {}
         self.symbols: list[Symbol] = []
         self.declared: dict = {}
 
@@ -172,6 +190,10 @@ class ModelBuilder:
                 if word is not None:
                     self.words[word] = sid
                     continue
+                power = power_alias(alias)
+                if power is not None:  # \sigma^2 for a variance: the power written is the symbol
+                    self.powers[power] = sid
+                    continue
                 self.add_spelling(parse_symbol(alias, self.path, self.text), sid, alias)
         for tid, *_ in equations:
             if tid not in self.declared:
@@ -196,6 +218,7 @@ class ModelBuilder:
             spellings=tuple(self.spellings.items()),
             forms=tuple(self.forms.items()),
             words=tuple(self.words.items()),
+            powers=tuple(self.powers.items()),
             sizes=tuple(sorted(self.sizes)),
             functions=functions,
             values=tuple(spec.values.items()),

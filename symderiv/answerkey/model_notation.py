@@ -164,6 +164,10 @@ class ModelReader(CallReading):
 
     def power(self, node: Pow) -> Node:
         base, exponent = node.base, node.exponent
+        for alias, sid in self.model.powers:  # σ² declared as the variance's alias (σ_j² its entry)
+            if isinstance(base, Sym) and exponent == alias.exponent and replace(base, indices=()) == alias.base:
+                form = self.model.form_table[sid]
+                return self.normalize(replace(form, indices=form.indices + base.indices))
         if isinstance(base, Sym) and base.layer is None:
             if isinstance(exponent, Product) and len(exponent.factors) == 2:
                 layer, extra = exponent.factors
