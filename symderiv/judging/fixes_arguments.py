@@ -91,35 +91,55 @@ class ArgumentEdits(EditContext):
                 f"The indicator's threshold is wrong: {self.tex(node)} should be {self.tex(right)}.",
             )
 
-    def written_pre_activation(self) -> Iterator[Edit]:
-        """W h_1 + U x_2 + b written where h_2 = tanh(W h_1 + U x_2 + b) belongs."""
+    def written_parts(self) -> dict[Node, tuple[str, Node | None]]:
+        """What part of a defined variable's equation a student may write for the variable: the
+        argument of its activation (h_2 = tanh(W h_1 + U x_2 + b)), or a quotient's numerator or one
+        factor of two (x̂ = (x − μ)/√(v + ε)) -> (the variable, the factor left out or None)."""
         model = self.problem.model
-        arguments = {}
+        parts: dict[Node, tuple[str, Node | None]] = {}
         for eq in model.equations:
             rhs = eq.rhs
             if isinstance(rhs, Call) and len(rhs.args) == 1 and not isinstance(rhs.args[0], Sym) and not rhs.primes:
-                arguments.setdefault(rhs.args[0], eq.target)
+                parts.setdefault(rhs.args[0], (eq.target, None))
             elif model.defined(eq.target) and (pair := model.activation(eq.target)) is not None:
                 if model.defined(pair[1]):
-                    arguments.setdefault(model.equation(pair[1]).rhs, eq.target)
-        if not arguments:
+                    parts.setdefault(model.equation(pair[1]).rhs, (eq.target, None))
+            elif isinstance(rhs, Div) and not isinstance(rhs.numerator, (Sym, Num)):
+                parts.setdefault(rhs.numerator, (eq.target, Div(Num(1), rhs.denominator)))
+            elif isinstance(rhs, Product) and len(rhs.factors) == 2:
+                for mine, other in (rhs.factors, rhs.factors[::-1]):
+                    if not isinstance(mine, (Sym, Num)):
+                        parts.setdefault(mine, (eq.target, other))
+        return parts
+
+    def written_pre_activation(self) -> Iterator[Edit]:
+        """W h_1 + U x_2 + b written where h_2 = tanh(W h_1 + U x_2 + b) belongs; x − μ where
+        x̂ = (x − μ)/√(v + ε) belongs (the factor 1/√(v + ε) missing)."""
+        parts = self.written_parts()
+        if not parts:
             return
         inside = {id(a) for n in self.tree.walk() if isinstance(n, Call) for a in n.args}
         for path, node in tree_paths(self.tree):
-            if not isinstance(node, (Add, Product)) or id(node) in inside:
+            if not isinstance(node, (Add, Product, Div)) or id(node) in inside:
                 continue
             try:
-                target = arguments.get(self.interp.normalize(node))
+                found = parts.get(self.interp.normalize(node))
             except SymderivError:
                 continue
-            if target is None:
+            if found is None:
                 continue
-            activation = self.written(target, None)
-            yield Edit(
-                put_at(self.tree, path, activation),
-                "pre-activation-for-activation",
-                f"{self.tex(node)} is the pre-activation where the activation {self.tex(activation)} belongs.",
-            )
+            target, missing = found
+            variable = self.written(target, None)
+            if missing is None:
+                code = "pre-activation-for-activation"
+                message = f"{self.tex(node)} is the pre-activation where the activation {self.tex(variable)} belongs."
+            else:
+                code = "missing-factor"
+                message = (
+                    f"{self.tex(node)} is only part of {self.tex(variable)}: the factor {self.tex(missing)} is "
+                    f"missing ({self.tex(variable)} belongs here)."
+                )
+            yield Edit(put_at(self.tree, path, variable), code, message)
 
     def power_edits(self) -> Iterator[Edit]:
         """A power of a sum of symbols halved or doubled: a variance where the standard deviation belongs."""

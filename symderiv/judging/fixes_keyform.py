@@ -86,6 +86,7 @@ class KeyFormEdits(EditContext):
             for rb, (b, role_b) in theirs.items()
             if rb not in mine
         ]
+        pairs = [(a, ra, b) for a, ra, b in pairs if not self.other_shapes(ra, self.resolve(b))]
         pairs.sort(key=lambda p: table[p[1]].role != table[self.resolve(p[2])].role)
         for a, rid, b in pairs[:MAX_SWAPS]:
             for new in dict.fromkeys((Sym(b.name, b.layer, a.indices, b.decor), b)):
@@ -94,6 +95,13 @@ class KeyFormEdits(EditContext):
                     lambda n, a=a, rid=rid, new=new: new if self.resolve(n) == rid and n.indices == a.indices else n,
                 )
                 yield Edit(fixed, *self.variable(a, new))
+
+    def other_shapes(self, first: str, second: str) -> bool:
+        """Both declared with shapes, and different ones (X, D×N, is never where W^{(2)}, C×H, belongs)."""
+        sizes = dict(self.problem.numeric_sizes)
+        table = self.problem.model.symbol_table
+        shapes = [tuple(sizes.get(e, e) for e in table[sid].shape) for sid in (first, second)]
+        return all(shapes) and shapes[0] != shapes[1]
 
     def wrong_derivative(self, contexts: list[tuple[Node, Node]]) -> tuple[str, str]:
         parts = dict.fromkeys(contexts)
@@ -124,9 +132,11 @@ class KeyFormEdits(EditContext):
         """The term of the whole answer a term missing inside a product stands for (−U y for the y
         of U(ŷ − y)), when the products spread over the sums give just one more."""
         fixed = put_at(self.tree, d.path, d.key)
-        mine = spread(self.tree)
-        extra = [t for t in spread(fixed) if not any(self.same(t, m) for m in mine)]
-        return extra[0] if len(extra) == 1 and len(mine) <= MAX_TERMS else None
+        mine, theirs = spread(self.tree), spread(fixed)
+        if len(theirs) != len(mine) + 1 or len(mine) > MAX_TERMS:
+            return None
+        extra = [t for t in theirs if not any(self.same(t, m) for m in mine)]
+        return extra[0] if len(extra) == 1 else None
 
     def indicator_context(self, key: Node, d: Difference) -> tuple[Indicator, Indicator] | None:
         """(the claim's indicator, the key's) when the difference lies in an indicator's condition."""
@@ -142,7 +152,12 @@ class KeyFormEdits(EditContext):
             return True
         if isinstance(a, Sym) and isinstance(b, Sym):
             ra = self.resolve(a)
-            return ra is not None and ra == self.resolve(b) and a.indices == b.indices
+            if ra is not None and ra == self.resolve(b) and a.indices == b.indices:
+                return True
+            try:  # v_c written as a label or as a subscript, h_1 as a step: the same symbol
+                return self.interp.normalize(a) == self.interp.normalize(b)
+            except SymderivError:
+                return False
         if isinstance(a, Ones) and isinstance(b, Ones):
             return a.size is None or b.size is None
         return comparable(a, b) and all(self.same(x, y) for x, y in zip(a.children(), b.children()))
@@ -220,6 +235,8 @@ class KeyFormEdits(EditContext):
                 "pre-activation-for-activation",
                 f"{mine} is the pre-activation where the activation {theirs} belongs.",
             )
+        if a.name == b.name and a.layer != b.layer and self.brackets == "_":  # h_1, h_2: steps of a recurrence
+            return "wrong-time-step", f"{mine} is from the wrong step: {theirs} belongs here."
         if a.name == b.name and a.layer != b.layer:
             return "wrong-layer", f"{mine} is from the wrong layer: {theirs} belongs here."
         if a.name == b.name and a.indices != b.indices and all(isinstance(i, Num) for i in a.indices + b.indices):

@@ -397,6 +397,8 @@ def _write(node: Node) -> str:
     if isinstance(node, Div):
         return f"\\frac{{{to_latex(node.numerator)}}}{{{to_latex(node.denominator)}}}"
     if isinstance(node, Pow):
+        if isinstance(node.exponent, Num) and node.exponent.value == 0.5:  # 1/2 or 0.5: a square root
+            return f"\\sqrt{{{to_latex(node.base)}}}"
         return f"{_script_base(node.base)}^{{{to_latex(node.exponent)}}}"
     if isinstance(node, Transpose):
         inner = node.operand
