@@ -239,6 +239,25 @@ MISTAKES = [
         r"\frac{1}{N} \mathbf{1}_N^T \max(-\delta, \min(X w + b \mathbf{1}_N - y, \delta))",
         id="huber-bias-left-out-of-the-residual",
     ),
+    # a sum's bounds: Σ_{i=2}^{N} leaves the first sample out (it was once read as the whole sum)
+    pytest.param(
+        "logreg-l2",
+        "dJ/dw",
+        r"\frac{1}{N}\sum_{i=2}^{N} (\hat y_i - y_i) x_i",
+        "sum-bounds",
+        "the wrong range",
+        r"\frac{1}{N}\sum_{i=1}^{N} (\hat y_i - y_i) x_i",
+        id="logreg-sum-from-2",
+    ),
+    pytest.param(
+        "logreg-l2",
+        "dJ/dw",
+        r"\frac{1}{N}\sum_{i=1}^{N-1} (\hat y_i - y_i) x_i",
+        "sum-bounds",
+        "the wrong range",
+        r"\frac{1}{N}\sum_{i=1}^{N} (\hat y_i - y_i) x_i",
+        id="logreg-sum-to-n-minus-1",
+    ),
     pytest.param(
         "dropout.toml",
         "dL/dW",
@@ -275,6 +294,7 @@ def test_the_mistake_is_named_and_its_fix_is_right(key, qid, claim, code, words,
 
 
 RIGHT = [
+    pytest.param("logreg-l2", "dJ/dw", r"\frac{1}{N}\sum_{i=0}^{N-1} (\hat y_i - y_i) x_i", id="a-sum-numbered-from-0"),
     pytest.param("conv1d.toml", "dL/dw", r"\sum_{i=1}^{M} (y_i - t_i) x_{i+k-1}", id="conv1d-index-arithmetic"),
     pytest.param("dropout.toml", "dL/dW", r"\frac{1}{p}(v \odot m \odot \mathbb{1}[W x > 0]) x^T", id="dropout"),
     pytest.param(
@@ -343,3 +363,11 @@ def test_a_named_fix_applied_is_right_by_finite_differences(key_quantity, pick):
         if edit is not None and held == "strict":
             assert labelled_right(problem, qid, to_latex(edit.tree)), (claim, edit.code, edit.message)
             return
+
+
+def test_a_sum_from_0_with_index_arithmetic_is_undecided():
+    """Σ_{i=0}^{N-1} x_{i+1}: whether subscripts count from 0 or 1 is the student's convention, not ours."""
+    v = check_claim(
+        "logreg-l2", "dJ/dw", r"\frac{1}{N}\sum_{i=0}^{N-1} (\hat y_{i+1} - y_{i+1}) x_{i+1}", symbolic=False
+    )
+    assert v.verdict == "undecided" and v.review, v.feedback

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from symderiv.core.errors import NotationError, ShapeError, UnboundIndexError
 from symderiv.core.tree import (
+    Add,
+    Neg,
     Node,
     Num,
     Pow,
     Sum,
     Sym,
+    map_children,
 )
 from symderiv.evaluation.candidates import Candidate
 
@@ -20,11 +24,24 @@ NESTED_TERMS = "__nested_terms__"
 EXTENT = "__extent__:"  # EXTENT + j -> how many values the index j of an enclosing sum runs over (e_j's size)
 
 
+def strip_subscripts(node: Node) -> Node:
+    """The tree without its symbols' subscripts: where an index is used as a number."""
+    if isinstance(node, Sym):
+        return replace(node, indices=())
+    return map_children(node, strip_subscripts)
+
+
+def names(node: Node) -> set[str]:
+    return {n.name for n in node.walk() if isinstance(n, Sym)}
+
+
 class SumRules:
     def rule_sum(self, node):
+        node = self.one_based(node)
         if node.index is None or node.over is not None or self.is_sample_bound(node):
             return self.sample_sum(node)
         extent = self.extent(node.body, node.index)
+        first = 0
         if node.upper is not None:
             upper = self.sum_bound(node.upper, node.index, "upper")
             lower = 1 if node.lower is None else self.sum_bound(node.lower, node.index, "lower")
@@ -35,20 +52,41 @@ class SumRules:
                 if count > MAX_SUM_COUNT:
                     raise ShapeError(f"the sum over {node.index} has {count} terms (more than {MAX_SUM_COUNT:.0e})")
                 return self.single(node, self.sub(node.index, lower - 1).value(node.body) * count)
-            if extent is not None and upper != extent:
+            if extent is not None and (upper > extent or lower < 1):
+                raise ShapeError(
+                    f"the sum over {node.index} runs from {lower} to {upper} but the index ranges over 1..{extent}"
+                )
+            if extent is not None and upper != extent and lower == 1:
                 raise ShapeError(f"the sum over {node.index} runs to {upper} but the index ranges over {extent}")
-            extent = upper
+            first, extent = lower - 1, upper  # Σ_{i=2}^{N}: the terms from the second on, never all of them
         if extent is None:
             raise UnboundIndexError(f"cannot tell what the index {node.index} of the sum runs over")
-        nested = self.nested_terms(node.index, extent)
+        nested = self.nested_terms(node.index, extent - first)
         total = None
-        for k in range(extent):
+        for k in range(first, extent):
             bind = {**self.bind, node.index: k, EXTENT + node.index: extent, NESTED_TERMS: nested}
             v = type(self)(self.env, bind, lenient=False).value(node.body)
             total = v if total is None else self.add_values(total, v)
         if total is None:
             raise ShapeError(f"the sum over {node.index} has no terms")
         return self.single(node, total)
+
+    def one_based(self, node: Sum) -> Sum:
+        """Σ_{i=0}^{N-1} over bare subscripts x_i is Σ_{i=1}^{N}: the same terms, numbered from 0.
+        With the index in arithmetic (x_{i+1}) or as a number the numbering matters: undecided."""
+        upper = node.upper
+        if not (
+            node.lower == Num(0) and isinstance(upper, Add) and len(upper.terms) == 2 and upper.terms[1] == Neg(Num(1))
+        ):
+            return node
+        mentions = [
+            part for n in node.body.walk() if isinstance(n, Sym) for part in n.indices if node.index in names(part)
+        ]
+        bare = all(part == Sym(node.index) for part in mentions)
+        as_value = node.index in names(strip_subscripts(node.body))
+        if not bare or as_value:
+            raise UnboundIndexError(f"the sum over {node.index} counts from 0: its subscripts' numbering is ambiguous")
+        return replace(node, lower=None, upper=upper.terms[0])
 
     def size_name_width(self, node) -> int | None:
         """A size name of the problem (C, H, D, n_l) as a sum bound: its value here."""
@@ -128,10 +166,13 @@ class SumRules:
                 lambda v: self.b.sum_axis(v, axis),
                 lambda t: Sum(t, None, node.lower, node.upper, node.over),
             )
-        nested = self.nested_terms(node.index, self.samples())
+        first = 0 if node.lower is None else self.sum_bound(node.lower, node.index, "lower") - 1
+        if not 0 <= first < self.samples():
+            raise ShapeError(f"the sum over {node.index} starts at {first + 1}, outside the samples 1..N")
+        nested = self.nested_terms(node.index, self.samples() - first)
         binds = [
             {**self.bind, "__sample__": i, "__sample_var__": node.index, NESTED_TERMS: nested}
-            for i in range(self.samples())
+            for i in range(first, self.samples())
         ]
         if self.lenient:
             return self.lenient_sum(node, binds)

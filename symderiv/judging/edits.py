@@ -21,6 +21,7 @@ from symderiv.core.tree import (
     Piecewise,
     Pow,
     Product,
+    Sum,
     Sym,
     Transpose,
     map_children,
@@ -55,6 +56,21 @@ def child_nodes(node: Node) -> list[Node]:
             out.extend(value)
         elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
             out.extend(x for v in value for x in v if isinstance(x, Node))
+    return out
+
+
+def in_scripts(tree: Node) -> set[int]:
+    """The ids of the nodes in a sum's bounds or in a symbol's subscripts and layer: numbering, not
+    terms of the answer (the −1 of Σ_{i=1}^{N−1} is never an extra term)."""
+    out: set[int] = set()
+    for node in tree.walk():
+        parts = ()
+        if isinstance(node, Sum):
+            parts = tuple(p for p in (node.lower, node.upper) if p is not None)
+        elif isinstance(node, Sym):
+            parts = tuple(node.indices) + ((node.layer,) if node.layer is not None else ())
+        for part in parts:
+            out.update(id(n) for n in part.walk())
     return out
 
 

@@ -62,6 +62,7 @@ class FixFinder(TermEdits, FactorEdits, ActivationEdits, ArgumentEdits, KeyFormE
     def edits(self) -> Iterator[Edit]:
         yield from self.regulariser_edits()
         yield from self.one_over_n_edits()
+        yield from self.sum_bounds()
         yield from self.transposed_factors()
         yield from self.indicator_edits()
         yield from self.bias_edits()

@@ -14,11 +14,13 @@ from symderiv.core.tree import (
     Node,
     Num,
     Product,
+    Sum,
     Sym,
 )
 from symderiv.judging.edits import (
     Edit,
     EditContext,
+    in_scripts,
     put_at,
     tree_paths,
 )
@@ -113,8 +115,27 @@ class TermEdits(EditContext):
             edited = Add(self.tree.terms[:k] + (Neg(scaled) if negated else scaled,) + self.tree.terms[k + 1 :])
             yield Edit(edited, "missing-1/N", f"The factor 1/{batch} is missing on {self.tex(inner)}.")
 
-    def term_signs(self) -> Iterator[Edit]:
+    def sum_bounds(self) -> Iterator[Edit]:
+        """Σ_{i=1}^{N-1} or Σ_{i=2}^{N} where the sum runs over every i."""
         for path, node in tree_paths(self.tree):
+            if (
+                isinstance(node, Sum)
+                and node.index is not None
+                and (node.lower not in (None, Num(1)) or isinstance(node.upper, Add))
+            ):
+                upper = node.upper.terms[0] if isinstance(node.upper, Add) else node.upper
+                fixed = replace(node, lower=Num(1) if node.lower is not None else None, upper=upper)
+                yield Edit(
+                    put_at(self.tree, path, fixed),
+                    "sum-bounds",
+                    f"The sum runs over the wrong range: {self.tex(node)} should be {self.tex(fixed)}.",
+                )
+
+    def term_signs(self) -> Iterator[Edit]:
+        scripts = in_scripts(self.tree)
+        for path, node in tree_paths(self.tree):
+            if id(node) in scripts:
+                continue
             if isinstance(node, Add) and len(node.terms) > 1:
                 for k, term in enumerate(node.terms):
                     flipped = term.operand if isinstance(term, Neg) else Neg(term)
@@ -130,8 +151,9 @@ class TermEdits(EditContext):
 
     def extra_terms(self) -> Iterator[Edit]:
         """A term that does not belong (an extra recurrent term): the claim is right without it."""
+        scripts = in_scripts(self.tree)
         for path, node in tree_paths(self.tree):
-            if isinstance(node, Add) and 1 < len(node.terms) <= 6:
+            if isinstance(node, Add) and 1 < len(node.terms) <= 6 and id(node) not in scripts:
                 for k, term in enumerate(node.terms):
                     rest = node.terms[:k] + node.terms[k + 1 :]
                     fixed = rest[0] if len(rest) == 1 else Add(rest)

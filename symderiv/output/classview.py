@@ -68,6 +68,7 @@ MISTAKES = {
     "only-one-case": "right for one case only",
     "other-quantity": "the answer to another part",
     "1/N-on-one-term": "the 1/N on one term only",
+    "sum-bounds": "a sum over the wrong range",
     "regularisation-inside-bracket": "the regulariser inside the bracket",
     "labels-for-kronecker": "the label matrix for the Kronecker delta",
     None: "no named mistake",
