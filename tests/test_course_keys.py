@@ -591,6 +591,21 @@ ROWS += [
         r"\frac{1}{N} X^T \left(r \odot \mathbb{1}[|r| \le \delta] + \delta\,\mathbb{1}[r > \delta] - \delta\,\mathbb{1}[r < -\delta]\right)",
         hub_w,
     ),
+    right(
+        HUB,
+        "dJ/dw",
+        "w",
+        r"\frac{1}{N} X^T \begin{cases} r & -\delta \le r \le \delta \\ \delta & r > \delta \\ -\delta & \text{otherwise} \end{cases}",
+        hub_w,
+        exact=True,
+    ),
+    right(
+        HUB,
+        "dJ/dw",
+        "w",
+        r"\frac{1}{N} X^T \left(r \odot \mathbb{1}[-\delta \le r \le \delta] + \delta\,\mathrm{sign}(r) \odot \mathbb{1}[|r| > \delta]\right)",
+        hub_w,
+    ),
     layout(
         HUB,
         "dJ/dw",
@@ -625,6 +640,30 @@ ROWS += [
         "w",
         r"\frac{1}{N} X^T \left(r \odot \mathbb{1}[|r| \le \delta]\right)",
         lambda v: hub_w(v, lambda v: v["r"] * ind(np.abs(v["r"]) <= v["delta"])),
+    ),
+    wrong(
+        HUB,
+        "dJ/dw",
+        "w",
+        r"\frac{1}{N} X^T \begin{cases} r & -\delta < r \le \delta \\ \delta & \text{otherwise} \end{cases}",
+        lambda v: hub_w(v, lambda v: np.where(np.abs(v["r"]) <= v["delta"], v["r"], v["delta"])),
+        named=False,
+        exact=True,
+    ),
+    wrong(
+        HUB,
+        "dJ/dw",
+        "w",
+        r"\frac{1}{N} X^T \left(r \odot \mathbb{1}[0 \le r \le \delta] + \delta\,\mathrm{sign}(r) \odot \mathbb{1}[|r| > \delta]\right)",
+        lambda v: hub_w(
+            v,
+            lambda v: (
+                v["r"] * ind((v["r"] >= 0) & (v["r"] <= v["delta"]))
+                + v["delta"] * np.sign(v["r"]) * ind(np.abs(v["r"]) > v["delta"])
+            ),
+        ),
+        named=False,
+        exact=True,
     ),
     right(HUB, "dJ/db", "b", r"\frac{1}{N} \mathbf{1}_N^T \max(-\delta, \min(r, \delta))", hub_b),
     right(
@@ -1030,7 +1069,6 @@ ROWS += [
         "x",
         r"\sum_{j=1}^{k} w_j\, g_{p-j+1}\, \mathbb{1}[1 \le p-j+1 \le m]",
         conv_x,
-        xfail="a chain of comparisons in an indicator (1 \\le p-j+1 \\le m) cannot be read: unexpected '\\le'",
     ),
     right(
         CONV,
@@ -1086,6 +1124,15 @@ ROWS += [
         "x",
         r"\sum_{j=1}^{k} w_j\, g_{p+j-1}",
         conv_x_correlated,
+    ),
+    wrong(
+        CONV,
+        r"\frac{\partial L}{\partial x_p}",
+        "x",
+        r"\sum_{j=1}^{k} w_j\, g_{p+j-1}\, \mathbb{1}[1 \le p+j-1 \le m]",
+        conv_x_correlated,
+        named=False,
+        exact=True,
     ),
 ]
 
@@ -1168,7 +1215,6 @@ ROWS += [
         "z",
         r"g_{\lceil i/2 \rceil}\, \mathbb{1}[a_i = p_{\lceil i/2 \rceil}]\, \mathbb{1}[z_i > 0]",
         pool_z,
-        xfail="\\lceil i/2 \\rceil (the pair of unit i) in a subscript cannot be read",
     ),
     layout(
         POOL,

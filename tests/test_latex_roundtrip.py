@@ -220,6 +220,8 @@ STUDENT_NOTATIONS = [
     r"|x| \cdot \log(1 + \exp(-y))",
     r"\mathbf{W}^{(2)T} \boldsymbol{\delta} * 3",
     r"\frac{1}{2}\sum_{x \in D} \left\|y - a^{(L)}\right\|^2",
+    r"g_{\lceil i/2 \rceil} \mathbb{1}[1 \le p-j+1 \le m] \lfloor x \rfloor",
+    r"\begin{cases} r & -\delta \le r < \delta \\ 0 & \text{otherwise} \end{cases}",
 ]
 
 

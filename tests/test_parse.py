@@ -419,6 +419,13 @@ DERIVATIVES += [
     ("\\nabla_{W^{(2)}} \\tilde J", Deriv(Sym("J", decor="tilde"), S("W", layer=Num(2)))),
 ]
 
+ROUNDING = [
+    ("g_{\\lceil i/2 \\rceil}", S("g", None, (C("ceil", D("i", 2)),))),
+    ("\\left\\lfloor \\frac{i+1}{2} \\right\\rfloor", C("floor", D(A("i", 1), 2))),
+    ("\\lceil x \\rceil^2", Pow(C("ceil", "x"), Num(2))),
+    ("p_{\\lceil i/2 \\rceil} x", P(S("p", None, (C("ceil", D("i", 2)),)), "x")),
+]
+
 IND_Z2 = ind(Z2, ">", 0)
 IND_Z1 = ind(Z1, ">", 0)
 INDICATORS = [
@@ -448,6 +455,15 @@ INDICATORS = [
     ("\\mathbb{1}[i \\ne j]", ind("i", "!=", "j")),
     ("\\mathbb{1}[i ≠ j]", ind("i", "!=", "j")),
     ("\\mathbb{1}[i != j]", ind("i", "!=", "j")),
+    # a chain of comparisons: the conjunction, one indicator per comparison
+    (
+        "\\mathbb{1}[1 \\le p-j+1 \\le m]",
+        P(ind(1, "<=", A("p", Neg(S("j")), 1)), ind(A("p", Neg(S("j")), 1), "<=", "m"), ops="odot"),
+    ),
+    ("\\mathbb{1}\\{0 < x \\leq 1\\}", P(ind(0, "<", "x"), ind("x", "<=", 1), ops="odot")),
+    ("1_{a > b \\geq c}", P(ind("a", ">", "b"), ind("b", ">=", "c"), ops="odot")),
+    ("(a < b < c < d)", P(ind("a", "<", "b"), ind("b", "<", "c"), ind("c", "<", "d"), ops="odot")),
+    ("w_j \\mathbb{1}[i \\ge j > 0]", P(S("w", None, "j"), P(ind("i", ">=", "j"), ind("j", ">", 0), ops="odot"))),
     (
         "(a^{[2]} - y) w^{[2]} \\times 1_{\\{z^{[1]} > 0\\}}",
         P(A(S("a", 2), Neg(S("y"))), S("w", 2), IND_Z1, ops=("juxt", "times")),
@@ -510,6 +526,10 @@ CASES = [
     (
         "\\begin{cases} a & \\text{if } i = j \\\\ b & \\text{elsewhere} \\end{cases}",
         Piecewise(((S("a"), cmp("i", "=", "j")), (S("b"), None))),
+    ),
+    (
+        "\\begin{cases} r & -\\delta \\le r \\le \\delta \\\\ 0 & \\text{otherwise} \\end{cases}",
+        Piecewise(((S("r"), P(ind(Neg(S("delta")), "<=", "r"), ind("r", "<=", "delta"), ops="odot")), (Num(0), None))),
     ),
     (
         "\\left\\{ \\begin{cases} 1 & x > 0 \\\\ 0 & x \\le 0 \\end{cases} \\right.",
@@ -771,6 +791,11 @@ def test_indicators(latex, expected):
     check(latex, expected)
 
 
+@pytest.mark.parametrize("latex, expected", table(ROUNDING))
+def test_ceiling_and_floor(latex, expected):
+    check(latex, expected)
+
+
 @pytest.mark.parametrize("latex, expected", table(ONES))
 def test_ones(latex, expected):
     check(latex, expected)
@@ -843,6 +868,11 @@ BAD = [
     ("\\immediate\\openout", "\\immediate"),
     ("\\openout", "\\openout"),
     ("\\foo{x}", "\\foo"),
+    ("\\lceil x", "ends too early"),
+    ("\\lceil x \\rfloor", "unexpected '\\\\rfloor'"),
+    ("a < b < c", "a comparison"),
+    ("x_{0 < i < n}", "a comparison as a subscript"),
+    ("\\sum_{0 < i < n} x_i", "the index of a \\sum"),
     ("\\nabla J", "\\nabla"),
     ("import os; os.system(\"x\")", "Python"),
     ("def f(x): return x", "Python"),

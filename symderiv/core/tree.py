@@ -198,11 +198,19 @@ class Indicator(Node):
         return (self.condition,)
 
 
+def is_conjunction(node: Node) -> bool:
+    """1[a \\le b] ⊙ 1[b \\le c]: how a chained condition a \\le b \\le c is kept (a cases row's condition)."""
+    return (
+        isinstance(node, Product) and all(isinstance(f, Indicator) for f in node.factors) and set(node.ops) == {"odot"}
+    )
+
+
 @dataclass(frozen=True)
 class Piecewise(Node):
-    """A cases block: ((value, condition-or-None), ...); None means otherwise."""
+    """A cases block: ((value, condition-or-None), ...); None means otherwise. A condition is a
+    Compare, or a conjunction of them (is_conjunction) where the student chained a \\le b \\le c."""
 
-    pieces: tuple[tuple[Node, Compare | None], ...]
+    pieces: tuple[tuple[Node, Node | None], ...]
 
     def children(self):
         out = []

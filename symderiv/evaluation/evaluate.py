@@ -14,6 +14,7 @@ rewritten tree can be re-checked strictly elsewhere (other points, SymPy).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -24,6 +25,8 @@ import numpy as np
 from symderiv.core.errors import NotationError, ShapeError, UnboundIndexError
 from symderiv.core.tree import (
     Add,
+    Call,
+    Div,
     Neg,
     Node,
     Num,
@@ -252,22 +255,35 @@ class Evaluator(ArithmeticRules, ProductRules, FunctionRules, LabelRules, OnesRu
             return self.env.index_labels[ix.name]
         if isinstance(ix, Sym) and self.is_label(ix):  # s_{y_i i}: the class of sample i
             return self.label_class(ix)
-        if isinstance(ix, (Add, Neg)):  # x_{i+k-1}: index arithmetic, in 1-based numbers
+        if isinstance(ix, (Add, Neg, Call)):  # x_{i+k-1}, g_{⌈i/2⌉}: index arithmetic, in 1-based numbers
             value = self.index_number(ix)
             return None if value is None else value - 1
         return None
 
     def index_number(self, ix: Node) -> int | None:
-        """The 1-based number an index expression stands for (i + k − 1 with i, k bound)."""
+        """The 1-based number an index expression stands for (i + k − 1 with i, k bound, ⌈i/2⌉)."""
+        value = self.index_rational(ix)
+        return None if value is None or value.denominator != 1 else int(value)
+
+    def index_rational(self, ix: Node) -> Fraction | None:
+        """Index arithmetic (sums, differences, a quotient inside ⌈ ⌉ or ⌊ ⌋) in exact rationals."""
         if isinstance(ix, Add):
-            parts = [self.index_number(t) for t in ix.terms]
-            return None if None in parts else sum(parts)
+            parts = [self.index_rational(t) for t in ix.terms]
+            return None if None in parts else sum(parts, Fraction(0))
         if isinstance(ix, Neg):
-            part = self.index_number(ix.operand)
+            part = self.index_rational(ix.operand)
             return None if part is None else -part
-        if isinstance(ix, Num) and Fraction(ix.value).denominator == 1:
-            return int(ix.value)
-        position = self.index_position(ix)
+        if isinstance(ix, Div):
+            a, b = self.index_rational(ix.numerator), self.index_rational(ix.denominator)
+            return None if a is None or not b else a / b
+        if isinstance(ix, Call) and ix.func in ("ceil", "floor") and len(ix.args) == 1 and not ix.primes:
+            inner = self.index_rational(ix.args[0])
+            if inner is None:
+                return None
+            return Fraction(math.ceil(inner) if ix.func == "ceil" else math.floor(inner))
+        if isinstance(ix, Num):
+            return Fraction(ix.value) if isinstance(ix.value, (int, Fraction)) else None
+        position = self.index_position(ix) if isinstance(ix, Sym) else None
         if position is None and isinstance(ix, Sym) and not ix.indices and ix.layer is None:
             return self.size_number(ix)  # x_{i-j+k}: a size name in index arithmetic is its size
         return None if position is None else position + 1

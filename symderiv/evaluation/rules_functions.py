@@ -17,6 +17,7 @@ from symderiv.core.tree import (
     Piecewise,
     Sym,
     Transpose,
+    is_conjunction,
 )
 from symderiv.evaluation.candidates import Candidate
 from symderiv.evaluation.interpret import FuncRef, Ref
@@ -84,10 +85,13 @@ class FunctionRules:
         raise NotationError("higher derivatives are not supported")
 
     def index_comparison(self, cond: Compare):
-        """i = j, i ≠ j between bound indices (cases of a Jacobian): a number, 1 or 0."""
-        sides = [self.index_position(s) if isinstance(s, (Sym, Num)) else None for s in (cond.lhs, cond.rhs)]
-        names = [s.name for s in (cond.lhs, cond.rhs) if isinstance(s, Sym)]
-        if None in sides or not any(n in self.bind for n in names):
+        """i = j, i ≠ j between bound indices (cases of a Jacobian), 1 ≤ p − j + 1 ≤ m in index
+        arithmetic with a bound index: a number, 1 or 0."""
+        letters = [x for side in (cond.lhs, cond.rhs) for x in _arithmetic_letters(side)]
+        if not any(not x.indices and x.layer is None and x.name in self.bind for x in letters):
+            return None
+        sides = [self.index_number(s) if isinstance(s, (Sym, Num, Add, Neg)) else None for s in (cond.lhs, cond.rhs)]
+        if None in sides:
             return None
         i, j = sides
         return {">": i > j, ">=": i >= j, "<": i < j, "<=": i <= j, "=": i == j, "!=": i != j}[cond.op]
@@ -108,14 +112,28 @@ class FunctionRules:
             lambda t: Indicator(Compare(t, cond.op, Num(0))),
         )
 
+    def case_decided(self, cond):
+        """A cases row's condition between indices, decided (True or False), or None."""
+        if isinstance(cond, Compare):
+            return self.index_comparison(cond)
+        factors = (cond,) if isinstance(cond, Indicator) else cond.factors if is_conjunction(cond) else None
+        if factors is None:
+            return None
+        parts = [self.index_comparison(f.condition) for f in factors]
+        return None if None in parts else all(parts)
+
+    def case_mask(self, cond):
+        """Where a cases row's condition holds: 1 or 0 in each entry (a conjunction: its indicators' product)."""
+        return self.value(Indicator(cond) if isinstance(cond, Compare) else cond)
+
     def rule_piecewise(self, node):
-        decided = [self.index_comparison(cond) if cond is not None else None for _, cond in node.pieces]
+        decided = [self.case_decided(cond) if cond is not None else None for _, cond in node.pieces]
         if any(d is not None for d in decided):  # cases on indices: pick the case that holds
             for (piece, cond), d in zip(node.pieces, decided):
                 if d or (cond is None and not any(decided)):
                     return self.candidates_of(piece)
             return self.single(node, self.b.const(0))
-        masks = [self.value(Indicator(cond)) for _, cond in node.pieces if cond is not None]
+        masks = [self.case_mask(cond) for _, cond in node.pieces if cond is not None]
         if not masks:
             raise ShapeError("a cases block with no condition")
         value, pieces, fixes, terms = None, [], [], []
@@ -125,7 +143,7 @@ class FunctionRules:
                     self.b.ones(*self.b.shape(masks[0])), self.b.scale(self.b.const(-1), self.sum_values(masks))
                 )
             else:
-                mask = self.value(Indicator(cond))
+                mask = self.case_mask(cond)
             sm = self.b.shape(mask)
             chosen = None
             for cand in self.candidates_of(piece):
@@ -197,3 +215,14 @@ class FunctionRules:
                 value = self.env.atom(Ref(f"grad:{of}:{ref.kind}"))
                 return self.single(node, self.select(value, ref, wrt.indices))
         raise NotationError(f"{to_latex(node)} is an unevaluated derivative, not a closed form")
+
+
+def _arithmetic_letters(node) -> list:
+    """The letters a side of a comparison adds up (p, j in p − j + 1), none inside a subscript."""
+    if isinstance(node, Sym):
+        return [node]
+    if isinstance(node, Neg):
+        return _arithmetic_letters(node.operand)
+    if isinstance(node, Add):
+        return [x for t in node.terms for x in _arithmetic_letters(t)]
+    return []

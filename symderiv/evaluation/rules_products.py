@@ -9,6 +9,7 @@ import numpy as np
 
 from symderiv.core.errors import ShapeError
 from symderiv.core.tree import (
+    Indicator,
     Node,
     Ones,
     Product,
@@ -21,7 +22,25 @@ from symderiv.notation.latex import to_latex
 
 class ProductRules:
     def rule_product(self, node, target=None):
-        """target: the size the product must have where an unsized ones vector leaves it open (rules_ones.py)."""
+        """target: the size the product must have where an unsized ones vector leaves it open (rules_ones.py).
+        A product with an index condition that does not hold here (g_{p-j+1} 1[1 ≤ p − j + 1 ≤ m] at
+        p − j + 1 = 0) is 0 even where its other factors' subscripts run outside their vectors."""
+        try:
+            return self.product_candidates(node, target)
+        except ShapeError:
+            if self.ruled_out_by_index(node):
+                return self.single(node, self.b.const(0))
+            raise
+
+    def ruled_out_by_index(self, node: Node) -> bool:
+        for f in node.factors:
+            if isinstance(f, Product) and self.ruled_out_by_index(f):
+                return True
+            if isinstance(f, Indicator) and self.index_comparison(f.condition) is False:
+                return True
+        return False
+
+    def product_candidates(self, node, target=None):
         groups, ops_between = [[node.factors[0]]], []
         for op, f in zip(node.ops, node.factors[1:]):
             if op in HADAMARD_OPS:

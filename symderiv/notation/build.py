@@ -29,6 +29,7 @@ from symderiv.core.tree import (
     Sum,
     Sym,
     Transpose,
+    is_conjunction,
 )
 from symderiv.notation.normalise import (  # noqa: F401  (MAX_LENGTH and MAX_NESTING are part of the API)
     MAX_LENGTH,
@@ -74,6 +75,16 @@ class _Member(Node):
 
 
 @dataclass(frozen=True)
+class _Chain(Node):
+    """a \\le b \\le c: comparisons chained, each sharing a side with the next; true when all are."""
+
+    parts: tuple
+
+    def children(self):
+        return self.parts
+
+
+@dataclass(frozen=True)
 class _Head:
     """A name that may be a function (f, g_l', \\psi) and the scripts written on it."""
 
@@ -89,6 +100,7 @@ LEFTOVERS = {
     _Partial: "'\\partial' outside a derivative",
     _Seq: "a comma list where one expression was expected",
     _Member: "'\\in' outside the range of a \\sum",
+    _Chain: "a chain of comparisons outside an indicator or a condition",
 }
 
 
@@ -106,7 +118,7 @@ def _indices(content: Node) -> tuple[Node, ...]:
         return content.items
     if isinstance(content, Product) and set(content.ops) == {"juxt"}:
         return content.factors
-    if isinstance(content, (Compare, Indicator)):
+    if isinstance(content, (Compare, Indicator, _Chain)):
         raise Reject("a comparison as a subscript")
     return (content,)
 
@@ -166,8 +178,8 @@ def _apply_scripts(base: Node, scripts) -> Node:
             elif base == Ones():
                 content = script[1]
                 base = (
-                    Indicator(content)
-                    if isinstance(content, Compare)
+                    _indicator(content)
+                    if isinstance(content, (Compare, _Chain))
                     else content
                     if isinstance(content, Indicator)
                     else Ones(content)
@@ -182,6 +194,16 @@ def _apply_scripts(base: Node, scripts) -> Node:
     for script in rest:
         base = _wrap(base, script)
     return base
+
+
+def _indicator(condition: Node) -> Node:
+    """1[a < b], and 1[a \\le b \\le c] as its conjunction."""
+    return _conjunction(condition) if isinstance(condition, _Chain) else Indicator(condition)
+
+
+def _conjunction(chain: _Chain) -> Product:
+    """a \\le b \\le c as the product of its comparisons' indicators: 1[a \\le b] ⊙ 1[b \\le c]."""
+    return Product(tuple(Indicator(c) for c in chain.parts), ("odot",) * (len(chain.parts) - 1))
 
 
 def _make_call(name: str, decor: str, scripts, args) -> Node:
@@ -350,13 +372,14 @@ class TreeBuilder(Transformer):
         return Ones()
 
     def indicator(self, c):
-        return Indicator(c[-1])
+        return _indicator(c[-1])
 
     def ind_group(self, c):
-        return Indicator(c[0])
+        return _indicator(c[0])
 
     def comparison(self, c):
-        return Compare(c[0], c[1].value, c[2])
+        parts = tuple(Compare(a, op.value, b) for a, op, b in zip(c[0::2], c[1::2], c[2::2]))
+        return parts[0] if len(parts) == 1 else _Chain(parts)
 
     def row(self, c):
         return Matrix((tuple(c),))
@@ -375,7 +398,9 @@ class TreeBuilder(Transformer):
             return (value, None)
         if isinstance(cond, Indicator):
             cond = cond.condition
-        if not isinstance(cond, Compare):
+        if isinstance(cond, _Chain):
+            cond = _conjunction(cond)
+        if not (isinstance(cond, Compare) or is_conjunction(cond)):
             raise Reject("unreadable condition in a cases block")
         return (value, cond)
 
@@ -393,6 +418,12 @@ class TreeBuilder(Transformer):
 
     def abs(self, c):
         return Abs(c[0])
+
+    def ceil(self, c):
+        return Call("ceil", (c[0],))
+
+    def floor(self, c):
+        return Call("floor", (c[0],))
 
     def decorated(self, c):
         return _decorate(c[1], c[0].value)

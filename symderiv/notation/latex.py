@@ -46,6 +46,7 @@ from symderiv.core.tree import (
     Sum,
     Sym,
     Transpose,
+    is_conjunction,
 )
 
 GREEK = {
@@ -342,6 +343,9 @@ def _sum(node: Sum) -> str:
 def _call(node: Call) -> str:
     if node.func == ENTRY:
         return f"\\left({to_latex(node.args[0])}\\right){_indices(node.indices)}"
+    if node.func in ("ceil", "floor") and len(node.args) == 1 and not (node.primes or node.indices):
+        left, right = ("\\lceil", "\\rceil") if node.func == "ceil" else ("\\lfloor", "\\rfloor")
+        return f"\\left{left} {to_latex(node.args[0])} \\right{right}"
     decor, _, func = node.func.rpartition(":")  # the parser writes \tilde{J}(x) as "tilde:J"
     if decor == "leaky_relu":  # a [model] key's leaky ReLU names its slope: "leaky_relu:\alpha"
         name = FUNCS["leaky_relu"] + "_{" + func + "}"
@@ -354,6 +358,16 @@ def _call(node: Call) -> str:
 
 MEMO_LIMIT = 50_000  # entries; the memo is emptied when full
 _written: dict = {}  # (style, node) -> LaTeX: a diagnosis writes the same subtrees many times
+
+
+def _condition(cond: Node) -> str:
+    """A cases row's condition; a conjunction 1[a ≤ b] ⊙ 1[b ≤ c] as the chain a ≤ b ≤ c it was written as."""
+    if not is_conjunction(cond):
+        return to_latex(cond)
+    parts = [f.condition for f in cond.factors]
+    if all(a.rhs == b.lhs for a, b in zip(parts, parts[1:])):
+        return " ".join([to_latex(parts[0].lhs)] + [f"{COMPARE[c.op]} {to_latex(c.rhs)}" for c in parts])
+    return to_latex(cond)
 
 
 def to_latex(node: Node) -> str:
@@ -416,7 +430,7 @@ def _write(node: Node) -> str:
         for value, cond in node.pieces:
             rows.append(
                 f"{to_latex(value)} & "
-                + (f"\\text{{if }} {to_latex(cond)}" if cond is not None else "\\text{otherwise}")
+                + (f"\\text{{if }} {_condition(cond)}" if cond is not None else "\\text{otherwise}")
             )
         return "\\begin{cases} " + " \\\\ ".join(rows) + " \\end{cases}"
     if isinstance(node, Sum):

@@ -84,6 +84,8 @@ class CommandTokens:
             self.emit("_FRAC", name, i, end)
         elif name in ("partial", "sum", "sqrt", "in"):
             self.emit("_" + name.upper(), name, i, end)
+        elif name in ("lceil", "rceil", "lfloor", "rfloor"):
+            self.emit("_" + name.upper(), name, i, end)  # \lceil i/2 \rceil: the grammar pairs them
         elif name == "infty":
             self.emit("GREEK", "infty", i, end)
         elif name in ("left", "right"):

@@ -126,6 +126,8 @@ _OPENING = {
     "_BAR_OPEN",
     "_BEGIN_CASES",
     "_BEGIN_MATRIX",
+    "_LCEIL",
+    "_LFLOOR",
 }
 _CLOSING = {
     "_RPAR",
@@ -138,6 +140,8 @@ _CLOSING = {
     "_BAR_CLOSE",
     "_END_CASES",
     "_END_MATRIX",
+    "_RCEIL",
+    "_RFLOOR",
 }
 _UNEXPECTED = {
     "TEXT": "prose {!r} where a formula was expected",
