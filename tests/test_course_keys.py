@@ -1841,3 +1841,13 @@ if __name__ == "__main__":
             f"{r['key']:18} {r['rows']:>4} {r['agree']:>4}/{r['rows']:<3} {100 * r['agree'] / r['rows']:4.0f}% "
             f"{r['exact']:>4}/{r['rows']:<3} {r['wrong_accepted']:>10} {share:>7} {100 * r['named'] / max(1, r['wrong_rejected']):3.0f}%"
         )
+
+
+def test_a_right_entrywise_claim_the_exact_check_cannot_decide_is_never_wrong():
+    """Max-pool entry by entry (g_{⌈i/2⌉} 1[a_i = p_{⌈i/2⌉}] 1[z_i > 0]): numerically right, the exact check
+    cannot decide the signs of the pairs' differences; the verdict is undecided with a review, never the
+    whole-matrix reading's 'incorrect'."""
+    claim = r"g_{\lceil i/2 \rceil}\, \mathbb{1}[a_i = p_{\lceil i/2 \rceil}]\, \mathbb{1}[z_i > 0]"
+    v = check_claim(_problem("maxpool"), r"\frac{\partial L}{\partial z_i}", claim, symbolic=True)
+    assert v.verdict in ("correct", "undecided"), v.feedback
+    assert v.verdict == "correct" or v.review

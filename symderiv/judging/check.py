@@ -238,6 +238,7 @@ def _entrywise(
     if not ranks:
         return None
     typed = None  # an entrywise reading that typechecks: the one to explain a wrong entrywise claim by
+    undecided = None  # an entrywise reading numerically right whose exact check could not decide
     for rank in ranks:
         if len(free) < rank:
             continue
@@ -268,6 +269,12 @@ def _entrywise(
                 )
             if typed is None and verdict.numeric is not None and verdict.numeric.status == "different":
                 typed = names
+            if undecided is None and verdict.verdict == "undecided" and verdict.numeric is not None:
+                undecided = verdict if verdict.numeric.status == "equal" else None
+    if undecided is not None:
+        # numerically right entry by entry, the exact check undecided: that says more than a whole-matrix
+        # reading that does not typecheck (a right claim is never called wrong for it)
+        return replace(undecided, quantity=q.id)
     if typed is not None and explain:
         # well typed entry by entry and wrong: explained entry by entry, never as a matrix that does not typecheck
         verdict = _judge_indexed(

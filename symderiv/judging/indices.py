@@ -28,7 +28,7 @@ def _index_letters(node: Node, bound: frozenset = frozenset()) -> list[str]:
 
 def index_letters_in(indices) -> list[Sym]:
     """The one-letter index names of subscripts, those inside index arithmetic too (x_{i+j-1}:
-    i and j), in order, with repeats."""
+    i and j; g_{⌈i/2⌉}: i), in order, with repeats."""
     out = []
     for ix in indices:
         if isinstance(ix, Sym) and not ix.indices and ix.layer is None and len(ix.name) == 1:
@@ -36,6 +36,10 @@ def index_letters_in(indices) -> list[Sym]:
         elif isinstance(ix, (Add, Neg)):
             terms = ix.terms if isinstance(ix, Add) else (ix.operand,)
             out.extend(index_letters_in(terms))
+        elif isinstance(ix, Div):  # g_{⌈i/2⌉}
+            out.extend(index_letters_in((ix.numerator, ix.denominator)))
+        elif isinstance(ix, Call):
+            out.extend(index_letters_in(ix.args))
     return out
 
 
