@@ -21,11 +21,11 @@ be written ^{(2)}, ^{[2]}, ^2, _2 or as an expression of layer symbols (l + 1).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from symderiv.core.errors import NotationError
 from symderiv.core.tree import Call, Node, Sym
-from symderiv.notation.latex import to_latex
+from symderiv.notation.latex import latex_style, to_latex
 
 ROLES = ("input", "parameter", "label", "hyperparameter", "mask")
 BUILTINS = {
@@ -279,16 +279,17 @@ def _is_int(text: str) -> bool:
     return text.lstrip("-").isdigit()
 
 
-def spelling_keys(sym: Sym, with_indices: bool = True, swap: bool = True):
+@lru_cache(maxsize=1 << 16)
+def spelling_keys(sym: Sym, with_indices: bool = True, swap: bool = True) -> tuple:
     """Keys to look a written symbol up by, most specific first: as written, without bold, then
-    in the other letter case (which only matches when that case is not declared itself)."""
-    head = (to_latex(sym.layer),) if sym.layer is not None else ()  # h^{(1)} for a declared h_1
-    indices = head + (tuple(to_latex(i) for i in sym.indices) if with_indices else ())
+    in the other letter case (which only matches when that case is not declared itself). Cached:
+    every symbol of every claim is looked up, in the one spelling the table was built in."""
+    with latex_style(layer_brackets="()"):
+        head = (to_latex(sym.layer),) if sym.layer is not None else ()  # h^{(1)} for a declared h_1
+        indices = head + (tuple(to_latex(i) for i in sym.indices) if with_indices else ())
     plain = "" if sym.decor in TYPOGRAPHY else sym.decor
     names = (sym.name, sym.name.swapcase()) if len(sym.name) == 1 and swap else (sym.name,)
-    for name in names:
-        yield (name, sym.decor, indices)
-        yield (name, plain, indices)
+    return tuple(key for name in names for key in ((name, sym.decor, indices), (name, plain, indices)))
 
 
 def key_of(sym: Sym) -> tuple:

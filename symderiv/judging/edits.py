@@ -193,6 +193,7 @@ class EditContext:
         self.interp = Interpreter(problem, dict(layer_bindings(quantity)[0]))
         self.brackets = layer_brackets(problem)
         self.stages = stages(problem)
+        self.memo: dict = {}  # what an edit family works out once per claim (the key's weights)
 
     def tex(self, node: Node) -> str:
         with latex_style(layer_brackets=self.brackets):

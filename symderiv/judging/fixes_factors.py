@@ -115,7 +115,9 @@ class FactorEdits(EditContext):
 
     def weights(self) -> list[Sym]:
         """The problem's weight matrices as its own keys write them (W^{[1]}, w^{[2]})."""
-        out = []
+        if "weights" in self.memo:
+            return self.memo["weights"]
+        out = self.memo["weights"] = []
         model = self.problem.model
         for q in self.problem.quantities:
             try:
@@ -136,11 +138,14 @@ class FactorEdits(EditContext):
 
     def key_factors(self) -> list[Sym]:
         """The given masks the key's own closed form multiplies by (inverted dropout's m)."""
+        if "key_factors" in self.memo:
+            return self.memo["key_factors"]
+        self.memo["key_factors"] = out = []
         try:
             tree = parse(self.quantity.claim)
         except SymderivError:
-            return []
-        model, out = self.problem.model, []
+            return out
+        model = self.problem.model
         for n in tree.walk():
             if isinstance(n, Sym) and not n.indices and n not in out:
                 found = model.symbol_table.get(self.resolve(n) or "")
