@@ -1626,14 +1626,9 @@ XFAIL = {
     "the whole result transposed earns full credit in a samples-as-rows key",
     "huber:dJ/dw:wrong-6": NAMED + "the outer branch \\delta\\,\\mathrm{sign}(r) missing",
     "huber:dJ/db:wrong-4": NAMED + "only the outer branch \\delta\\,\\mathrm{sign}(r_i)",
-    "lstm:dL/dc_prev:wrong-4": NAMED + "\\sigma'-form \\tanh(c)(1 - \\tanh(c)) written for \\tanh'",
     "maxpool:dL/dz:right-2": "the exact check is undecided on a right claim: 'the claim depends on 12 signs: too many "
     "to decide by cases' (M = 6, the smallest size that holds 3 pairs)",
-    "maxpool:dL/dz:wrong-1": NAMED + "ReLU' missing before the max-pool (where both units of a pair are off, a tie "
-    "at 0 on a region, the claim gives g_j, the truth 0: rejected numerically, but the exact check still calls it "
-    "equal, as its sign patterns cannot express the tie, and says the two checks disagree)",
     "maxpool:dL/dz:wrong-2": NAMED + "the argmax mask missing (the gradient sent to both units)",
-    "maxpool:dL/dz:wrong-3": NAMED + "the argmax reversed",
     "maxpool:dL/dz:wrong-4": NAMED + "the average-pool gradient g/2 to both units",
     "residual-swish:dL/dW1:wrong-2": NAMED + "\\sigma' where swish' belongs (the wrong activation's derivative)",
     "residual-swish:dL/dW1:wrong-4": NAMED + "swish(u) where swish'(u) belongs (the activation for its derivative)",

@@ -7,11 +7,14 @@ from dataclasses import replace
 
 from symderiv.core.errors import SymderivError
 from symderiv.core.tree import (
+    Add,
     Call,
     Compare,
     Indicator,
+    Neg,
     Num,
     Piecewise,
+    Pow,
     Product,
     Sym,
     Transpose,
@@ -171,6 +174,18 @@ class ActivationEdits(EditContext):
                 if not sigmoid_derivative_pattern(pair):
                     continue
                 stage = self.stage_of(argument_of(pair))
+                first = pair.factors[0]
+                if stage is None and isinstance(first, Call) and first.func == "tanh" and len(first.args) == 1:
+                    right = Add((Num(1), Neg(Pow(first, Num(2)))))  # tanh(c)(1 − tanh(c)) for 1 − tanh²(c)
+                    factors = node.factors[:k] + (right,) + node.factors[k + 2 :]
+                    ops = node.ops[:k] + node.ops[k + 1 :]
+                    fixed = factors[0] if len(factors) == 1 else Product(factors, ops)
+                    yield Edit(
+                        put_at(self.tree, path, fixed),
+                        "wrong-activation-derivative",
+                        f"{self.tex(pair)} is the sigmoid's derivative; tanh's is {self.tex(right)}.",
+                    )
+                    continue
                 if stage is None or stage.output:
                     continue
                 right = self.right_derivative(stage, self.pre_activation(stage, as_sym(argument_of(pair))))

@@ -20,6 +20,18 @@ from symderiv.judging.keyform import Difference, comparable, differences
 from symderiv.notation.parse import parse
 
 MAX_SWAPS = 6
+COMPLEMENT = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
+MAX_UNIFORM = 12  # entries of a matrix written out, each with the same kind of slip
+# the slips that are one mistake when made in every entry (an indicator reversed in each row)
+UNIFORM = frozenset(
+    {
+        "reversed-indicator",
+        "indicator-argument",
+        "missing-activation-derivative",
+        "wrong-activation-derivative",
+        "extra-activation-derivative",
+    }
+)
 
 
 def map_syms(tree: Node, fn) -> Node:
@@ -37,6 +49,10 @@ class KeyFormEdits(EditContext):
         except SymderivError:
             return
         found = differences(self.tree, key, self.same)
+        if found is None:  # the same slip in every entry of a matrix (each indicator reversed, say)
+            found = differences(self.tree, key, self.same, limit=MAX_UNIFORM)
+            if found is None or {self.name(d, key)[0] for d in found} - UNIFORM:
+                return
         if not found:
             return
         fixed = self.tree
@@ -54,6 +70,8 @@ class KeyFormEdits(EditContext):
                 yield Edit(fixed, named[0][0], f"{messages[0]} (in each of the {len(found)} places)")
             elif len(found) <= 2:
                 yield Edit(fixed, named[0][0], " ".join(messages))
+            elif len({code for code, _ in named}) == 1 and named[0][0] in UNIFORM:  # one slip, entry by entry
+                yield Edit(fixed, named[0][0], f"{messages[0]} The same in each of the {len(found)} entries.")
 
     def key_variable_edits(self) -> Iterator[Edit]:
         """A variable of the claim that the key's answer does not use, where one it uses and the
@@ -205,7 +223,8 @@ class KeyFormEdits(EditContext):
             )
         if isinstance(a, Indicator) and isinstance(b, Indicator):
             ca, cb = a.condition, b.condition
-            if FLIP.get(ca.op) == cb.op and self.same(ca.lhs, cb.lhs) and self.same(ca.rhs, cb.rhs):
+            reversed_op = cb.op in (FLIP.get(ca.op), COMPLEMENT.get(ca.op))  # a < b for a > b, or for a ≥ b
+            if reversed_op and self.same(ca.lhs, cb.lhs) and self.same(ca.rhs, cb.rhs):
                 return "reversed-indicator", f"The indicator is reversed: {mine} should be {theirs}."
             return "indicator-argument", f"The indicator's condition is wrong: {mine} should be {theirs}."
         if (isinstance(b, Transpose) and self.same(a, b.operand)) or (
@@ -239,8 +258,8 @@ class KeyFormEdits(EditContext):
             return "wrong-time-step", f"{mine} is from the wrong step: {theirs} belongs here."
         if a.name == b.name and a.layer != b.layer:
             return "wrong-layer", f"{mine} is from the wrong layer: {theirs} belongs here."
-        if a.name == b.name and a.indices != b.indices and all(isinstance(i, Num) for i in a.indices + b.indices):
-            return "wrong-time-step", f"{mine} is from the wrong step: {theirs} belongs here."
+        if a.name == b.name and a.indices != b.indices:  # x_3 for x_1: an entry, not a step
+            return "wrong-index", f"{mine} is written where {theirs} belongs (a wrong index)."
         return "wrong-variable", f"{mine} is written where {theirs} belongs."
 
     def two_variables(self, first: Difference, second: Difference) -> tuple[str, str]:

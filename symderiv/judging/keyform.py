@@ -39,11 +39,11 @@ class Difference:
     part: Node | None = None
 
 
-def differences(claim: Node, key: Node, same: Same, path: tuple = ()) -> list[Difference] | None:
+def differences(claim: Node, key: Node, same: Same, limit: int = MAX_DIFFERENCES) -> list[Difference] | None:
     """The parts where the claim differs from the key (at most MAX_DIFFERENCES), or None when
     they differ in more places, or in a part too large to be one slip (a replaced part is at most
     half of the claim: more is a different answer, and naming it would only give the answer away)."""
-    found = parts(claim, key, same, path)
+    found = parts(claim, key, same, (), limit)
     whole = size(claim)
     if found is None or any(d.kind == "replaced" and not narrow(d) and 2 * size(d.claim) > whole for d in found):
         return None
@@ -57,17 +57,19 @@ def narrow(d: Difference) -> bool:
     return isinstance(d.claim, Pow) and isinstance(d.key, Pow) and d.claim.base == d.key.base
 
 
-def parts(claim: Node, key: Node, same: Same, path: tuple = ()) -> list[Difference] | None:
+def parts(
+    claim: Node, key: Node, same: Same, path: tuple = (), limit: int = MAX_DIFFERENCES
+) -> list[Difference] | None:
     if same(claim, key):
         return []
     if comparable(claim, key):
         out: list[Difference] = []
         for k, (mine, theirs) in enumerate(zip(child_nodes(claim), child_nodes(key))):
-            found = parts(mine, theirs, same, path + (k,))
+            found = parts(mine, theirs, same, path + (k,), limit)
             if found is None:
                 return None
             out += found
-            if len(out) > MAX_DIFFERENCES:
+            if len(out) > limit:
                 return None
         return out
     one = one_part(claim, key, same, path)

@@ -56,6 +56,7 @@ MISTAKES = {
     "wrong-activation": "the wrong activation function",
     "wrong-variable": "one variable where another belongs",
     "wrong-time-step": "a quantity from the wrong time step",
+    "wrong-index": "a wrong index",
     "wrong-part": "one part of the answer wrong",
     "wrong-power": "a wrong power (the variance where the standard deviation belongs)",
     "wrong-axis": "a sum over the wrong axis",
