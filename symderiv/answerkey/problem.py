@@ -20,7 +20,7 @@ from pathlib import Path
 from symderiv.answerkey.expand import ACTIVATIONS, LOSSES, OBJECTIVE_KEYS, expand_network
 from symderiv.answerkey.model import Model
 from symderiv.answerkey.model_build import build_model, check_quantity
-from symderiv.answerkey.schema import KeySpec, line_of, validate_key
+from symderiv.answerkey.schema import KeySpec, check_model_bounds, line_of, validate_key
 from symderiv.core.errors import DerivationFileError, SymderivError, UnknownProblemError, UnknownQuantityError
 
 KINDS = ("gradient", "jacobian", "value")
@@ -207,6 +207,7 @@ def problem_from_spec(spec: KeySpec, path: str, text: str) -> Problem:
             value_model = build_model(expansion.values, path, text, set())
     else:
         model_spec = spec.model
+    check_model_bounds(model_spec, spec, path, text)  # every key's model, however it was written
     model = build_model(model_spec, path, text, sizes)
     if net is not None and "C" not in nota.objectives:
         model = replace(model, delta_fallback=True)  # δ is the student's to define; else the backprop delta

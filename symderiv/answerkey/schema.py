@@ -213,7 +213,6 @@ def check_bounds(spec: KeySpec, path: str, text: str) -> None:
     def fail(field: str, reason: str, line: int | None) -> None:
         raise DerivationFileError(path, f"{field}: {reason}", line)
 
-    symbolic = spec.sizes.symbolic if spec.sizes.symbolic is not None else spec.sizes.numeric
     tables = [("numeric", spec.sizes.numeric, MAX_NUMERIC_SIZE, "")]
     if spec.sizes.symbolic is not None:
         tables.append(("symbolic", spec.sizes.symbolic, MAX_SYMBOLIC_SIZE, ""))
@@ -228,11 +227,7 @@ def check_bounds(spec: KeySpec, path: str, text: str) -> None:
                 fail(f"sizes.{table}.{name}", reason, _in_section(text, "sizes", table))
 
     def size(field: str, value, line: int | None) -> None:
-        if isinstance(value, int) and not 1 <= value <= MAX_SYMBOLIC_SIZE:
-            fail(field, f"{value} is not a size from 1 to {MAX_SYMBOLIC_SIZE}", line)
-        for table, sizes in (("numeric", spec.sizes.numeric), ("symbolic", symbolic)):
-            if isinstance(value, str) and value not in sizes:
-                fail(field, f"the size {value!r} is not declared in [sizes] {table}", line)
+        check_size(spec, path, field, value, line)
 
     if spec.network is not None:
         net = spec.network
@@ -250,30 +245,6 @@ def check_bounds(spec: KeySpec, path: str, text: str) -> None:
                 f"{value} is not a layer from 1 to {MAX_LAYERS}",
                 line_of(text, "layer_symbols"),
             )
-    if spec.model is not None:
-        model = spec.model
-        for name, value in model.layer_symbols.items():
-            if not 1 <= value <= MAX_LAYERS:
-                fail(
-                    f"model.layer_symbols.{name}",
-                    f"{value} is not a layer from 1 to {MAX_LAYERS}",
-                    line_of(text, "layer_symbols"),
-                )
-        if model.batch is not None:
-            size("model.batch", model.batch, _in_section(text, "model", "batch"))
-        for spelling, symbol in model.symbols.items():
-            line = _in_section(text, "model.symbols", spelling)
-            for axis in symbol.shape:
-                size(f"model.symbols.{spelling}.shape", axis, line)
-            for field, given in (("range", symbol.range), ("value", symbol.value)):
-                if given is not None:
-                    _finite(fail, f"model.symbols.{spelling}.{field}", given, line)
-            if symbol.range is not None and not symbol.range[0] <= symbol.range[1]:
-                fail(
-                    f"model.symbols.{spelling}.range", f"{list(symbol.range)}: the low end is above the high end", line
-                )
-        for name, given in model.values.items():
-            _finite(fail, f"model.values.{name}", given, _in_section(text, "model.values", name))
     if spec.forward is not None:
         f = spec.forward
         for field, given in (("W", f.W), ("b", f.b), ("x", f.x), ("tolerance", f.tolerance)):
@@ -287,6 +258,48 @@ def check_bounds(spec: KeySpec, path: str, text: str) -> None:
                         f"{layer} is not a layer from 1 to {MAX_LAYERS}",
                         line_of(text, f'"{q.id}"'),
                     )
+
+
+def check_size(spec: KeySpec, path: str, field: str, value, line: int | None) -> None:
+    """A size (a number, or a name declared in [sizes]) within the documented bounds."""
+    symbolic = spec.sizes.symbolic if spec.sizes.symbolic is not None else spec.sizes.numeric
+    if isinstance(value, int) and not 1 <= value <= MAX_SYMBOLIC_SIZE:
+        raise DerivationFileError(path, f"{field}: {value} is not a size from 1 to {MAX_SYMBOLIC_SIZE}", line)
+    for table, sizes in (("numeric", spec.sizes.numeric), ("symbolic", symbolic)):
+        if isinstance(value, str) and value not in sizes:
+            raise DerivationFileError(path, f"{field}: the size {value!r} is not declared in [sizes] {table}", line)
+
+
+def check_model_bounds(model: ModelSpec, spec: KeySpec, path: str, text: str) -> None:
+    """A key's model (its own [model], or the one a [network] expands into) within the bounds:
+    layers, sizes and numbers, before any array is built."""
+
+    def fail(field: str, reason: str, line: int | None) -> None:
+        raise DerivationFileError(path, f"{field}: {reason}", line)
+
+    def size(field: str, value, line: int | None) -> None:
+        check_size(spec, path, field, value, line)
+
+    for name, value in model.layer_symbols.items():
+        if not 1 <= value <= MAX_LAYERS:
+            fail(
+                f"model.layer_symbols.{name}",
+                f"{value} is not a layer from 1 to {MAX_LAYERS}",
+                line_of(text, "layer_symbols"),
+            )
+    if model.batch is not None:
+        size("model.batch", model.batch, _in_section(text, "model", "batch"))
+    for spelling, symbol in model.symbols.items():
+        line = _in_section(text, "model.symbols", spelling)
+        for axis in symbol.shape:
+            size(f"model.symbols.{spelling}.shape", axis, line)
+        for field, given in (("range", symbol.range), ("value", symbol.value)):
+            if given is not None:
+                _finite(fail, f"model.symbols.{spelling}.{field}", given, line)
+        if symbol.range is not None and not symbol.range[0] <= symbol.range[1]:
+            fail(f"model.symbols.{spelling}.range", f"{list(symbol.range)}: the low end is above the high end", line)
+    for name, given in model.values.items():
+        _finite(fail, f"model.values.{name}", given, _in_section(text, "model.values", name))
 
 
 def _finite(fail, field: str, given, line: int | None) -> None:
@@ -332,6 +345,7 @@ __all__ = [
     "QuantitySpec",
     "validate_key",
     "check_bounds",
+    "check_model_bounds",
     "line_of",
     "StrictBool",
     "MAX_NUMERIC_SIZE",
