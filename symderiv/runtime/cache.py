@@ -82,7 +82,7 @@ def _cache() -> diskcache.Cache | None:
 
 
 @lru_cache(maxsize=1)
-def _code_version() -> str:
+def code_version() -> str:
     """Every source file of the package and the grammar: any change to symderiv is a new cache."""
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
@@ -100,7 +100,7 @@ def _problem_version(path: str) -> str:
 
 
 def _key(problem, key) -> str:
-    return hashlib.sha256(repr((_code_version(), _problem_version(problem.path), key)).encode()).hexdigest()
+    return hashlib.sha256(repr((code_version(), _problem_version(problem.path), key)).encode()).hexdigest()
 
 
 def valid(value) -> bool:

@@ -39,6 +39,7 @@ from symderiv.core.tree import Deriv, Sym
 from symderiv.evaluation.backends import SympyBackend
 from symderiv.evaluation.interpret import DELTA_PREFIX, GRADIENT_PREFIX, Ref
 from symderiv.notation.parse import parse_lenient
+from symderiv.runtime.cache import code_version
 from symderiv.runtime.limits import TimedOut, WorkerLost, run_limited
 from symderiv.truth.reference import layer_bindings, readings_for
 from symderiv.truth.symbolic import symbolic_setup, sympy_backend
@@ -111,22 +112,13 @@ def _directory() -> Path | None:
     return base
 
 
-@lru_cache(maxsize=1)
-def _code_version() -> str:
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.lark")):
-        digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 @lru_cache(maxsize=64)
 def fingerprint(problem: Problem) -> str:
     try:
         key_bytes = Path(problem.path).read_bytes()
     except (OSError, TypeError):
         key_bytes = repr(problem).encode()
-    return hashlib.sha256(_code_version().encode() + b"\0" + key_bytes).hexdigest()[:24]
+    return hashlib.sha256(code_version().encode() + b"\0" + key_bytes).hexdigest()[:24]
 
 
 def prepared_path(problem: Problem) -> Path | None:
