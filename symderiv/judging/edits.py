@@ -28,6 +28,7 @@ from symderiv.core.tree import (
 )
 from symderiv.evaluation.interpret import Interpreter
 from symderiv.notation.latex import latex_style, to_latex
+from symderiv.notation.parse import parse
 from symderiv.truth.mutants import regulariser_hyperparameters
 from symderiv.truth.reference import layer_bindings
 
@@ -194,6 +195,15 @@ class EditContext:
         self.brackets = layer_brackets(problem)
         self.stages = stages(problem)
         self.memo: dict = {}  # what an edit family works out once per claim (the key's weights)
+
+    def key_form(self) -> Node | None:
+        """The key's own closed form for the quantity, parsed once per claim (None if unreadable)."""
+        if "key_form" not in self.memo:
+            try:
+                self.memo["key_form"] = parse(self.quantity.claim)
+            except SymderivError:
+                self.memo["key_form"] = None
+        return self.memo["key_form"]
 
     def tex(self, node: Node) -> str:
         with latex_style(layer_brackets=self.brackets):

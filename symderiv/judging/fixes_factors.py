@@ -141,9 +141,8 @@ class FactorEdits(EditContext):
         if "key_factors" in self.memo:
             return self.memo["key_factors"]
         self.memo["key_factors"] = out = []
-        try:
-            tree = parse(self.quantity.claim)
-        except SymderivError:
+        tree = self.key_form()
+        if tree is None:
             return out
         model = self.problem.model
         for n in tree.walk():

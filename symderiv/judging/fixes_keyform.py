@@ -17,7 +17,6 @@ from symderiv.judging.edits import (
 )
 from symderiv.judging.fixes_terms import MAX_TERMS, spread
 from symderiv.judging.keyform import Difference, comparable, differences
-from symderiv.notation.parse import parse
 
 MAX_SWAPS = 6
 COMPLEMENT = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
@@ -44,9 +43,8 @@ class KeyFormEdits(EditContext):
     """The claim against the key's closed form, part by part."""
 
     def key_form_edits(self) -> Iterator[Edit]:
-        try:
-            key = parse(self.quantity.claim)
-        except SymderivError:
+        key = self.key_form()
+        if key is None:
             return
         found = differences(self.tree, key, self.same)
         if found is None:  # the same slip in every entry of a matrix (each indicator reversed, say)
@@ -76,9 +74,8 @@ class KeyFormEdits(EditContext):
     def key_variable_edits(self) -> Iterator[Edit]:
         """A variable of the claim that the key's answer does not use, where one it uses and the
         claim does not belongs (u_w where v_c belongs, z_i where ŷ_i belongs), whatever the layout."""
-        try:
-            key = parse(self.quantity.claim)
-        except SymderivError:
+        key = self.key_form()
+        if key is None:
             return
         table = self.problem.model.symbol_table
 
